@@ -1,0 +1,6 @@
+namespace Stack.Apps;
+
+public static class Program
+{
+    public static int Main(string[] args) => Cli.Run(args, Console.Out, Console.Error);
+}

@@ -1,0 +1,34 @@
+namespace Stack.Link.Devices;
+
+/// <summary>Where a device hands the frames it receives. Called on the device's own thread.</summary>
+public interface IFrameSink
+{
+    /// <summary>One whole Ethernet frame (no FCS). The span is only valid during the call: copy what you keep.</summary>
+    void OnFrame(ReadOnlySpan<byte> frame);
+}
+
+/// <summary>Where the protocol core puts the frames it wants sent.</summary>
+public interface IFrameTransmitter
+{
+    /// <summary>Sends one whole Ethernet frame. The span is only valid during the call.</summary>
+    void Transmit(ReadOnlySpan<byte> frame);
+}
+
+/// <summary>
+/// An Ethernet link: a TAP device, a libpcap live device, an in-memory port, or a decorator around one of those.
+/// All look the same to the stack's event loop.
+/// </summary>
+public interface ILinkDevice : IFrameTransmitter, IDisposable
+{
+    /// <summary>A name for logs, such as "tap0" or "mem:a".</summary>
+    string Name { get; }
+
+    /// <summary>The largest IP packet the link carries (1500 on Ethernet).</summary>
+    int Mtu { get; }
+
+    /// <summary>
+    /// Starts delivering received frames to <paramref name="sink"/>, from a thread of the device's own, until
+    /// disposed. Called once.
+    /// </summary>
+    void Start(IFrameSink sink);
+}
