@@ -1,0 +1,241 @@
+using Stack.Link.Time;
+using Stack.Link.Wire;
+
+namespace Stack.Link.Neighbors;
+
+/// <summary>
+/// A neighbour cache with the reachability state machine of RFC 4861 §7.3, used both for IPv6 neighbour
+/// discovery and for ARP (RFC 826 leaves ageing to the implementation; this is Linux's choice too).
+/// Owned by the event loop; not thread-safe.
+/// </summary>
+public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<TAddress>
+{
+    private readonly Dictionary<TAddress, Entry> _entries = [];
+    private readonly NeighborTimings _timings;
+    private readonly INeighborActions<TAddress> _actions;
+    private Instant _nextDeadline = Instant.Never;
+
+    public NeighborCache(NeighborTimings timings, INeighborActions<TAddress> actions)
+    {
+        _timings = timings ?? throw new ArgumentNullException(nameof(timings));
+        _actions = actions ?? throw new ArgumentNullException(nameof(actions));
+    }
+
+    public int Count => _entries.Count;
+
+    /// <summary>Packets dropped because a neighbour's queue or the cache was full.</summary>
+    public long QueueDrops { get; private set; }
+
+    /// <summary>Packets dropped because resolution failed.</summary>
+    public long ResolutionFailures { get; private set; }
+
+    public Instant NextDeadline => _nextDeadline;
+
+    /// <summary>The state and address of a neighbour, for diagnostics and tests.</summary>
+    public bool TryGet(TAddress address, out NeighborState state, out MacAddress mac)
+    {
+        if (_entries.TryGetValue(address, out var e))
+        {
+            (state, mac) = (e.State, e.Mac);
+            return true;
+        }
+        (state, mac) = (default, default);
+        return false;
+    }
+
+    /// <summary>
+    /// Finds the link-layer address to send to. When it is unknown, <paramref name="packet"/> is queued (copied)
+    /// and resolution starts; the packet leaves later through <see cref="INeighborActions{T}.Deliver"/>.
+    /// </summary>
+    public bool TryResolve(TAddress address, ReadOnlySpan<byte> packet, Instant now, out MacAddress mac)
+    {
+        if (_entries.TryGetValue(address, out var e) && e.State != NeighborState.Incomplete)
+        {
+            mac = e.Mac;
+            e.LastUsed = now;
+            if (e.State == NeighborState.Reachable && now >= e.Deadline)
+                e.State = NeighborState.Stale;
+            if (e.State == NeighborState.Stale)
+                Arm(e, NeighborState.Delay, now + _timings.DelayFirstProbeTime); // RFC 4861 §7.3.3
+            return true;
+        }
+        mac = default;
+        if (e is null)
+        {
+            if (!MakeRoom())
+            {
+                QueueDrops++;
+                return false;
+            }
+            e = new Entry { State = NeighborState.Incomplete, LastUsed = now };
+            _entries[address] = e;
+            e.Probes = 1;
+            Arm(e, NeighborState.Incomplete, now + _timings.RetransTimer);
+            _actions.Solicit(address, null);
+        }
+        if (e.Queue.Count >= _timings.MaxQueuedPerNeighbor)
+        {
+            // Keep the newest packets, as Linux does: the oldest is the least likely still to matter.
+            e.Queue.RemoveAt(0);
+            QueueDrops++;
+        }
+        e.Queue.Add(packet.ToArray());
+        return false;
+    }
+
+    /// <summary>
+    /// A neighbour told us its address without our asking (an ARP request or a neighbour solicitation with a
+    /// source link-layer option, RFC 4861 §7.2.3): the entry becomes stale with that address.
+    /// </summary>
+    public void LearnUnsolicited(TAddress address, MacAddress mac, Instant now, bool createIfMissing = true)
+    {
+        if (!_entries.TryGetValue(address, out var e))
+        {
+            if (!createIfMissing || !MakeRoom()) return;
+            e = new Entry { Mac = mac, LastUsed = now };
+            _entries[address] = e;
+            Arm(e, NeighborState.Stale, Instant.Never);
+            return;
+        }
+        if (e.State == NeighborState.Incomplete || e.Mac != mac)
+        {
+            e.Mac = mac;
+            Arm(e, NeighborState.Stale, Instant.Never);
+            Flush(address, e);
+        }
+    }
+
+    /// <summary>
+    /// An advertisement arrived (an ARP reply counts as a solicited, overriding one). RFC 4861 §7.2.5.
+    /// </summary>
+    public void LearnAdvertised(TAddress address, MacAddress mac, bool solicited, bool @override, Instant now)
+    {
+        if (!_entries.TryGetValue(address, out var e)) return; // §7.2.5: no entry, silently discard.
+        bool changed = e.Mac != mac;
+        if (e.State == NeighborState.Incomplete)
+        {
+            e.Mac = mac;
+            Arm(e, solicited ? NeighborState.Reachable : NeighborState.Stale, solicited ? now + _timings.ReachableTime : Instant.Never);
+            Flush(address, e);
+            return;
+        }
+        if (!@override && changed)
+        {
+            if (e.State == NeighborState.Reachable) Arm(e, NeighborState.Stale, Instant.Never);
+            return;
+        }
+        e.Mac = mac;
+        if (solicited) Arm(e, NeighborState.Reachable, now + _timings.ReachableTime);
+        else if (changed) Arm(e, NeighborState.Stale, Instant.Never);
+    }
+
+    /// <summary>An upper layer saw forward progress (e.g. new data acknowledged): RFC 4861 §7.3.1.</summary>
+    public void ConfirmReachable(TAddress address, Instant now)
+    {
+        if (_entries.TryGetValue(address, out var e) && e.State != NeighborState.Incomplete)
+            Arm(e, NeighborState.Reachable, now + _timings.ReachableTime);
+    }
+
+    public void OnTimer(Instant now)
+    {
+        if (now < _nextDeadline) return;
+        List<TAddress>? dead = null;
+        foreach (var (address, e) in _entries)
+        {
+            if (e.State == NeighborState.Stale && now - e.LastUsed >= _timings.StaleLifetime)
+                (dead ??= []).Add(address);
+            if (now < e.Deadline) continue;
+            switch (e.State)
+            {
+                case NeighborState.Incomplete when e.Probes >= _timings.MaxMulticastSolicit:
+                case NeighborState.Probe when e.Probes >= _timings.MaxUnicastSolicit:
+                    (dead ??= []).Add(address);
+                    break;
+                case NeighborState.Incomplete:
+                    e.Probes++;
+                    e.Deadline = now + _timings.RetransTimer;
+                    _actions.Solicit(address, null);
+                    break;
+                case NeighborState.Reachable:
+                    Arm(e, NeighborState.Stale, Instant.Never);
+                    break;
+                case NeighborState.Delay:
+                    Arm(e, NeighborState.Probe, now + _timings.RetransTimer);
+                    e.Probes = 1;
+                    _actions.Solicit(address, e.Mac);
+                    break;
+                case NeighborState.Probe:
+                    e.Probes++;
+                    e.Deadline = now + _timings.RetransTimer;
+                    _actions.Solicit(address, e.Mac);
+                    break;
+            }
+        }
+        foreach (var address in dead ?? [])
+            Remove(address);
+        Recompute(now);
+    }
+
+    private void Remove(TAddress address)
+    {
+        if (!_entries.Remove(address, out var e)) return;
+        foreach (var packet in e.Queue)
+        {
+            ResolutionFailures++;
+            _actions.Unreachable(address, packet);
+        }
+    }
+
+    private void Flush(TAddress address, Entry e)
+    {
+        if (e.Queue.Count == 0) return;
+        var queued = e.Queue.ToArray();
+        e.Queue.Clear();
+        foreach (var packet in queued) _actions.Deliver(address, e.Mac, packet);
+    }
+
+    /// <summary>Evicts the least recently used non-incomplete entry when the cache is full.</summary>
+    private bool MakeRoom()
+    {
+        if (_entries.Count < _timings.Capacity) return true;
+        TAddress? victim = null;
+        var oldest = Instant.Never;
+        foreach (var (address, e) in _entries)
+            if (e.State != NeighborState.Incomplete && e.LastUsed < oldest)
+                (victim, oldest) = (address, e.LastUsed);
+        if (victim is not { } v) return false;
+        Remove(v);
+        return true;
+    }
+
+    private void Arm(Entry e, NeighborState state, Instant deadline)
+    {
+        e.State = state;
+        e.Deadline = deadline;
+        if (state is NeighborState.Stale or NeighborState.Reachable) e.Probes = 0;
+        if (deadline < _nextDeadline) _nextDeadline = deadline;
+        if (state == NeighborState.Stale && e.LastUsed + _timings.StaleLifetime < _nextDeadline)
+            _nextDeadline = e.LastUsed + _timings.StaleLifetime;
+    }
+
+    private void Recompute(Instant now)
+    {
+        var next = Instant.Never;
+        foreach (var e in _entries.Values)
+        {
+            next = Instant.Min(next, e.Deadline);
+            if (e.State == NeighborState.Stale) next = Instant.Min(next, e.LastUsed + _timings.StaleLifetime);
+        }
+        _nextDeadline = next <= now ? now + TimeSpan.FromMilliseconds(1) : next;
+    }
+
+    private sealed class Entry
+    {
+        public MacAddress Mac;
+        public NeighborState State;
+        public Instant Deadline = Instant.Never;
+        public Instant LastUsed;
+        public int Probes;
+        public readonly List<byte[]> Queue = [];
+    }
+}
