@@ -60,6 +60,7 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
             return true;
         }
         mac = default;
+        bool isNew = e is null;
         if (e is null)
         {
             if (!MakeRoom())
@@ -67,11 +68,9 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
                 QueueDrops++;
                 return false;
             }
-            e = new Entry { State = NeighborState.Incomplete, LastUsed = now };
+            e = new Entry { State = NeighborState.Incomplete, LastUsed = now, Probes = 1 };
             _entries[address] = e;
-            e.Probes = 1;
             Arm(e, NeighborState.Incomplete, now + _timings.RetransTimer);
-            _actions.Solicit(address, null);
         }
         if (e.Queue.Count >= _timings.MaxQueuedPerNeighbor)
         {
@@ -79,7 +78,9 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
             e.Queue.RemoveAt(0);
             QueueDrops++;
         }
+        // Copy before soliciting: the caller's buffer may be reused to build the solicitation.
         e.Queue.Add(packet.ToArray());
+        if (isNew) _actions.Solicit(address, null);
         return false;
     }
 

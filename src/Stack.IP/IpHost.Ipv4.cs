@@ -1,0 +1,115 @@
+using Stack.IP.Wire;
+using Stack.Link.Diagnostics;
+using Stack.Link.Time;
+using Stack.Link.Wire;
+
+namespace Stack.IP;
+
+public sealed partial class IpHost
+{
+    /// <summary>RFC 1812 §4.3.2.3: quote as much of the offending datagram as keeps the error within 576 bytes.</summary>
+    private const int MaxIcmpv4Quote = 576 - 20 - Icmpv4Message.HeaderLength;
+
+    private void OnIpv4(ReadOnlySpan<byte> packet, bool linkGroup, Instant now)
+    {
+        if (!Ipv4Header.TryParse(packet, out var ip, out var reason))
+        {
+            Reject(Layer.Ipv4, reason);
+            return;
+        }
+        var src = ip.Source;
+        var dst = ip.Destination;
+        if (src.IsBroadcast || src.IsMulticast || src.IsLoopback)
+        {
+            Reject(Layer.Ipv4, RejectReason.BadAddress); // RFC 1122 §3.2.1.3: never a valid source.
+            return;
+        }
+        bool toGroup = linkGroup || dst.IsBroadcast || dst.IsMulticast || IsDirectedBroadcast(dst);
+        if (!toGroup && !IsLocal(dst))
+        {
+            Rejects.Count(Layer.Ipv4, RejectReason.NotForUs); // A host does not forward.
+            return;
+        }
+        if (ip.IsFragment)
+        {
+            Statistics.FragmentsDropped++;
+            Reject(Layer.Ipv4, RejectReason.UnsupportedType);
+            return;
+        }
+        Statistics.Ipv4Delivered++;
+        var whole = packet[..ip.TotalLength];
+        if (ip.Protocol == IpProtocol.Icmp)
+        {
+            OnIcmpv4(ip.Payload, src, dst, toGroup, now);
+            return;
+        }
+        if (_transports.TryGetValue(ip.Protocol, out var transport))
+        {
+            transport.OnDatagram(new IpDatagram(src, dst, ip.Protocol, ip.Ttl, ip.Payload, whole, toGroup), now);
+            return;
+        }
+        Reject(Layer.Ipv4, RejectReason.UnsupportedType);
+        SendIcmpv4Error(whole, Icmpv4Type.DestinationUnreachable, Icmpv4Code.ProtocolUnreachable, 0, now);
+    }
+
+    private void OnIcmpv4(ReadOnlySpan<byte> message, Ipv4Address src, Ipv4Address dst, bool toGroup, Instant now)
+    {
+        if (!Icmpv4Message.TryParse(message, out var icmp, out var reason))
+        {
+            Reject(Layer.Icmpv4, reason);
+            return;
+        }
+        if (icmp.Type == Icmpv4Type.EchoRequest)
+        {
+            if (toGroup && !_options.AnswerBroadcastEcho) return;
+            // RFC 1122 §3.2.2.6: the reply carries the request's identifier, sequence and data unchanged.
+            var replySource = toGroup ? SourceFor(src) : dst;
+            var reply = _icmpScratch.AsSpan(0, Icmpv4Message.HeaderLength + icmp.Body.Length);
+            if (reply.Length > Mtu - 20)
+            {
+                Reject(Layer.Icmpv4, RejectReason.BadTotalLength);
+                return;
+            }
+            Icmpv4Message.WriteEcho(reply, Icmpv4Type.EchoReply, icmp.Identifier, icmp.SequenceNumber, icmp.Body);
+            if (Send(replySource, src, IpProtocol.Icmp, reply, now) is SendResult.Sent or SendResult.Queued)
+                Statistics.EchoRepliesSent++;
+            return;
+        }
+        if (!icmp.IsError) return; // Echo replies, timestamps and the like: nobody here asked.
+        // Errors about our own packets reach the transports in the fragmentation and UDP issues.
+    }
+
+    private bool IsDirectedBroadcast(Ipv4Address dst)
+    {
+        foreach (var a in _addresses)
+            if (a.Address.IsIpv4 && a.PrefixLength < 31 && dst == Ipv4Address.DirectedBroadcast(a.Address.V4, a.PrefixLength))
+                return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Sends an ICMPv4 error about <paramref name="offending"/> (a whole datagram we received), unless RFC 1122
+    /// §3.2.2 forbids it (an error about an error, a broadcast or multicast, a non-initial fragment, a source
+    /// that names no single host) or the rate limit says no.
+    /// </summary>
+    public void SendIcmpv4Error(ReadOnlySpan<byte> offending, Icmpv4Type type, byte code, uint restOfHeader, Instant now)
+    {
+        if (!Ipv4Header.TryParse(offending, out var ip, out _)) return;
+        var src = ip.Source;
+        if (src.IsUnspecified || src.IsBroadcast || src.IsMulticast || ip.Destination.IsBroadcast ||
+            ip.Destination.IsMulticast || IsDirectedBroadcast(ip.Destination) || ip.FragmentOffset != 0)
+            return;
+        if (ip.Protocol == IpProtocol.Icmp && (!Icmpv4Message.TryParse(ip.Payload, out var inner, out _) || inner.IsError))
+            return;
+        if (!_icmpLimiter.TryTake(now))
+        {
+            Statistics.IcmpErrorsSuppressed++;
+            return;
+        }
+        var quoted = offending[..Math.Min(offending.Length, MaxIcmpv4Quote)];
+        int length = Icmpv4Message.WriteError(_icmpScratch, type, code, restOfHeader, quoted);
+        var source = IsLocal(ip.Destination) ? ip.Destination : SourceFor(src);
+        if (Send(source, src, IpProtocol.Icmp, _icmpScratch.AsSpan(0, length), now) is SendResult.Sent or SendResult.Queued)
+            Statistics.IcmpErrorsSent++;
+    }
+}

@@ -1,0 +1,141 @@
+using Stack.IP.Wire;
+using Stack.Link.Diagnostics;
+using Stack.Link.Time;
+using Stack.Link.Wire;
+
+namespace Stack.IP;
+
+public sealed partial class IpHost
+{
+    /// <summary>RFC 4443 §2.4(c): an error must not exceed the minimum IPv6 MTU.</summary>
+    private const int MaxIcmpv6Quote = 1280 - Ipv6Header.Length - Icmpv6Message.HeaderLength;
+
+    private void OnIpv6(ReadOnlySpan<byte> packet, Instant now)
+    {
+        if (!Ipv6Header.TryParse(packet, out var ip, out var reason))
+        {
+            Reject(Layer.Ipv6, reason);
+            return;
+        }
+        var src = ip.Source;
+        var dst = ip.Destination;
+        if (src.IsMulticast || src.IsLoopback)
+        {
+            Reject(Layer.Ipv6, RejectReason.BadAddress); // RFC 4291 §2.7, §2.5.3
+            return;
+        }
+        bool toGroup = dst.IsMulticast;
+        if (toGroup ? !IsJoinedGroup(dst) : !IsLocal(dst))
+        {
+            Rejects.Count(Layer.Ipv6, RejectReason.NotForUs);
+            return;
+        }
+        var whole = packet[..(Ipv6Header.Length + ip.PayloadLength)];
+        if (!Ipv6Chain.TryWalk(ip.Payload, ip.NextHeader, toGroup, out var chain, out reason, out int pointer, out byte code))
+        {
+            Reject(Layer.Ipv6, reason);
+            if (pointer >= 0)
+                SendIcmpv6Error(whole, Icmpv6Type.ParameterProblem, code, (uint)pointer, now, toGroupAllowed: code == Icmpv6Code.UnrecognizedOption);
+            return;
+        }
+        if (chain.FragmentHeaderOffset >= 0)
+        {
+            Statistics.FragmentsDropped++;
+            Reject(Layer.Ipv6, RejectReason.UnsupportedType);
+            return;
+        }
+        Statistics.Ipv6Delivered++;
+        var upper = ip.Payload[chain.UpperOffset..];
+        switch (chain.UpperProtocol)
+        {
+            case IpProtocol.Icmpv6:
+                OnIcmpv6(upper, src, dst, ip.HopLimit, toGroup, now);
+                return;
+            case IpProtocol.Ipv6NoNext:
+                return;
+        }
+        if (_transports.TryGetValue(chain.UpperProtocol, out var transport))
+        {
+            transport.OnDatagram(new IpDatagram(src, dst, chain.UpperProtocol, ip.HopLimit, upper, whole, toGroup), now);
+            return;
+        }
+        // RFC 8200 §4: an unrecognized next header gets a parameter problem pointing at its next-header field.
+        Reject(Layer.Ipv6, RejectReason.UnsupportedType);
+        int nextHeaderField = chain.UpperOffset == 0 ? 6 : Ipv6Header.Length + chain.LastHeaderOffset;
+        SendIcmpv6Error(whole, Icmpv6Type.ParameterProblem, Icmpv6Code.UnrecognizedNextHeader, (uint)nextHeaderField, now);
+    }
+
+    private void OnIcmpv6(ReadOnlySpan<byte> message, Ipv6Address src, Ipv6Address dst, byte hopLimit, bool toGroup, Instant now)
+    {
+        if (!Icmpv6Message.TryParse(message, src, dst, out var icmp, out var reason))
+        {
+            Reject(Layer.Icmpv6, reason);
+            return;
+        }
+        switch (icmp.Type)
+        {
+            case Icmpv6Type.EchoRequest:
+            {
+                // RFC 4443 §4.2: a reply to a multicast request comes from a unicast address of ours.
+                var replySource = toGroup ? (SelectSource(src) ?? LinkLocal) : (IpAddress)dst;
+                int length = Icmpv6Message.HeaderLength + icmp.Body.Length;
+                if (Ipv6Header.Length + length > Mtu)
+                {
+                    Reject(Layer.Icmpv6, RejectReason.BadTotalLength);
+                    return;
+                }
+                Icmpv6Message.WriteEcho(_icmpScratch, replySource.V6, src, Icmpv6Type.EchoReply, icmp.Identifier, icmp.SequenceNumber, icmp.Body);
+                if (Send(replySource, src, IpProtocol.Icmpv6, _icmpScratch.AsSpan(0, length), now) is SendResult.Sent or SendResult.Queued)
+                    Statistics.EchoRepliesSent++;
+                return;
+            }
+            case Icmpv6Type.NeighborSolicitation:
+            case Icmpv6Type.NeighborAdvertisement:
+            case Icmpv6Type.RouterAdvertisement:
+                Ndp.OnMessage(icmp.Message, src, dst, hopLimit, now);
+                return;
+        }
+    }
+
+    private bool IsJoinedGroup(Ipv6Address group)
+    {
+        if (group == Ipv6Address.AllNodes) return true;
+        foreach (var a in _addresses)
+            if (a.Address.IsIpv6 && group == a.Address.V6.SolicitedNodeMulticast) return true;
+        return false;
+    }
+
+    /// <summary>
+    /// Sends an ICMPv6 error about <paramref name="offending"/> unless RFC 4443 §2.4(e) forbids it: an error
+    /// about an error, a packet to a multicast group (but for the stated exceptions), or from an unspecified or
+    /// multicast source. Rate-limited (§2.4(f)).
+    /// </summary>
+    public void SendIcmpv6Error(ReadOnlySpan<byte> offending, Icmpv6Type type, byte code, uint restOfHeader, Instant now,
+        bool toGroupAllowed = false)
+    {
+        if (!Ipv6Header.TryParse(offending, out var ip, out _)) return;
+        var src = ip.Source;
+        if (src.IsUnspecified || src.IsMulticast) return;
+        if (ip.Destination.IsMulticast && !toGroupAllowed && type != Icmpv6Type.PacketTooBig) return;
+        if (IsIcmpv6Error(ip)) return;
+        if (!_icmpLimiter.TryTake(now))
+        {
+            Statistics.IcmpErrorsSuppressed++;
+            return;
+        }
+        var source = IsLocal(ip.Destination) ? (IpAddress)ip.Destination : SelectSource(src) ?? LinkLocal;
+        var quoted = offending[..Math.Min(offending.Length, MaxIcmpv6Quote)];
+        int length = Icmpv6Message.WriteError(_icmpScratch, source.V6, src, type, code, restOfHeader, quoted);
+        if (Send(source, src, IpProtocol.Icmpv6, _icmpScratch.AsSpan(0, length), now) is SendResult.Sent or SendResult.Queued)
+            Statistics.IcmpErrorsSent++;
+    }
+
+    private static bool IsIcmpv6Error(Ipv6Header ip)
+    {
+        if (!Ipv6Chain.TryWalk(ip.Payload, ip.NextHeader, false, out var chain, out _, out _, out _)) return false;
+        if (chain.UpperProtocol != IpProtocol.Icmpv6 || chain.FragmentHeaderOffset >= 0 && chain.UpperOffset == 0) return false;
+        var upper = ip.Payload[chain.UpperOffset..];
+        // RFC 4443 §2.4(e.1), and §2.4(e.2): no error about a redirect either. Types below 128 are errors.
+        return upper.Length > 0 && (upper[0] < 128 || upper[0] == (byte)Icmpv6Type.Redirect);
+    }
+}

@@ -1,0 +1,161 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Stack.IP.Icmp;
+using Stack.IP.Ndp;
+using Stack.IP.Routing;
+using Stack.IP.Wire;
+using Stack.Link.Arp;
+using Stack.Link.Devices;
+using Stack.Link.Diagnostics;
+using Stack.Link.Loop;
+using Stack.Link.Time;
+using Stack.Link.Wire;
+
+namespace Stack.IP;
+
+/// <summary>
+/// One Ethernet interface of the stack, sans-I/O: fed frames and the time, it answers ARP and neighbour
+/// discovery, checks and dispatches IPv4 and IPv6 datagrams to the registered transports, answers pings, and
+/// sends ICMP errors. Everything it sends goes to the transmitter it was built with.
+/// </summary>
+public sealed partial class IpHost : ILinkProtocol
+{
+    private readonly IpHostOptions _options;
+    private readonly EthernetSender _link;
+    private readonly ILogger _log;
+    private readonly List<InterfaceAddress> _addresses = [];
+    private readonly Dictionary<IpProtocol, IIpTransport> _transports = [];
+    private readonly IcmpRateLimiter _icmpLimiter = new();
+    private readonly byte[] _tx;
+
+    public IpHost(IpHostOptions options, IFrameTransmitter link, ILogger? log = null)
+    {
+        _options = options ?? throw new ArgumentNullException(nameof(options));
+        _log = log ?? NullLogger.Instance;
+        _link = new EthernetSender(link, options.Mac, options.Mtu);
+        _tx = new byte[EthernetFrame.HeaderLength + options.Mtu];
+        LinkLocal = Ipv6Address.LinkLocalFromMac(options.Mac);
+        _addresses.Add(new InterfaceAddress(LinkLocal, 64));
+        foreach (var a in options.Addresses)
+        {
+            _addresses.Add(a);
+            Routes.AddOnLink(a);
+        }
+        Routes.GatewayV4 = options.GatewayV4 is { } g4 ? g4 : null;
+        Routes.GatewayV6 = options.GatewayV6 is { } g6 ? g6 : null;
+        Arp = new ArpProtocol(_link, IsLocal, SourceFor, options.Neighbors, Rejects, _log);
+        Ndp = new NeighborDiscovery(this, options.Neighbors);
+    }
+
+    public MacAddress Mac => _options.Mac;
+    public int Mtu => _options.Mtu;
+    public Ipv6Address LinkLocal { get; }
+    public IReadOnlyList<InterfaceAddress> Addresses => _addresses;
+    public RouteTable Routes { get; } = new();
+    public ArpProtocol Arp { get; }
+    public NeighborDiscovery Ndp { get; }
+    public RejectCounters Rejects { get; } = new();
+    public IpStatistics Statistics { get; } = new();
+
+    internal ILogger Log => _log;
+    internal EthernetSender Link => _link;
+    internal byte DefaultTtl => _options.DefaultTtl;
+
+    public void Register(IpProtocol protocol, IIpTransport transport) => _transports[protocol] = transport;
+
+    public void Start(Instant now)
+    {
+        foreach (var a in _addresses)
+        {
+            if (a.Address.IsIpv4) Arp.Announce(a.Address.V4);
+            else Ndp.Announce(a.Address.V6);
+        }
+    }
+
+    public Instant NextDeadline => Instant.Min(Arp.Cache.NextDeadline, Ndp.Cache.NextDeadline);
+
+    public void OnTimer(Instant now)
+    {
+        Arp.Cache.OnTimer(now);
+        Ndp.Cache.OnTimer(now);
+    }
+
+    public void OnFrame(ReadOnlySpan<byte> frame, Instant now)
+    {
+        Statistics.FramesReceived++;
+        if (!EthernetFrame.TryParse(frame, out var eth, out var reason))
+        {
+            Reject(Layer.Ethernet, reason);
+            return;
+        }
+        var dst = eth.Destination;
+        if (dst != Mac && !dst.IsBroadcast && !IsJoinedGroup(dst))
+        {
+            Rejects.Count(Layer.Ethernet, RejectReason.NotForUs);
+            return;
+        }
+        if (eth.Source.IsMulticast || eth.Source == Mac)
+        {
+            Reject(Layer.Ethernet, RejectReason.BadAddress);
+            return;
+        }
+        switch (eth.EtherType)
+        {
+            case EtherType.Arp:
+                Arp.OnPacket(eth.Payload, eth.Source, now);
+                break;
+            case EtherType.Ipv4:
+                OnIpv4(eth.Payload, dst.IsBroadcast || dst.IsMulticast, now);
+                break;
+            case EtherType.Ipv6:
+                OnIpv6(eth.Payload, now);
+                break;
+            default:
+                Reject(Layer.Ethernet, RejectReason.UnsupportedType);
+                break;
+        }
+    }
+
+    public bool IsLocal(IpAddress address)
+    {
+        foreach (var a in _addresses)
+            if (a.Address == address) return true;
+        return false;
+    }
+
+    private bool IsLocal(Ipv4Address address) => IsLocal((IpAddress)address);
+
+    /// <summary>RFC 6724 in miniature: a same-family address on the destination's prefix, else the first one.</summary>
+    public IpAddress? SelectSource(IpAddress destination)
+    {
+        IpAddress? first = null;
+        bool wantLinkLocal = destination.IsIpv6 && (destination.V6.IsLinkLocal || destination.V6.IsMulticast);
+        foreach (var a in _addresses)
+        {
+            if (a.Address.IsIpv6 != destination.IsIpv6) continue;
+            if (destination.IsIpv6 && a.Address.V6.IsLinkLocal != wantLinkLocal) continue;
+            if (a.Covers(destination)) return a.Address;
+            first ??= a.Address;
+        }
+        return first ?? (destination.IsIpv6 ? LinkLocal : null);
+    }
+
+    private Ipv4Address SourceFor(Ipv4Address target) => SelectSource(target) is { IsIpv4: true } s ? s.V4 : Ipv4Address.Any;
+
+    /// <summary>Ethernet multicast groups we listen to: all-hosts, all-nodes, and each address's solicited-node group.</summary>
+    private bool IsJoinedGroup(MacAddress mac)
+    {
+        if (mac == AllHostsMac || mac == MacAddress.ForIpv6Multicast(Ipv6Address.AllNodes)) return true;
+        foreach (var a in _addresses)
+            if (a.Address.IsIpv6 && mac == MacAddress.ForIpv6Multicast(a.Address.V6.SolicitedNodeMulticast)) return true;
+        return false;
+    }
+
+    private static readonly MacAddress AllHostsMac = new(0x0100_5E00_0001UL);
+
+    internal void Reject(Layer layer, RejectReason reason)
+    {
+        Rejects.Count(layer, reason);
+        _log.LogDebug("{Layer}: rejected ({Reason})", layer, reason);
+    }
+}

@@ -1,0 +1,29 @@
+namespace Stack.IP.Routing;
+
+/// <summary>
+/// The host's routes: the on-link prefixes of its addresses, then a default gateway per family. A host never
+/// forwards, so this only answers "which neighbour gets a packet for D".
+/// </summary>
+public sealed class RouteTable
+{
+    private readonly List<InterfaceAddress> _onLink = [];
+
+    public IpAddress? GatewayV4 { get; set; }
+    public IpAddress? GatewayV6 { get; set; }
+
+    public void AddOnLink(InterfaceAddress prefix) => _onLink.Add(prefix);
+
+    /// <summary>The next hop for <paramref name="destination"/>, or false when there is no route.</summary>
+    public bool TryGetNextHop(IpAddress destination, out IpAddress nextHop)
+    {
+        nextHop = destination;
+        if (destination.IsMulticast) return true;
+        if (destination.IsIpv6 && destination.V6.IsLinkLocal) return true; // RFC 4861 §5.2: fe80::/10 is on-link.
+        foreach (var p in _onLink)
+            if (p.Covers(destination)) return true;
+        var gateway = destination.IsIpv6 ? GatewayV6 : GatewayV4;
+        if (gateway is not { } g) return false;
+        nextHop = g;
+        return true;
+    }
+}
