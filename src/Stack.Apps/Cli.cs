@@ -1,13 +1,39 @@
+using Stack.Apps.Commands;
+
 namespace Stack.Apps;
 
 /// <summary>The `stack` command's entry: picks the subcommand. Bad arguments: one line on stderr, exit 2.</summary>
 public static class Cli
 {
+    private static readonly string Usage = string.Join(Environment.NewLine,
+        "usage:",
+        "  " + ServeCommand.Usage,
+        "  " + DemoCommand.Usage);
+
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
         ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
-        stderr.WriteLine("stack: not yet implemented");
-        return 2;
+        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        {
+            (args.Length == 0 ? stderr : stdout).WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+        var rest = new ArgReader(args.Skip(1));
+        try
+        {
+            return args[0] switch
+            {
+                "serve" => ServeCommand.Run(rest, stdout),
+                "demo" => DemoCommand.Run(rest, stdout),
+                _ => throw new UsageException($"unknown command '{args[0]}' (try: stack --help)"),
+            };
+        }
+        catch (UsageException e)
+        {
+            stderr.WriteLine($"stack: {e.Message}");
+            return 2;
+        }
     }
 }

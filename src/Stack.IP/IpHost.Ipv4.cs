@@ -75,7 +75,12 @@ public sealed partial class IpHost
                 Statistics.EchoRepliesSent++;
             return;
         }
-        if (!icmp.IsError) return; // Echo replies, timestamps and the like: nobody here asked.
+        if (icmp.Type == Icmpv4Type.EchoReply)
+        {
+            if (!toGroup) RaiseEchoReply(src, icmp.Identifier, icmp.SequenceNumber, icmp.Body, now);
+            return;
+        }
+        if (!icmp.IsError) return; // Timestamps and the like: not answered, as most hosts today.
         // Errors about our own packets reach the transports in the fragmentation and UDP issues.
     }
 

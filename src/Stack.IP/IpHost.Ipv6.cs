@@ -89,6 +89,9 @@ public sealed partial class IpHost
                     Statistics.EchoRepliesSent++;
                 return;
             }
+            case Icmpv6Type.EchoReply:
+                if (!toGroup) RaiseEchoReply(src, icmp.Identifier, icmp.SequenceNumber, icmp.Body, now);
+                return;
             case Icmpv6Type.NeighborSolicitation:
             case Icmpv6Type.NeighborAdvertisement:
             case Icmpv6Type.RouterAdvertisement:

@@ -1,0 +1,43 @@
+using System.Runtime.InteropServices;
+using Microsoft.Extensions.Logging;
+using Stack.Apps.Hosting;
+
+namespace Stack.Apps.Commands;
+
+/// <summary>
+/// `stack serve`: brings the stack up on a TAP device and runs until SIGINT or SIGTERM, then shuts down
+/// cleanly (the pcap trace flushed).
+/// </summary>
+public static class ServeCommand
+{
+    public const string Usage = "stack serve " + StackArgs.Usage;
+
+    public static int Run(ArgReader args, TextWriter stdout)
+    {
+        var options = StackArgs.Read(args);
+        args.EnsureConsumed();
+        using var logs = StackArgs.CreateLogs(options.LogLevel);
+        var log = logs.CreateLogger("stack.serve");
+        using var stopping = new ManualResetEventSlim();
+        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+
+        using (var stack = LinkFactory.StartOnTap(options, logs))
+        {
+            log.LogInformation("stack up on {Tap}: mac {Mac}, {Addresses}, mtu {Mtu}", options.Tap, stack.Host.Mac,
+                string.Join(", ", stack.Host.Addresses), stack.Host.Mtu);
+            stdout.Flush();
+            stopping.Wait();
+            log.LogInformation("shutting down");
+            foreach (var (layer, reason, count) in stack.Host.Rejects.Snapshot())
+                log.LogInformation("rejected {Layer}/{Reason}: {Count}", layer, reason, count);
+        }
+        return 0;
+
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            stopping.Set();
+        }
+    }
+}

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Stack.IP;
+using Stack.IP.Routing;
+using Stack.Link.Wire;
+
+namespace Stack.Apps.Commands;
+
+/// <summary>
+/// The options every command that brings up its own stack shares:
+/// `--tap NAME --ip ADDR/PREFIX [--ip ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--log-level LEVEL]`.
+/// </summary>
+public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, LogLevel LogLevel)
+{
+    public const string Usage =
+        "--tap NAME --ip ADDR/PREFIX [--ip ADDR/PREFIX ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--log-level LEVEL]";
+
+    public static StackArgs Read(ArgReader args, LogLevel defaultLevel = LogLevel.Information)
+    {
+        var tap = args.Required("--tap");
+        var addresses = new List<InterfaceAddress>();
+        foreach (var text in args.All("--ip"))
+        {
+            if (!InterfaceAddress.TryParse(text, out var a) || a.Address.IsUnspecified || a.Address.IsMulticast)
+                throw new UsageException($"--ip wants ADDR/PREFIX such as 192.0.2.2/24 or 2001:db8::2/64, not '{text}'");
+            addresses.Add(a);
+        }
+        if (addresses.Count == 0) throw new UsageException("--ip is required (ADDR/PREFIX, repeatable)");
+        Ipv4Address? gw4 = null;
+        Ipv6Address? gw6 = null;
+        foreach (var text in args.All("--gateway"))
+        {
+            if (!IpAddress.TryParse(text, out var g)) throw new UsageException($"--gateway wants an address, not '{text}'");
+            if (g.IsIpv6) gw6 = g.V6;
+            else gw4 = g.V4;
+        }
+        var mac = MacAddress.RandomLocal(Random.Shared);
+        if (args.Optional("--mac") is { } macText && (!MacAddress.TryParse(macText, out mac) || mac.IsMulticast || mac == MacAddress.Zero))
+            throw new UsageException($"--mac wants a unicast address such as 02:00:00:00:00:02, not '{macText}'");
+        int mtu = args.OptionalInt("--mtu", 1280, 9000) ?? 1500;
+        var pcap = args.Optional("--pcap");
+        var level = ParseLevel(args.Optional("--log-level")) ?? defaultLevel;
+        var host = new IpHostOptions { Mac = mac, Mtu = mtu, Addresses = addresses, GatewayV4 = gw4, GatewayV6 = gw6 };
+        return new StackArgs(tap, host, pcap, level);
+    }
+
+    public static LogLevel? ParseLevel(string? text) => text?.ToLowerInvariant() switch
+    {
+        null => null,
+        "trace" => LogLevel.Trace,
+        "debug" => LogLevel.Debug,
+        "info" or "information" => LogLevel.Information,
+        "warn" or "warning" => LogLevel.Warning,
+        "error" => LogLevel.Error,
+        "critical" => LogLevel.Critical,
+        "none" => LogLevel.None,
+        _ => throw new UsageException($"--log-level wants trace, debug, info, warning, error, critical or none, not '{text}'"),
+    };
+
+    /// <summary>Logs go to stderr, so a command's stdout carries only its output (a date, echoed lines).</summary>
+    public static ILoggerFactory CreateLogs(LogLevel level) => LoggerFactory.Create(b =>
+    {
+        b.SetMinimumLevel(level);
+        b.AddSimpleConsole(o =>
+        {
+            o.SingleLine = true;
+            o.TimestampFormat = "HH:mm:ss.fff ";
+        });
+        b.Services.Configure<ConsoleLoggerOptions>(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
+    });
+}

@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+using Stack.Apps.Commands;
+using Stack.Link.Devices;
+using Stack.Link.Devices.Pcap;
+using Stack.Link.Devices.Tap;
+
+namespace Stack.Apps.Hosting;
+
+/// <summary>Opens the link a command asked for, wraps it in a pcap trace when asked, and starts a stack on it.</summary>
+public static class LinkFactory
+{
+    public static StackInstance StartOnTap(StackArgs args, ILoggerFactory logs)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ILinkDevice device = TapDevice.Open(args.Tap, mtu: args.Host.Mtu, log: logs.CreateLogger("stack.tap"));
+        if (args.Pcap is { } path) device = new TracingDevice(device, new PcapWriter(File.Create(path)), TimeProvider.System);
+        return StackInstance.Start(args.Tap, device, args.Host, TimeProvider.System, logs);
+    }
+}
