@@ -1,0 +1,76 @@
+using System.Net;
+using PacketDotNet;
+using Stack.IP;
+using Stack.IP.Routing;
+using Stack.Link.Devices;
+using Stack.Link.Time;
+using Stack.Link.Wire;
+
+namespace Stack.Tests.IP;
+
+/// <summary>
+/// Drives an <see cref="IpHost"/> directly, sans-I/O: frames in with a virtual time, frames out collected and
+/// dissected by PacketDotNet (an independent parser), so a test reads like a packet trace.
+/// </summary>
+internal sealed class HostHarness : IFrameTransmitter
+{
+    public static readonly MacAddress OurMac = new(0x0200_0000_0002UL);
+    public static readonly MacAddress PeerMac = new(0x0200_0000_0001UL);
+    public static readonly Ipv4Address Our4 = Ipv4Address.Parse("192.0.2.2");
+    public static readonly Ipv4Address Peer4 = Ipv4Address.Parse("192.0.2.1");
+    public static readonly Ipv6Address Our6 = Ipv6Address.Parse("2001:db8::2");
+    public static readonly Ipv6Address Peer6 = Ipv6Address.Parse("2001:db8::1");
+
+    private readonly Queue<byte[]> _sent = new();
+
+    public HostHarness(bool start = true)
+    {
+        InterfaceAddress.TryParse("192.0.2.2/24", out var a4);
+        InterfaceAddress.TryParse("2001:db8::2/64", out var a6);
+        Host = new IpHost(new IpHostOptions { Mac = OurMac, Addresses = [a4, a6], Random = new Random(7) }, this);
+        if (start)
+        {
+            Host.Start(Now);
+            _sent.Clear();
+        }
+    }
+
+    public IpHost Host { get; }
+    public Instant Now { get; private set; } = Instant.FromMilliseconds(1000);
+    public int SentCount => _sent.Count;
+
+    public void Transmit(ReadOnlySpan<byte> frame) => _sent.Enqueue(frame.ToArray());
+
+    public void Advance(TimeSpan by)
+    {
+        Now += by;
+        if (Host.NextDeadline <= Now) Host.OnTimer(Now);
+    }
+
+    public void Inject(byte[] frame) => Host.OnFrame(frame, Now);
+
+    /// <summary>The next frame the host sent, dissected.</summary>
+    public EthernetPacket Next()
+    {
+        Assert.True(_sent.Count > 0, "expected the host to send a frame, but it sent nothing");
+        return (EthernetPacket)Packet.ParsePacket(LinkLayers.Ethernet, _sent.Dequeue());
+    }
+
+    public byte[] NextRaw() => _sent.Dequeue();
+
+    public void ExpectNothing() => Assert.True(_sent.Count == 0, $"expected silence, but the host sent {_sent.Count} frame(s)");
+
+    public static byte[] Ethernet(MacAddress src, MacAddress dst, EtherType type, ReadOnlySpan<byte> payload)
+    {
+        var frame = new byte[EthernetFrame.HeaderLength + payload.Length];
+        EthernetFrame.WriteHeader(frame, dst, src, type);
+        payload.CopyTo(frame.AsSpan(EthernetFrame.HeaderLength));
+        return frame;
+    }
+
+    public static System.Net.NetworkInformation.PhysicalAddress Phys(MacAddress mac) =>
+        System.Net.NetworkInformation.PhysicalAddress.Parse(mac.ToString().Replace(':', '-'));
+
+    public static IPAddress Ip(Ipv4Address a) => a.ToIPAddress();
+    public static IPAddress Ip(Ipv6Address a) => a.ToIPAddress();
+}
