@@ -33,8 +33,14 @@ public readonly ref struct IpDatagram
     public bool IsToGroup { get; }
 }
 
-/// <summary>A transport protocol (TCP, UDP) as the IP layer sees it.</summary>
+/// <summary>A transport protocol (TCP, UDP) as the IP layer sees it. Called only on the event loop.</summary>
 public interface IIpTransport
 {
     void OnDatagram(in IpDatagram datagram, Instant now);
+
+    /// <summary>Runs the transport's due timers.</summary>
+    void OnTimer(Instant now);
+
+    /// <summary>The transport's earliest timer, or <see cref="Instant.Never"/>.</summary>
+    Instant NextDeadline { get; }
 }

@@ -72,12 +72,22 @@ public sealed partial class IpHost : ILinkProtocol
         }
     }
 
-    public Instant NextDeadline => Instant.Min(Arp.Cache.NextDeadline, Ndp.Cache.NextDeadline);
+    public Instant NextDeadline
+    {
+        get
+        {
+            var next = Instant.Min(Arp.Cache.NextDeadline, Ndp.Cache.NextDeadline);
+            foreach (var t in _transports.Values) next = Instant.Min(next, t.NextDeadline);
+            return next;
+        }
+    }
 
     public void OnTimer(Instant now)
     {
         Arp.Cache.OnTimer(now);
         Ndp.Cache.OnTimer(now);
+        foreach (var t in _transports.Values)
+            if (t.NextDeadline <= now) t.OnTimer(now);
     }
 
     public void OnFrame(ReadOnlySpan<byte> frame, Instant now)
