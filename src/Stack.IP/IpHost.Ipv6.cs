@@ -61,8 +61,7 @@ public sealed partial class IpHost
         }
         // RFC 8200 §4: an unrecognized next header gets a parameter problem pointing at its next-header field.
         Reject(Layer.Ipv6, RejectReason.UnsupportedType);
-        int nextHeaderField = chain.UpperOffset == 0 ? 6 : Ipv6Header.Length + chain.LastHeaderOffset;
-        SendIcmpv6Error(whole, Icmpv6Type.ParameterProblem, Icmpv6Code.UnrecognizedNextHeader, (uint)nextHeaderField, now);
+        SendIcmpv6Error(whole, Icmpv6Type.ParameterProblem, Icmpv6Code.UnrecognizedNextHeader, (uint)chain.NextHeaderPointer, now);
     }
 
     private void OnIcmpv6(ReadOnlySpan<byte> message, Ipv6Address src, Ipv6Address dst, byte hopLimit, bool toGroup, Instant now)

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Stack.IP.Diagnostics;
 using Stack.IP.Icmp;
 using Stack.IP.Ndp;
 using Stack.IP.Routing;
@@ -166,6 +167,6 @@ public sealed partial class IpHost : ILinkProtocol
     internal void Reject(Layer layer, RejectReason reason)
     {
         Rejects.Count(layer, reason);
-        _log.LogDebug("{Layer}: rejected ({Reason})", layer, reason);
+        IpLog.Rejected(_log, layer, reason);
     }
 }

@@ -1,4 +1,4 @@
-using Microsoft.Extensions.Logging;
+using Stack.IP.Diagnostics;
 using Stack.IP.Wire;
 using Stack.Link.Diagnostics;
 using Stack.Link.Neighbors;
@@ -89,7 +89,7 @@ public sealed class NeighborDiscovery : INeighborActions<Ipv6Address>
         }
         if (_host.IsLocal(na.Target))
         {
-            _host.Log.LogWarning("ND: another node advertises our address {Address}", na.Target);
+            IpLog.AddressConflict(_host.Log, na.Target);
             return;
         }
         if (na.TryGetTargetLinkLayer(out var tlla))
@@ -128,11 +128,10 @@ public sealed class NeighborDiscovery : INeighborActions<Ipv6Address>
         _host.Link.Send(mac, EtherType.Ipv6, packet);
 
     void INeighborActions<Ipv6Address>.Unreachable(Ipv6Address target, ReadOnlySpan<byte> packet) =>
-        _host.Log.LogDebug("ND: no answer from {Address}; dropping a queued packet", target);
+        IpLog.NeighborUnreachable(_host.Log, target);
 
     private void Reject(RejectReason reason)
     {
-        _host.Rejects.Count(Layer.Ndp, reason);
-        _host.Log.LogDebug("ND: rejected ({Reason})", reason);
+        _host.Reject(Layer.Ndp, reason);
     }
 }

@@ -13,6 +13,9 @@ public readonly record struct Ipv6Chain(IpProtocol UpperProtocol, int UpperOffse
     /// <summary>RFC 8200 §4.1 defines at most 6 headers in a well-formed chain; we allow a little slack.</summary>
     public const int MaxExtensionHeaders = 8;
 
+    /// <summary>Where the next-header field that names <see cref="UpperProtocol"/> is, from the start of the IPv6 header.</summary>
+    public int NextHeaderPointer { get; init; } = Ipv6Header.NextHeaderFieldOffset;
+
     private const int NextHeaderOffset = 0;
     private const int HeaderExtLengthOffset = 1;
     private const int RoutingTypeOffset = 2;
@@ -102,7 +105,10 @@ public readonly record struct Ipv6Chain(IpProtocol UpperProtocol, int UpperOffse
                     // A later fragment holds no parseable headers until reassembly.
                     if (fragment.FragmentOffset != 0)
                     {
-                        chain = new Ipv6Chain(fragment.NextHeader, offset + length, fragmentHeaderOffset, unfragmentable);
+                        chain = new Ipv6Chain(fragment.NextHeader, offset + length, fragmentHeaderOffset, unfragmentable)
+                        {
+                            NextHeaderPointer = headerPointer + NextHeaderOffset,
+                        };
                         reason = RejectReason.None;
                         return true;
                     }
@@ -112,7 +118,7 @@ public readonly record struct Ipv6Chain(IpProtocol UpperProtocol, int UpperOffse
             next = (IpProtocol)header[NextHeaderOffset];
             offset += length;
         }
-        chain = new Ipv6Chain(next, offset, fragmentHeaderOffset, unfragmentable);
+        chain = new Ipv6Chain(next, offset, fragmentHeaderOffset, unfragmentable) { NextHeaderPointer = nextHeaderPointer };
         reason = RejectReason.None;
         return true;
     }

@@ -60,7 +60,7 @@ public sealed class ArpProtocol : INeighborActions<Ipv4Address>
             if (arp.SenderMac != _link.Source)
             {
                 Conflicts++;
-                _log.LogWarning("ARP: {Mac} claims our address {Ip}", arp.SenderMac, sender);
+                LinkLog.AddressConflict(_log, arp.SenderMac, sender);
             }
             return;
         }
@@ -103,13 +103,13 @@ public sealed class ArpProtocol : INeighborActions<Ipv4Address>
 
     void INeighborActions<Ipv4Address>.Unreachable(Ipv4Address target, ReadOnlySpan<byte> packet)
     {
-        _log.LogDebug("ARP: no answer from {Ip}; dropping a queued packet", target);
+        LinkLog.ArpUnreachable(_log, target);
         OnUndeliverable?.Invoke(packet);
     }
 
     private void Reject(RejectReason reason)
     {
         _rejects.Count(Layer.Arp, reason);
-        _log.LogDebug("ARP: rejected ({Reason})", reason);
+        LinkLog.Rejected(_log, Layer.Arp, reason);
     }
 }

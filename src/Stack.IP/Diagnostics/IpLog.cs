@@ -1,0 +1,18 @@
+using Microsoft.Extensions.Logging;
+using Stack.Link.Diagnostics;
+using Stack.Link.Wire;
+
+namespace Stack.IP.Diagnostics;
+
+/// <summary>The IP layer's log messages, source-generated so a disabled level costs nothing on the hot path.</summary>
+internal static partial class IpLog
+{
+    [LoggerMessage(Level = LogLevel.Debug, Message = "{Layer}: rejected ({Reason})")]
+    public static partial void Rejected(ILogger log, Layer layer, RejectReason reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "ND: another node advertises our address {Address}")]
+    public static partial void AddressConflict(ILogger log, Ipv6Address address);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "ND: no answer from {Address}; dropping a queued packet")]
+    public static partial void NeighborUnreachable(ILogger log, Ipv6Address address);
+}
