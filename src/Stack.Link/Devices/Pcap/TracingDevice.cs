@@ -1,0 +1,62 @@
+namespace Stack.Link.Devices.Pcap;
+
+/// <summary>
+/// Wraps a device and records every frame it receives and transmits into a pcap file, stamped with the injected
+/// clock, so a test run or a live session can be opened in Wireshark or checked with tshark.
+/// </summary>
+public sealed class TracingDevice : ILinkDevice
+{
+    private readonly ILinkDevice _inner;
+    private readonly PcapWriter _writer;
+    private readonly TimeProvider _time;
+    private readonly bool _ownsWriter;
+
+    /// <param name="ownsWriter">Dispose the writer (flushing it) when this device is disposed.</param>
+    public TracingDevice(ILinkDevice inner, PcapWriter writer, TimeProvider? time = null, bool ownsWriter = true)
+    {
+        ArgumentNullException.ThrowIfNull(inner);
+        ArgumentNullException.ThrowIfNull(writer);
+        _inner = inner;
+        _writer = writer;
+        _time = time ?? TimeProvider.System;
+        _ownsWriter = ownsWriter;
+    }
+
+    /// <summary>Traces <paramref name="inner"/> into a new pcap file at <paramref name="path"/>.</summary>
+    public static TracingDevice ToFile(ILinkDevice inner, string path, TimeProvider? time = null) =>
+        new(inner, PcapWriter.Create(path), time);
+
+    public string Name => _inner.Name;
+
+    public int Mtu => _inner.Mtu;
+
+    public void Start(IFrameSink sink)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        _inner.Start(new RecordingSink(this, sink));
+    }
+
+    public void Transmit(ReadOnlySpan<byte> frame)
+    {
+        _writer.Write(frame, _time.GetUtcNow());
+        _inner.Transmit(frame);
+    }
+
+    public void Dispose()
+    {
+        _inner.Dispose();
+        if (_ownsWriter) _writer.Dispose();
+        else _writer.Flush();
+    }
+
+    public override string ToString() => $"trace:{_inner}";
+
+    private sealed class RecordingSink(TracingDevice device, IFrameSink sink) : IFrameSink
+    {
+        public void OnFrame(ReadOnlySpan<byte> frame)
+        {
+            device._writer.Write(frame, device._time.GetUtcNow());
+            sink.OnFrame(frame);
+        }
+    }
+}

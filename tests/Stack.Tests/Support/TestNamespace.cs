@@ -1,0 +1,197 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Stack.Tests.Support;
+
+/// <summary>
+/// A throwaway network namespace for interop tests, made by <c>scripts/tap-setup up --netns NAME --taps N</c>:
+/// bridge br0 with the kernel at 192.0.2.1/24 and 2001:db8::1/64, and persistent TAPs tap0…tapN-1 in it. Every
+/// packet a test sends stays inside; Dispose deletes it all. Call <see cref="TapRequirement.Check"/> first.
+/// </summary>
+public sealed class TestNamespace : IDisposable
+{
+    private static readonly TimeSpan SetupTimeout = TimeSpan.FromSeconds(30);
+    private static int s_counter;
+    private static int s_sweptStale;
+    private bool _disposed;
+
+    private TestNamespace(string name) => Name = name;
+
+    /// <summary>The namespace's name, e.g. "stk-1234-1" (process id, then a counter).</summary>
+    public string Name { get; }
+
+    /// <summary>The folder holding Stack.sln, found by walking up from the test assembly.</summary>
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    public static string TapSetup => Path.Combine(RepoRoot, "scripts", "tap-setup");
+
+    public static TestNamespace Create(int taps = 1)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(taps, 1);
+        if (Interlocked.Exchange(ref s_sweptStale, 1) == 0) RemoveStale();
+        var name = $"stk-{Environment.ProcessId}-{Interlocked.Increment(ref s_counter)}";
+        var (code, stdout, stderr) = ProcessRunner.Run(TapSetup, ["up", "--netns", name, "--taps", taps.ToString()], SetupTimeout);
+        if (code != 0)
+        {
+            ProcessRunner.Run(TapSetup, ["down", "--netns", name], SetupTimeout);
+            throw new InvalidOperationException($"tap-setup up --netns {name} failed with exit code {code}:\n{stdout}{stderr}");
+        }
+        return new TestNamespace(name);
+    }
+
+    /// <summary>Runs <c>sh -c COMMAND</c> inside the namespace; killed (exit code 124) if it outlasts the timeout.</summary>
+    public (int ExitCode, string StdOut, string StdErr) Exec(string command, TimeSpan timeout)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return ProcessRunner.Run("ip", ["netns", "exec", Name, "sh", "-c", command], timeout);
+    }
+
+    /// <summary>Like <see cref="Exec"/>, but fails the test with the command's output unless it exits 0.</summary>
+    public string ExecOk(string command, TimeSpan? timeout = null)
+    {
+        var (code, stdout, stderr) = Exec(command, timeout ?? TimeSpan.FromSeconds(10));
+        if (code != 0) throw new InvalidOperationException($"`{command}` in {Name} exited {code}:\n{stdout}{stderr}");
+        return stdout;
+    }
+
+    /// <summary>Starts a long-running tool inside the namespace (tcpdump, socat, nc -l…); Dispose kills it.</summary>
+    public BackgroundProcess StartBackground(string command)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return new BackgroundProcess(command, ["netns", "exec", Name, "sh", "-c", command]);
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        var (code, stdout, stderr) = ProcessRunner.Run(TapSetup, ["down", "--netns", Name], SetupTimeout);
+        if (code != 0) Console.Error.WriteLine($"tap-setup down --netns {Name} exited {code}: {stdout}{stderr}");
+    }
+
+    public override string ToString() => Name;
+
+    /// <summary>Namespaces left by test processes that died before their Dispose (stk-PID-N with PID gone).</summary>
+    private static void RemoveStale()
+    {
+        if (!Directory.Exists("/var/run/netns")) return;
+        foreach (var path in Directory.GetFiles("/var/run/netns", "stk-*"))
+        {
+            var parts = Path.GetFileName(path).Split('-');
+            if (parts.Length == 3 && int.TryParse(parts[1], out var pid) && pid != Environment.ProcessId && !Directory.Exists($"/proc/{pid}"))
+                ProcessRunner.Run(TapSetup, ["down", "--netns", Path.GetFileName(path)], SetupTimeout);
+        }
+    }
+
+    private static string FindRepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Stack.sln"))) return dir.FullName;
+        }
+        throw new InvalidOperationException($"No Stack.sln above {AppContext.BaseDirectory}: run the tests from the repository's build output.");
+    }
+}
+
+/// <summary>A tool running in the background; Dispose kills it and everything it started.</summary>
+public sealed class BackgroundProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    internal BackgroundProcess(string description, string[] ipArguments)
+    {
+        Description = description;
+        _process = ProcessRunner.Start("ip", ipArguments, _stdout, _stderr);
+    }
+
+    public string Description { get; }
+
+    public bool HasExited => _process.HasExited;
+
+    public string StdOut
+    {
+        get { lock (_stdout) return _stdout.ToString(); }
+    }
+
+    public string StdErr
+    {
+        get { lock (_stderr) return _stderr.ToString(); }
+    }
+
+    /// <summary>Waits for the process to end by itself; false if it is still running after the timeout.</summary>
+    public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited) _process.Kill(entireProcessTree: true);
+            _process.WaitForExit(TimeSpan.FromSeconds(5));
+        }
+        catch (InvalidOperationException)
+        {
+            // Already gone.
+        }
+        _process.Dispose();
+    }
+}
+
+internal static class ProcessRunner
+{
+    public const int TimedOut = 124; // what timeout(1) returns
+
+    public static (int ExitCode, string StdOut, string StdErr) Run(string file, string[] arguments, TimeSpan timeout)
+    {
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        using var process = Start(file, arguments, stdout, stderr);
+        if (!process.WaitForExit(timeout))
+        {
+            try
+            {
+                process.Kill(entireProcessTree: true);
+            }
+            catch (InvalidOperationException)
+            {
+                // It ended just now.
+            }
+            process.WaitForExit(TimeSpan.FromSeconds(5));
+            lock (stderr) stderr.Append($"[{file} {string.Join(' ', arguments)}: killed after {timeout.TotalSeconds:0.#} s]");
+            return (TimedOut, Snapshot(stdout), Snapshot(stderr));
+        }
+        process.WaitForExit(); // lets the asynchronous output readers finish
+        return (process.ExitCode, Snapshot(stdout), Snapshot(stderr));
+    }
+
+    public static Process Start(string file, string[] arguments, StringBuilder stdout, StringBuilder stderr)
+    {
+        var info = new ProcessStartInfo(file, arguments)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        var process = new Process { StartInfo = info };
+        process.OutputDataReceived += (_, e) => Append(stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(stderr, e.Data);
+        process.Start();
+        process.StandardInput.Close();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static void Append(StringBuilder sb, string? line)
+    {
+        if (line is null) return;
+        lock (sb) sb.Append(line).Append('\n');
+    }
+
+    private static string Snapshot(StringBuilder sb)
+    {
+        lock (sb) return sb.ToString();
+    }
+}
