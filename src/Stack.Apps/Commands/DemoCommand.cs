@@ -50,8 +50,10 @@ public static class DemoCommand
 
     private static IpHostOptions Options(byte last, string v4, string v6)
     {
-        InterfaceAddress.TryParse(v4, out var a4);
-        InterfaceAddress.TryParse(v6, out var a6);
-        return new IpHostOptions { Mac = new MacAddress(0x0200_0000_0000UL | last), Addresses = [a4, a6] };
+        return new IpHostOptions
+        {
+            Mac = new MacAddress(0x0200_0000_0000UL | last),
+            Addresses = [InterfaceAddress.Parse(v4), InterfaceAddress.Parse(v6)],
+        };
     }
 }

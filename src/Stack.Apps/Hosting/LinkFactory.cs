@@ -12,7 +12,7 @@ public static class LinkFactory
     public static StackInstance StartOnTap(StackArgs args, ILoggerFactory logs)
     {
         ArgumentNullException.ThrowIfNull(args);
-        ILinkDevice device = TapDevice.Open(args.Tap, mtu: args.Host.Mtu, log: logs.CreateLogger("stack.tap"));
+        ILinkDevice device = TapDevice.Open(args.Tap, mtu: args.Host.Mtu, logger: logs.CreateLogger("stack.tap"));
         if (args.Pcap is { } path) device = new TracingDevice(device, new PcapWriter(File.Create(path)), TimeProvider.System);
         return StackInstance.Start(args.Tap, device, args.Host, TimeProvider.System, logs);
     }

@@ -22,5 +22,8 @@ public readonly record struct InterfaceAddress(IpAddress Address, int PrefixLeng
         return true;
     }
 
+    public static InterfaceAddress Parse(string text) =>
+        TryParse(text, out var a) ? a : throw new FormatException($"'{text}' is not ADDR/PREFIX, e.g. 192.0.2.2/24.");
+
     public override string ToString() => $"{Address}/{PrefixLength}";
 }

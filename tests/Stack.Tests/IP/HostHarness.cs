@@ -25,8 +25,8 @@ internal sealed class HostHarness : IFrameTransmitter
 
     public HostHarness(bool start = true)
     {
-        InterfaceAddress.TryParse("192.0.2.2/24", out var a4);
-        InterfaceAddress.TryParse("2001:db8::2/64", out var a6);
+        var a4 = InterfaceAddress.Parse("192.0.2.2/24");
+        var a6 = InterfaceAddress.Parse("2001:db8::2/64");
         Host = new IpHost(new IpHostOptions { Mac = OurMac, Addresses = [a4, a6], Random = new Random(7) }, this);
         if (start)
         {

@@ -21,8 +21,8 @@ public sealed class FloodInteropTests(ITestOutputHelper output)
     {
         TapRequirement.Check();
         using var ns = TestNamespace.Create(taps: 2);
-        InterfaceAddress.TryParse("192.0.2.2/24", out var a4);
-        InterfaceAddress.TryParse("2001:db8::2/64", out var a6);
+        var a4 = InterfaceAddress.Parse("192.0.2.2/24");
+        var a6 = InterfaceAddress.Parse("2001:db8::2/64");
         using var stack = StackInstance.Start("tap0", TapDevice.Open("tap0", netns: ns.Name),
             new IpHostOptions { Mac = StackMac, Addresses = [a4, a6] });
         using var attacker = TapDevice.Open("tap1", netns: ns.Name);

@@ -20,8 +20,8 @@ public sealed partial class PingInteropTests(ITestOutputHelper output)
 
     private static StackInstance StartStack(TestNamespace ns, string pcapPath)
     {
-        InterfaceAddress.TryParse("192.0.2.2/24", out var a4);
-        InterfaceAddress.TryParse("2001:db8::2/64", out var a6);
+        var a4 = InterfaceAddress.Parse("192.0.2.2/24");
+        var a6 = InterfaceAddress.Parse("2001:db8::2/64");
         ILinkDevice tap = TapDevice.Open("tap0", netns: ns.Name);
         var traced = new TracingDevice(tap, new PcapWriter(File.Create(pcapPath)), TimeProvider.System);
         return StackInstance.Start("tap0", traced, new IpHostOptions { Mac = StackMac, Addresses = [a4, a6] });
@@ -71,7 +71,7 @@ public sealed partial class PingInteropTests(ITestOutputHelper output)
         }
         else
         {
-            Assert.False(TapRequirement.InCi, "tshark must be installed in CI (scripts/install-deps)");
+            Assert.False(TapRequirement.IsCi, "tshark must be installed in CI (scripts/install-deps)");
         }
         File.Delete(pcap);
     }
