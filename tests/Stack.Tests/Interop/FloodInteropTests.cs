@@ -67,12 +67,16 @@ public sealed class FloodInteropTests(ITestOutputHelper output)
         Assert.True(stack.Host.Rejects.Snapshot().Count > 0, "the flood should have been rejected, and counted");
     }
 
-    /// <summary>Valid frames to mutate: an ARP request, an echo request, a neighbour solicitation.</summary>
+    /// <summary>
+    /// Valid frames to mutate: an ARP request, an echo request, a neighbour solicitation. They come from an
+    /// address nobody else uses: claiming the kernel's address would be ARP spoofing, which the protocol
+    /// believes by design, not a malformed frame.
+    /// </summary>
     private static byte[][] SeedFrames()
     {
-        var kernel4 = Ipv4Address.Parse("192.0.2.1");
+        var kernel4 = Ipv4Address.Parse("192.0.2.200");
         var stack4 = Ipv4Address.Parse("192.0.2.2");
-        var kernel6 = Ipv6Address.Parse("2001:db8::1");
+        var kernel6 = Ipv6Address.Parse("2001:db8::200");
         var stack6 = Ipv6Address.Parse("2001:db8::2");
 
         var arp = new byte[EthernetFrame.HeaderLength + ArpPacket.Length];

@@ -8,6 +8,7 @@ internal static class Tools
     public static bool Has(string tool) =>
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
 
+    /// <summary>Runs a shell command; returns its exit code and stdout (stderr goes to the message on failure).</summary>
     public static (int Code, string Output) Run(string command, int seconds = 60)
     {
         var psi = new ProcessStartInfo("sh", ["-c", command]) { RedirectStandardOutput = true, RedirectStandardError = true };
@@ -19,6 +20,6 @@ internal static class Tools
             p.Kill(entireProcessTree: true);
             return (-1, $"timed out after {seconds} s: {command}");
         }
-        return (p.ExitCode, stdout.Result + stderr.Result);
+        return (p.ExitCode, p.ExitCode == 0 ? stdout.Result : stdout.Result + stderr.Result);
     }
 }
