@@ -10,6 +10,7 @@ namespace Stack.Udp.Wire;
 /// </summary>
 public readonly ref struct UdpHeader
 {
+    /// <summary>The fixed header size.</summary>
     /// <remarks>
     /// Named <c>HeaderLength</c>, not <c>Length</c>: a type cannot have both a constant and a property called
     /// <c>Length</c>, and the property is the RFC 768 field.
