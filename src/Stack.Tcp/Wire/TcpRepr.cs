@@ -1,0 +1,101 @@
+using System.Buffers.Binary;
+using System.Text;
+using Stack.Link.Wire;
+
+namespace Stack.Tcp.Wire;
+
+/// <summary>
+/// A TCP header as a plain value (RFC 9293 §3.1): parse one from a <see cref="TcpHeader"/> with
+/// <see cref="From"/>, emit one with <see cref="Write"/> or <see cref="WriteHeaderInPlace"/>.
+/// </summary>
+public readonly record struct TcpRepr(
+    ushort SourcePort,
+    ushort DestinationPort,
+    uint SequenceNumber,
+    uint AcknowledgmentNumber,
+    TcpFlags Flags,
+    ushort Window,
+    TcpOptions Options = default,
+    ushort UrgentPointer = 0)
+{
+    /// <summary>Fixed header plus encoded options: a multiple of 4 between 20 and 60.</summary>
+    public int HeaderLength => TcpHeader.MinLength + Options.EncodedLength;
+
+    public static TcpRepr From(in TcpHeader h) => new(h.SourcePort, h.DestinationPort, h.SequenceNumber,
+        h.AcknowledgmentNumber, h.Flags, h.Window, h.ParseOptions(), h.UrgentPointer);
+
+    /// <summary>
+    /// Writes header, options and payload with the checksum and returns the segment length.
+    /// <paramref name="pseudoHeaderSum"/> is <c>InternetChecksum.PseudoHeader(src, dst, 6, HeaderLength + payload.Length)</c>.
+    /// </summary>
+    public int Write(Span<byte> buffer, ReadOnlySpan<byte> payload, ulong pseudoHeaderSum)
+    {
+        int headerLength = HeaderLength;
+        int length = headerLength + payload.Length;
+        if (buffer.Length < length)
+            throw new ArgumentException($"The buffer holds {buffer.Length} bytes; the segment needs {length}.", nameof(buffer));
+        payload.CopyTo(buffer[headerLength..]);
+        return WriteHeaderInPlace(buffer, payload.Length, pseudoHeaderSum);
+    }
+
+    /// <summary>
+    /// Writes header and options in front of a payload already at <c>segment[HeaderLength..]</c>, then the
+    /// checksum over both, and returns the segment length. Bytes of <paramref name="segment"/> past the payload
+    /// are not touched.
+    /// </summary>
+    public int WriteHeaderInPlace(Span<byte> segment, int payloadLength, ulong pseudoHeaderSum)
+    {
+        int headerLength = HeaderLength;
+        int length = headerLength + payloadLength;
+        if (payloadLength < 0 || segment.Length < length)
+            throw new ArgumentException($"The buffer holds {segment.Length} bytes; a {headerLength}-byte header and {payloadLength} bytes of payload need {length}.", nameof(segment));
+        segment = segment[..length];
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.SourcePortOffset..], SourcePort);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.DestinationPortOffset..], DestinationPort);
+        BinaryPrimitives.WriteUInt32BigEndian(segment[TcpHeader.SequenceNumberOffset..], SequenceNumber);
+        BinaryPrimitives.WriteUInt32BigEndian(segment[TcpHeader.AcknowledgmentNumberOffset..], AcknowledgmentNumber);
+        segment[TcpHeader.DataOffsetOffset] = (byte)(headerLength / 4 << 4);
+        segment[TcpHeader.FlagsOffset] = (byte)Flags;
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.WindowOffset..], Window);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.ChecksumOffset..], 0);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.UrgentPointerOffset..], UrgentPointer);
+        Options.Write(segment[TcpHeader.MinLength..headerLength]);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.ChecksumOffset..],
+            InternetChecksum.Finish(InternetChecksum.Add(pseudoHeaderSum, segment)));
+        return length;
+    }
+
+    /// <summary>packetdrill notation with no payload, e.g. <c>S. 0:0(0) ack 1 win 65535 &lt;mss 1460&gt;</c>.</summary>
+    public override string ToString() => ToString(0);
+
+    /// <summary>packetdrill notation for a segment carrying <paramref name="payloadLength"/> bytes.</summary>
+    public string ToString(int payloadLength)
+    {
+        var s = new StringBuilder();
+        AppendFlags(s, Flags);
+        s.Append(' ').Append(SequenceNumber).Append(':').Append(unchecked(SequenceNumber + (uint)payloadLength))
+            .Append('(').Append(payloadLength).Append(')');
+        if ((Flags & TcpFlags.Ack) != 0)
+            s.Append(" ack ").Append(AcknowledgmentNumber);
+        s.Append(" win ").Append(Window);
+        if ((Flags & TcpFlags.Urg) != 0)
+            s.Append(" urg ").Append(UrgentPointer);
+        var options = Options.ToString();
+        if (options.Length > 0)
+            s.Append(' ').Append(options);
+        return s.ToString();
+    }
+
+    /// <summary>packetdrill's flag letters, in its order: F S R P . (ACK) U E W (CWR).</summary>
+    private static void AppendFlags(StringBuilder s, TcpFlags flags)
+    {
+        if ((flags & TcpFlags.Fin) != 0) s.Append('F');
+        if ((flags & TcpFlags.Syn) != 0) s.Append('S');
+        if ((flags & TcpFlags.Rst) != 0) s.Append('R');
+        if ((flags & TcpFlags.Psh) != 0) s.Append('P');
+        if ((flags & TcpFlags.Ack) != 0) s.Append('.');
+        if ((flags & TcpFlags.Urg) != 0) s.Append('U');
+        if ((flags & TcpFlags.Ece) != 0) s.Append('E');
+        if ((flags & TcpFlags.Cwr) != 0) s.Append('W');
+    }
+}
