@@ -155,8 +155,13 @@ public struct ConnectionTimers
 }
 
 /// <summary>A set of <see cref="TimerKind"/>s as a bit mask; enumerates in kind order without allocating.</summary>
-public readonly record struct TimerSet(byte Bits)
+public readonly record struct TimerSet
 {
+    internal TimerSet(byte bits) => Bits = bits;
+
+    /// <summary>Bit <c>(int)kind</c> is set for each kind in the set.</summary>
+    public byte Bits { get; }
+
     public bool IsEmpty => Bits == 0;
 
     public bool Contains(TimerKind kind) => (Bits & (1 << (int)kind)) != 0;
