@@ -1,0 +1,235 @@
+namespace Stack.Tcp.Buffers;
+
+/// <summary>
+/// The receive side of one connection (SO_RCVBUF): in-order bytes waiting for the application, followed in
+/// the same ring by out-of-order data held at its sequence position until the gap before it fills.
+/// </summary>
+/// <remarks>
+/// <para>The ring maps sequence space directly: the byte at RCV.NXT + k lives k bytes after the last readable
+/// byte. Out-of-order data therefore needs no per-segment storage; only its ranges are tracked, in a small
+/// fixed table (sorted, disjoint, non-adjacent). Allocates only in the constructor.</para>
+/// <para>The buffer does not own RCV.NXT: the connection passes it to <see cref="Insert"/> and advances it by
+/// the <c>advanced</c> that comes back (plus one for a FIN, which is the connection's business).</para>
+/// <para>Window accounting: <see cref="Window"/> = capacity − readable is the space from RCV.NXT to the end
+/// of the ring. Held out-of-order bytes sit inside that space, at their own positions, so they already count
+/// against it: nothing else can be stored there, and readable + held never exceeds capacity. Subtracting them
+/// a second time would move the right edge (RCV.NXT + RCV.WND) left, shrinking the window, which RFC 9293
+/// §3.8.6.2.2 and RFC 7323 §2.4 tell receivers not to do.</para>
+/// </remarks>
+public sealed class ReceiveBuffer
+{
+    /// <summary>256 KiB, the default capacity.</summary>
+    public const int DefaultCapacity = 256 * 1024;
+
+    /// <summary>The default bound on out-of-order ranges held at once.</summary>
+    public const int DefaultMaxHeldRanges = 16;
+
+    private readonly byte[] _ring;
+    private readonly Held[] _held;
+    private int _heldCount;
+    private int _readStart;
+    private int _readable;
+    private ulong _arrivals;
+    private SeqNum _expectedRcvNxt;
+
+    public ReceiveBuffer(int capacity = DefaultCapacity, int maxHeldRanges = DefaultMaxHeldRanges)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, SendBuffer.MaxCapacity);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxHeldRanges);
+        _ring = new byte[capacity];
+        _held = new Held[maxHeldRanges];
+    }
+
+    public int Capacity => _ring.Length;
+
+    /// <summary>In-order bytes the application can read now.</summary>
+    public int Readable => _readable;
+
+    /// <summary>
+    /// The receive window to advertise (RCV.WND, RFC 9293 §3.8.6.2): free space from RCV.NXT to the end of the
+    /// buffer, out-of-order data held inside it included (see the remarks on the class). Silly window syndrome
+    /// avoidance and window scaling are the connection's to apply on top.
+    /// </summary>
+    public int Window => _ring.Length - _readable;
+
+    /// <summary>Out-of-order bytes held beyond RCV.NXT.</summary>
+    public int HeldBytes
+    {
+        get
+        {
+            int sum = 0;
+            for (int i = 0; i < _heldCount; i++)
+            {
+                sum += _held[i].End - _held[i].Start;
+            }
+            return sum;
+        }
+    }
+
+    /// <summary>How many out-of-order ranges are held.</summary>
+    public int HeldRangeCount => _heldCount;
+
+    /// <summary>
+    /// Takes a segment's data, which starts at <paramref name="seq"/>, given the current
+    /// <paramref name="rcvNxt"/>. Bytes before RCV.NXT (already received) and at or beyond RCV.NXT + Window are
+    /// trimmed; the rest is stored at its position. If that fills the gap at RCV.NXT, the data becomes
+    /// readable together with every held range now contiguous with it, and <paramref name="advanced"/> says
+    /// how far RCV.NXT moves. Returns how many bytes of the segment were within the window and kept (0 for a
+    /// pure duplicate, data wholly outside the window, or an out-of-order range dropped because the range
+    /// table is full and every held range is nearer RCV.NXT).
+    /// </summary>
+    /// <exception cref="InvalidOperationException">
+    /// Out-of-order data is held and <paramref name="rcvNxt"/> is not where the last insert left it.
+    /// </exception>
+    public int Insert(SeqNum rcvNxt, SeqNum seq, ReadOnlySpan<byte> data, out int advanced)
+    {
+        advanced = 0;
+        if (_heldCount > 0 && rcvNxt != _expectedRcvNxt)
+        {
+            throw new InvalidOperationException(
+                $"RCV.NXT is {rcvNxt} but the buffer holds out-of-order data placed when it was {_expectedRcvNxt}: " +
+                "advance RCV.NXT only by what Insert reports, or call DiscardHeld first.");
+        }
+        _expectedRcvNxt = rcvNxt;
+
+        long startOffset = seq - rcvNxt;
+        long endOffset = startOffset + data.Length;
+        long from = Math.Max(startOffset, 0);
+        long to = Math.Min(endOffset, Window);
+        if (from >= to)
+        {
+            return 0;
+        }
+
+        int length = (int)(to - from);
+        var range = new SeqRange(rcvNxt + (int)from, rcvNxt + (int)to);
+        if (!Hold(range))
+        {
+            return 0;
+        }
+        CopyIn((int)from, data.Slice((int)(from - startOffset), length));
+
+        if (_held[0].Start == rcvNxt)
+        {
+            advanced = _held[0].End - rcvNxt;
+            _readable += advanced;
+            RemoveAt(0);
+            _expectedRcvNxt = rcvNxt + advanced;
+        }
+        return length;
+    }
+
+    /// <summary>Moves up to <c>destination.Length</c> in-order bytes to the application; returns how many.</summary>
+    public int Read(Span<byte> destination)
+    {
+        int n = Math.Min(destination.Length, _readable);
+        int first = Math.Min(n, _ring.Length - _readStart);
+        _ring.AsSpan(_readStart, first).CopyTo(destination);
+        _ring.AsSpan(0, n - first).CopyTo(destination[first..]);
+        _readStart = Wrap(_readStart + n);
+        _readable -= n;
+        return n;
+    }
+
+    /// <summary>
+    /// Copies the held out-of-order ranges, most recently extended first as RFC 2018 §4 orders SACK blocks,
+    /// into <paramref name="destination"/> (typically 3 or 4 long: what fits in the options); returns how many.
+    /// </summary>
+    public int CopyHeldRanges(Span<SeqRange> destination)
+    {
+        int n = Math.Min(destination.Length, _heldCount);
+        ulong below = ulong.MaxValue;
+        for (int k = 0; k < n; k++)
+        {
+            // Selection by descending arrival stamp: at most 16 ranges, no sorting storage needed.
+            int best = -1;
+            for (int i = 0; i < _heldCount; i++)
+            {
+                if (_held[i].Stamp < below && (best < 0 || _held[i].Stamp > _held[best].Stamp))
+                {
+                    best = i;
+                }
+            }
+            destination[k] = new SeqRange(_held[best].Start, _held[best].End);
+            below = _held[best].Stamp;
+        }
+        return n;
+    }
+
+    /// <summary>The held range at <paramref name="index"/> in sequence order (nearest RCV.NXT first).</summary>
+    public SeqRange HeldRange(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual((uint)index, (uint)_heldCount, nameof(index));
+        return new SeqRange(_held[index].Start, _held[index].End);
+    }
+
+    /// <summary>Forgets all out-of-order data (RFC 2018 §8 allows reneging), e.g. after the peer's FIN.</summary>
+    public void DiscardHeld() => _heldCount = 0;
+
+    /// <summary>Drops everything, readable and held (on abort).</summary>
+    public void Clear()
+    {
+        _heldCount = 0;
+        _readStart = 0;
+        _readable = 0;
+    }
+
+    // Records a range as held, merging it with any range it overlaps or touches. When the table is full and
+    // nothing merges, the range furthest from RCV.NXT gives way, or the new one is refused if it is that one.
+    private bool Hold(SeqRange range)
+    {
+        SeqNum start = range.Start;
+        SeqNum end = range.End;
+        int first = 0;
+        while (first < _heldCount && _held[first].End < start)
+        {
+            first++;
+        }
+        int last = first;
+        while (last < _heldCount && _held[last].Start <= end)
+        {
+            start = SeqNum.Min(start, _held[last].Start);
+            end = SeqNum.Max(end, _held[last].End);
+            last++;
+        }
+
+        int merged = last - first;
+        if (merged == 0 && _heldCount == _held.Length)
+        {
+            if (first == _heldCount)
+            {
+                return false;
+            }
+            _heldCount--;
+        }
+
+        // Replace _held[first..last) by one entry.
+        int shift = 1 - merged;
+        if (shift != 0)
+        {
+            Array.Copy(_held, last, _held, last + shift, _heldCount - last);
+        }
+        _heldCount += shift;
+        _held[first] = new Held(start, end, ++_arrivals);
+        return true;
+    }
+
+    private void RemoveAt(int index)
+    {
+        Array.Copy(_held, index + 1, _held, index, _heldCount - index - 1);
+        _heldCount--;
+    }
+
+    private void CopyIn(int offsetFromRcvNxt, ReadOnlySpan<byte> data)
+    {
+        int at = Wrap(Wrap(_readStart + _readable) + offsetFromRcvNxt);
+        int first = Math.Min(data.Length, _ring.Length - at);
+        data[..first].CopyTo(_ring.AsSpan(at));
+        data[first..].CopyTo(_ring);
+    }
+
+    private int Wrap(int index) => index >= _ring.Length ? index - _ring.Length : index;
+
+    private readonly record struct Held(SeqNum Start, SeqNum End, ulong Stamp);
+}

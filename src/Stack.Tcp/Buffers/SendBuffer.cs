@@ -1,0 +1,93 @@
+namespace Stack.Tcp.Buffers;
+
+/// <summary>
+/// Bytes the application has written and the peer has not yet acknowledged, in a ring of fixed capacity
+/// (SO_SNDBUF). Byte 0 is the one at SND.UNA. Segmentation and retransmission copy straight out of the ring
+/// into a frame with <see cref="CopyOut"/>; acknowledgment drops bytes from the front. SYN and FIN occupy
+/// sequence space but no bytes here: the connection subtracts them before calling <see cref="Acknowledge"/>.
+/// Allocates only in the constructor.
+/// </summary>
+public sealed class SendBuffer
+{
+    /// <summary>256 KiB, the default capacity.</summary>
+    public const int DefaultCapacity = 256 * 1024;
+
+    /// <summary>1 GiB: the largest window TCP can use (RFC 7323 §2.3), and small enough that ring indices never overflow.</summary>
+    public const int MaxCapacity = 1 << 30;
+
+    private readonly byte[] _ring;
+    private int _head;
+    private int _count;
+
+    public SendBuffer(int capacity = DefaultCapacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, MaxCapacity);
+        _ring = new byte[capacity];
+    }
+
+    public int Capacity => _ring.Length;
+
+    /// <summary>Bytes held: written and not yet acknowledged (sent or not).</summary>
+    public int Count => _count;
+
+    /// <summary>Room for more writes.</summary>
+    public int Free => _ring.Length - _count;
+
+    /// <summary>Appends as much of <paramref name="data"/> as fits and returns how many bytes that was.</summary>
+    public int Write(ReadOnlySpan<byte> data)
+    {
+        int n = Math.Min(data.Length, Free);
+        if (n == 0)
+        {
+            return 0;
+        }
+        int tail = Wrap(_head + _count);
+        int first = Math.Min(n, _ring.Length - tail);
+        data[..first].CopyTo(_ring.AsSpan(tail));
+        data[first..n].CopyTo(_ring);
+        _count += n;
+        return n;
+    }
+
+    /// <summary>
+    /// Copies <c>destination.Length</c> bytes starting <paramref name="offsetFromUna"/> bytes after SND.UNA
+    /// (that is, at sequence number SND.UNA + offset, less one if the SYN is unacknowledged) into
+    /// <paramref name="destination"/>. The range must lie within <see cref="Count"/>.
+    /// </summary>
+    public void CopyOut(int offsetFromUna, Span<byte> destination)
+    {
+        if (offsetFromUna < 0 || (long)offsetFromUna + destination.Length > _count)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(offsetFromUna),
+                $"Bytes [{offsetFromUna}, {(long)offsetFromUna + destination.Length}) requested but the buffer holds {_count}.");
+        }
+        int start = Wrap(_head + offsetFromUna);
+        int first = Math.Min(destination.Length, _ring.Length - start);
+        _ring.AsSpan(start, first).CopyTo(destination);
+        _ring.AsSpan(0, destination.Length - first).CopyTo(destination[first..]);
+    }
+
+    /// <summary>Drops <paramref name="bytes"/> acknowledged bytes from the front (SND.UNA advanced by that much).</summary>
+    public void Acknowledge(int bytes)
+    {
+        if (bytes < 0 || bytes > _count)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(bytes), bytes, $"Can acknowledge 0 to {_count} bytes; the rest was never written.");
+        }
+        _count -= bytes;
+        _head = _count == 0 ? 0 : Wrap(_head + bytes);
+    }
+
+    /// <summary>Drops everything (on abort).</summary>
+    public void Clear()
+    {
+        _head = 0;
+        _count = 0;
+    }
+
+    // Indices stay below 2·capacity, so one subtraction wraps them.
+    private int Wrap(int index) => index >= _ring.Length ? index - _ring.Length : index;
+}

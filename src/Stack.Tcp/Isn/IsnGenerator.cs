@@ -1,0 +1,73 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+using Stack.Link.Time;
+
+namespace Stack.Tcp.Isn;
+
+/// <summary>
+/// Initial sequence numbers as RFC 6528 §3 prescribes: ISN = M + F(localip, localport, remoteip, remoteport,
+/// secretkey), where M ticks every 4 µs (RFC 9293 §3.4.1) and F is SipHash-2-4 keyed with a secret. Each
+/// 4-tuple thus gets its own sequence space, unguessable off-path, that still moves forward with time so a new
+/// incarnation of a connection starts beyond the old one's numbers.
+/// </summary>
+/// <remarks>
+/// M is derived from the <c>now</c> passed in, not from a clock, so tests can fix it. The key is fixed for the
+/// generator's lifetime; RFC 6528 §3 suggests changing it now and then, which must not be done while old
+/// connections' duplicates may still be in flight.
+/// </remarks>
+public sealed class IsnGenerator
+{
+    private readonly SipHash _hash;
+
+    /// <summary>A generator with a secret key from <see cref="RandomNumberGenerator"/>.</summary>
+    public IsnGenerator()
+    {
+        Span<byte> key = stackalloc byte[SipHash.KeySize];
+        RandomNumberGenerator.Fill(key);
+        _hash = new SipHash(key);
+    }
+
+    /// <summary>A generator with the given 16-byte secret key (for reproducible tests).</summary>
+    public IsnGenerator(ReadOnlySpan<byte> key) => _hash = new SipHash(key);
+
+    /// <summary>The key length in bytes.</summary>
+    public static int KeySize => SipHash.KeySize;
+
+    /// <summary>
+    /// The ISN for a connection. Addresses are 4 bytes (IPv4) or 16 bytes (IPv6) in network order, both of the
+    /// same family; ports are in host order.
+    /// </summary>
+    public SeqNum Next(ReadOnlySpan<byte> localAddress, ushort localPort, ReadOnlySpan<byte> remoteAddress,
+        ushort remotePort, Instant now)
+    {
+        CheckAddress(localAddress, nameof(localAddress));
+        CheckAddress(remoteAddress, nameof(remoteAddress));
+        if (localAddress.Length != remoteAddress.Length)
+        {
+            throw new ArgumentException("Local and remote addresses must be of the same family.", nameof(remoteAddress));
+        }
+
+        Span<byte> tuple = stackalloc byte[36];
+        int n = 0;
+        localAddress.CopyTo(tuple);
+        n += localAddress.Length;
+        BinaryPrimitives.WriteUInt16BigEndian(tuple[n..], localPort);
+        n += 2;
+        remoteAddress.CopyTo(tuple[n..]);
+        n += remoteAddress.Length;
+        BinaryPrimitives.WriteUInt16BigEndian(tuple[n..], remotePort);
+        n += 2;
+
+        uint f = (uint)_hash.Hash(tuple[..n]);
+        uint m = unchecked((uint)(now.Microseconds / 4));
+        return new SeqNum(unchecked(m + f));
+    }
+
+    internal static void CheckAddress(ReadOnlySpan<byte> address, string name)
+    {
+        if (address.Length is not (4 or 16))
+        {
+            throw new ArgumentException($"An address is 4 (IPv4) or 16 (IPv6) bytes, not {address.Length}.", name);
+        }
+    }
+}

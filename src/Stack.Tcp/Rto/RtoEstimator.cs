@@ -1,0 +1,195 @@
+using Stack.Link.Time;
+
+namespace Stack.Tcp.Rto;
+
+/// <summary>
+/// The retransmission timeout of one connection (RFC 6298): smoothed RTT, RTT variance, the RTO derived from
+/// them, exponential backoff, and the one-segment-at-a-time timing that Karn's rule needs.
+/// </summary>
+/// <remarks>
+/// <para>Settings are init-only properties, e.g. <c>new RtoEstimator { MinRto = TimeSpan.FromSeconds(1) }</c>.</para>
+/// <para><see cref="MinRto"/> defaults to 200 ms, as Linux does (TCP_RTO_MIN). RFC 6298 §2.4 says an RTO below 1 s
+/// SHOULD be rounded up to 1 s; that is conservative for LANs and virtual links, where RTTs are well under a
+/// millisecond, so we follow Linux and let a caller who wants the RFC value set <c>MinRto = 1 s</c>.</para>
+/// <para><see cref="MaxRto"/> defaults to 120 s (Linux TCP_RTO_MAX); RFC 6298 §2.5 allows any maximum ≥ 60 s.</para>
+/// <para>Usage by the connection: call <see cref="StartTiming"/> when sending new data while nothing is timed,
+/// <see cref="OnRetransmit"/> whenever anything is retransmitted, <see cref="OnAck"/> for each acceptable ACK,
+/// <see cref="Backoff"/> when the retransmission timer expires, and arm the timer for <c>now + Rto</c>.
+/// With RFC 7323 timestamps, feed <see cref="SampleFromTimestamp"/> instead and skip the timing calls.</para>
+/// </remarks>
+public sealed class RtoEstimator
+{
+    // RFC 6298 §2: alpha = 1/8, beta = 1/4, K = 4.
+    private const int K = 4;
+
+    private long _srttTicks;
+    private long _rttvarTicks;
+    private bool _hasSample;
+    private TimeSpan _initialOverride;
+
+    private bool _timing;
+    private SeqNum _timedEnd;
+    private Instant _timedAt;
+
+    /// <summary>RTO before any RTT sample (RFC 6298 §2.1: 1 s).</summary>
+    public TimeSpan InitialRto { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Lower bound of the RTO. Default 200 ms (Linux); RFC 6298 §2.4 recommends 1 s.</summary>
+    public TimeSpan MinRto { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Upper bound of the RTO, backoff included. Default 120 s (Linux TCP_RTO_MAX).</summary>
+    public TimeSpan MaxRto { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>Clock granularity G of RFC 6298 §2: the least variance term. Default 1 ms.</summary>
+    public TimeSpan Granularity { get; init; } = TimeSpan.FromMilliseconds(1);
+
+    /// <summary>SRTT, or null before the first sample.</summary>
+    public TimeSpan? SmoothedRtt => _hasSample ? TimeSpan.FromTicks(_srttTicks) : null;
+
+    /// <summary>RTTVAR, or null before the first sample.</summary>
+    public TimeSpan? RttVariance => _hasSample ? TimeSpan.FromTicks(_rttvarTicks) : null;
+
+    /// <summary>
+    /// How many times <see cref="Backoff"/> was called since the last reset. It keeps counting after the RTO has
+    /// reached <see cref="MaxRto"/>, so the connection can use it as its retransmission count (RFC 9293 R1/R2).
+    /// </summary>
+    public int BackoffCount { get; private set; }
+
+    /// <summary>True while a segment is being timed.</summary>
+    public bool IsTiming => _timing;
+
+    /// <summary>The RTO without backoff, clamped to [MinRto, MaxRto] (RFC 6298 §2.2–2.5).</summary>
+    public TimeSpan BaseRto
+    {
+        get
+        {
+            long ticks = _hasSample
+                ? _srttTicks + Math.Max(Granularity.Ticks, K * _rttvarTicks)
+                : (_initialOverride > InitialRto ? _initialOverride : InitialRto).Ticks;
+            return TimeSpan.FromTicks(Math.Clamp(ticks, MinRto.Ticks, Math.Max(MinRto.Ticks, MaxRto.Ticks)));
+        }
+    }
+
+    /// <summary>The current RTO: <see cref="BaseRto"/> doubled once per backoff, at most <see cref="MaxRto"/>.</summary>
+    public TimeSpan Rto
+    {
+        get
+        {
+            long baseTicks = BaseRto.Ticks;
+            long max = Math.Max(baseTicks, MaxRto.Ticks);
+            int shift = BackoffCount;
+            if (shift >= 62 || baseTicks > max >> shift)
+            {
+                return TimeSpan.FromTicks(max);
+            }
+            return TimeSpan.FromTicks(Math.Min(max, baseTicks << shift));
+        }
+    }
+
+    /// <summary>
+    /// Feeds one RTT measurement R (RFC 6298 §2.2–2.3). The first sets SRTT = R, RTTVAR = R/2; later ones set
+    /// RTTVAR = 3/4·RTTVAR + 1/4·|SRTT − R| and then SRTT = 7/8·SRTT + 1/8·R. A valid sample also ends any
+    /// backoff: the RTO is computed afresh from it (§5.7 keeps the backed-off value only until then).
+    /// </summary>
+    public void Sample(TimeSpan rtt)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(rtt, TimeSpan.Zero);
+        long r = rtt.Ticks;
+        if (!_hasSample)
+        {
+            _srttTicks = r;
+            _rttvarTicks = r / 2;
+            _hasSample = true;
+        }
+        else
+        {
+            _rttvarTicks = (3 * _rttvarTicks + Math.Abs(_srttTicks - r)) / 4;
+            _srttTicks = (7 * _srttTicks + r) / 8;
+        }
+        BackoffCount = 0;
+    }
+
+    /// <summary>
+    /// Feeds an RTT measured from an echoed RFC 7323 timestamp (TSecr). Timestamps name the transmission they
+    /// echo, so Karn's rule does not apply and retransmitted segments may be sampled too. Returns false (and
+    /// ignores the value) when it is negative, which only a broken or hostile peer produces.
+    /// </summary>
+    /// <remarks>
+    /// This applies the RFC 6298 gains per sample. RFC 7323 Appendix G suggests scaling alpha and beta by the
+    /// number of samples per flight; that refinement belongs here when timestamps are implemented.
+    /// </remarks>
+    public bool SampleFromTimestamp(TimeSpan rtt)
+    {
+        if (rtt < TimeSpan.Zero)
+        {
+            return false;
+        }
+        Sample(rtt);
+        return true;
+    }
+
+    /// <summary>Doubles the RTO (RFC 6298 §5.5), up to <see cref="MaxRto"/>; call when the timer expires.</summary>
+    public void Backoff()
+    {
+        if (BackoffCount < int.MaxValue)
+        {
+            BackoffCount++;
+        }
+    }
+
+    /// <summary>Drops any backoff, returning to <see cref="BaseRto"/>.</summary>
+    public void ResetBackoff() => BackoffCount = 0;
+
+    /// <summary>
+    /// RFC 6298 §5.7: when the SYN (or SYN-ACK) timed out and no RTT has been measured, the RTO for data starts at
+    /// 3 s instead of the initial 1 s. Call when the connection becomes established after such a timeout.
+    /// </summary>
+    public void OnSynTimedOut()
+    {
+        _initialOverride = TimeSpan.FromSeconds(3);
+        BackoffCount = 0;
+    }
+
+    /// <summary>
+    /// Starts timing a segment just sent, identified by <paramref name="segmentEnd"/> = SEG.SEQ + SEG.LEN (SYN and
+    /// FIN included), the acknowledgment number that will cover it. Only one segment is timed at once: returns
+    /// false and keeps the current timing if one is in progress.
+    /// </summary>
+    public bool StartTiming(SeqNum segmentEnd, Instant now)
+    {
+        if (_timing)
+        {
+            return false;
+        }
+        _timing = true;
+        _timedEnd = segmentEnd;
+        _timedAt = now;
+        return true;
+    }
+
+    /// <summary>
+    /// Handles an acceptable ACK: if it covers the timed segment (ack ≥ its end), takes now − sent as an RTT
+    /// sample, stops timing and returns true. The caller must already have checked SND.UNA &lt; ack ≤ SND.NXT.
+    /// </summary>
+    public bool OnAck(SeqNum ack, Instant now)
+    {
+        if (!_timing || ack < _timedEnd)
+        {
+            return false;
+        }
+        _timing = false;
+        TimeSpan rtt = now - _timedAt;
+        if (rtt < TimeSpan.Zero)
+        {
+            return false;
+        }
+        Sample(rtt);
+        return true;
+    }
+
+    /// <summary>
+    /// Karn's rule (RFC 6298 §3): an ACK after a retransmission cannot tell which transmission it answers, so
+    /// retransmitting cancels the timing in progress. The next new segment sent may be timed.
+    /// </summary>
+    public void OnRetransmit() => _timing = false;
+}
