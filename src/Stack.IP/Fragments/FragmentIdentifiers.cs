@@ -1,0 +1,55 @@
+using System.Buffers.Binary;
+using System.Security.Cryptography;
+
+namespace Stack.IP.Fragments;
+
+/// <summary>
+/// Fragment Identification values that an off-path attacker cannot predict (RFC 7739 §5.3, the hash-based
+/// algorithm; Linux ip_idents does the same). A keyed hash of the destination picks one of 2048 counters, an
+/// offset added to it and an odd increment: each destination sees its own sequence, which does not repeat for
+/// 2^32 (IPv6) or 2^16 (IPv4, the caller truncates) values unless another destination shares its counter, and
+/// which reveals nothing about other destinations' sequences.
+/// </summary>
+public sealed class FragmentIdentifiers
+{
+    private const int TableBits = 11;
+
+    private readonly ulong _k0;
+    private readonly ulong _k1;
+    private readonly uint[] _counters = new uint[1 << TableBits];
+
+    /// <summary>With a secret drawn from the system's cryptographic random generator.</summary>
+    public FragmentIdentifiers() : this(RandomNumberGenerator.GetBytes(16))
+    {
+    }
+
+    /// <summary>With a given 16-byte secret (for reproducible tests only).</summary>
+    public FragmentIdentifiers(ReadOnlySpan<byte> secret)
+    {
+        if (secret.Length != 16) throw new ArgumentException("The secret must be 16 bytes.", nameof(secret));
+        _k0 = BinaryPrimitives.ReadUInt64LittleEndian(secret);
+        _k1 = BinaryPrimitives.ReadUInt64LittleEndian(secret[8..]);
+        Span<byte> index = stackalloc byte[4];
+        for (int i = 0; i < _counters.Length; i++)
+        {
+            // Counters start from secret-derived points, so a fresh destination's first value says nothing either.
+            BinaryPrimitives.WriteInt32LittleEndian(index, i);
+            _counters[i] = (uint)SipHash.Hash(_k1, _k0, index);
+        }
+    }
+
+    /// <summary>
+    /// The next identification for <paramref name="destinationKey"/>: the destination address, or, as RFC 7739 and
+    /// Linux do, source, destination and (IPv4) protocol together. IPv4 callers keep the low 16 bits.
+    /// </summary>
+    public uint Next(ReadOnlySpan<byte> destinationKey)
+    {
+        ulong h = SipHash.Hash(_k0, _k1, destinationKey);
+        uint offset = (uint)h;
+        int index = (int)(h >> 32) & ((1 << TableBits) - 1);
+        uint increment = (uint)(h >> (32 + TableBits)) | 1;
+        uint count = _counters[index];
+        _counters[index] = count + increment;
+        return offset + count;
+    }
+}

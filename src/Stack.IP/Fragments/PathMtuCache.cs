@@ -1,0 +1,100 @@
+using Stack.Link.Time;
+
+namespace Stack.IP.Fragments;
+
+/// <summary>
+/// Path MTU per destination (RFC 1191 for IPv4, RFC 8201 for IPv6). Only decreases are learned, from ICMP
+/// "fragmentation needed" / "packet too big" (RFC 1191 §6.3); an estimate ages out 10 minutes after its last
+/// decrease, and the link MTU applies again. The estimate never falls below the floor (68 for IPv4, 1280 for
+/// IPv6) nor rises above the link MTU. Bounded: the entry updated longest ago is evicted when full.
+/// </summary>
+public sealed class PathMtuCache<TKey> where TKey : struct, IEquatable<TKey>
+{
+    /// <summary>RFC 1191 §7, the table of MTU plateaus, descending.</summary>
+    private static readonly int[] Plateaus = [65535, 32000, 17914, 8166, 4352, 2002, 1492, 1006, 508, 296, 68];
+
+    private readonly Dictionary<TKey, LinkedListNode<Entry>> _entries = new();
+    private readonly LinkedList<Entry> _byAge = new();
+
+    public PathMtuCache(int linkMtu, int floor, int capacity = 1024, TimeSpan? ageOut = null)
+    {
+        if (floor < 68) throw new ArgumentOutOfRangeException(nameof(floor), floor, "The floor must be at least 68 (RFC 791).");
+        if (linkMtu < floor) throw new ArgumentOutOfRangeException(nameof(linkMtu), linkMtu, "The link MTU must not be below the floor.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
+        LinkMtu = linkMtu;
+        Floor = floor;
+        Capacity = capacity;
+        AgeOut = ageOut ?? TimeSpan.FromMinutes(10);
+    }
+
+    public int LinkMtu { get; }
+
+    public int Floor { get; }
+
+    public int Capacity { get; }
+
+    /// <summary>RFC 1191 §6.3 and RFC 8201 §4: 10 minutes by default.</summary>
+    public TimeSpan AgeOut { get; }
+
+    public int Count => _entries.Count;
+
+    /// <summary>The path MTU to use towards <paramref name="key"/> at <paramref name="now"/>.</summary>
+    public int Get(TKey key, Instant now)
+    {
+        if (!_entries.TryGetValue(key, out LinkedListNode<Entry>? node)) return LinkMtu;
+        if (node.Value.Updated + AgeOut <= now)
+        {
+            Remove(node);
+            return LinkMtu;
+        }
+        return node.Value.Mtu;
+    }
+
+    /// <summary>
+    /// Learns <paramref name="reportedMtu"/> from an ICMP message about <paramref name="key"/>. Returns true when the
+    /// path MTU went down (tell the transports); increases and repeats are ignored.
+    /// </summary>
+    public bool Update(TKey key, int reportedMtu, Instant now)
+    {
+        int mtu = Math.Clamp(reportedMtu, Floor, LinkMtu);
+        if (mtu >= Get(key, now)) return false;
+
+        if (_entries.TryGetValue(key, out LinkedListNode<Entry>? node)) Remove(node);
+        else if (_entries.Count >= Capacity && _byAge.First is { } oldest) Remove(oldest);
+
+        _entries.Add(key, _byAge.AddLast(new Entry(key, mtu, now)));
+        return true;
+    }
+
+    /// <summary>
+    /// IPv4 "fragmentation needed and DF set" (RFC 1191 §4). A next-hop MTU of 0 (a router older than RFC 1191), or
+    /// one not smaller than the packet that did not fit, is replaced by the plateau below that packet's total
+    /// length (RFC 1191 §5, §7).
+    /// </summary>
+    public bool UpdateFromFragmentationNeeded(TKey key, int nextHopMtu, int tooBigPacketLength, Instant now)
+    {
+        int mtu = nextHopMtu < 68 || nextHopMtu >= tooBigPacketLength ? PlateauBelow(tooBigPacketLength) : nextHopMtu;
+        return Update(key, mtu, now);
+    }
+
+    /// <summary>The largest RFC 1191 plateau strictly below <paramref name="length"/>; 68 at the bottom.</summary>
+    public static int PlateauBelow(int length)
+    {
+        foreach (int plateau in Plateaus)
+            if (plateau < length) return plateau;
+        return 68;
+    }
+
+    public void Remove(TKey key)
+    {
+        if (_entries.TryGetValue(key, out LinkedListNode<Entry>? node)) Remove(node);
+    }
+
+    private void Remove(LinkedListNode<Entry> node)
+    {
+        _entries.Remove(node.Value.Key);
+        _byAge.Remove(node);
+    }
+
+    private readonly record struct Entry(TKey Key, int Mtu, Instant Updated);
+}
