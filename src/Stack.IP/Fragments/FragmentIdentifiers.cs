@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
+using Stack.Link.Hashing;
 
 namespace Stack.IP.Fragments;
 
@@ -14,8 +15,7 @@ public sealed class FragmentIdentifiers
 {
     private const int TableBits = 11;
 
-    private readonly ulong _k0;
-    private readonly ulong _k1;
+    private readonly SipHash _hash;
     private readonly uint[] _counters = new uint[1 << TableBits];
 
     /// <summary>With a secret drawn from the system's cryptographic random generator.</summary>
@@ -27,14 +27,15 @@ public sealed class FragmentIdentifiers
     public FragmentIdentifiers(ReadOnlySpan<byte> secret)
     {
         if (secret.Length != 16) throw new ArgumentException("The secret must be 16 bytes.", nameof(secret));
-        _k0 = BinaryPrimitives.ReadUInt64LittleEndian(secret);
-        _k1 = BinaryPrimitives.ReadUInt64LittleEndian(secret[8..]);
-        Span<byte> index = stackalloc byte[4];
+        _hash = new SipHash(secret);
+        // Counters start from secret-derived points (in a domain of their own: five bytes, not four), so a fresh
+        // destination's first value says nothing either.
+        Span<byte> index = stackalloc byte[5];
         for (int i = 0; i < _counters.Length; i++)
         {
             // Counters start from secret-derived points, so a fresh destination's first value says nothing either.
             BinaryPrimitives.WriteInt32LittleEndian(index, i);
-            _counters[i] = (uint)SipHash.Hash(_k1, _k0, index);
+            _counters[i] = (uint)_hash.Hash(index);
         }
     }
 
@@ -44,7 +45,7 @@ public sealed class FragmentIdentifiers
     /// </summary>
     public uint Next(ReadOnlySpan<byte> destinationKey)
     {
-        ulong h = SipHash.Hash(_k0, _k1, destinationKey);
+        ulong h = _hash.Hash(destinationKey);
         uint offset = (uint)h;
         int index = (int)(h >> 32) & ((1 << TableBits) - 1);
         uint increment = (uint)(h >> (32 + TableBits)) | 1;

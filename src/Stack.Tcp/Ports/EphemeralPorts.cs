@@ -1,3 +1,4 @@
+using Stack.Link.Hashing;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Stack.Tcp.Isn;

@@ -22,8 +22,8 @@ public sealed class AllocationTests
         Func<ushort, bool> inUse = static p => p % 3 != 0;
         byte[] payload = new byte[1000];
         byte[] frame = new byte[1460];
-        byte[] local = [10, 0, 0, 1];
-        byte[] remote = [10, 0, 0, 2];
+        byte[] local = [192, 0, 2, 1];
+        byte[] remote = [192, 0, 2, 2];
         var rcvNxt = new SeqNum(0xFFFF_0000);
 
         void Round(long i)

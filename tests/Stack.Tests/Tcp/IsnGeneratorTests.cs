@@ -7,19 +7,8 @@ namespace Stack.Tests.Tcp;
 public sealed class IsnGeneratorTests
 {
     private static readonly byte[] Key = Enumerable.Range(0, 16).Select(i => (byte)i).ToArray();
-    private static readonly byte[] Local = [10, 0, 0, 1];
-    private static readonly byte[] Remote = [10, 0, 0, 2];
-
-    [Theory]
-    [InlineData(0, 0x726fdb47dd0e0e31UL)]
-    [InlineData(1, 0x74f839c593dc67fdUL)]
-    [InlineData(15, 0xa129ca6149be45e5UL)]
-    public void SipHash_matches_the_reference_vectors(int length, ulong expected)
-    {
-        // Reference vectors (SipHash paper, Appendix A / vectors.h): key 00..0f, message 00..(length-1).
-        byte[] message = Enumerable.Range(0, length).Select(i => (byte)i).ToArray();
-        Assert.Equal(expected, new SipHash(Key).Hash(message));
-    }
+    private static readonly byte[] Local = [192, 0, 2, 1];
+    private static readonly byte[] Remote = [192, 0, 2, 2];
 
     [Fact]
     public void Same_tuple_and_time_give_the_same_isn()
@@ -41,7 +30,7 @@ public sealed class IsnGeneratorTests
             isn.Next(Local, 49152, Remote, 81, now),
             isn.Next(Remote, 49152, Local, 80, now),
             isn.Next(Local, 80, Remote, 49152, now),
-            isn.Next([10, 0, 0, 3], 49152, Remote, 80, now),
+            isn.Next([192, 0, 2, 3], 49152, Remote, 80, now),
         };
         Assert.Equal(6, seen.Count);
 

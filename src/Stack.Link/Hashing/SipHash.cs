@@ -1,13 +1,13 @@
 using System.Buffers.Binary;
 using System.Numerics;
 
-namespace Stack.Tcp.Isn;
+namespace Stack.Link.Hashing;
 
 /// <summary>
 /// SipHash-2-4 (Aumasson and Bernstein, 2012): a fast keyed hash, a pseudorandom function on short inputs
 /// such as a connection's 4-tuple. Used where RFC 6528 and RFC 6056 ask for a hash with a secret key.
 /// </summary>
-internal readonly struct SipHash
+public readonly struct SipHash
 {
     /// <summary>Key length in bytes.</summary>
     public const int KeySize = 16;
