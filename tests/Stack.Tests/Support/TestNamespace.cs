@@ -54,6 +54,44 @@ public sealed class TestNamespace : IDisposable
         return stdout;
     }
 
+    /// <summary>
+    /// Waits until bridge port <paramref name="port"/> (tap0, or a veth in br0) forwards. A TAP has carrier only
+    /// once a process opens it, and the kernel notices carrier changes with up to a second's delay (linkwatch), so
+    /// a frame sent straight after Open can be dropped by the bridge. Call this after opening the device.
+    /// </summary>
+    public void WaitUntilForwarding(string port, TimeSpan? timeout = null)
+    {
+        const string Forwarding = "3"; // BR_STATE_FORWARDING
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(5));
+        var state = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            var (_, stdout, _) = Exec($"cat /sys/class/net/{port}/brport/state", TimeSpan.FromSeconds(5));
+            state = stdout.Trim();
+            if (state == Forwarding) return;
+            Thread.Sleep(20);
+        }
+        throw new InvalidOperationException($"{port} in {Name} is not forwarding in br0 (brport/state '{state}'); is the device open and up?");
+    }
+
+    /// <summary>
+    /// Waits until interface <paramref name="device"/> is operationally up. Until the kernel has processed its
+    /// carrier (linkwatch, up to a second) a veth still has the no-op qdisc, which silently drops what is sent on it.
+    /// </summary>
+    public void WaitUntilUp(string device, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(5));
+        var state = "";
+        while (DateTime.UtcNow < deadline)
+        {
+            var (_, stdout, _) = Exec($"cat /sys/class/net/{device}/operstate", TimeSpan.FromSeconds(5));
+            state = stdout.Trim();
+            if (state == "up") return;
+            Thread.Sleep(20);
+        }
+        throw new InvalidOperationException($"{device} in {Name} is not up (operstate '{state}')");
+    }
+
     /// <summary>Starts a long-running tool inside the namespace (tcpdump, socat, nc -l…); Dispose kills it.</summary>
     public BackgroundProcess StartBackground(string command)
     {

@@ -5,10 +5,12 @@ using SharpPcap.LibPcap;
 namespace Stack.Link.Devices.Pcap;
 
 /// <summary>
-/// Any existing Ethernet interface (a veth, a bridge port, a NIC) through libpcap: promiscuous, immediate mode,
-/// capturing only frames coming in (the "inbound" filter), so what the kernel itself sends out of the interface
-/// is not mistaken for traffic to us. Frames arrive on SharpPcap's capture thread; Transmit injects them.
-/// Needs libpcap (Debian: libpcap0.8).
+/// Any existing Ethernet interface (a veth, a bridge port, a NIC) through libpcap: promiscuous, immediate mode.
+/// Frames the kernel itself sends out of the interface carry the interface's MAC as source and are filtered out
+/// ("not ether src MAC"), so they are not mistaken for traffic to us; frames we inject are not looped back.
+/// libpcap's "inbound" filter would say this more directly, but on a veth (libpcap 1.10.3) it also dropped
+/// unicast ARP replies addressed to us, so it is not used. Frames arrive on SharpPcap's capture thread; Transmit
+/// injects them. Needs libpcap (Debian: libpcap0.8).
 /// </summary>
 public sealed class LivePcapDevice : ILinkDevice
 {
@@ -83,14 +85,19 @@ public sealed class LivePcapDevice : ILinkDevice
         {
             throw new LinkDeviceException($"libpcap cannot open '{name}'{where}: {e.Message}. Capturing needs root (or CAP_NET_RAW).", e);
         }
-        try
+        var mac = device.MacAddress?.GetAddressBytes();
+        if (mac is { Length: 6 })
         {
-            device.Filter = "inbound";
-        }
-        catch (PcapException e)
-        {
-            device.Close();
-            throw new LinkDeviceException($"libpcap cannot set the 'inbound' filter on '{name}': {e.Message}", e);
+            var filter = "not ether src " + string.Join(':', mac.Select(b => b.ToString("x2")));
+            try
+            {
+                device.Filter = filter;
+            }
+            catch (PcapException e)
+            {
+                device.Close();
+                throw new LinkDeviceException($"libpcap cannot set the filter '{filter}' on '{name}': {e.Message}", e);
+            }
         }
         return device;
     }
