@@ -172,12 +172,10 @@ public sealed class PacketDotNetOracleTests
         BinaryPrimitives.WriteUInt16BigEndian(icmpBytes.AsSpan(4), 0xCAFE);
         BinaryPrimitives.WriteUInt16BigEndian(icmpBytes.AsSpan(6), 5);
         Pattern(3).CopyTo(icmpBytes, 8);
-        var icmp = new IcmpV6Packet(new ByteArraySegment(icmpBytes)) { Type = IcmpV6Type.EchoRequest, Code = 0 };
-        var ip = new IPv6Packet(Host6A.ToIPAddress(), Host6B.ToIPAddress()) { HopLimit = 17, PayloadPacket = icmp };
-        ip.UpdateCalculatedValues();
-        icmp.UpdateIcmpChecksum();
+        icmpBytes[0] = (byte)IcmpV6Type.EchoRequest;
+        var bytes = PacketDotNetIpv6(Host6A, Host6B, 17, icmpBytes);
 
-        Assert.True(Ipv6Header.TryParse(ip.Bytes, out var ours, out var reason), reason.ToString());
+        Assert.True(Ipv6Header.TryParse(bytes, out var ours, out var reason), reason.ToString());
         Assert.Equal(new Ipv6Repr(Host6A, Host6B, IpProtocol.Icmpv6, 11, HopLimit: 17), Ipv6Repr.From(ours));
         Assert.True(Icmpv6Message.TryParse(ours.Payload, ours.Source, ours.Destination, out var echo, out reason),
             reason.ToString());
@@ -192,24 +190,23 @@ public sealed class PacketDotNetOracleTests
     {
         // PacketDotNet's NDP views cover the whole ICMPv6 message; its option setter is broken in 1.4.8, so the
         // link-layer option is laid down as bytes.
-        var bytes = new byte[32];
-        var icmp = new IcmpV6Packet(new ByteArraySegment(bytes)) { Type = type, Code = 0 };
+        var icmp = new byte[32];
+        icmp[0] = (byte)type;
         if (type == IcmpV6Type.NeighborSolicitation)
-            _ = new NdpNeighborSolicitationPacket(new ByteArraySegment(bytes)) { TargetAddress = LinkLocalB.ToIPAddress() };
+            _ = new NdpNeighborSolicitationPacket(new ByteArraySegment(icmp)) { TargetAddress = LinkLocalB.ToIPAddress() };
         else
-            _ = new NdpNeighborAdvertisementPacket(new ByteArraySegment(bytes))
+            _ = new NdpNeighborAdvertisementPacket(new ByteArraySegment(icmp))
             {
                 TargetAddress = LinkLocalB.ToIPAddress(), Solicited = true, Override = true,
             };
-        byte optionType = type == IcmpV6Type.NeighborSolicitation ? NdpOption.SourceLinkLayerAddress : NdpOption.TargetLinkLayerAddress;
-        bytes[24] = optionType;
-        bytes[25] = 1;
-        MacA.Write(bytes.AsSpan(26));
-        var ip = new IPv6Packet(LinkLocalA.ToIPAddress(), LinkLocalB.ToIPAddress()) { HopLimit = 255, PayloadPacket = icmp };
-        ip.UpdateCalculatedValues();
-        icmp.UpdateIcmpChecksum();
+        icmp[24] = type == IcmpV6Type.NeighborSolicitation
+            ? NdpOption.SourceLinkLayerAddress
+            : NdpOption.TargetLinkLayerAddress;
+        icmp[25] = 1;
+        MacA.Write(icmp.AsSpan(26));
+        var bytes = PacketDotNetIpv6(LinkLocalA, LinkLocalB, 255, icmp);
 
-        Assert.True(Ipv6Header.TryParse(ip.Bytes, out var v6, out var reason), reason.ToString());
+        Assert.True(Ipv6Header.TryParse(bytes, out var v6, out var reason), reason.ToString());
         Assert.Equal(32, v6.PayloadLength);
         Assert.True(Icmpv6Message.TryParse(v6.Payload, v6.Source, v6.Destination, out var message, out reason),
             reason.ToString());
@@ -225,6 +222,25 @@ public sealed class PacketDotNetOracleTests
             Assert.True(ndp.TryGetTargetLinkLayer(out mac));
         }
         Assert.Equal(MacA, mac);
+    }
+
+    /// <summary>
+    /// An IPv6 packet around an ICMPv6 message, with PacketDotNet computing the checksum. Works around two 1.4.8
+    /// bugs: a freshly built IcmpV6Packet sums a stale payload (so we re-parse first), and on an NDP message it
+    /// also stamps the checksum over bytes 4-5 (so we put them back; the value was computed before).
+    /// </summary>
+    private static byte[] PacketDotNetIpv6(Ipv6Address src, Ipv6Address dst, int hopLimit, byte[] icmp)
+    {
+        var ip = new IPv6Packet(src.ToIPAddress(), dst.ToIPAddress())
+        {
+            HopLimit = hopLimit, NextHeader = ProtocolType.IcmpV6, PayloadData = icmp, PayloadLength = (ushort)icmp.Length,
+        };
+        var reparsed = Packet.ParsePacket(LinkLayers.Raw, ip.Bytes);
+        reparsed.Extract<IcmpV6Packet>().UpdateIcmpChecksum();
+        var bytes = reparsed.Bytes;
+        icmp.AsSpan(4, 4).CopyTo(bytes.AsSpan(Ipv6Header.Length + 4));
+        Assert.True(Packet.ParsePacket(LinkLayers.Raw, bytes).Extract<IcmpV6Packet>().ValidIcmpChecksum);
+        return bytes;
     }
 
     private static PhysicalAddress Phys(MacAddress mac)
