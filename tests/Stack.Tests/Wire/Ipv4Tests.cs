@@ -134,7 +134,7 @@ public sealed class Ipv4Tests
         Assert.True(Ipv4Header.TryParse(Ipv4Echo(options: options), out _, out var reason), reason.ToString());
     }
 
-    /// <summary>Changes total length (or any header field) and fixes up the checksum, so only that field is wrong.</summary>
+    /// <summary>Changes the total length and fixes up the checksum, so only the length is wrong.</summary>
     private static void Rewrite(byte[] bytes, ushort total)
     {
         BinaryPrimitives.WriteUInt16BigEndian(bytes.AsSpan(2), total);

@@ -31,9 +31,9 @@ public sealed class Ipv6ChainTests
     public void Routing_header_with_no_segments_left_is_skipped_and_unfragmentable()
     {
         var payload = Concat(
-            Extension(IpProtocol.Ipv6Routing, 0, 0, 0, 0, 0, 0), // dest options before routing: empty, PadN-free zeros = Pad1s
-            Extension(IpProtocol.Ipv6DestinationOptions, 4, 0, 0, 0, 0, 0), // type 4, segments left 0
-            Extension(IpProtocol.Udp, 0, 0, 0, 0, 0, 0),
+            Extension(IpProtocol.Ipv6Routing, 0, 0, 0, 0, 0, 0), // destination options (six Pad1) for the route
+            Extension(IpProtocol.Ipv6DestinationOptions, 4, 0, 0, 0, 0, 0), // routing type 4, segments left 0
+            Extension(IpProtocol.Udp, 0, 0, 0, 0, 0, 0), // destination options for the final destination
             Udp8);
         var chain = Walk(IpProtocol.Ipv6DestinationOptions, payload);
         Assert.Equal(new Ipv6Chain(IpProtocol.Udp, 24, -1, 16), chain);
