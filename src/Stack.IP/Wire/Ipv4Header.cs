@@ -11,7 +11,8 @@ namespace Stack.IP.Wire;
 public readonly ref struct Ipv4Header
 {
     public const int MinLength = 20;
-    private const int MaxLength = 60;
+    /// <summary>IHL is 4 bits of 32-bit words: at most 60 bytes, so at most 40 of options.</summary>
+    internal const int MaxHeaderLength = 60;
     private const int VersionIhlOffset = 0;
     private const int TosOffset = 1;
     private const int TotalLengthOffset = 2;
@@ -140,6 +141,4 @@ public readonly ref struct Ipv4Header
 
     internal static void FillChecksum(Span<byte> header) =>
         BinaryPrimitives.WriteUInt16BigEndian(header[ChecksumOffset..], InternetChecksum.Compute(header));
-
-    internal const int MaxHeaderLength = MaxLength;
 }

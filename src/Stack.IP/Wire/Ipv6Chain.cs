@@ -10,7 +10,10 @@ namespace Stack.IP.Wire;
 public readonly record struct Ipv6Chain(IpProtocol UpperProtocol, int UpperOffset, int FragmentHeaderOffset,
     int UnfragmentableLength)
 {
-    /// <summary>RFC 8200 §4.1 defines at most 6 headers in a well-formed chain; we allow a little slack.</summary>
+    /// <summary>
+    /// A chain in RFC 8200 §4.1's recommended order has few headers; this bound stops chains built to wear us out
+    /// (RFC 7112 also wants the whole chain in the first fragment).
+    /// </summary>
     public const int MaxExtensionHeaders = 8;
 
     /// <summary>Where the next-header field that names <see cref="UpperProtocol"/> is, from the start of the IPv6 header.</summary>
