@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
 using PacketDotNet;
+using ArpOperation = PacketDotNet.ArpOperation;
+using ArpPacket = PacketDotNet.ArpPacket;
 using Stack.Link.Devices;
 using Stack.Link.Wire;
 using Stack.Tests.Support;
