@@ -24,7 +24,7 @@ public sealed class Ipv6ChainTests
             OptionsHeader(IpProtocol.Tcp, 0x1E, 4), // unknown, action 00: skip
             new byte[20]);
         var chain = Walk(IpProtocol.HopByHop, payload);
-        Assert.Equal(new Ipv6Chain(IpProtocol.Tcp, 16, -1, 8), chain);
+        Assert.Equal(new Ipv6Chain(IpProtocol.Tcp, 16, -1, 8) { NextHeaderPointer = 48 }, chain);
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class Ipv6ChainTests
             Extension(IpProtocol.Udp, 0, 0, 0, 0, 0, 0), // destination options for the final destination
             Udp8);
         var chain = Walk(IpProtocol.Ipv6DestinationOptions, payload);
-        Assert.Equal(new Ipv6Chain(IpProtocol.Udp, 24, -1, 16), chain);
+        Assert.Equal(new Ipv6Chain(IpProtocol.Udp, 24, -1, 16) { NextHeaderPointer = 56 }, chain);
     }
 
     [Fact]
@@ -44,7 +44,7 @@ public sealed class Ipv6ChainTests
     {
         var payload = Concat(Fragment(IpProtocol.Udp, offset: 0, more: false), Udp8);
         var chain = Walk(IpProtocol.Ipv6Fragment, payload);
-        Assert.Equal(new Ipv6Chain(IpProtocol.Udp, 8, 0, 0), chain);
+        Assert.Equal(new Ipv6Chain(IpProtocol.Udp, 8, 0, 0) { NextHeaderPointer = 40 }, chain);
     }
 
     [Fact]
@@ -55,7 +55,7 @@ public sealed class Ipv6ChainTests
             Fragment(IpProtocol.Ipv6DestinationOptions, offset: 1448, more: true),
             new byte[3]); // not a header at all: unparseable until reassembly
         var chain = Walk(IpProtocol.HopByHop, payload);
-        Assert.Equal(new Ipv6Chain(IpProtocol.Ipv6DestinationOptions, 16, 8, 8), chain);
+        Assert.Equal(new Ipv6Chain(IpProtocol.Ipv6DestinationOptions, 16, 8, 8) { NextHeaderPointer = 48 }, chain);
     }
 
     [Fact]
