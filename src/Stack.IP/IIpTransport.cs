@@ -38,6 +38,9 @@ public interface IIpTransport
 {
     void OnDatagram(in IpDatagram datagram, Instant now);
 
+    /// <summary>An ICMP error quoting one of this transport's datagrams (already checked to be ours).</summary>
+    void OnIcmpError(in IcmpError error, Instant now);
+
     /// <summary>Runs the transport's due timers.</summary>
     void OnTimer(Instant now);
 

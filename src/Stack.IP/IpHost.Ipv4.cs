@@ -80,8 +80,8 @@ public sealed partial class IpHost
             if (!toGroup) RaiseEchoReply(src, icmp.Identifier, icmp.SequenceNumber, icmp.Body, now);
             return;
         }
-        if (!icmp.IsError) return; // Timestamps and the like: not answered, as most hosts today.
-        // Errors about our own packets reach the transports in the fragmentation and UDP issues.
+        if (icmp.IsError && !toGroup) OnIcmpv4Error(icmp, src, now);
+        // Timestamps and the like are not answered, as by most hosts today.
     }
 
     private bool IsDirectedBroadcast(Ipv4Address dst)

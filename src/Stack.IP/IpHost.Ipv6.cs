@@ -91,6 +91,9 @@ public sealed partial class IpHost
             case Icmpv6Type.EchoReply:
                 if (!toGroup) RaiseEchoReply(src, icmp.Identifier, icmp.SequenceNumber, icmp.Body, now);
                 return;
+            case < Icmpv6Type.EchoRequest:
+                OnIcmpv6Error(icmp, src, now);
+                return;
             case Icmpv6Type.NeighborSolicitation:
             case Icmpv6Type.NeighborAdvertisement:
             case Icmpv6Type.RouterAdvertisement:
