@@ -31,27 +31,19 @@ public sealed partial class IpHost
         if (kind is not { } k) return;
 
         // The quote is our own header and at least 8 bytes after it; its total length may claim more.
-        var quoted = icmp.Body;
-        if (quoted.Length < Ipv4Header.MinLength || quoted[0] >> 4 != 4)
+        if (!QuotedIpv4.TryRead(icmp.Body, out var quoted) || quoted.Transport.Length < MinQuotedTransport)
         {
             Reject(Layer.Icmpv4, RejectReason.Truncated);
             return;
         }
-        int headerLength = (quoted[0] & 0xF) * 4;
-        if (headerLength < Ipv4Header.MinLength || quoted.Length < headerLength + MinQuotedTransport)
-        {
-            Reject(Layer.Icmpv4, RejectReason.Truncated);
-            return;
-        }
-        var source = Ipv4Address.Read(quoted[12..]);
-        var destination = Ipv4Address.Read(quoted[16..]);
-        if (!IsLocal(source))
+        if (!IsLocal(quoted.Source))
         {
             Reject(Layer.Icmpv4, RejectReason.NotForUs); // RFC 5927 §4.1: only believe errors about our packets.
             return;
         }
-        int mtu = k == IcmpErrorKind.PacketTooBig ? OnFragmentationNeeded(destination, icmp.NextHopMtu, quoted, now) : 0;
-        Deliver(new IcmpError(k, reporter, source, destination, (IpProtocol)quoted[9], quoted[headerLength..], mtu), now);
+        int mtu = k == IcmpErrorKind.PacketTooBig
+            ? OnFragmentationNeeded(quoted.Destination, icmp.NextHopMtu, quoted.TotalLength, now) : 0;
+        Deliver(new IcmpError(k, reporter, quoted.Source, quoted.Destination, quoted.Protocol, quoted.Transport, mtu), now);
     }
 
     private void OnIcmpv6Error(Icmpv6Message icmp, Ipv6Address reporter, Instant now)

@@ -32,20 +32,24 @@ public sealed partial class IpHost
         }
         if (ip.IsFragment)
         {
-            Statistics.FragmentsDropped++;
-            Reject(Layer.Ipv4, RejectReason.UnsupportedType);
+            OnIpv4Fragment(ip, now);
             return;
         }
+        DeliverIpv4(ip, packet[..ip.TotalLength], toGroup, now);
+    }
+
+    /// <summary>Hands a whole datagram (received whole, or reassembled) to ICMP or its transport.</summary>
+    private void DeliverIpv4(Ipv4Header ip, ReadOnlySpan<byte> whole, bool toGroup, Instant now)
+    {
         Statistics.Ipv4Delivered++;
-        var whole = packet[..ip.TotalLength];
         if (ip.Protocol == IpProtocol.Icmp)
         {
-            OnIcmpv4(ip.Payload, src, dst, toGroup, now);
+            OnIcmpv4(ip.Payload, ip.Source, ip.Destination, toGroup, now);
             return;
         }
         if (_transports.TryGetValue(ip.Protocol, out var transport))
         {
-            transport.OnDatagram(new IpDatagram(src, dst, ip.Protocol, ip.Ttl, ip.Payload, whole, toGroup), now);
+            transport.OnDatagram(new IpDatagram(ip.Source, ip.Destination, ip.Protocol, ip.Ttl, ip.Payload, whole, toGroup), now);
             return;
         }
         Reject(Layer.Ipv4, RejectReason.UnsupportedType);
@@ -99,22 +103,27 @@ public sealed partial class IpHost
     /// </summary>
     public void SendIcmpv4Error(ReadOnlySpan<byte> offending, Icmpv4Type type, byte code, uint restOfHeader, Instant now)
     {
-        if (!Ipv4Header.TryParse(offending, out var ip, out _)) return;
-        var src = ip.Source;
-        if (src.IsUnspecified || src.IsBroadcast || src.IsMulticast || ip.Destination.IsBroadcast ||
-            ip.Destination.IsMulticast || IsDirectedBroadcast(ip.Destination) || ip.FragmentOffset != 0)
+        // The offending datagram may be a quote of a fragment (header + 8 bytes), so read it leniently.
+        if (!QuotedIpv4.TryRead(offending, out var quoted)) return;
+        var src = quoted.Source;
+        var dst = quoted.Destination;
+        if (src.IsUnspecified || src.IsBroadcast || src.IsMulticast || dst.IsBroadcast || dst.IsMulticast ||
+            IsDirectedBroadcast(dst) || quoted.FragmentOffset != 0)
             return;
-        if (ip.Protocol == IpProtocol.Icmp && (!Icmpv4Message.TryParse(ip.Payload, out var inner, out _) || inner.IsError))
+        if (quoted.Protocol == IpProtocol.Icmp && (quoted.Transport.IsEmpty || IsIcmpv4ErrorType(quoted.Transport[0])))
             return;
         if (!_icmpLimiter.TryTake(now))
         {
             Statistics.IcmpErrorsSuppressed++;
             return;
         }
-        var quoted = offending[..Math.Min(offending.Length, MaxIcmpv4Quote)];
-        int length = Icmpv4Message.WriteError(_icmpScratch, type, code, restOfHeader, quoted);
-        var source = IsLocal(ip.Destination) ? ip.Destination : SourceFor(src);
+        var quote = offending[..Math.Min(offending.Length, MaxIcmpv4Quote)];
+        int length = Icmpv4Message.WriteError(_icmpScratch, type, code, restOfHeader, quote);
+        var source = IsLocal(dst) ? dst : SourceFor(src);
         if (Send(source, src, IpProtocol.Icmp, _icmpScratch.AsSpan(0, length), now) is SendResult.Sent or SendResult.Queued)
             Statistics.IcmpErrorsSent++;
     }
+
+    /// <summary>RFC 1122 §3.2.2: destination unreachable, source quench, redirect, time exceeded, parameter problem.</summary>
+    private static bool IsIcmpv4ErrorType(byte type) => type is 3 or 4 or 5 or 11 or 12;
 }

@@ -10,7 +10,7 @@ public sealed partial class IpHost
     /// <summary>RFC 4443 §2.4(c): an error must not exceed the minimum IPv6 MTU.</summary>
     private const int MaxIcmpv6Quote = 1280 - Ipv6Header.Length - Icmpv6Message.HeaderLength;
 
-    private void OnIpv6(ReadOnlySpan<byte> packet, Instant now)
+    private void OnIpv6(ReadOnlySpan<byte> packet, Instant now, bool reassembled = false)
     {
         if (!Ipv6Header.TryParse(packet, out var ip, out var reason))
         {
@@ -40,9 +40,22 @@ public sealed partial class IpHost
         }
         if (chain.FragmentHeaderOffset >= 0)
         {
-            Statistics.FragmentsDropped++;
-            Reject(Layer.Ipv6, RejectReason.UnsupportedType);
-            return;
+            if (!Ipv6FragmentHeader.TryParse(ip.Payload[chain.FragmentHeaderOffset..], out var fragment, out reason))
+            {
+                Reject(Layer.Ipv6, reason);
+                return;
+            }
+            bool atomic = fragment.FragmentOffset == 0 && !fragment.MoreFragments; // RFC 6946: process in place
+            if (reassembled && !atomic)
+            {
+                Reject(Layer.Ipv6, RejectReason.BadFragment); // a fragment inside a reassembled datagram
+                return;
+            }
+            if (!atomic)
+            {
+                OnIpv6Fragment(whole, ip, chain, fragment, now);
+                return;
+            }
         }
         Statistics.Ipv6Delivered++;
         var upper = ip.Payload[chain.UpperOffset..];
@@ -118,29 +131,33 @@ public sealed partial class IpHost
     public void SendIcmpv6Error(ReadOnlySpan<byte> offending, Icmpv6Type type, byte code, uint restOfHeader, Instant now,
         bool toGroupAllowed = false)
     {
-        if (!Ipv6Header.TryParse(offending, out var ip, out _)) return;
-        var src = ip.Source;
+        // The offending packet may be a quote (of a first fragment, say): read the fixed header leniently.
+        if (offending.Length < Ipv6Header.Length || offending[0] >> 4 != 6) return;
+        var src = Ipv6Address.Read(offending[8..]);
+        var dst = Ipv6Address.Read(offending[24..]);
         if (src.IsUnspecified || src.IsMulticast) return;
-        if (ip.Destination.IsMulticast && !toGroupAllowed && type != Icmpv6Type.PacketTooBig) return;
-        if (IsIcmpv6Error(ip)) return;
+        if (dst.IsMulticast && !toGroupAllowed && type != Icmpv6Type.PacketTooBig) return;
+        if (IsIcmpv6Error(offending)) return;
         if (!_icmpLimiter.TryTake(now))
         {
             Statistics.IcmpErrorsSuppressed++;
             return;
         }
-        var source = IsLocal(ip.Destination) ? (IpAddress)ip.Destination : SelectSource(src) ?? LinkLocal;
+        var source = IsLocal(dst) ? (IpAddress)dst : SelectSource(src) ?? LinkLocal;
         var quoted = offending[..Math.Min(offending.Length, MaxIcmpv6Quote)];
         int length = Icmpv6Message.WriteError(_icmpScratch, source.V6, src, type, code, restOfHeader, quoted);
         if (Send(source, src, IpProtocol.Icmpv6, _icmpScratch.AsSpan(0, length), now) is SendResult.Sent or SendResult.Queued)
             Statistics.IcmpErrorsSent++;
     }
 
-    private static bool IsIcmpv6Error(Ipv6Header ip)
+    private static bool IsIcmpv6Error(ReadOnlySpan<byte> packet)
     {
-        if (!Ipv6Chain.TryWalk(ip.Payload, ip.NextHeader, false, out var chain, out _, out _, out _)) return false;
-        if (chain.UpperProtocol != IpProtocol.Icmpv6 || chain.FragmentHeaderOffset >= 0 && chain.UpperOffset == 0) return false;
-        var upper = ip.Payload[chain.UpperOffset..];
+        var payload = packet[Ipv6Header.Length..];
+        if (!Ipv6Chain.TryWalk(payload, (IpProtocol)packet[Ipv6Header.NextHeaderFieldOffset], false, out var chain, out _, out _, out _))
+            return false;
+        if (chain.UpperProtocol != IpProtocol.Icmpv6 || chain.UpperOffset >= payload.Length) return false;
         // RFC 4443 §2.4(e.1), and §2.4(e.2): no error about a redirect either. Types below 128 are errors.
-        return upper.Length > 0 && (upper[0] < 128 || upper[0] == (byte)Icmpv6Type.Redirect);
+        byte type = payload[chain.UpperOffset];
+        return type < 128 || type == (byte)Icmpv6Type.Redirect;
     }
 }

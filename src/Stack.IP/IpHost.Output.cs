@@ -1,3 +1,4 @@
+using Stack.IP.Fragments;
 using Stack.IP.Wire;
 using Stack.Link.Time;
 using Stack.Link.Wire;
@@ -6,51 +7,128 @@ namespace Stack.IP;
 
 public sealed partial class IpHost
 {
+    /// <summary>RFC 791: the total length field's limit.</summary>
+    private const int MaxIpv4Datagram = 65535;
+
+    /// <summary>RFC 8200 §3: the payload length field's limit (no jumbograms).</summary>
+    private const int MaxIpv6Payload = 65535;
+
+    /// <summary>65535 bytes of payload in 8-byte steps over the smallest MTUs: 65535 / 48 + 1 fragments at most.</summary>
+    private const int MaxFragments = 1400;
+
     private readonly byte[] _icmpScratch = new byte[65536];
+    private readonly FragmentSlice[] _slices = new FragmentSlice[MaxFragments];
+    private readonly FragmentIdentifiers _identifiers;
 
     /// <summary>
     /// Sends one datagram from <paramref name="source"/> (one of ours; unspecified picks one) to
-    /// <paramref name="destination"/>, resolving the next hop's link address first when needed.
+    /// <paramref name="destination"/>, resolving the next hop's link address first when needed. A datagram larger
+    /// than the path MTU is fragmented (IPv4 only when <paramref name="dontFragment"/> is clear; IPv6 always, by
+    /// the source, RFC 8200 §4.5); one that cannot be sent whole fails with nothing sent.
     /// </summary>
     public SendResult Send(IpAddress source, IpAddress destination, IpProtocol protocol, ReadOnlySpan<byte> payload,
-        Instant now, byte? hopLimit = null)
+        Instant now, byte? hopLimit = null, bool dontFragment = false)
     {
         if (source.IsUnspecified && SelectSource(destination) is { } chosen) source = chosen;
         if (source.IsIpv6 != destination.IsIpv6 || !IsLocal(source)) return SendResult.BadSource;
         if (!Routes.TryGetNextHop(destination, out var nextHop)) return SendResult.NoRoute;
-        if (!TryBuild(source, destination, protocol, payload, hopLimit, out int length)) return SendResult.MessageTooLong;
-        return Transmit(_tx.AsSpan(0, length), nextHop, now);
+        byte ttl = hopLimit ?? DefaultTtl;
+        int mtu = destination.IsMulticast ? Mtu : PathMtu(destination, now);
+        return destination.IsIpv6
+            ? SendIpv6(source.V6, destination.V6, protocol, payload, ttl, mtu, nextHop, now)
+            : SendIpv4(source.V4, destination.V4, protocol, payload, ttl, mtu, dontFragment, nextHop, now);
+    }
+
+    private SendResult SendIpv4(Ipv4Address source, Ipv4Address destination, IpProtocol protocol, ReadOnlySpan<byte> payload,
+        byte ttl, int mtu, bool dontFragment, IpAddress nextHop, Instant now)
+    {
+        const int header = Ipv4Header.MinLength;
+        if (header + payload.Length > MaxIpv4Datagram) return SendResult.MessageTooLong;
+        if (header + payload.Length > mtu && dontFragment) return SendResult.MessageTooLong;
+        var id = (ushort)NextIdentification(destination, protocol);
+        if (header + payload.Length <= mtu)
+        {
+            var packet = TxPacket(header + payload.Length);
+            payload.CopyTo(packet[header..]);
+            new Ipv4Repr(source, destination, protocol, payload.Length, ttl, id, dontFragment).Write(packet);
+            return Transmit(TxFrame(packet.Length), nextHop, now);
+        }
+        // RFC 791 §3.2: fragments share the identification; offsets in 8-byte units; all but the last have MF.
+        int count = Fragmenter.Plan(payload.Length, Fragmenter.MaxFragmentPayload(mtu, header, ipv6: false), _slices);
+        var result = SendResult.Sent;
+        foreach (var slice in _slices.AsSpan(0, count))
+        {
+            var packet = TxPacket(header + slice.Length);
+            payload.Slice(slice.Offset, slice.Length).CopyTo(packet[header..]);
+            new Ipv4Repr(source, destination, protocol, slice.Length, ttl, id, MoreFragments: slice.More,
+                FragmentOffset: slice.Offset).Write(packet);
+            result = Worst(result, Transmit(TxFrame(packet.Length), nextHop, now));
+        }
+        Statistics.FragmentsSent += count;
+        return result;
+    }
+
+    private SendResult SendIpv6(Ipv6Address source, Ipv6Address destination, IpProtocol protocol, ReadOnlySpan<byte> payload,
+        byte hopLimit, int mtu, IpAddress nextHop, Instant now)
+    {
+        const int header = Ipv6Header.Length;
+        if (payload.Length > MaxIpv6Payload) return SendResult.MessageTooLong;
+        if (header + payload.Length <= mtu)
+        {
+            var packet = TxPacket(header + payload.Length);
+            payload.CopyTo(packet[header..]);
+            new Ipv6Repr(source, destination, protocol, payload.Length, hopLimit).Write(packet);
+            return Transmit(TxFrame(packet.Length), nextHop, now);
+        }
+        // RFC 8200 §4.5: only the source fragments; each fragment is the header, a Fragment header, and a slice.
+        uint id = NextIdentification(destination);
+        int count = Fragmenter.Plan(payload.Length, Fragmenter.MaxFragmentPayload(mtu, header, ipv6: true), _slices);
+        var result = SendResult.Sent;
+        foreach (var slice in _slices.AsSpan(0, count))
+        {
+            int fragmentPayload = Ipv6FragmentHeader.Length + slice.Length;
+            var packet = TxPacket(header + fragmentPayload);
+            new Ipv6Repr(source, destination, IpProtocol.Ipv6Fragment, fragmentPayload, hopLimit).Write(packet);
+            Ipv6FragmentHeader.Write(packet[header..], protocol, slice.Offset, slice.More, id);
+            payload.Slice(slice.Offset, slice.Length).CopyTo(packet[(header + Ipv6FragmentHeader.Length)..]);
+            result = Worst(result, Transmit(TxFrame(packet.Length), nextHop, now));
+        }
+        Statistics.FragmentsSent += count;
+        return result;
     }
 
     /// <summary>Sends straight to a link-layer address, as neighbour discovery does when it probes a neighbour.</summary>
-    internal void SendToNeighbor(IpAddress source, IpAddress destination, IpProtocol protocol, ReadOnlySpan<byte> payload,
+    internal void SendToNeighbor(Ipv6Address source, Ipv6Address destination, IpProtocol protocol, ReadOnlySpan<byte> payload,
         MacAddress mac, byte hopLimit)
     {
-        if (!TryBuild(source, destination, protocol, payload, hopLimit, out int length)) return;
+        var packet = TxPacket(Ipv6Header.Length + payload.Length);
+        payload.CopyTo(packet[Ipv6Header.Length..]);
+        new Ipv6Repr(source, destination, protocol, payload.Length, hopLimit).Write(packet);
         Statistics.PacketsSent++;
-        _link.SendInPlace(_tx.AsSpan(0, length), mac, destination.IsIpv6 ? EtherType.Ipv6 : EtherType.Ipv4);
+        _link.SendInPlace(TxFrame(packet.Length), mac, EtherType.Ipv6);
     }
 
-    /// <summary>Writes the IP header and payload into the transmit buffer after room for the Ethernet header.</summary>
-    private bool TryBuild(IpAddress source, IpAddress destination, IpProtocol protocol, ReadOnlySpan<byte> payload,
-        byte? hopLimit, out int frameLength)
+    /// <summary>Room for one IP packet in the transmit buffer, after the Ethernet header's 14 bytes.</summary>
+    private Span<byte> TxPacket(int length) => _tx.AsSpan(EthernetFrame.HeaderLength, length);
+
+    private Span<byte> TxFrame(int packetLength) => _tx.AsSpan(0, EthernetFrame.HeaderLength + packetLength);
+
+    private static SendResult Worst(SendResult a, SendResult b) => a == SendResult.Sent ? b : a;
+
+    /// <summary>RFC 7739 §5.3 / Linux: the identification depends on destination and protocol, unpredictably.</summary>
+    private uint NextIdentification(Ipv4Address destination, IpProtocol protocol)
     {
-        int headerLength = destination.IsIpv6 ? Ipv6Header.Length : Ipv4Header.MinLength;
-        frameLength = EthernetFrame.HeaderLength + headerLength + payload.Length;
-        if (headerLength + payload.Length > Mtu) return false; // Fragmentation comes with its own issue.
-        var packet = _tx.AsSpan(EthernetFrame.HeaderLength, headerLength + payload.Length);
-        payload.CopyTo(packet[headerLength..]);
-        byte ttl = hopLimit ?? DefaultTtl;
-        if (destination.IsIpv6)
-        {
-            new Ipv6Repr(source.V6, destination.V6, protocol, payload.Length, ttl).Write(packet);
-        }
-        else
-        {
-            var id = (ushort)_options.Random.Next(ushort.MaxValue + 1);
-            new Ipv4Repr(source.V4, destination.V4, protocol, payload.Length, ttl, id).Write(packet);
-        }
-        return true;
+        Span<byte> key = stackalloc byte[Ipv4Address.Length + 1];
+        destination.Write(key);
+        key[Ipv4Address.Length] = (byte)protocol;
+        return _identifiers.Next(key);
+    }
+
+    private uint NextIdentification(Ipv6Address destination)
+    {
+        Span<byte> key = stackalloc byte[Ipv6Address.Length];
+        destination.Write(key);
+        return _identifiers.Next(key);
     }
 
     private SendResult Transmit(Span<byte> frame, IpAddress nextHop, Instant now)

@@ -23,9 +23,8 @@ public sealed partial class IpHost
         destination.IsIpv6 ? Pmtu6.Get(destination.V6, now) : Pmtu4.Get(destination.V4, now);
 
     /// <summary>RFC 1191: fragmentation needed and DF set. Returns the path MTU now in force.</summary>
-    private int OnFragmentationNeeded(Ipv4Address destination, int nextHopMtu, ReadOnlySpan<byte> quoted, Instant now)
+    private int OnFragmentationNeeded(Ipv4Address destination, int nextHopMtu, int tooBigLength, Instant now)
     {
-        int tooBigLength = quoted.Length >= 4 ? (quoted[2] << 8) | quoted[3] : 0;
         Pmtu4.UpdateFromFragmentationNeeded(destination, nextHopMtu, tooBigLength, now);
         return Pmtu4.Get(destination, now);
     }

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Stack.IP.Diagnostics;
+using Stack.IP.Fragments;
 using Stack.IP.Icmp;
 using Stack.IP.Ndp;
 using Stack.IP.Routing;
@@ -29,6 +30,9 @@ public sealed partial class IpHost : ILinkProtocol
     private readonly IcmpRateLimiter _icmpLimiter = new();
     private readonly byte[] _tx;
 
+    /// <summary>The time of the timer run in progress, for callbacks that are not handed it.</summary>
+    private Instant _timerNow;
+
     public IpHost(IpHostOptions options, IFrameTransmitter link, ILogger? log = null)
     {
         _options = options ?? throw new ArgumentNullException(nameof(options));
@@ -44,8 +48,18 @@ public sealed partial class IpHost : ILinkProtocol
         }
         Routes.GatewayV4 = options.GatewayV4 is { } g4 ? g4 : null;
         Routes.GatewayV6 = options.GatewayV6 is { } g6 ? g6 : null;
+        _identifiers = NewIdentifiers(options.Random);
         Arp = new ArpProtocol(_link, IsLocal, SourceFor, options.Neighbors, Rejects, _log);
         Ndp = new NeighborDiscovery(this, options.Neighbors);
+    }
+
+    /// <summary>A secret from the system's generator, unless a test seeded <see cref="IpHostOptions.Random"/>.</summary>
+    private static FragmentIdentifiers NewIdentifiers(Random random)
+    {
+        if (random == Random.Shared) return new FragmentIdentifiers();
+        Span<byte> secret = stackalloc byte[16];
+        random.NextBytes(secret);
+        return new FragmentIdentifiers(secret);
     }
 
     public MacAddress Mac => _options.Mac;
@@ -77,7 +91,7 @@ public sealed partial class IpHost : ILinkProtocol
     {
         get
         {
-            var next = Instant.Min(Arp.Cache.NextDeadline, Ndp.Cache.NextDeadline);
+            var next = Instant.Min(Instant.Min(Arp.Cache.NextDeadline, Ndp.Cache.NextDeadline), FragmentDeadline);
             foreach (var t in _transports.Values) next = Instant.Min(next, t.NextDeadline);
             return next;
         }
@@ -85,6 +99,8 @@ public sealed partial class IpHost : ILinkProtocol
 
     public void OnTimer(Instant now)
     {
+        _timerNow = now;
+        OnFragmentTimers(now);
         Arp.Cache.OnTimer(now);
         Ndp.Cache.OnTimer(now);
         foreach (var t in _transports.Values)

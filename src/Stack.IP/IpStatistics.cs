@@ -10,5 +10,6 @@ public sealed class IpStatistics
     public long IcmpErrorsSent;
     public long IcmpErrorsSuppressed;
     public long PacketsSent;
-    public long FragmentsDropped;
+    public long FragmentsSent;
+    public long DatagramsReassembled;
 }

@@ -38,4 +38,6 @@ public enum RejectReason
     ExtensionChainTooLong,
     HopLimit,
     NoListener,
+    /// <summary>A fragment the reassembler turned away; its own counters say why.</summary>
+    BadFragment,
 }
