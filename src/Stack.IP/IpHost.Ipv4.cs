@@ -69,11 +69,6 @@ public sealed partial class IpHost
             // RFC 1122 §3.2.2.6: the reply carries the request's identifier, sequence and data unchanged.
             var replySource = toGroup ? SourceFor(src) : dst;
             var reply = _icmpScratch.AsSpan(0, Icmpv4Message.HeaderLength + icmp.Body.Length);
-            if (reply.Length > Mtu - 20)
-            {
-                Reject(Layer.Icmpv4, RejectReason.BadTotalLength);
-                return;
-            }
             Icmpv4Message.WriteEcho(reply, Icmpv4Type.EchoReply, icmp.Identifier, icmp.SequenceNumber, icmp.Body);
             if (Send(replySource, src, IpProtocol.Icmp, reply, now) is SendResult.Sent or SendResult.Queued)
                 Statistics.EchoRepliesSent++;

@@ -91,11 +91,6 @@ public sealed partial class IpHost
                 // RFC 4443 §4.2: a reply to a multicast request comes from a unicast address of ours.
                 var replySource = toGroup ? (SelectSource(src) ?? LinkLocal) : (IpAddress)dst;
                 int length = Icmpv6Message.HeaderLength + icmp.Body.Length;
-                if (Ipv6Header.Length + length > Mtu)
-                {
-                    Reject(Layer.Icmpv6, RejectReason.BadTotalLength);
-                    return;
-                }
                 Icmpv6Message.WriteEcho(_icmpScratch, replySource.V6, src, Icmpv6Type.EchoReply, icmp.Identifier, icmp.SequenceNumber, icmp.Body);
                 if (Send(replySource, src, IpProtocol.Icmpv6, _icmpScratch.AsSpan(0, length), now) is SendResult.Sent or SendResult.Queued)
                     Statistics.EchoRepliesSent++;

@@ -67,6 +67,16 @@ public sealed partial class PingInteropTests(ITestOutputHelper output)
             Assert.Equal(0, code);
             Assert.Contains("5 received", text, StringComparison.Ordinal);
 
+            // Seed section 2.11: the kernel fragments the request, the stack reassembles it and fragments the reply.
+            (code, text) = Run(ns, "ping -c 3 -i 0.2 -W 2 -s 4000 192.0.2.2");
+            Assert.Equal(0, code);
+            Assert.Contains("4008 bytes from 192.0.2.2", text, StringComparison.Ordinal);
+
+            (code, text) = Run(ns, "ping -6 -c 3 -i 0.2 -W 2 -s 4000 2001:db8::2");
+            Assert.Equal(0, code);
+            Assert.Contains("4008 bytes from 2001:db8::2", text, StringComparison.Ordinal);
+            Assert.True(stack.Host.Statistics.DatagramsReassembled >= 6);
+
             (_, text) = Run(ns, "ip neigh show dev br0");
             var mac = StackMac.ToString();
             Assert.Matches(new Regex($@"192\.0\.2\.2 lladdr {mac} (REACHABLE|STALE|DELAY)"), text);
