@@ -1,0 +1,105 @@
+using Stack.Link.Neighbors;
+using Stack.Link.Time;
+using Stack.Link.Wire;
+
+namespace Stack.Tests.Link;
+
+/// <summary>The RFC 4861 §7.3 reachability state machine, with the actions it asks for recorded.</summary>
+public sealed class NeighborCacheTests : INeighborActions<int>
+{
+    private static readonly MacAddress Mac1 = new(0x0200_0000_0001UL);
+    private static readonly MacAddress Mac2 = new(0x0200_0000_0002UL);
+    private readonly List<string> _actions = [];
+    private readonly NeighborCache<int> _cache;
+    private Instant _now = Instant.FromMilliseconds(1000);
+
+    public NeighborCacheTests() => _cache = new NeighborCache<int>(new NeighborTimings(), this);
+
+    void INeighborActions<int>.Solicit(int target, MacAddress? unicastTo) => _actions.Add(unicastTo is { } m ? $"probe {target} {m}" : $"solicit {target}");
+    void INeighborActions<int>.Deliver(int target, MacAddress mac, ReadOnlySpan<byte> packet) => _actions.Add($"deliver {target} {mac} {packet.Length}");
+    void INeighborActions<int>.Unreachable(int target, ReadOnlySpan<byte> packet) => _actions.Add($"unreachable {target} {packet.Length}");
+
+    private void Advance(TimeSpan by)
+    {
+        _now += by;
+        _cache.OnTimer(_now);
+    }
+
+    private NeighborState State(int address) => _cache.TryGet(address, out var s, out _) ? s : throw new InvalidOperationException("no entry");
+
+    [Fact]
+    public void Resolution_queues_then_delivers_on_a_solicited_advertisement()
+    {
+        Assert.False(_cache.TryResolve(7, new byte[10], _now, out _));
+        Assert.False(_cache.TryResolve(7, new byte[20], _now, out _));
+        Assert.Equal(["solicit 7"], _actions);
+        Assert.Equal(NeighborState.Incomplete, State(7));
+
+        _cache.LearnAdvertised(7, Mac1, solicited: true, @override: true, _now);
+        Assert.Equal(["solicit 7", $"deliver 7 {Mac1} 10", $"deliver 7 {Mac1} 20"], _actions);
+        Assert.Equal(NeighborState.Reachable, State(7));
+    }
+
+    [Fact]
+    public void Reachable_goes_stale_then_use_delays_then_probes_by_unicast()
+    {
+        _cache.TryResolve(7, new byte[1], _now, out _);
+        _cache.LearnAdvertised(7, Mac1, solicited: true, @override: true, _now);
+        _actions.Clear();
+
+        Advance(TimeSpan.FromSeconds(31));
+        Assert.Equal(NeighborState.Stale, State(7));
+
+        Assert.True(_cache.TryResolve(7, new byte[1], _now, out var mac));
+        Assert.Equal(Mac1, mac);
+        Assert.Equal(NeighborState.Delay, State(7));
+
+        Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(NeighborState.Probe, State(7));
+        Assert.Equal([$"probe 7 {Mac1}"], _actions);
+
+        _cache.LearnAdvertised(7, Mac1, solicited: true, @override: false, _now);
+        Assert.Equal(NeighborState.Reachable, State(7));
+    }
+
+    [Fact]
+    public void Unanswered_probes_remove_the_entry()
+    {
+        _cache.LearnUnsolicited(7, Mac1, _now);
+        _cache.TryResolve(7, new byte[1], _now, out _);
+        for (int i = 0; i < 10; i++) Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(3, _actions.Count(a => a.StartsWith("probe", StringComparison.Ordinal)));
+        Assert.False(_cache.TryGet(7, out _, out _));
+    }
+
+    [Fact]
+    public void An_unsolicited_advertisement_without_override_does_not_replace_a_known_address()
+    {
+        _cache.TryResolve(7, new byte[1], _now, out _);
+        _cache.LearnAdvertised(7, Mac1, solicited: true, @override: true, _now);
+        _cache.LearnAdvertised(7, Mac2, solicited: false, @override: false, _now);
+        Assert.True(_cache.TryGet(7, out var state, out var mac));
+        Assert.Equal((NeighborState.Stale, Mac1), (state, mac));
+
+        _cache.LearnAdvertised(7, Mac2, solicited: false, @override: true, _now);
+        Assert.True(_cache.TryGet(7, out _, out mac));
+        Assert.Equal(Mac2, mac);
+    }
+
+    [Fact]
+    public void The_queue_per_neighbour_is_bounded_keeping_the_newest()
+    {
+        for (int i = 1; i <= 20; i++) _cache.TryResolve(7, new byte[i], _now, out _);
+        Assert.Equal(4, _cache.QueueDrops);
+        _cache.LearnAdvertised(7, Mac1, solicited: true, @override: true, _now);
+        Assert.Equal($"deliver 7 {Mac1} 5", _actions[1]);
+    }
+
+    [Fact]
+    public void Stale_entries_unused_for_a_minute_are_forgotten()
+    {
+        _cache.LearnUnsolicited(7, Mac1, _now);
+        Advance(TimeSpan.FromSeconds(61));
+        Assert.False(_cache.TryGet(7, out _, out _));
+    }
+}
