@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Diagnostics;
 using System.Text;
 
@@ -157,6 +158,11 @@ public sealed class BackgroundProcess : IDisposable
     {
         get { lock (_stderr) return _stderr.ToString(); }
     }
+
+    public int ExitCode => _process.ExitCode;
+
+    /// <summary>Sends a signal (TERM, INT…) to the process, as a user stopping it would.</summary>
+    public void Signal(string name) => ProcessRunner.Run("kill", ["-s", name, _process.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
 
     /// <summary>Waits for the process to end by itself; false if it is still running after the timeout.</summary>
     public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);

@@ -1,0 +1,56 @@
+using Stack.Apps;
+
+namespace Stack.Tests.Apps;
+
+/// <summary>The `stack` command's contract: bad arguments give one line on stderr and exit code 2.</summary>
+public sealed class CliTests
+{
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Cli.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    [Theory]
+    [InlineData("frobnicate")]
+    [InlineData("serve")]
+    [InlineData("serve", "--tap", "tap0")]
+    [InlineData("serve", "--tap", "tap0", "--ip", "192.0.2.2/33")]
+    [InlineData("serve", "--tap", "tap0", "--ip", "not-an-address")]
+    [InlineData("serve", "--tap", "tap0", "--ip", "192.0.2.2/24", "--mtu", "70000")]
+    [InlineData("serve", "--tap", "tap0", "--ip", "192.0.2.2/24", "--mac", "01:00:5e:00:00:01")]
+    [InlineData("serve", "--tap", "tap0", "--ip", "192.0.2.2/24", "--log-level", "loud")]
+    [InlineData("serve", "--tap", "tap0", "--ip", "192.0.2.2/24", "--bogus")]
+    [InlineData("serve", "--tap")]
+    [InlineData("demo", "--count", "0")]
+    public void Bad_arguments_print_one_line_and_exit_2(params string[] args)
+    {
+        var (code, stdout, stderr) = Run(args);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Single(lines);
+        Assert.StartsWith("stack: ", lines[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void No_arguments_print_usage_and_exit_2_and_help_exits_0()
+    {
+        Assert.Equal(2, Run().Code);
+        var (code, stdout, _) = Run("--help");
+        Assert.Equal(0, code);
+        Assert.Contains("stack serve --tap NAME --ip ADDR/PREFIX", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Demo_pings_between_two_in_memory_stacks_in_both_families()
+    {
+        var (code, stdout, _) = Run("demo", "--count", "2");
+        Assert.Equal(0, code);
+        Assert.Contains("icmp_seq=2", stdout, StringComparison.Ordinal);
+        Assert.Contains("from 2001:db8::3", stdout, StringComparison.Ordinal);
+        Assert.Contains("demo: all replies received", stdout, StringComparison.Ordinal);
+    }
+}
