@@ -1,4 +1,5 @@
 using Stack.Apps.Commands;
+using Stack.Link.Devices;
 
 namespace Stack.Apps;
 
@@ -34,6 +35,12 @@ public static class Cli
         {
             stderr.WriteLine($"stack: {e.Message}");
             return 2;
+        }
+        catch (LinkDeviceException e)
+        {
+            // The arguments were fine; the machine said no (no TAP, no permission): exit 1, with what to do.
+            stderr.WriteLine($"stack: {e.Message}");
+            return 1;
         }
     }
 }

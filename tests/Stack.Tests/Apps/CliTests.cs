@@ -45,6 +45,16 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void A_TAP_that_cannot_be_opened_is_one_line_and_exit_1()
+    {
+        // "bad/name" can never name an interface, so this fails whatever the machine (root or not, TUN or not).
+        var (code, _, stderr) = Run("serve", "--tap", "bad/name", "--ip", "192.0.2.2/24", "--log-level", "none");
+        Assert.Equal(1, code);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("stack: ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Demo_pings_between_two_in_memory_stacks_in_both_families()
     {
         var (code, stdout, _) = Run("demo", "--count", "2");
