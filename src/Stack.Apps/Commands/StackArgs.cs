@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Stack.IP;
 using Stack.IP.Routing;
+using Stack.Link.Devices.Impairment;
 using Stack.Link.Wire;
 
 namespace Stack.Apps.Commands;
@@ -11,10 +12,10 @@ namespace Stack.Apps.Commands;
 /// The options every command that brings up its own stack shares:
 /// `--tap NAME --ip ADDR/PREFIX [--ip ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--log-level LEVEL]`.
 /// </summary>
-public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, LogLevel LogLevel)
+public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, LogLevel LogLevel, ImpairmentSpec? Impair = null)
 {
     public const string Usage =
-        "--tap NAME --ip ADDR/PREFIX [--ip ADDR/PREFIX ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--log-level LEVEL]";
+        "--tap NAME --ip ADDR/PREFIX [--ip ADDR/PREFIX ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--impair SPEC] [--log-level LEVEL]";
 
     public static StackArgs Read(ArgReader args, LogLevel defaultLevel = LogLevel.Information)
     {
@@ -40,9 +41,21 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
             throw new UsageException($"--mac wants a unicast address such as 02:00:00:00:00:02, not '{macText}'");
         int mtu = args.OptionalInt("--mtu", 1280, 9000) ?? 1500;
         var pcap = args.Optional("--pcap");
+        ImpairmentSpec? impair = null;
+        if (args.Optional("--impair") is { } impairText)
+        {
+            try
+            {
+                impair = ImpairmentSpec.Parse(impairText);
+            }
+            catch (FormatException e)
+            {
+                throw new UsageException($"--impair: {e.Message}");
+            }
+        }
         var level = ParseLevel(args.Optional("--log-level")) ?? defaultLevel;
         var host = new IpHostOptions { Mac = mac, Mtu = mtu, Addresses = addresses, GatewayV4 = gw4, GatewayV6 = gw6 };
-        return new StackArgs(tap, host, pcap, level);
+        return new StackArgs(tap, host, pcap, level, impair);
     }
 
     public static LogLevel? ParseLevel(string? text) => text?.ToLowerInvariant() switch

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Stack.Apps.Commands;
 using Stack.Link.Devices;
+using Stack.Link.Devices.Impairment;
 using Stack.Link.Devices.Pcap;
 using Stack.Link.Devices.Tap;
 
@@ -13,6 +14,8 @@ public static class LinkFactory
     {
         ArgumentNullException.ThrowIfNull(args);
         ILinkDevice device = TapDevice.Open(args.Tap, mtu: args.Host.Mtu, logger: logs.CreateLogger("stack.tap"));
+        // The trace sits next to the stack, inside the impairment: it shows what the stack really sent and got.
+        if (args.Impair is { IsNone: false } impair) device = new ImpairedDevice(device, impair);
         if (args.Pcap is { } path) device = new TracingDevice(device, new PcapWriter(File.Create(path)), TimeProvider.System);
         return StackInstance.Start(args.Tap, device, args.Host, TimeProvider.System, logs);
     }

@@ -34,6 +34,8 @@ public readonly record struct Instant(long Microseconds) : IComparable<Instant>
 
     public static Instant Min(Instant a, Instant b) => a < b ? a : b;
 
+    public static Instant Max(Instant a, Instant b) => a > b ? a : b;
+
     public int CompareTo(Instant other) => Microseconds.CompareTo(other.Microseconds);
 
     public override string ToString() =>

@@ -24,6 +24,7 @@ public sealed class CliTests
     [InlineData("serve", "--tap", "tap0", "--ip", "192.0.2.2/24", "--log-level", "loud")]
     [InlineData("serve", "--tap", "tap0", "--ip", "192.0.2.2/24", "--bogus")]
     [InlineData("serve", "--tap")]
+    [InlineData("serve", "--tap", "tap0", "--ip", "192.0.2.2/24", "--impair", "loss=200%")]
     [InlineData("demo", "--count", "0")]
     public void Bad_arguments_print_one_line_and_exit_2(params string[] args)
     {
