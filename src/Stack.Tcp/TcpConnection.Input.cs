@@ -299,8 +299,12 @@ public sealed partial class TcpConnection
         // Sixth: URG is ignored (RFC 6093 discourages its use). Seventh: segment text. Eighth: FIN.
         if (h.Payload.Length > 0 && _userClosed && _state is TcpState.FinWait1 or TcpState.FinWait2)
         {
-            // Data for an application that has closed: Linux resets (tcp_rcv_state_process, RFC 2525 §2.17).
-            ResetAndClose(now, "data after close");
+            // Data for an application that has closed: Linux answers with a RST and closes
+            // (tcp_rcv_state_process, RFC 2525 §2.17).
+            _layer.SendReset(Tuple, segAck, default, TcpFlags.Rst, now);
+            _send.Clear();
+            _recv.Clear();
+            SetState(TcpState.Closed, "data after close");
             return;
         }
         ProcessText(h, seq, now);

@@ -220,9 +220,9 @@ public sealed partial class TcpConnection
     private bool WindowUpdateWorthSending()
     {
         int current = Math.Max(0, _rcvEdge - _rcvNxt);
-        int free = _recv.Window;
-        return 2 * (long)current <= _recv.Capacity && free >= 2 * (long)current
-            && free - current >= Math.Min(_recv.Capacity / 2, AnnouncedMss);
+        long window = Math.Min(_recv.Window, (long)ushort.MaxValue << _rcvWscale); // What the field can say.
+        return 2L * current <= _recv.Capacity && window >= 2L * current
+            && window - current >= Math.Min(_recv.Capacity / 2, AnnouncedMss);
     }
 
     private TimeSpan PersistInterval()
