@@ -246,6 +246,10 @@ public sealed partial class TcpConnection
         else
         {
             QueueFin("close");
+            if (_state == TcpState.FinWait2 && !_timers.IsArmed(TimerKind.TimeWait))
+            {
+                _timers.Arm(TimerKind.TimeWait, now + _config.FinWait2Timeout); // Orphaned now: TCP_LINGER2.
+            }
         }
         Leave(now);
     }

@@ -317,6 +317,21 @@ public sealed class TcpCloseTests
         Assert.True(c.IsEndOfStream);
     }
 
+    [Fact]
+    public void Close_after_shutdown_in_fin_wait_2_starts_the_linger2_timer()
+    {
+        var h = new TcpHarness();
+        var c = h.AcceptOne(h.Listen(), NoTs);
+        c.Shutdown(SocketShutdown.Send, h.Now);
+        h.Expect("F. 1:1(0) ack 1 **");
+        h.Inject(TcpFlags.Ack, 1, 2);
+        h.Advance(TimeSpan.FromSeconds(100));
+        Assert.Equal(TcpState.FinWait2, c.State);
+        c.Close(h.Now);
+        h.Advance(TimeSpan.FromSeconds(60));
+        Assert.Equal(TcpState.Closed, c.State);
+    }
+
     /// <summary>The server closes first and ends in TIME-WAIT; the listener stays.</summary>
     private static TcpConnection EnterTimeWait(TcpHarness h)
     {

@@ -227,6 +227,19 @@ public sealed class TcpDataTests
     }
 
     [Fact]
+    public void Data_written_in_syn_sent_leaves_after_the_handshake()
+    {
+        var h = new TcpHarness();
+        var c = h.Connect();
+        var syn = h.Expect("S 0:0(0) **");
+        Assert.Equal(5, c.Send(Pattern(5), h.Now));
+        h.ExpectNothing();
+        h.Inject(TcpFlags.Syn | TcpFlags.Ack, 0, 1, options: NoTs);
+        h.Expect("P. 1:6(5) ack 1 win 65535");
+        Assert.Equal(syn.Repr.SequenceNumber, c.Iss.Value);
+    }
+
+    [Fact]
     public void Ack_of_unsent_data_is_answered_and_dropped()
     {
         var h = new TcpHarness();
