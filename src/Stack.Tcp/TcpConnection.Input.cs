@@ -182,6 +182,16 @@ public sealed partial class TcpConnection
             return;
         }
 
+        // RFC 7323 §5.3 R1 (PAWS): a timestamp older than TS.Recent marks an old duplicate; ACK and drop.
+        // (The 24-day idle rule of §5.5 is not applied.)
+        if (_tsOk && options.HasTimestamps && !rst && _state != TcpState.SynReceived
+            && unchecked((int)(options.TsVal - _tsRecent)) < 0)
+        {
+            _layer.Statistics.PawsRejected++;
+            _ackPending = true;
+            return;
+        }
+
         // First: sequence number acceptability (the four cases).
         if (!synAckInSynReceived && !Acceptable(seq, segLen))
         {

@@ -272,7 +272,26 @@ public sealed class TcpLayer : IIpTransport
         {
             c.ScheduledAt = next;
             _timerQueue.Enqueue(c, next);
+            if (_timerQueue.Count > 4 * (_connections.Count + 16))
+            {
+                CompactTimerQueue();
+            }
         }
+    }
+
+    /// <summary>Drops stale entries when they outnumber live ones, so the heap stays O(connections).</summary>
+    private void CompactTimerQueue()
+    {
+        var live = new List<(TcpConnection, Instant)>(_connections.Count);
+        foreach (var (c, at) in _timerQueue.UnorderedItems)
+        {
+            if (c.ScheduledAt == at && c.State != TcpState.Closed)
+            {
+                live.Add((c, at));
+            }
+        }
+        _timerQueue.Clear();
+        _timerQueue.EnqueueRange(live);
     }
 
     internal TcpConnection CreatePassive(TcpListener listener, FourTuple tuple)

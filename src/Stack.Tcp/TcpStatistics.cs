@@ -36,6 +36,9 @@ public sealed class TcpStatistics
     /// <summary>Challenge ACKs sent (RFC 5961).</summary>
     public long ChallengeAcks;
 
+    /// <summary>Segments dropped by PAWS (RFC 7323 §5.3): their timestamp was older than TS.Recent.</summary>
+    public long PawsRejected;
+
     /// <summary>Segments that were not acceptable (RFC 9293 §3.10.7.4 first check) and drew an ACK or were dropped.</summary>
     public long OutOfWindow;
 }

@@ -332,6 +332,24 @@ public sealed class TcpCloseTests
         Assert.Equal(TcpState.Closed, c.State);
     }
 
+    [Fact]
+    public void Lost_fin_is_retransmitted_in_last_ack()
+    {
+        var h = new TcpHarness();
+        var c = h.AcceptOne(h.Listen(), NoTs);
+        h.Inject(TcpFlags.Fin | TcpFlags.Ack, 1, 1);
+        h.Expect(". 1:1(0) ack 2 **");
+        c.Close(h.Now);
+        h.Expect("F. 1:1(0) ack 2 **");
+        h.Advance(TimeSpan.FromMilliseconds(200));
+        h.Expect("F. 1:1(0) ack 2 **");
+        Assert.Equal(TcpState.LastAck, c.State);
+        h.Inject(TcpFlags.Ack, 2, 2);
+        Assert.Equal(TcpState.Closed, c.State);
+        h.Advance(TimeSpan.FromSeconds(10));
+        h.ExpectNothing();
+    }
+
     /// <summary>The server closes first and ends in TIME-WAIT; the listener stays.</summary>
     private static TcpConnection EnterTimeWait(TcpHarness h)
     {

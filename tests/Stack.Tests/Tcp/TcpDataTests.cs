@@ -240,6 +240,19 @@ public sealed class TcpDataTests
     }
 
     [Fact]
+    public void Old_timestamp_is_rejected_by_paws()
+    {
+        var h = new TcpHarness();
+        var c = h.AcceptOne(h.Listen(), LinuxSyn(tsVal: 1000));
+        h.Inject(TcpFlags.Ack, 1, 1, options: Ts(1002, 0), data: Pattern(10));
+        h.Expect(". 1:1(0) ack 11 win * <nop,nop,TS val * ecr 1002>");
+        h.Inject(TcpFlags.Ack, 11, 1, options: Ts(900, 0), data: Pattern(10));
+        h.Expect(". 1:1(0) ack 11 win * <nop,nop,TS val * ecr 1002>");
+        Assert.Equal(10, c.Readable);
+        Assert.Equal(1, h.Tcp.Statistics.PawsRejected);
+    }
+
+    [Fact]
     public void Ack_of_unsent_data_is_answered_and_dropped()
     {
         var h = new TcpHarness();
