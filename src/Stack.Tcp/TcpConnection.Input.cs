@@ -53,7 +53,8 @@ public sealed partial class TcpConnection
         _rcvEdge = _rcvNxt + Math.Min(_recv.Window, ushort.MaxValue);
         bool v6 = Tuple.RemoteAddress.IsIpv6;
         _peerMss = options.Mss is ushort m && m > 0 ? m : v6 ? 1220 : 536;
-        if (_config.WindowScaling && options.WindowScale is byte shift)
+        _wsOk = _config.WindowScaling && options.WindowScale is not null;
+        if (_wsOk && options.WindowScale is byte shift)
         {
             _sndWscale = Math.Min((int)shift, 14); // RFC 7323 §2.3: larger shifts are taken as 14.
             _rcvWscale = ReceiveShift();
@@ -404,8 +405,10 @@ public sealed partial class TcpConnection
     private bool Acceptable(SeqNum seq, int segLen)
     {
         int wnd = Math.Max(0, _rcvEdge - _rcvNxt);
-        if (segLen == 0)
+        if (segLen == 0 || seq == _rcvNxt)
         {
+            // A segment at RCV.NXT is taken even into a zero window, for its ACK and RST ("special allowance"
+            // in the RFC; Linux tcp_sequence); its text is then trimmed by the buffer and acknowledged.
             return wnd == 0 ? seq == _rcvNxt : seq.InWindow(_rcvNxt, wnd);
         }
         return wnd > 0 && (seq.InWindow(_rcvNxt, wnd) || (seq + (segLen - 1)).InWindow(_rcvNxt, wnd));

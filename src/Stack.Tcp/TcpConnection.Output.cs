@@ -49,7 +49,7 @@ public sealed partial class TcpConnection
     private void SendSynAck(Instant now)
     {
         var options = new TcpOptions { Mss = (ushort)AnnouncedMss };
-        if (_config.WindowScaling && (_sndWscale != 0 || _rcvWscale != 0))
+        if (_wsOk)
         {
             options.WindowScale = (byte)_rcvWscale;
         }

@@ -43,6 +43,7 @@ public sealed partial class TcpConnection
     private SeqNum _irs, _rcvNxt, _rcvEdge, _lastAckSent;
     private int _rcvWscale;
 
+    private bool _wsOk;
     private bool _tsOk;
     private uint _tsRecent;
     private readonly uint _tsOffset;

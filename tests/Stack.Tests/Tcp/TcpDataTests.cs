@@ -174,6 +174,22 @@ public sealed class TcpDataTests
     }
 
     [Fact]
+    public void Ack_on_data_into_our_zero_window_is_still_processed()
+    {
+        var h = new TcpHarness(TcpConfig.Default with { ReceiveBufferSize = 2000 });
+        var c = h.AcceptOne(h.Listen(), NoTs);
+        h.Inject(TcpFlags.Ack, 1, 1, data: Pattern(2000));
+        h.Expect(". 1:1(0) ack 2001 win 0");
+        c.Send(Pattern(10), h.Now);
+        h.Expect("P. 1:11(10) ack 2001 win 0");
+
+        // The peer's next data cannot be taken, but the ACK it carries counts (RFC 9293 §3.10.7.4).
+        h.Inject(TcpFlags.Ack, 2001, 11, data: Pattern(100));
+        h.Expect(". 11:11(0) ack 2001 win 0");
+        Assert.Equal(0, c.Unacknowledged);
+    }
+
+    [Fact]
     public void Window_right_edge_never_moves_left()
     {
         var h = new TcpHarness(TcpConfig.Default with { ReceiveBufferSize = 10000 });
