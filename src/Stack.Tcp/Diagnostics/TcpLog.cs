@@ -1,0 +1,23 @@
+using Microsoft.Extensions.Logging;
+using Stack.Link.Diagnostics;
+
+namespace Stack.Tcp.Diagnostics;
+
+/// <summary>The TCP layer's log messages, source-generated so a disabled level costs nothing per segment.</summary>
+internal static partial class TcpLog
+{
+    [LoggerMessage(Level = LogLevel.Debug, Message = "TCP: rejected ({Reason})")]
+    public static partial void Rejected(ILogger log, RejectReason reason);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "TCP {Connection}: {From} -> {To} ({Cause})")]
+    public static partial void StateChanged(ILogger log, FourTuple connection, TcpState from, TcpState to, string cause);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "TCP: RST to {Remote} for a segment to no connection on port {Port}")]
+    public static partial void ResetNoConnection(ILogger log, TcpEndPoint remote, ushort port);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "TCP: listener on {Local} full; SYN from {Remote} ignored")]
+    public static partial void ListenOverflow(ILogger log, TcpEndPoint local, TcpEndPoint remote);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "TCP {Connection}: path MTU lowered the MSS to {Mss}")]
+    public static partial void MssLowered(ILogger log, FourTuple connection, int mss);
+}

@@ -1,0 +1,90 @@
+using Stack.Tcp.Buffers;
+
+namespace Stack.Tcp;
+
+/// <summary>
+/// The knobs of one connection (or of a listener's accepted connections), defaults as Linux where sensible.
+/// A record: copy with <c>with</c> to change a setting, e.g. <c>TcpConfig.Default with { NoDelay = true }</c>.
+/// </summary>
+public sealed record TcpConfig
+{
+    public static TcpConfig Default { get; } = new();
+
+    /// <summary>SO_SNDBUF: bytes written and not yet acknowledged. Default 256 KiB.</summary>
+    public int SendBufferSize { get; init; } = SendBuffer.DefaultCapacity;
+
+    /// <summary>SO_RCVBUF: bytes received and not yet read, out-of-order data included. Default 256 KiB.</summary>
+    public int ReceiveBufferSize { get; init; } = ReceiveBuffer.DefaultCapacity;
+
+    /// <summary>Maximum segment lifetime; TIME-WAIT lasts 2·MSL (RFC 9293 §3.4.2). Default 30 s (Linux: 60 s TIME-WAIT).</summary>
+    public TimeSpan Msl { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>RTO before any RTT sample (RFC 6298 §2.1). Default 1 s.</summary>
+    public TimeSpan InitialRto { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Lower bound of the RTO. Default 200 ms (Linux TCP_RTO_MIN; RFC 6298 says 1 s).</summary>
+    public TimeSpan MinRto { get; init; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Upper bound of the RTO, backoff included. Default 120 s (Linux TCP_RTO_MAX).</summary>
+    public TimeSpan MaxRto { get; init; } = TimeSpan.FromSeconds(120);
+
+    /// <summary>connect() gives up this long after the first SYN (seed §4.3, 4.4BSD: 75 s; Linux ~127 s).</summary>
+    public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(75);
+
+    /// <summary>Retransmission timeouts of data or FIN before the connection fails (Linux tcp_retries2 = 15).</summary>
+    public int Retries { get; init; } = 15;
+
+    /// <summary>SYN-ACK retransmissions before a half-open connection is dropped (Linux tcp_synack_retries = 5).</summary>
+    public int SynAckRetries { get; init; } = 5;
+
+    /// <summary>TCP_USER_TIMEOUT (RFC 5482): also fail when data stays unacknowledged this long. Null: off.</summary>
+    public TimeSpan? UserTimeout { get; init; }
+
+    /// <summary>TCP_LINGER2: how long a closed connection waits in FIN-WAIT-2 for the peer's FIN. Default 60 s.</summary>
+    public TimeSpan FinWait2Timeout { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>TCP_NODELAY: disable Nagle's algorithm (RFC 1122 §4.2.3.4). Default false.</summary>
+    public bool NoDelay { get; init; }
+
+    /// <summary>SO_KEEPALIVE. Accepted but not implemented yet (keep-alive probes come with issue 7).</summary>
+    public bool KeepAlive { get; init; }
+
+    /// <summary>TCP_KEEPIDLE (Linux 2 h). Reserved for keep-alive.</summary>
+    public TimeSpan KeepAliveIdle { get; init; } = TimeSpan.FromHours(2);
+
+    /// <summary>TCP_KEEPINTVL (Linux 75 s). Reserved for keep-alive.</summary>
+    public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(75);
+
+    /// <summary>TCP_KEEPCNT (Linux 9). Reserved for keep-alive.</summary>
+    public int KeepAliveProbes { get; init; } = 9;
+
+    /// <summary>Offer RFC 7323 timestamps on SYNs. Default true.</summary>
+    public bool Timestamps { get; init; } = true;
+
+    /// <summary>Offer RFC 7323 window scaling on SYNs. Default true.</summary>
+    public bool WindowScaling { get; init; } = true;
+
+    /// <summary>The shift we offer, raised if the receive buffer needs more. Default 7 (Linux's usual value).</summary>
+    public byte WindowScale { get; init; } = 7;
+
+    /// <summary>SO_REUSEADDR for listeners: the port may be bound while connections on it are in TIME-WAIT.</summary>
+    public bool ReuseAddress { get; init; }
+
+    /// <summary>The initial congestion window in segments (RFC 6928: 10).</summary>
+    public int InitialWindowSegments { get; init; } = 10;
+
+    /// <summary>RFC 5961 §3–4: answer an in-window but inexact RST, or a SYN on a synchronized connection, with a challenge ACK. Default true (Linux).</summary>
+    public bool ChallengeAcks { get; init; } = true;
+
+    internal void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(SendBufferSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(SendBufferSize, SendBuffer.MaxCapacity);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ReceiveBufferSize);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(ReceiveBufferSize, SendBuffer.MaxCapacity);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(WindowScale, (byte)14);
+        ArgumentOutOfRangeException.ThrowIfNegative(Retries);
+        ArgumentOutOfRangeException.ThrowIfNegative(SynAckRetries);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(InitialWindowSegments);
+    }
+}

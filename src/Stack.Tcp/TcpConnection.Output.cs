@@ -1,0 +1,333 @@
+using System.Net.Sockets;
+using Stack.Link.Time;
+using Stack.Tcp.Timers;
+using Stack.Tcp.Wire;
+
+namespace Stack.Tcp;
+
+public sealed partial class TcpConnection
+{
+    private const int TimestampSpace = 12; // NOP NOP TS: RFC 7323 §3.2 as Linux lays it out.
+    private const int MinMss = 48; // Linux tcp_min_snd_mss: a peer's tiny MSS may not make us send dust.
+
+    private int IpHeaderLength => Tuple.RemoteAddress.IsIpv6 ? 40 : 20;
+
+    /// <summary>The MSS the path allows: path MTU less IP and TCP headers (1460 IPv4 / 1440 IPv6 on Ethernet).</summary>
+    private int PathMss(Instant now) =>
+        _layer.Host.PathMtu(Tuple.RemoteAddress, now) - IpHeaderLength - TcpHeader.MinLength;
+
+    /// <summary>The MSS we announce: the interface MTU less headers (RFC 9293 §3.7.1).</summary>
+    private int AnnouncedMss => _layer.Host.Mtu - IpHeaderLength - TcpHeader.MinLength;
+
+    /// <summary>The sequence number of our FIN (meaningful once one is queued: no writes follow it).</summary>
+    private SeqNum FinSeq => _bufStart + _send.Count;
+
+    private uint TsNow(Instant now) => unchecked((uint)now.Milliseconds + _tsOffset);
+
+    private void SendSyn(Instant now)
+    {
+        var options = new TcpOptions { Mss = (ushort)AnnouncedMss };
+        if (_config.WindowScaling)
+        {
+            options.WindowScale = (byte)ReceiveShift();
+        }
+        if (_config.Timestamps)
+        {
+            options.HasTimestamps = true;
+            options.TsVal = TsNow(now);
+        }
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _iss.Value, 0, TcpFlags.Syn,
+            (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
+        _layer.Transmit(Tuple, repr, null, 0, 0, now);
+        if (_retries == 0)
+        {
+            _rto.StartTiming(_iss + 1, now); // Karn: a retransmitted SYN is not timed.
+        }
+        ArmSynTimer(now);
+    }
+
+    private void SendSynAck(Instant now)
+    {
+        var options = new TcpOptions { Mss = (ushort)AnnouncedMss };
+        if (_wsOk)
+        {
+            options.WindowScale = (byte)_rcvWscale;
+        }
+        if (_tsOk)
+        {
+            options.HasTimestamps = true;
+            options.TsVal = TsNow(now);
+            options.TsEcr = _tsRecent;
+        }
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _iss.Value, _rcvNxt.Value, TcpFlags.Syn | TcpFlags.Ack,
+            (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
+        _lastAckSent = _rcvNxt;
+        _ackPending = false;
+        _layer.Transmit(Tuple, repr, null, 0, 0, now);
+        if (_retries == 0)
+        {
+            _rto.StartTiming(_iss + 1, now); // Karn: a retransmitted SYN is not timed.
+        }
+        ArmSynTimer(now);
+    }
+
+    private void ArmSynTimer(Instant now)
+    {
+        Instant at = now + _rto.Rto;
+        if (_state == TcpState.SynSent)
+        {
+            at = Instant.Min(at, _connectStart + _config.ConnectTimeout);
+        }
+        _timers.Arm(TimerKind.Retransmission, at);
+    }
+
+    /// <summary>
+    /// Sends what is due: data the send and congestion windows allow (Nagle unless NoDelay), the FIN after the
+    /// last byte, or else a pure ACK if one is owed. Then arms the retransmission or persist timer.
+    /// </summary>
+    private void Output(Instant now)
+    {
+        if (_state is TcpState.Closed or TcpState.Listen or TcpState.SynSent)
+        {
+            return;
+        }
+        if (_state is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing
+            or TcpState.LastAck)
+        {
+            SendData(now);
+        }
+        if (_ackPending)
+        {
+            SendAck(now);
+        }
+        if (_state == TcpState.SynReceived)
+        {
+            return; // The SYN-ACK's own timer runs.
+        }
+        if (_sndNxt > _sndUna)
+        {
+            _timers.Cancel(TimerKind.Persist);
+            _timers.ArmIfIdle(TimerKind.Retransmission, now + _rto.Rto);
+        }
+        else
+        {
+            _timers.Cancel(TimerKind.Retransmission);
+            bool waiting = _bufStart + _send.Count - _sndNxt > 0;
+            if (waiting && _sndWnd == 0 && !_timers.IsArmed(TimerKind.Persist))
+            {
+                // RFC 9293 §3.8.6.1: probe a zero window so a lost window update cannot deadlock us.
+                _persistBackoff = 0;
+                _timers.Arm(TimerKind.Persist, now + PersistInterval());
+            }
+        }
+    }
+
+    private void SendData(Instant now)
+    {
+        while (true)
+        {
+            SeqNum dataEnd = _bufStart + _send.Count;
+            int available = dataEnd - _sndNxt;
+            if (available > 0)
+            {
+                long usable = Math.Min(_sndWnd, _cwnd) - (_sndNxt - _sndUna);
+                int len = (int)Math.Min(Math.Min(available, _mss), Math.Max(usable, 0));
+                if (len <= 0)
+                {
+                    return;
+                }
+                bool last = len == available;
+                if (len < _mss && last && !_config.NoDelay && !_finQueued && _sndNxt != _sndUna)
+                {
+                    return; // Nagle (RFC 1122 §4.2.3.4): a small segment waits while data is unacknowledged.
+                }
+                SendSegment(_sndNxt, len, last && _finQueued, last, now);
+                continue;
+            }
+            if (_finQueued && _sndNxt == dataEnd)
+            {
+                SendSegment(_sndNxt, 0, fin: true, psh: false, now); // A lone FIN goes even into a zero window.
+                continue;
+            }
+            return;
+        }
+    }
+
+    /// <summary>Sends [seq, seq + len) from the send buffer, with a FIN after it if asked; advances SND.NXT.</summary>
+    private void SendSegment(SeqNum seq, int len, bool fin, bool psh, Instant now)
+    {
+        TcpFlags flags = TcpFlags.Ack | (psh && len > 0 ? TcpFlags.Psh : 0) | (fin ? TcpFlags.Fin : 0);
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcvNxt.Value, flags, ComputeWindow(),
+            SegmentOptions(now));
+        _lastAckSent = _rcvNxt;
+        _ackPending = false;
+        _layer.Transmit(Tuple, repr, _send, seq - _bufStart, len, now);
+        SeqNum end = seq + len + (fin ? 1 : 0);
+        if (seq < _sndMax)
+        {
+            _layer.Statistics.Retransmissions++;
+        }
+        else if (!_rto.IsTiming)
+        {
+            _rto.StartTiming(end, now);
+        }
+        _sndNxt = end;
+        _sndMax = SeqNum.Max(_sndMax, end);
+    }
+
+    private void SendAck(Instant now)
+    {
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _sndNxt.Value, _rcvNxt.Value, TcpFlags.Ack,
+            ComputeWindow(), SegmentOptions(now));
+        _lastAckSent = _rcvNxt;
+        _ackPending = false;
+        _layer.Transmit(Tuple, repr, null, 0, 0, now);
+    }
+
+    private TcpOptions SegmentOptions(Instant now)
+    {
+        var options = default(TcpOptions);
+        if (_tsOk)
+        {
+            // RFC 7323 §3.2: once negotiated, every segment but a RST carries timestamps.
+            options.HasTimestamps = true;
+            options.TsVal = TsNow(now);
+            options.TsEcr = _tsRecent;
+        }
+        return options;
+    }
+
+    /// <summary>
+    /// The window field: free receive space, scaled, with receiver SWS avoidance (RFC 9293 §3.8.6.2.2: the right
+    /// edge moves only by at least min(buffer/2, MSS)), never moving the right edge left (RFC 7323 §2.4).
+    /// </summary>
+    private ushort ComputeWindow()
+    {
+        int current = Math.Max(0, _rcvEdge - _rcvNxt);
+        int free = _recv.Window;
+        int wnd = free - current < Math.Min(_recv.Capacity / 2, AnnouncedMss) ? current : free;
+        int shift = _rcvWscale;
+        int scaled = Math.Min(wnd >> shift, ushort.MaxValue);
+        if (scaled << shift < current)
+        {
+            scaled = Math.Min((current + (1 << shift) - 1) >> shift, ushort.MaxValue);
+        }
+        _rcvEdge = SeqNum.Max(_rcvEdge, _rcvNxt + (scaled << shift));
+        return (ushort)scaled;
+    }
+
+    /// <summary>After a read: would a window update tell the peer something worth a segment? (Linux tcp_cleanup_rbuf.)</summary>
+    private bool WindowUpdateWorthSending()
+    {
+        int current = Math.Max(0, _rcvEdge - _rcvNxt);
+        long window = Math.Min(_recv.Window, (long)ushort.MaxValue << _rcvWscale); // What the field can say.
+        return 2L * current <= _recv.Capacity && window >= 2L * current
+            && window - current >= Math.Min(_recv.Capacity / 2, AnnouncedMss);
+    }
+
+    private TimeSpan PersistInterval()
+    {
+        long ticks = _rto.BaseRto.Ticks << Math.Min(_persistBackoff, 30);
+        return TimeSpan.FromTicks(Math.Min(ticks, _config.MaxRto.Ticks));
+    }
+
+    internal void OnTimer(Instant now)
+    {
+        Enter();
+        foreach (TimerKind kind in _timers.TakeDue(now))
+        {
+            if (_state == TcpState.Closed)
+            {
+                break;
+            }
+            switch (kind)
+            {
+                case TimerKind.Retransmission:
+                    OnRetransmissionTimeout(now);
+                    break;
+                case TimerKind.Persist:
+                    OnPersistTimeout(now);
+                    break;
+                case TimerKind.TimeWait when _state == TcpState.TimeWait:
+                    SetState(TcpState.Closed, "2MSL timeout");
+                    break;
+                case TimerKind.TimeWait when _state == TcpState.FinWait2:
+                    SetState(TcpState.Closed, "FIN-WAIT-2 timeout (linger2)");
+                    break;
+            }
+        }
+        Leave(now);
+    }
+
+    /// <summary>RFC 6298 §5.4–5.6: retransmit the earliest unacknowledged segment, back off, or give up.</summary>
+    private void OnRetransmissionTimeout(Instant now)
+    {
+        if (_sndMax == _sndUna)
+        {
+            return;
+        }
+        if (_retries == 0)
+        {
+            _timeoutsSince = now;
+        }
+        switch (_state)
+        {
+            case TcpState.SynSent when now - _connectStart >= _config.ConnectTimeout:
+                Fail(_softError ?? SocketError.TimedOut, "connect timed out");
+                return;
+            case TcpState.SynReceived when _retries >= _config.SynAckRetries:
+                if (IsPassive)
+                {
+                    _layer.Statistics.SynReceivedTimeouts++;
+                    SetState(TcpState.Closed, "SYN-ACK retries exhausted");
+                }
+                else
+                {
+                    Fail(_softError ?? SocketError.TimedOut, "SYN-ACK retries exhausted");
+                }
+                return;
+            case not (TcpState.SynSent or TcpState.SynReceived)
+                when _retries >= _config.Retries || (_config.UserTimeout is { } limit && now - _timeoutsSince >= limit):
+                Fail(_softError ?? SocketError.TimedOut, "retransmission limit");
+                return;
+        }
+        _retries++;
+        _rto.Backoff();
+        _rto.OnRetransmit();
+        switch (_state)
+        {
+            case TcpState.SynSent:
+                _layer.Statistics.Retransmissions++;
+                SendSyn(now);
+                break;
+            case TcpState.SynReceived:
+                _layer.Statistics.Retransmissions++;
+                SendSynAck(now);
+                break;
+            default:
+                // RFC 5681 §3.1 (7): one segment, ssthresh halved; go back to SND.UNA and resend from there.
+                int flight = _sndMax - _sndUna;
+                _ssthresh = Math.Max(flight / 2, 2 * _mss);
+                _cwnd = _mss;
+                _sndNxt = _sndUna;
+                break;
+        }
+    }
+
+    /// <summary>RFC 9293 §3.8.6.1: a one-byte probe into the zero window, with backoff; never gives up (as RFC 1122 §4.2.2.17).</summary>
+    private void OnPersistTimeout(Instant now)
+    {
+        if (_sndWnd > 0 || _sndNxt != _sndUna || _bufStart + _send.Count - _sndNxt <= 0)
+        {
+            return;
+        }
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _sndNxt.Value, _rcvNxt.Value, TcpFlags.Ack,
+            ComputeWindow(), SegmentOptions(now));
+        _lastAckSent = _rcvNxt;
+        _ackPending = false;
+        _layer.Transmit(Tuple, repr, _send, _sndNxt - _bufStart, 1, now);
+        _sndMax = SeqNum.Max(_sndMax, _sndNxt + 1);
+        _persistBackoff++;
+        _timers.Arm(TimerKind.Persist, now + PersistInterval());
+    }
+}

@@ -1,0 +1,379 @@
+using System.Net.Sockets;
+using Stack.IP;
+using Stack.Link.Time;
+using Stack.Tcp.Buffers;
+using Stack.Tcp.Diagnostics;
+using Stack.Tcp.Rto;
+using Stack.Tcp.Timers;
+
+namespace Stack.Tcp;
+
+/// <summary>
+/// One TCP connection (RFC 9293): the eleven states, the send and receive sequence variables, its buffers and
+/// timers. Sans-I/O: the <see cref="TcpLayer"/> hands it segments and the time; it answers through the layer's
+/// output. Every member is for the event loop thread only.
+/// </summary>
+/// <remarks>
+/// <para>The socket layer's view: <see cref="Send"/> and <see cref="Receive"/> never block — they return 0 when
+/// the buffer is full or empty (check <see cref="IsEndOfStream"/> on a 0 from Receive) and throw
+/// <see cref="SocketException"/> with <see cref="Error"/> once the connection has failed. <see cref="Notify"/>
+/// is called once at the end of each input, timer or API call with the <see cref="TcpEvents"/> that happened,
+/// so the socket layer completes its waiters there. Handlers may call back into the connection.</para>
+/// <para>State changes all go through <see cref="SetState"/>, which records the transition, logs it and raises
+/// <see cref="StateChanged"/> at once (handlers of that event must not call back in).</para>
+/// </remarks>
+public sealed partial class TcpConnection
+{
+    private readonly TcpLayer _layer;
+    private readonly TcpConfig _config;
+    private readonly SendBuffer _send;
+    private readonly ReceiveBuffer _recv;
+    private readonly RtoEstimator _rto;
+    private ConnectionTimers _timers;
+    private TcpState _state;
+
+    // Send sequence space (RFC 9293 §3.3.1). _sndMax is the highest SND.NXT ever sent: after a timeout SND.NXT
+    // goes back to SND.UNA (go-back-N) and ACKs up to _sndMax stay acceptable, as in BSD. _bufStart is the
+    // sequence number of the send buffer's first byte.
+    private SeqNum _iss, _sndUna, _sndNxt, _sndMax, _sndWl1, _sndWl2, _bufStart;
+    private long _sndWnd;
+    private int _sndWscale;
+
+    // Receive sequence space. _rcvEdge = RCV.NXT + RCV.WND as last advertised: it never moves left.
+    private SeqNum _irs, _rcvNxt, _rcvEdge, _lastAckSent;
+    private int _rcvWscale;
+
+    private bool _wsOk;
+    private bool _tsOk;
+    private uint _tsRecent;
+    private readonly uint _tsOffset;
+    private int _peerMss = 536;
+    private int _mss;
+
+    private bool _finQueued;
+    private bool _finReceived;
+    private bool _readShutdown;
+    private bool _userClosed;
+    private bool _ackPending;
+    private int _cwnd = int.MaxValue;
+    private int _ssthresh = int.MaxValue;
+    private int _retries;
+    private Instant _connectStart;
+    private Instant _timeoutsSince;
+    private int _persistBackoff;
+    private SocketError? _error;
+    private SocketError? _softError;
+    private TcpEvents _pending;
+    private int _depth;
+
+    internal TcpConnection(TcpLayer layer, TcpConfig config, FourTuple tuple, bool passive, uint tsOffset)
+    {
+        config.Validate();
+        _layer = layer;
+        _config = config;
+        Tuple = tuple;
+        IsPassive = passive;
+        _state = passive ? TcpState.Listen : TcpState.Closed;
+        _send = new SendBuffer(config.SendBufferSize);
+        _recv = new ReceiveBuffer(config.ReceiveBufferSize);
+        _rto = new RtoEstimator { InitialRto = config.InitialRto, MinRto = config.MinRto, MaxRto = config.MaxRto };
+        _tsOffset = tsOffset;
+        _mss = _peerMss;
+    }
+
+    internal FourTuple Tuple { get; }
+
+    /// <summary>The listener whose SYN made this connection, until it is accepted or gone.</summary>
+    internal TcpListener? Listener { get; set; }
+
+    /// <summary>The deadline under which the layer's timer queue holds this connection (see TcpLayer).</summary>
+    internal Instant ScheduledAt { get; set; } = Instant.Never;
+
+    internal Instant NextDeadline => _timers.Next;
+
+    /// <summary>Made by a listener (passive open), not by Connect.</summary>
+    public bool IsPassive { get; }
+
+    public TcpState State => _state;
+
+    /// <summary>The last state change: (from, to, cause).</summary>
+    public TcpTransition LastTransition { get; private set; }
+
+    /// <summary>Raised inside every state change; handlers must not call back into the connection.</summary>
+    public event Action<TcpConnection, TcpTransition>? StateChanged;
+
+    /// <summary>The socket layer's hook, called on the loop thread after each input, timer or API call with what happened.</summary>
+    public Action<TcpConnection, TcpEvents>? Notify { get; set; }
+
+    public TcpEndPoint LocalEndPoint => new(Tuple.LocalAddress, Tuple.LocalPort);
+    public TcpEndPoint RemoteEndPoint => new(Tuple.RemoteAddress, Tuple.RemotePort);
+
+    /// <summary>
+    /// The pending error: ConnectionRefused, ConnectionReset, TimedOut, HostUnreachable or NetworkUnreachable.
+    /// Sticky: Send and Receive keep failing with it.
+    /// </summary>
+    public SocketError? Error => _error;
+
+    /// <summary>The last ICMP soft error (RFC 1122 §4.2.3.9), reported if the connection then times out.</summary>
+    public SocketError? SoftError => _softError;
+
+    /// <summary>The largest payload we put in a segment now (peer MSS and path MTU, less option space).</summary>
+    public int EffectiveMss => _mss;
+
+    /// <summary>The peer's MSS option, or the RFC 9293 §3.7.1 default (536 / 1220).</summary>
+    public int PeerMss => _peerMss;
+
+    /// <summary>RFC 7323 window scaling is on: (shift we apply to the peer's window, shift the peer applies to ours).</summary>
+    public (int Send, int Receive) WindowScale => (_sndWscale, _rcvWscale);
+
+    /// <summary>RFC 7323 timestamps are on for this connection.</summary>
+    public bool TimestampsEnabled => _tsOk;
+
+    /// <summary>The send window the peer last offered, scaled (SND.WND).</summary>
+    public long SendWindow => _sndWnd;
+
+    public SeqNum Iss => _iss;
+    public SeqNum Irs => _irs;
+    public SeqNum SndUna => _sndUna;
+    public SeqNum SndNxt => _sndNxt;
+    public SeqNum RcvNxt => _rcvNxt;
+
+    /// <summary>The retransmission timeout now in force, backoff included.</summary>
+    public TimeSpan Rto => _rto.Rto;
+
+    /// <summary>Bytes the application can read now.</summary>
+    public int Readable => _recv.Readable;
+
+    /// <summary>Bytes in the send buffer: written and not yet acknowledged.</summary>
+    public int Unacknowledged => _send.Count;
+
+    /// <summary>Receive would return data, end of stream or an error without waiting.</summary>
+    public bool CanRead => _recv.Readable > 0 || IsEndOfStream || _error is not null;
+
+    /// <summary>Send would accept bytes now (or fail at once with the error).</summary>
+    public bool CanWrite => _error is not null || (WriteAllowed && _send.Free > 0);
+
+    /// <summary>The peer's FIN arrived and every byte before it has been read (or reading was shut down).</summary>
+    public bool IsEndOfStream => (_finReceived && _recv.Readable == 0) || _readShutdown;
+
+    private bool WriteAllowed => !_finQueued && _state is TcpState.SynSent or TcpState.SynReceived
+        or TcpState.Established or TcpState.CloseWait;
+
+    /// <summary>
+    /// Copies as much of <paramref name="data"/> as fits into the send buffer and sends what the windows allow.
+    /// Returns the bytes taken: 0 when the buffer is full. Allowed from SYN-SENT on (data waits for the handshake).
+    /// </summary>
+    /// <exception cref="SocketException">The connection failed (<see cref="Error"/>), or writing was shut down (Shutdown).</exception>
+    public int Send(ReadOnlySpan<byte> data, Instant now)
+    {
+        ThrowIfFailed();
+        if (!WriteAllowed)
+        {
+            throw new SocketException((int)SocketError.Shutdown);
+        }
+        int n = _send.Write(data);
+        if (n > 0)
+        {
+            Enter();
+            Leave(now);
+        }
+        return n;
+    }
+
+    /// <summary>
+    /// Moves received bytes into <paramref name="buffer"/>; returns how many. 0 means nothing to read now, or end
+    /// of stream when <see cref="IsEndOfStream"/> is true. Data received before a RST can still be read; then the
+    /// error is thrown.
+    /// </summary>
+    /// <exception cref="SocketException">The connection failed and no data is left.</exception>
+    public int Receive(Span<byte> buffer)
+    {
+        if (_readShutdown)
+        {
+            return 0;
+        }
+        if (_recv.Readable == 0)
+        {
+            ThrowIfFailed();
+            return 0;
+        }
+        int n = _recv.Read(buffer);
+        if (n > 0 && _state is not (TcpState.Closed or TcpState.TimeWait) && WindowUpdateWorthSending())
+        {
+            // The window opened enough to tell the peer (Linux tcp_cleanup_rbuf: the window at least doubled).
+            _ackPending = true;
+            Enter();
+            Leave(_layer.LastNow);
+        }
+        return n;
+    }
+
+    /// <summary>
+    /// Half-close (seed §2.6). Send: a FIN goes after the queued data and the connection can still receive.
+    /// Receive: later Receive calls return 0 (nothing is sent; arriving data is still acknowledged).
+    /// </summary>
+    public void Shutdown(SocketShutdown how, Instant now)
+    {
+        Enter();
+        if (how is SocketShutdown.Receive or SocketShutdown.Both)
+        {
+            _readShutdown = true;
+        }
+        if (how is SocketShutdown.Send or SocketShutdown.Both)
+        {
+            QueueFin("shutdown(SHUT_WR)");
+        }
+        Leave(now);
+    }
+
+    /// <summary>
+    /// close(): the queued data then a FIN, after which the connection finishes on its own (FIN-WAIT-2 limited by
+    /// <see cref="TcpConfig.FinWait2Timeout"/>, then TIME-WAIT). Unread received data makes it a RST instead
+    /// (RFC 2525 §2.17, as Linux). Closing in SYN-SENT just forgets the connection.
+    /// </summary>
+    public void Close(Instant now)
+    {
+        Enter();
+        _userClosed = true;
+        _readShutdown = true;
+        if (_recv.Readable > 0 && _state is not (TcpState.Closed or TcpState.SynSent))
+        {
+            ResetAndClose(now, "close with unread data");
+        }
+        else if (_state == TcpState.SynSent)
+        {
+            SetState(TcpState.Closed, "close in SYN-SENT");
+        }
+        else
+        {
+            QueueFin("close");
+            if (_state == TcpState.FinWait2 && !_timers.IsArmed(TimerKind.TimeWait))
+            {
+                _timers.Arm(TimerKind.TimeWait, now + _config.FinWait2Timeout); // Orphaned now: TCP_LINGER2.
+            }
+        }
+        Leave(now);
+    }
+
+    /// <summary>Abortive close (SO_LINGER 0): a RST if the connection is synchronized, then CLOSED at once.</summary>
+    public void Abort(Instant now)
+    {
+        Enter();
+        _userClosed = true;
+        if (_state != TcpState.Closed)
+        {
+            ResetAndClose(now, "abort");
+        }
+        Leave(now);
+    }
+
+    private void QueueFin(string cause)
+    {
+        if (_finQueued || _state is TcpState.Closed)
+        {
+            return;
+        }
+        switch (_state)
+        {
+            case TcpState.SynSent:
+                // RFC 9293 §3.10.4: queue the FIN for after ESTABLISHED is reached.
+                _finQueued = true;
+                break;
+            case TcpState.SynReceived:
+            case TcpState.Established:
+                _finQueued = true;
+                SetState(TcpState.FinWait1, cause);
+                break;
+            case TcpState.CloseWait:
+                _finQueued = true;
+                SetState(TcpState.LastAck, cause);
+                break;
+        }
+    }
+
+    private void ResetAndClose(Instant now, string cause)
+    {
+        if (_state is not (TcpState.SynSent or TcpState.Listen or TcpState.Closed or TcpState.TimeWait))
+        {
+            _layer.SendReset(Tuple, _sndNxt, _rcvNxt, Wire.TcpFlags.Rst | Wire.TcpFlags.Ack, now);
+        }
+        _send.Clear();
+        _recv.Clear();
+        SetState(TcpState.Closed, cause);
+    }
+
+    private void ThrowIfFailed()
+    {
+        if (_error is { } e)
+        {
+            throw new SocketException((int)e);
+        }
+    }
+
+    /// <summary>Fails the connection with <paramref name="error"/> and closes it.</summary>
+    private void Fail(SocketError error, string cause)
+    {
+        _error = error;
+        _pending |= TcpEvents.Error | TcpEvents.Readable | TcpEvents.Writable;
+        _layer.Statistics.Failed++;
+        _send.Clear();
+        SetState(TcpState.Closed, cause);
+    }
+
+    /// <summary>The one place the state changes (RFC 9293 §3.3.2): records, logs, raises StateChanged.</summary>
+    private void SetState(TcpState to, string cause)
+    {
+        TcpState from = _state;
+        if (from == to)
+        {
+            return;
+        }
+        _state = to;
+        LastTransition = new TcpTransition(from, to, cause);
+        TcpLog.StateChanged(_layer.Log, Tuple, from, to, cause);
+        _pending |= TcpEvents.StateChanged;
+        switch (to)
+        {
+            case TcpState.Established:
+                _layer.Statistics.Established++;
+                _pending |= TcpEvents.Connected | TcpEvents.Writable;
+                _cwnd = Math.Max(1, _config.InitialWindowSegments) * _mss;
+                break;
+            case TcpState.CloseWait:
+                _pending |= TcpEvents.Readable;
+                break;
+            case TcpState.Closed:
+                _timers.CancelAll();
+                _pending |= TcpEvents.Closed | TcpEvents.Readable | TcpEvents.Writable;
+                _layer.OnClosed(this);
+                Listener?.OnChildClosed(this);
+                break;
+        }
+        StateChanged?.Invoke(this, LastTransition);
+    }
+
+    // Every entry point brackets its work with Enter/Leave: Leave sends what is due, reschedules the timers
+    // and raises the collected events once, at the outermost level.
+    private void Enter() => _depth++;
+
+    private void Leave(Instant now)
+    {
+        if (--_depth > 0)
+        {
+            return;
+        }
+        if (_state != TcpState.Closed)
+        {
+            Output(now);
+        }
+        _layer.Reschedule(this);
+        TcpEvents events = _pending;
+        _pending = TcpEvents.None;
+        if (events != TcpEvents.None)
+        {
+            Notify?.Invoke(this, events);
+        }
+    }
+
+    public override string ToString() => $"{Tuple} {_state}";
+}

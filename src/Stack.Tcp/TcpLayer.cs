@@ -1,0 +1,432 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Stack.IP;
+using Stack.IP.Wire;
+using Stack.Link.Diagnostics;
+using Stack.Link.Time;
+using Stack.Link.Wire;
+using Stack.Tcp.Buffers;
+using Stack.Tcp.Diagnostics;
+using Stack.Tcp.Isn;
+using Stack.Tcp.Ports;
+using Stack.Tcp.Wire;
+
+namespace Stack.Tcp;
+
+/// <summary>
+/// TCP for one <see cref="IpHost"/>, sans-I/O: it checks arriving segments, hands them to the connection named by
+/// their 4-tuple or to a listener, answers segments to nobody with a RST, and runs every connection's timers.
+/// Registers itself with the host for <see cref="IpProtocol.Tcp"/>. Everything runs on the event loop thread.
+/// </summary>
+/// <remarks>
+/// <para>Demultiplexing (RFC 9293 §3.3.1): the full 4-tuple first (a dictionary), then a listener bound to the
+/// destination address, then a wildcard listener of the datagram's family.</para>
+/// <para>Timers: a min-heap of (connection, deadline) with lazy deletion. A connection is (re)inserted only when
+/// its earliest deadline moves earlier than the one it is queued under; when an entry comes due the connection
+/// runs its due timers and is queued again under its real next deadline. Entries whose deadline no longer matches
+/// the connection's are stale and skipped. So a deadline pushed later (the retransmission timer on every ACK)
+/// costs nothing, and NextDeadline/OnTimer are O(log n) per due connection for thousands of connections.</para>
+/// <para>Determinism: ISNs, ephemeral ports and timestamp offsets come from the injected
+/// <see cref="IsnGenerator"/>, <see cref="EphemeralPorts"/> and <see cref="Random"/>; given those and the same
+/// inputs and instants, the output is identical.</para>
+/// </remarks>
+public sealed class TcpLayer : IIpTransport
+{
+    private readonly Dictionary<FourTuple, TcpConnection> _connections = [];
+    private readonly Dictionary<TcpEndPoint, TcpListener> _listeners = [];
+    private readonly PriorityQueue<TcpConnection, Instant> _timerQueue = new();
+    private readonly IsnGenerator _isn;
+    private readonly EphemeralPorts _ports;
+    private readonly Random _random;
+    private readonly byte[] _segment = new byte[65535];
+
+    public TcpLayer(IpHost host, IsnGenerator? isn = null, EphemeralPorts? ports = null, Random? random = null,
+        ILogger? log = null)
+    {
+        Host = host ?? throw new ArgumentNullException(nameof(host));
+        _isn = isn ?? new IsnGenerator();
+        _random = random ?? Random.Shared;
+        _ports = ports ?? new EphemeralPorts(random: _random);
+        Log = log ?? NullLogger.Instance;
+        host.Register(IpProtocol.Tcp, this);
+    }
+
+    public IpHost Host { get; }
+
+    public TcpStatistics Statistics { get; } = new();
+
+    /// <summary>Connections in the 4-tuple table (every state but CLOSED, TIME-WAIT included).</summary>
+    public int ConnectionCount => _connections.Count;
+
+    /// <summary>The default configuration of connections and listeners given none.</summary>
+    public TcpConfig DefaultConfig { get; init; } = TcpConfig.Default;
+
+    internal ILogger Log { get; }
+
+    /// <summary>The latest instant handed to the layer (for API calls that take no time, such as Receive).</summary>
+    internal Instant LastNow { get; private set; }
+
+    /// <summary>
+    /// listen(): a listener on <paramref name="local"/> (unspecified = every address of that family) and
+    /// <paramref name="port"/> (0 = an ephemeral port).
+    /// </summary>
+    /// <exception cref="SocketException">
+    /// AddressAlreadyInUse when another listener, or a connection (one in TIME-WAIT only without
+    /// <see cref="TcpConfig.ReuseAddress"/>), holds the port; AddressNotAvailable when the address is not ours.
+    /// </exception>
+    public TcpListener Listen(IpAddress local, ushort port, int backlog, TcpConfig? config = null)
+    {
+        config ??= DefaultConfig;
+        config.Validate();
+        if (!local.IsUnspecified && !Host.IsLocal(local))
+        {
+            throw new SocketException((int)SocketError.AddressNotAvailable);
+        }
+        if (port == 0 && !_ports.TryAllocateRandom(p => PortInUse(local, p, config.ReuseAddress), out port))
+        {
+            throw new SocketException((int)SocketError.AddressNotAvailable);
+        }
+        if (PortInUse(local, port, config.ReuseAddress))
+        {
+            throw new SocketException((int)SocketError.AddressAlreadyInUse);
+        }
+        var listener = new TcpListener(this, new TcpEndPoint(local, port), backlog, config);
+        _listeners.Add(listener.LocalEndPoint, listener);
+        return listener;
+    }
+
+    /// <summary>
+    /// connect(): a connection in SYN-SENT, its SYN sent. <paramref name="local"/> null picks the source address
+    /// for the route; <paramref name="localPort"/> 0 picks an ephemeral port (RFC 6056 algorithm 4). Completion
+    /// is signalled through <see cref="TcpConnection.Notify"/> (Connected, or Error with ConnectionRefused,
+    /// TimedOut, HostUnreachable, NetworkUnreachable).
+    /// </summary>
+    /// <exception cref="SocketException">
+    /// NetworkUnreachable (no route or source address), AddressNotAvailable (no free port, or not our address),
+    /// AddressAlreadyInUse (the 4-tuple exists).
+    /// </exception>
+    public TcpConnection Connect(IpAddress? local, ushort localPort, IpAddress remote, ushort remotePort, TcpConfig? config,
+        Instant now)
+    {
+        LastNow = now;
+        config ??= DefaultConfig;
+        config.Validate();
+        if (remote.IsUnspecified || remote.IsMulticast || remotePort == 0)
+        {
+            throw new ArgumentException($"Cannot connect to {new TcpEndPoint(remote, remotePort)}: give a unicast address and a port.", nameof(remote));
+        }
+        if (!Host.Routes.TryGetNextHop(remote, out _))
+        {
+            throw new SocketException((int)SocketError.NetworkUnreachable);
+        }
+        IpAddress source = local is { IsUnspecified: false } l ? l
+            : Host.SelectSource(remote) ?? throw new SocketException((int)SocketError.NetworkUnreachable);
+        if (!Host.IsLocal(source) || source.IsIpv6 != remote.IsIpv6)
+        {
+            throw new SocketException((int)SocketError.AddressNotAvailable);
+        }
+        if (localPort == 0)
+        {
+            Span<byte> s = stackalloc byte[16];
+            Span<byte> r = stackalloc byte[16];
+            int n = Write(source, s);
+            Write(remote, r);
+            if (!_ports.TryAllocate(s[..n], r[..n], remotePort,
+                p => _connections.ContainsKey(new FourTuple(source, p, remote, remotePort)) || ListenerOnPort(p),
+                out localPort))
+            {
+                throw new SocketException((int)SocketError.AddressNotAvailable);
+            }
+        }
+        var tuple = new FourTuple(source, localPort, remote, remotePort);
+        if (_connections.ContainsKey(tuple))
+        {
+            throw new SocketException((int)SocketError.AddressAlreadyInUse);
+        }
+        var c = new TcpConnection(this, config, tuple, passive: false, (uint)_random.Next());
+        _connections.Add(tuple, c);
+        Statistics.ActiveOpens++;
+        c.StartConnect(NextIsn(tuple, now), now);
+        return c;
+    }
+
+    /// <summary>The connection with this 4-tuple, if any (for tests and diagnostics).</summary>
+    public TcpConnection? Find(TcpEndPoint local, TcpEndPoint remote) =>
+        _connections.GetValueOrDefault(new FourTuple(local.Address, local.Port, remote.Address, remote.Port));
+
+    public void OnDatagram(in IpDatagram datagram, Instant now)
+    {
+        LastNow = now;
+        if (datagram.IsToGroup)
+        {
+            Reject(RejectReason.BadAddress); // RFC 9293 §3.9.1.3 / RFC 1122 §4.2.3.10: TCP is unicast only.
+            return;
+        }
+        var payload = datagram.Payload;
+        ulong pseudo = PseudoHeader(datagram.Source, datagram.Destination, payload.Length);
+        if (!TcpHeader.TryParse(payload, pseudo, out var h, out var reason))
+        {
+            Reject(reason);
+            return;
+        }
+        if (h.SourcePort == 0 || h.DestinationPort == 0)
+        {
+            Reject(RejectReason.BadField);
+            return;
+        }
+        Statistics.SegmentsReceived++;
+        TcpOptions options = h.ParseOptions();
+        var tuple = new FourTuple(datagram.Destination, h.DestinationPort, datagram.Source, h.SourcePort);
+        TcpFlags flags = h.Flags;
+        bool bareSyn = (flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn;
+
+        SeqNum? isnFloor = null;
+        if (_connections.TryGetValue(tuple, out var c))
+        {
+            if (!(bareSyn && c.State == TcpState.TimeWait && c.AcceptsNewIncarnation(h, options)
+                && FindListener(datagram.Destination, h.DestinationPort) is not null))
+            {
+                c.OnSegment(h, options, now);
+                return;
+            }
+            // RFC 9293 §3.10.7.4 / RFC 6191: a new SYN beyond the old incarnation ends TIME-WAIT early.
+            isnFloor = c.SendHighWater;
+            Statistics.TimeWaitRecycled++;
+            c.Recycle(now);
+        }
+
+        var listener = FindListener(datagram.Destination, h.DestinationPort);
+        if (listener is null)
+        {
+            Reject(RejectReason.NoListener);
+            SendResetFor(tuple, h, now);
+            return;
+        }
+        // RFC 9293 §3.10.7.2: LISTEN.
+        if ((flags & TcpFlags.Rst) != 0)
+        {
+            return;
+        }
+        if ((flags & TcpFlags.Ack) != 0)
+        {
+            SendReset(tuple, new SeqNum(h.AcknowledgmentNumber), default, TcpFlags.Rst, now);
+            return;
+        }
+        if ((flags & TcpFlags.Syn) != 0)
+        {
+            listener.OnSyn(h, options, tuple, isnFloor, now);
+        }
+    }
+
+    public void OnIcmpError(in IcmpError error, Instant now)
+    {
+        LastNow = now;
+        if (!TcpHeader.TryReadPortsAndSeq(error.QuotedTransport, out ushort sourcePort, out ushort destinationPort, out uint seq))
+        {
+            return;
+        }
+        var tuple = new FourTuple(error.Source, sourcePort, error.Destination, destinationPort);
+        if (_connections.TryGetValue(tuple, out var c))
+        {
+            c.OnIcmpError(error.Kind, error.Mtu, new SeqNum(seq), now);
+        }
+    }
+
+    public Instant NextDeadline
+    {
+        get
+        {
+            while (_timerQueue.TryPeek(out var c, out var at))
+            {
+                if (c.ScheduledAt == at && c.State != TcpState.Closed)
+                {
+                    return at;
+                }
+                _timerQueue.Dequeue(); // Stale: the connection moved on or is gone.
+            }
+            return Instant.Never;
+        }
+    }
+
+    public void OnTimer(Instant now)
+    {
+        LastNow = now;
+        while (_timerQueue.TryPeek(out var c, out var at) && at <= now)
+        {
+            _timerQueue.Dequeue();
+            if (c.ScheduledAt != at || c.State == TcpState.Closed)
+            {
+                continue;
+            }
+            c.ScheduledAt = Instant.Never;
+            c.OnTimer(now); // Reschedules itself on the way out.
+        }
+    }
+
+    /// <summary>Queues <paramref name="c"/> under its next deadline if that is earlier than the one it is queued under.</summary>
+    internal void Reschedule(TcpConnection c)
+    {
+        Instant next = c.State == TcpState.Closed ? Instant.Never : c.NextDeadline;
+        if (next < c.ScheduledAt)
+        {
+            c.ScheduledAt = next;
+            _timerQueue.Enqueue(c, next);
+            if (_timerQueue.Count > 4 * (_connections.Count + 16))
+            {
+                CompactTimerQueue();
+            }
+        }
+    }
+
+    /// <summary>Drops stale entries when they outnumber live ones, so the heap stays O(connections).</summary>
+    private void CompactTimerQueue()
+    {
+        var live = new List<(TcpConnection, Instant)>(_connections.Count);
+        foreach (var (c, at) in _timerQueue.UnorderedItems)
+        {
+            if (c.ScheduledAt == at && c.State != TcpState.Closed)
+            {
+                live.Add((c, at));
+            }
+        }
+        _timerQueue.Clear();
+        _timerQueue.EnqueueRange(live);
+    }
+
+    internal TcpConnection CreatePassive(TcpListener listener, FourTuple tuple)
+    {
+        var c = new TcpConnection(this, listener.Config, tuple, passive: true, (uint)_random.Next()) { Listener = listener };
+        _connections.Add(tuple, c);
+        Statistics.PassiveOpens++;
+        return c;
+    }
+
+    internal SeqNum NextIsn(FourTuple tuple, Instant now)
+    {
+        Span<byte> l = stackalloc byte[16];
+        Span<byte> r = stackalloc byte[16];
+        int n = Write(tuple.LocalAddress, l);
+        Write(tuple.RemoteAddress, r);
+        return _isn.Next(l[..n], tuple.LocalPort, r[..n], tuple.RemotePort, now);
+    }
+
+    internal void OnClosed(TcpConnection c) => _connections.Remove(c.Tuple);
+
+    internal void RemoveListener(TcpListener listener) => _listeners.Remove(listener.LocalEndPoint);
+
+    /// <summary>
+    /// Builds one segment in the layer's buffer — header, options, and <paramref name="length"/> bytes copied
+    /// once out of <paramref name="data"/> at <paramref name="offset"/> — and hands it to IP.
+    /// </summary>
+    internal void Transmit(FourTuple tuple, in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now)
+    {
+        int headerLength = repr.HeaderLength;
+        Span<byte> segment = _segment.AsSpan(0, headerLength + length);
+        if (length > 0)
+        {
+            data!.CopyOut(offset, segment[headerLength..]);
+        }
+        repr.WriteHeaderInPlace(segment, length, PseudoHeader(tuple.LocalAddress, tuple.RemoteAddress, segment.Length));
+        Statistics.SegmentsSent++;
+        if ((repr.Flags & TcpFlags.Rst) != 0)
+        {
+            Statistics.ResetsSent++;
+        }
+        Host.Send(tuple.LocalAddress, tuple.RemoteAddress, IpProtocol.Tcp, segment, now);
+    }
+
+    /// <summary>Sends a bare RST (or RST+ACK) on <paramref name="tuple"/>: window 0, no options.</summary>
+    internal void SendReset(FourTuple tuple, SeqNum seq, SeqNum ack, TcpFlags flags, Instant now)
+    {
+        var repr = new TcpRepr(tuple.LocalPort, tuple.RemotePort, seq.Value,
+            (flags & TcpFlags.Ack) != 0 ? ack.Value : 0, flags, 0);
+        Transmit(tuple, repr, null, 0, 0, now);
+    }
+
+    /// <summary>RFC 9293 §3.10.7.1: the reply to a segment for no connection; never a RST for a RST.</summary>
+    private void SendResetFor(FourTuple tuple, in TcpHeader h, Instant now)
+    {
+        if ((h.Flags & TcpFlags.Rst) != 0)
+        {
+            return;
+        }
+        TcpLog.ResetNoConnection(Log, new TcpEndPoint(tuple.RemoteAddress, tuple.RemotePort), tuple.LocalPort);
+        if ((h.Flags & TcpFlags.Ack) != 0)
+        {
+            SendReset(tuple, new SeqNum(h.AcknowledgmentNumber), default, TcpFlags.Rst, now);
+        }
+        else
+        {
+            SendReset(tuple, new SeqNum(0), new SeqNum(h.SequenceNumber) + h.SegmentLength, TcpFlags.Rst | TcpFlags.Ack, now);
+        }
+    }
+
+    private TcpListener? FindListener(IpAddress local, ushort port)
+    {
+        if (_listeners.TryGetValue(new TcpEndPoint(local, port), out var specific))
+        {
+            return specific;
+        }
+        return _listeners.GetValueOrDefault(new TcpEndPoint(local.IsIpv6 ? IpAddress.AnyV6 : IpAddress.AnyV4, port));
+    }
+
+    private bool ListenerOnPort(ushort port)
+    {
+        foreach (var key in _listeners.Keys)
+        {
+            if (key.Port == port)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// <summary>
+    /// bind() rules for a listener: a listener on the same port that overlaps in address is a conflict; so is a
+    /// connection on the port, unless it is in TIME-WAIT and SO_REUSEADDR is set (BSD semantics).
+    /// </summary>
+    private bool PortInUse(IpAddress local, ushort port, bool reuseAddress)
+    {
+        foreach (var key in _listeners.Keys)
+        {
+            if (key.Port == port && key.Address.IsIpv6 == local.IsIpv6
+                && (key.Address == local || key.Address.IsUnspecified || local.IsUnspecified))
+            {
+                return true;
+            }
+        }
+        foreach (var c in _connections.Values)
+        {
+            if (c.Tuple.LocalPort == port && (local.IsUnspecified || c.Tuple.LocalAddress == local)
+                && !(reuseAddress && c.State == TcpState.TimeWait))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void Reject(RejectReason reason)
+    {
+        Host.Rejects.Count(Layer.Tcp, reason);
+        TcpLog.Rejected(Log, reason);
+    }
+
+    private static ulong PseudoHeader(IpAddress source, IpAddress destination, int length) =>
+        source.IsIpv6
+            ? InternetChecksum.PseudoHeader(source.V6, destination.V6, (byte)IpProtocol.Tcp, length)
+            : InternetChecksum.PseudoHeader(source.V4, destination.V4, (byte)IpProtocol.Tcp, length);
+
+    private static int Write(IpAddress address, Span<byte> destination)
+    {
+        if (address.IsIpv6)
+        {
+            address.V6.Write(destination);
+            return 16;
+        }
+        address.V4.Write(destination);
+        return 4;
+    }
+}

@@ -1,0 +1,117 @@
+using Stack.Link.Time;
+using Stack.Tcp.Diagnostics;
+using Stack.Tcp.Wire;
+
+namespace Stack.Tcp;
+
+/// <summary>
+/// A listening endpoint (RFC 9293 LISTEN) with the two queues of seed §4.5: the incomplete queue (connections in
+/// SYN-RECEIVED, their SYN-ACK retransmitted up to <see cref="TcpConfig.SynAckRetries"/> times, then dropped)
+/// and the completed queue (ESTABLISHED, waiting for <see cref="TryAccept"/>). Each holds at most
+/// <see cref="Backlog"/> entries; when the completed queue is full an arriving SYN is ignored, not reset, so the
+/// client retries (Linux). Data that arrives before accept waits in the connection's receive buffer.
+/// </summary>
+public sealed class TcpListener
+{
+    private readonly TcpLayer _layer;
+    private readonly HashSet<TcpConnection> _incomplete = [];
+    private readonly Queue<TcpConnection> _completed = new();
+
+    internal TcpListener(TcpLayer layer, TcpEndPoint local, int backlog, TcpConfig config)
+    {
+        _layer = layer;
+        LocalEndPoint = local;
+        Backlog = Math.Max(1, backlog);
+        Config = config;
+    }
+
+    public TcpEndPoint LocalEndPoint { get; }
+
+    /// <summary>The bound on each queue (listen's backlog; at least 1).</summary>
+    public int Backlog { get; }
+
+    /// <summary>The configuration accepted connections get.</summary>
+    public TcpConfig Config { get; }
+
+    public bool IsClosed { get; private set; }
+
+    /// <summary>Connections still in the handshake.</summary>
+    public int IncompleteCount => _incomplete.Count;
+
+    /// <summary>Connections ready for <see cref="TryAccept"/>.</summary>
+    public int CompletedCount => _completed.Count;
+
+    internal bool IsAcceptQueueFull => _completed.Count >= Backlog;
+
+    /// <summary>Called on the loop thread when the completed queue goes from empty to non-empty.</summary>
+    public Action<TcpListener>? AcceptReady { get; set; }
+
+    /// <summary>Takes the oldest completed connection, if any. It may already have been reset by the peer (see its Error).</summary>
+    public bool TryAccept(out TcpConnection connection)
+    {
+        if (_completed.TryDequeue(out var c))
+        {
+            c.Listener = null;
+            connection = c;
+            return true;
+        }
+        connection = null!;
+        return false;
+    }
+
+    /// <summary>Stops listening: queued connections are reset (completed) or forgotten (incomplete), as Linux does.</summary>
+    public void Close(Instant now)
+    {
+        if (IsClosed)
+        {
+            return;
+        }
+        IsClosed = true;
+        _layer.RemoveListener(this);
+        foreach (var c in _incomplete.ToArray())
+        {
+            c.AbortFromListener(now);
+        }
+        while (_completed.TryDequeue(out var c))
+        {
+            c.Listener = null;
+            c.AbortFromListener(now);
+        }
+    }
+
+    /// <summary>RFC 9293 §3.10.7.2: a segment for LISTEN (RST and ACK were handled by the layer).</summary>
+    internal void OnSyn(in TcpHeader syn, in TcpOptions options, FourTuple tuple, SeqNum? isnFloor, Instant now)
+    {
+        if (IsAcceptQueueFull || _incomplete.Count >= Backlog)
+        {
+            _layer.Statistics.ListenOverflows++;
+            TcpLog.ListenOverflow(_layer.Log, LocalEndPoint, new TcpEndPoint(tuple.RemoteAddress, tuple.RemotePort));
+            return;
+        }
+        var c = _layer.CreatePassive(this, tuple);
+        _incomplete.Add(c);
+        SeqNum iss = _layer.NextIsn(tuple, now);
+        if (isnFloor is { } floor && iss <= floor)
+        {
+            iss = floor + 65535 + 2; // As Linux does for a connection replacing TIME-WAIT.
+        }
+        c.StartPassive(syn, options, iss, now);
+    }
+
+    internal void OnChildEstablished(TcpConnection c)
+    {
+        _incomplete.Remove(c);
+        _completed.Enqueue(c);
+        _layer.Statistics.Accepted++;
+        if (_completed.Count == 1)
+        {
+            AcceptReady?.Invoke(this);
+        }
+    }
+
+    internal void OnChildClosed(TcpConnection c)
+    {
+        // A completed connection stays queued even when reset: accept returns it and its Error says why.
+        _incomplete.Remove(c);
+    }
+}

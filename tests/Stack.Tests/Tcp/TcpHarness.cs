@@ -1,0 +1,263 @@
+using System.Text.RegularExpressions;
+using Stack.IP;
+using Stack.IP.Routing;
+using Stack.IP.Wire;
+using Stack.Link.Devices;
+using Stack.Link.Time;
+using Stack.Link.Wire;
+using Stack.Tcp;
+using Stack.Tcp.Isn;
+using Stack.Tcp.Ports;
+using Stack.Tcp.Wire;
+using ArpOperation = Stack.Link.Wire.ArpOperation;
+
+namespace Stack.Tests.Tcp;
+
+/// <summary>A segment the stack sent, with sequence numbers relative as packetdrill prints them.</summary>
+internal sealed record Seg(TcpRepr Repr, byte[] Payload, uint RelSeq, uint RelAck, byte[] Packet)
+{
+    public TcpFlags Flags => Repr.Flags;
+    public TcpOptions Options => Repr.Options;
+    public ushort Window => Repr.Window;
+
+    public bool Has(TcpFlags f) => (Flags & f) == f;
+
+    /// <summary>packetdrill notation with relative numbers, e.g. <c>S. 0:0(0) ack 1 win 65535 &lt;mss 1460&gt;</c>.</summary>
+    public override string ToString() =>
+        (Repr with { SequenceNumber = RelSeq, AcknowledgmentNumber = RelAck }).ToString(Payload.Length);
+}
+
+/// <summary>
+/// Drives an <see cref="IpHost"/> with a <see cref="TcpLayer"/> sans-I/O, as the remote peer of a packetdrill
+/// script: segments in with relative sequence numbers (the peer's ISN is <see cref="PeerIsn"/>), segments out
+/// parsed and shown relative to our ISN (learned from our first SYN). Deterministic: fixed ISN key, seeded ports
+/// and randomness, a virtual clock.
+/// </summary>
+internal sealed class TcpHarness : IFrameTransmitter
+{
+    public static readonly MacAddress OurMac = new(0x0200_0000_0002UL);
+    public static readonly MacAddress PeerMac = new(0x0200_0000_0001UL);
+    public static readonly Ipv4Address Our4 = Ipv4Address.Parse("192.0.2.2");
+    public static readonly Ipv4Address Peer4 = Ipv4Address.Parse("192.0.2.1");
+    public const ushort OurPort = 8080;
+    public const ushort PeerPort = 40000;
+    public const uint PeerIsn = 1_000_000;
+
+    /// <summary>Options of a Linux SYN: <c>&lt;mss 1460,sackOK,TS val 100 ecr 0,nop,wscale 7&gt;</c>.</summary>
+    public static TcpOptions LinuxSyn(uint tsVal = 100, ushort mss = 1460, byte wscale = 7) =>
+        new() { Mss = mss, SackPermitted = true, HasTimestamps = true, TsVal = tsVal, WindowScale = wscale };
+
+    private readonly Queue<byte[]> _sent = new();
+
+    public TcpHarness(TcpConfig? config = null, int mtu = 1500)
+    {
+        Host = new IpHost(new IpHostOptions
+        {
+            Mac = OurMac,
+            Mtu = mtu,
+            Addresses = [InterfaceAddress.Parse("192.0.2.2/24")],
+            Random = new Random(7),
+        }, this);
+        var random = new Random(42);
+        Tcp = new TcpLayer(Host, new IsnGenerator(new byte[16]), new EphemeralPorts(new byte[16], random: random), random)
+        {
+            DefaultConfig = config ?? TcpConfig.Default,
+        };
+        LearnPeer();
+    }
+
+    public IpHost Host { get; }
+    public TcpLayer Tcp { get; }
+    public Instant Now { get; private set; } = Instant.FromMilliseconds(1000);
+
+    /// <summary>Our ISN, once a SYN from us has been seen (0 before: numbers are then absolute).</summary>
+    public uint OurIsn { get; set; }
+
+    /// <summary>Segments waiting to be read with <see cref="Next"/> (ARP requests are answered, not counted).</summary>
+    public int SentCount
+    {
+        get
+        {
+            AnswerArp();
+            return _sent.Count;
+        }
+    }
+
+    public void Transmit(ReadOnlySpan<byte> frame) => _sent.Enqueue(frame.ToArray());
+
+    /// <summary>Advances the virtual clock, running every timer that falls due on the way, at its own instant.</summary>
+    public void Advance(TimeSpan by)
+    {
+        Instant end = Now + by;
+        while (Host.NextDeadline <= end)
+        {
+            Instant due = Host.NextDeadline;
+            Now = due > Now ? due : Now;
+            Host.OnTimer(Now);
+        }
+        Now = end;
+    }
+
+    public TcpListener Listen(int backlog = 5, TcpConfig? config = null) =>
+        Tcp.Listen(Our4, OurPort, backlog, config);
+
+    public TcpConnection Connect(TcpConfig? config = null) =>
+        Tcp.Connect(Our4, OurPort, Peer4, PeerPort, config, Now);
+
+    /// <summary>Injects a segment from the peer; seq and ack are relative to the peer's and our ISN.</summary>
+    public void Inject(TcpFlags flags, uint seq, uint ack = 0, ushort win = 65535, TcpOptions options = default,
+        byte[]? data = null, ushort from = PeerPort, ushort to = OurPort, bool absolute = false)
+    {
+        uint s = absolute ? seq : unchecked(seq + PeerIsn);
+        uint a = (flags & TcpFlags.Ack) == 0 ? 0 : absolute ? ack : unchecked(ack + OurIsn);
+        var repr = new TcpRepr(from, to, s, a, flags, win, options);
+        data ??= [];
+        var tcp = new byte[repr.HeaderLength + data.Length];
+        repr.Write(tcp, data, InternetChecksum.PseudoHeader(Peer4, Our4, (byte)IpProtocol.Tcp, tcp.Length));
+        InjectIp(IpProtocol.Tcp, tcp);
+    }
+
+    public void InjectIp(IpProtocol protocol, byte[] payload, Ipv4Address? source = null)
+    {
+        var ip = new byte[20 + payload.Length];
+        new Ipv4Repr(source ?? Peer4, Our4, protocol, payload.Length, 64, 1).Write(ip);
+        payload.CopyTo(ip, 20);
+        Host.OnFrame(Frame(PeerMac, OurMac, EtherType.Ipv4, ip), Now);
+    }
+
+    /// <summary>ICMPv4 fragmentation needed (RFC 1191) quoting <paramref name="packet"/>, one of ours.</summary>
+    public void InjectFragmentationNeeded(byte[] packet, int mtu)
+    {
+        var quote = packet.AsSpan(0, Math.Min(packet.Length, 28 + 20));
+        var icmp = new byte[Icmpv4Message.HeaderLength + quote.Length];
+        Icmpv4Message.WriteError(icmp, Icmpv4Type.DestinationUnreachable, Icmpv4Code.FragmentationNeeded, (uint)mtu, quote);
+        InjectIp(IpProtocol.Icmp, icmp);
+    }
+
+    /// <summary>ICMPv4 destination unreachable with <paramref name="code"/>, quoting one of our packets.</summary>
+    public void InjectUnreachable(byte[] packet, byte code)
+    {
+        var quote = packet.AsSpan(0, Math.Min(packet.Length, 28 + 20));
+        var icmp = new byte[Icmpv4Message.HeaderLength + quote.Length];
+        Icmpv4Message.WriteError(icmp, Icmpv4Type.DestinationUnreachable, code, 0, quote);
+        InjectIp(IpProtocol.Icmp, icmp);
+    }
+
+    /// <summary>The next segment we sent.</summary>
+    public Seg Next()
+    {
+        AnswerArp();
+        Assert.True(_sent.Count > 0, "expected the stack to send a segment, but it sent nothing");
+        byte[] frame = _sent.Dequeue();
+        Assert.True(EthernetFrame.TryParse(frame, out var eth, out _));
+        Assert.Equal(EtherType.Ipv4, eth.EtherType);
+        Assert.True(Ipv4Header.TryParse(eth.Payload, out var ip, out _));
+        Assert.Equal(IpProtocol.Tcp, ip.Protocol);
+        var segment = ip.Payload;
+        Assert.True(TcpHeader.TryParse(segment, InternetChecksum.PseudoHeader(ip.Source, ip.Destination,
+            (byte)IpProtocol.Tcp, segment.Length), out var h, out var reason), $"bad segment: {reason}");
+        var repr = TcpRepr.From(h);
+        if ((repr.Flags & TcpFlags.Syn) != 0)
+        {
+            OurIsn = repr.SequenceNumber;
+        }
+        uint relAck = (repr.Flags & TcpFlags.Ack) != 0 ? unchecked(repr.AcknowledgmentNumber - PeerIsn) : 0;
+        return new Seg(repr, h.Payload.ToArray(), unchecked(repr.SequenceNumber - OurIsn), relAck,
+            eth.Payload.ToArray());
+    }
+
+    /// <summary>
+    /// The next segment, which must match <paramref name="pattern"/> in packetdrill notation; <c>*</c> stands
+    /// for any one number or word and <c>**</c> for anything, e.g. <c>S. 0:0(0) ack 1 win * &lt;mss 1460,nop,nop,TS val * ecr 100,nop,wscale 7&gt;</c>.
+    /// </summary>
+    public Seg Expect(string pattern)
+    {
+        var seg = Next();
+        string regex = "^" + Regex.Escape(pattern).Replace(@"\*\*", ".*", StringComparison.Ordinal)
+            .Replace(@"\*", @"[^ ,>]+", StringComparison.Ordinal) + "$";
+        Assert.True(Regex.IsMatch(seg.ToString(), regex), $"expected {pattern}\n     got {seg}");
+        return seg;
+    }
+
+    public void ExpectNothing()
+    {
+        if (SentCount > 0)
+        {
+            Assert.Fail($"expected silence, but the stack sent {Next()} (and {_sent.Count} more)");
+        }
+    }
+
+    /// <summary>Three-way handshake as the passive side; returns the accepted connection.</summary>
+    public TcpConnection AcceptOne(TcpListener listener, TcpOptions? synOptions = null)
+    {
+        Inject(TcpFlags.Syn, 0, win: 65535, options: synOptions ?? LinuxSyn());
+        var synAck = Expect("S. 0:0(0) ack 1 **");
+        bool ts = synAck.Options.HasTimestamps;
+        Inject(TcpFlags.Ack, 1, 1, win: 502, options: ts ? Ts(101, synAck.Options.TsVal) : default);
+        Assert.True(listener.TryAccept(out var c));
+        return c;
+    }
+
+    /// <summary>Three-way handshake as the active side; returns the established connection.</summary>
+    public TcpConnection ConnectOne(TcpConfig? config = null, TcpOptions? synAckOptions = null, ushort win = 65535)
+    {
+        var c = Connect(config);
+        var syn = Expect("S 0:0(0) **");
+        var options = synAckOptions ?? LinuxSyn(tsVal: 200) with { TsEcr = syn.Options.TsVal };
+        Inject(TcpFlags.Syn | TcpFlags.Ack, 0, 1, win: win, options: options);
+        Expect(". 1:1(0) ack 1 **");
+        Assert.Equal(TcpState.Established, c.State);
+        return c;
+    }
+
+    public static TcpOptions Ts(uint val, uint ecr) => new() { HasTimestamps = true, TsVal = val, TsEcr = ecr };
+
+    public static byte[] Pattern(int length, int seed = 0)
+    {
+        var data = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            data[i] = (byte)(i * 7 + seed);
+        }
+        return data;
+    }
+
+    /// <summary>Answers our ARP requests for the peer (the cache entry ages out in long tests) as the peer would.</summary>
+    private void AnswerArp()
+    {
+        int n = _sent.Count;
+        bool answer = false;
+        for (int i = 0; i < n; i++)
+        {
+            byte[] frame = _sent.Dequeue();
+            if (EthernetFrame.TryParse(frame, out var eth, out _) && eth.EtherType == EtherType.Arp)
+            {
+                answer = true;
+                continue;
+            }
+            _sent.Enqueue(frame);
+        }
+        if (answer)
+        {
+            var arp = new byte[ArpPacket.Length];
+            ArpPacket.Write(arp, ArpOperation.Reply, PeerMac, Peer4, OurMac, Our4);
+            Host.OnFrame(Frame(PeerMac, OurMac, EtherType.Arp, arp), Now);
+        }
+    }
+
+    private void LearnPeer()
+    {
+        var arp = new byte[ArpPacket.Length];
+        ArpPacket.Write(arp, ArpOperation.Request, PeerMac, Peer4, MacAddress.Zero, Our4);
+        Host.OnFrame(Frame(PeerMac, MacAddress.Broadcast, EtherType.Arp, arp), Now);
+        _sent.Clear(); // our ARP reply
+    }
+
+    private static byte[] Frame(MacAddress src, MacAddress dst, EtherType type, ReadOnlySpan<byte> payload)
+    {
+        var frame = new byte[EthernetFrame.HeaderLength + payload.Length];
+        EthernetFrame.WriteHeader(frame, dst, src, type);
+        payload.CopyTo(frame.AsSpan(EthernetFrame.HeaderLength));
+        return frame;
+    }
+}
