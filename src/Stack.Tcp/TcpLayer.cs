@@ -333,7 +333,8 @@ public sealed class TcpLayer : IIpTransport
         {
             Statistics.ResetsSent++;
         }
-        Host.Send(tuple.LocalAddress, tuple.RemoteAddress, IpProtocol.Tcp, segment, now);
+        // RFC 1191 / RFC 8201: TCP segments carry DF and fit the path MTU; a packet-too-big lowers the MSS.
+        Host.Send(tuple.LocalAddress, tuple.RemoteAddress, IpProtocol.Tcp, segment, now, dontFragment: true);
     }
 
     /// <summary>Sends a bare RST (or RST+ACK) on <paramref name="tuple"/>: window 0, no options.</summary>
