@@ -58,6 +58,7 @@ public static class ScriptParser
         private int _pos;
 
         private bool AtEnd => _pos >= _text.Length;
+        private bool AtEndOfLine => AtEnd || Peek() is '\n' or '\r';
         private char Peek(int ahead = 0) => _pos + ahead < _text.Length ? _text[_pos + ahead] : '\0';
         private bool Has(int ahead) => _pos + ahead < _text.Length;
         private bool LooksAt(string s) => string.CompareOrdinal(_text, _pos, s, 0, s.Length) == 0 && _pos + s.Length <= _text.Length;
@@ -188,7 +189,9 @@ public static class ScriptParser
                 if (time.Kind is ScriptTimeKind.Any or ScriptTimeKind.Range)
                     throw Error(dots, "a blocking call (start...end) needs a plain start time, not '*' or a range");
                 var end = ParseTimePoint();
-                return time.WithBlockingEnd(end);
+                if (end.Microseconds < time.Start.Microseconds)
+                    throw Error(dots, "a blocking call cannot return before it starts");
+                return time.WithBlockingEnd(end.Microseconds);
             }
             _pos = save;
             return time;
@@ -251,6 +254,7 @@ public static class ScriptParser
             if (Peek() != ':') throw Error(_pos, $"expected ':' in the sequence range (start:end(length)), found {Found()}");
             _pos++;
             var endSeq = ParseNumber(outbound, uint.MaxValue, "sequence number");
+            SkipSpaces();
             if (Peek() != '(') throw Error(_pos, $"expected '(' and a payload length after the sequence range, found {Found()}");
             _pos++;
             var length = ParseNumber(outbound, int.MaxValue, "payload length");
@@ -340,12 +344,12 @@ public static class ScriptParser
         {
             int open = _pos;
             _pos++;
-            SkipTrivia();
+            SkipSpaces();
             if (LooksAt("..."))
             {
                 int dots = _pos;
                 _pos += 3;
-                SkipTrivia();
+                SkipSpaces();
                 if (Peek() != '>') throw Error(_pos, $"expected '>' after '<...', found {Found()}");
                 _pos++;
                 if (!outbound) throw Error(dots, "'<...>' (any options) is only allowed in outbound (>) packets: an injected packet needs its options spelled out");
@@ -359,9 +363,10 @@ public static class ScriptParser
             }
             while (true)
             {
-                SkipTrivia();
+                SkipSpaces();
+                if (AtEndOfLine) throw Error(open, "unclosed option list: '<' without '>'");
                 list.Add(ParseOption(outbound));
-                SkipTrivia();
+                SkipSpaces();
                 if (Peek() == ',')
                 {
                     _pos++;
@@ -372,7 +377,7 @@ public static class ScriptParser
                     _pos++;
                     break;
                 }
-                throw Error(AtEnd ? open : _pos, AtEnd ? "unclosed option list: '<' without '>'" : $"expected ',' or '>' in the option list, found {Found()}");
+                throw Error(AtEndOfLine ? open : _pos, AtEndOfLine ? "unclosed option list: '<' without '>'" : $"expected ',' or '>' in the option list, found {Found()}");
             }
             int bytes = ScriptTcpOption.EncodedLengthOf(list);
             if (bytes > MaxOptionBytes)
@@ -741,6 +746,8 @@ public static class ScriptParser
 
         private string FoundAt(int pos)
         {
+            if (pos >= _text.Length) return "the end of the file";
+            while (pos < _text.Length && _text[pos] is ' ' or '\t') pos++;
             if (pos >= _text.Length) return "the end of the file";
             if (_text[pos] is '\n' or '\r') return "the end of the line";
             int end = pos;

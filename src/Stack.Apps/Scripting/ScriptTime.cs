@@ -29,9 +29,10 @@ public readonly record struct TimePoint(long Microseconds, bool IsRelative)
 /// <summary>
 /// When an event is due. <see cref="Start"/> holds the time for Absolute and Relative (and the range's start for
 /// Range); <see cref="RangeEnd"/> the range's end. <see cref="BlockingEnd"/> is set for a blocking system call
-/// written <c>+0...0.100 accept(...)</c>: the call starts at <see cref="Start"/> and returns at the end, which when
-/// relative (<c>+0...+0.1</c>) counts from the start. Relative times of the next event count from the end of a
-/// blocking call, as in packetdrill.
+/// written <c>+0...0.100 accept(...)</c>: the call starts at <see cref="Start"/> and must return at the end time,
+/// which counts from the same reference as the start (as in packetdrill: <c>+0...0.1</c> returns 0.1 s after the
+/// previous event), so <c>BlockingEnd.IsRelative == Start.IsRelative</c>. Events written after a blocking call
+/// happen while it blocks, and their relative times count from the call's start.
 /// </summary>
 public readonly record struct ScriptTime(ScriptTimeKind Kind, TimePoint Start, TimePoint? RangeEnd = null, TimePoint? BlockingEnd = null)
 {
@@ -46,7 +47,8 @@ public readonly record struct ScriptTime(ScriptTimeKind Kind, TimePoint Start, T
         return new(ScriptTimeKind.Range, start, end);
     }
 
-    public ScriptTime WithBlockingEnd(TimePoint end) => this with { BlockingEnd = end };
+    /// <summary>A blocking call's return time, measured from the same reference as <see cref="Start"/>.</summary>
+    public ScriptTime WithBlockingEnd(long microseconds) => this with { BlockingEnd = new TimePoint(microseconds, Start.IsRelative) };
 
     public override string ToString()
     {
@@ -56,7 +58,7 @@ public readonly record struct ScriptTime(ScriptTimeKind Kind, TimePoint Start, T
             ScriptTimeKind.Range => $"{Start}~{RangeEnd}",
             _ => Start.ToString(),
         };
-        return BlockingEnd is { } end ? $"{start}...{end}" : start;
+        return BlockingEnd is { } end ? $"{start}...{FormatSeconds(end.Microseconds)}" : start;
     }
 
     /// <summary>Seconds with the fewest decimals that keep every microsecond: 100000 → "0.1", 0 → "0".</summary>
