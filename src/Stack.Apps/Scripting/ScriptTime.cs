@@ -50,6 +50,21 @@ public readonly record struct ScriptTime(ScriptTimeKind Kind, TimePoint Start, T
     /// <summary>A blocking call's return time, measured from the same reference as <see cref="Start"/>.</summary>
     public ScriptTime WithBlockingEnd(long microseconds) => this with { BlockingEnd = new TimePoint(microseconds, Start.IsRelative) };
 
+    /// <summary>
+    /// When the event may happen, in microseconds since the script started, given when the previous event
+    /// happened (for a blocking call: when it started) and the script's tolerance; null for <c>*</c>.
+    /// </summary>
+    public (long Earliest, long Latest)? Window(long previousMicroseconds, long toleranceMicroseconds) => Kind switch
+    {
+        ScriptTimeKind.Any => null,
+        ScriptTimeKind.Range => (Start.Resolve(previousMicroseconds) - toleranceMicroseconds,
+            RangeEnd!.Value.Resolve(previousMicroseconds) + toleranceMicroseconds),
+        _ => (Start.Resolve(previousMicroseconds) - toleranceMicroseconds, Start.Resolve(previousMicroseconds) + toleranceMicroseconds),
+    };
+
+    /// <summary>When a blocking call must return, in microseconds since the script started; null when it does not block.</summary>
+    public long? BlockingEndAt(long previousMicroseconds) => BlockingEnd?.Resolve(previousMicroseconds);
+
     public override string ToString()
     {
         string start = Kind switch

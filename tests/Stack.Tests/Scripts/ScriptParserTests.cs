@@ -49,6 +49,23 @@ public sealed class ScriptParserTests
         Assert.Equal(200_000, absolute.BlockingEnd!.Value.Resolve(5_000_000));
     }
 
+    [Theory]
+    [InlineData("0.5 close(3) = 0", 490_000L, 510_000L)]
+    [InlineData("+0.1 close(3) = 0", 1_090_000L, 1_110_000L)]
+    [InlineData("+0~+0.2 > . 1:1(0)", 990_000L, 1_210_000L)]
+    [InlineData("0.1~0.2 > . 1:1(0)", 90_000L, 210_000L)]
+    public void Times_resolve_to_a_window_with_the_tolerance(string line, long earliest, long latest) =>
+        Assert.Equal((earliest, latest), Single(line).Time.Window(previousMicroseconds: 1_000_000, toleranceMicroseconds: 10_000));
+
+    [Fact]
+    public void Any_time_has_no_window_and_blocking_calls_resolve_their_end()
+    {
+        Assert.Null(Single("* > . 1:1(0)").Time.Window(1_000_000, 10_000));
+        Assert.Equal(1_300_000, Single("+0...0.3 accept(3, ..., ...) = 4").Time.BlockingEndAt(1_000_000));
+        Assert.Equal(300_000, Single("0.1...0.3 accept(3, ..., ...) = 4").Time.BlockingEndAt(1_000_000));
+        Assert.Null(Single("+0 close(3) = 0").Time.BlockingEndAt(1_000_000));
+    }
+
     [Fact]
     public void An_inbound_syn_keeps_its_options_in_script_order()
     {
