@@ -65,6 +65,37 @@ public readonly record struct TcpRepr(
         return length;
     }
 
+    /// <summary>
+    /// Writes the segment as <see cref="Write"/> does, but with <paramref name="optionBytes"/> as the option area,
+    /// byte for byte, instead of <see cref="Options"/> (which is ignored): for tests that must send options in an
+    /// order or with padding other than Linux's layout. The header is 20 + <c>optionBytes.Length</c> bytes, so
+    /// <paramref name="pseudoHeaderSum"/> counts that length plus the payload. Returns the segment length.
+    /// </summary>
+    public int WriteWithOptionBytes(Span<byte> buffer, ReadOnlySpan<byte> optionBytes, ReadOnlySpan<byte> payload, ulong pseudoHeaderSum)
+    {
+        if (optionBytes.Length % 4 != 0 || optionBytes.Length > TcpOptions.MaxLength)
+            throw new ArgumentException($"The option area must be a multiple of 4 bytes, at most {TcpOptions.MaxLength}; it is {optionBytes.Length}.", nameof(optionBytes));
+        int headerLength = TcpHeader.MinLength + optionBytes.Length;
+        int length = headerLength + payload.Length;
+        if (buffer.Length < length)
+            throw new ArgumentException($"The buffer holds {buffer.Length} bytes; the segment needs {length}.", nameof(buffer));
+        var segment = buffer[..length];
+        payload.CopyTo(segment[headerLength..]);
+        optionBytes.CopyTo(segment[TcpHeader.MinLength..]);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.SourcePortOffset..], SourcePort);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.DestinationPortOffset..], DestinationPort);
+        BinaryPrimitives.WriteUInt32BigEndian(segment[TcpHeader.SequenceNumberOffset..], SequenceNumber);
+        BinaryPrimitives.WriteUInt32BigEndian(segment[TcpHeader.AcknowledgmentNumberOffset..], AcknowledgmentNumber);
+        segment[TcpHeader.DataOffsetOffset] = (byte)(headerLength / 4 << 4);
+        segment[TcpHeader.FlagsOffset] = (byte)Flags;
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.WindowOffset..], Window);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.ChecksumOffset..], 0);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.UrgentPointerOffset..], UrgentPointer);
+        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.ChecksumOffset..],
+            InternetChecksum.Finish(InternetChecksum.Add(pseudoHeaderSum, segment)));
+        return length;
+    }
+
     /// <summary>packetdrill notation with no payload, e.g. <c>S. 0:0(0) ack 1 win 65535 &lt;mss 1460&gt;</c>.</summary>
     public override string ToString() => ToString(0);
 

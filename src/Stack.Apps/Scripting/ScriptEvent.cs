@@ -1,0 +1,23 @@
+namespace Stack.Apps.Scripting;
+
+/// <summary>
+/// One timed line of a script: a <see cref="PacketEvent"/>, a <see cref="SyscallEvent"/> or a
+/// <see cref="ShellCommandEvent"/>. <see cref="ToString"/> prints it back in packetdrill notation.
+/// </summary>
+public abstract record ScriptEvent(int Line, ScriptTime Time)
+{
+    /// <summary>The event after its time, e.g. <c>&lt; S 0:0(0) win 65535</c> or <c>listen(3, 1) = 0</c>.</summary>
+    public abstract string FormatAction();
+
+    public sealed override string ToString() => $"{Time} {FormatAction()}";
+}
+
+/// <summary>
+/// A backquoted shell command (<c>`sysctl -q net.ipv4.tcp_timestamps=0`</c>). This stack has no kernel to
+/// configure, so the parser records a warning and the runner skips it. One written before the first event without
+/// a time is given <c>+0</c>.
+/// </summary>
+public sealed record ShellCommandEvent(int Line, ScriptTime Time, string Command) : ScriptEvent(Line, Time)
+{
+    public override string FormatAction() => $"`{Command}`";
+}

@@ -1,0 +1,785 @@
+using System.Globalization;
+using Stack.Tcp.Wire;
+
+namespace Stack.Apps.Scripting;
+
+/// <summary>
+/// Parses the packetdrill subset this stack runs into a <see cref="Script"/>. Bad input of any kind ends in a
+/// <see cref="ScriptParseException"/> naming file, line and column; nothing else is thrown for it.
+/// </summary>
+/// <remarks>
+/// A hand-written recursive descent over characters, because packetdrill's notation is context dependent
+/// (<c>.</c> is a flag after <c>&lt;</c>, a decimal point in a time, part of <c>...</c> elsewhere). Events start
+/// with a time and end at the end of their line, except inside brackets, braces, parentheses and option lists.
+/// </remarks>
+public static class ScriptParser
+{
+    /// <summary>The system calls the runner knows, with how many arguments each takes (min, max).</summary>
+    public static IReadOnlyDictionary<string, (int Min, int Max)> Syscalls { get; } = new Dictionary<string, (int, int)>(StringComparer.Ordinal)
+    {
+        ["socket"] = (3, 3),
+        ["bind"] = (3, 3),
+        ["listen"] = (2, 2),
+        ["accept"] = (3, 3),
+        ["connect"] = (3, 3),
+        ["write"] = (3, 3),
+        ["read"] = (3, 3),
+        ["send"] = (4, 4),
+        ["recv"] = (4, 4),
+        ["sendto"] = (6, 6),
+        ["recvfrom"] = (6, 6),
+        ["close"] = (1, 1),
+        ["shutdown"] = (2, 2),
+        ["setsockopt"] = (5, 5),
+        ["getsockopt"] = (5, 5),
+        ["fcntl"] = (2, 3),
+        ["poll"] = (3, 3),
+    };
+
+    public static Script Parse(string text, string file = "<script>")
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(file);
+        return new Parser(text, file).ParseScript();
+    }
+
+    public static Script ParseFile(string path) => Parse(File.ReadAllText(path), path);
+
+    private sealed class Parser(string text, string file)
+    {
+        private const int MaxNesting = 16;
+        private const int MaxOptionBytes = TcpOptions.MaxLength;
+        private const long MaxSeconds = 1_000_000;
+
+        private readonly string _text = text;
+        private readonly string _file = file;
+        private readonly List<int> _lineStarts = LineStarts(text);
+        private readonly List<ScriptWarning> _warnings = [];
+        private int _pos;
+
+        private bool AtEnd => _pos >= _text.Length;
+        private bool AtEndOfLine => AtEnd || Peek() is '\n' or '\r';
+        private char Peek(int ahead = 0) => _pos + ahead < _text.Length ? _text[_pos + ahead] : '\0';
+        private bool Has(int ahead) => _pos + ahead < _text.Length;
+        private bool LooksAt(string s) => string.CompareOrdinal(_text, _pos, s, 0, s.Length) == 0 && _pos + s.Length <= _text.Length;
+
+        public Script ParseScript()
+        {
+            var settings = ScriptSettings.Default;
+            var events = new List<ScriptEvent>();
+            while (true)
+            {
+                SkipTrivia();
+                if (AtEnd) break;
+                int start = _pos;
+                if (LooksAt("--"))
+                {
+                    if (events.Count > 0)
+                        throw Error(start, "script options (--name=value) go before the first event");
+                    settings = ParseSetting(settings);
+                }
+                else if (Peek() == '`')
+                {
+                    if (events.Count > 0)
+                        throw Error(start, "a shell command after the first event needs a time, e.g. +0 `...`");
+                    events.Add(ParseShellCommand(LineOf(start), ScriptTime.Relative(0)));
+                }
+                else
+                {
+                    events.Add(ParseEvent());
+                }
+                ExpectEndOfLine();
+            }
+            return new Script(_file, settings, new ValueList<ScriptEvent>(events), new ValueList<ScriptWarning>(_warnings));
+        }
+
+        // ---- settings ----
+
+        private ScriptSettings ParseSetting(ScriptSettings settings)
+        {
+            int start = _pos;
+            _pos += 2;
+            string name = ReadWhile(c => char.IsAsciiLetterOrDigit(c) || c == '_' || c == '-');
+            if (Peek() != '=')
+                throw Error(_pos, $"expected '=' after --{name}, found {Found()}");
+            _pos++;
+            int valueStart = _pos;
+            string value = ReadWhile(c => !char.IsWhiteSpace(c));
+            switch (name)
+            {
+                case "tolerance_usecs":
+                    if (!long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out long usecs) || usecs > MaxSeconds * 1_000_000)
+                        throw Error(valueStart, $"--tolerance_usecs needs a whole number of microseconds, found '{Clip(value)}'");
+                    return settings with { ToleranceMicroseconds = usecs };
+                case "ip_version":
+                    return value switch
+                    {
+                        "ipv4" => settings with { IpVersion = ScriptIpVersion.Ipv4 },
+                        "ipv6" => settings with { IpVersion = ScriptIpVersion.Ipv6 },
+                        "ipv4-mapped-ipv6" => throw Error(valueStart, "--ip_version=ipv4-mapped-ipv6 is not supported: this stack runs scripts over ipv4 or ipv6"),
+                        _ => throw Error(valueStart, $"--ip_version must be ipv4 or ipv6, found '{Clip(value)}'"),
+                    };
+                default:
+                    throw Error(start, $"unknown script option --{Clip(name)}; this runner knows --tolerance_usecs and --ip_version");
+            }
+        }
+
+        // ---- events ----
+
+        private ScriptEvent ParseEvent()
+        {
+            int start = _pos;
+            int line = LineOf(start);
+            var time = ParseTime();
+            SkipSpaces();
+            if (AtEnd || Peek() is '\n' or '\r')
+                throw Error(_pos, "expected a packet, a system call or a shell command after the time, found " + Found());
+            char c = Peek();
+            if (c is '<' or '>') return ParsePacket(line, time);
+            if (c == '`') return ParseShellCommand(line, time);
+            if (char.IsAsciiLetter(c) || c == '_') return ParseSyscall(line, time);
+            if (LooksAt("%{")) throw Error(_pos, "python blocks (%{ ... }%) are not supported");
+            throw Error(_pos, $"expected '<', '>', a system call or a `shell command` after the time, found {Found()}");
+        }
+
+        private ScriptTime ParseTime()
+        {
+            int start = _pos;
+            ScriptTime time;
+            if (Peek() == '*')
+            {
+                _pos++;
+                time = ScriptTime.Any;
+            }
+            else if (Peek() == '-')
+            {
+                throw Error(start, "negative times are not supported");
+            }
+            else if (Peek() == '+' || char.IsAsciiDigit(Peek()) || (Peek() == '.' && char.IsAsciiDigit(Peek(1))))
+            {
+                var first = ParseTimePoint();
+                if (Peek() == '~')
+                {
+                    _pos++;
+                    int endStart = _pos;
+                    var end = ParseTimePoint();
+                    if (end.IsRelative != first.IsRelative)
+                        throw Error(endStart, "both ends of a time range are relative (+0~+0.1) or both absolute (0.1~0.2)");
+                    if (end.Microseconds < first.Microseconds)
+                        throw Error(endStart, "a time range ends before it starts");
+                    time = ScriptTime.Range(first, end);
+                }
+                else
+                {
+                    time = first.IsRelative ? ScriptTime.Relative(first.Microseconds) : ScriptTime.Absolute(first.Microseconds);
+                }
+            }
+            else
+            {
+                throw Error(start, $"expected a time (0.100, +0.1, * or +0~+0.1) at the start of the line, found {Found()}");
+            }
+
+            int save = _pos;
+            SkipSpaces();
+            if (LooksAt("..."))
+            {
+                int dots = _pos;
+                _pos += 3;
+                SkipSpaces();
+                if (time.Kind is ScriptTimeKind.Any or ScriptTimeKind.Range)
+                    throw Error(dots, "a blocking call (start...end) needs a plain start time, not '*' or a range");
+                var end = ParseTimePoint();
+                if (end.Microseconds < time.Start.Microseconds)
+                    throw Error(dots, "a blocking call cannot return before it starts");
+                return time.WithBlockingEnd(end.Microseconds);
+            }
+            _pos = save;
+            return time;
+        }
+
+        private TimePoint ParseTimePoint()
+        {
+            int start = _pos;
+            bool relative = false;
+            if (Peek() == '+')
+            {
+                relative = true;
+                _pos++;
+            }
+            if (Peek() == '-') throw Error(_pos, "negative times are not supported");
+            string whole = ReadWhile(char.IsAsciiDigit);
+            string fraction = "";
+            if (Peek() == '.' && !(Peek(1) == '.' && Peek(2) == '.'))
+            {
+                _pos++;
+                fraction = ReadWhile(char.IsAsciiDigit);
+            }
+            if (whole.Length == 0 && fraction.Length == 0)
+                throw Error(start, $"expected a time in seconds such as 0.100 or +0.1, found {FoundAt(start)}");
+            if (fraction.Length > 6)
+                throw Error(start, "times have microsecond resolution: at most 6 decimals");
+            if (whole.Length > 7 || (whole.Length > 0 && long.Parse(whole, CultureInfo.InvariantCulture) > MaxSeconds))
+                throw Error(start, $"a time of more than {MaxSeconds} seconds is not supported");
+            long seconds = whole.Length == 0 ? 0 : long.Parse(whole, CultureInfo.InvariantCulture);
+            long micros = fraction.Length == 0 ? 0 : long.Parse(fraction.PadRight(6, '0'), CultureInfo.InvariantCulture);
+            return new TimePoint(seconds * 1_000_000 + micros, relative);
+        }
+
+        private ShellCommandEvent ParseShellCommand(int line, ScriptTime time)
+        {
+            int start = _pos;
+            int close = _text.IndexOf('`', start + 1);
+            if (close < 0) throw Error(start, "unterminated shell command: no closing backquote");
+            string command = _text[(start + 1)..close];
+            _pos = close + 1;
+            _warnings.Add(new ScriptWarning(_file, line, $"shell command ignored (this stack has no kernel settings to change): `{command}`"));
+            return new ShellCommandEvent(line, time, command);
+        }
+
+        // ---- packets ----
+
+        private PacketEvent ParsePacket(int line, ScriptTime time)
+        {
+            var direction = Peek() == '<' ? PacketDirection.In : PacketDirection.Out;
+            bool outbound = direction == PacketDirection.Out;
+            _pos++;
+            SkipSpaces();
+            var flags = ParseFlags();
+            SkipSpaces();
+
+            int rangeStart = _pos;
+            if (!(char.IsAsciiDigit(Peek()) || LooksAt("...")))
+                throw Error(_pos, $"expected a sequence range like 1:1001(1000) after the flags, found {Found()}");
+            var startSeq = ParseNumber(outbound, uint.MaxValue, "sequence number");
+            if (Peek() != ':') throw Error(_pos, $"expected ':' in the sequence range (start:end(length)), found {Found()}");
+            _pos++;
+            var endSeq = ParseNumber(outbound, uint.MaxValue, "sequence number");
+            SkipSpaces();
+            if (Peek() != '(') throw Error(_pos, $"expected '(' and a payload length after the sequence range, found {Found()}");
+            _pos++;
+            var length = ParseNumber(outbound, int.MaxValue, "payload length");
+            if (Peek() != ')') throw Error(_pos, $"expected ')' after the payload length, found {Found()}");
+            _pos++;
+            if (startSeq.IsExact && endSeq.IsExact && length.IsExact && unchecked(endSeq.Value - startSeq.Value) != length.Value)
+                throw Error(rangeStart, $"the sequence range {startSeq}:{endSeq} spans {unchecked(endSeq.Value - startSeq.Value)} bytes but the length says {length}");
+
+            ScriptNumber ack = default, window = default, urgent = default;
+            var optionsKind = PacketOptionsKind.None;
+            var options = ValueList<ScriptTcpOption>.Empty;
+            while (true)
+            {
+                SkipSpaces();
+                int clause = _pos;
+                if (IsWord("ack"))
+                {
+                    if (ack.Kind != ScriptNumberKind.Absent) throw Error(clause, "'ack' appears twice");
+                    _pos += 3;
+                    SkipSpaces();
+                    ack = ParseNumber(outbound, uint.MaxValue, "ack number");
+                }
+                else if (IsWord("win"))
+                {
+                    if (window.Kind != ScriptNumberKind.Absent) throw Error(clause, "'win' appears twice");
+                    _pos += 3;
+                    SkipSpaces();
+                    window = ParseNumber(outbound, ushort.MaxValue, "window");
+                }
+                else if (IsWord("urg"))
+                {
+                    if (urgent.Kind != ScriptNumberKind.Absent) throw Error(clause, "'urg' appears twice");
+                    _pos += 3;
+                    SkipSpaces();
+                    urgent = ParseNumber(outbound, ushort.MaxValue, "urgent pointer");
+                }
+                else if (Peek() == '<')
+                {
+                    (optionsKind, options) = ParseOptionList(outbound);
+                    break;
+                }
+                else
+                {
+                    break;
+                }
+            }
+
+            if (!outbound)
+            {
+                if (window.Kind == ScriptNumberKind.Absent)
+                    throw Error(_pos, "an inbound (<) packet needs a window: add 'win N' before the options");
+                if ((flags & TcpFlags.Ack) != 0 && ack.Kind == ScriptNumberKind.Absent)
+                    throw Error(_pos, "an inbound (<) packet with the ACK flag (.) needs 'ack N'");
+            }
+            return new PacketEvent(line, time, direction, flags, startSeq, endSeq, length, ack, window, optionsKind, options, urgent);
+        }
+
+        private TcpFlags ParseFlags()
+        {
+            int start = _pos;
+            string letters = ReadWhile(c => !char.IsWhiteSpace(c) && !char.IsAsciiDigit(c) && c != '<');
+            if (letters.Length == 0)
+                throw Error(start, $"expected TCP flags (some of F S R P . U E W, or - for none) after the direction, found {Found()}");
+            if (letters == "-") return TcpFlags.None;
+            TcpFlags flags = TcpFlags.None;
+            for (int i = 0; i < letters.Length; i++)
+            {
+                TcpFlags flag = letters[i] switch
+                {
+                    'F' => TcpFlags.Fin,
+                    'S' => TcpFlags.Syn,
+                    'R' => TcpFlags.Rst,
+                    'P' => TcpFlags.Psh,
+                    '.' => TcpFlags.Ack,
+                    'U' => TcpFlags.Urg,
+                    'E' => TcpFlags.Ece,
+                    'W' => TcpFlags.Cwr,
+                    _ => throw Error(start + i, $"unknown TCP flag '{letters[i]}' in '{Clip(letters)}'; flags are F S R P . U E W"),
+                };
+                if ((flags & flag) != 0) throw Error(start + i, $"TCP flag '{letters[i]}' appears twice in '{Clip(letters)}'");
+                flags |= flag;
+            }
+            return flags;
+        }
+
+        private (PacketOptionsKind, ValueList<ScriptTcpOption>) ParseOptionList(bool outbound)
+        {
+            int open = _pos;
+            _pos++;
+            SkipSpaces();
+            if (LooksAt("..."))
+            {
+                int dots = _pos;
+                _pos += 3;
+                SkipSpaces();
+                if (Peek() != '>') throw Error(_pos, $"expected '>' after '<...', found {Found()}");
+                _pos++;
+                if (!outbound) throw Error(dots, "'<...>' (any options) is only allowed in outbound (>) packets: an injected packet needs its options spelled out");
+                return (PacketOptionsKind.Any, ValueList<ScriptTcpOption>.Empty);
+            }
+            var list = new List<ScriptTcpOption>();
+            if (Peek() == '>')
+            {
+                _pos++;
+                return (PacketOptionsKind.List, ValueList<ScriptTcpOption>.Empty);
+            }
+            while (true)
+            {
+                SkipSpaces();
+                if (AtEndOfLine) throw Error(open, "unclosed option list: '<' without '>'");
+                list.Add(ParseOption(outbound));
+                SkipSpaces();
+                if (Peek() == ',')
+                {
+                    _pos++;
+                    continue;
+                }
+                if (Peek() == '>')
+                {
+                    _pos++;
+                    break;
+                }
+                throw Error(AtEndOfLine ? open : _pos, AtEndOfLine ? "unclosed option list: '<' without '>'" : $"expected ',' or '>' in the option list, found {Found()}");
+            }
+            int bytes = ScriptTcpOption.EncodedLengthOf(list);
+            if (bytes > MaxOptionBytes)
+                throw Error(open, $"the options take {bytes} bytes, more than the {MaxOptionBytes} a TCP header holds");
+            if (bytes % 4 != 0)
+                throw Error(open, $"the options take {bytes} bytes; a TCP header needs a multiple of 4: add nop or eol");
+            return (PacketOptionsKind.List, new ValueList<ScriptTcpOption>(list));
+        }
+
+        private ScriptTcpOption ParseOption(bool outbound)
+        {
+            int start = _pos;
+            string name = ReadWhile(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+            switch (name)
+            {
+                case "nop": return new ScriptTcpOption.Nop();
+                case "eol": return new ScriptTcpOption.Eol();
+                case "sackOK": return new ScriptTcpOption.SackPermitted();
+                case "mss":
+                    SkipSpaces();
+                    return new ScriptTcpOption.Mss(ParseNumber(outbound, ushort.MaxValue, "MSS"));
+                case "wscale":
+                    SkipSpaces();
+                    return new ScriptTcpOption.WindowScale(ParseNumber(outbound, byte.MaxValue, "window scale"));
+                case "sack":
+                {
+                    var blocks = new List<SackBlock>();
+                    while (true)
+                    {
+                        SkipSpaces();
+                        if (!char.IsAsciiDigit(Peek())) break;
+                        uint left = ParseNumber(false, uint.MaxValue, "SACK edge").Value;
+                        if (Peek() != ':') throw Error(_pos, $"expected ':' in the SACK block (left:right), found {Found()}");
+                        _pos++;
+                        uint right = ParseNumber(false, uint.MaxValue, "SACK edge").Value;
+                        blocks.Add(new SackBlock(left, right));
+                    }
+                    if (blocks.Count == 0) throw Error(_pos, $"expected SACK blocks such as 1001:2001 after 'sack', found {Found()}");
+                    return new ScriptTcpOption.Sack(new ValueList<SackBlock>(blocks));
+                }
+                case "TS":
+                {
+                    SkipSpaces();
+                    if (!IsWord("val")) throw Error(_pos, $"expected 'val' after 'TS' (TS val N ecr N), found {Found()}");
+                    _pos += 3;
+                    SkipSpaces();
+                    var value = ParseNumber(outbound, uint.MaxValue, "TS val");
+                    SkipSpaces();
+                    if (!IsWord("ecr")) throw Error(_pos, $"expected 'ecr' after the TS value (TS val N ecr N), found {Found()}");
+                    _pos += 3;
+                    SkipSpaces();
+                    var echo = ParseNumber(outbound, uint.MaxValue, "TS ecr");
+                    return new ScriptTcpOption.Timestamp(value, echo);
+                }
+                case "":
+                    throw Error(start, $"expected a TCP option (mss, wscale, sackOK, sack, TS, nop, eol), found {Found()}");
+                default:
+                    throw Error(start, $"unknown TCP option '{Clip(name)}'; known options are mss, wscale, sackOK, sack, TS, nop and eol");
+            }
+        }
+
+        /// <summary>A decimal number up to <paramref name="max"/>, or <c>...</c> when <paramref name="allowAny"/>.</summary>
+        private ScriptNumber ParseNumber(bool allowAny, long max, string what)
+        {
+            int start = _pos;
+            if (LooksAt("..."))
+            {
+                if (!allowAny)
+                    throw Error(start, $"'...' is only allowed in outbound (>) packets; the {what} needs a number");
+                _pos += 3;
+                return ScriptNumber.Any;
+            }
+            string digits = ReadWhile(char.IsAsciiDigit);
+            if (digits.Length == 0) throw Error(start, $"expected a {what}, found {Found()}");
+            if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long value) || value > max)
+                throw Error(start, $"the {what} {Clip(digits)} is larger than {max}");
+            return ScriptNumber.Of((uint)value);
+        }
+
+        // ---- system calls ----
+
+        private SyscallEvent ParseSyscall(int line, ScriptTime time)
+        {
+            int start = _pos;
+            string name = ReadIdentifier();
+            if (!Syscalls.TryGetValue(name, out var arity))
+                throw Error(start, $"unknown system call '{Clip(name)}'; known: {string.Join(", ", Syscalls.Keys)}");
+            SkipSpaces();
+            if (Peek() != '(') throw Error(_pos, $"expected '(' after {name}, found {Found()}");
+            int open = _pos;
+            _pos++;
+            var args = new List<SyscallArg>();
+            SkipTrivia();
+            if (Peek() != ')')
+            {
+                while (true)
+                {
+                    args.Add(ParseExpression(1));
+                    SkipTrivia();
+                    if (Peek() == ',')
+                    {
+                        _pos++;
+                        SkipTrivia();
+                        continue;
+                    }
+                    if (Peek() == ')') break;
+                    throw Error(AtEnd ? open : _pos, AtEnd ? $"unclosed '(' after {name}" : $"expected ',' or ')' in the arguments of {name}, found {Found()}");
+                }
+            }
+            _pos++;
+            if (args.Count < arity.Min || args.Count > arity.Max)
+            {
+                string expected = arity.Min == arity.Max ? $"{arity.Min}" : $"{arity.Min} or {arity.Max}";
+                throw Error(start, $"{name} takes {expected} argument{(arity.Max == 1 ? "" : "s")}, found {args.Count}");
+            }
+            SkipSpaces();
+            if (Peek() != '=') throw Error(_pos, $"expected '= result' after {name}(...), found {Found()}");
+            _pos++;
+            SkipSpaces();
+            var result = ParseResult();
+            return new SyscallEvent(line, time, name, new ValueList<SyscallArg>(args), result);
+        }
+
+        private SyscallResult ParseResult()
+        {
+            int start = _pos;
+            bool negative = Peek() == '-';
+            if (negative) _pos++;
+            string digits = ReadWhile(char.IsAsciiDigit);
+            if (digits.Length == 0) throw Error(start, $"expected the result (a number, or -1 and an errno name), found {FoundAt(start)}");
+            if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long value))
+                throw Error(start, $"the result {Clip(digits)} is too large");
+            if (negative) value = -value;
+            int save = _pos;
+            SkipSpaces();
+            if (!char.IsAsciiLetter(Peek()))
+            {
+                _pos = save;
+                if (value == -1) throw Error(start, "a -1 result needs an errno name, e.g. = -1 EAGAIN");
+                return new SyscallResult(value);
+            }
+            int errnoStart = _pos;
+            string errno = ReadIdentifier();
+            if (!Errno.TryGetNumber(errno, out _))
+                throw Error(errnoStart, $"unknown errno name '{Clip(errno)}'");
+            if (value != -1) throw Error(errnoStart, $"an errno name goes with a -1 result, not {value}");
+            save = _pos;
+            SkipSpaces();
+            string? description = null;
+            if (Peek() == '(')
+            {
+                int open = _pos;
+                int depth = 0;
+                int i = _pos;
+                for (; i < _text.Length && _text[i] is not ('\n' or '\r'); i++)
+                {
+                    if (_text[i] == '(') depth++;
+                    else if (_text[i] == ')' && --depth == 0) break;
+                }
+                if (depth != 0 || i >= _text.Length || _text[i] != ')')
+                    throw Error(open, "unclosed '(' in the errno description");
+                description = _text[(open + 1)..i];
+                _pos = i + 1;
+            }
+            else
+            {
+                _pos = save;
+            }
+            return new SyscallResult(value, errno, description);
+        }
+
+        private SyscallArg ParseExpression(int depth)
+        {
+            var first = ParsePrimary(depth);
+            SkipTrivia();
+            if (Peek() != '|') return first;
+            var operands = new List<SyscallArg> { first };
+            while (Peek() == '|')
+            {
+                _pos++;
+                SkipTrivia();
+                int at = _pos;
+                var operand = ParsePrimary(depth);
+                if (operand is not (SyscallArg.Number or SyscallArg.Constant))
+                    throw Error(at, "only numbers and constants can be combined with '|'");
+                operands.Add(operand);
+                SkipTrivia();
+            }
+            if (first is not (SyscallArg.Number or SyscallArg.Constant))
+                throw Error(_pos, "only numbers and constants can be combined with '|'");
+            return new SyscallArg.BitOr(new ValueList<SyscallArg>(operands));
+        }
+
+        private SyscallArg ParsePrimary(int depth)
+        {
+            if (depth > MaxNesting) throw Error(_pos, $"arguments nest more than {MaxNesting} deep");
+            int start = _pos;
+            char c = Peek();
+            if (LooksAt("..."))
+            {
+                _pos += 3;
+                return new SyscallArg.Ellipsis();
+            }
+            if (char.IsAsciiDigit(c) || (c == '-' && char.IsAsciiDigit(Peek(1))))
+                return new SyscallArg.Number(ParseInteger());
+            if (char.IsAsciiLetter(c) || c == '_')
+            {
+                string name = ReadIdentifier();
+                if (!ScriptConstants.IsKnown(name))
+                    throw Error(start, $"unknown constant '{Clip(name)}'");
+                return new SyscallArg.Constant(name);
+            }
+            if (c == '[')
+            {
+                _pos++;
+                var items = new List<SyscallArg>();
+                SkipTrivia();
+                if (Peek() != ']')
+                {
+                    while (true)
+                    {
+                        items.Add(ParseExpression(depth + 1));
+                        SkipTrivia();
+                        if (Peek() == ',')
+                        {
+                            _pos++;
+                            SkipTrivia();
+                            continue;
+                        }
+                        if (Peek() == ']') break;
+                        throw Error(AtEnd ? start : _pos, AtEnd ? "unclosed '['" : $"expected ',' or ']', found {Found()}");
+                    }
+                }
+                _pos++;
+                return new SyscallArg.ArrayLiteral(new ValueList<SyscallArg>(items));
+            }
+            if (c == '{')
+            {
+                _pos++;
+                var fields = new List<StructField>();
+                bool open = false;
+                SkipTrivia();
+                if (Peek() != '}')
+                {
+                    while (true)
+                    {
+                        int fieldStart = _pos;
+                        if (LooksAt("..."))
+                        {
+                            _pos += 3;
+                            open = true;
+                            SkipTrivia();
+                            if (Peek() != '}') throw Error(AtEnd ? start : _pos, AtEnd ? "unclosed '{'" : $"'...' must be the last thing in a struct, found {Found()}");
+                            break;
+                        }
+                        if (!(char.IsAsciiLetter(Peek()) || Peek() == '_'))
+                            throw Error(AtEnd ? start : _pos, AtEnd ? "unclosed '{'" : $"expected a field name (name=value) or '...', found {Found()}");
+                        string name = ReadIdentifier();
+                        if (fields.Any(f => f.Name == name)) throw Error(fieldStart, $"field '{name}' appears twice");
+                        SkipTrivia();
+                        if (Peek() != '=') throw Error(_pos, $"expected '=' after the field name {name}, found {Found()}");
+                        _pos++;
+                        SkipTrivia();
+                        fields.Add(new StructField(name, ParseExpression(depth + 1)));
+                        SkipTrivia();
+                        if (Peek() == ',')
+                        {
+                            _pos++;
+                            SkipTrivia();
+                            continue;
+                        }
+                        if (Peek() == '}') break;
+                        throw Error(AtEnd ? start : _pos, AtEnd ? "unclosed '{'" : $"expected ',' or '}}', found {Found()}");
+                    }
+                }
+                _pos++;
+                return new SyscallArg.StructLiteral(new ValueList<StructField>(fields), open);
+            }
+            if (c == '"') throw Error(start, "quoted strings are not supported as arguments; write ... instead");
+            throw Error(start, $"expected an argument (a number, a constant such as SOCK_STREAM, ..., [...] or {{...}}), found {Found()}");
+        }
+
+        private long ParseInteger()
+        {
+            int start = _pos;
+            bool negative = Peek() == '-';
+            if (negative) _pos++;
+            bool hex = Peek() == '0' && Peek(1) is 'x' or 'X';
+            if (hex) _pos += 2;
+            string digits = ReadWhile(hex ? char.IsAsciiHexDigit : char.IsAsciiDigit);
+            if (char.IsAsciiLetterOrDigit(Peek()) || Peek() == '_')
+                throw Error(start, $"malformed number {FoundAt(start)}");
+            if (digits.Length == 0
+                || !long.TryParse(digits, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out long value)
+                || value < 0)
+                throw Error(start, $"malformed or too large number {FoundAt(start)}");
+            return negative ? -value : value;
+        }
+
+        // ---- characters ----
+
+        /// <summary>Spaces and tabs only: the event stays on its line.</summary>
+        private void SkipSpaces()
+        {
+            while (Peek() is ' ' or '\t' && Has(0)) _pos++;
+        }
+
+        /// <summary>Whitespace, newlines and comments (<c>// ...</c> and <c>/* ... */</c>).</summary>
+        private void SkipTrivia()
+        {
+            while (!AtEnd)
+            {
+                char c = Peek();
+                if (char.IsWhiteSpace(c)) _pos++;
+                else if (LooksAt("//")) SkipLineComment();
+                else if (LooksAt("/*")) SkipBlockComment();
+                else break;
+            }
+        }
+
+        private void SkipLineComment()
+        {
+            while (!AtEnd && Peek() != '\n') _pos++;
+        }
+
+        private void SkipBlockComment()
+        {
+            int start = _pos;
+            int close = _text.IndexOf("*/", _pos + 2, StringComparison.Ordinal);
+            if (close < 0) throw Error(start, "unterminated comment: '/*' without '*/'");
+            _pos = close + 2;
+        }
+
+        /// <summary>After an event: only spaces and comments may follow on its line.</summary>
+        private void ExpectEndOfLine()
+        {
+            while (!AtEnd)
+            {
+                char c = Peek();
+                if (c is ' ' or '\t') _pos++;
+                else if (c is '\n' or '\r') return;
+                else if (LooksAt("//")) { SkipLineComment(); return; }
+                else if (LooksAt("/*"))
+                {
+                    int line = LineOf(_pos);
+                    SkipBlockComment();
+                    if (LineOf(_pos) != line) return;
+                }
+                else throw Error(_pos, $"unexpected {Found()} after the end of the event; one event per line");
+            }
+        }
+
+        private bool IsWord(string word) =>
+            LooksAt(word) && !(char.IsAsciiLetterOrDigit(Peek(word.Length)) || Peek(word.Length) == '_');
+
+        private string ReadIdentifier() => ReadWhile(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+
+        private string ReadWhile(Func<char, bool> accept)
+        {
+            int start = _pos;
+            while (!AtEnd && accept(_text[_pos])) _pos++;
+            return _text[start.._pos];
+        }
+
+        private string Found() => FoundAt(_pos);
+
+        private string FoundAt(int pos)
+        {
+            if (pos >= _text.Length) return "the end of the file";
+            while (pos < _text.Length && _text[pos] is ' ' or '\t') pos++;
+            if (pos >= _text.Length) return "the end of the file";
+            if (_text[pos] is '\n' or '\r') return "the end of the line";
+            int end = pos;
+            while (end < _text.Length && end - pos < 24 && !char.IsWhiteSpace(_text[end])) end++;
+            return $"'{Printable(_text[pos..Math.Max(end, pos + 1)])}'";
+        }
+
+        private static string Clip(string s) => Printable(s.Length > 24 ? s[..24] + "…" : s);
+
+        private static string Printable(string s) =>
+            string.Concat(s.Select(c => char.IsControl(c) ? $"\\u{(int)c:x4}" : c.ToString()));
+
+        private int LineOf(int pos)
+        {
+            int i = _lineStarts.BinarySearch(pos);
+            return (i >= 0 ? i : ~i - 1) + 1;
+        }
+
+        private ScriptParseException Error(int pos, string message)
+        {
+            pos = Math.Clamp(pos, 0, _text.Length);
+            int line = LineOf(pos);
+            int column = pos - _lineStarts[line - 1] + 1;
+            return new ScriptParseException(_file, line, column, message);
+        }
+
+        private static List<int> LineStarts(string text)
+        {
+            var starts = new List<int> { 0 };
+            for (int i = 0; i < text.Length; i++)
+                if (text[i] == '\n') starts.Add(i + 1);
+            return starts;
+        }
+    }
+}
