@@ -186,6 +186,14 @@ public sealed class StackSocketTests : IDisposable
     }
 
     [Fact]
+    public void Receiving_on_an_unbound_socket_is_refused_rather_than_waiting_for_ever()
+    {
+        using var socket = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        var e = Assert.Throws<InvalidOperationException>(() => socket.ReceiveFrom(new byte[1], out _));
+        Assert.Contains("Bind", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Too_big_a_datagram_fails_with_message_size()
     {
         using var socket = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
