@@ -78,29 +78,12 @@ public sealed partial class UdpInteropTests(ITestOutputHelper output)
         TapRequirement.Check("python3");
         using var ns = TestNamespace.Create(taps: 1);
         using var stack = StartStack(ns);
-        var script = WriteScript("refused.py", """
-            import socket, sys
-            family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
-            s = socket.socket(family, socket.SOCK_DGRAM)
-            s.settimeout(3)
-            s.connect((sys.argv[1], 4444))
-            for attempt in range(3):
-                s.send(b"anyone?")
-                try:
-                    s.recv(100)
-                    print("answered")
-                    break
-                except ConnectionRefusedError:
-                    print("refused")
-                    break
-                except socket.timeout:
-                    print("timeout")
-            """);
+        var script = WriteScript("refused.py", RefusedScript);
         try
         {
             foreach (var address in new[] { "192.0.2.2", "2001:db8::2" })
             {
-                var (code, text) = Run(ns, $"timeout 15 python3 {script} {address}");
+                var (code, text) = Run(ns, $"timeout 15 python3 {script} {address} 4444");
                 Assert.Equal(0, code);
                 Assert.EndsWith("refused\n", text, StringComparison.Ordinal);
             }
@@ -172,6 +155,54 @@ public sealed partial class UdpInteropTests(ITestOutputHelper output)
         Assert.Equal(1, code);
         Assert.Contains("refused", stderr, StringComparison.OrdinalIgnoreCase);
     }
+
+    [SkippableFact]
+    public void Stack_serve_runs_only_the_services_it_is_given()
+    {
+        TapRequirement.Check("nc", "python3", "dotnet");
+        using var ns = TestNamespace.Create(taps: 1);
+        var stack = $"dotnet {Path.Combine(AppContext.BaseDirectory, "stack.dll")}";
+        using var serve = ns.StartBackground($"{stack} serve --tap tap0 --ip 192.0.2.2/24 --ip 2001:db8::2/64 --services echo");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!serve.StdErr.Contains("services on UDP", StringComparison.Ordinal) && !serve.HasExited && DateTime.UtcNow < deadline)
+            Thread.Sleep(20);
+        Assert.True(serve.StdErr.Contains("services on UDP: echo 7", StringComparison.Ordinal), $"stack serve did not come up:\n{serve.StdErr}");
+        ns.WaitUntilForwarding("tap0");
+
+        var echoed = RunUntil(ns, "printf 'served\n' | timeout 3 nc -6 -u -w1 2001:db8::2 7", t => t.Length > 0);
+        Assert.Equal("served\n", echoed);
+
+        var script = WriteScript("refused.py", RefusedScript);
+        try
+        {
+            var (_, text) = Run(ns, $"timeout 15 python3 {script} 192.0.2.2 13");
+            Assert.EndsWith("refused\n", text, StringComparison.Ordinal); // daytime was not asked for
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+    }
+
+    /// <summary>A connected kernel UDP socket sends to argv[1]:argv[2] and reports what came back (up to three tries).</summary>
+    private const string RefusedScript = """
+        import socket, sys
+        family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET
+        s = socket.socket(family, socket.SOCK_DGRAM)
+        s.settimeout(3)
+        s.connect((sys.argv[1], int(sys.argv[2])))
+        for attempt in range(3):
+            s.send(b"anyone?")
+            try:
+                s.recv(100)
+                print("answered")
+                break
+            except ConnectionRefusedError:
+                print("refused")
+                break
+            except socket.timeout:
+                print("timeout")
+        """;
 
     internal static string WriteScript(string name, string text)
     {
