@@ -9,11 +9,16 @@ public static class Cli
     private static readonly string Usage = string.Join(Environment.NewLine,
         "usage:",
         "  " + ServeCommand.Usage,
-        "  " + DemoCommand.Usage);
+        "  " + DemoCommand.Usage,
+        "  " + DaytimeCommand.Usage,
+        "  " + EchoCommand.Usage);
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, TextReader.Null, stdout, stderr);
+
+    public static int Run(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr)
     {
         ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(stdin);
         ArgumentNullException.ThrowIfNull(stdout);
         ArgumentNullException.ThrowIfNull(stderr);
         if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
@@ -28,6 +33,8 @@ public static class Cli
             {
                 "serve" => ServeCommand.Run(rest, stdout),
                 "demo" => DemoCommand.Run(rest, stdout),
+                "daytime" => DaytimeCommand.Run(rest, stdout, stderr),
+                "echo" => EchoCommand.Run(rest, stdin, stdout, stderr),
                 _ => throw new UsageException($"unknown command '{args[0]}' (try: stack --help)"),
             };
         }

@@ -2,5 +2,5 @@ namespace Stack.Apps;
 
 public static class Program
 {
-    public static int Main(string[] args) => Cli.Run(args, Console.Out, Console.Error);
+    public static int Main(string[] args) => Cli.Run(args, Console.In, Console.Out, Console.Error);
 }

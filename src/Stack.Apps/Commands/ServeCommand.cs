@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Stack.Apps.Hosting;
+using Stack.Apps.Services;
 
 namespace Stack.Apps.Commands;
 
@@ -10,11 +11,12 @@ namespace Stack.Apps.Commands;
 /// </summary>
 public static class ServeCommand
 {
-    public const string Usage = "stack serve " + StackArgs.Usage;
+    public const string Usage = "stack serve " + StackArgs.Usage + " [--services LIST]";
 
     public static int Run(ArgReader args, TextWriter stdout)
     {
         var options = StackArgs.Read(args);
+        var services = ReadServices(args.Optional("--services"));
         args.EnsureConsumed();
         using var logs = StackArgs.CreateLogs(options.LogLevel);
         var log = logs.CreateLogger("stack.serve");
@@ -23,9 +25,12 @@ public static class ServeCommand
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
         using (var stack = LinkFactory.StartOnTap(options, logs))
+        using (var running = ServiceHost.Start(stack, services, log: logs.CreateLogger("stack.services")))
         {
             log.LogInformation("stack up on {Tap}: mac {Mac}, {Addresses}, mtu {Mtu}", options.Tap, stack.Host.Mac,
                 string.Join(", ", stack.Host.Addresses), stack.Host.Mtu);
+            if (running.Services.Count > 0)
+                log.LogInformation("services on UDP: {Services}", string.Join(", ", running.Services.Select(s => $"{s.Name} {s.Port}")));
             stdout.Flush();
             stopping.Wait();
             log.LogInformation("shutting down");
@@ -40,4 +45,10 @@ public static class ServeCommand
             stopping.Set();
         }
     }
+
+    /// <summary>`--services LIST`: default all four; "none" for none; an unknown name is a usage error.</summary>
+    private static IReadOnlyList<string> ReadServices(string? text) =>
+        ServiceHost.TryParseList(text ?? ServiceHost.DefaultList, out var names, out var error)
+            ? names
+            : throw new UsageException($"--services: {error}");
 }

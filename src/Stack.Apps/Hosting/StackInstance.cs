@@ -4,6 +4,7 @@ using Stack.IP;
 using Stack.Link.Devices;
 using Stack.Link.Loop;
 using Stack.Link.Time;
+using Stack.Udp;
 
 namespace Stack.Apps.Hosting;
 
@@ -13,17 +14,21 @@ namespace Stack.Apps.Hosting;
 /// </summary>
 public sealed class StackInstance : IDisposable
 {
-    private StackInstance(string name, ILinkDevice device, IpHost host, EventLoop loop)
+    private StackInstance(string name, ILinkDevice device, IpHost host, UdpLayer udp, EventLoop loop)
     {
         Name = name;
         Device = device;
         Host = host;
+        Udp = udp;
         Loop = loop;
     }
 
     public string Name { get; }
     public ILinkDevice Device { get; }
     public IpHost Host { get; }
+
+    /// <summary>The UDP layer; touched only on <see cref="Loop"/> (the socket API does that for applications).</summary>
+    public UdpLayer Udp { get; }
     public EventLoop Loop { get; }
 
     /// <summary>Builds the layers on <paramref name="device"/> and starts the loop.</summary>
@@ -33,8 +38,9 @@ public sealed class StackInstance : IDisposable
         ArgumentNullException.ThrowIfNull(device);
         logs ??= NullLoggerFactory.Instance;
         var host = new IpHost(options, device, logs.CreateLogger($"stack.{name}"));
+        var udp = UdpLayer.Attach(host, options.Random, logs.CreateLogger($"stack.{name}.udp"));
         var loop = new EventLoop(device, time, logs.CreateLogger($"stack.{name}.loop"));
-        var instance = new StackInstance(name, device, host, loop);
+        var instance = new StackInstance(name, device, host, udp, loop);
         loop.Start(host);
         return instance;
     }

@@ -1,0 +1,40 @@
+namespace Stack.Apps.Services;
+
+/// <summary>
+/// RFC 864 character generator over UDP: any datagram gets one of a random 0–512 characters, taken from the
+/// RFC's rotating pattern: lines of 72 of the 95 printable ASCII characters, each line starting one character
+/// further on, ended by CR LF. Each reply continues with the line after the one the previous reply began with.
+/// </summary>
+public sealed class ChargenService(Random random) : IDatagramService
+{
+    public const ushort WellKnownPort = 19;
+    public const int MaxReply = 512;
+    public const int LineLength = 72;
+    private const int Printable = 95; // ' ' (32) to '~' (126)
+
+    private int _line;
+
+    public string Name => "chargen";
+    public ushort Port => WellKnownPort;
+
+    public int Answer(ReadOnlySpan<byte> request, Span<byte> reply)
+    {
+        int length = random.Next(MaxReply + 1);
+        Fill(reply[..length], _line);
+        _line = (_line + 1) % Printable;
+        return length;
+    }
+
+    /// <summary>Writes the pattern starting at line <paramref name="firstLine"/> into <paramref name="buffer"/>.</summary>
+    public static void Fill(Span<byte> buffer, int firstLine)
+    {
+        int line = firstLine;
+        for (int i = 0; i < buffer.Length;)
+        {
+            for (int c = 0; c < LineLength && i < buffer.Length; c++) buffer[i++] = (byte)(' ' + (line + c) % Printable);
+            if (i < buffer.Length) buffer[i++] = (byte)'\r';
+            if (i < buffer.Length) buffer[i++] = (byte)'\n';
+            line = (line + 1) % Printable;
+        }
+    }
+}

@@ -1,0 +1,22 @@
+using System.Globalization;
+using System.Text;
+
+namespace Stack.Apps.Services;
+
+/// <summary>
+/// RFC 867 daytime: any datagram gets the date as one line, in ctime(3) form ("Wed Nov 25 15:04:05 2026\r\n"),
+/// as the daytime server of UNIX Network Programming's figure 1.9 writes it.
+/// </summary>
+public sealed class DaytimeService(TimeProvider time) : IDatagramService
+{
+    public const ushort WellKnownPort = 13;
+
+    public string Name => "daytime";
+    public ushort Port => WellKnownPort;
+
+    public int Answer(ReadOnlySpan<byte> request, Span<byte> reply) => Encoding.ASCII.GetBytes(Format(time.GetLocalNow()), reply);
+
+    /// <summary>ctime's layout: day of the month padded with a space, not a zero; CR LF at the end.</summary>
+    public static string Format(DateTimeOffset t) => string.Create(CultureInfo.InvariantCulture,
+        $"{t:ddd} {t:MMM} {t.Day,2} {t:HH:mm:ss} {t.Year}\r\n");
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Stack.Apps.Hosting;
+using Stack.Apps.Sockets;
+
+namespace Stack.Apps.Services;
+
+/// <summary>
+/// Runs the small services (daytime, echo, discard, chargen) on a stack over UDP, each on its well-known port
+/// on every address: one wildcard socket per family, since the stack's sockets are not dual-stack.
+/// </summary>
+public sealed class ServiceHost : IAsyncDisposable, IDisposable
+{
+    public const string DefaultList = "daytime,echo,discard,chargen";
+
+    /// <summary>
+    /// Source ports never answered: another service's reply would start an endless exchange (the "fraggle"
+    /// loop), as inetd guards against; port 0 cannot be answered at all.
+    /// </summary>
+    private static readonly ushort[] LoopPorts = [0, EchoService.WellKnownPort, DaytimeService.WellKnownPort, ChargenService.WellKnownPort];
+
+    private readonly CancellationTokenSource _stop = new();
+    private readonly List<StackSocket> _sockets = [];
+    private readonly List<Task> _servers = [];
+    private readonly ILogger _log;
+    private bool _disposed;
+
+    private ServiceHost(ILogger log) => _log = log;
+
+    public IReadOnlyList<IDatagramService> Services { get; private set; } = [];
+
+    /// <summary>
+    /// The names `--services` takes: a comma-separated subset of <see cref="DefaultList"/>, or "none". False,
+    /// with a one-line reason, for an unknown name.
+    /// </summary>
+    public static bool TryParseList(string text, out IReadOnlyList<string> names, out string? error)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        names = [];
+        error = null;
+        if (text.Trim() == "none") return true;
+        var known = DefaultList.Split(',');
+        var list = new List<string>();
+        foreach (var raw in text.Split(','))
+        {
+            var name = raw.Trim().ToLowerInvariant();
+            if (!known.Contains(name))
+            {
+                error = $"unknown service '{raw.Trim()}' (known: {DefaultList}, or none)";
+                return false;
+            }
+            if (!list.Contains(name)) list.Add(name);
+        }
+        names = list;
+        return true;
+    }
+
+    public static IDatagramService Create(string name, TimeProvider time, Random random) => name switch
+    {
+        "daytime" => new DaytimeService(time),
+        "echo" => new EchoService(),
+        "discard" => new DiscardService(),
+        "chargen" => new ChargenService(random),
+        _ => throw new ArgumentException($"unknown service '{name}' (known: {DefaultList})", nameof(name)),
+    };
+
+    /// <summary>Binds every service in both families and starts serving; fails if a port is taken.</summary>
+    public static ServiceHost Start(StackInstance stack, IReadOnlyList<string> names, TimeProvider? time = null,
+        Random? random = null, ILogger? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(stack);
+        ArgumentNullException.ThrowIfNull(names);
+        var host = new ServiceHost(log ?? NullLogger.Instance);
+        var services = names.Select(n => Create(n, time ?? TimeProvider.System, random ?? Random.Shared)).ToList();
+        host.Services = services;
+        try
+        {
+            foreach (var service in services)
+            {
+                foreach (var any in new[] { IPAddress.Any, IPAddress.IPv6Any })
+                {
+                    var socket = StackSocket.Create(stack, any.AddressFamily, SocketType.Dgram);
+                    host._sockets.Add(socket);
+                    socket.Bind(new IPEndPoint(any, service.Port));
+                    host._servers.Add(Task.Run(() => host.ServeAsync(service, socket)));
+                }
+            }
+        }
+        catch
+        {
+            host.Dispose();
+            throw;
+        }
+        return host;
+    }
+
+    private async Task ServeAsync(IDatagramService service, StackSocket socket)
+    {
+        var request = new byte[ushort.MaxValue];
+        var reply = new byte[ushort.MaxValue];
+        var token = _stop.Token;
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                var received = await socket.ReceiveFromAsync(request, token).ConfigureAwait(false);
+                var peer = (IPEndPoint)received.RemoteEndPoint;
+                if (LoopPorts.Contains((ushort)peer.Port)) continue;
+                int length = service.Answer(request.AsSpan(0, received.ReceivedBytes), reply);
+                if (length >= 0) await socket.SendToAsync(reply.AsMemory(0, length), peer, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            catch (StackSocketException e) when (e.SocketErrorCode == SocketError.OperationAborted)
+            {
+                break;
+            }
+            catch (StackSocketException e)
+            {
+                // One failed reply (no route back, too big for the MTU) must not stop the service.
+                _log.LogDebug(e, "{Service}: {Error}", service.Name, e.SocketErrorCode);
+            }
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        await _stop.CancelAsync().ConfigureAwait(false);
+        foreach (var s in _sockets) s.Dispose();
+        await Task.WhenAll(_servers).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        _stop.Dispose();
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _stop.Cancel();
+        foreach (var s in _sockets) s.Dispose();
+        Task.WhenAll(_servers).Wait(TimeSpan.FromSeconds(5));
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,389 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Stack.Apps.Hosting;
+using Stack.IP;
+using Stack.Udp;
+
+namespace Stack.Apps.Sockets;
+
+/// <summary>
+/// A socket on a <see cref="StackInstance"/>, shaped like <see cref="Socket"/>: Bind, Connect, SendTo,
+/// ReceiveFrom, Send, Receive, options, and errors as <see cref="StackSocketException"/> with a
+/// <see cref="SocketError"/>. Datagram (UDP) sockets now; stream (TCP) sockets arrive with TCP.
+/// </summary>
+/// <remarks>
+/// <para>Every call posts a request to the stack's event loop, which owns all protocol state, and awaits its
+/// completion; continuations never run on the loop thread. A receive with nothing queued waits in line on the
+/// loop, which copies the next datagram straight into the caller's buffer and completes it. The synchronous
+/// methods are the asynchronous ones waited on, so they must not be called on the loop thread.</para>
+/// <para>Allocation: a receive costs one completion object (a <see cref="TaskCompletionSource{TResult}"/>)
+/// and the sender's <see cref="IPEndPoint"/>; an asynchronous send costs the loop request's closure and task.
+/// The datagram itself is copied from the frame into a pooled buffer in the endpoint's queue, and from there
+/// into the caller's buffer. A pooled <see cref="System.Threading.Tasks.Sources.IValueTaskSource"/> per socket
+/// would remove the per-call objects if profiling ever shows them.</para>
+/// <para>Calls on one socket take effect in the order they are made (the loop's queue is FIFO), so Dispose
+/// followed by a Bind of the same port on a new socket works without waiting.</para>
+/// </remarks>
+public sealed class StackSocket : IDisposable, IAsyncDisposable
+{
+    private readonly StackInstance _stack;
+    private readonly DatagramChannel _datagram;
+    private volatile IPEndPoint? _local;
+    private volatile IPEndPoint? _remote;
+    private volatile bool _disposed;
+    private int _receiveBufferSize = UdpEndpoint.DefaultReceiveBufferSize;
+    private int _sendBufferSize = UdpEndpoint.DefaultSendBufferSize;
+    private bool _reuseAddress;
+    private int _ttl;
+
+    private StackSocket(StackInstance stack, AddressFamily family, SocketType type)
+    {
+        _stack = stack;
+        AddressFamily = family;
+        SocketType = type;
+        _datagram = new DatagramChannel(stack, family);
+    }
+
+    /// <summary>
+    /// A socket of <paramref name="family"/> (InterNetwork or InterNetworkV6; each family is separate, no dual
+    /// stack) and <paramref name="type"/> (Dgram).
+    /// </summary>
+    public static StackSocket Create(StackInstance stack, AddressFamily family, SocketType type)
+    {
+        ArgumentNullException.ThrowIfNull(stack);
+        if (family is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+            throw new NotSupportedException($"The stack speaks IPv4 and IPv6: use AddressFamily.InterNetwork or InterNetworkV6, not {family}.");
+        return type switch
+        {
+            SocketType.Dgram => new StackSocket(stack, family, type),
+            SocketType.Stream => throw new NotSupportedException(
+                "SocketType.Stream (TCP) is not implemented yet: TCP arrives with issue 5. Use SocketType.Dgram (UDP) for now."),
+            _ => throw new NotSupportedException($"The stack's sockets are Dgram (UDP), and later Stream (TCP); not {type}."),
+        };
+    }
+
+    public AddressFamily AddressFamily { get; }
+    public SocketType SocketType { get; }
+    public ProtocolType ProtocolType => SocketType == SocketType.Dgram ? ProtocolType.Udp : ProtocolType.Tcp;
+
+    /// <summary>The bound address and port; null until Bind, Connect or the first send.</summary>
+    public IPEndPoint? LocalEndPoint => _local;
+
+    /// <summary>The connected peer; null unless connected.</summary>
+    public IPEndPoint? RemoteEndPoint => _remote;
+
+    public bool IsBound => _local is not null;
+    public bool Connected => _remote is not null;
+
+    /// <summary>SO_RCVBUF in bytes (default 212992, as Linux): datagrams arriving at a full queue are dropped.</summary>
+    public int ReceiveBufferSize
+    {
+        get => _receiveBufferSize;
+        set => SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer, value);
+    }
+
+    /// <summary>SO_SNDBUF in bytes. UDP sends never wait in a buffer, so for UDP this is only remembered.</summary>
+    public int SendBufferSize
+    {
+        get => _sendBufferSize;
+        set => SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.SendBuffer, value);
+    }
+
+    /// <summary>SO_REUSEADDR: allows binding a port that other sockets with this option hold. Set before Bind.</summary>
+    public bool ReuseAddress
+    {
+        get => _reuseAddress;
+        set => SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, value);
+    }
+
+    /// <summary>Milliseconds the synchronous receives wait before failing with TimedOut; 0 (default) waits for ever.</summary>
+    public int ReceiveTimeout { get; set; }
+
+    /// <summary>Milliseconds the synchronous sends may wait; 0 waits for ever. UDP sends do not wait.</summary>
+    public int SendTimeout { get; set; }
+
+    public void Bind(IPEndPoint localEP)
+    {
+        var (address, port) = Check(localEP);
+        Wait(Run(_ => _datagram.Bind(address, port), $"Bind to {localEP}"));
+    }
+
+    /// <summary>For UDP: sets the default destination and accepts datagrams only from it. Binds first if needed.</summary>
+    public void Connect(IPEndPoint remoteEP) => Wait(ConnectAsync(remoteEP));
+
+    public async ValueTask ConnectAsync(IPEndPoint remoteEP, CancellationToken cancellationToken = default)
+    {
+        var (address, port) = Check(remoteEP);
+        cancellationToken.ThrowIfCancellationRequested();
+        await Run(_ => _datagram.Connect(address, port), $"Connect to {remoteEP}").ConfigureAwait(false);
+    }
+
+    public int SendTo(ReadOnlySpan<byte> buffer, IPEndPoint remoteEP)
+    {
+        var copy = ArrayPool<byte>.Shared.Rent(buffer.Length);
+        try
+        {
+            buffer.CopyTo(copy);
+            return Wait(SendToAsync(copy.AsMemory(0, buffer.Length), remoteEP));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    /// <summary>Sends one datagram; returns its length. The loop reads <paramref name="buffer"/> in place.</summary>
+    public async ValueTask<int> SendToAsync(ReadOnlyMemory<byte> buffer, IPEndPoint remoteEP, CancellationToken cancellationToken = default)
+    {
+        var (address, port) = Check(remoteEP);
+        cancellationToken.ThrowIfCancellationRequested();
+        await Run(now => _datagram.SendTo(address, port, buffer.Span, now), $"Send to {remoteEP}").ConfigureAwait(false);
+        return buffer.Length;
+    }
+
+    /// <summary>Sends to the connected peer.</summary>
+    public int Send(ReadOnlySpan<byte> buffer)
+    {
+        var copy = ArrayPool<byte>.Shared.Rent(buffer.Length);
+        try
+        {
+            buffer.CopyTo(copy);
+            return Wait(SendAsync(copy.AsMemory(0, buffer.Length)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    public async ValueTask<int> SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        await Run(now => _datagram.SendTo(null, 0, buffer.Span, now), "Send").ConfigureAwait(false);
+        return buffer.Length;
+    }
+
+    /// <summary>
+    /// Waits for one datagram and copies it into <paramref name="buffer"/>; a longer datagram is truncated (the
+    /// rest discarded, as recvfrom does). Fails with TimedOut after <see cref="ReceiveTimeout"/>.
+    /// </summary>
+    public int ReceiveFrom(Span<byte> buffer, out IPEndPoint remoteEP)
+    {
+        int length = buffer.Length;
+        var copy = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        try
+        {
+            var result = WaitReceive(token => ReceiveFromAsync(copy.AsMemory(0, length), token));
+            copy.AsSpan(0, result.ReceivedBytes).CopyTo(buffer);
+            remoteEP = (IPEndPoint)result.RemoteEndPoint;
+            return result.ReceivedBytes;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    /// <summary>Waits for one datagram, which the loop copies straight into <paramref name="buffer"/>.</summary>
+    public async ValueTask<SocketReceiveFromResult> ReceiveFromAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!IsBound)
+            throw new InvalidOperationException("Bind the socket (or send or connect from it) before receiving: an unbound socket has no port to receive on.");
+        cancellationToken.ThrowIfCancellationRequested();
+        var op = new ReceiveOperation(buffer);
+        _stack.Loop.Post(_ => _datagram.StartReceive(op));
+        using var registration = cancellationToken.CanBeCanceled
+            ? cancellationToken.Register(() => _stack.Loop.Post(_ => _datagram.Cancel(op, cancellationToken)))
+            : default;
+        var (length, source, port) = await op.Task.ConfigureAwait(false);
+        return new SocketReceiveFromResult { ReceivedBytes = length, RemoteEndPoint = new IPEndPoint(source.ToIPAddress(), port) };
+    }
+
+    /// <summary>Receives from the connected peer.</summary>
+    public int Receive(Span<byte> buffer)
+    {
+        RequireConnected();
+        return ReceiveFrom(buffer, out _);
+    }
+
+    public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        RequireConnected();
+        var result = await ReceiveFromAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return result.ReceivedBytes;
+    }
+
+    /// <summary>
+    /// Sets an option. Supported: Socket/ReceiveBuffer, SendBuffer, ReuseAddress, ReceiveTimeout, SendTimeout;
+    /// IP or IPv6/IpTimeToLive (the hop limit of what this socket sends; 0 restores the default).
+    /// </summary>
+    public void SetSocketOption(SocketOptionLevel optionLevel, SocketOptionName optionName, int optionValue)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        switch (optionLevel, optionName)
+        {
+            case (SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer):
+                ArgumentOutOfRangeException.ThrowIfLessThan(optionValue, 1, nameof(optionValue));
+                _receiveBufferSize = optionValue;
+                _stack.Loop.Post(_ => _datagram.Endpoint.ReceiveBufferSize = optionValue);
+                break;
+            case (SocketOptionLevel.Socket, SocketOptionName.SendBuffer):
+                ArgumentOutOfRangeException.ThrowIfLessThan(optionValue, 1, nameof(optionValue));
+                _sendBufferSize = optionValue;
+                _stack.Loop.Post(_ => _datagram.Endpoint.SendBufferSize = optionValue);
+                break;
+            case (SocketOptionLevel.Socket, SocketOptionName.ReuseAddress):
+                if (IsBound) throw new InvalidOperationException("Set ReuseAddress before Bind: it decides whether the bind may share a port.");
+                _reuseAddress = optionValue != 0;
+                bool reuse = _reuseAddress;
+                _stack.Loop.Post(_ => _datagram.Endpoint.ReuseAddress = reuse);
+                break;
+            case (SocketOptionLevel.Socket, SocketOptionName.ReceiveTimeout):
+                ArgumentOutOfRangeException.ThrowIfNegative(optionValue, nameof(optionValue));
+                ReceiveTimeout = optionValue;
+                break;
+            case (SocketOptionLevel.Socket, SocketOptionName.SendTimeout):
+                ArgumentOutOfRangeException.ThrowIfNegative(optionValue, nameof(optionValue));
+                SendTimeout = optionValue;
+                break;
+            case (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.IpTimeToLive):
+                ArgumentOutOfRangeException.ThrowIfNegative(optionValue, nameof(optionValue));
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(optionValue, 255, nameof(optionValue));
+                _ttl = optionValue;
+                byte? hops = optionValue == 0 ? null : (byte)optionValue;
+                _stack.Loop.Post(_ => _datagram.Endpoint.HopLimit = hops);
+                break;
+            default:
+                throw Unsupported(optionLevel, optionName);
+        }
+    }
+
+    public void SetSocketOption(SocketOptionLevel optionLevel, SocketOptionName optionName, bool optionValue) =>
+        SetSocketOption(optionLevel, optionName, optionValue ? 1 : 0);
+
+    /// <summary>
+    /// Reads an option: those <see cref="SetSocketOption(SocketOptionLevel, SocketOptionName, int)"/> takes (a
+    /// hop limit of 0 means the host's default), Socket/Type, and Socket/Error (which clears a pending error).
+    /// </summary>
+    public int GetSocketOption(SocketOptionLevel optionLevel, SocketOptionName optionName)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return (optionLevel, optionName) switch
+        {
+            (SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer) => _receiveBufferSize,
+            (SocketOptionLevel.Socket, SocketOptionName.SendBuffer) => _sendBufferSize,
+            (SocketOptionLevel.Socket, SocketOptionName.ReuseAddress) => _reuseAddress ? 1 : 0,
+            (SocketOptionLevel.Socket, SocketOptionName.ReceiveTimeout) => ReceiveTimeout,
+            (SocketOptionLevel.Socket, SocketOptionName.SendTimeout) => SendTimeout,
+            (SocketOptionLevel.Socket, SocketOptionName.Type) => (int)SocketType,
+            (SocketOptionLevel.Socket, SocketOptionName.Error) => (int)Wait(_stack.Loop.InvokeAsync(_ => _datagram.Endpoint.TakeError())),
+            (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.IpTimeToLive) => _ttl,
+            _ => throw Unsupported(optionLevel, optionName),
+        };
+    }
+
+    /// <summary>Closes the socket: frees its port and fails waiting receives with OperationAborted.</summary>
+    public void Close() => Dispose();
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _stack.Loop.Post(_ => _datagram.Close());
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        Dispose();
+        return ValueTask.CompletedTask;
+    }
+
+    public override string ToString() => $"{ProtocolType} socket {_local?.ToString() ?? "(unbound)"}" + (_remote is { } r ? $" -> {r}" : "");
+
+    /// <summary>Runs a UDP request on the loop; refreshes the endpoints it may have changed; throws its error.</summary>
+    private async Task Run(Func<Stack.Link.Time.Instant, SocketError> work, string what)
+    {
+        var error = await _stack.Loop.InvokeAsync(now =>
+        {
+            var e = work(now);
+            Snapshot();
+            return e;
+        }).ConfigureAwait(false);
+        if (error != SocketError.Success) throw new StackSocketException(error, what);
+    }
+
+    /// <summary>On the loop: publishes the endpoint's addresses to callers on other threads (as immutable objects).</summary>
+    private void Snapshot()
+    {
+        var e = _datagram.Endpoint;
+        if (e.IsBound && (_local is not { } l || l.Port != e.LocalPort || IpAddress.FromIPAddress(l.Address) != e.LocalAddress))
+            _local = new IPEndPoint(e.LocalAddress.ToIPAddress(), e.LocalPort);
+        if (e.IsConnected && (_remote is not { } r || r.Port != e.RemotePort || IpAddress.FromIPAddress(r.Address) != e.RemoteAddress))
+            _remote = new IPEndPoint(e.RemoteAddress.ToIPAddress(), e.RemotePort);
+    }
+
+    private (IpAddress Address, ushort Port) Check(IPEndPoint endPoint)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(endPoint);
+        if (endPoint.AddressFamily != AddressFamily)
+            throw new StackSocketException(SocketError.AddressFamilyNotSupported, $"{endPoint} on an {AddressFamily} socket");
+        return (IpAddress.FromIPAddress(endPoint.Address), (ushort)endPoint.Port);
+    }
+
+    private void RequireConnected()
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (!Connected) throw new StackSocketException(SocketError.NotConnected);
+    }
+
+    private SocketReceiveFromResult WaitReceive(Func<CancellationToken, ValueTask<SocketReceiveFromResult>> receive)
+    {
+        if (ReceiveTimeout <= 0) return Wait(receive(CancellationToken.None));
+        using var timeout = new CancellationTokenSource(ReceiveTimeout);
+        try
+        {
+            return Wait(receive(timeout.Token));
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new StackSocketException(SocketError.TimedOut, $"No datagram within {ReceiveTimeout} ms");
+        }
+    }
+
+    private T Wait<T>(ValueTask<T> task)
+    {
+        EnsureNotLoop();
+        return task.AsTask().GetAwaiter().GetResult();
+    }
+
+    private T Wait<T>(Task<T> task)
+    {
+        EnsureNotLoop();
+        return task.GetAwaiter().GetResult();
+    }
+
+    private void Wait(ValueTask task)
+    {
+        EnsureNotLoop();
+        task.AsTask().GetAwaiter().GetResult();
+    }
+
+    private void Wait(Task task)
+    {
+        EnsureNotLoop();
+        task.GetAwaiter().GetResult();
+    }
+
+    private void EnsureNotLoop()
+    {
+        if (_stack.Loop.IsLoopThread)
+            throw new InvalidOperationException("A synchronous socket call on the stack's event loop thread would wait for itself; use the Async method.");
+    }
+
+    private static StackSocketException Unsupported(SocketOptionLevel level, SocketOptionName name) =>
+        new(SocketError.ProtocolOption, $"Option {level}/{name} is not supported by the stack's sockets (yet)");
+}

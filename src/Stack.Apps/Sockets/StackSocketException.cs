@@ -1,0 +1,61 @@
+using System.Net.Sockets;
+
+namespace Stack.Apps.Sockets;
+
+/// <summary>
+/// A socket operation failed: <see cref="SocketErrorCode"/> says why, in the codes <see cref="SocketException"/>
+/// users know, and the message says what to do about it.
+/// </summary>
+public sealed class StackSocketException : Exception
+{
+    public StackSocketException()
+        : this(SocketError.SocketError)
+    {
+    }
+
+    public StackSocketException(string message)
+        : base(message) => SocketErrorCode = SocketError.SocketError;
+
+    public StackSocketException(string message, Exception innerException)
+        : base(message, innerException) => SocketErrorCode = SocketError.SocketError;
+
+    public StackSocketException(SocketError error, string? context = null)
+        : base(Describe(error, context)) => SocketErrorCode = error;
+
+    public SocketError SocketErrorCode { get; }
+
+    private static string Describe(SocketError error, string? context)
+    {
+        var advice = error switch
+        {
+            SocketError.AddressAlreadyInUse =>
+                "Address already in use: another socket is bound to that port. Pick another port, bind port 0 for an ephemeral one, or set ReuseAddress on every socket that shares it.",
+            SocketError.AddressNotAvailable =>
+                "Address not available: bind to one of the stack's own addresses (or Any/IPv6Any), and send to a real address and a port other than 0.",
+            SocketError.AddressFamilyNotSupported =>
+                "Address family mismatch: this socket is of the other IP family; create one with the endpoint's AddressFamily.",
+            SocketError.ConnectionRefused =>
+                "Connection refused: the peer answered an earlier datagram with ICMP port unreachable; nothing listens on that port. Check the peer's address and port, or try again when its service runs.",
+            SocketError.ProtocolOption =>
+                "The peer does not speak this protocol (ICMP protocol unreachable).",
+            SocketError.MessageSize =>
+                "Message too long: a UDP datagram holds at most 65507 bytes over IPv4 and 65527 over IPv6, and until the IP layer fragments it must also fit the path MTU. Send less per datagram.",
+            SocketError.NetworkUnreachable =>
+                "Network unreachable: no route to that address. Give the stack an address on its network or a gateway (--gateway).",
+            SocketError.NotConnected =>
+                "Not connected: Send and Receive need a default peer; call Connect first, or use SendTo and ReceiveFrom.",
+            SocketError.TimedOut =>
+                "Timed out: nothing arrived within ReceiveTimeout. Raise the timeout, or check that the peer answers.",
+            SocketError.OperationAborted =>
+                "Operation aborted: the socket was closed while the call was waiting.",
+            SocketError.InvalidArgument =>
+                "Invalid argument: the socket is already bound; bind once, before sending.",
+            SocketError.NoBufferSpaceAvailable =>
+                "No buffer space: the stack dropped the datagram because a queue was full; slow down and retry.",
+            SocketError.ProtocolNotSupported =>
+                "Not supported by the stack's sockets.",
+            _ => $"Socket error {error}.",
+        };
+        return context is null ? advice : $"{context}: {advice}";
+    }
+}

@@ -1,0 +1,299 @@
+using System.Buffers.Binary;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Stack.IP;
+using Stack.IP.Wire;
+using Stack.Link.Diagnostics;
+using Stack.Link.Time;
+using Stack.Link.Wire;
+using Stack.Udp.Diagnostics;
+using Stack.Udp.Ports;
+using Stack.Udp.Wire;
+
+namespace Stack.Udp;
+
+/// <summary>
+/// UDP (RFC 768) over an <see cref="IpHost"/>, sans-I/O: checks and demultiplexes received datagrams to
+/// endpoints, answers datagrams for closed ports with ICMP port unreachable, sends, and hands ICMP errors to the
+/// endpoint that caused them. Called only on the event loop.
+/// </summary>
+/// <remarks>
+/// No dual stack: an IPv6 endpoint receives only IPv6 and an IPv4 endpoint only IPv4, so an IPv4 wildcard and
+/// an IPv6 wildcard bind of the same port are independent (as with IPV6_V6ONLY=1 on Linux). A server that wants
+/// both families binds twice.
+/// </remarks>
+public sealed class UdpLayer : IIpTransport
+{
+    /// <summary>The largest payload over IPv4: 65535 less the IPv4 and UDP headers.</summary>
+    public const int MaxIpv4Payload = ushort.MaxValue - Ipv4Header.MinLength - UdpHeader.HeaderLength;
+
+    /// <summary>The largest payload over IPv6 (without jumbograms): 65535 less the UDP header.</summary>
+    public const int MaxIpv6Payload = ushort.MaxValue - UdpHeader.HeaderLength;
+
+    private readonly IpHost _host;
+    private readonly ILogger _log;
+    private readonly RandomPorts _ephemeral;
+    private readonly Dictionary<ushort, List<UdpEndpoint>> _ports = [];
+    private readonly byte[] _tx = new byte[UdpWriter.MaxLength];
+
+    public UdpLayer(IpHost host, Random? random = null, ILogger? log = null)
+    {
+        _host = host ?? throw new ArgumentNullException(nameof(host));
+        _log = log ?? NullLogger.Instance;
+        _ephemeral = new RandomPorts(random ?? Random.Shared);
+    }
+
+    /// <summary>Creates the layer and registers it with <paramref name="host"/> for protocol 17.</summary>
+    public static UdpLayer Attach(IpHost host, Random? random = null, ILogger? log = null)
+    {
+        var udp = new UdpLayer(host, random, log);
+        host.Register(IpProtocol.Udp, udp);
+        return udp;
+    }
+
+    public UdpStatistics Statistics { get; } = new();
+
+    public Instant NextDeadline => Instant.Never;
+
+    public void OnTimer(Instant now)
+    {
+    }
+
+    public static int MaxPayload(AddressFamily family) =>
+        family == AddressFamily.InterNetworkV6 ? MaxIpv6Payload : MaxIpv4Payload;
+
+    /// <summary>A new, unbound endpoint of <paramref name="family"/>.</summary>
+    public UdpEndpoint Open(AddressFamily family)
+    {
+        if (family is not (AddressFamily.InterNetwork or AddressFamily.InterNetworkV6))
+            throw new ArgumentException($"UDP runs over InterNetwork or InterNetworkV6, not {family}.", nameof(family));
+        return new UdpEndpoint(family);
+    }
+
+    /// <summary>
+    /// Binds to <paramref name="address"/> (one of ours, or unspecified for all) and <paramref name="port"/>
+    /// (0: an ephemeral one). A port already bound on an overlapping address fails with
+    /// <see cref="SocketError.AddressAlreadyInUse"/> unless every endpoint on it set <see cref="UdpEndpoint.ReuseAddress"/>.
+    /// </summary>
+    public SocketError Bind(UdpEndpoint endpoint, IpAddress address, ushort port)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (endpoint.IsClosed) return SocketError.OperationAborted;
+        if (endpoint.IsBound) return SocketError.InvalidArgument;
+        if (address.Family != endpoint.Family) return SocketError.AddressFamilyNotSupported;
+        if (!address.IsUnspecified && !_host.IsLocal(address)) return SocketError.AddressNotAvailable;
+        if (port == 0)
+        {
+            if (!_ephemeral.TryAllocate(InUse, out port)) return SocketError.AddressNotAvailable;
+        }
+        else if (_ports.TryGetValue(port, out var bound))
+        {
+            foreach (var other in bound)
+            {
+                bool overlap = other.LocalAddress.IsUnspecified || address.IsUnspecified || other.LocalAddress == address;
+                if (other.Family == endpoint.Family && overlap && !(other.ReuseAddress && endpoint.ReuseAddress))
+                    return SocketError.AddressAlreadyInUse;
+            }
+        }
+        endpoint.LocalAddress = address;
+        endpoint.LocalPort = port;
+        if (!_ports.TryGetValue(port, out var list)) _ports[port] = list = [];
+        list.Add(endpoint);
+        return SocketError.Success;
+    }
+
+    /// <summary>
+    /// Sets the default destination and accepts datagrams only from it. Binds an ephemeral port first if need
+    /// be, and fixes the local address to the one the route to the peer uses.
+    /// </summary>
+    public SocketError Connect(UdpEndpoint endpoint, IpAddress address, ushort port)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (endpoint.IsClosed) return SocketError.OperationAborted;
+        if (address.Family != endpoint.Family) return SocketError.AddressFamilyNotSupported;
+        if (address.IsUnspecified || port == 0) return SocketError.AddressNotAvailable;
+        if (!endpoint.IsBound && Bind(endpoint, endpoint.Family == AddressFamily.InterNetworkV6 ? IpAddress.AnyV6 : IpAddress.AnyV4, 0)
+            is var bound and not SocketError.Success)
+            return bound;
+        if (endpoint.LocalAddress.IsUnspecified)
+        {
+            if (_host.SelectSource(address) is not { } source) return SocketError.NetworkUnreachable;
+            endpoint.LocalAddress = source;
+        }
+        endpoint.RemoteAddress = address;
+        endpoint.RemotePort = port;
+        return SocketError.Success;
+    }
+
+    /// <summary>
+    /// Sends <paramref name="payload"/> to <paramref name="destination"/>:<paramref name="port"/>, binding an
+    /// ephemeral port first if need be. A pending ICMP error is returned (and cleared) instead, as Linux does.
+    /// </summary>
+    public SocketError SendTo(UdpEndpoint endpoint, IpAddress destination, ushort port, ReadOnlySpan<byte> payload, Instant now)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (endpoint.IsClosed) return SocketError.OperationAborted;
+        if (destination.Family != endpoint.Family) return SocketError.AddressFamilyNotSupported;
+        if (destination.IsUnspecified || port == 0) return SocketError.AddressNotAvailable;
+        if (endpoint.PendingError != SocketError.Success) return endpoint.TakeError();
+        if (payload.Length > MaxPayload(endpoint.Family)) return SocketError.MessageSize;
+        if (!endpoint.IsBound && Bind(endpoint, endpoint.Family == AddressFamily.InterNetworkV6 ? IpAddress.AnyV6 : IpAddress.AnyV4, 0)
+            is var bound and not SocketError.Success)
+            return bound;
+
+        var source = endpoint.LocalAddress;
+        if (source.IsUnspecified)
+        {
+            if (_host.SelectSource(destination) is not { } chosen) return SocketError.NetworkUnreachable;
+            source = chosen;
+        }
+        int length = UdpHeader.HeaderLength + payload.Length;
+        UdpWriter.Write(_tx, endpoint.LocalPort, port, payload, PseudoHeader(source, destination, length));
+        var result = _host.Send(source, destination, IpProtocol.Udp, _tx.AsSpan(0, length), now, endpoint.HopLimit);
+        if (result is SendResult.Sent or SendResult.Queued) Statistics.DatagramsSent++;
+        return result switch
+        {
+            SendResult.Sent or SendResult.Queued => SocketError.Success,
+            SendResult.NoRoute => SocketError.NetworkUnreachable,
+            // Until IP fragments, anything over the path MTU ends here (EMSGSIZE, as with IP_PMTUDISC_DO).
+            SendResult.MessageTooLong => SocketError.MessageSize,
+            SendResult.BadSource => SocketError.AddressNotAvailable,
+            _ => SocketError.NoBufferSpaceAvailable,
+        };
+    }
+
+    /// <summary>Unbinds the endpoint and frees its queue. Idempotent.</summary>
+    public void Close(UdpEndpoint endpoint)
+    {
+        ArgumentNullException.ThrowIfNull(endpoint);
+        if (endpoint.IsClosed) return;
+        endpoint.IsClosed = true;
+        if (endpoint.IsBound && _ports.TryGetValue(endpoint.LocalPort, out var list))
+        {
+            list.Remove(endpoint);
+            if (list.Count == 0) _ports.Remove(endpoint.LocalPort);
+        }
+        endpoint.Clear();
+    }
+
+    public void OnDatagram(in IpDatagram datagram, Instant now)
+    {
+        var bytes = datagram.Payload;
+        // The pseudo-header carries the UDP length field; a bad one fails the parse below either way.
+        int udpLength = bytes.Length >= UdpHeader.HeaderLength ? BinaryPrimitives.ReadUInt16BigEndian(bytes[4..]) : bytes.Length;
+        var pseudo = PseudoHeader(datagram.Source, datagram.Destination, udpLength);
+        if (!UdpHeader.TryParse(bytes, pseudo, checksumRequired: datagram.Source.IsIpv6, out var udp, out var reason))
+        {
+            Statistics.InErrors++;
+            Reject(reason);
+            return;
+        }
+        if (datagram.IsToGroup)
+        {
+            if (!DeliverToGroup(datagram, udp)) NoListener();
+            return;
+        }
+        if (Match(datagram.Destination, udp.DestinationPort, datagram.Source, udp.SourcePort) is not { } endpoint)
+        {
+            NoListener();
+            // RFC 1122 §4.1.3.1: port unreachable. IpHost refuses it for broadcasts, multicasts and errors.
+            if (datagram.Source.IsIpv6)
+                _host.SendIcmpv6Error(datagram.Packet, Icmpv6Type.DestinationUnreachable, Icmpv6Code.PortUnreachable, 0, now);
+            else
+                _host.SendIcmpv4Error(datagram.Packet, Icmpv4Type.DestinationUnreachable, Icmpv4Code.PortUnreachable, 0, now);
+            return;
+        }
+        Deliver(endpoint, datagram, udp);
+    }
+
+    public void OnIcmpError(in IcmpError error, Instant now)
+    {
+        // Linux without IP_RECVERR: only hard errors, and only to connected endpoints (RFC 1122 §4.1.3.3 leaves
+        // it to the application; an unconnected socket cannot tell whose datagram failed).
+        if (!error.IsHard) return;
+        ushort localPort = BinaryPrimitives.ReadUInt16BigEndian(error.QuotedTransport);
+        ushort remotePort = BinaryPrimitives.ReadUInt16BigEndian(error.QuotedTransport[2..]);
+        if (!_ports.TryGetValue(localPort, out var list)) return;
+        foreach (var e in list)
+        {
+            if (!e.IsConnected || e.RemotePort != remotePort || e.RemoteAddress != error.Destination) continue;
+            if (!e.LocalAddress.IsUnspecified && e.LocalAddress != error.Source) continue;
+            UdpLog.IcmpError(_log, error.Kind, error.Reporter, localPort);
+            e.PendingError = error.Kind == IcmpErrorKind.PortUnreachable ? SocketError.ConnectionRefused : SocketError.ProtocolOption;
+            e.Notify();
+            return;
+        }
+    }
+
+    /// <summary>
+    /// The endpoint a unicast datagram goes to: a connected one whose peer sent it, else one bound to the
+    /// destination address, else a wildcard bind (like Linux's compute_score: the most specific wins).
+    /// </summary>
+    public UdpEndpoint? Match(IpAddress destination, ushort port, IpAddress source, ushort sourcePort)
+    {
+        if (!_ports.TryGetValue(port, out var list)) return null;
+        UdpEndpoint? best = null;
+        int bestScore = -1;
+        foreach (var e in list)
+        {
+            if (!Accepts(e, destination, source, sourcePort)) continue;
+            int score = (e.IsConnected ? 2 : 0) + (e.LocalAddress.IsUnspecified ? 0 : 1);
+            if (score > bestScore) (best, bestScore) = (e, score);
+        }
+        return best;
+    }
+
+    /// <summary>Whether any endpoint is bound to <paramref name="port"/>, in either family.</summary>
+    public bool InUse(ushort port) => _ports.ContainsKey(port);
+
+    private static bool Accepts(UdpEndpoint e, IpAddress destination, IpAddress source, ushort sourcePort)
+    {
+        if (e.Family != destination.Family) return false;
+        if (!e.LocalAddress.IsUnspecified && e.LocalAddress != destination) return false;
+        return !e.IsConnected || (e.RemoteAddress == source && e.RemotePort == sourcePort);
+    }
+
+    /// <summary>A broadcast or multicast goes to every endpoint that accepts it (each gets its own copy).</summary>
+    private bool DeliverToGroup(in IpDatagram datagram, UdpHeader udp)
+    {
+        if (!_ports.TryGetValue(udp.DestinationPort, out var list)) return false;
+        bool any = false;
+        foreach (var e in list)
+        {
+            if (!Accepts(e, datagram.Destination, datagram.Source, udp.SourcePort)) continue;
+            any = true;
+            Deliver(e, datagram, udp);
+        }
+        return any;
+    }
+
+    private void Deliver(UdpEndpoint endpoint, in IpDatagram datagram, UdpHeader udp)
+    {
+        if (!endpoint.TryEnqueue(datagram.Source, udp.SourcePort, datagram.Destination, udp.Payload))
+        {
+            Statistics.ReceiveBufferErrors++;
+            _host.Rejects.Count(Layer.Udp, RejectReason.QueueFull);
+            UdpLog.QueueFull(_log, endpoint.LocalPort, endpoint.QueuedBytes);
+            return;
+        }
+        Statistics.DatagramsReceived++;
+        endpoint.Notify();
+    }
+
+    private void NoListener()
+    {
+        Statistics.NoPorts++;
+        Reject(RejectReason.NoListener);
+    }
+
+    private void Reject(RejectReason reason)
+    {
+        _host.Rejects.Count(Layer.Udp, reason);
+        UdpLog.Rejected(_log, reason);
+    }
+
+    private static ulong PseudoHeader(IpAddress source, IpAddress destination, int length) => source.IsIpv6
+        ? InternetChecksum.PseudoHeader(source.V6, destination.V6, (byte)IpProtocol.Udp, length)
+        : InternetChecksum.PseudoHeader(source.V4, destination.V4, (byte)IpProtocol.Udp, length);
+}

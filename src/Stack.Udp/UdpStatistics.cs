@@ -1,0 +1,22 @@
+namespace Stack.Udp;
+
+/// <summary>
+/// RFC 4113's UDP counters (as in /proc/net/snmp). Written only by the event loop; read by anyone as a snapshot.
+/// </summary>
+public sealed class UdpStatistics
+{
+    /// <summary>Datagrams delivered to an endpoint's queue (udpInDatagrams).</summary>
+    public long DatagramsReceived { get; internal set; }
+
+    /// <summary>Datagrams for a port nobody listens on (udpNoPorts).</summary>
+    public long NoPorts { get; internal set; }
+
+    /// <summary>Malformed or failing the checksum (udpInErrors, less the queue drops).</summary>
+    public long InErrors { get; internal set; }
+
+    /// <summary>Dropped because the endpoint's receive queue was full (Linux's RcvbufErrors).</summary>
+    public long ReceiveBufferErrors { get; internal set; }
+
+    /// <summary>Datagrams handed to IP (udpOutDatagrams).</summary>
+    public long DatagramsSent { get; internal set; }
+}
