@@ -92,8 +92,8 @@ public sealed class NeighborDiscovery : INeighborActions<Ipv6Address>
             IpLog.AddressConflict(_host.Log, na.Target);
             return;
         }
-        if (na.TryGetTargetLinkLayer(out var tlla))
-            Cache.LearnAdvertised(na.Target, tlla, na.SolicitedFlag, na.OverrideFlag, now);
+        MacAddress? tlla = na.TryGetTargetLinkLayer(out var mac) ? mac : null;
+        Cache.LearnAdvertised(na.Target, tlla, na.SolicitedFlag, na.OverrideFlag, now);
     }
 
     /// <summary>An unsolicited advertisement to all nodes (RFC 4861 §7.2.6), as at start-up.</summary>

@@ -109,9 +109,21 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
     /// <summary>
     /// An advertisement arrived (an ARP reply counts as a solicited, overriding one). RFC 4861 §7.2.5.
     /// </summary>
-    public void LearnAdvertised(TAddress address, MacAddress mac, bool solicited, bool @override, Instant now)
+    /// <param name="mac">The advertised address, or null when the advertisement carried none (RFC 4861 §7.2.5: a
+    /// solicited advertisement without one confirms the address we have).</param>
+    public void LearnAdvertised(TAddress address, MacAddress? mac, bool solicited, bool @override, Instant now)
     {
         if (!_entries.TryGetValue(address, out var e)) return; // §7.2.5: no entry, silently discard.
+        if (mac is not { } advertised)
+        {
+            if (e.State != NeighborState.Incomplete && solicited) Arm(e, NeighborState.Reachable, now + _timings.ReachableTime);
+            return;
+        }
+        LearnAdvertised(address, e, advertised, solicited, @override, now);
+    }
+
+    private void LearnAdvertised(TAddress address, Entry e, MacAddress mac, bool solicited, bool @override, Instant now)
+    {
         bool changed = e.Mac != mac;
         if (e.State == NeighborState.Incomplete)
         {

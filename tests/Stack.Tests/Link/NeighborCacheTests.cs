@@ -63,6 +63,23 @@ public sealed class NeighborCacheTests : INeighborActions<int>
     }
 
     [Fact]
+    public void A_solicited_advertisement_without_an_address_confirms_the_one_we_have()
+    {
+        _cache.LearnUnsolicited(7, Mac1, _now);
+        _cache.TryResolve(7, new byte[1], _now, out _);
+        Advance(TimeSpan.FromSeconds(5));
+        Assert.Equal(NeighborState.Probe, State(7));
+
+        _cache.LearnAdvertised(7, null, solicited: true, @override: false, _now);
+        Assert.True(_cache.TryGet(7, out var state, out var mac));
+        Assert.Equal((NeighborState.Reachable, Mac1), (state, mac));
+
+        _cache.TryResolve(8, new byte[1], _now, out _);
+        _cache.LearnAdvertised(8, null, solicited: true, @override: true, _now); // incomplete: discarded
+        Assert.Equal(NeighborState.Incomplete, State(8));
+    }
+
+    [Fact]
     public void Unanswered_probes_remove_the_entry()
     {
         _cache.LearnUnsolicited(7, Mac1, _now);
