@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The TAP benchmark (root): in private namespaces, the kernel's TCP as client against `stack serve` on a TAP —
+# bulk throughput into discard (Mbit/s), 1-byte echo round trips (p50/p99 µs), serial daytime connections per
+# second, and 10,000 idle connections held with the memory each costs — then the same figures for kernel to
+# kernel over a veth pair, printed as key=value lines. Everything stays in namespaces this script creates.
+#   BENCH_SECONDS (default 5) sets each timed run; BENCH_IDLE (default 10000) the idle connections.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ]; then
+  echo "tap-bench: needs root and /dev/net/tun" >&2
+  exit 1
+fi
+seconds="${BENCH_SECONDS:-5}"
+idle="${BENCH_IDLE:-10000}"
+scripts/install-deps
+dotnet build src/Stack.Apps -c Release --nologo -v quiet >/dev/null
+stack=(dotnet "$PWD/src/Stack.Apps/bin/Release/net10.0/stack.dll")
+clients="$PWD/bench/tap/tcp_clients.py"
+
+ns="stkbench-$$"; nsa="stkbench-a-$$"; nsb="stkbench-b-$$"
+pid=""; kpid=""
+cleanup() {
+  [ -n "$pid" ] && kill -TERM "$pid" 2>/dev/null || true
+  [ -n "$kpid" ] && kill "$kpid" 2>/dev/null || true
+  wait 2>/dev/null || true
+  scripts/tap-setup down --netns "$ns" >/dev/null 2>&1 || true
+  ip netns del "$nsa" 2>/dev/null || true
+  ip netns del "$nsb" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+in() { local where="$1"; shift; timeout 120 ip netns exec "$where" "$@"; }
+wait_for() { # NS HOST PORT
+  for _ in $(seq 1 100); do
+    in "$1" python3 -c "import socket,sys; socket.create_connection(('$2', $3), timeout=1).close()" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "tap-bench: nothing listens on $2:$3" >&2
+  exit 1
+}
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
+
+echo "date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "machine=$(nproc)cpu-$(awk '/MemTotal/ {printf "%.0fGiB", $2/1048576}' /proc/meminfo)-$(uname -r)"
+
+# The stack on tap0, the kernel on br0.
+scripts/tap-setup up --netns "$ns" --taps 1 >/dev/null
+ip netns exec "$ns" "${stack[@]}" serve --tap tap0 --ip 192.0.2.2/24 --log-level warning &
+pid=$!
+wait_for "$ns" 192.0.2.2 13
+in "$ns" python3 "$clients" bulk 192.0.2.2 9 "$seconds" | sed 's/^/stack_/'
+in "$ns" python3 "$clients" rtt 192.0.2.2 7 20000 | sed 's/^/stack_/'
+in "$ns" python3 "$clients" cps 192.0.2.2 13 "$seconds" | sed 's/^/stack_/'
+before=$(rss_kib "$pid")
+in "$ns" python3 "$clients" idle 192.0.2.2 9 "$idle" 5 > "/tmp/stkbench-idle-$$" &
+ipid=$!
+for _ in $(seq 1 600); do grep -q idle_connections "/tmp/stkbench-idle-$$" 2>/dev/null && break; sleep 0.1; done
+sleep 1
+after=$(rss_kib "$pid")
+held=$(sed -n 's/idle_connections=//p' "/tmp/stkbench-idle-$$")
+wait "$ipid" || true
+rm -f "/tmp/stkbench-idle-$$"
+echo "stack_idle_connections=${held:-0}"
+[ "${held:-0}" -gt 0 ] && echo "stack_kib_per_idle_connection=$(( (after - before) / held ))"
+
+# The kernel against itself over a veth pair, in two more namespaces.
+ip netns add "$nsa"; ip netns add "$nsb"
+ip link add vbench-a netns "$nsa" type veth peer name vbench-b netns "$nsb"
+ip -n "$nsa" addr add 192.0.2.1/24 dev vbench-a; ip -n "$nsa" link set vbench-a up; ip -n "$nsa" link set lo up
+ip -n "$nsb" addr add 192.0.2.9/24 dev vbench-b; ip -n "$nsb" link set vbench-b up; ip -n "$nsb" link set lo up
+ip netns exec "$nsb" python3 "$clients" serve 192.0.2.9 >/dev/null &
+kpid=$!
+wait_for "$nsa" 192.0.2.9 13
+in "$nsa" python3 "$clients" bulk 192.0.2.9 9 "$seconds" | sed 's/^/kernel_/'
+in "$nsa" python3 "$clients" rtt 192.0.2.9 7 20000 | sed 's/^/kernel_/'
+in "$nsa" python3 "$clients" cps 192.0.2.9 13 "$seconds" | sed 's/^/kernel_/'
