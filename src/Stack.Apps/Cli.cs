@@ -9,7 +9,8 @@ public static class Cli
     private static readonly string Usage = string.Join(Environment.NewLine,
         "usage:",
         "  " + ServeCommand.Usage,
-        "  " + DemoCommand.Usage);
+        "  " + DemoCommand.Usage,
+        "  " + ScriptCommand.Usage);
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -28,6 +29,7 @@ public static class Cli
             {
                 "serve" => ServeCommand.Run(rest, stdout),
                 "demo" => DemoCommand.Run(rest, stdout),
+                "script" => ScriptCommand.Run(rest, stdout, stderr),
                 _ => throw new UsageException($"unknown command '{args[0]}' (try: stack --help)"),
             };
         }
