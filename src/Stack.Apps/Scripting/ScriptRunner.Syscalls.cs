@@ -211,7 +211,7 @@ public sealed partial class ScriptRunner
         }
         _scriptPort = ServerPort;
         _stackPort = sock.Connection.LocalEndPoint.Port;
-        Settle();
+        DrainFrames();
         if (sock.NonBlocking) return (() => Outcome.Error("EINPROGRESS"), false, null);
         var c = sock.Connection;
         return (() => sock.PendingError is { } err ? Reported(sock, err)
@@ -250,7 +250,7 @@ public sealed partial class ScriptRunner
             }
             finally
             {
-                Settle();
+                DrainFrames();
             }
             if (written == count || (nonBlocking && written > 0)) return new Outcome(written);
             return nonBlocking ? Outcome.Error("EAGAIN") : null;
@@ -276,7 +276,7 @@ public sealed partial class ScriptRunner
             }
             finally
             {
-                Settle();
+                DrainFrames();
             }
             if (n > 0 || c.IsEndOfStream || count == 0) return new Outcome(n);
             if (c.State is TcpState.Closed && c.Error is null) return new Outcome(0);
@@ -293,7 +293,7 @@ public sealed partial class ScriptRunner
             if (sock.Linger is { OnOff: not 0, Seconds: 0 }) c.Abort(_now);
             else c.Close(_now);
         }
-        Settle();
+        DrainFrames();
         return new Outcome(0);
     }
 
@@ -304,7 +304,7 @@ public sealed partial class ScriptRunner
             return Outcome.Error("ENOTCONN");
         c.Shutdown(how switch { 0 => SocketShutdown.Receive, 1 => SocketShutdown.Send, _ => SocketShutdown.Both }, _now);
         if (how != 0) sock.WriteShut = true;
-        Settle();
+        DrainFrames();
         return new Outcome(0);
     }
 

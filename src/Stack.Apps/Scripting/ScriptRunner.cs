@@ -235,8 +235,14 @@ public sealed partial class ScriptRunner : IFrameTransmitter
     /// <summary>Takes the stack's frames (answering ARP and neighbour solicitations), then checks a blocked call.</summary>
     private void Settle()
     {
-        while (_frames.TryDequeue(out var frame)) OnStackFrame(frame);
+        DrainFrames();
         CheckBlockingCall();
+    }
+
+    /// <summary>Takes the stack's frames only: what a system call does after calling into the stack.</summary>
+    private void DrainFrames()
+    {
+        while (_frames.TryDequeue(out var frame)) OnStackFrame(frame);
     }
 
     private void OnStackFrame(byte[] frame)
