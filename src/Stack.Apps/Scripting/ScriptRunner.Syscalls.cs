@@ -342,8 +342,8 @@ public sealed partial class ScriptRunner
         {
             (SolSocket, SoReuseAddr) => c with { ReuseAddress = v != 0 },
             (SolSocket, SoKeepAlive) => c with { KeepAlive = v != 0 },
-            (SolSocket, SoSndBuf) when v > 0 => c with { SendBufferSize = (int)Math.Min(v, int.MaxValue) },
-            (SolSocket, SoRcvBuf) when v > 0 => c with { ReceiveBufferSize = (int)Math.Min(v, int.MaxValue) },
+            (SolSocket, SoSndBuf) when v > 0 => c with { SendBufferSize = BufferSize(v) },
+            (SolSocket, SoRcvBuf) when v > 0 => c with { ReceiveBufferSize = BufferSize(v) },
             (SolTcp, TcpNoDelay) => c with { NoDelay = v != 0 },
             (SolTcp, TcpLinger2) => c with { FinWait2Timeout = v > 0 ? TimeSpan.FromSeconds(v) : TcpConfig.Default.FinWait2Timeout },
             (SolTcp, TcpKeepIdle) when v > 0 => c with { KeepAliveIdle = TimeSpan.FromSeconds(v) },
@@ -363,6 +363,9 @@ public sealed partial class ScriptRunner
         sock.Options[(level, name)] = v;
         return new Outcome(0);
     }
+
+    /// <summary>A buffer size as Linux bounds it: at least SOCK_MIN_RCVBUF (2304), at most 16 MiB.</summary>
+    private static int BufferSize(long requested) => (int)Math.Clamp(requested, 2304, 16 << 20);
 
     private static bool IsKnownOption(long level, long name) => (level, name) is
         (SolSocket, SoReuseAddr or SoKeepAlive or SoSndBuf or SoRcvBuf) or
@@ -474,7 +477,7 @@ public sealed partial class ScriptRunner
         {
             long revents = _fds.TryGetValue((int)fd, out var sock) ? PollMask(sock) : PollNval;
             revents &= events | PollErr | PollHup | PollNval;
-            if (revents == 0 && deadline is { } d && ScriptNow < d) return null;
+            if (revents == 0 && (deadline is not { } d || ScriptNow < d)) return null; // -1: no timeout.
             if (pfd["revents"] is { } want and not SyscallArg.Ellipsis && want.TryEvaluate(out long expected) && expected != revents)
             {
                 throw Fail($"poll() output differs: expected revents={want}, got revents={FormatPoll(revents)}",

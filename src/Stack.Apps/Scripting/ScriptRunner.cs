@@ -104,8 +104,13 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         catch (ScriptFailureException e)
         {
             failure = e.Failure;
-            runner._transcript.Add($"{Seconds(runner.ScriptNow)} FAILED {failure}");
         }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            // A call the stack refused in a way no errno describes: a failure at the line, not a crash.
+            failure = new ScriptFailure(script.File, runner._line, $"the stack threw {e.GetType().Name}: {e.Message}");
+        }
+        if (failure is not null) runner._transcript.Add($"{Seconds(runner.ScriptNow)} FAILED {failure}");
         return new ScriptResult(script.File, runner._family, failure, runner._transcript,
             TimeSpan.FromTicks(runner.ScriptNow * TimeSpan.TicksPerMicrosecond));
     }

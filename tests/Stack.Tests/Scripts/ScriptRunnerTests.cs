@@ -127,6 +127,50 @@ public sealed class ScriptRunnerTests
     }
 
     [Fact]
+    public void A_blocking_call_that_does_not_return_in_time_fails_at_its_line()
+    {
+        // accept() is written to return at 0.1 s, but the handshake completes at 0.2 s.
+        var script = ScriptParser.Parse("""
+            0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0    bind(3, ..., ...) = 0
+            +0    listen(3, 1) = 0
+            +0...0.1 accept(3, ..., ...) = 4
+            +0    < S 0:0(0) win 65535 <mss 1460>
+            +0    > S. 0:0(0) ack 1 <mss 1460>
+            +.2   < . 1:1(0) ack 1 win 65535
+            """, "slow-accept.pkt");
+
+        var result = ScriptRunner.Run(script);
+
+        Assert.Equal(4, result.Failure?.Line);
+        Assert.Contains("expected to return at 0.100±0.004 s, still blocked", result.Failure!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_blocking_call_returns_when_the_stack_lets_it()
+    {
+        var script = ScriptParser.Parse("""
+            0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0    bind(3, ..., ...) = 0
+            +0    listen(3, 1) = 0
+            +0...0.2 accept(3, ..., ...) = 4
+            +0    < S 0:0(0) win 65535 <mss 1460>
+            +0    > S. 0:0(0) ack 1 <mss 1460>
+            +.2   < . 1:1(0) ack 1 win 65535
+            +0    poll([{fd=4, events=POLLIN, revents=0}], 1, 0) = 0
+            +0...0.3 poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, -1) = 1
+            +.3   < P. 1:11(10) ack 1 win 65535
+            +0~+0.2 > . 1:1(0) ack 11
+            """, "blocking.pkt");
+
+        var result = ScriptRunner.Run(script);
+
+        Assert.True(result.Passed, result.ToString());
+        Assert.Contains("0.200 accept(3, ..., ...) = 4", result.Transcript);
+        Assert.Contains("0.500 poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, -1) = 1", result.Transcript);
+    }
+
+    [Fact]
     public void A_sixty_second_time_wait_runs_on_the_virtual_clock_and_repeats_exactly()
     {
         string path = ScriptCorpus.PathOf("active-close.pkt");
