@@ -59,7 +59,7 @@ public static class ScriptCommand
             stdout.WriteLine(result);
             return 0;
         }
-        stdout.WriteLine(result.Failure);
+        if (!verbose) stdout.WriteLine(result.Failure); // The transcript ends with it already.
         stdout.WriteLine($"{path}: FAILED ({(result.IpVersion == ScriptIpVersion.Ipv6 ? "ipv6" : "ipv4")})");
         return 1;
     }
