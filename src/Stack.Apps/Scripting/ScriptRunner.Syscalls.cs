@@ -466,7 +466,7 @@ public sealed partial class ScriptRunner
 
     private (Func<Outcome?>, bool, long?) Poll(SyscallEvent s, long start)
     {
-        if (s.Arguments[0] is not SyscallArg.ArrayLiteral { Items: [SyscallArg.StructLiteral pfd] } || Number(s, 1, "1") != 1)
+        if (s.Arguments[0] is not SyscallArg.ArrayLiteral { Items: [SyscallArg.StructLiteral pfd] } || Number(s, 1, "the number of descriptors") != 1)
             throw Fail("poll(): this runner polls one descriptor: poll([{fd=N, events=..., revents=...}], 1, timeout)");
         if (pfd["fd"] is not { } fdArg || !fdArg.TryEvaluate(out long fd) || pfd["events"] is not { } eventsArg
             || !eventsArg.TryEvaluate(out long events))
