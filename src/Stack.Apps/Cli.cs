@@ -11,7 +11,8 @@ public static class Cli
         "  " + ServeCommand.Usage,
         "  " + DemoCommand.Usage,
         "  " + DaytimeCommand.Usage,
-        "  " + EchoCommand.Usage);
+        "  " + EchoCommand.Usage,
+        "  " + ScriptCommand.Usage);
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, TextReader.Null, stdout, stderr);
 
@@ -35,6 +36,7 @@ public static class Cli
                 "demo" => DemoCommand.Run(rest, stdout),
                 "daytime" => DaytimeCommand.Run(rest, stdout, stderr),
                 "echo" => EchoCommand.Run(rest, stdin, stdout, stderr),
+                "script" => ScriptCommand.Run(rest, stdout, stderr),
                 _ => throw new UsageException($"unknown command '{args[0]}' (try: stack --help)"),
             };
         }

@@ -119,9 +119,10 @@ public struct TcpOptions : IEquatable<TcpOptions>
                     parsed.TsEcr = BinaryPrimitives.ReadUInt32BigEndian(body[4..]);
                     break;
                 case KindSack when length > LengthSackBase && (length - LengthSackBase) % LengthSackBlock == 0:
-                    // 2 + 8n ≤ 40 bytes, so n ≤ 4 and every block fits.
+                    // In a real header 2 + 8n ≤ 40 bytes, so n ≤ 4; a longer option list (handed in directly)
+                    // keeps the first four blocks rather than throwing.
                     parsed.ClearSackBlocks();
-                    for (int b = 0; b < body.Length; b += LengthSackBlock)
+                    for (int b = 0; b < body.Length && parsed.SackBlockCount < MaxSackBlocks; b += LengthSackBlock)
                         parsed.AddSackBlock(BinaryPrimitives.ReadUInt32BigEndian(body[b..]),
                             BinaryPrimitives.ReadUInt32BigEndian(body[(b + 4)..]));
                     break;

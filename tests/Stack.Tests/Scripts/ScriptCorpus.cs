@@ -3,7 +3,18 @@ namespace Stack.Tests.Scripts;
 /// <summary>The example scripts under tests/Stack.Tests/Scripts/corpus, found from the folder holding Stack.sln.</summary>
 internal static class ScriptCorpus
 {
-    public static string Directory { get; } = Path.Combine(FindRepoRoot(), "tests", "Stack.Tests", "Scripts", "corpus");
+    /// <summary>The folder holding Stack.sln.</summary>
+    public static string Root { get; } = FindRepoRoot();
+
+    public static string Directory { get; } = Path.Combine(Root, "tests", "Stack.Tests", "Scripts", "corpus");
+
+    /// <summary>Every script under tests/, as paths relative to the repository root with '/' separators.</summary>
+    public static IEnumerable<string> AllUnderTests =>
+        System.IO.Directory.EnumerateFiles(Path.Combine(Root, "tests"), "*.pkt", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
+                && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
+            .Select(f => Path.GetRelativePath(Root, f).Replace(Path.DirectorySeparatorChar, '/'))
+            .Order(StringComparer.Ordinal);
 
     public static IEnumerable<string> Files => System.IO.Directory.EnumerateFiles(Directory, "*.pkt").Order(StringComparer.Ordinal);
 

@@ -117,6 +117,17 @@ public sealed class TcpMalformedTests
         }, iter: 5000);
     }
 
+    [Fact]
+    public void An_option_list_longer_than_a_header_with_five_SACK_blocks_keeps_four()
+    {
+        // Found by the property above: 2 + 8 × 5 bytes of SACK only fit in a list handed in directly.
+        var list = new byte[42];
+        list[0] = 5;
+        list[1] = 42;
+        Assert.True(TcpOptions.TryParse(list, out var options, out _));
+        Assert.Equal(4, options.SackBlockCount);
+    }
+
     private static void Touch(TcpHeader h)
     {
         _ = (h.SourcePort, h.DestinationPort, h.SequenceNumber, h.AcknowledgmentNumber, h.HeaderLength, h.Flags,

@@ -1,0 +1,519 @@
+using System.Net.Sockets;
+using Stack.Tcp;
+
+namespace Stack.Apps.Scripting;
+
+/// <summary>The system calls: a small fd table over the sans-I/O TCP API, with Linux's results and errnos.</summary>
+public sealed partial class ScriptRunner
+{
+    private const int FirstFd = 3;
+    private const long ORdwr = 2, ONonBlock = 0x800;
+    private const long PollIn = 0x1, PollOut = 0x4, PollErr = 0x8, PollHup = 0x10, PollNval = 0x20, PollRdNorm = 0x40,
+        PollWrNorm = 0x100, PollRdHup = 0x2000;
+    private const long SolSocket = 1, SolTcp = 6;
+    private const long SoReuseAddr = 2, SoError = 4, SoSndBuf = 7, SoRcvBuf = 8, SoKeepAlive = 9, SoLinger = 13;
+    private const long TcpNoDelay = 1, TcpMaxSeg = 2, TcpKeepIdle = 4, TcpKeepIntvl = 5, TcpKeepCnt = 6, TcpLinger2 = 8,
+        TcpInfo = 11, TcpUserTimeout = 18;
+    private const long MsgPeek = 0x2, MsgDontWait = 0x40;
+
+    private readonly SortedDictionary<int, ScriptSocket> _fds = [];
+    private BlockedCall? _blocked;
+
+    /// <summary>What a call returned: a value, or -1 and an errno name.</summary>
+    private readonly record struct Outcome(long Value, string? Errno = null)
+    {
+        public static Outcome Error(string errno) => new(-1, errno);
+
+        public override string ToString() =>
+            Errno is null ? Value.ToString(System.Globalization.CultureInfo.InvariantCulture) : $"-1 {Errno} ({Scripting.Errno.Describe(Errno)})";
+    }
+
+    /// <summary>A blocking call in progress: retried after every input and timer until it completes.</summary>
+    private sealed record BlockedCall(SyscallEvent Event, long Expected, Func<Outcome?> Attempt, long? Timeout)
+    {
+        /// <summary>When the clock must stop for this call: its poll timeout, or just past its latest return time.</summary>
+        public long WakeAt(long tolerance) => Math.Min(Timeout ?? long.MaxValue, Expected + tolerance + 1);
+    }
+
+    private long? BlockedWake => _blocked?.WakeAt(_tolerance);
+
+    private void RunSyscall(SyscallEvent s, long start)
+    {
+        if (_blocked is not null)
+        {
+            throw Fail($"{s.Name}() while {_blocked.Event.Name}() on line {_blocked.Event.Line} still blocks: the runner runs one call at a time");
+        }
+        var (attempt, mayBlock, timeout) = Prepare(s, start);
+        if (attempt() is { } done)
+        {
+            if (s.Time.BlockingEndAt(start) is { } end && Math.Abs(end - ScriptNow) > _tolerance)
+            {
+                throw Fail($"timing: {s.Name}() returned at once ({Seconds(ScriptNow)} s), expected it to block until {Seconds(end)}±{Seconds(_tolerance)} s",
+                    expected: $"{s.Time} {s.FormatAction()}", actual: Format(s, done));
+            }
+            Complete(s, done);
+            return;
+        }
+        if (!mayBlock)
+        {
+            throw Fail($"{s.Name}() would block on a non-blocking socket", expected: s.FormatAction());
+        }
+        _blocked = new BlockedCall(s, s.Time.BlockingEndAt(start) ?? start, attempt, timeout);
+        _transcript.Add($"{Seconds(ScriptNow)} {s.Name}(...) blocks");
+    }
+
+    private void CheckBlockingCall()
+    {
+        if (_blocked is not { } b) return;
+        int line = _line;
+        _line = b.Event.Line;
+        if (b.Attempt() is { } done)
+        {
+            _blocked = null;
+            if (Math.Abs(ScriptNow - b.Expected) > _tolerance)
+            {
+                throw Fail($"timing: {b.Event.Name}() expected to return at {Seconds(b.Expected)}±{Seconds(_tolerance)} s, returned at {Seconds(ScriptNow)} s",
+                    expected: $"{b.Event.Time} {b.Event.FormatAction()}", actual: Format(b.Event, done));
+            }
+            Complete(b.Event, done);
+        }
+        else if (ScriptNow > b.Expected + _tolerance)
+        {
+            throw Fail($"{b.Event.Name}() expected to return at {Seconds(b.Expected)}±{Seconds(_tolerance)} s, still blocked at {Seconds(ScriptNow)} s",
+                expected: b.Event.FormatAction(), actual: "(blocked)");
+        }
+        _line = line;
+    }
+
+    private void FinishBlockingCall()
+    {
+        if (_blocked is not { } b) return;
+        AdvanceTo(b.Expected + _tolerance);
+        if (_blocked is not null)
+        {
+            _line = b.Event.Line;
+            throw Fail($"{b.Event.Name}() never returned: still blocked at {Seconds(ScriptNow)} s, the end of the script",
+                expected: b.Event.FormatAction(), actual: "(blocked)");
+        }
+    }
+
+    private void Complete(SyscallEvent s, Outcome actual)
+    {
+        var expected = s.Result;
+        bool same = expected.IsError
+            ? actual.Errno is { } e && Errno.SameErrno(e, expected.Errno!)
+            : actual.Errno is null && actual.Value == expected.Value;
+        if (!same)
+        {
+            throw Fail($"{s.Name}() returned {actual}, expected {expected}", expected: s.FormatAction(), actual: Format(s, actual));
+        }
+        _transcript.Add($"{Seconds(ScriptNow)} {Format(s, actual)}");
+    }
+
+    private static string Format(SyscallEvent s, Outcome o) => $"{s.Name}({string.Join(", ", s.Arguments)}) = {o}";
+
+    /// <summary>The call's attempt (null: it would block), whether it may block, and its own timeout (poll).</summary>
+    private (Func<Outcome?> Attempt, bool MayBlock, long? Timeout) Prepare(SyscallEvent s, long start)
+    {
+        if (s.Name == "socket") return (() => Socket(s), false, null);
+        if (s.Name == "poll") return Poll(s, start);
+        int fd = (int)Number(s, 0, "a descriptor");
+        if (!_fds.TryGetValue(fd, out var sock)) return (() => Outcome.Error("EBADF"), false, null);
+        return s.Name switch
+        {
+            "bind" => (() => Bind(sock), false, null),
+            "listen" => (() => Listen(sock, Number(s, 1, "a backlog")), false, null),
+            "accept" => (() => Accept(sock), !sock.NonBlocking, null),
+            "connect" => Connect(sock),
+            "write" => Write(sock, Number(s, 2, "a byte count"), 0),
+            "send" or "sendto" => Write(sock, Number(s, 2, "a byte count"), Number(s, 3, "flags")),
+            "read" => Read(s, sock, Number(s, 2, "a byte count"), 0),
+            "recv" or "recvfrom" => Read(s, sock, Number(s, 2, "a byte count"), Number(s, 3, "flags")),
+            "close" => (() => Close(sock), false, null),
+            "shutdown" => (() => Shutdown(sock, Number(s, 1, "SHUT_RD, SHUT_WR or SHUT_RDWR")), false, null),
+            "setsockopt" => (() => SetOption(s, sock), false, null),
+            "getsockopt" => (() => GetOption(s, sock), false, null),
+            "fcntl" => (() => Fcntl(s, sock), false, null),
+            _ => throw Fail($"{s.Name}() is not supported by this runner"),
+        };
+    }
+
+    private long Number(SyscallEvent s, int index, string what)
+    {
+        var arg = s.Arguments[index];
+        if (arg is SyscallArg.ArrayLiteral { Items.Count: 1 } a) arg = a.Items[0];
+        if (!arg.TryEvaluate(out long value))
+            throw Fail($"{s.Name}(): argument {index + 1} must be {what}, not '{s.Arguments[index]}'");
+        return value;
+    }
+
+    private Outcome Socket(SyscallEvent s)
+    {
+        long type = Number(s, 1, "a socket type");
+        if (type != 1)
+            throw Fail($"socket(): only SOCK_STREAM is supported by this runner (UDP scripts are not), not '{s.Arguments[1]}'");
+        int fd = FirstFd;
+        while (_fds.ContainsKey(fd)) fd++;
+        _fds[fd] = new ScriptSocket(fd);
+        return new Outcome(fd);
+    }
+
+    private static Outcome Bind(ScriptSocket sock)
+    {
+        if (sock.Bound || sock.Listener is not null || sock.Connection is not null) return Outcome.Error("EINVAL");
+        sock.Bound = true;
+        return new Outcome(0);
+    }
+
+    private Outcome Listen(ScriptSocket sock, long backlog)
+    {
+        if (sock.Connection is not null) return Outcome.Error("EINVAL");
+        if (sock.Listener is not null) return new Outcome(0);
+        try
+        {
+            sock.Listener = _tcp.Listen(StackAddress, sock.Bound ? ServerPort : (ushort)0, (int)Math.Clamp(backlog, 0, 65535), sock.Config);
+        }
+        catch (SocketException e)
+        {
+            return Outcome.Error(Errno.FromSocketError(e.SocketErrorCode) ?? "EINVAL");
+        }
+        _scriptPort = ScriptPort;
+        _stackPort = sock.Listener.LocalEndPoint.Port;
+        return new Outcome(0);
+    }
+
+    private Outcome? Accept(ScriptSocket sock)
+    {
+        if (sock.Listener is null) return Outcome.Error("EINVAL");
+        if (!sock.Listener.TryAccept(out var c)) return sock.NonBlocking ? Outcome.Error("EAGAIN") : null;
+        int fd = FirstFd;
+        while (_fds.ContainsKey(fd)) fd++;
+        _fds[fd] = new ScriptSocket(fd) { Connection = c, Config = sock.Config };
+        return new Outcome(fd);
+    }
+
+    private (Func<Outcome?>, bool, long?) Connect(ScriptSocket sock)
+    {
+        if (sock.Listener is not null) return (() => Outcome.Error("EINVAL"), false, null);
+        if (sock.Connection is { } existing)
+        {
+            return (() => sock.PendingError is { } err ? Reported(sock, err)
+                : existing.State is TcpState.SynSent or TcpState.SynReceived ? Outcome.Error("EALREADY")
+                : Outcome.Error("EISCONN"), false, null);
+        }
+        try
+        {
+            sock.Connection = _tcp.Connect(StackAddress, sock.Bound ? ServerPort : (ushort)0, ScriptAddress, ServerPort, sock.Config, _now);
+        }
+        catch (SocketException e)
+        {
+            return (() => Outcome.Error(Errno.FromSocketError(e.SocketErrorCode) ?? "EINVAL"), false, null);
+        }
+        _scriptPort = ServerPort;
+        _stackPort = sock.Connection.LocalEndPoint.Port;
+        DrainFrames();
+        if (sock.NonBlocking) return (() => Outcome.Error("EINPROGRESS"), false, null);
+        var c = sock.Connection;
+        return (() => sock.PendingError is { } err ? Reported(sock, err)
+            : c.State is TcpState.SynSent or TcpState.SynReceived ? null
+            : new Outcome(0), true, null);
+    }
+
+    private static Outcome Reported(ScriptSocket sock, SocketError error)
+    {
+        sock.ErrorReported = true;
+        return Outcome.Error(Errno.FromSocketError(error) ?? "EIO");
+    }
+
+    private (Func<Outcome?>, bool, long?) Write(ScriptSocket sock, long count, long flags)
+    {
+        bool nonBlocking = sock.NonBlocking || (flags & MsgDontWait) != 0;
+        long written = 0;
+        return (() =>
+        {
+            if (sock.Connection is not { } c) return Outcome.Error("EPIPE");
+            if (sock.PendingError is { } err) return Reported(sock, err);
+            if (sock.ErrorReported) return Outcome.Error("EPIPE");
+            try
+            {
+                while (written < count)
+                {
+                    int n = c.Send(new byte[(int)Math.Min(count - written, 65536)], _now);
+                    if (n == 0) break;
+                    written += n;
+                }
+            }
+            catch (SocketException e)
+            {
+                return written > 0 ? new Outcome(written) : e.SocketErrorCode == SocketError.Shutdown
+                    ? Outcome.Error("EPIPE") : Reported(sock, e.SocketErrorCode);
+            }
+            finally
+            {
+                DrainFrames();
+            }
+            if (written == count || (nonBlocking && written > 0)) return new Outcome(written);
+            return nonBlocking ? Outcome.Error("EAGAIN") : null;
+        }, !nonBlocking, null);
+    }
+
+    private (Func<Outcome?>, bool, long?) Read(SyscallEvent s, ScriptSocket sock, long count, long flags)
+    {
+        if ((flags & MsgPeek) != 0) throw Fail($"{s.Name}(): MSG_PEEK is not supported by this runner");
+        bool nonBlocking = sock.NonBlocking || (flags & MsgDontWait) != 0;
+        return (() =>
+        {
+            if (sock.Connection is not { } c) return Outcome.Error("ENOTCONN");
+            if (sock.ErrorReported && c.Readable == 0) return new Outcome(0);
+            int n;
+            try
+            {
+                n = c.Receive(new byte[(int)Math.Clamp(count, 0, int.MaxValue / 2)]);
+            }
+            catch (SocketException e)
+            {
+                return Reported(sock, e.SocketErrorCode);
+            }
+            finally
+            {
+                DrainFrames();
+            }
+            if (n > 0 || c.IsEndOfStream || count == 0) return new Outcome(n);
+            if (c.State is TcpState.Closed && c.Error is null) return new Outcome(0);
+            return nonBlocking ? Outcome.Error("EAGAIN") : null;
+        }, !nonBlocking, null);
+    }
+
+    private Outcome Close(ScriptSocket sock)
+    {
+        _fds.Remove(sock.Fd);
+        sock.Listener?.Close(_now);
+        if (sock.Connection is { } c)
+        {
+            if (sock.Linger is { OnOff: not 0, Seconds: 0 }) c.Abort(_now);
+            else c.Close(_now);
+        }
+        DrainFrames();
+        return new Outcome(0);
+    }
+
+    private Outcome Shutdown(ScriptSocket sock, long how)
+    {
+        if (how is < 0 or > 2) return Outcome.Error("EINVAL");
+        if (sock.Connection is not { } c || c.State is TcpState.Closed or TcpState.SynSent or TcpState.Listen)
+            return Outcome.Error("ENOTCONN");
+        c.Shutdown(how switch { 0 => SocketShutdown.Receive, 1 => SocketShutdown.Send, _ => SocketShutdown.Both }, _now);
+        if (how != 0) sock.WriteShut = true;
+        DrainFrames();
+        return new Outcome(0);
+    }
+
+    private Outcome Fcntl(SyscallEvent s, ScriptSocket sock)
+    {
+        long cmd = Number(s, 1, "F_GETFL or F_SETFL");
+        switch (cmd)
+        {
+            case 3:
+                return new Outcome(ORdwr | (sock.NonBlocking ? ONonBlock : 0));
+            case 4 when s.Arguments.Count == 3:
+                sock.NonBlocking = (Number(s, 2, "file status flags") & ONonBlock) != 0;
+                return new Outcome(0);
+            default:
+                throw Fail($"fcntl(): only F_GETFL and F_SETFL (O_NONBLOCK) are supported, not '{s.Arguments[1]}'");
+        }
+    }
+
+    // ---- Options ------------------------------------------------------------------------------------------------
+
+    private Outcome SetOption(SyscallEvent s, ScriptSocket sock)
+    {
+        long level = Number(s, 1, "a level"), name = Number(s, 2, "an option name");
+        if (level == SolSocket && name == SoLinger)
+        {
+            if (s.Arguments[3] is not SyscallArg.StructLiteral linger || linger["onoff"] is not { } on || linger["linger"] is not { } secs
+                || !on.TryEvaluate(out long onoff) || !secs.TryEvaluate(out long seconds))
+                throw Fail("setsockopt(SO_LINGER) needs {onoff=N, linger=N}");
+            sock.Linger = (onoff, seconds);
+            return new Outcome(0);
+        }
+        long v = Number(s, 3, "a value");
+        var c = sock.Config;
+        TcpConfig? next = (level, name) switch
+        {
+            (SolSocket, SoReuseAddr) => c with { ReuseAddress = v != 0 },
+            (SolSocket, SoKeepAlive) => c with { KeepAlive = v != 0 },
+            (SolSocket, SoSndBuf) when v > 0 => c with { SendBufferSize = BufferSize(v) },
+            (SolSocket, SoRcvBuf) when v > 0 => c with { ReceiveBufferSize = BufferSize(v) },
+            (SolTcp, TcpNoDelay) => c with { NoDelay = v != 0 },
+            (SolTcp, TcpLinger2) => c with { FinWait2Timeout = v > 0 ? TimeSpan.FromSeconds(v) : TcpConfig.Default.FinWait2Timeout },
+            (SolTcp, TcpKeepIdle) when v > 0 => c with { KeepAliveIdle = TimeSpan.FromSeconds(v) },
+            (SolTcp, TcpKeepIntvl) when v > 0 => c with { KeepAliveInterval = TimeSpan.FromSeconds(v) },
+            (SolTcp, TcpKeepCnt) when v > 0 => c with { KeepAliveProbes = (int)v },
+            (SolTcp, TcpUserTimeout) when v >= 0 => c with { UserTimeout = v == 0 ? null : TimeSpan.FromMilliseconds(v) },
+            (SolTcp, TcpMaxSeg) when v > 0 => c, // Recorded only: the stack announces the MSS of its MTU.
+            _ => null,
+        };
+        if (next is null)
+        {
+            return IsKnownOption(level, name) ? Outcome.Error("EINVAL") : Outcome.Error("ENOPROTOOPT");
+        }
+        // Options reach the stack through the configuration of a listen() or connect() still to come; a
+        // connection that exists keeps its own (the value is still read back).
+        sock.Config = next;
+        sock.Options[(level, name)] = v;
+        return new Outcome(0);
+    }
+
+    /// <summary>A buffer size as Linux bounds it: at least SOCK_MIN_RCVBUF (2304), at most 16 MiB.</summary>
+    private static int BufferSize(long requested) => (int)Math.Clamp(requested, 2304, 16 << 20);
+
+    private static bool IsKnownOption(long level, long name) => (level, name) is
+        (SolSocket, SoReuseAddr or SoKeepAlive or SoSndBuf or SoRcvBuf) or
+        (SolTcp, TcpNoDelay or TcpLinger2 or TcpKeepIdle or TcpKeepIntvl or TcpKeepCnt or TcpUserTimeout or TcpMaxSeg);
+
+    private Outcome GetOption(SyscallEvent s, ScriptSocket sock)
+    {
+        long level = Number(s, 1, "a level"), name = Number(s, 2, "an option name");
+        var output = s.Arguments[3];
+        if (level == SolTcp && name == TcpInfo)
+        {
+            CheckTcpInfo(s, sock, output);
+            return new Outcome(0);
+        }
+        if (level == SolSocket && name == SoLinger)
+        {
+            CheckStruct(s, output, f => f switch
+            {
+                "onoff" => sock.Linger.OnOff,
+                "linger" => sock.Linger.Seconds,
+                _ => null,
+            });
+            return new Outcome(0);
+        }
+        var c = sock.Config;
+        long? value = (level, name) switch
+        {
+            (SolSocket, SoError) => sock.PendingError is { } err ? ErrorNumber(sock, err) : 0,
+            _ when sock.Options.TryGetValue((level, name), out long set) => set,
+            (SolSocket, SoReuseAddr) => c.ReuseAddress ? 1 : 0,
+            (SolSocket, SoKeepAlive) => c.KeepAlive ? 1 : 0,
+            (SolSocket, SoSndBuf) => c.SendBufferSize,
+            (SolSocket, SoRcvBuf) => c.ReceiveBufferSize,
+            (SolTcp, TcpNoDelay) => c.NoDelay ? 1 : 0,
+            (SolTcp, TcpMaxSeg) => sock.Connection?.EffectiveMss ?? 536,
+            (SolTcp, TcpLinger2) => (long)c.FinWait2Timeout.TotalSeconds,
+            (SolTcp, TcpKeepIdle) => (long)c.KeepAliveIdle.TotalSeconds,
+            (SolTcp, TcpKeepIntvl) => (long)c.KeepAliveInterval.TotalSeconds,
+            (SolTcp, TcpKeepCnt) => c.KeepAliveProbes,
+            (SolTcp, TcpUserTimeout) => (long)(c.UserTimeout?.TotalMilliseconds ?? 0),
+            _ => null,
+        };
+        if (value is not { } actual) return Outcome.Error("ENOPROTOOPT");
+        var expected = output is SyscallArg.ArrayLiteral { Items.Count: 1 } a ? a.Items[0] : output;
+        if (expected is not SyscallArg.Ellipsis && expected.TryEvaluate(out long want) && want != actual)
+        {
+            throw Fail($"getsockopt() output differs: expected [{expected}], got [{actual}]", expected: s.FormatAction(),
+                actual: $"getsockopt({s.Arguments[0]}, {s.Arguments[1]}, {s.Arguments[2]}, [{actual}], {s.Arguments[4]}) = 0");
+        }
+        return new Outcome(0);
+    }
+
+    private static long ErrorNumber(ScriptSocket sock, SocketError error)
+    {
+        sock.ErrorReported = true;
+        return Errno.TryGetNumber(Errno.FromSocketError(error) ?? "EIO", out int n) ? n : 5;
+    }
+
+    private void CheckTcpInfo(SyscallEvent s, ScriptSocket sock, SyscallArg output)
+    {
+        var c = sock.Connection;
+        TcpState state = sock.Listener is { IsClosed: false } ? TcpState.Listen : c?.State ?? TcpState.Closed;
+        CheckStruct(s, output, field => field switch
+        {
+            "tcpi_state" => state.ToLinuxCode(),
+            "tcpi_snd_mss" => c?.EffectiveMss ?? 536,
+            "tcpi_snd_wscale" => c?.WindowScale.Send ?? 0,
+            "tcpi_rcv_wscale" => c?.WindowScale.Receive ?? 0,
+            "tcpi_rto" => (long)((c?.Rto ?? TimeSpan.FromSeconds(1)).Ticks / TimeSpan.TicksPerMicrosecond),
+            "tcpi_unacked" => c?.Unacknowledged ?? 0,
+            _ => null,
+        }, state);
+    }
+
+    /// <summary>Compares each field a struct literal names with the actual value; fails on the first difference.</summary>
+    private void CheckStruct(SyscallEvent s, SyscallArg output, Func<string, long?> actualOf, TcpState? state = null)
+    {
+        if (output is SyscallArg.Ellipsis) return;
+        if (output is not SyscallArg.StructLiteral fields)
+            throw Fail($"{s.Name}(): argument 4 must be a struct such as {{tcpi_state=TCP_ESTABLISHED, ...}}");
+        foreach (var f in fields.Fields)
+        {
+            if (f.Value is SyscallArg.Ellipsis) continue;
+            if (actualOf(f.Name) is not { } actual)
+                throw Fail($"{s.Name}(): field '{f.Name}' is not supported by this runner");
+            if (!f.Value.TryEvaluate(out long want))
+                throw Fail($"{s.Name}(): field '{f.Name}' needs a number or a constant, not '{f.Value}'");
+            if (want != actual)
+            {
+                string shown = f.Name == "tcpi_state" && state is { } st ? st.ToLinuxName() : actual.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                throw Fail($"{s.Name}() output differs: expected {f.Name}={f.Value}, got {f.Name}={shown}",
+                    expected: s.FormatAction(), actual: $"{{{f.Name}={shown}, ...}}");
+            }
+        }
+    }
+
+    // ---- poll ---------------------------------------------------------------------------------------------------
+
+    private (Func<Outcome?>, bool, long?) Poll(SyscallEvent s, long start)
+    {
+        if (s.Arguments[0] is not SyscallArg.ArrayLiteral { Items: [SyscallArg.StructLiteral pfd] } || Number(s, 1, "the number of descriptors") != 1)
+            throw Fail("poll(): this runner polls one descriptor: poll([{fd=N, events=..., revents=...}], 1, timeout)");
+        if (pfd["fd"] is not { } fdArg || !fdArg.TryEvaluate(out long fd) || pfd["events"] is not { } eventsArg
+            || !eventsArg.TryEvaluate(out long events))
+            throw Fail("poll(): the pollfd needs fd=N and events=...");
+        long timeoutMs = Number(s, 2, "a timeout in milliseconds");
+        long? deadline = timeoutMs < 0 ? null : start + timeoutMs * 1000;
+        return (() =>
+        {
+            long revents = _fds.TryGetValue((int)fd, out var sock) ? PollMask(sock) : PollNval;
+            revents &= events | PollErr | PollHup | PollNval;
+            if (revents == 0 && (deadline is not { } d || ScriptNow < d)) return null; // -1: no timeout.
+            if (pfd["revents"] is { } want and not SyscallArg.Ellipsis && want.TryEvaluate(out long expected) && expected != revents)
+            {
+                throw Fail($"poll() output differs: expected revents={want}, got revents={FormatPoll(revents)}",
+                    expected: s.FormatAction(), actual: $"poll([{{fd={fd}, events={eventsArg}, revents={FormatPoll(revents)}}}], 1, {timeoutMs})");
+            }
+            return new Outcome(revents == 0 ? 0 : 1);
+        }, timeoutMs != 0, deadline);
+    }
+
+    /// <summary>Linux tcp_poll in miniature.</summary>
+    private static long PollMask(ScriptSocket sock)
+    {
+        if (sock.Listener is { } l) return l.CompletedCount > 0 ? PollIn | PollRdNorm : 0;
+        if (sock.Connection is not { } c) return PollOut | PollHup;
+        long mask = 0;
+        if (sock.PendingError is not null) mask |= PollErr;
+        bool finReceived = c.IsEndOfStream || c.State is TcpState.CloseWait or TcpState.LastAck or TcpState.Closing or TcpState.TimeWait
+            || (c.State == TcpState.Closed && c.Error is not null);
+        bool closed = c.State == TcpState.Closed;
+        if (closed || (finReceived && sock.WriteShut)) mask |= PollHup;
+        if (finReceived) mask |= PollIn | PollRdNorm | PollRdHup;
+        if (c.State is TcpState.SynSent or TcpState.SynReceived) return mask;
+        if (c.Readable > 0) mask |= PollIn | PollRdNorm;
+        if (sock.WriteShut || closed || c.CanWrite) mask |= PollOut | PollWrNorm;
+        return mask;
+    }
+
+    private static string FormatPoll(long revents)
+    {
+        if (revents == 0) return "0";
+        var names = new List<string>();
+        foreach (var (bit, name) in new[] { (PollIn, "POLLIN"), (PollOut, "POLLOUT"), (PollErr, "POLLERR"), (PollHup, "POLLHUP"),
+            (PollNval, "POLLNVAL"), (PollRdNorm, "POLLRDNORM"), (PollWrNorm, "POLLWRNORM"), (PollRdHup, "POLLRDHUP") })
+        {
+            if ((revents & bit) != 0) names.Add(name);
+        }
+        return string.Join('|', names);
+    }
+}

@@ -1,0 +1,348 @@
+using System.Globalization;
+using Stack.IP;
+using Stack.IP.Routing;
+using Stack.IP.Wire;
+using Stack.Link.Devices;
+using Stack.Link.Time;
+using Stack.Link.Wire;
+using Stack.Tcp;
+using Stack.Tcp.Isn;
+using Stack.Tcp.Ports;
+using Stack.Tcp.Wire;
+using ArpOperation = Stack.Link.Wire.ArpOperation;
+
+namespace Stack.Apps.Scripting;
+
+/// <summary>
+/// Runs a packetdrill script against one fresh stack (an <see cref="IpHost"/> and a <see cref="TcpLayer"/>), sans-I/O,
+/// on a virtual clock: it never sleeps and never starts a thread, so a script spanning a 60 s TIME-WAIT runs in
+/// milliseconds, and the same script gives the same transcript every time.
+/// </summary>
+/// <remarks>
+/// <para>The script is the remote host: 192.0.2.1 (2001:db8::1), port <see cref="ScriptPort"/> when the stack
+/// listens, <see cref="ServerPort"/> when the stack connects. The stack is 192.0.2.2 (2001:db8::2); a socket bound
+/// with <c>bind</c> gets port <see cref="ServerPort"/>. Sequence numbers are relative: the script's ISN is
+/// <see cref="ScriptIsn"/>, the stack's is learned from its SYN (0 before any).</para>
+/// <para>Every TCP segment the stack sends must match the next <c>&gt;</c> line, in its time window; a segment no
+/// line takes is an "unexpected packet" at the end. ARP and neighbour discovery are answered out of sight.</para>
+/// </remarks>
+public sealed partial class ScriptRunner : IFrameTransmitter
+{
+    /// <summary>The script's port when the stack is the server.</summary>
+    public const ushort ScriptPort = 40000;
+
+    /// <summary>The server port: the stack's after <c>bind</c>, the script's for the stack's <c>connect</c>.</summary>
+    public const ushort ServerPort = 8080;
+
+    /// <summary>The script's absolute ISN: its relative sequence number 0.</summary>
+    public const uint ScriptIsn = 1_000_000;
+
+    public static readonly MacAddress StackMac = new(0x0200_0000_0002UL);
+    public static readonly MacAddress ScriptMac = new(0x0200_0000_0001UL);
+    public static readonly Ipv4Address StackV4 = Ipv4Address.Parse("192.0.2.2");
+    public static readonly Ipv4Address ScriptV4 = Ipv4Address.Parse("192.0.2.1");
+    public static readonly Ipv6Address StackV6 = Ipv6Address.Parse("2001:db8::2");
+    public static readonly Ipv6Address ScriptV6 = Ipv6Address.Parse("2001:db8::1");
+
+    /// <summary>Script time 0 on the stack's clock (not 0, so nothing mistakes it for "unset").</summary>
+    private static readonly Instant Origin = Instant.FromMilliseconds(1000);
+
+    /// <summary>Virtual time a <c>*</c> line may wait for its packet.</summary>
+    private const long AnyTimeLimitMicroseconds = 600_000_000;
+
+    private readonly Script _script;
+    private readonly ScriptIpVersion _family;
+    private readonly long _tolerance;
+    private readonly IpHost _host;
+    private readonly TcpLayer _tcp;
+    private readonly Queue<byte[]> _frames = new();
+    private readonly Queue<CapturedSegment> _segments = new();
+    private readonly List<string> _transcript = [];
+    private Instant _now = Origin;
+    private uint _stackIsn;
+    private ushort _scriptPort = ScriptPort;
+    private ushort _stackPort = ServerPort;
+    private int _line;
+
+    private ScriptRunner(Script script, ScriptIpVersion family)
+    {
+        _script = script;
+        _family = family;
+        _tolerance = script.Settings.ToleranceMicroseconds;
+        _host = new IpHost(new IpHostOptions
+        {
+            Mac = StackMac,
+            // 1520 on IPv6 so that the MSS is 1460 in both families and one script fits both (see README).
+            Mtu = family == ScriptIpVersion.Ipv6 ? 1520 : 1500,
+            Addresses = [InterfaceAddress.Parse("192.0.2.2/24"), InterfaceAddress.Parse("2001:db8::2/64")],
+            Random = new Random(7),
+        }, this);
+        var random = new Random(42);
+        var key = new byte[16];
+        _tcp = new TcpLayer(_host, new IsnGenerator(key), new EphemeralPorts(key, random: random), random)
+        {
+            DefaultConfig = TcpConfig.Default,
+        };
+        _host.Arp.Cache.LearnUnsolicited(ScriptV4, ScriptMac, _now);
+        _host.Ndp.Cache.LearnUnsolicited(ScriptV6, ScriptMac, _now);
+    }
+
+    /// <summary>Parses and runs a file. Throws <see cref="ScriptParseException"/> when it does not parse.</summary>
+    public static ScriptResult RunFile(string path, ScriptIpVersion? ipVersion = null) =>
+        Run(ScriptParser.ParseFile(path), ipVersion);
+
+    /// <summary>Runs <paramref name="script"/> on a fresh stack, in <paramref name="ipVersion"/> or the script's own family.</summary>
+    public static ScriptResult Run(Script script, ScriptIpVersion? ipVersion = null)
+    {
+        ArgumentNullException.ThrowIfNull(script);
+        var runner = new ScriptRunner(script, ipVersion ?? script.Settings.IpVersion);
+        ScriptFailure? failure = null;
+        try
+        {
+            runner.RunEvents();
+        }
+        catch (ScriptFailureException e)
+        {
+            failure = e.Failure;
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException or System.Net.Sockets.SocketException)
+        {
+            // A call the stack refused in a way no errno describes: a failure at the line, not a crash.
+            failure = new ScriptFailure(script.File, runner._line, $"the stack threw {e.GetType().Name}: {e.Message}");
+        }
+        if (failure is not null) runner._transcript.Add($"{Seconds(runner.ScriptNow)} FAILED {failure}");
+        return new ScriptResult(script.File, runner._family, failure, runner._transcript,
+            TimeSpan.FromTicks(runner.ScriptNow * TimeSpan.TicksPerMicrosecond));
+    }
+
+    private IpAddress StackAddress => _family == ScriptIpVersion.Ipv6 ? StackV6 : StackV4;
+    private IpAddress ScriptAddress => _family == ScriptIpVersion.Ipv6 ? ScriptV6 : ScriptV4;
+
+    /// <summary>Microseconds since the script started.</summary>
+    private long ScriptNow => _now.Microseconds - Origin.Microseconds;
+
+    private static Instant At(long scriptMicroseconds) => new(Origin.Microseconds + scriptMicroseconds);
+
+    private void RunEvents()
+    {
+        foreach (var w in _script.Warnings) _transcript.Add($"{Seconds(0)} {w}");
+        long reference = 0;
+        foreach (var e in _script.Events)
+        {
+            _line = e.Line;
+            switch (e)
+            {
+                case PacketEvent { Direction: PacketDirection.In } p:
+                    reference = StartOf(p, reference);
+                    AdvanceTo(reference);
+                    Inject(p);
+                    break;
+                case PacketEvent p:
+                    reference = ExpectSegment(p, reference);
+                    break;
+                case SyscallEvent s:
+                    reference = StartOf(s, reference);
+                    AdvanceTo(reference);
+                    RunSyscall(s, reference);
+                    break;
+                case ShellCommandEvent c:
+                    reference = StartOf(c, reference);
+                    AdvanceTo(reference);
+                    _transcript.Add($"{Seconds(ScriptNow)} skipped `{c.Command}` (no kernel to configure)");
+                    break;
+            }
+        }
+        FinishBlockingCall();
+        Settle();
+        if (_segments.TryPeek(out var extra))
+        {
+            _line = _script.Events.Count > 0 ? _script.Events[^1].Line : 0;
+            throw Fail($"unexpected packet: the stack sent a segment at {Seconds(extra.Time)} s that no line expects",
+                actual: "> " + extra.Segment);
+        }
+    }
+
+    /// <summary>When a non-packet-expectation event happens: its start, or now for <c>*</c> and ranges.</summary>
+    private long StartOf(ScriptEvent e, long reference) => e.Time.Kind switch
+    {
+        ScriptTimeKind.Any => ScriptNow,
+        ScriptTimeKind.Range => Math.Max(ScriptNow, e.Time.Start.Resolve(reference)),
+        _ => e.Time.Start.Resolve(reference),
+    };
+
+    // ---- Packets ------------------------------------------------------------------------------------------------
+
+    private void Inject(PacketEvent p)
+    {
+        var segment = InboundSegment.From(p, _scriptPort, _stackPort, ScriptIsn, _stackIsn);
+        int length = segment.SegmentLength;
+        byte[] frame;
+        if (_family == ScriptIpVersion.Ipv6)
+        {
+            frame = new byte[EthernetFrame.HeaderLength + Ipv6Header.Length + length];
+            EthernetFrame.WriteHeader(frame, StackMac, ScriptMac, EtherType.Ipv6);
+            var ip = frame.AsSpan(EthernetFrame.HeaderLength);
+            new Ipv6Repr(ScriptV6, StackV6, IpProtocol.Tcp, length).Write(ip);
+            segment.Write(ip[Ipv6Header.Length..], InternetChecksum.PseudoHeader(ScriptV6, StackV6, (byte)IpProtocol.Tcp, length));
+        }
+        else
+        {
+            frame = new byte[EthernetFrame.HeaderLength + Ipv4Header.MinLength + length];
+            EthernetFrame.WriteHeader(frame, StackMac, ScriptMac, EtherType.Ipv4);
+            var ip = frame.AsSpan(EthernetFrame.HeaderLength);
+            int header = new Ipv4Repr(ScriptV4, StackV4, IpProtocol.Tcp, length, 64, 0, DontFragment: true).Write(ip);
+            segment.Write(ip[header..], InternetChecksum.PseudoHeader(ScriptV4, StackV4, (byte)IpProtocol.Tcp, length));
+        }
+        _transcript.Add($"{Seconds(ScriptNow)} {p.FormatAction()}");
+        _host.OnFrame(frame, _now);
+        Settle();
+    }
+
+    /// <summary>
+    /// Waits (in virtual time) for the stack's next segment and checks it against <paramref name="p"/>; returns the
+    /// reference for the next relative time: the scheduled time, or the actual one for <c>*</c> and ranges.
+    /// </summary>
+    private long ExpectSegment(PacketEvent p, long reference)
+    {
+        var window = p.Time.Window(reference, _tolerance);
+        long latest = window?.Latest ?? ScriptNow + AnyTimeLimitMicroseconds;
+        if (_segments.Count == 0) AdvanceTo(Math.Max(latest, ScriptNow), stopOnSegment: true);
+        if (!_segments.TryDequeue(out var sent))
+        {
+            throw Fail($"expected a packet by {Seconds(latest)} s, but the stack sent nothing", expected: p.FormatAction(),
+                actual: "(nothing)");
+        }
+        string actual = "> " + sent.Segment;
+        if (PacketExpectation.Match(p, sent.Segment) is { } problems)
+        {
+            throw Fail($"unexpected packet at {Seconds(sent.Time)} s: {problems}", expected: p.FormatAction(), actual: actual);
+        }
+        if (window is { } w && (sent.Time < w.Earliest || sent.Time > w.Latest))
+        {
+            throw Fail($"timing: expected at {DescribeWindow(p.Time, reference)}, got at {Seconds(sent.Time)} s",
+                expected: $"{p.Time} {p.FormatAction()}", actual: actual);
+        }
+        _transcript.Add($"{Seconds(sent.Time)} {actual}");
+        return p.Time.Kind is ScriptTimeKind.Absolute or ScriptTimeKind.Relative ? p.Time.Start.Resolve(reference) : sent.Time;
+    }
+
+    private string DescribeWindow(ScriptTime time, long reference)
+    {
+        string tol = Seconds(_tolerance);
+        return time.Kind == ScriptTimeKind.Range
+            ? $"{Seconds(time.Start.Resolve(reference))}~{Seconds(time.RangeEnd!.Value.Resolve(reference))} s (±{tol})"
+            : $"{Seconds(time.Start.Resolve(reference))}±{tol} s";
+    }
+
+    /// <summary>The link: the stack's frames, handled after each call into the host returns.</summary>
+    void IFrameTransmitter.Transmit(ReadOnlySpan<byte> frame) => _frames.Enqueue(frame.ToArray());
+
+    /// <summary>Takes the stack's frames (answering ARP and neighbour solicitations), then checks a blocked call.</summary>
+    private void Settle()
+    {
+        DrainFrames();
+        CheckBlockingCall();
+    }
+
+    /// <summary>Takes the stack's frames only: what a system call does after calling into the stack.</summary>
+    private void DrainFrames()
+    {
+        while (_frames.TryDequeue(out var frame)) OnStackFrame(frame);
+    }
+
+    private void OnStackFrame(byte[] frame)
+    {
+        if (!EthernetFrame.TryParse(frame, out var eth, out _)) return;
+        switch (eth.EtherType)
+        {
+            case EtherType.Arp:
+                if (ArpPacket.TryParse(eth.Payload, out var arp, out _) && arp.Operation == ArpOperation.Request
+                    && arp.TargetIp == ScriptV4)
+                {
+                    var reply = new byte[EthernetFrame.HeaderLength + ArpPacket.Length];
+                    EthernetFrame.WriteHeader(reply, StackMac, ScriptMac, EtherType.Arp);
+                    ArpPacket.Write(reply.AsSpan(EthernetFrame.HeaderLength), ArpOperation.Reply, ScriptMac, ScriptV4, StackMac, arp.SenderIp);
+                    _host.OnFrame(reply, _now);
+                }
+                break;
+            case EtherType.Ipv4:
+                if (Ipv4Header.TryParse(eth.Payload, out var v4, out _) && v4.Protocol == IpProtocol.Tcp)
+                    Capture(v4.Payload, InternetChecksum.PseudoHeader(v4.Source, v4.Destination, (byte)IpProtocol.Tcp, v4.Payload.Length));
+                break;
+            case EtherType.Ipv6:
+                if (!Ipv6Header.TryParse(eth.Payload, out var v6, out _)) return;
+                if (v6.NextHeader == IpProtocol.Tcp)
+                    Capture(v6.Payload, InternetChecksum.PseudoHeader(v6.Source, v6.Destination, (byte)IpProtocol.Tcp, v6.Payload.Length));
+                else if (v6.NextHeader == IpProtocol.Icmpv6)
+                    AnswerSolicitation(v6.Payload, v6.Source);
+                break;
+        }
+    }
+
+    /// <summary>RFC 4861 §7.2.4: a solicitation for the script's address gets an advertisement, as the peer would send.</summary>
+    private void AnswerSolicitation(ReadOnlySpan<byte> icmp, Ipv6Address source)
+    {
+        if (!NdpMessage.TryParse(icmp, out var ns, out _) || ns.Type != NdpMessage.NeighborSolicitation || ns.Target != ScriptV6)
+            return;
+        Span<byte> message = stackalloc byte[64];
+        int n = NdpWriter.WriteNeighborAdvertisement(message, ScriptV6, router: false, solicited: true, @override: true, ScriptMac);
+        Ipv6Address to = source == Ipv6Address.Unspecified ? Ipv6Address.AllNodes : source;
+        Icmpv6Message.FillChecksum(message[..n], ScriptV6, to);
+        var frame = new byte[EthernetFrame.HeaderLength + Ipv6Header.Length + n];
+        EthernetFrame.WriteHeader(frame, StackMac, ScriptMac, EtherType.Ipv6);
+        new Ipv6Repr(ScriptV6, to, IpProtocol.Icmpv6, n, HopLimit: 255).Write(frame.AsSpan(EthernetFrame.HeaderLength));
+        message[..n].CopyTo(frame.AsSpan(EthernetFrame.HeaderLength + Ipv6Header.Length));
+        _host.OnFrame(frame, _now);
+    }
+
+    private void Capture(ReadOnlySpan<byte> segment, ulong pseudoHeaderSum)
+    {
+        if (!TcpHeader.TryParse(segment, pseudoHeaderSum, out var h, out var reason))
+            throw Fail($"the stack sent a malformed TCP segment ({reason})");
+        if ((h.Flags & TcpFlags.Syn) != 0) _stackIsn = h.SequenceNumber;
+        var actual = ActualSegment.From(h, _stackIsn, ScriptIsn);
+        _segments.Enqueue(new CapturedSegment(ScriptNow, actual));
+    }
+
+    private sealed record CapturedSegment(long Time, ActualSegment Segment);
+
+    // ---- The virtual clock --------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// Moves the clock to <paramref name="target"/> (never back), running the host's timers at each deadline on the
+    /// way, at its own instant. With <paramref name="stopOnSegment"/>, stops as soon as the stack has sent a segment.
+    /// </summary>
+    private void AdvanceTo(long target, bool stopOnSegment = false)
+    {
+        Settle();
+        int stalled = 0;
+        while (!(stopOnSegment && _segments.Count > 0))
+        {
+            Instant due = Instant.Min(_host.NextDeadline, BlockedWake is { } wake ? At(wake) : Instant.Never);
+            if (due > At(target)) break;
+            if (due > _now)
+            {
+                _now = due;
+                stalled = 0;
+            }
+            else if (++stalled > 10_000)
+            {
+                throw Fail($"the stack's timers do not advance at {Seconds(ScriptNow)} s");
+            }
+            if (_host.NextDeadline <= _now) _host.OnTimer(_now);
+            Settle();
+        }
+        if (stopOnSegment && _segments.Count > 0) return;
+        if (At(target) > _now) _now = At(target);
+        Settle();
+    }
+
+    // ---- Reporting ----------------------------------------------------------------------------------------------
+
+    private ScriptFailureException Fail(string message, string? expected = null, string? actual = null) =>
+        new(new ScriptFailure(_script.File, _line, message, expected, actual));
+
+    /// <summary>Seconds with at least three decimals: 3000000 → "3.000", 40 → "0.00004".</summary>
+    public static string Seconds(long microseconds) =>
+        (microseconds / 1_000_000.0).ToString("0.000###", CultureInfo.InvariantCulture);
+}

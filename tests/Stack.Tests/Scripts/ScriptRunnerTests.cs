@@ -1,0 +1,229 @@
+using Stack.Apps;
+using Stack.Apps.Scripting;
+
+namespace Stack.Tests.Scripts;
+
+/// <summary>
+/// Every packetdrill script under tests/ runs against the stack (in both families unless it pins one), and the
+/// runner's own contract: failures point at the line with both notations, time is virtual, runs repeat exactly.
+/// </summary>
+public sealed class ScriptRunnerTests
+{
+    /// <summary>(script path from the repository root, family): one case per file and family, named by the file.</summary>
+    public static TheoryData<string, string> Scripts
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (var path in ScriptCorpus.AllUnderTests)
+            {
+                string text = File.ReadAllText(Path.Combine(ScriptCorpus.Root, path));
+                if (text.Contains("--ip_version", StringComparison.Ordinal))
+                {
+                    data.Add(path, "script");
+                    continue;
+                }
+                data.Add(path, "ipv4");
+                data.Add(path, "ipv6");
+            }
+            return data;
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Scripts))]
+    public void Script_passes(string path, string family)
+    {
+        var script = ScriptParser.ParseFile(Path.Combine(ScriptCorpus.Root, path));
+        ScriptIpVersion? version = family switch
+        {
+            "ipv4" => ScriptIpVersion.Ipv4,
+            "ipv6" => ScriptIpVersion.Ipv6,
+            _ => null,
+        };
+        var result = ScriptRunner.Run(script, version);
+        Assert.True(result.Passed, $"{result}\n\ntranscript:\n{string.Join('\n', result.Transcript)}");
+    }
+
+    private const string Handshake = """
+        0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+        +0    bind(3, ..., ...) = 0
+        +0    listen(3, 1) = 0
+        +0    < S 0:0(0) win 65535 <mss 1460,nop,wscale 7>
+        +0    > S. 0:0(0) ack 1 <mss 1460,nop,wscale 7>
+        +.01  < . 1:1(0) ack 1 win 514
+        +0    accept(3, ..., ...) = 4
+
+        """;
+
+    [Fact]
+    public void A_wrong_packet_fails_at_its_line_with_expected_and_actual()
+    {
+        // Line 9 expects the ACK of 1000 bytes to acknowledge 999: the stack acknowledges 1001.
+        var script = ScriptParser.Parse(Handshake + """
+            +0    < P. 1:1001(1000) ack 1 win 514
+            +0    > . 1:1(0) ack 999
+            """, "wrong-ack.pkt");
+
+        var result = ScriptRunner.Run(script);
+
+        Assert.False(result.Passed);
+        var failure = result.Failure!;
+        Assert.Equal("wrong-ack.pkt", failure.File);
+        Assert.Equal(9, failure.Line);
+        Assert.Equal("> . 1:1(0) ack 999", failure.Expected);
+        Assert.StartsWith("> . 1:1(0) ack 1001 win ", failure.Actual, StringComparison.Ordinal);
+        Assert.Contains("expected ack 999, got ack 1001", failure.Message, StringComparison.Ordinal);
+        Assert.StartsWith("wrong-ack.pkt:9: ", failure.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_wrong_system_call_result_fails_at_its_line()
+    {
+        // Line 9 expects 1000 bytes; 100 arrived.
+        var script = ScriptParser.Parse(Handshake + """
+            +0    < P. 1:101(100) ack 1 win 514
+            +0    read(4, ..., 1000) = 1000
+            """, "wrong-read.pkt");
+
+        var result = ScriptRunner.Run(script);
+
+        Assert.Equal(9, result.Failure?.Line);
+        Assert.Equal("read(4, ..., 1000) = 1000", result.Failure!.Expected);
+        Assert.Equal("read(4, ..., 1000) = 100", result.Failure.Actual);
+    }
+
+    [Fact]
+    public void A_packet_at_the_wrong_time_fails_with_both_times()
+    {
+        // The SYN-ACK is retransmitted 1 s after the first, not 2 s.
+        var script = ScriptParser.Parse("""
+            0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0    bind(3, ..., ...) = 0
+            +0    listen(3, 1) = 0
+            +0    < S 0:0(0) win 65535 <mss 1460>
+            +0    > S. 0:0(0) ack 1 <mss 1460>
+            +2    > S. 0:0(0) ack 1 <mss 1460>
+            """, "late.pkt");
+
+        var result = ScriptRunner.Run(script);
+
+        Assert.Equal(6, result.Failure?.Line);
+        Assert.Contains("expected at 2.000±0.004 s, got at 1.000 s", result.Failure!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_packet_nobody_expects_fails()
+    {
+        var script = ScriptParser.Parse("""
+            0     < S 0:0(0) win 65535
+            """, "stray.pkt");
+
+        var result = ScriptRunner.Run(script);
+
+        Assert.Equal(1, result.Failure?.Line);
+        Assert.Contains("unexpected packet", result.Failure!.Message, StringComparison.Ordinal);
+        Assert.StartsWith("> R. 0:0(0) ack 1", result.Failure.Actual, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_blocking_call_that_does_not_return_in_time_fails_at_its_line()
+    {
+        // accept() is written to return at 0.1 s, but the handshake completes at 0.2 s.
+        var script = ScriptParser.Parse("""
+            0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0    bind(3, ..., ...) = 0
+            +0    listen(3, 1) = 0
+            +0...0.1 accept(3, ..., ...) = 4
+            +0    < S 0:0(0) win 65535 <mss 1460>
+            +0    > S. 0:0(0) ack 1 <mss 1460>
+            +.2   < . 1:1(0) ack 1 win 65535
+            """, "slow-accept.pkt");
+
+        var result = ScriptRunner.Run(script);
+
+        Assert.Equal(4, result.Failure?.Line);
+        Assert.Contains("expected to return at 0.100±0.004 s, still blocked", result.Failure!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_blocking_call_returns_when_the_stack_lets_it()
+    {
+        var script = ScriptParser.Parse("""
+            0     socket(..., SOCK_STREAM, IPPROTO_TCP) = 3
+            +0    bind(3, ..., ...) = 0
+            +0    listen(3, 1) = 0
+            +0...0.2 accept(3, ..., ...) = 4
+            +0    < S 0:0(0) win 65535 <mss 1460>
+            +0    > S. 0:0(0) ack 1 <mss 1460>
+            +.2   < . 1:1(0) ack 1 win 65535
+            +0    poll([{fd=4, events=POLLIN, revents=0}], 1, 0) = 0
+            +0...0.3 poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, -1) = 1
+            +.3   < P. 1:11(10) ack 1 win 65535
+            +0~+0.2 > . 1:1(0) ack 11
+            """, "blocking.pkt");
+
+        var result = ScriptRunner.Run(script);
+
+        Assert.True(result.Passed, result.ToString());
+        Assert.Contains("0.200 accept(3, ..., ...) = 4", result.Transcript);
+        Assert.Contains("0.500 poll([{fd=4, events=POLLIN, revents=POLLIN}], 1, -1) = 1", result.Transcript);
+    }
+
+    [Fact]
+    public void A_sixty_second_time_wait_runs_on_the_virtual_clock_and_repeats_exactly()
+    {
+        string path = ScriptCorpus.PathOf("active-close.pkt");
+
+        var first = ScriptRunner.RunFile(path);
+        var second = ScriptRunner.RunFile(path);
+
+        Assert.True(first.Passed, first.ToString());
+        Assert.True(first.VirtualElapsed >= TimeSpan.FromSeconds(60), $"virtual time ran {first.VirtualElapsed}");
+        Assert.Equal(first.Transcript, second.Transcript);
+    }
+
+    [Fact]
+    public void The_command_exits_0_on_pass_1_on_failure_and_2_on_a_parse_error()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "stack-script-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            string good = Path.Combine(dir, "good.pkt"), bad = Path.Combine(dir, "bad.pkt"), broken = Path.Combine(dir, "broken.pkt");
+            File.WriteAllText(good, "0 < S 0:0(0) win 65535\n+0 > R. 0:0(0) ack 1 win 0\n");
+            File.WriteAllText(bad, "0 < S 0:0(0) win 65535\n+0 > R. 0:0(0) ack 2 win 0\n");
+            File.WriteAllText(broken, "0 < Q 0:0(0) win 65535\n");
+
+            var (code, stdout, _) = Run("script", good, "--ip-version", "6");
+            Assert.Equal(0, code);
+            Assert.Contains("passed", stdout, StringComparison.Ordinal);
+
+            (code, stdout, _) = Run("script", bad, "--verbose");
+            Assert.Equal(1, code);
+            Assert.Contains("bad.pkt:2: ", stdout, StringComparison.Ordinal);
+            Assert.Contains("expected: > R. 0:0(0) ack 2 win 0", stdout, StringComparison.Ordinal);
+            Assert.Contains("actual:   > R. 0:0(0) ack 1 win 0", stdout, StringComparison.Ordinal);
+
+            (code, _, string stderr) = Run("script", broken);
+            Assert.Equal(2, code);
+            Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+            (code, _, stderr) = Run("script", good, "--ip-version", "5");
+            Assert.Equal(2, code);
+            Assert.StartsWith("stack: ", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int code = Cli.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+}
