@@ -137,7 +137,7 @@ public sealed partial class TcpConnection
                     return;
                 }
                 bool last = len == available;
-                if (len < _mss && last && !_config.NoDelay && !_finQueued && _sndNxt != _sndUna)
+                if (len < _mss && last && !NoDelay && !_finQueued && _sndNxt != _sndUna)
                 {
                     return; // Nagle (RFC 1122 §4.2.3.4): a small segment waits while data is unacknowledged.
                 }
