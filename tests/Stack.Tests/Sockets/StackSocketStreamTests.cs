@@ -143,9 +143,14 @@ public sealed class StackSocketStreamTests : IDisposable
     }
 
     [Fact]
-    public async Task Stream_view_carries_a_megabyte_both_ways_bit_exact()
+    public Task Stream_view_carries_a_megabyte_both_ways_bit_exact() => StreamViewRoundTrip(7003);
+
+    [Fact]
+    public async Task TempStress() => await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => StreamViewRoundTrip(7100 + i))));
+
+    private async Task StreamViewRoundTrip(int port)
     {
-        using var listener = ListenOnB(true, 7003);
+        using var listener = ListenOnB(true, port);
         var echoing = Task.Run(async () =>
         {
             using var s = await listener.AcceptAsync();
@@ -157,7 +162,7 @@ public sealed class StackSocketStreamTests : IDisposable
         var data = new byte[1 << 20];
         new Random(5).NextBytes(data);
         var socket = StackSocket.Create(_a, AddressFamily.InterNetworkV6, SocketType.Stream);
-        await socket.ConnectAsync(new IPEndPoint(B(true), 7003));
+        await socket.ConnectAsync(new IPEndPoint(B(true), port));
         await using var client = socket.GetStream(ownsSocket: true);
         var reading = Task.Run(async () =>
         {
@@ -169,7 +174,24 @@ public sealed class StackSocketStreamTests : IDisposable
         client.Flush();
         socket.Shutdown(SocketShutdown.Send);
 
-        var received = await reading.WaitAsync(TimeSpan.FromSeconds(60));
+        byte[] received;
+        try
+        {
+            received = await reading.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        catch (TimeoutException)
+        {
+            var l = socket.LocalEndPoint!;
+            var r = socket.RemoteEndPoint!;
+            var tl = new TcpEndPoint(IpAddress.FromIPAddress(l.Address), (ushort)l.Port);
+            var tr = new TcpEndPoint(IpAddress.FromIPAddress(r.Address), (ushort)r.Port);
+            string D(StackInstance st, TcpEndPoint x, TcpEndPoint y) => st.Loop.InvokeAsync(_ =>
+            {
+                var c = st.Tcp.Find(x, y);
+                return c is null ? "gone" : $"{c.State} una={c.SndUna} nxt={c.SndNxt} rcv={c.RcvNxt} readable={c.Readable} unacked={c.Unacknowledged} wnd={c.SendWindow} rto={c.Rto} canR={c.CanRead} canW={c.CanWrite} retx={st.Tcp.Statistics.Retransmissions}";
+            }).GetAwaiter().GetResult();
+            throw new TimeoutException($"a: {D(_a, tl, tr)}\nb: {D(_b, tr, tl)}");
+        }
         Assert.Equal(XxHash64.HashToUInt64(data), XxHash64.HashToUInt64(received));
         Assert.Equal(data.Length, received.Length);
         await echoing.WaitAsync(Patience);
