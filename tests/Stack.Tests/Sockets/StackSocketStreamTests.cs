@@ -145,9 +145,6 @@ public sealed class StackSocketStreamTests : IDisposable
     [Fact]
     public Task Stream_view_carries_a_megabyte_both_ways_bit_exact() => StreamViewRoundTrip(7003);
 
-    [Fact]
-    public async Task TempStress() => await Task.WhenAll(Enumerable.Range(0, 8).Select(i => Task.Run(() => StreamViewRoundTrip(7100 + i))));
-
     private async Task StreamViewRoundTrip(int port)
     {
         using var listener = ListenOnB(true, port);
