@@ -210,7 +210,15 @@ public sealed partial class TcpConnection
         int scaled = Math.Min(wnd >> shift, ushort.MaxValue);
         if (scaled << shift < current)
         {
-            scaled = Math.Min((current + (1 << shift) - 1) >> shift, ushort.MaxValue);
+            // Rounding down would show the right edge moving left. Round up only as far as the buffer can
+            // hold: rounding up after every segment would creep past the free space and the peer's data there
+            // would be trimmed. Otherwise the edge appears to retract by less than one unit (RFC 7323 §2.4);
+            // _rcvEdge keeps the earlier promise, so data up to it is still accepted.
+            int up = Math.Min((current + (1 << shift) - 1) >> shift, ushort.MaxValue);
+            if (up << shift <= free)
+            {
+                scaled = up;
+            }
         }
         _rcvEdge = SeqNum.Max(_rcvEdge, _rcvNxt + (scaled << shift));
         return (ushort)scaled;
