@@ -141,6 +141,13 @@ public sealed partial class TcpConnection
                 {
                     return; // Nagle (RFC 1122 §4.2.3.4): a small segment waits while data is unacknowledged.
                 }
+                if (len < _mss && !last && _sndNxt != _sndUna && 2L * len < _sndWnd)
+                {
+                    // Sender SWS avoidance (RFC 1122 §4.2.3.4): the windows, not the data, cut this segment short;
+                    // wait for an ACK to open room for a full one (or half the offered window) rather than
+                    // dribbling out the sliver that congestion avoidance or the peer's window left.
+                    return;
+                }
                 SendSegment(_sndNxt, len, last && _finQueued, last, now);
                 continue;
             }

@@ -230,6 +230,24 @@ public sealed class TcpDataTests
     }
 
     [Fact]
+    public void A_window_sliver_is_not_sent_while_data_is_in_flight()
+    {
+        var h = new TcpHarness(TcpConfig.Default with { NoDelay = true });
+        var c = h.ConnectOne(synAckOptions: NoTs, win: 2000);
+        c.Send(Pattern(5000), h.Now);
+        h.Expect(". 1:1461(1460) ack 1 **");
+        h.ExpectNothing(); // 540 bytes of window left: a silly window segment (RFC 1122 §4.2.3.4)
+
+        h.Inject(TcpFlags.Ack, 1, 1461, win: 2000);
+        h.Expect(". 1461:2921(1460) ack 1 **");
+        h.ExpectNothing();
+        h.Inject(TcpFlags.Ack, 1, 2921, win: 2000);
+        h.Expect(". 2921:4381(1460) ack 1 **");
+        h.Inject(TcpFlags.Ack, 1, 4381, win: 2000);
+        h.Expect("P. 4381:5001(620) ack 1 **"); // the last of the data goes as it is
+    }
+
+    [Fact]
     public void Packet_too_big_lowers_the_mss_and_resends_what_no_longer_fits()
     {
         var h = new TcpHarness(TcpConfig.Default with { NoDelay = true });
