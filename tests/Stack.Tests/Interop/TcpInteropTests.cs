@@ -126,6 +126,31 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
         }
     }
 
+    [SkippableFact]
+    public void Stack_serve_answers_tcp_on_the_services_it_is_given_and_refuses_the_others()
+    {
+        TapRequirement.Check("nc", "dotnet");
+        using var ns = TestNamespace.Create(taps: 1);
+        using var serve = ns.StartBackground($"{StackCli} serve --tap tap0 --ip 192.0.2.2/24 --ip 2001:db8::2/64 --services echo,chargen");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!serve.StdErr.Contains("services on TCP", StringComparison.Ordinal) && !serve.HasExited && DateTime.UtcNow < deadline)
+            Thread.Sleep(20);
+        Assert.True(serve.StdErr.Contains("services on TCP: echo 7, chargen 19", StringComparison.Ordinal), $"stack serve did not come up:\n{serve.StdErr}");
+        ns.WaitUntilForwarding("tap0");
+
+        var (code, echoed, _) = Run(ns, "printf 'served over tcp\n' | timeout 10 nc -6 -N -w5 2001:db8::2 7");
+        Assert.Equal(0, code);
+        Assert.Equal("served over tcp\n", echoed);
+
+        (code, var chars, _) = Run(ns, "timeout 10 nc -4 -w5 192.0.2.2 19 </dev/null | head -c 222");
+        Assert.Equal(0, code);
+        Assert.StartsWith(" !\"#$%&'()*+,-./0123456789", chars, StringComparison.Ordinal);
+        Assert.Equal(3, chars.Split('\n').Length - 1); // three 72-character lines
+
+        (code, _, _) = Run(ns, "timeout 10 nc -4 -z -w3 192.0.2.2 13"); // daytime was not asked for
+        Assert.Equal(1, code);
+    }
+
     [SkippableTheory]
     [InlineData("192.0.2.1")]
     [InlineData("2001:db8::1")]
