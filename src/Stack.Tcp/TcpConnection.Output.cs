@@ -137,9 +137,16 @@ public sealed partial class TcpConnection
                     return;
                 }
                 bool last = len == available;
-                if (len < _mss && last && !_config.NoDelay && !_finQueued && _sndNxt != _sndUna)
+                if (len < _mss && last && !NoDelay && !_finQueued && _sndNxt != _sndUna)
                 {
                     return; // Nagle (RFC 1122 §4.2.3.4): a small segment waits while data is unacknowledged.
+                }
+                if (len < _mss && !last && _sndNxt != _sndUna && 2L * len < _sndWnd)
+                {
+                    // Sender SWS avoidance (RFC 1122 §4.2.3.4): the windows, not the data, cut this segment short;
+                    // wait for an ACK to open room for a full one (or half the offered window) rather than
+                    // dribbling out the sliver that congestion avoidance or the peer's window left.
+                    return;
                 }
                 SendSegment(_sndNxt, len, last && _finQueued, last, now);
                 continue;
@@ -210,7 +217,15 @@ public sealed partial class TcpConnection
         int scaled = Math.Min(wnd >> shift, ushort.MaxValue);
         if (scaled << shift < current)
         {
-            scaled = Math.Min((current + (1 << shift) - 1) >> shift, ushort.MaxValue);
+            // Rounding down would show the right edge moving left. Round up only as far as the buffer can
+            // hold: rounding up after every segment would creep past the free space and the peer's data there
+            // would be trimmed. Otherwise the edge appears to retract by less than one unit (RFC 7323 §2.4);
+            // _rcvEdge keeps the earlier promise, so data up to it is still accepted.
+            int up = Math.Min((current + (1 << shift) - 1) >> shift, ushort.MaxValue);
+            if (up << shift <= free)
+            {
+                scaled = up;
+            }
         }
         _rcvEdge = SeqNum.Max(_rcvEdge, _rcvNxt + (scaled << shift));
         return (ushort)scaled;
