@@ -92,14 +92,7 @@ public sealed record PacketEvent(
     public static string FormatFlags(TcpFlags flags)
     {
         var s = new StringBuilder();
-        if ((flags & TcpFlags.Fin) != 0) s.Append('F');
-        if ((flags & TcpFlags.Syn) != 0) s.Append('S');
-        if ((flags & TcpFlags.Rst) != 0) s.Append('R');
-        if ((flags & TcpFlags.Psh) != 0) s.Append('P');
-        if ((flags & TcpFlags.Ack) != 0) s.Append('.');
-        if ((flags & TcpFlags.Urg) != 0) s.Append('U');
-        if ((flags & TcpFlags.Ece) != 0) s.Append('E');
-        if ((flags & TcpFlags.Cwr) != 0) s.Append('W');
+        TcpRepr.AppendFlags(s, flags);
         return s.Length == 0 ? "-" : s.ToString();
     }
 }

@@ -50,18 +50,9 @@ public readonly record struct TcpRepr(
         if (payloadLength < 0 || segment.Length < length)
             throw new ArgumentException($"The buffer holds {segment.Length} bytes; a {headerLength}-byte header and {payloadLength} bytes of payload need {length}.", nameof(segment));
         segment = segment[..length];
-        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.SourcePortOffset..], SourcePort);
-        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.DestinationPortOffset..], DestinationPort);
-        BinaryPrimitives.WriteUInt32BigEndian(segment[TcpHeader.SequenceNumberOffset..], SequenceNumber);
-        BinaryPrimitives.WriteUInt32BigEndian(segment[TcpHeader.AcknowledgmentNumberOffset..], AcknowledgmentNumber);
-        segment[TcpHeader.DataOffsetOffset] = (byte)(headerLength / 4 << 4);
-        segment[TcpHeader.FlagsOffset] = (byte)Flags;
-        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.WindowOffset..], Window);
-        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.ChecksumOffset..], 0);
-        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.UrgentPointerOffset..], UrgentPointer);
+        WriteFixedHeader(segment, headerLength);
         Options.Write(segment[TcpHeader.MinLength..headerLength]);
-        BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.ChecksumOffset..],
-            InternetChecksum.Finish(InternetChecksum.Add(pseudoHeaderSum, segment)));
+        WriteChecksum(segment, pseudoHeaderSum);
         return length;
     }
 
@@ -82,6 +73,14 @@ public readonly record struct TcpRepr(
         var segment = buffer[..length];
         payload.CopyTo(segment[headerLength..]);
         optionBytes.CopyTo(segment[TcpHeader.MinLength..]);
+        WriteFixedHeader(segment, headerLength);
+        WriteChecksum(segment, pseudoHeaderSum);
+        return length;
+    }
+
+    /// <summary>The 20 fixed bytes, with a zero checksum (options and payload are the callers' business).</summary>
+    private void WriteFixedHeader(Span<byte> segment, int headerLength)
+    {
         BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.SourcePortOffset..], SourcePort);
         BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.DestinationPortOffset..], DestinationPort);
         BinaryPrimitives.WriteUInt32BigEndian(segment[TcpHeader.SequenceNumberOffset..], SequenceNumber);
@@ -91,10 +90,12 @@ public readonly record struct TcpRepr(
         BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.WindowOffset..], Window);
         BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.ChecksumOffset..], 0);
         BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.UrgentPointerOffset..], UrgentPointer);
+    }
+
+    /// <summary>RFC 9293 §3.1: the checksum over the pseudo-header and the whole segment.</summary>
+    private static void WriteChecksum(Span<byte> segment, ulong pseudoHeaderSum) =>
         BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.ChecksumOffset..],
             InternetChecksum.Finish(InternetChecksum.Add(pseudoHeaderSum, segment)));
-        return length;
-    }
 
     /// <summary>packetdrill notation with no payload, e.g. <c>S. 0:0(0) ack 1 win 65535 &lt;mss 1460&gt;</c>.</summary>
     public override string ToString() => ToString(0);
@@ -118,7 +119,7 @@ public readonly record struct TcpRepr(
     }
 
     /// <summary>packetdrill's flag letters, in its order: F S R P . (ACK) U E W (CWR).</summary>
-    private static void AppendFlags(StringBuilder s, TcpFlags flags)
+    public static void AppendFlags(StringBuilder s, TcpFlags flags)
     {
         if ((flags & TcpFlags.Fin) != 0) s.Append('F');
         if ((flags & TcpFlags.Syn) != 0) s.Append('S');
