@@ -13,40 +13,13 @@ using Stack.Tcp;
 namespace Stack.Tests.Sockets;
 
 /// <summary>The stream (TCP) side of <see cref="StackSocket"/>: two stack instances on an in-memory link.</summary>
-public sealed class StackSocketStreamTests : IDisposable
+public sealed class StackSocketStreamTests() : TwoStacks(TcpConfig.Default with { Msl = TimeSpan.FromMilliseconds(250) })
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
-    private readonly StackInstance _a;
-    private readonly StackInstance _b;
-
-    public StackSocketStreamTests()
-    {
-        var (linkA, linkB) = MemoryLink.CreatePair();
-        var tcp = TcpConfig.Default with { Msl = TimeSpan.FromMilliseconds(250) };
-        _a = StackInstance.Start("a", linkA, Options(2), tcp: tcp);
-        _b = StackInstance.Start("b", linkB, Options(3), tcp: tcp);
-    }
-
-    public void Dispose()
-    {
-        _a.Dispose();
-        _b.Dispose();
-    }
-
-    private static IpHostOptions Options(byte last) => new()
-    {
-        Mac = new MacAddress(0x0200_0000_0000UL | last),
-        Addresses = [InterfaceAddress.Parse($"192.0.2.{last}/24"), InterfaceAddress.Parse($"2001:db8::{last}/64")],
-    };
-
-    private static IPAddress B(bool v6) => IPAddress.Parse(v6 ? "2001:db8::3" : "192.0.2.3");
-    private static IPAddress A(bool v6) => IPAddress.Parse(v6 ? "2001:db8::2" : "192.0.2.2");
-    private static AddressFamily Family(bool v6) => v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
-    private static IPAddress Any(bool v6) => v6 ? IPAddress.IPv6Any : IPAddress.Any;
 
     private StackSocket ListenOnB(bool v6, int port)
     {
-        var listener = StackSocket.Create(_b, Family(v6), SocketType.Stream);
+        var listener = StackSocket.Create(StackB, Family(v6), SocketType.Stream);
         listener.Bind(new IPEndPoint(Any(v6), port));
         listener.Listen(8);
         return listener;
@@ -70,7 +43,7 @@ public sealed class StackSocketStreamTests : IDisposable
         Assert.Equal(new IPEndPoint(Any(v6), 7000), listener.LocalEndPoint);
         var accepting = listener.AcceptAsync();
 
-        using var client = StackSocket.Create(_a, Family(v6), SocketType.Stream);
+        using var client = StackSocket.Create(StackA, Family(v6), SocketType.Stream);
         await client.ConnectAsync(new IPEndPoint(B(v6), 7000)).AsTask().WaitAsync(Patience);
         using var server = await accepting.AsTask().WaitAsync(Patience);
 
@@ -92,13 +65,13 @@ public sealed class StackSocketStreamTests : IDisposable
     [InlineData(true)]
     public async Task Connect_to_a_closed_port_is_refused_at_once(bool v6)
     {
-        using var client = StackSocket.Create(_a, Family(v6), SocketType.Stream);
+        using var client = StackSocket.Create(StackA, Family(v6), SocketType.Stream);
         var started = DateTime.UtcNow;
         var e = await Assert.ThrowsAsync<StackSocketException>(() => client.ConnectAsync(new IPEndPoint(B(v6), 4444)).AsTask().WaitAsync(Patience));
         Assert.Equal(SocketError.ConnectionRefused, e.SocketErrorCode);
         Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2), "a RST answers at once");
 
-        var sync = StackSocket.Create(_a, Family(v6), SocketType.Stream);
+        var sync = StackSocket.Create(StackA, Family(v6), SocketType.Stream);
         var e2 = Assert.Throws<StackSocketException>(() => sync.Connect(new IPEndPoint(B(v6), 4444)));
         Assert.Equal(SocketError.ConnectionRefused, e2.SocketErrorCode);
     }
@@ -113,7 +86,7 @@ public sealed class StackSocketStreamTests : IDisposable
             var request = await ReadToEnd(s); // until the client's FIN
             await s.SendAsync(Encoding.ASCII.GetBytes($"got {request.Length} bytes"));
         });
-        using var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
         client.Connect(new IPEndPoint(B(false), 7001));
         client.Send(new byte[10_000]);
         client.Shutdown(SocketShutdown.Send);
@@ -129,7 +102,7 @@ public sealed class StackSocketStreamTests : IDisposable
     {
         using var listener = ListenOnB(false, 7002);
         var accepting = listener.AcceptAsync();
-        using var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
         await client.ConnectAsync(new IPEndPoint(B(false), 7002));
         var server = await accepting.AsTask().WaitAsync(Patience);
 
@@ -158,7 +131,7 @@ public sealed class StackSocketStreamTests : IDisposable
 
         var data = new byte[1 << 20];
         new Random(5).NextBytes(data);
-        var socket = StackSocket.Create(_a, AddressFamily.InterNetworkV6, SocketType.Stream);
+        var socket = StackSocket.Create(StackA, AddressFamily.InterNetworkV6, SocketType.Stream);
         await socket.ConnectAsync(new IPEndPoint(B(true), port));
         await using var client = socket.GetStream(ownsSocket: true);
         var reading = Task.Run(async () =>
@@ -187,7 +160,7 @@ public sealed class StackSocketStreamTests : IDisposable
                 var c = st.Tcp.Find(x, y);
                 return c is null ? "gone" : $"{c.State} una={c.SndUna} nxt={c.SndNxt} rcv={c.RcvNxt} readable={c.Readable} unacked={c.Unacknowledged} wnd={c.SendWindow} rto={c.Rto} canR={c.CanRead} canW={c.CanWrite} retx={st.Tcp.Statistics.Retransmissions}";
             }).GetAwaiter().GetResult();
-            throw new TimeoutException($"a: {D(_a, tl, tr)}\nb: {D(_b, tr, tl)}");
+            throw new TimeoutException($"a: {D(StackA, tl, tr)}\nb: {D(StackB, tr, tl)}");
         }
         Assert.Equal(XxHash64.HashToUInt64(data), XxHash64.HashToUInt64(received));
         Assert.Equal(data.Length, received.Length);
@@ -201,21 +174,21 @@ public sealed class StackSocketStreamTests : IDisposable
         var accepted = Task.Run(async () =>
         {
             var s = await listener.AcceptAsync();
-            Assert.False(_b.Loop.IsLoopThread);
+            Assert.False(StackB.Loop.IsLoopThread);
             return s;
         });
-        using var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
         await client.ConnectAsync(new IPEndPoint(B(false), 7004));
-        Assert.False(_a.Loop.IsLoopThread);
+        Assert.False(StackA.Loop.IsLoopThread);
         using var server = await accepted.WaitAsync(Patience);
 
         var receiving = Task.Run(async () =>
         {
             int n = await server.ReceiveAsync(new byte[10]);
-            return (n, onLoop: _b.Loop.IsLoopThread);
+            return (n, onLoop: StackB.Loop.IsLoopThread);
         });
         await client.SendAsync(new byte[3]);
-        Assert.False(_a.Loop.IsLoopThread);
+        Assert.False(StackA.Loop.IsLoopThread);
         var (got, onLoop) = await receiving.WaitAsync(Patience);
         Assert.Equal(3, got);
         Assert.False(onLoop);
@@ -230,7 +203,7 @@ public sealed class StackSocketStreamTests : IDisposable
             await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listener.AcceptAsync(cts.Token).AsTask().WaitAsync(Patience));
         }
         var accepting = listener.AcceptAsync();
-        using var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
         await client.ConnectAsync(new IPEndPoint(B(false), 7005));
         using var server = await accepting.AsTask().WaitAsync(Patience);
 
@@ -253,7 +226,7 @@ public sealed class StackSocketStreamTests : IDisposable
     {
         using var listener = ListenOnB(false, 7006);
         var accepting = listener.AcceptAsync();
-        using var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
         await client.ConnectAsync(new IPEndPoint(B(false), 7006));
         using var server = await accepting.AsTask().WaitAsync(Patience);
 
@@ -269,7 +242,7 @@ public sealed class StackSocketStreamTests : IDisposable
     {
         using var listener = ListenOnB(false, 7007);
         var accepting = listener.AcceptAsync();
-        var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
         await client.ConnectAsync(new IPEndPoint(B(false), 7007));
         using var server = await accepting.AsTask().WaitAsync(Patience);
         var (local, remote) = (client.LocalEndPoint!, client.RemoteEndPoint!);
@@ -280,7 +253,7 @@ public sealed class StackSocketStreamTests : IDisposable
 
         var tcpLocal = new TcpEndPoint(IpAddress.FromIPAddress(local.Address), (ushort)local.Port);
         var tcpRemote = new TcpEndPoint(IpAddress.FromIPAddress(remote.Address), (ushort)remote.Port);
-        TcpState State() => _a.Loop.InvokeAsync(_ => _a.Tcp.Find(tcpLocal, tcpRemote)?.State ?? TcpState.Closed).GetAwaiter().GetResult();
+        TcpState State() => StackA.Loop.InvokeAsync(_ => StackA.Tcp.Find(tcpLocal, tcpRemote)?.State ?? TcpState.Closed).GetAwaiter().GetResult();
         var deadline = DateTime.UtcNow + Patience;
         while (State() != TcpState.TimeWait && DateTime.UtcNow < deadline) await Task.Delay(5);
         var enteredTimeWait = DateTime.UtcNow;
@@ -294,9 +267,9 @@ public sealed class StackSocketStreamTests : IDisposable
     [Fact]
     public void Stream_only_calls_on_a_datagram_socket_say_so()
     {
-        using var udp = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var udp = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         Assert.Equal(SocketError.OperationNotSupported, Assert.Throws<StackSocketException>(() => udp.Listen()).SocketErrorCode);
-        using var tcp = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        using var tcp = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
         Assert.Equal(SocketError.NotConnected, Assert.Throws<StackSocketException>(() => tcp.Send([1])).SocketErrorCode);
         Assert.Equal(SocketError.InvalidArgument, Assert.Throws<StackSocketException>(() => tcp.Accept()).SocketErrorCode);
     }

@@ -11,44 +11,18 @@ using Stack.Link.Wire;
 namespace Stack.Tests.Sockets;
 
 /// <summary>Two stack instances on an in-memory link, talking through <see cref="StackSocket"/>.</summary>
-public sealed class StackSocketTests : IDisposable
+public sealed class StackSocketTests() : TwoStacks
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
-    private readonly StackInstance _a;
-    private readonly StackInstance _b;
-
-    public StackSocketTests()
-    {
-        var (linkA, linkB) = MemoryLink.CreatePair();
-        _a = StackInstance.Start("a", linkA, Options(2));
-        _b = StackInstance.Start("b", linkB, Options(3));
-    }
-
-    public void Dispose()
-    {
-        _a.Dispose();
-        _b.Dispose();
-    }
-
-    private static IpHostOptions Options(byte last) => new()
-    {
-        Mac = new MacAddress(0x0200_0000_0000UL | last),
-        Addresses = [InterfaceAddress.Parse($"192.0.2.{last}/24"), InterfaceAddress.Parse($"2001:db8::{last}/64")],
-    };
-
-    private static IPAddress B(bool v6) => IPAddress.Parse(v6 ? "2001:db8::3" : "192.0.2.3");
-    private static IPAddress A(bool v6) => IPAddress.Parse(v6 ? "2001:db8::2" : "192.0.2.2");
-    private static AddressFamily Family(bool v6) => v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
-    private static IPAddress Any(bool v6) => v6 ? IPAddress.IPv6Any : IPAddress.Any;
 
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task Datagram_goes_from_one_stack_to_the_other_and_back(bool v6)
     {
-        using var server = StackSocket.Create(_b, Family(v6), SocketType.Dgram);
+        using var server = StackSocket.Create(StackB, Family(v6), SocketType.Dgram);
         server.Bind(new IPEndPoint(Any(v6), 7000));
-        await using var client = StackSocket.Create(_a, Family(v6), SocketType.Dgram);
+        await using var client = StackSocket.Create(StackA, Family(v6), SocketType.Dgram);
 
         var pending = server.ReceiveFromAsync(new byte[100]);
         await client.SendToAsync(Encoding.ASCII.GetBytes("ping"), new IPEndPoint(B(v6), 7000));
@@ -71,14 +45,14 @@ public sealed class StackSocketTests : IDisposable
     [Fact]
     public async Task Receive_continuations_never_run_on_the_loop_thread()
     {
-        using var server = StackSocket.Create(_b, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var server = StackSocket.Create(StackB, AddressFamily.InterNetwork, SocketType.Dgram);
         server.Bind(new IPEndPoint(IPAddress.Any, 7001));
-        using var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
 
         var receive = Task.Run(async () =>
         {
             await server.ReceiveFromAsync(new byte[10]);
-            return _b.Loop.IsLoopThread;
+            return StackB.Loop.IsLoopThread;
         });
         await Task.Delay(50);
         client.SendTo([1], new IPEndPoint(B(false), 7001));
@@ -89,9 +63,9 @@ public sealed class StackSocketTests : IDisposable
     [Fact]
     public async Task Cancelled_receive_loses_no_datagram()
     {
-        using var server = StackSocket.Create(_b, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var server = StackSocket.Create(StackB, AddressFamily.InterNetwork, SocketType.Dgram);
         server.Bind(new IPEndPoint(IPAddress.Any, 7002));
-        using var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         using var cts = new CancellationTokenSource();
 
         var first = server.ReceiveFromAsync(new byte[10], cts.Token).AsTask();
@@ -107,7 +81,7 @@ public sealed class StackSocketTests : IDisposable
     [Fact]
     public void Synchronous_receive_times_out_after_ReceiveTimeout()
     {
-        using var socket = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var socket = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         socket.Bind(new IPEndPoint(IPAddress.Any, 0));
         socket.ReceiveTimeout = 100;
 
@@ -120,7 +94,7 @@ public sealed class StackSocketTests : IDisposable
     [InlineData(true)]
     public async Task Connected_socket_learns_from_port_unreachable_that_the_peer_refuses(bool v6)
     {
-        using var client = StackSocket.Create(_a, Family(v6), SocketType.Dgram);
+        using var client = StackSocket.Create(StackA, Family(v6), SocketType.Dgram);
         await client.ConnectAsync(new IPEndPoint(B(v6), 9999));
         Assert.Equal(new IPEndPoint(B(v6), 9999), client.RemoteEndPoint);
         Assert.Equal(A(v6), client.LocalEndPoint!.Address);
@@ -135,9 +109,9 @@ public sealed class StackSocketTests : IDisposable
     [Fact]
     public void Second_bind_of_a_port_fails_with_address_in_use_and_says_what_to_do()
     {
-        using var first = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var first = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         first.Bind(new IPEndPoint(IPAddress.Any, 7003));
-        using var second = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var second = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
 
         var e = Assert.Throws<StackSocketException>(() => second.Bind(new IPEndPoint(IPAddress.Any, 7003)));
 
@@ -149,24 +123,24 @@ public sealed class StackSocketTests : IDisposable
     [Fact]
     public void Reuse_address_lets_two_sockets_share_a_port_and_close_frees_it()
     {
-        using var first = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var first = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         first.ReuseAddress = true;
         first.Bind(new IPEndPoint(IPAddress.Any, 7004));
-        using var second = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var second = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         second.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
         second.Bind(new IPEndPoint(IPAddress.Any, 7004));
         Assert.Equal(1, second.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress));
 
         first.Dispose();
         second.Dispose();
-        using var third = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var third = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         third.Bind(new IPEndPoint(IPAddress.Any, 7004));
     }
 
     [Fact]
     public async Task Dispose_aborts_a_waiting_receive()
     {
-        var socket = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        var socket = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         socket.Bind(new IPEndPoint(IPAddress.Any, 0));
         var pending = socket.ReceiveFromAsync(new byte[10]).AsTask();
 
@@ -180,7 +154,7 @@ public sealed class StackSocketTests : IDisposable
     [Fact]
     public void Send_and_Receive_need_a_connected_socket()
     {
-        using var socket = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var socket = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         Assert.Equal(SocketError.NotConnected, Assert.Throws<StackSocketException>(() => socket.Send([1])).SocketErrorCode);
         Assert.Equal(SocketError.NotConnected, Assert.Throws<StackSocketException>(() => socket.Receive(new byte[1])).SocketErrorCode);
     }
@@ -188,7 +162,7 @@ public sealed class StackSocketTests : IDisposable
     [Fact]
     public void Receiving_on_an_unbound_socket_is_refused_rather_than_waiting_for_ever()
     {
-        using var socket = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var socket = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         var e = Assert.Throws<InvalidOperationException>(() => socket.ReceiveFrom(new byte[1], out _));
         Assert.Contains("Bind", e.Message, StringComparison.Ordinal);
     }
@@ -196,7 +170,7 @@ public sealed class StackSocketTests : IDisposable
     [Fact]
     public void Too_big_a_datagram_fails_with_message_size()
     {
-        using var socket = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var socket = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         var e = Assert.Throws<StackSocketException>(() => socket.SendTo(new byte[65508], new IPEndPoint(B(false), 7)));
         Assert.Equal(SocketError.MessageSize, e.SocketErrorCode);
     }
@@ -204,7 +178,7 @@ public sealed class StackSocketTests : IDisposable
     [Fact]
     public void Wrong_family_endpoint_is_refused()
     {
-        using var socket = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var socket = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         var e = Assert.Throws<StackSocketException>(() => socket.SendTo([1], new IPEndPoint(B(true), 7)));
         Assert.Equal(SocketError.AddressFamilyNotSupported, e.SocketErrorCode);
     }
@@ -212,14 +186,14 @@ public sealed class StackSocketTests : IDisposable
     [Fact]
     public void Raw_and_seqpacket_sockets_are_not_supported_and_say_so()
     {
-        var e = Assert.Throws<NotSupportedException>(() => StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Raw));
+        var e = Assert.Throws<NotSupportedException>(() => StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Raw));
         Assert.Contains("Stream (TCP)", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public void Options_round_trip_and_unknown_ones_are_refused()
     {
-        using var socket = StackSocket.Create(_a, AddressFamily.InterNetworkV6, SocketType.Dgram);
+        using var socket = StackSocket.Create(StackA, AddressFamily.InterNetworkV6, SocketType.Dgram);
         Assert.Equal(212_992, socket.ReceiveBufferSize);
         socket.ReceiveBufferSize = 4096;
         socket.SendBufferSize = 8192;
@@ -237,9 +211,9 @@ public sealed class StackSocketTests : IDisposable
     [Fact]
     public async Task Datagram_sent_with_hop_limit_1_still_reaches_a_neighbour()
     {
-        using var server = StackSocket.Create(_b, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var server = StackSocket.Create(StackB, AddressFamily.InterNetwork, SocketType.Dgram);
         server.Bind(new IPEndPoint(IPAddress.Any, 7005));
-        using var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         client.SetSocketOption(SocketOptionLevel.IP, SocketOptionName.IpTimeToLive, 1);
 
         var pending = server.ReceiveFromAsync(new byte[10]);
