@@ -46,6 +46,12 @@ public sealed record TcpConfig
     /// <summary>TCP_NODELAY: disable Nagle's algorithm (RFC 1122 §4.2.3.4). Default false.</summary>
     public bool NoDelay { get; init; }
 
+    /// <summary>
+    /// TCP_QUICKACK kept on: acknowledge every data segment at once instead of delaying the ACK (RFC 9293
+    /// §3.8.6.3). Default false: ACK every second full-sized segment, else within 40 ms.
+    /// </summary>
+    public bool QuickAck { get; init; }
+
     /// <summary>SO_KEEPALIVE. Accepted but not implemented yet (keep-alive probes come with issue 7).</summary>
     public bool KeepAlive { get; init; }
 

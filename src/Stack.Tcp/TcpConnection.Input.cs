@@ -280,6 +280,7 @@ public sealed partial class TcpConnection
         {
             // RFC 9293 §3.10.7.4: update SND.WND only from segments no older than the last update.
             _sndWnd = (long)h.Window << _sndWscale;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
             _sndWl1 = seq;
             _sndWl2 = segAck;
             if (_sndWnd > 0)
@@ -330,15 +331,15 @@ public sealed partial class TcpConnection
         {
             return;
         }
+        bool gapBefore = _recv.HeldRangeCount > 0;
+        bool inOrder = dataSeq == _rcvNxt;
         _recv.Insert(_rcvNxt, dataSeq, payload, out int advanced);
         if (advanced > 0)
         {
             _rcvNxt += advanced;
             _pending |= TcpEvents.Readable;
         }
-        // No delayed ACK yet (issue 7): every data segment is acknowledged, out-of-order ones at once as
-        // RFC 5681 §4.2 asks.
-        _ackPending = true;
+        OnDataReceived(payload.Length, inOrder && advanced > 0 && !gapBefore && _recv.HeldRangeCount == 0, now);
     }
 
     /// <summary>RFC 9293 §3.10.7.4 eighth: a FIN counts once every byte before it has arrived.</summary>

@@ -61,8 +61,7 @@ public sealed partial class TcpConnection
         }
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _iss.Value, _rcvNxt.Value, TcpFlags.Syn | TcpFlags.Ack,
             (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
-        _lastAckSent = _rcvNxt;
-        _ackPending = false;
+        OnAckSent();
         _layer.Transmit(Tuple, repr, null, 0, 0, now);
         if (_retries == 0)
         {
@@ -141,6 +140,13 @@ public sealed partial class TcpConnection
                 {
                     return; // Nagle (RFC 1122 §4.2.3.4): a small segment waits while data is unacknowledged.
                 }
+                if (len < _mss && !last && len < _maxSndWnd / 2 && _sndNxt != _sndUna)
+                {
+                    // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): the window allows only a sliver of the data
+                    // waiting; hold it until the window opens to a full segment or half the largest window seen,
+                    // or until everything in flight is acknowledged (the override, in place of a timer).
+                    return;
+                }
                 SendSegment(_sndNxt, len, last && _finQueued, last, now);
                 continue;
             }
@@ -159,8 +165,7 @@ public sealed partial class TcpConnection
         TcpFlags flags = TcpFlags.Ack | (psh && len > 0 ? TcpFlags.Psh : 0) | (fin ? TcpFlags.Fin : 0);
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcvNxt.Value, flags, ComputeWindow(),
             SegmentOptions(now));
-        _lastAckSent = _rcvNxt;
-        _ackPending = false;
+        OnAckSent();
         _layer.Transmit(Tuple, repr, _send, seq - _bufStart, len, now);
         SeqNum end = seq + len + (fin ? 1 : 0);
         if (seq < _sndMax)
@@ -179,8 +184,7 @@ public sealed partial class TcpConnection
     {
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _sndNxt.Value, _rcvNxt.Value, TcpFlags.Ack,
             ComputeWindow(), SegmentOptions(now));
-        _lastAckSent = _rcvNxt;
-        _ackPending = false;
+        OnAckSent();
         _layer.Transmit(Tuple, repr, null, 0, 0, now);
     }
 
@@ -247,6 +251,9 @@ public sealed partial class TcpConnection
                     break;
                 case TimerKind.Persist:
                     OnPersistTimeout(now);
+                    break;
+                case TimerKind.DelayedAck:
+                    OnDelayedAckTimeout();
                     break;
                 case TimerKind.TimeWait when _state == TcpState.TimeWait:
                     SetState(TcpState.Closed, "2MSL timeout");
@@ -323,8 +330,7 @@ public sealed partial class TcpConnection
         }
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _sndNxt.Value, _rcvNxt.Value, TcpFlags.Ack,
             ComputeWindow(), SegmentOptions(now));
-        _lastAckSent = _rcvNxt;
-        _ackPending = false;
+        OnAckSent();
         _layer.Transmit(Tuple, repr, _send, _sndNxt - _bufStart, 1, now);
         _sndMax = SeqNum.Max(_sndMax, _sndNxt + 1);
         _persistBackoff++;

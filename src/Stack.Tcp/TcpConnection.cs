@@ -37,6 +37,7 @@ public sealed partial class TcpConnection
     // sequence number of the send buffer's first byte.
     private SeqNum _iss, _sndUna, _sndNxt, _sndMax, _sndWl1, _sndWl2, _bufStart;
     private long _sndWnd;
+    private long _maxSndWnd; // The largest window the peer has offered (RFC 9293 §3.8.6.2.1, sender SWS).
     private int _sndWscale;
 
     // Receive sequence space. _rcvEdge = RCV.NXT + RCV.WND as last advertised: it never moves left.
