@@ -67,6 +67,12 @@ public sealed record TcpConfig
     /// <summary>Offer RFC 7323 timestamps on SYNs. Default true.</summary>
     public bool Timestamps { get; init; } = true;
 
+    /// <summary>Offer RFC 2018 selective acknowledgments (sackOK) on SYNs. Default true (Linux).</summary>
+    public bool Sack { get; init; } = true;
+
+    /// <summary>The congestion control algorithm (TCP_CONGESTION). Default CUBIC, as Linux.</summary>
+    public Congestion.CongestionControlKind CongestionControl { get; init; } = Congestion.CongestionControlKind.Cubic;
+
     /// <summary>Offer RFC 7323 window scaling on SYNs. Default true.</summary>
     public bool WindowScaling { get; init; } = true;
 

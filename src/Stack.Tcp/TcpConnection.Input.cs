@@ -64,6 +64,7 @@ public sealed partial class TcpConnection
             _sndWscale = 0;
             _rcvWscale = 0;
         }
+        _sackOk = _config.Sack && options.SackPermitted;
         _tsOk = _config.Timestamps && options.HasTimestamps;
         if (_tsOk)
         {
@@ -132,7 +133,7 @@ public sealed partial class TcpConnection
             _sndWnd = h.Window;
             _sndWl1 = seq;
             _sndWl2 = segAck;
-            AckAdvance(segAck, now);
+            AckAdvance(segAck, options, now);
             if (_retries > 0 && _rto.SmoothedRtt is null)
             {
                 _rto.OnSynTimedOut(); // RFC 6298 §5.7
@@ -272,9 +273,12 @@ public sealed partial class TcpConnection
             _ackPending = true; // RFC 9293: an ACK of something not yet sent is answered with an ACK and dropped.
             return;
         }
-        if (segAck > _sndUna)
+        bool newSack = ReceiveSackBlocks(options);
+        bool advanced = segAck > _sndUna;
+        long windowBefore = _sndWnd;
+        if (advanced)
         {
-            AckAdvance(segAck, now);
+            AckAdvance(segAck, options, now);
         }
         if (segAck >= _sndUna && (_sndWl1 < seq || (_sndWl1 == seq && _sndWl2 <= segAck)))
         {
@@ -288,6 +292,14 @@ public sealed partial class TcpConnection
                 _timers.Cancel(TimerKind.Persist);
                 _persistBackoff = 0;
             }
+        }
+        if (!advanced)
+        {
+            // RFC 5681 §2: a duplicate ACK carries no data, no SYN or FIN, the same ACK and the same window.
+            // Answers to zero-window probes (window 0) are not: nothing was lost.
+            bool duplicate = segAck == _sndUna && segLen == 0 && windowBefore > 0
+                && ((long)h.Window << _sndWscale) == windowBefore;
+            OnAckWithoutProgress(duplicate, newSack, now);
         }
 
         bool finAcked = _finQueued && _sndUna == FinSeq + 1;
@@ -425,7 +437,7 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>An acceptable ACK moved SND.UNA (RFC 9293 §3.10.7.4 fifth, RFC 6298 §5.2–5.3).</summary>
-    private void AckAdvance(SeqNum segAck, Instant now)
+    private void AckAdvance(SeqNum segAck, in TcpOptions options, Instant now)
     {
         int acked = segAck - _sndUna;
         SeqNum dataEnd = _bufStart + _send.Count;
@@ -437,13 +449,14 @@ public sealed partial class TcpConnection
         {
             _sndNxt = _sndUna;
         }
-        _rto.OnAck(segAck, now);
+        if (!SampleRttFromTimestamp(options, now))
+        {
+            _rto.OnAck(segAck, now);
+        }
         _retries = 0;
         if (_state != TcpState.SynSent)
         {
-            // RFC 5681 §3.1: slow start below ssthresh, else about one segment per window.
-            long grow = _cwnd < _ssthresh ? Math.Min(acked, _mss) : Math.Max(1L, (long)_mss * _mss / Math.Max(_cwnd, 1));
-            _cwnd = (int)Math.Min((long)_cwnd + grow, SendBufferMaxWindow);
+            OnNewDataAcked(acked, now);
         }
         if (dataAcked > 0)
         {
@@ -459,7 +472,28 @@ public sealed partial class TcpConnection
         }
     }
 
-    private const int SendBufferMaxWindow = 1 << 30;
+    /// <summary>
+    /// RFC 7323 §4.1: an ACK that moves SND.UNA echoes in TSecr the TSval of the segment it answers, so now −
+    /// TSecr is an RTT sample, one per such ACK, retransmissions included (no Karn ambiguity), with the gains of
+    /// Appendix G. Returns false when the segment has no usable echo (then the timed segment is used).
+    /// </summary>
+    private bool SampleRttFromTimestamp(in TcpOptions options, Instant now)
+    {
+        if (!_tsOk || !options.HasTimestamps || options.TsEcr == 0 || _state == TcpState.SynSent)
+        {
+            return false;
+        }
+        int ms = unchecked((int)(TsNow(now) - options.TsEcr));
+        if (ms < 0 || ms > (int)_config.MaxRto.TotalMilliseconds)
+        {
+            return false; // An echo from the future or from too long ago: not a measurement.
+        }
+        int flight = Math.Max(_sndMax - _sndUna, _mss);
+        int expected = (flight + 2 * _mss - 1) / (2 * _mss);
+        _rto.SampleFromTimestamp(TimeSpan.FromMilliseconds(ms), expected);
+        _rto.OnRetransmit(); // The timed segment, if any, is not needed: stop timing it.
+        return true;
+    }
 
     /// <summary>An ICMP error about a segment of ours (RFC 5927 §4.1: only if its sequence number is in flight).</summary>
     internal void OnIcmpError(IcmpErrorKind kind, int mtu, SeqNum quotedSeq, Instant now)
@@ -476,6 +510,7 @@ public sealed partial class TcpConnection
                 if (mss < _mss)
                 {
                     _mss = mss;
+                    _cc?.SetMss(mss);
                     TcpLog.MssLowered(_layer.Log, Tuple, mss);
                     if (_state is not (TcpState.SynSent or TcpState.SynReceived) && _sndNxt > _sndUna)
                     {

@@ -26,7 +26,7 @@ public sealed partial class TcpConnection
 
     private void SendSyn(Instant now)
     {
-        var options = new TcpOptions { Mss = (ushort)AnnouncedMss };
+        var options = new TcpOptions { Mss = (ushort)AnnouncedMss, SackPermitted = _config.Sack };
         if (_config.WindowScaling)
         {
             options.WindowScale = (byte)ReceiveShift();
@@ -48,7 +48,7 @@ public sealed partial class TcpConnection
 
     private void SendSynAck(Instant now)
     {
-        var options = new TcpOptions { Mss = (ushort)AnnouncedMss };
+        var options = new TcpOptions { Mss = (ushort)AnnouncedMss, SackPermitted = _sackOk };
         if (_wsOk)
         {
             options.WindowScale = (byte)_rcvWscale;
@@ -93,6 +93,7 @@ public sealed partial class TcpConnection
         if (_state is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing
             or TcpState.LastAck)
         {
+            SendRecovery(now);
             SendData(now);
         }
         if (_ackPending)
@@ -126,16 +127,35 @@ public sealed partial class TcpConnection
         while (true)
         {
             SeqNum dataEnd = _bufStart + _send.Count;
+            int segmentLimit = _mss;
+            if (_sndNxt < _sndMax && !_scoreboard.IsEmpty)
+            {
+                // Going back after a timeout: what the peer SACKed needs no resending (as Linux; RFC 6675 §5.1).
+                if (_scoreboard.IsSacked(_sndNxt, out SeqNum sackedEnd))
+                {
+                    _sndNxt = SeqNum.Min(sackedEnd, _sndMax);
+                    continue;
+                }
+                if (_scoreboard.NextSackedAfter(_sndNxt) is SeqNum next)
+                {
+                    segmentLimit = Math.Min(segmentLimit, next - _sndNxt);
+                }
+            }
             int available = dataEnd - _sndNxt;
             if (available > 0)
             {
-                long usable = Math.Min(_sndWnd, _cwnd) - (_sndNxt - _sndUna);
-                int len = (int)Math.Min(Math.Min(available, _mss), Math.Max(usable, 0));
+                long usable = Math.Min(_sndWnd - (_sndNxt - _sndUna), CongestionRoom());
+                int len = (int)Math.Min(Math.Min(available, segmentLimit), Math.Max(usable, 0));
                 if (len <= 0)
                 {
                     return;
                 }
                 bool last = len == available;
+                if (len < _mss && len == segmentLimit)
+                {
+                    SendSegment(_sndNxt, len, fin: false, psh: false, now); // A hole before SACKed data: as it is.
+                    continue;
+                }
                 if (len < _mss && last && !_config.NoDelay && !_finQueued && _sndNxt != _sndUna)
                 {
                     return; // Nagle (RFC 1122 §4.2.3.4): a small segment waits while data is unacknowledged.
@@ -180,6 +200,30 @@ public sealed partial class TcpConnection
         _sndMax = SeqNum.Max(_sndMax, end);
     }
 
+    /// <summary>
+    /// Resends up to <paramref name="maxLen"/> bytes (default one MSS) at <paramref name="seq"/>, below SND.MAX,
+    /// without moving SND.NXT (fast retransmit and SACK recovery); a FIN already sent goes with the last byte.
+    /// Returns the sequence space covered.
+    /// </summary>
+    private int RetransmitAt(SeqNum seq, Instant now, int maxLen = 0)
+    {
+        SeqNum dataEnd = _bufStart + _send.Count;
+        int len = Math.Clamp(Math.Min(dataEnd - seq, maxLen > 0 ? maxLen : _mss), 0, _mss);
+        bool fin = _finQueued && seq + len == dataEnd && _sndMax > dataEnd;
+        if (len == 0 && !fin)
+        {
+            return 0;
+        }
+        TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (len > 0 && seq + len == dataEnd ? TcpFlags.Psh : 0);
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcvNxt.Value, flags, ComputeWindow(),
+            SegmentOptions(now));
+        OnAckSent();
+        _layer.Transmit(Tuple, repr, _send, seq - _bufStart, len, now);
+        _layer.Statistics.Retransmissions++;
+        _rto.OnRetransmit();
+        return len + (fin ? 1 : 0);
+    }
+
     private void SendAck(Instant now)
     {
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _sndNxt.Value, _rcvNxt.Value, TcpFlags.Ack,
@@ -197,6 +241,16 @@ public sealed partial class TcpConnection
             options.HasTimestamps = true;
             options.TsVal = TsNow(now);
             options.TsEcr = _tsRecent;
+        }
+        if (_sackOk && _recv.HeldRangeCount > 0)
+        {
+            // RFC 2018 §4: the held ranges, most recently changed first; 3 fit beside timestamps, else 4.
+            Span<SeqRange> blocks = stackalloc SeqRange[TcpOptions.MaxSackBlocks];
+            int n = _recv.CopyHeldRanges(blocks[..(_tsOk ? 3 : TcpOptions.MaxSackBlocks)]);
+            for (int i = 0; i < n; i++)
+            {
+                options.AddSackBlock(blocks[i].Start.Value, blocks[i].End.Value);
+            }
         }
         return options;
     }
@@ -313,9 +367,7 @@ public sealed partial class TcpConnection
                 break;
             default:
                 // RFC 5681 §3.1 (7): one segment, ssthresh halved; go back to SND.UNA and resend from there.
-                int flight = _sndMax - _sndUna;
-                _ssthresh = Math.Max(flight / 2, 2 * _mss);
-                _cwnd = _mss;
+                OnTimeoutForCongestion(_sndMax - _sndUna, now);
                 _sndNxt = _sndUna;
                 break;
         }

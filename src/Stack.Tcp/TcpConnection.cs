@@ -56,8 +56,6 @@ public sealed partial class TcpConnection
     private bool _readShutdown;
     private bool _userClosed;
     private bool _ackPending;
-    private int _cwnd = int.MaxValue;
-    private int _ssthresh = int.MaxValue;
     private int _retries;
     private Instant _connectStart;
     private Instant _timeoutsSince;
@@ -338,7 +336,7 @@ public sealed partial class TcpConnection
             case TcpState.Established:
                 _layer.Statistics.Established++;
                 _pending |= TcpEvents.Connected | TcpEvents.Writable;
-                _cwnd = Math.Max(1, _config.InitialWindowSegments) * _mss;
+                StartCongestionControl();
                 break;
             case TcpState.CloseWait:
                 _pending |= TcpEvents.Readable;

@@ -86,7 +86,11 @@ public sealed class ImpairedTransferTests
             Assert.Null(server.Error);
             if (!net.Step()) break;
         }
-        Assert.True(server.IsEndOfStream, $"seed {seed}: stalled at {received} of {total} bytes after {net.Now - start}");
+        Assert.True(server.IsEndOfStream, $"seed {seed}: stalled at {received} of {total} bytes after {net.Now - start}: " +
+            $"client {client.State} una {client.SndUna} nxt {client.SndNxt} wnd {client.SendWindow} rto {client.Rto} " +
+            $"next {client.NextDeadline}; server {server.State} rcvnxt {server.RcvNxt} readable {server.Readable} now {net.Now} " +
+            $"paws {a.Tcp.Statistics.PawsRejected}/{b.Tcp.Statistics.PawsRejected} oow {a.Tcp.Statistics.OutOfWindow}/{b.Tcp.Statistics.OutOfWindow} " +
+            $"retx {a.Tcp.Statistics.Retransmissions} frames {net.FramesDelivered}");
         Assert.Equal(total, received);
         return (sentHash.GetCurrentHashAsUInt128(), receivedHash.GetCurrentHashAsUInt128(), net.Now - start,
             a.Tcp.Statistics.Retransmissions);

@@ -140,7 +140,7 @@ public sealed class TcpCloseTests
         h.Expect(". 2:2(0) ack 2 **");
         // TSval 5000 is newer: accepted though its sequence number is lower.
         h.Inject(TcpFlags.Syn, 0, options: LinuxSyn(tsVal: 5000));
-        h.Expect("S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,TS val * ecr 5000,nop,wscale 7>");
+        h.Expect("S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val * ecr 5000,nop,wscale 7>");
     }
 
     [Fact]
