@@ -86,6 +86,12 @@ public sealed partial class TcpConnection
             _inflation = Math.Max(0, _inflation - acked) + _mss;
             _retransmitUna = true;
         }
+        else if (_sndUna >= _highRxt)
+        {
+            // With SACK, a partial ACK past everything resent so far points at a hole too few SACKs would call
+            // lost (IsLost wants three segments above it): resend it now, as NewReno would, not after an RTO.
+            _retransmitUna = true;
+        }
     }
 
     /// <summary>An ACK that did not move SND.UNA: count it as a duplicate and maybe start fast retransmit.</summary>
