@@ -52,16 +52,16 @@ public sealed record TcpConfig
     /// </summary>
     public bool QuickAck { get; init; }
 
-    /// <summary>SO_KEEPALIVE. Accepted but not implemented yet (keep-alive probes come with issue 7).</summary>
+    /// <summary>SO_KEEPALIVE: probe a connection the peer has been silent on (RFC 1122 §4.2.3.6). Default off.</summary>
     public bool KeepAlive { get; init; }
 
-    /// <summary>TCP_KEEPIDLE (Linux 2 h). Reserved for keep-alive.</summary>
+    /// <summary>TCP_KEEPIDLE: silence before the first keep-alive probe (Linux 2 h; RFC 1122: at least 2 h).</summary>
     public TimeSpan KeepAliveIdle { get; init; } = TimeSpan.FromHours(2);
 
-    /// <summary>TCP_KEEPINTVL (Linux 75 s). Reserved for keep-alive.</summary>
+    /// <summary>TCP_KEEPINTVL: between unanswered probes (Linux 75 s).</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(75);
 
-    /// <summary>TCP_KEEPCNT (Linux 9). Reserved for keep-alive.</summary>
+    /// <summary>TCP_KEEPCNT: unanswered probes before the connection fails with TimedOut (Linux 9).</summary>
     public int KeepAliveProbes { get; init; } = 9;
 
     /// <summary>Offer RFC 7323 timestamps on SYNs. Default true.</summary>
@@ -98,5 +98,8 @@ public sealed record TcpConfig
         ArgumentOutOfRangeException.ThrowIfNegative(Retries);
         ArgumentOutOfRangeException.ThrowIfNegative(SynAckRetries);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(InitialWindowSegments);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeepAliveIdle, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeepAliveInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfNegative(KeepAliveProbes);
     }
 }

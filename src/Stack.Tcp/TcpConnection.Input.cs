@@ -15,6 +15,7 @@ public sealed partial class TcpConnection
         Enter();
         InitSend(iss);
         _connectStart = now;
+        _lastHeard = now;
         _mss = Math.Min(_peerMss, PathMss(now));
         SetState(TcpState.SynSent, "active OPEN");
         SendSyn(now);
@@ -27,6 +28,7 @@ public sealed partial class TcpConnection
         Enter();
         InitSend(iss);
         _connectStart = now;
+        _lastHeard = now;
         ReceiveSyn(syn, options, now);
         _sndWnd = syn.Window; // RFC 7323 §2.2: the window of a SYN is never scaled.
         _sndWl1 = _irs;
@@ -87,6 +89,7 @@ public sealed partial class TcpConnection
     internal void OnSegment(in TcpHeader h, in TcpOptions options, Instant now)
     {
         Enter();
+        OnHeardFromPeer(now);
         if (_state == TcpState.SynSent)
         {
             OnSegmentSynSent(h, options, now);

@@ -309,6 +309,9 @@ public sealed partial class TcpConnection
                 case TimerKind.DelayedAck:
                     OnDelayedAckTimeout();
                     break;
+                case TimerKind.KeepAlive:
+                    OnKeepAliveTimeout(now);
+                    break;
                 case TimerKind.TimeWait when _state == TcpState.TimeWait:
                     SetState(TcpState.Closed, "2MSL timeout");
                     break;

@@ -364,6 +364,7 @@ public sealed partial class TcpConnection
         if (_state != TcpState.Closed)
         {
             Output(now);
+            ArmKeepAlive();
         }
         _layer.Reschedule(this);
         TcpEvents events = _pending;
