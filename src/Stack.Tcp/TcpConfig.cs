@@ -10,10 +10,10 @@ public sealed record TcpConfig
 {
     public static TcpConfig Default { get; } = new();
 
-    /// <summary>SO_SNDBUF: bytes written and not yet acknowledged. Default 256 KiB.</summary>
+    /// <summary>SO_SNDBUF: bytes written and not yet acknowledged. Default 1 MiB.</summary>
     public int SendBufferSize { get; init; } = SendBuffer.DefaultCapacity;
 
-    /// <summary>SO_RCVBUF: bytes received and not yet read, out-of-order data included. Default 256 KiB.</summary>
+    /// <summary>SO_RCVBUF: bytes received and not yet read, out-of-order data included. Default 1 MiB (window scale 7 advertises all of it).</summary>
     public int ReceiveBufferSize { get; init; } = ReceiveBuffer.DefaultCapacity;
 
     /// <summary>Maximum segment lifetime; TIME-WAIT lasts 2·MSL (RFC 9293 §3.4.2). Default 30 s (Linux: 60 s TIME-WAIT).</summary>
