@@ -1,0 +1,54 @@
+using Stack.Tcp;
+using Stack.Tcp.Wire;
+using static Stack.Tests.Tcp.TcpHarness;
+
+namespace Stack.Tests.Tcp;
+
+/// <summary>Issue 7's algorithms seen from one connection: SWS avoidance, SACK blocks, RTT from timestamps.</summary>
+public sealed class TcpAlgorithmTests
+{
+    private static readonly TcpOptions Mss1000 = new() { Mss = 1000 };
+
+    [Fact]
+    public void Sender_sws_avoidance_holds_a_sliver_the_window_cuts_off_while_data_is_in_flight()
+    {
+        var h = new TcpHarness(TcpConfig.Default with { NoDelay = true });
+        var c = h.AcceptOne(h.Listen(), Mss1000);
+        h.Inject(TcpFlags.Ack, 1, 1, win: 1500); // Largest window seen: 1500.
+        Assert.Equal(5000, c.Send(Pattern(5000), h.Now));
+        h.Expect(". 1:1001(1000) ack 1 **");
+        h.ExpectNothing(); // 500 bytes would fit: less than an MSS and less than half of 1500, with data in flight.
+
+        h.Inject(TcpFlags.Ack, 1, 1001, win: 1500);
+        h.Expect(". 1001:2001(1000) ack 1 **");
+        h.ExpectNothing();
+
+        // With nothing in flight the sliver goes (the override), so a small window cannot stall the sender.
+        h.Inject(TcpFlags.Ack, 1, 2001, win: 500);
+        h.Expect(". 2001:2501(500) ack 1 **");
+    }
+
+    [Fact]
+    public void Out_of_order_data_is_answered_with_sack_blocks_most_recent_first_three_beside_timestamps()
+    {
+        var h = new TcpHarness();
+        var c = h.AcceptOne(h.Listen()); // A Linux SYN: sackOK and timestamps.
+        Assert.True(c.SackEnabled);
+        uint[] starts = [1001, 3001, 5001, 7001];
+        uint ts = 200;
+        foreach (uint s in starts)
+        {
+            h.Inject(TcpFlags.Ack, s, 1, options: Ts(ts++, 0), data: Pattern(500));
+            h.Next();
+        }
+        h.Inject(TcpFlags.Ack, 7501, 1, options: Ts(ts, 0), data: Pattern(500));
+        var ack = h.Next();
+        Assert.Equal(1u, ack.RelAck);
+        Assert.Equal(3, ack.Options.SackBlockCount);
+        Assert.Equal((Abs(h, 7001), Abs(h, 8001)), ack.Options.GetSackBlock(0)); // Extended last: first.
+        Assert.Equal((Abs(h, 5001), Abs(h, 5501)), ack.Options.GetSackBlock(1));
+        Assert.Equal((Abs(h, 3001), Abs(h, 3501)), ack.Options.GetSackBlock(2));
+    }
+
+    private static uint Abs(TcpHarness h, uint rel) => PeerIsn + rel;
+}
