@@ -1,5 +1,6 @@
 using Stack.Link.Time;
 using Stack.Tcp.Congestion;
+using Stack.Tcp.Diagnostics;
 using Stack.Tcp.Sack;
 using Stack.Tcp.Wire;
 
@@ -130,6 +131,7 @@ public sealed partial class TcpConnection
         _cc!.OnCongestionEvent(_sndMax - _sndUna, now);
         _inflation = _sackOk ? 0 : DupThresh * _mss; // RFC 6582 §3.2 step 2: ssthresh + 3·SMSS.
         _retransmitUna = true;
+        TcpLog.FastRecovery(_layer.Log, Tuple, _sndUna, _recover, _sackOk, CongestionWindow);
     }
 
     /// <summary>After a retransmission timeout (RFC 6582 §4, RFC 6675 §5.1): recovery ends, go back to slow start.</summary>
