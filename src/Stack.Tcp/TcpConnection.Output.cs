@@ -127,7 +127,8 @@ public sealed partial class TcpConnection
         while (true)
         {
             SeqNum dataEnd = _bufStart + _send.Count;
-            int segmentLimit = _mss;
+            int mss = SendMss;
+            int segmentLimit = mss;
             if (_sndNxt < _sndMax && !_scoreboard.IsEmpty)
             {
                 // Going back after a timeout: what the peer SACKed needs no resending (as Linux; RFC 6675 §5.1).
@@ -151,16 +152,16 @@ public sealed partial class TcpConnection
                     return;
                 }
                 bool last = len == available;
-                if (len < _mss && len == segmentLimit)
+                if (len < mss && len == segmentLimit)
                 {
                     SendSegment(_sndNxt, len, fin: false, psh: false, now); // A hole before SACKed data: as it is.
                     continue;
                 }
-                if (len < _mss && last && !_config.NoDelay && !_finQueued && _sndNxt != _sndUna)
+                if (len < mss && last && !_config.NoDelay && !_finQueued && _sndNxt != _sndUna)
                 {
                     return; // Nagle (RFC 1122 §4.2.3.4): a small segment waits while data is unacknowledged.
                 }
-                if (len < _mss && !last && len < _maxSndWnd / 2 && _sndNxt != _sndUna)
+                if (len < mss && !last && len < _maxSndWnd / 2 && _sndNxt != _sndUna)
                 {
                     // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): the window allows only a sliver of the data
                     // waiting; hold it until the window opens to a full segment or half the largest window seen,
@@ -208,7 +209,7 @@ public sealed partial class TcpConnection
     private int RetransmitAt(SeqNum seq, Instant now, int maxLen = 0)
     {
         SeqNum dataEnd = _bufStart + _send.Count;
-        int len = Math.Clamp(Math.Min(dataEnd - seq, maxLen > 0 ? maxLen : _mss), 0, _mss);
+        int len = Math.Clamp(Math.Min(dataEnd - seq, maxLen > 0 ? maxLen : SendMss), 0, SendMss);
         bool fin = _finQueued && seq + len == dataEnd && _sndMax > dataEnd;
         if (len == 0 && !fin)
         {
@@ -232,6 +233,15 @@ public sealed partial class TcpConnection
         _layer.Transmit(Tuple, repr, null, 0, 0, now);
     }
 
+    /// <summary>SACK blocks our segments carry now, at most 3 beside timestamps, else 4.</summary>
+    private int SackBlocksToSend => _sackOk ? Math.Min(_recv.HeldRangeCount, _tsOk ? 3 : TcpOptions.MaxSackBlocks) : 0;
+
+    /// <summary>
+    /// The payload that fits in a segment now: the MSS less the SACK blocks it will carry (as Linux's
+    /// tcp_current_mss), so a data segment sent while we hold out-of-order data still fits the path MTU.
+    /// </summary>
+    private int SendMss => SackBlocksToSend is var n and > 0 ? Math.Max(MinMss, _mss - (4 + 8 * n)) : _mss;
+
     private TcpOptions SegmentOptions(Instant now)
     {
         var options = default(TcpOptions);
@@ -242,11 +252,11 @@ public sealed partial class TcpConnection
             options.TsVal = TsNow(now);
             options.TsEcr = _tsRecent;
         }
-        if (_sackOk && _recv.HeldRangeCount > 0)
+        if (SackBlocksToSend is var count and > 0)
         {
-            // RFC 2018 §4: the held ranges, most recently changed first; 3 fit beside timestamps, else 4.
+            // RFC 2018 §4: the held ranges, most recently changed first.
             Span<SeqRange> blocks = stackalloc SeqRange[TcpOptions.MaxSackBlocks];
-            int n = _recv.CopyHeldRanges(blocks[..(_tsOk ? 3 : TcpOptions.MaxSackBlocks)]);
+            int n = _recv.CopyHeldRanges(blocks[..count]);
             for (int i = 0; i < n; i++)
             {
                 options.AddSackBlock(blocks[i].Start.Value, blocks[i].End.Value);

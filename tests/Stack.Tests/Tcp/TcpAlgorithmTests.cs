@@ -50,5 +50,26 @@ public sealed class TcpAlgorithmTests
         Assert.Equal((Abs(h, 3001), Abs(h, 3501)), ack.Options.GetSackBlock(2));
     }
 
+    [Fact]
+    public void Data_segments_carrying_sack_blocks_shrink_their_payload_to_fit_the_mtu()
+    {
+        var h = new TcpHarness(TcpConfig.Default with { NoDelay = true });
+        var c = h.AcceptOne(h.Listen()); // MSS 1460, timestamps: 1448 bytes a segment.
+        h.Inject(TcpFlags.Ack, 1001, 1, options: Ts(200, 0), data: Pattern(100)); // Held out of order.
+        h.Next();
+        c.Send(Pattern(3000), h.Now);
+        var first = h.Next();
+        Assert.Equal(1, first.Options.SackBlockCount);
+        Assert.Equal(1448 - (4 + 8), first.Payload.Length); // As Linux's tcp_current_mss.
+        Assert.Equal(20 + 12 + 12 + 1436, first.Repr.HeaderLength + first.Payload.Length); // 1480: an IPv4 MTU of 1500.
+
+        while (h.SentCount > 0)
+        {
+            Assert.Equal(1, h.Next().Options.SackBlockCount);
+        }
+        h.Inject(TcpFlags.Ack, 1, 1, options: Ts(201, 0), data: Pattern(1000)); // Fills the gap.
+        Assert.Equal(0, h.Next().Options.SackBlockCount);
+    }
+
     private static uint Abs(TcpHarness h, uint rel) => PeerIsn + rel;
 }
