@@ -225,9 +225,18 @@ public sealed partial class TcpConnection
         return len + (fin ? 1 : 0);
     }
 
+    /// <summary>
+    /// A pure ACK. Its sequence number is SND.MAX, the highest we have sent, not SND.NXT: after a timeout SND.NXT
+    /// goes back to SND.UNA, and an ACK stamped there is an old segment to a peer that received what followed —
+    /// dropped as out of window with its acknowledgment unread, so two ends both going back could each discard
+    /// every ACK of the other (Linux's snd_nxt, which never goes back, is our SND.MAX). Like Linux's
+    /// tcp_acceptable_seq it stays within the peer's window: a zero-window probe's byte that the peer did not
+    /// take must not put our ACKs beyond its right edge.
+    /// </summary>
     private void SendAck(Instant now)
     {
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _sndNxt.Value, _rcvNxt.Value, TcpFlags.Ack,
+        SeqNum seq = SeqNum.Max(_sndNxt, SeqNum.Min(_sndMax, _sndUna + (int)Math.Min(_sndWnd, int.MaxValue)));
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcvNxt.Value, TcpFlags.Ack,
             ComputeWindow(), SegmentOptions(now));
         OnAckSent();
         _layer.Transmit(Tuple, repr, null, 0, 0, now);
@@ -278,7 +287,11 @@ public sealed partial class TcpConnection
         int scaled = Math.Min(wnd >> shift, ushort.MaxValue);
         if (scaled << shift < current)
         {
-            scaled = Math.Min((current + (1 << shift) - 1) >> shift, ushort.MaxValue);
+            // Rounding down would move the right edge left: round the field up, but do not promise the extra
+            // bytes (fewer than 2^shift). Moving the edge with them would let it creep past the buffer by up to
+            // 2^shift − 1 bytes per segment while the application does not read, until a "window" stays open
+            // that the buffer can no longer fill.
+            return (ushort)Math.Min((current + (1 << shift) - 1) >> shift, ushort.MaxValue);
         }
         _rcvEdge = SeqNum.Max(_rcvEdge, _rcvNxt + (scaled << shift));
         return (ushort)scaled;
