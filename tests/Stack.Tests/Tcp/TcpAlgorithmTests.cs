@@ -71,5 +71,41 @@ public sealed class TcpAlgorithmTests
         Assert.Equal(0, h.Next().Options.SackBlockCount);
     }
 
+    [Fact]
+    public void After_a_timeout_pure_acks_carry_the_highest_sequence_sent_not_snd_una()
+    {
+        var h = new TcpHarness(TcpConfig.Default with { NoDelay = true });
+        var c = h.AcceptOne(h.Listen(), Mss1000);
+        h.Inject(TcpFlags.Ack, 1, 1, win: 65535);
+        c.Send(Pattern(3000), h.Now);
+        h.Expect(". 1:1001(1000) ack 1 **");
+        h.Expect(". 1001:2001(1000) ack 1 **");
+        h.Expect("P. 2001:3001(1000) ack 1 **");
+        h.Advance(c.Rto);
+        h.Expect(". 1:1001(1000) ack 1 **"); // Back to SND.UNA, one segment (cwnd = 1 MSS).
+        // The peer's data: our ACK of it must not say seq 1001, which the peer (holding all 3000 bytes, its
+        // ACKs lost) would drop as an old segment.
+        h.Inject(TcpFlags.Psh | TcpFlags.Ack, 1, 1, data: Pattern(100));
+        h.Advance(TcpConnection.DelayedAckTimeout);
+        h.Expect(". 3001:3001(0) ack 101 **");
+    }
+
+    [Fact]
+    public void The_window_closes_to_zero_when_the_buffer_fills_despite_scaling_granularity()
+    {
+        // A 4000-byte buffer with window scale 7 (128-byte units) and 1000-byte segments the application does
+        // not read: rounding must not let the right edge creep past the buffer.
+        var h = new TcpHarness(TcpConfig.Default with { ReceiveBufferSize = 4000, QuickAck = true });
+        h.AcceptOne(h.Listen(), LinuxSyn() with { HasTimestamps = false });
+        Seg last = null!;
+        for (uint i = 0; i < 4; i++)
+        {
+            h.Inject(TcpFlags.Ack, 1 + i * 1000, 1, data: Pattern(1000));
+            last = h.Next();
+        }
+        Assert.Equal(4001u, last.RelAck);
+        Assert.Equal(0, last.Window);
+    }
+
     private static uint Abs(TcpHarness h, uint rel) => PeerIsn + rel;
 }
