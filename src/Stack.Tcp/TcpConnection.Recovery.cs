@@ -70,6 +70,12 @@ public sealed partial class TcpConnection
         if (!_inRecovery)
         {
             _cc.OnAck(acked, _rto.SmoothedRtt, now);
+            if (_sndUna - _recover > 1 << 30)
+            {
+                // Keep "recover" within reach of sequence comparison (2^31): after 2 GiB without a loss it would
+                // otherwise seem to lie ahead of SND.UNA and forbid the next fast retransmit.
+                _recover = _sndUna - (1 << 30);
+            }
             return;
         }
         if (_sndUna >= _recover)
