@@ -29,10 +29,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-in() { local where="$1"; shift; timeout 120 ip netns exec "$where" "$@"; }
+inns() { local where="$1"; shift; timeout 120 ip netns exec "$where" "$@"; }
 wait_for() { # NS HOST PORT
   for _ in $(seq 1 100); do
-    in "$1" python3 -c "import socket,sys; socket.create_connection(('$2', $3), timeout=1).close()" 2>/dev/null && return 0
+    inns "$1" python3 -c "import socket,sys; socket.create_connection(('$2', $3), timeout=1).close()" 2>/dev/null && return 0
     sleep 0.1
   done
   echo "tap-bench: nothing listens on $2:$3" >&2
@@ -48,11 +48,11 @@ scripts/tap-setup up --netns "$ns" --taps 1 >/dev/null
 ip netns exec "$ns" "${stack[@]}" serve --tap tap0 --ip 192.0.2.2/24 --log-level warning &
 pid=$!
 wait_for "$ns" 192.0.2.2 13
-in "$ns" python3 "$clients" bulk 192.0.2.2 9 "$seconds" | sed 's/^/stack_/'
-in "$ns" python3 "$clients" rtt 192.0.2.2 7 20000 | sed 's/^/stack_/'
-in "$ns" python3 "$clients" cps 192.0.2.2 13 "$seconds" | sed 's/^/stack_/'
+inns "$ns" python3 "$clients" bulk 192.0.2.2 9 "$seconds" | sed 's/^/stack_/'
+inns "$ns" python3 "$clients" rtt 192.0.2.2 7 20000 | sed 's/^/stack_/'
+inns "$ns" python3 "$clients" cps 192.0.2.2 13 "$seconds" | sed 's/^/stack_/'
 before=$(rss_kib "$pid")
-in "$ns" python3 "$clients" idle 192.0.2.2 9 "$idle" 5 > "/tmp/stkbench-idle-$$" &
+inns "$ns" python3 "$clients" idle 192.0.2.2 9 "$idle" 5 > "/tmp/stkbench-idle-$$" &
 ipid=$!
 for _ in $(seq 1 600); do grep -q idle_connections "/tmp/stkbench-idle-$$" 2>/dev/null && break; sleep 0.1; done
 sleep 1
@@ -71,6 +71,6 @@ ip -n "$nsb" addr add 192.0.2.9/24 dev vbench-b; ip -n "$nsb" link set vbench-b 
 ip netns exec "$nsb" python3 "$clients" serve 192.0.2.9 >/dev/null &
 kpid=$!
 wait_for "$nsa" 192.0.2.9 13
-in "$nsa" python3 "$clients" bulk 192.0.2.9 9 "$seconds" | sed 's/^/kernel_/'
-in "$nsa" python3 "$clients" rtt 192.0.2.9 7 20000 | sed 's/^/kernel_/'
-in "$nsa" python3 "$clients" cps 192.0.2.9 13 "$seconds" | sed 's/^/kernel_/'
+inns "$nsa" python3 "$clients" bulk 192.0.2.9 9 "$seconds" | sed 's/^/kernel_/'
+inns "$nsa" python3 "$clients" rtt 192.0.2.9 7 20000 | sed 's/^/kernel_/'
+inns "$nsa" python3 "$clients" cps 192.0.2.9 13 "$seconds" | sed 's/^/kernel_/'

@@ -157,7 +157,7 @@ public sealed partial class TcpConnection
                     SendSegment(_sndNxt, len, fin: false, psh: false, now); // A hole before SACKed data: as it is.
                     continue;
                 }
-                if (len < mss && last && !_config.NoDelay && !_finQueued && _sndNxt != _sndUna)
+                if (len < mss && last && !NoDelay && !_finQueued && _sndNxt != _sndUna)
                 {
                     return; // Nagle (RFC 1122 §4.2.3.4): a small segment waits while data is unacknowledged.
                 }

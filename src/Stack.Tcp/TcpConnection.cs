@@ -78,6 +78,7 @@ public sealed partial class TcpConnection
         _rto = new RtoEstimator { InitialRto = config.InitialRto, MinRto = config.MinRto, MaxRto = config.MaxRto };
         _tsOffset = tsOffset;
         _mss = _peerMss;
+        NoDelay = config.NoDelay;
     }
 
     internal FourTuple Tuple { get; }
@@ -89,6 +90,9 @@ public sealed partial class TcpConnection
     internal Instant ScheduledAt { get; set; } = Instant.Never;
 
     internal Instant NextDeadline => _timers.Next;
+
+    /// <summary>TCP_NODELAY, settable at any time (from <see cref="TcpConfig.NoDelay"/>): no Nagle delay for small segments.</summary>
+    public bool NoDelay { get; set; }
 
     /// <summary>Made by a listener (passive open), not by Connect.</summary>
     public bool IsPassive { get; }

@@ -62,6 +62,12 @@ public sealed class TcpLayer : IIpTransport
     /// <summary>The default configuration of connections and listeners given none.</summary>
     public TcpConfig DefaultConfig { get; init; } = TcpConfig.Default;
 
+    /// <summary>
+    /// Raised when a connection is made (by Connect, or by a listener for an arriving SYN), before its first state
+    /// change, so an observer can subscribe to <see cref="TcpConnection.StateChanged"/> from CLOSED or LISTEN on.
+    /// </summary>
+    public event Action<TcpConnection>? ConnectionCreated;
+
     internal ILogger Log { get; }
 
     /// <summary>The latest instant handed to the layer (for API calls that take no time, such as Receive).</summary>
@@ -147,6 +153,7 @@ public sealed class TcpLayer : IIpTransport
         var c = new TcpConnection(this, config, tuple, passive: false, (uint)_random.Next());
         _connections.Add(tuple, c);
         Statistics.ActiveOpens++;
+        ConnectionCreated?.Invoke(c);
         c.StartConnect(NextIsn(tuple, now), now);
         return c;
     }
@@ -299,6 +306,7 @@ public sealed class TcpLayer : IIpTransport
         var c = new TcpConnection(this, listener.Config, tuple, passive: true, (uint)_random.Next()) { Listener = listener };
         _connections.Add(tuple, c);
         Statistics.PassiveOpens++;
+        ConnectionCreated?.Invoke(c);
         return c;
     }
 

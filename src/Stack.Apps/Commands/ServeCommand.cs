@@ -30,7 +30,11 @@ public static class ServeCommand
             log.LogInformation("stack up on {Tap}: mac {Mac}, {Addresses}, mtu {Mtu}", options.Tap, stack.Host.Mac,
                 string.Join(", ", stack.Host.Addresses), stack.Host.Mtu);
             if (running.Services.Count > 0)
+            {
                 log.LogInformation("services on UDP: {Services}", string.Join(", ", running.Services.Select(s => $"{s.Name} {s.Port}")));
+                log.LogInformation("services on TCP: {Services}",
+                    string.Join(", ", running.Services.OfType<IStreamService>().Select(s => $"{s.Name} {s.Port}")));
+            }
             stdout.Flush();
             stopping.Wait();
             log.LogInformation("shutting down");

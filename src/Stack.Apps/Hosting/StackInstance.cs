@@ -4,6 +4,9 @@ using Stack.IP;
 using Stack.Link.Devices;
 using Stack.Link.Loop;
 using Stack.Link.Time;
+using Stack.Tcp;
+using Stack.Tcp.Isn;
+using Stack.Tcp.Ports;
 using Stack.Udp;
 
 namespace Stack.Apps.Hosting;
@@ -14,12 +17,13 @@ namespace Stack.Apps.Hosting;
 /// </summary>
 public sealed class StackInstance : IDisposable
 {
-    private StackInstance(string name, ILinkDevice device, IpHost host, UdpLayer udp, EventLoop loop)
+    private StackInstance(string name, ILinkDevice device, IpHost host, UdpLayer udp, TcpLayer tcp, EventLoop loop)
     {
         Name = name;
         Device = device;
         Host = host;
         Udp = udp;
+        Tcp = tcp;
         Loop = loop;
     }
 
@@ -29,18 +33,29 @@ public sealed class StackInstance : IDisposable
 
     /// <summary>The UDP layer; touched only on <see cref="Loop"/> (the socket API does that for applications).</summary>
     public UdpLayer Udp { get; }
+
+    /// <summary>The TCP layer; touched only on <see cref="Loop"/> (the socket API does that for applications).</summary>
+    public TcpLayer Tcp { get; }
     public EventLoop Loop { get; }
 
-    /// <summary>Builds the layers on <paramref name="device"/> and starts the loop.</summary>
+    /// <summary>
+    /// Builds the layers on <paramref name="device"/> and starts the loop. <paramref name="tcp"/> is the TCP
+    /// configuration sockets start from (default <see cref="TcpConfig.Default"/>; tests shorten the MSL with it).
+    /// </summary>
     public static StackInstance Start(string name, ILinkDevice device, IpHostOptions options,
-        TimeProvider? time = null, ILoggerFactory? logs = null)
+        TimeProvider? time = null, ILoggerFactory? logs = null, TcpConfig? tcp = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         logs ??= NullLoggerFactory.Instance;
         var host = new IpHost(options, device, logs.CreateLogger($"stack.{name}"));
         var udp = UdpLayer.Attach(host, options.Random, logs.CreateLogger($"stack.{name}.udp"));
+        var tcpLayer = new TcpLayer(host, new IsnGenerator(), new EphemeralPorts(random: options.Random), options.Random,
+            logs.CreateLogger($"stack.{name}.tcp"))
+        {
+            DefaultConfig = tcp ?? TcpConfig.Default,
+        };
         var loop = new EventLoop(device, time, logs.CreateLogger($"stack.{name}.loop"));
-        var instance = new StackInstance(name, device, host, udp, loop);
+        var instance = new StackInstance(name, device, host, udp, tcpLayer, loop);
         loop.Start(host);
         return instance;
     }

@@ -1,11 +1,14 @@
+using Stack.Apps.Sockets;
+
 namespace Stack.Apps.Services;
 
 /// <summary>
 /// RFC 864 character generator over UDP: any datagram gets one of a random 0–512 characters, taken from the
 /// RFC's rotating pattern: lines of 72 of the 95 printable ASCII characters, each line starting one character
 /// further on, ended by CR LF. Each reply continues with the line after the one the previous reply began with.
+/// Over TCP (concurrent) the pattern streams without end until the client closes (its FIN, or a RST).
 /// </summary>
-public sealed class ChargenService(Random random) : IDatagramService
+public sealed class ChargenService(Random random) : IDatagramService, IStreamService
 {
     public const ushort WellKnownPort = 19;
     public const int MaxReply = 512;
@@ -23,6 +26,48 @@ public sealed class ChargenService(Random random) : IDatagramService
         Fill(reply[..length], _line);
         _line = (_line + 1) % Printable;
         return length;
+    }
+
+    public Task ServeAsync(StackSocket listener, CancellationToken token) =>
+        StreamServer.RunConcurrentAsync(listener, StreamAsync, token);
+
+    /// <summary>Sends the pattern until the client's end of file (read alongside) or an error.</summary>
+    private static async Task StreamAsync(StackSocket connection, CancellationToken token)
+    {
+        // 95 lines of 74 bytes hold the whole rotation, so sending the block again continues the pattern.
+        var block = new byte[Printable * (LineLength + 2)];
+        Fill(block, 0);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var reading = Task.Run(async () =>
+        {
+            var sink = new byte[4096];
+            try
+            {
+                while (await connection.ReceiveAsync(sink, stop.Token).ConfigureAwait(false) > 0)
+                {
+                }
+            }
+            finally
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+            }
+        }, CancellationToken.None);
+        try
+        {
+            while (!stop.IsCancellationRequested) await connection.SendAsync(block, stop.Token).ConfigureAwait(false);
+        }
+        finally
+        {
+            await stop.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await reading.ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is StackSocketException or OperationCanceledException)
+            {
+                // The reader ends with the connection.
+            }
+        }
     }
 
     /// <summary>Writes the pattern starting at line <paramref name="firstLine"/> into <paramref name="buffer"/>.</summary>

@@ -1,13 +1,15 @@
 using System.Globalization;
 using System.Text;
+using Stack.Apps.Sockets;
 
 namespace Stack.Apps.Services;
 
 /// <summary>
 /// RFC 867 daytime: any datagram gets the date as one line, in ctime(3) form ("Wed Nov 25 15:04:05 2026\r\n"),
-/// as the daytime server of UNIX Network Programming's figure 1.9 writes it.
+/// as the daytime server of UNIX Network Programming's figure 1.9 writes it. Over TCP, as figure 1.9 does it:
+/// iterative, each accepted connection gets the line and is closed.
 /// </summary>
-public sealed class DaytimeService(TimeProvider time) : IDatagramService
+public sealed class DaytimeService(TimeProvider time) : IDatagramService, IStreamService
 {
     public const ushort WellKnownPort = 13;
 
@@ -15,6 +17,10 @@ public sealed class DaytimeService(TimeProvider time) : IDatagramService
     public ushort Port => WellKnownPort;
 
     public int Answer(ReadOnlySpan<byte> request, Span<byte> reply) => Encoding.ASCII.GetBytes(Format(time.GetLocalNow()), reply);
+
+    public Task ServeAsync(StackSocket listener, CancellationToken token) =>
+        StreamServer.RunIterativeAsync(listener, async (connection, t) =>
+            await connection.SendAsync(Encoding.ASCII.GetBytes(Format(time.GetLocalNow())), t).ConfigureAwait(false), token);
 
     /// <summary>ctime's layout: day of the month padded with a space, not a zero; CR LF at the end.</summary>
     public static string Format(DateTimeOffset t) => string.Create(CultureInfo.InvariantCulture,

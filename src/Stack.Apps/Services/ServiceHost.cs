@@ -8,12 +8,16 @@ using Stack.Apps.Sockets;
 namespace Stack.Apps.Services;
 
 /// <summary>
-/// Runs the small services (daytime, echo, discard, chargen) on a stack over UDP, each on its well-known port
-/// on every address: one wildcard socket per family, since the stack's sockets are not dual-stack.
+/// Runs the small services (daytime, echo, discard, chargen) on a stack over UDP and TCP, each on its
+/// well-known port on every address: one wildcard socket per family and protocol, since the stack's sockets
+/// are not dual-stack.
 /// </summary>
 public sealed class ServiceHost : IAsyncDisposable, IDisposable
 {
     public const string DefaultList = "daytime,echo,discard,chargen";
+
+    /// <summary>The TCP listeners' backlog (Linux's somaxconn default is 4096; these services are small).</summary>
+    public const int Backlog = 128;
 
     /// <summary>
     /// Source ports never answered: another service's reply would start an endless exchange (the "fraggle"
@@ -29,6 +33,7 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
 
     private ServiceHost(ILogger log) => _log = log;
 
+    /// <summary>The services, each on UDP; those that are also <see cref="IStreamService"/> (all four) on TCP too.</summary>
     public IReadOnlyList<IDatagramService> Services { get; private set; } = [];
 
     /// <summary>
@@ -85,6 +90,15 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
                     host._sockets.Add(socket);
                     socket.Bind(new IPEndPoint(any, service.Port));
                     host._servers.Add(Task.Run(() => host.ServeAsync(service, socket)));
+                    if (service is IStreamService streamService)
+                    {
+                        var listener = StackSocket.Create(stack, any.AddressFamily, SocketType.Stream);
+                        host._sockets.Add(listener);
+                        listener.Bind(new IPEndPoint(any, service.Port));
+                        listener.Listen(Backlog);
+                        var token = host._stop.Token;
+                        host._servers.Add(Task.Run(() => streamService.ServeAsync(listener, token)));
+                    }
                 }
             }
         }

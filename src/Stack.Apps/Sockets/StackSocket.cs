@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Stack.Apps.Hosting;
 using Stack.IP;
+using Stack.Tcp;
 using Stack.Udp;
 
 namespace Stack.Apps.Sockets;
@@ -10,7 +11,8 @@ namespace Stack.Apps.Sockets;
 /// <summary>
 /// A socket on a <see cref="StackInstance"/>, shaped like <see cref="Socket"/>: Bind, Connect, SendTo,
 /// ReceiveFrom, Send, Receive, options, and errors as <see cref="StackSocketException"/> with a
-/// <see cref="SocketError"/>. Datagram (UDP) sockets now; stream (TCP) sockets arrive with TCP.
+/// <see cref="SocketError"/>. Datagram (UDP) and stream (TCP) sockets; the stream side (Listen, Accept,
+/// Shutdown, linger, <see cref="GetStream"/>) is in StackSocket.Stream.cs.
 /// </summary>
 /// <remarks>
 /// <para>Every call posts a request to the stack's event loop, which owns all protocol state, and awaits its
@@ -22,32 +24,48 @@ namespace Stack.Apps.Sockets;
 /// The datagram itself is copied from the frame into a pooled buffer in the endpoint's queue, and from there
 /// into the caller's buffer. A pooled <see cref="System.Threading.Tasks.Sources.IValueTaskSource"/> per socket
 /// would remove the per-call objects if profiling ever shows them.</para>
+/// <para>Stream sockets: a send waits on the loop until every byte is in the connection's send buffer (partial
+/// writes go on as the window opens, like a blocking BSD send); a receive waits until data, the end of the
+/// stream (0) or the connection's error. The loop reads and writes the caller's memory in place.</para>
 /// <para>Calls on one socket take effect in the order they are made (the loop's queue is FIFO), so Dispose
 /// followed by a Bind of the same port on a new socket works without waiting.</para>
 /// </remarks>
-public sealed class StackSocket : IDisposable, IAsyncDisposable
+public sealed partial class StackSocket : IDisposable, IAsyncDisposable
 {
     private readonly StackInstance _stack;
-    private readonly DatagramChannel _datagram;
+    private readonly DatagramChannel? _datagram;
+    private readonly StreamChannel? _stream;
     private volatile IPEndPoint? _local;
     private volatile IPEndPoint? _remote;
     private volatile bool _disposed;
-    private int _receiveBufferSize = UdpEndpoint.DefaultReceiveBufferSize;
-    private int _sendBufferSize = UdpEndpoint.DefaultSendBufferSize;
+    private int _receiveBufferSize;
+    private int _sendBufferSize;
     private bool _reuseAddress;
     private int _ttl;
 
-    private StackSocket(StackInstance stack, AddressFamily family, SocketType type)
+    private StackSocket(StackInstance stack, AddressFamily family, SocketType type, StreamChannel? accepted = null)
     {
         _stack = stack;
         AddressFamily = family;
         SocketType = type;
-        _datagram = new DatagramChannel(stack, family);
+        if (type == SocketType.Dgram)
+        {
+            _datagram = new DatagramChannel(stack, family);
+            _receiveBufferSize = UdpEndpoint.DefaultReceiveBufferSize;
+            _sendBufferSize = UdpEndpoint.DefaultSendBufferSize;
+        }
+        else
+        {
+            _stream = accepted ?? new StreamChannel(stack.Tcp, stack.Loop);
+            _tcpConfig = stack.Tcp.DefaultConfig;
+            _receiveBufferSize = _tcpConfig.ReceiveBufferSize;
+            _sendBufferSize = _tcpConfig.SendBufferSize;
+        }
     }
 
     /// <summary>
     /// A socket of <paramref name="family"/> (InterNetwork or InterNetworkV6; each family is separate, no dual
-    /// stack) and <paramref name="type"/> (Dgram).
+    /// stack) and <paramref name="type"/> (Dgram for UDP, Stream for TCP).
     /// </summary>
     public static StackSocket Create(StackInstance stack, AddressFamily family, SocketType type)
     {
@@ -56,10 +74,8 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
             throw new NotSupportedException($"The stack speaks IPv4 and IPv6: use AddressFamily.InterNetwork or InterNetworkV6, not {family}.");
         return type switch
         {
-            SocketType.Dgram => new StackSocket(stack, family, type),
-            SocketType.Stream => throw new NotSupportedException(
-                "SocketType.Stream (TCP) is not implemented yet: TCP arrives with issue 5. Use SocketType.Dgram (UDP) for now."),
-            _ => throw new NotSupportedException($"The stack's sockets are Dgram (UDP), and later Stream (TCP); not {type}."),
+            SocketType.Dgram or SocketType.Stream => new StackSocket(stack, family, type),
+            _ => throw new NotSupportedException($"The stack's sockets are Dgram (UDP) or Stream (TCP), not {type}."),
         };
     }
 
@@ -76,14 +92,18 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
     public bool IsBound => _local is not null;
     public bool Connected => _remote is not null;
 
-    /// <summary>SO_RCVBUF in bytes (default 212992, as Linux): datagrams arriving at a full queue are dropped.</summary>
+    /// <summary>
+    /// SO_RCVBUF in bytes. UDP (default 212992, as Linux): datagrams arriving at a full queue are dropped. TCP
+    /// (default 256 KiB): the receive window; set it before Connect or Listen.
+    /// </summary>
     public int ReceiveBufferSize
     {
         get => _receiveBufferSize;
         set => SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer, value);
     }
 
-    /// <summary>SO_SNDBUF in bytes. UDP sends never wait in a buffer, so for UDP this is only remembered.</summary>
+    /// <summary>SO_SNDBUF in bytes. UDP sends never wait in a buffer, so for UDP this is only remembered; TCP
+    /// (default 256 KiB): set it before Connect or Listen.</summary>
     public int SendBufferSize
     {
         get => _sendBufferSize;
@@ -106,17 +126,31 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
     public void Bind(IPEndPoint localEP)
     {
         var (address, port) = Check(localEP);
-        Wait(Run(_ => _datagram.Bind(address, port), $"Bind to {localEP}"));
+        if (_stream is not null)
+        {
+            BindStream(localEP, address, port);
+            return;
+        }
+        Wait(Run(_ => Datagram.Bind(address, port), $"Bind to {localEP}"));
     }
 
-    /// <summary>For UDP: sets the default destination and accepts datagrams only from it. Binds first if needed.</summary>
+    /// <summary>
+    /// For UDP: sets the default destination and accepts datagrams only from it. Binds first if needed. For TCP:
+    /// the three-way handshake; fails with ConnectionRefused (RST), TimedOut (after the TCP connect timeout),
+    /// HostUnreachable or NetworkUnreachable.
+    /// </summary>
     public void Connect(IPEndPoint remoteEP) => Wait(ConnectAsync(remoteEP));
 
     public async ValueTask ConnectAsync(IPEndPoint remoteEP, CancellationToken cancellationToken = default)
     {
         var (address, port) = Check(remoteEP);
         cancellationToken.ThrowIfCancellationRequested();
-        await Run(_ => _datagram.Connect(address, port), $"Connect to {remoteEP}").ConfigureAwait(false);
+        if (_stream is not null)
+        {
+            await ConnectStreamAsync(address, port, cancellationToken).ConfigureAwait(false);
+            return;
+        }
+        await Run(_ => Datagram.Connect(address, port), $"Connect to {remoteEP}").ConfigureAwait(false);
     }
 
     public int SendTo(ReadOnlySpan<byte> buffer, IPEndPoint remoteEP)
@@ -137,14 +171,16 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
     public async ValueTask<int> SendToAsync(ReadOnlyMemory<byte> buffer, IPEndPoint remoteEP, CancellationToken cancellationToken = default)
     {
         var (address, port) = Check(remoteEP);
+        RequireDatagram("SendTo");
         cancellationToken.ThrowIfCancellationRequested();
-        await Run(now => _datagram.SendTo(address, port, buffer.Span, now), $"Send to {remoteEP}").ConfigureAwait(false);
+        await Run(now => Datagram.SendTo(address, port, buffer.Span, now), $"Send to {remoteEP}").ConfigureAwait(false);
         return buffer.Length;
     }
 
-    /// <summary>Sends to the connected peer.</summary>
+    /// <summary>Sends to the connected peer. TCP: returns when every byte is queued (see <see cref="SendTimeout"/>).</summary>
     public int Send(ReadOnlySpan<byte> buffer)
     {
+        if (_stream is not null) return SendStream(buffer);
         var copy = ArrayPool<byte>.Shared.Rent(buffer.Length);
         try
         {
@@ -161,7 +197,8 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
-        await Run(now => _datagram.SendTo(null, 0, buffer.Span, now), "Send").ConfigureAwait(false);
+        if (_stream is not null) return await SendStreamAsync(buffer, cancellationToken).ConfigureAwait(false);
+        await Run(now => Datagram.SendTo(null, 0, buffer.Span, now), "Send").ConfigureAwait(false);
         return buffer.Length;
     }
 
@@ -190,27 +227,30 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
     public async ValueTask<SocketReceiveFromResult> ReceiveFromAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        RequireDatagram("ReceiveFrom");
         if (!IsBound)
             throw new InvalidOperationException("Bind the socket (or send or connect from it) before receiving: an unbound socket has no port to receive on.");
         cancellationToken.ThrowIfCancellationRequested();
         var op = new ReceiveOperation(buffer);
-        _stack.Loop.Post(_ => _datagram.StartReceive(op));
+        _stack.Loop.Post(_ => Datagram.StartReceive(op));
         using var registration = cancellationToken.CanBeCanceled
-            ? cancellationToken.Register(() => _stack.Loop.Post(_ => _datagram.Cancel(op, cancellationToken)))
+            ? cancellationToken.Register(() => _stack.Loop.Post(_ => Datagram.Cancel(op, cancellationToken)))
             : default;
         var (length, source, port) = await op.Task.ConfigureAwait(false);
         return new SocketReceiveFromResult { ReceivedBytes = length, RemoteEndPoint = new IPEndPoint(source.ToIPAddress(), port) };
     }
 
-    /// <summary>Receives from the connected peer.</summary>
+    /// <summary>Receives from the connected peer. TCP: waits for data; 0 means the peer closed (end of stream).</summary>
     public int Receive(Span<byte> buffer)
     {
+        if (_stream is not null) return ReceiveStream(buffer);
         RequireConnected();
         return ReceiveFrom(buffer, out _);
     }
 
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        if (_stream is not null) return await ReceiveStreamAsync(buffer, cancellationToken).ConfigureAwait(false);
         RequireConnected();
         var result = await ReceiveFromAsync(buffer, cancellationToken).ConfigureAwait(false);
         return result.ReceivedBytes;
@@ -218,28 +258,34 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Sets an option. Supported: Socket/ReceiveBuffer, SendBuffer, ReuseAddress, ReceiveTimeout, SendTimeout;
-    /// IP or IPv6/IpTimeToLive (the hop limit of what this socket sends; 0 restores the default).
+    /// for UDP IP or IPv6/IpTimeToLive (the hop limit of what this socket sends; 0 restores the default); for
+    /// TCP Socket/KeepAlive (stored; probes are not implemented yet) and Tcp/NoDelay.
     /// </summary>
     public void SetSocketOption(SocketOptionLevel optionLevel, SocketOptionName optionName, int optionValue)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_stream is not null)
+        {
+            SetStreamOption(optionLevel, optionName, optionValue);
+            return;
+        }
         switch (optionLevel, optionName)
         {
             case (SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer):
                 ArgumentOutOfRangeException.ThrowIfLessThan(optionValue, 1, nameof(optionValue));
                 _receiveBufferSize = optionValue;
-                _stack.Loop.Post(_ => _datagram.Endpoint.ReceiveBufferSize = optionValue);
+                _stack.Loop.Post(_ => Datagram.Endpoint.ReceiveBufferSize = optionValue);
                 break;
             case (SocketOptionLevel.Socket, SocketOptionName.SendBuffer):
                 ArgumentOutOfRangeException.ThrowIfLessThan(optionValue, 1, nameof(optionValue));
                 _sendBufferSize = optionValue;
-                _stack.Loop.Post(_ => _datagram.Endpoint.SendBufferSize = optionValue);
+                _stack.Loop.Post(_ => Datagram.Endpoint.SendBufferSize = optionValue);
                 break;
             case (SocketOptionLevel.Socket, SocketOptionName.ReuseAddress):
                 if (IsBound) throw new InvalidOperationException("Set ReuseAddress before Bind: it decides whether the bind may share a port.");
                 _reuseAddress = optionValue != 0;
                 bool reuse = _reuseAddress;
-                _stack.Loop.Post(_ => _datagram.Endpoint.ReuseAddress = reuse);
+                _stack.Loop.Post(_ => Datagram.Endpoint.ReuseAddress = reuse);
                 break;
             case (SocketOptionLevel.Socket, SocketOptionName.ReceiveTimeout):
                 ArgumentOutOfRangeException.ThrowIfNegative(optionValue, nameof(optionValue));
@@ -254,7 +300,7 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
                 ArgumentOutOfRangeException.ThrowIfGreaterThan(optionValue, 255, nameof(optionValue));
                 _ttl = optionValue;
                 byte? hops = optionValue == 0 ? null : (byte)optionValue;
-                _stack.Loop.Post(_ => _datagram.Endpoint.HopLimit = hops);
+                _stack.Loop.Post(_ => Datagram.Endpoint.HopLimit = hops);
                 break;
             default:
                 throw Unsupported(optionLevel, optionName);
@@ -271,6 +317,7 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
     public int GetSocketOption(SocketOptionLevel optionLevel, SocketOptionName optionName)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_stream is not null) return GetStreamOption(optionLevel, optionName);
         return (optionLevel, optionName) switch
         {
             (SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer) => _receiveBufferSize,
@@ -279,20 +326,30 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
             (SocketOptionLevel.Socket, SocketOptionName.ReceiveTimeout) => ReceiveTimeout,
             (SocketOptionLevel.Socket, SocketOptionName.SendTimeout) => SendTimeout,
             (SocketOptionLevel.Socket, SocketOptionName.Type) => (int)SocketType,
-            (SocketOptionLevel.Socket, SocketOptionName.Error) => (int)Wait(_stack.Loop.InvokeAsync(_ => _datagram.Endpoint.TakeError())),
+            (SocketOptionLevel.Socket, SocketOptionName.Error) => (int)Wait(_stack.Loop.InvokeAsync(_ => Datagram.Endpoint.TakeError())),
             (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.IpTimeToLive) => _ttl,
             _ => throw Unsupported(optionLevel, optionName),
         };
     }
 
-    /// <summary>Closes the socket: frees its port and fails waiting receives with OperationAborted.</summary>
+    /// <summary>
+    /// Closes the socket: frees its port and fails waiting calls with OperationAborted. TCP: a graceful close
+    /// (queued data, then a FIN, finished by the stack in the background), or a RST when
+    /// <see cref="LingerState"/> is enabled with a time of 0 (or when received data was left unread, as Linux).
+    /// </summary>
     public void Close() => Dispose();
 
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        _stack.Loop.Post(_ => _datagram.Close());
+        if (_stream is { } stream)
+        {
+            bool abort = _linger is { Enabled: true, LingerTime: 0 };
+            _stack.Loop.Post(now => stream.Close(abort, now));
+            return;
+        }
+        _stack.Loop.Post(_ => Datagram.Close());
     }
 
     public ValueTask DisposeAsync()
@@ -318,7 +375,7 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
     /// <summary>On the loop: publishes the endpoint's addresses to callers on other threads (as immutable objects).</summary>
     private void Snapshot()
     {
-        var e = _datagram.Endpoint;
+        var e = Datagram.Endpoint;
         if (e.IsBound && (_local is not { } l || l.Port != e.LocalPort || IpAddress.FromIPAddress(l.Address) != e.LocalAddress))
             _local = new IPEndPoint(e.LocalAddress.ToIPAddress(), e.LocalPort);
         if (e.IsConnected && (_remote is not { } r || r.Port != e.RemotePort || IpAddress.FromIPAddress(r.Address) != e.RemoteAddress))
@@ -332,6 +389,14 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
         if (endPoint.AddressFamily != AddressFamily)
             throw new StackSocketException(SocketError.AddressFamilyNotSupported, $"{endPoint} on an {AddressFamily} socket");
         return (IpAddress.FromIPAddress(endPoint.Address), (ushort)endPoint.Port);
+    }
+
+    private DatagramChannel Datagram => _datagram ?? throw new InvalidOperationException("Not a datagram socket.");
+
+    private void RequireDatagram(string what)
+    {
+        if (_datagram is null)
+            throw new StackSocketException(SocketError.OperationNotSupported, $"{what} on a stream socket: use Connect, then Send and Receive");
     }
 
     private void RequireConnected()

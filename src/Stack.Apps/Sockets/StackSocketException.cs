@@ -35,7 +35,17 @@ public sealed class StackSocketException : Exception
             SocketError.AddressFamilyNotSupported =>
                 "Address family mismatch: this socket is of the other IP family; create one with the endpoint's AddressFamily.",
             SocketError.ConnectionRefused =>
-                "Connection refused: the peer answered an earlier datagram with ICMP port unreachable; nothing listens on that port. Check the peer's address and port, or try again when its service runs.",
+                "Connection refused: nothing listens on that port (TCP: the peer answered the SYN with a RST; UDP: it answered an earlier datagram with ICMP port unreachable). Check the peer's address and port, or try again when its service runs.",
+            SocketError.ConnectionReset =>
+                "Connection reset: the peer aborted the connection (a RST). Data sent since may be lost; connect again if needed.",
+            SocketError.Shutdown =>
+                "The socket was shut down for sending (Shutdown or Close): no more data can be sent on it.",
+            SocketError.IsConnected =>
+                "Already connected: a stream socket connects once; create a new socket for another connection.",
+            SocketError.OperationNotSupported =>
+                "Not supported on this socket type: Listen, Accept and Shutdown are for stream (TCP) sockets; SendTo and ReceiveFrom for datagram (UDP) sockets.",
+            SocketError.HostUnreachable =>
+                "Host unreachable: the peer did not answer address resolution, or a router said it cannot reach it. Check that the peer is up on that network.",
             SocketError.ProtocolOption =>
                 "The peer does not speak this protocol (ICMP protocol unreachable).",
             SocketError.MessageSize =>
@@ -45,11 +55,11 @@ public sealed class StackSocketException : Exception
             SocketError.NotConnected =>
                 "Not connected: Send and Receive need a default peer; call Connect first, or use SendTo and ReceiveFrom.",
             SocketError.TimedOut =>
-                "Timed out: nothing arrived within ReceiveTimeout. Raise the timeout, or check that the peer answers.",
+                "Timed out: the peer did not answer in time (ReceiveTimeout, SendTimeout, or TCP's connect and retransmission limits). Raise the timeout, or check that the peer answers.",
             SocketError.OperationAborted =>
                 "Operation aborted: the socket was closed while the call was waiting.",
             SocketError.InvalidArgument =>
-                "Invalid argument: the socket is already bound; bind once, before sending.",
+                "Invalid argument: the socket is already bound (bind once, before sending or connecting), or Accept was called before Listen.",
             SocketError.NoBufferSpaceAvailable =>
                 "No buffer space: the stack dropped the datagram because a queue was full; slow down and retry.",
             SocketError.ProtocolNotSupported =>

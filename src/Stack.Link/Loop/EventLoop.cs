@@ -24,6 +24,7 @@ public sealed class EventLoop : IFrameSink, IDisposable
     private readonly Thread _thread;
     private ILinkProtocol? _core;
     private Instant _armedDeadline = Instant.Never;
+    private int _timerFired;
     private volatile bool _stopping;
 
     public EventLoop(ILinkDevice device, TimeProvider? time = null, ILogger? log = null)
@@ -32,7 +33,7 @@ public sealed class EventLoop : IFrameSink, IDisposable
         _time = time ?? TimeProvider.System;
         _log = log ?? NullLogger.Instance;
         _epoch = _time.GetTimestamp();
-        _timer = _time.CreateTimer(static s => ((EventLoop)s!)._wake.Set(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = _time.CreateTimer(static s => ((EventLoop)s!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _thread = new Thread(Run) { IsBackground = true, Name = $"stack-loop {device.Name}" };
     }
 
@@ -108,18 +109,31 @@ public sealed class EventLoop : IFrameSink, IDisposable
         if (item.Frame is { } frame) ArrayPool<byte>.Shared.Return(frame);
     }
 
-    /// <summary>Arms the wake-up timer; false when the deadline has already passed and the loop should go round.</summary>
+    private void OnTimerFired()
+    {
+        Volatile.Write(ref _timerFired, 1);
+        _wake.Set();
+    }
+
+    /// <summary>
+    /// Arms the wake-up timer; false when the deadline has already passed and the loop should go round. A timer
+    /// that fired before its deadline (timers count whole milliseconds, on their own clock) is armed again:
+    /// otherwise the loop would sleep past the deadline until some frame or request happened to wake it.
+    /// </summary>
     private bool ArmTimer(Instant deadline)
     {
+        bool fired = Interlocked.Exchange(ref _timerFired, 0) == 1;
         var now = Now;
         if (deadline <= now) return false;
-        if (deadline != _armedDeadline)
+        if (deadline != _armedDeadline || fired)
         {
             _armedDeadline = deadline;
-            _timer.Change(deadline == Instant.Never ? Timeout.InfiniteTimeSpan : deadline - now, Timeout.InfiniteTimeSpan);
+            _timer.Change(deadline == Instant.Never ? Timeout.InfiniteTimeSpan : RoundUp(deadline - now), Timeout.InfiniteTimeSpan);
         }
         return true;
     }
+
+    private static TimeSpan RoundUp(TimeSpan delay) => TimeSpan.FromMilliseconds(Math.Ceiling(delay.TotalMilliseconds));
 
     /// <summary>
     /// A bug in the core must not take the whole stack down with it: log it and keep serving. Malformed packets

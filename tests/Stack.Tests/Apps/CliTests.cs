@@ -64,4 +64,17 @@ public sealed class CliTests
         Assert.Contains("from 2001:db8::3", stdout, StringComparison.Ordinal);
         Assert.Contains("demo: all replies received", stdout, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Demo_shows_daytime_and_echo_over_TCP_with_both_ends_state_transitions()
+    {
+        var (code, stdout, _) = Run("demo", "--count", "1");
+        Assert.Equal(0, code);
+        Assert.Contains("a: daytime [2001:db8::3]:13 over TCP", stdout, StringComparison.Ordinal);
+        Assert.Contains("a: SYN_SENT -> ESTABLISHED", stdout, StringComparison.Ordinal);
+        Assert.Contains("b: LISTEN -> SYN_RCVD", stdout, StringComparison.Ordinal);
+        Assert.Contains("b: FIN_WAIT_2 -> TIME_WAIT", stdout, StringComparison.Ordinal); // daytime: the server closes first
+        Assert.Contains("a: FIN_WAIT_2 -> TIME_WAIT", stdout, StringComparison.Ordinal); // echo: the client half-closes first
+        Assert.Matches(@"\[2001:db8::3\]:7: hello over TCP from port \d+", stdout);
+    }
 }

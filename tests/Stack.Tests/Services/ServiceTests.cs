@@ -71,8 +71,9 @@ public sealed class ServiceTests
     }
 
     [Theory]
-    [InlineData("daytime 192.0.2.1 --tap tap0 --ip 192.0.2.3/24", "TCP arrives with issue 5; use --udp")]
-    [InlineData("echo 192.0.2.1 --tap tap0 --ip 192.0.2.3/24", "TCP arrives with issue 5; use --udp")]
+    [InlineData("daytime 192.0.2.1 --tap tap0", "--ip is required")]
+    [InlineData("echo --tap tap0 --ip 192.0.2.3/24", "HOST is required")]
+    [InlineData("daytime 192.0.2.1 --port 70000 --tap tap0 --ip 192.0.2.3/24", "--port must be a number")]
     [InlineData("echo --udp --tap tap0 --ip 192.0.2.3/24", "HOST is required")]
     [InlineData("echo example.org --udp --tap tap0 --ip 192.0.2.3/24", "HOST must be an IPv4 or IPv6 address")]
     [InlineData("daytime 192.0.2.1 --udp --port 0 --tap tap0 --ip 192.0.2.3/24", "--port must be a number")]

@@ -210,10 +210,10 @@ public sealed class StackSocketTests : IDisposable
     }
 
     [Fact]
-    public void Stream_sockets_are_not_there_yet_and_say_so()
+    public void Raw_and_seqpacket_sockets_are_not_supported_and_say_so()
     {
-        var e = Assert.Throws<NotSupportedException>(() => StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream));
-        Assert.Contains("issue 5", e.Message, StringComparison.Ordinal);
+        var e = Assert.Throws<NotSupportedException>(() => StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Raw));
+        Assert.Contains("Stream (TCP)", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

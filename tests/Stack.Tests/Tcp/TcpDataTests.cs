@@ -209,6 +209,47 @@ public sealed class TcpDataTests
     }
 
     [Fact]
+    public void Scaled_window_never_promises_more_than_the_buffer_takes()
+    {
+        // wscale 7: a window rounded up to 128-byte units, then again after each segment, used to creep past
+        // the free space; a peer filling the window then lost the tail (trimmed) and got duplicate ACKs.
+        var h = new TcpHarness(TcpConfig.Default with { ReceiveBufferSize = 30000 });
+        var c = h.AcceptOne(h.Listen(), TcpHarness.LinuxSyn() with { HasTimestamps = false });
+        Assert.Equal(7, c.WindowScale.Receive);
+        uint next = 1;
+        uint edge = 1 + 30000 / 128 * 128;
+        for (int i = 0; i < 100 && next < edge; i++)
+        {
+            int len = (int)Math.Min(1448, edge - next);
+            h.Inject(TcpFlags.Ack, next, 1, win: 1000, data: Pattern(len));
+            next += (uint)len;
+            var ack = h.Next();
+            Assert.True(ack.RelAck == next, $"data within the advertised window was dropped: sent up to {next}, {ack}");
+            edge = Math.Max(edge, ack.RelAck + ((uint)ack.Window << 7));
+        }
+        Assert.Equal((int)(next - 1), c.Readable);
+        Assert.True(c.Readable > 30000 - 128, "the peer could fill the buffer");
+    }
+
+    [Fact]
+    public void A_window_sliver_is_not_sent_while_data_is_in_flight()
+    {
+        var h = new TcpHarness(TcpConfig.Default with { NoDelay = true });
+        var c = h.ConnectOne(synAckOptions: NoTs, win: 2000);
+        c.Send(Pattern(5000), h.Now);
+        h.Expect(". 1:1461(1460) ack 1 **");
+        h.ExpectNothing(); // 540 bytes of window left: a silly window segment (RFC 1122 §4.2.3.4)
+
+        h.Inject(TcpFlags.Ack, 1, 1461, win: 2000);
+        h.Expect(". 1461:2921(1460) ack 1 **");
+        h.ExpectNothing();
+        h.Inject(TcpFlags.Ack, 1, 2921, win: 2000);
+        h.Expect(". 2921:4381(1460) ack 1 **");
+        h.Inject(TcpFlags.Ack, 1, 4381, win: 2000);
+        h.Expect("P. 4381:5001(620) ack 1 **"); // the last of the data goes as it is
+    }
+
+    [Fact]
     public void Packet_too_big_lowers_the_mss_and_resends_what_no_longer_fits()
     {
         var h = new TcpHarness(TcpConfig.Default with { NoDelay = true });

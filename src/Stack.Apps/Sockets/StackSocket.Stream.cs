@@ -1,0 +1,328 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using Stack.IP;
+using Stack.Tcp;
+
+namespace Stack.Apps.Sockets;
+
+/// <summary>The stream (TCP) side of <see cref="StackSocket"/>: the loop half is <see cref="StreamChannel"/>.</summary>
+public sealed partial class StackSocket
+{
+    /// <summary>The most a synchronous stream Send or Receive stages through a pooled buffer per loop request.</summary>
+    private const int SyncChunk = 256 * 1024;
+
+    private TcpConfig? _tcpConfig;
+    private LingerOption? _linger;
+    private bool _noDelay;
+    private bool _keepAlive;
+    private IpAddress? _bindAddress;
+    private ushort _bindPort;
+    private volatile bool _opened;
+
+    /// <summary>TCP_NODELAY: small segments go at once instead of waiting for outstanding data's ACK (Nagle). Any time.</summary>
+    public bool NoDelay
+    {
+        get => _noDelay;
+        set => SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.NoDelay, value);
+    }
+
+    /// <summary>
+    /// SO_LINGER. Enabled with a time of 0 makes Close abortive: a RST, and queued data is dropped. Other
+    /// settings close gracefully (Close never blocks; see <see cref="Close(int)"/> to wait for the peer's ACK).
+    /// </summary>
+    public LingerOption? LingerState
+    {
+        get => _linger is null ? null : new LingerOption(_linger.Enabled, _linger.LingerTime);
+        set
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            RequireStream("LingerState");
+            _linger = value is null ? null : new LingerOption(value.Enabled, value.LingerTime);
+        }
+    }
+
+    /// <summary>
+    /// listen(): accepts connections on the bound address and port (wildcard and an ephemeral port when not
+    /// bound). <paramref name="backlog"/> bounds the queue of connections waiting for Accept.
+    /// </summary>
+    public void Listen(int backlog = 128)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var stream = RequireStream("Listen");
+        var address = _bindAddress ?? Any;
+        var port = _bindPort;
+        var config = _tcpConfig!;
+        _opened = true;
+        Wait(_stack.Loop.InvokeAsync(_ =>
+        {
+            stream.Listen(address, port, backlog, config);
+            var l = stream.Listener!.LocalEndPoint;
+            _local = new IPEndPoint(l.Address.ToIPAddress(), l.Port);
+            return true;
+        }));
+    }
+
+    /// <summary>accept(): waits for a connection and returns it as a connected socket.</summary>
+    public StackSocket Accept() => Wait(AcceptAsync());
+
+    public async ValueTask<StackSocket> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var stream = RequireStream("Accept");
+        cancellationToken.ThrowIfCancellationRequested();
+        var op = new StreamAccept();
+        _stack.Loop.Post(_ => stream.StartAccept(op));
+        StreamChannel channel;
+        using (cancellationToken.CanBeCanceled
+            ? cancellationToken.Register(() => _stack.Loop.Post(_ => stream.CancelAccept(op, cancellationToken)))
+            : default)
+        {
+            channel = await op.Task.ConfigureAwait(false);
+        }
+        var c = channel.Connection!;
+        var accepted = new StackSocket(_stack, AddressFamily, SocketType.Stream, channel)
+        {
+            _tcpConfig = _tcpConfig,
+            _opened = true,
+            _noDelay = _noDelay,
+            _keepAlive = _keepAlive,
+            _linger = _linger,
+            _reuseAddress = _reuseAddress,
+            _receiveBufferSize = _receiveBufferSize,
+            _sendBufferSize = _sendBufferSize,
+            ReceiveTimeout = ReceiveTimeout,
+            SendTimeout = SendTimeout,
+            _local = ToEndPoint(c.LocalEndPoint),
+            _remote = ToEndPoint(c.RemoteEndPoint),
+        };
+        return accepted;
+    }
+
+    /// <summary>shutdown(): Send queues a FIN after the data (half-close, seed §2.6); Receive makes later receives return 0.</summary>
+    public void Shutdown(SocketShutdown how)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var stream = RequireStream("Shutdown");
+        Wait(_stack.Loop.InvokeAsync(now =>
+        {
+            stream.Shutdown(how, now);
+            return true;
+        }));
+    }
+
+    /// <summary>
+    /// Closes gracefully and waits up to <paramref name="timeout"/> ms for the queued data and the FIN to be
+    /// acknowledged (as <see cref="Socket.Close(int)"/>), so a process may exit right after. UDP: as Close.
+    /// </summary>
+    public void Close(int timeout)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(timeout);
+        if (_stream is not { } stream || _disposed)
+        {
+            Dispose();
+            return;
+        }
+        EnsureNotLoop();
+        Dispose();
+        var acked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _stack.Loop.Post(_ => stream.WhenFinAcknowledged(acked));
+        acked.Task.Wait(timeout);
+    }
+
+    /// <summary>A <see cref="Stream"/> over this connected stream socket; disposing it closes the socket when <paramref name="ownsSocket"/>.</summary>
+    public StackNetworkStream GetStream(bool ownsSocket = false)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        RequireStream("GetStream");
+        return new StackNetworkStream(this, ownsSocket);
+    }
+
+    private IpAddress Any => AddressFamily == AddressFamily.InterNetworkV6 ? IpAddress.AnyV6 : IpAddress.AnyV4;
+
+    private void BindStream(IPEndPoint localEP, IpAddress address, ushort port)
+    {
+        if (_bindAddress is not null || _opened)
+            throw new StackSocketException(SocketError.InvalidArgument, $"Bind to {localEP}");
+        bool ours = address.IsUnspecified || Wait(_stack.Loop.InvokeAsync(_ => _stack.Host.IsLocal(address)));
+        if (!ours) throw new StackSocketException(SocketError.AddressNotAvailable, $"Bind to {localEP}");
+        // The port is claimed by Listen or Connect (TCP has no separate bind): a conflict is reported there.
+        _bindAddress = address;
+        _bindPort = port;
+        _local = new IPEndPoint(localEP.Address, localEP.Port);
+    }
+
+    private async ValueTask ConnectStreamAsync(IpAddress address, ushort port, CancellationToken cancellationToken)
+    {
+        var stream = _stream!;
+        var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var local = _bindAddress is { IsUnspecified: false } b ? b : (IpAddress?)null;
+        var localPort = _bindPort;
+        var config = _tcpConfig!;
+        _opened = true;
+        _stack.Loop.Post(now => stream.Connect(local, localPort, address, port, config, done, now));
+        using (cancellationToken.CanBeCanceled
+            ? cancellationToken.Register(() => _stack.Loop.Post(now => stream.CancelConnect(done, now, cancellationToken)))
+            : default)
+        {
+            await done.Task.ConfigureAwait(false);
+        }
+        var c = await _stack.Loop.InvokeAsync(_ => (Local: stream.Connection!.LocalEndPoint, Remote: stream.Connection.RemoteEndPoint)).ConfigureAwait(false);
+        _local = ToEndPoint(c.Local);
+        _remote = ToEndPoint(c.Remote);
+    }
+
+    private async ValueTask<int> SendStreamAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
+    {
+        var stream = _stream!;
+        var op = new StreamSend(buffer);
+        _stack.Loop.Post(now => stream.StartSend(op, now));
+        using (cancellationToken.CanBeCanceled
+            ? cancellationToken.Register(() => _stack.Loop.Post(_ => stream.CancelSend(op, cancellationToken)))
+            : default)
+        {
+            return await op.Task.ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask<int> ReceiveStreamAsync(Memory<byte> buffer, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        cancellationToken.ThrowIfCancellationRequested();
+        var stream = _stream!;
+        var op = new StreamReceive(buffer);
+        _stack.Loop.Post(_ => stream.StartReceive(op));
+        using (cancellationToken.CanBeCanceled
+            ? cancellationToken.Register(() => _stack.Loop.Post(_ => stream.CancelReceive(op, cancellationToken)))
+            : default)
+        {
+            return await op.Task.ConfigureAwait(false);
+        }
+    }
+
+    private int SendStream(ReadOnlySpan<byte> buffer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var copy = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(buffer.Length, 1), SyncChunk));
+        try
+        {
+            int sent = 0;
+            do
+            {
+                int n = Math.Min(buffer.Length - sent, copy.Length);
+                buffer.Slice(sent, n).CopyTo(copy);
+                sent += WaitTimed(token => SendStreamAsync(copy.AsMemory(0, n), token), SendTimeout, "Send");
+            }
+            while (sent < buffer.Length);
+            return sent;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    private int ReceiveStream(Span<byte> buffer)
+    {
+        var copy = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(buffer.Length, 1), SyncChunk));
+        try
+        {
+            int length = Math.Min(buffer.Length, copy.Length);
+            int n = WaitTimed(token => ReceiveStreamAsync(copy.AsMemory(0, length), token), ReceiveTimeout, "Receive");
+            copy.AsSpan(0, n).CopyTo(buffer);
+            return n;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(copy);
+        }
+    }
+
+    /// <summary>Waits for a stream call, failing it with TimedOut after <paramref name="milliseconds"/> (0: for ever).</summary>
+    private int WaitTimed(Func<CancellationToken, ValueTask<int>> call, int milliseconds, string what)
+    {
+        if (milliseconds <= 0) return Wait(call(CancellationToken.None));
+        using var timeout = new CancellationTokenSource(milliseconds);
+        try
+        {
+            return Wait(call(timeout.Token));
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            throw new StackSocketException(SocketError.TimedOut, $"{what} did not complete within {milliseconds} ms");
+        }
+    }
+
+    private void SetStreamOption(SocketOptionLevel level, SocketOptionName name, int value)
+    {
+        var stream = _stream!;
+        switch (level, name)
+        {
+            case (SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer):
+                ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(value));
+                RequireUnopened("ReceiveBufferSize");
+                _receiveBufferSize = value;
+                _tcpConfig = _tcpConfig! with { ReceiveBufferSize = value };
+                break;
+            case (SocketOptionLevel.Socket, SocketOptionName.SendBuffer):
+                ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(value));
+                RequireUnopened("SendBufferSize");
+                _sendBufferSize = value;
+                _tcpConfig = _tcpConfig! with { SendBufferSize = value };
+                break;
+            case (SocketOptionLevel.Socket, SocketOptionName.ReuseAddress):
+                RequireUnopened("ReuseAddress");
+                _reuseAddress = value != 0;
+                _tcpConfig = _tcpConfig! with { ReuseAddress = _reuseAddress };
+                break;
+            case (SocketOptionLevel.Socket, SocketOptionName.KeepAlive):
+                _keepAlive = value != 0;
+                _tcpConfig = _tcpConfig! with { KeepAlive = _keepAlive };
+                break;
+            case (SocketOptionLevel.Tcp, SocketOptionName.NoDelay):
+                _noDelay = value != 0;
+                _tcpConfig = _tcpConfig! with { NoDelay = _noDelay };
+                bool noDelay = _noDelay;
+                _stack.Loop.Post(_ =>
+                {
+                    if (stream.Connection is { } c) c.NoDelay = noDelay;
+                });
+                break;
+            case (SocketOptionLevel.Socket, SocketOptionName.ReceiveTimeout):
+                ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(value));
+                ReceiveTimeout = value;
+                break;
+            case (SocketOptionLevel.Socket, SocketOptionName.SendTimeout):
+                ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(value));
+                SendTimeout = value;
+                break;
+            default:
+                throw Unsupported(level, name);
+        }
+    }
+
+    private int GetStreamOption(SocketOptionLevel level, SocketOptionName name) => (level, name) switch
+    {
+        (SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer) => _receiveBufferSize,
+        (SocketOptionLevel.Socket, SocketOptionName.SendBuffer) => _sendBufferSize,
+        (SocketOptionLevel.Socket, SocketOptionName.ReuseAddress) => _reuseAddress ? 1 : 0,
+        (SocketOptionLevel.Socket, SocketOptionName.KeepAlive) => _keepAlive ? 1 : 0,
+        (SocketOptionLevel.Tcp, SocketOptionName.NoDelay) => _noDelay ? 1 : 0,
+        (SocketOptionLevel.Socket, SocketOptionName.ReceiveTimeout) => ReceiveTimeout,
+        (SocketOptionLevel.Socket, SocketOptionName.SendTimeout) => SendTimeout,
+        (SocketOptionLevel.Socket, SocketOptionName.Type) => (int)SocketType,
+        (SocketOptionLevel.Socket, SocketOptionName.Error) => (int)Wait(_stack.Loop.InvokeAsync(_ => _stream!.PendingError)),
+        _ => throw Unsupported(level, name),
+    };
+
+    private void RequireUnopened(string option)
+    {
+        if (_opened)
+            throw new InvalidOperationException($"Set {option} before Connect or Listen: the connection is made with it.");
+    }
+
+    private StreamChannel RequireStream(string what) =>
+        _stream ?? throw new StackSocketException(SocketError.OperationNotSupported, $"{what} on a datagram socket: it needs SocketType.Stream");
+
+    private static IPEndPoint ToEndPoint(TcpEndPoint e) => new(e.Address.ToIPAddress(), e.Port);
+}

@@ -1,0 +1,303 @@
+using System.IO.Hashing;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Stack.Apps.Hosting;
+using Stack.Apps.Sockets;
+using Stack.IP;
+using Stack.IP.Routing;
+using Stack.Link.Devices.Memory;
+using Stack.Link.Wire;
+using Stack.Tcp;
+
+namespace Stack.Tests.Sockets;
+
+/// <summary>The stream (TCP) side of <see cref="StackSocket"/>: two stack instances on an in-memory link.</summary>
+public sealed class StackSocketStreamTests : IDisposable
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
+    private readonly StackInstance _a;
+    private readonly StackInstance _b;
+
+    public StackSocketStreamTests()
+    {
+        var (linkA, linkB) = MemoryLink.CreatePair();
+        var tcp = TcpConfig.Default with { Msl = TimeSpan.FromMilliseconds(250) };
+        _a = StackInstance.Start("a", linkA, Options(2), tcp: tcp);
+        _b = StackInstance.Start("b", linkB, Options(3), tcp: tcp);
+    }
+
+    public void Dispose()
+    {
+        _a.Dispose();
+        _b.Dispose();
+    }
+
+    private static IpHostOptions Options(byte last) => new()
+    {
+        Mac = new MacAddress(0x0200_0000_0000UL | last),
+        Addresses = [InterfaceAddress.Parse($"192.0.2.{last}/24"), InterfaceAddress.Parse($"2001:db8::{last}/64")],
+    };
+
+    private static IPAddress B(bool v6) => IPAddress.Parse(v6 ? "2001:db8::3" : "192.0.2.3");
+    private static IPAddress A(bool v6) => IPAddress.Parse(v6 ? "2001:db8::2" : "192.0.2.2");
+    private static AddressFamily Family(bool v6) => v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+    private static IPAddress Any(bool v6) => v6 ? IPAddress.IPv6Any : IPAddress.Any;
+
+    private StackSocket ListenOnB(bool v6, int port)
+    {
+        var listener = StackSocket.Create(_b, Family(v6), SocketType.Stream);
+        listener.Bind(new IPEndPoint(Any(v6), port));
+        listener.Listen(8);
+        return listener;
+    }
+
+    private static async Task<byte[]> ReadToEnd(StackSocket socket)
+    {
+        var all = new MemoryStream();
+        var buffer = new byte[4096];
+        int n;
+        while ((n = await socket.ReceiveAsync(buffer).AsTask().WaitAsync(Patience)) > 0) all.Write(buffer, 0, n);
+        return all.ToArray();
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Connect_accept_and_echo_a_line_in_both_families(bool v6)
+    {
+        using var listener = ListenOnB(v6, 7000);
+        Assert.Equal(new IPEndPoint(Any(v6), 7000), listener.LocalEndPoint);
+        var accepting = listener.AcceptAsync();
+
+        using var client = StackSocket.Create(_a, Family(v6), SocketType.Stream);
+        await client.ConnectAsync(new IPEndPoint(B(v6), 7000)).AsTask().WaitAsync(Patience);
+        using var server = await accepting.AsTask().WaitAsync(Patience);
+
+        Assert.True(client.Connected);
+        Assert.Equal(new IPEndPoint(B(v6), 7000), client.RemoteEndPoint);
+        Assert.Equal(client.LocalEndPoint, server.RemoteEndPoint);
+        Assert.Equal(A(v6), client.LocalEndPoint!.Address);
+
+        await client.SendAsync(Encoding.ASCII.GetBytes("hello\n"));
+        var buffer = new byte[100];
+        int n = await server.ReceiveAsync(buffer).AsTask().WaitAsync(Patience);
+        await server.SendAsync(buffer.AsMemory(0, n));
+        n = await client.ReceiveAsync(buffer).AsTask().WaitAsync(Patience);
+        Assert.Equal("hello\n", Encoding.ASCII.GetString(buffer, 0, n));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Connect_to_a_closed_port_is_refused_at_once(bool v6)
+    {
+        using var client = StackSocket.Create(_a, Family(v6), SocketType.Stream);
+        var started = DateTime.UtcNow;
+        var e = await Assert.ThrowsAsync<StackSocketException>(() => client.ConnectAsync(new IPEndPoint(B(v6), 4444)).AsTask().WaitAsync(Patience));
+        Assert.Equal(SocketError.ConnectionRefused, e.SocketErrorCode);
+        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2), "a RST answers at once");
+
+        var sync = StackSocket.Create(_a, Family(v6), SocketType.Stream);
+        var e2 = Assert.Throws<StackSocketException>(() => sync.Connect(new IPEndPoint(B(v6), 4444)));
+        Assert.Equal(SocketError.ConnectionRefused, e2.SocketErrorCode);
+    }
+
+    [Fact]
+    public async Task Half_close_lets_the_peer_finish_its_reply()
+    {
+        using var listener = ListenOnB(false, 7001);
+        var serving = Task.Run(async () =>
+        {
+            using var s = await listener.AcceptAsync();
+            var request = await ReadToEnd(s); // until the client's FIN
+            await s.SendAsync(Encoding.ASCII.GetBytes($"got {request.Length} bytes"));
+        });
+        using var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        client.Connect(new IPEndPoint(B(false), 7001));
+        client.Send(new byte[10_000]);
+        client.Shutdown(SocketShutdown.Send);
+        Assert.Throws<StackSocketException>(() => client.Send([1]));
+
+        var reply = await ReadToEnd(client);
+        Assert.Equal("got 10000 bytes", Encoding.ASCII.GetString(reply));
+        await serving.WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task Linger_zero_close_resets_the_connection()
+    {
+        using var listener = ListenOnB(false, 7002);
+        var accepting = listener.AcceptAsync();
+        using var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        await client.ConnectAsync(new IPEndPoint(B(false), 7002));
+        var server = await accepting.AsTask().WaitAsync(Patience);
+
+        var pending = client.ReceiveAsync(new byte[10]);
+        server.LingerState = new LingerOption(true, 0);
+        server.Dispose();
+
+        var e = await Assert.ThrowsAsync<StackSocketException>(() => pending.AsTask().WaitAsync(Patience));
+        Assert.Equal(SocketError.ConnectionReset, e.SocketErrorCode);
+        Assert.Equal(SocketError.ConnectionReset, (SocketError)client.GetSocketOption(SocketOptionLevel.Socket, SocketOptionName.Error));
+    }
+
+    [Fact]
+    public Task Stream_view_carries_a_megabyte_both_ways_bit_exact() => StreamViewRoundTrip(7003);
+
+    private async Task StreamViewRoundTrip(int port)
+    {
+        using var listener = ListenOnB(true, port);
+        var echoing = Task.Run(async () =>
+        {
+            using var s = await listener.AcceptAsync();
+            await using var stream = s.GetStream();
+            await stream.CopyToAsync(stream); // echo until EOF
+            s.Shutdown(SocketShutdown.Send);
+        });
+
+        var data = new byte[1 << 20];
+        new Random(5).NextBytes(data);
+        var socket = StackSocket.Create(_a, AddressFamily.InterNetworkV6, SocketType.Stream);
+        await socket.ConnectAsync(new IPEndPoint(B(true), port));
+        await using var client = socket.GetStream(ownsSocket: true);
+        var reading = Task.Run(async () =>
+        {
+            var back = new MemoryStream();
+            await client.CopyToAsync(back);
+            return back.ToArray();
+        });
+        for (int i = 0; i < data.Length; i += 50_000) client.Write(data, i, Math.Min(50_000, data.Length - i));
+        client.Flush();
+        socket.Shutdown(SocketShutdown.Send);
+
+        byte[] received;
+        try
+        {
+            received = await reading.WaitAsync(TimeSpan.FromSeconds(20));
+        }
+        catch (TimeoutException)
+        {
+            var l = socket.LocalEndPoint!;
+            var r = socket.RemoteEndPoint!;
+            var tl = new TcpEndPoint(IpAddress.FromIPAddress(l.Address), (ushort)l.Port);
+            var tr = new TcpEndPoint(IpAddress.FromIPAddress(r.Address), (ushort)r.Port);
+            string D(StackInstance st, TcpEndPoint x, TcpEndPoint y) => st.Loop.InvokeAsync(_ =>
+            {
+                var c = st.Tcp.Find(x, y);
+                return c is null ? "gone" : $"{c.State} una={c.SndUna} nxt={c.SndNxt} rcv={c.RcvNxt} readable={c.Readable} unacked={c.Unacknowledged} wnd={c.SendWindow} rto={c.Rto} canR={c.CanRead} canW={c.CanWrite} retx={st.Tcp.Statistics.Retransmissions}";
+            }).GetAwaiter().GetResult();
+            throw new TimeoutException($"a: {D(_a, tl, tr)}\nb: {D(_b, tr, tl)}");
+        }
+        Assert.Equal(XxHash64.HashToUInt64(data), XxHash64.HashToUInt64(received));
+        Assert.Equal(data.Length, received.Length);
+        await echoing.WaitAsync(Patience);
+    }
+
+    [Fact]
+    public async Task Completions_never_run_on_the_loop_thread()
+    {
+        using var listener = ListenOnB(false, 7004);
+        var accepted = Task.Run(async () =>
+        {
+            var s = await listener.AcceptAsync();
+            Assert.False(_b.Loop.IsLoopThread);
+            return s;
+        });
+        using var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        await client.ConnectAsync(new IPEndPoint(B(false), 7004));
+        Assert.False(_a.Loop.IsLoopThread);
+        using var server = await accepted.WaitAsync(Patience);
+
+        var receiving = Task.Run(async () =>
+        {
+            int n = await server.ReceiveAsync(new byte[10]);
+            return (n, onLoop: _b.Loop.IsLoopThread);
+        });
+        await client.SendAsync(new byte[3]);
+        Assert.False(_a.Loop.IsLoopThread);
+        var (got, onLoop) = await receiving.WaitAsync(Patience);
+        Assert.Equal(3, got);
+        Assert.False(onLoop);
+    }
+
+    [Fact]
+    public async Task A_cancelled_receive_loses_nothing_and_a_cancelled_accept_ends()
+    {
+        using var listener = ListenOnB(false, 7005);
+        using (var cts = new CancellationTokenSource(50))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listener.AcceptAsync(cts.Token).AsTask().WaitAsync(Patience));
+        }
+        var accepting = listener.AcceptAsync();
+        using var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        await client.ConnectAsync(new IPEndPoint(B(false), 7005));
+        using var server = await accepting.AsTask().WaitAsync(Patience);
+
+        using (var cts = new CancellationTokenSource(50))
+        {
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server.ReceiveAsync(new byte[10], cts.Token).AsTask().WaitAsync(Patience));
+        }
+        await client.SendAsync(Encoding.ASCII.GetBytes("late"));
+        var buffer = new byte[10];
+        int n = await server.ReceiveAsync(buffer).AsTask().WaitAsync(Patience);
+        Assert.Equal("late", Encoding.ASCII.GetString(buffer, 0, n));
+
+        server.ReceiveTimeout = 100;
+        var e = Assert.Throws<StackSocketException>(() => server.Receive(buffer));
+        Assert.Equal(SocketError.TimedOut, e.SocketErrorCode);
+    }
+
+    [Fact]
+    public async Task Close_fails_a_waiting_receive_with_operation_aborted()
+    {
+        using var listener = ListenOnB(false, 7006);
+        var accepting = listener.AcceptAsync();
+        using var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        await client.ConnectAsync(new IPEndPoint(B(false), 7006));
+        using var server = await accepting.AsTask().WaitAsync(Patience);
+
+        var pending = client.ReceiveAsync(new byte[10]);
+        client.Dispose();
+        var e = await Assert.ThrowsAsync<StackSocketException>(() => pending.AsTask().WaitAsync(Patience));
+        Assert.Equal(SocketError.OperationAborted, e.SocketErrorCode);
+        Assert.Equal(0, await server.ReceiveAsync(new byte[10]).AsTask().WaitAsync(Patience)); // the client's FIN
+    }
+
+    [Fact]
+    public async Task The_side_that_closes_first_passes_through_TIME_WAIT_for_two_MSL()
+    {
+        using var listener = ListenOnB(false, 7007);
+        var accepting = listener.AcceptAsync();
+        var client = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        await client.ConnectAsync(new IPEndPoint(B(false), 7007));
+        using var server = await accepting.AsTask().WaitAsync(Patience);
+        var (local, remote) = (client.LocalEndPoint!, client.RemoteEndPoint!);
+
+        client.Close(5000); // returns once our FIN is acknowledged
+        Assert.Equal(0, await server.ReceiveAsync(new byte[1]).AsTask().WaitAsync(Patience));
+        server.Dispose();
+
+        var tcpLocal = new TcpEndPoint(IpAddress.FromIPAddress(local.Address), (ushort)local.Port);
+        var tcpRemote = new TcpEndPoint(IpAddress.FromIPAddress(remote.Address), (ushort)remote.Port);
+        TcpState State() => _a.Loop.InvokeAsync(_ => _a.Tcp.Find(tcpLocal, tcpRemote)?.State ?? TcpState.Closed).GetAwaiter().GetResult();
+        var deadline = DateTime.UtcNow + Patience;
+        while (State() != TcpState.TimeWait && DateTime.UtcNow < deadline) await Task.Delay(5);
+        var enteredTimeWait = DateTime.UtcNow;
+        Assert.Equal(TcpState.TimeWait, State());
+        while (State() == TcpState.TimeWait && DateTime.UtcNow < deadline) await Task.Delay(5);
+        var waited = DateTime.UtcNow - enteredTimeWait;
+        Assert.Equal(TcpState.Closed, State());
+        Assert.InRange(waited, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(3)); // 2 x 250 ms
+    }
+
+    [Fact]
+    public void Stream_only_calls_on_a_datagram_socket_say_so()
+    {
+        using var udp = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Dgram);
+        Assert.Equal(SocketError.OperationNotSupported, Assert.Throws<StackSocketException>(() => udp.Listen()).SocketErrorCode);
+        using var tcp = StackSocket.Create(_a, AddressFamily.InterNetwork, SocketType.Stream);
+        Assert.Equal(SocketError.NotConnected, Assert.Throws<StackSocketException>(() => tcp.Send([1])).SocketErrorCode);
+        Assert.Equal(SocketError.InvalidArgument, Assert.Throws<StackSocketException>(() => tcp.Accept()).SocketErrorCode);
+    }
+}
