@@ -31,6 +31,7 @@ public sealed partial class TcpConnection
         _lastHeard = now;
         ReceiveSyn(syn, options, now);
         _sndWnd = syn.Window; // RFC 7323 §2.2: the window of a SYN is never scaled.
+        _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
         _sndWl1 = _irs;
         _sndWl2 = _iss;
         SetState(TcpState.SynReceived, "rcv SYN");
@@ -134,6 +135,7 @@ public sealed partial class TcpConnection
         if (ack)
         {
             _sndWnd = h.Window;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
             _sndWl1 = seq;
             _sndWl2 = segAck;
             AckAdvance(segAck, options, now);
@@ -257,6 +259,7 @@ public sealed partial class TcpConnection
                 return;
             }
             _sndWnd = (long)h.Window << _sndWscale;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
             _sndWl1 = seq;
             _sndWl2 = segAck;
             if (_retries > 0 && _rto.SmoothedRtt is null)

@@ -287,11 +287,12 @@ public sealed partial class TcpConnection
         int scaled = Math.Min(wnd >> shift, ushort.MaxValue);
         if (scaled << shift < current)
         {
-            // Rounding down would move the right edge left: round the field up, but do not promise the extra
-            // bytes (fewer than 2^shift). Moving the edge with them would let it creep past the buffer by up to
-            // 2^shift − 1 bytes per segment while the application does not read, until a "window" stays open
-            // that the buffer can no longer fill.
-            return (ushort)Math.Min((current + (1 << shift) - 1) >> shift, ushort.MaxValue);
+            // Rounding down would show the right edge moving left. Round the field up only as far as the buffer
+            // can hold: rounding up after every segment would creep past the free space, and the peer's data
+            // there would be trimmed. Otherwise the edge appears to retract by less than one unit (RFC 7323
+            // §2.4); _rcvEdge keeps the earlier promise, so data up to it is still accepted.
+            int up = Math.Min((current + (1 << shift) - 1) >> shift, ushort.MaxValue);
+            return (ushort)(up << shift <= free ? up : scaled);
         }
         _rcvEdge = SeqNum.Max(_rcvEdge, _rcvNxt + (scaled << shift));
         return (ushort)scaled;
