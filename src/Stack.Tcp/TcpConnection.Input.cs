@@ -196,6 +196,7 @@ public sealed partial class TcpConnection
         {
             _layer.Statistics.PawsRejected++;
             _ackPending = true;
+            AcceptShutOutAck(ack, rst, syn, segLen, segAck, options, now);
             return;
         }
 
@@ -207,6 +208,7 @@ public sealed partial class TcpConnection
             {
                 _ackPending = true;
             }
+            AcceptShutOutAck(ack, rst, syn, segLen, segAck, options, now);
             return;
         }
 
@@ -418,6 +420,20 @@ public sealed partial class TcpConnection
     {
         _layer.Statistics.ChallengeAcks++;
         _ackPending = true;
+    }
+
+    /// <summary>
+    /// RFC 9293 §3.10.7.4: "special allowance should be made to accept valid ACKs" that the window or PAWS shuts
+    /// out. Without it two ends whose windows closed while ACKs were lost (or reordered) can each refuse the
+    /// other's ACKs for ever; Linux gets the same effect from its rcv_wup leniency and tcp_disordered_ack.
+    /// Only the cumulative ACK is taken: no data, no window update.
+    /// </summary>
+    private void AcceptShutOutAck(bool ack, bool rst, bool syn, int segLen, SeqNum segAck, in TcpOptions options, Instant now)
+    {
+        if (ack && !rst && !syn && segLen == 0 && segAck > _sndUna && segAck <= _sndMax && _state != TcpState.SynReceived)
+        {
+            AckAdvance(segAck, options, now);
+        }
     }
 
     /// <summary>RFC 9293 §3.10.7.4: the four cases of segment acceptability against RCV.NXT and RCV.WND.</summary>
