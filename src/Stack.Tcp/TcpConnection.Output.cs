@@ -22,7 +22,22 @@ public sealed partial class TcpConnection
     /// <summary>The sequence number of our FIN (meaningful once one is queued: no writes follow it).</summary>
     private SeqNum FinSeq => _bufStart + _send.Count;
 
-    private uint TsNow(Instant now) => unchecked((uint)now.Milliseconds + _tsOffset);
+    /// <summary>
+    /// TSval (RFC 7323 §5.4: monotonic). The instant handed in can lag one an application call already used
+    /// (Receive sends its window update at the layer's last instant), so never let the clock step back: a
+    /// smaller TSval would be thrown away by the peer's PAWS check, and the ACK it carried with it.
+    /// </summary>
+    private uint TsNow(Instant now)
+    {
+        uint value = unchecked((uint)now.Milliseconds + _tsOffset);
+        if (_tsSent && unchecked((int)(value - _lastTsVal)) < 0) value = _lastTsVal;
+        _lastTsVal = value;
+        _tsSent = true;
+        return value;
+    }
+
+    private uint _lastTsVal;
+    private bool _tsSent;
 
     private void SendSyn(Instant now)
     {
