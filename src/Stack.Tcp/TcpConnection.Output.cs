@@ -224,7 +224,10 @@ public sealed partial class TcpConnection
     private int RetransmitAt(SeqNum seq, Instant now, int maxLen = 0)
     {
         SeqNum dataEnd = _bufStart + _send.Count;
-        int len = Math.Clamp(Math.Min(dataEnd - seq, maxLen > 0 ? maxLen : SendMss), 0, SendMss);
+        // Only what was sent before: data queued since then is new data, sent (and timed, and counted in SND.MAX)
+        // by SendData. Resending past SND.MAX would hand the peer bytes we do not count as sent, and its ACKs of
+        // them would look like ACKs of something not yet sent.
+        int len = Math.Clamp(Math.Min(SeqNum.Min(dataEnd, _sndMax) - seq, maxLen > 0 ? maxLen : SendMss), 0, SendMss);
         bool fin = _finQueued && seq + len == dataEnd && _sndMax > dataEnd;
         if (len == 0 && !fin)
         {

@@ -128,7 +128,7 @@ public sealed class ImpairedTransferTests
             {
                 Assert.Fail($"seed {seed} at {net.Now}: client {client.State} {client.Error} una {client.SndUna} nxt {client.SndNxt} rcvnxt {client.RcvNxt} wnd {client.SendWindow} cwnd {client.CongestionWindow} rec {client.InFastRecovery}; " +
                     $"server {server!.State} {server.Error} una {server.SndUna} nxt {server.SndNxt} rcvnxt {server.RcvNxt} wnd {server.SendWindow} cwnd {server.CongestionWindow} rec {server.InFastRecovery} " +
-                    $"sent {sent} received {received} paws {a.Tcp.Statistics.PawsRejected}/{b.Tcp.Statistics.PawsRejected} oow {a.Tcp.Statistics.OutOfWindow}/{b.Tcp.Statistics.OutOfWindow}");
+                    $"sndmax {client.SendHighWater} sent {sent} received {received} paws {a.Tcp.Statistics.PawsRejected}/{b.Tcp.Statistics.PawsRejected} oow {a.Tcp.Statistics.OutOfWindow}/{b.Tcp.Statistics.OutOfWindow}");
             }
             if (sent < Total)
             {

@@ -107,5 +107,25 @@ public sealed class TcpAlgorithmTests
         Assert.Equal(0, last.Window);
     }
 
+    [Fact]
+    public void A_fast_retransmit_resends_only_what_was_sent_not_data_queued_since()
+    {
+        // The last segment sent was short (the window allowed 500 bytes); 3000 more bytes wait behind it. The
+        // retransmission must stop at SND.MAX: bytes past it are new data the sender does not count as sent, and
+        // the peer's ACK of them would later look like an ACK of something not yet sent (found by a 10%-loss echo).
+        var h = new TcpHarness(TcpConfig.Default with { NoDelay = true });
+        var c = h.AcceptOne(h.Listen(), Mss1000);
+        h.Inject(TcpFlags.Ack, 1, 1, win: 500);
+        Assert.Equal(3500, c.Send(Pattern(3500), h.Now));
+        h.Expect(". 1:501(500) ack 1 **");
+        h.ExpectNothing();
+        for (int i = 0; i < 3; i++)
+        {
+            h.Inject(TcpFlags.Ack, 1, 1, win: 500);
+        }
+        h.Expect(". 1:501(500) ack 1 **");
+        Assert.Equal(501u - 1 + h.OurIsn + 1, c.SendHighWater.Value);
+    }
+
     private static uint Abs(TcpHarness h, uint rel) => PeerIsn + rel;
 }
