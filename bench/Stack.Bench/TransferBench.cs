@@ -4,8 +4,10 @@ using System.Net.Sockets;
 using Stack.Apps.Simulation;
 using Stack.IP;
 using Stack.IP.Routing;
+using Stack.Link.Devices.Impairment;
 using Stack.Link.Wire;
 using Stack.Tcp;
+using Stack.Tcp.Congestion;
 
 namespace Stack.Bench;
 
@@ -20,18 +22,37 @@ public static class TransferBench
     {
         int mib = 1024;
         bool v6 = false;
+        var cc = TcpConfig.Default.CongestionControl;
+        ImpairmentSpec? impair = null;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--mib" && i + 1 < args.Length) mib = int.Parse(args[++i], CultureInfo.InvariantCulture);
             else if (args[i] == "--ipv6") v6 = true;
+            else if (args[i] == "--cc" && i + 1 < args.Length && Enum.TryParse(args[i + 1], ignoreCase: true, out CongestionControlKind kind))
+            {
+                cc = kind;
+                i++;
+            }
+            else if (args[i] == "--impair" && i + 1 < args.Length)
+            {
+                try
+                {
+                    impair = ImpairmentSpec.Parse(args[++i]);
+                }
+                catch (FormatException e)
+                {
+                    Console.Error.WriteLine($"transfer: --impair: {e.Message}");
+                    return 2;
+                }
+            }
             else
             {
-                Console.Error.WriteLine($"transfer: unknown argument '{args[i]}' (--mib N, --ipv6)");
+                Console.Error.WriteLine($"transfer: unknown argument '{args[i]}' (--mib N, --ipv6, --cc newreno|cubic, --impair SPEC)");
                 return 2;
             }
         }
 
-        var config = TcpConfig.Default with { SendBufferSize = 1 << 20, ReceiveBufferSize = 1 << 20 };
+        var config = TcpConfig.Default with { SendBufferSize = 1 << 20, ReceiveBufferSize = 1 << 20, CongestionControl = cc };
         var net = new VirtualNetwork(TimeSpan.FromMicroseconds(50));
         var a = net.AddHost(Options(1), seed: 1, config);
         var b = net.AddHost(Options(2), seed: 2, config);
@@ -45,6 +66,8 @@ public static class TransferBench
             Console.Error.WriteLine("transfer: the connection did not open");
             return 1;
         }
+        if (impair is not null) net.Impair(impair);
+        var virtualStart = net.Now;
 
         long total = (long)mib << 20;
         var chunk = new byte[64 * 1024];
@@ -91,6 +114,11 @@ public static class TransferBench
         Console.WriteLine(string.Create(inv, $"segments={segments}"));
         Console.WriteLine(string.Create(inv, $"bytes_allocated_per_segment={(double)allocated / segments:F1}"));
         Console.WriteLine(string.Create(inv, $"retransmissions={a.Tcp.Statistics.Retransmissions}"));
+        Console.WriteLine(string.Create(inv, $"fast_retransmits={a.Tcp.Statistics.FastRetransmits}"));
+        Console.WriteLine(string.Create(inv, $"congestion_control={cc}"));
+        double virtualSeconds = (net.Now - virtualStart).TotalSeconds;
+        Console.WriteLine(string.Create(inv, $"virtual_seconds={virtualSeconds:F3}"));
+        Console.WriteLine(string.Create(inv, $"virtual_gbit_per_s={total * 8 / virtualSeconds / 1e9:F3}"));
         client.Shutdown(SocketShutdown.Both, net.Now);
         return 0;
 

@@ -10,10 +10,10 @@ public sealed record TcpConfig
 {
     public static TcpConfig Default { get; } = new();
 
-    /// <summary>SO_SNDBUF: bytes written and not yet acknowledged. Default 256 KiB.</summary>
+    /// <summary>SO_SNDBUF: bytes written and not yet acknowledged. Default 1 MiB.</summary>
     public int SendBufferSize { get; init; } = SendBuffer.DefaultCapacity;
 
-    /// <summary>SO_RCVBUF: bytes received and not yet read, out-of-order data included. Default 256 KiB.</summary>
+    /// <summary>SO_RCVBUF: bytes received and not yet read, out-of-order data included. Default 1 MiB (window scale 7 advertises all of it).</summary>
     public int ReceiveBufferSize { get; init; } = ReceiveBuffer.DefaultCapacity;
 
     /// <summary>Maximum segment lifetime; TIME-WAIT lasts 2·MSL (RFC 9293 §3.4.2). Default 30 s (Linux: 60 s TIME-WAIT).</summary>
@@ -46,20 +46,32 @@ public sealed record TcpConfig
     /// <summary>TCP_NODELAY: disable Nagle's algorithm (RFC 1122 §4.2.3.4). Default false.</summary>
     public bool NoDelay { get; init; }
 
-    /// <summary>SO_KEEPALIVE. Accepted but not implemented yet (keep-alive probes come with issue 7).</summary>
+    /// <summary>
+    /// TCP_QUICKACK kept on: acknowledge every data segment at once instead of delaying the ACK (RFC 9293
+    /// §3.8.6.3). Default false: ACK every second full-sized segment, else within 40 ms.
+    /// </summary>
+    public bool QuickAck { get; init; }
+
+    /// <summary>SO_KEEPALIVE: probe a connection the peer has been silent on (RFC 1122 §4.2.3.6). Default off.</summary>
     public bool KeepAlive { get; init; }
 
-    /// <summary>TCP_KEEPIDLE (Linux 2 h). Reserved for keep-alive.</summary>
+    /// <summary>TCP_KEEPIDLE: silence before the first keep-alive probe (Linux 2 h; RFC 1122: at least 2 h).</summary>
     public TimeSpan KeepAliveIdle { get; init; } = TimeSpan.FromHours(2);
 
-    /// <summary>TCP_KEEPINTVL (Linux 75 s). Reserved for keep-alive.</summary>
+    /// <summary>TCP_KEEPINTVL: between unanswered probes (Linux 75 s).</summary>
     public TimeSpan KeepAliveInterval { get; init; } = TimeSpan.FromSeconds(75);
 
-    /// <summary>TCP_KEEPCNT (Linux 9). Reserved for keep-alive.</summary>
+    /// <summary>TCP_KEEPCNT: unanswered probes before the connection fails with TimedOut (Linux 9).</summary>
     public int KeepAliveProbes { get; init; } = 9;
 
     /// <summary>Offer RFC 7323 timestamps on SYNs. Default true.</summary>
     public bool Timestamps { get; init; } = true;
+
+    /// <summary>Offer RFC 2018 selective acknowledgments (sackOK) on SYNs. Default true (Linux).</summary>
+    public bool Sack { get; init; } = true;
+
+    /// <summary>The congestion control algorithm (TCP_CONGESTION). Default CUBIC, as Linux.</summary>
+    public Congestion.CongestionControlKind CongestionControl { get; init; } = Congestion.CongestionControlKind.Cubic;
 
     /// <summary>Offer RFC 7323 window scaling on SYNs. Default true.</summary>
     public bool WindowScaling { get; init; } = true;
@@ -86,5 +98,8 @@ public sealed record TcpConfig
         ArgumentOutOfRangeException.ThrowIfNegative(Retries);
         ArgumentOutOfRangeException.ThrowIfNegative(SynAckRetries);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(InitialWindowSegments);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeepAliveIdle, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeepAliveInterval, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfNegative(KeepAliveProbes);
     }
 }

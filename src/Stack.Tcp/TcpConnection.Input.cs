@@ -15,6 +15,7 @@ public sealed partial class TcpConnection
         Enter();
         InitSend(iss);
         _connectStart = now;
+        _lastHeard = now;
         _mss = Math.Min(_peerMss, PathMss(now));
         SetState(TcpState.SynSent, "active OPEN");
         SendSyn(now);
@@ -27,8 +28,10 @@ public sealed partial class TcpConnection
         Enter();
         InitSend(iss);
         _connectStart = now;
+        _lastHeard = now;
         ReceiveSyn(syn, options, now);
         _sndWnd = syn.Window; // RFC 7323 §2.2: the window of a SYN is never scaled.
+        _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
         _sndWl1 = _irs;
         _sndWl2 = _iss;
         SetState(TcpState.SynReceived, "rcv SYN");
@@ -64,6 +67,7 @@ public sealed partial class TcpConnection
             _sndWscale = 0;
             _rcvWscale = 0;
         }
+        _sackOk = _config.Sack && options.SackPermitted;
         _tsOk = _config.Timestamps && options.HasTimestamps;
         if (_tsOk)
         {
@@ -86,6 +90,7 @@ public sealed partial class TcpConnection
     internal void OnSegment(in TcpHeader h, in TcpOptions options, Instant now)
     {
         Enter();
+        OnHeardFromPeer(now);
         if (_state == TcpState.SynSent)
         {
             OnSegmentSynSent(h, options, now);
@@ -130,9 +135,10 @@ public sealed partial class TcpConnection
         if (ack)
         {
             _sndWnd = h.Window;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
             _sndWl1 = seq;
             _sndWl2 = segAck;
-            AckAdvance(segAck, now);
+            AckAdvance(segAck, options, now);
             if (_retries > 0 && _rto.SmoothedRtt is null)
             {
                 _rto.OnSynTimedOut(); // RFC 6298 §5.7
@@ -190,6 +196,7 @@ public sealed partial class TcpConnection
         {
             _layer.Statistics.PawsRejected++;
             _ackPending = true;
+            AcceptShutOutAck(ack, rst, syn, segLen, segAck, options, now);
             return;
         }
 
@@ -201,6 +208,7 @@ public sealed partial class TcpConnection
             {
                 _ackPending = true;
             }
+            AcceptShutOutAck(ack, rst, syn, segLen, segAck, options, now);
             return;
         }
 
@@ -253,6 +261,7 @@ public sealed partial class TcpConnection
                 return;
             }
             _sndWnd = (long)h.Window << _sndWscale;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
             _sndWl1 = seq;
             _sndWl2 = segAck;
             if (_retries > 0 && _rto.SmoothedRtt is null)
@@ -272,14 +281,18 @@ public sealed partial class TcpConnection
             _ackPending = true; // RFC 9293: an ACK of something not yet sent is answered with an ACK and dropped.
             return;
         }
-        if (segAck > _sndUna)
+        bool newSack = ReceiveSackBlocks(options);
+        bool advanced = segAck > _sndUna;
+        long windowBefore = _sndWnd;
+        if (advanced)
         {
-            AckAdvance(segAck, now);
+            AckAdvance(segAck, options, now);
         }
         if (segAck >= _sndUna && (_sndWl1 < seq || (_sndWl1 == seq && _sndWl2 <= segAck)))
         {
             // RFC 9293 §3.10.7.4: update SND.WND only from segments no older than the last update.
             _sndWnd = (long)h.Window << _sndWscale;
+            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
             _sndWl1 = seq;
             _sndWl2 = segAck;
             if (_sndWnd > 0)
@@ -287,6 +300,14 @@ public sealed partial class TcpConnection
                 _timers.Cancel(TimerKind.Persist);
                 _persistBackoff = 0;
             }
+        }
+        if (!advanced)
+        {
+            // RFC 5681 §2: a duplicate ACK carries no data, no SYN or FIN, the same ACK and the same window.
+            // Answers to zero-window probes (window 0) are not: nothing was lost.
+            bool duplicate = segAck == _sndUna && segLen == 0 && windowBefore > 0
+                && ((long)h.Window << _sndWscale) == windowBefore;
+            OnAckWithoutProgress(duplicate, newSack, now);
         }
 
         bool finAcked = _finQueued && _sndUna == FinSeq + 1;
@@ -330,15 +351,15 @@ public sealed partial class TcpConnection
         {
             return;
         }
+        bool gapBefore = _recv.HeldRangeCount > 0;
+        bool inOrder = dataSeq == _rcvNxt;
         _recv.Insert(_rcvNxt, dataSeq, payload, out int advanced);
         if (advanced > 0)
         {
             _rcvNxt += advanced;
             _pending |= TcpEvents.Readable;
         }
-        // No delayed ACK yet (issue 7): every data segment is acknowledged, out-of-order ones at once as
-        // RFC 5681 §4.2 asks.
-        _ackPending = true;
+        OnDataReceived(payload.Length, inOrder && advanced > 0 && !gapBefore && _recv.HeldRangeCount == 0, now);
     }
 
     /// <summary>RFC 9293 §3.10.7.4 eighth: a FIN counts once every byte before it has arrived.</summary>
@@ -401,6 +422,20 @@ public sealed partial class TcpConnection
         _ackPending = true;
     }
 
+    /// <summary>
+    /// RFC 9293 §3.10.7.4: "special allowance should be made to accept valid ACKs" that the window or PAWS shuts
+    /// out. Without it two ends whose windows closed while ACKs were lost (or reordered) can each refuse the
+    /// other's ACKs for ever; Linux gets the same effect from its rcv_wup leniency and tcp_disordered_ack.
+    /// Only the cumulative ACK is taken: no data, no window update.
+    /// </summary>
+    private void AcceptShutOutAck(bool ack, bool rst, bool syn, int segLen, SeqNum segAck, in TcpOptions options, Instant now)
+    {
+        if (ack && !rst && !syn && segLen == 0 && segAck > _sndUna && segAck <= _sndMax && _state != TcpState.SynReceived)
+        {
+            AckAdvance(segAck, options, now);
+        }
+    }
+
     /// <summary>RFC 9293 §3.10.7.4: the four cases of segment acceptability against RCV.NXT and RCV.WND.</summary>
     private bool Acceptable(SeqNum seq, int segLen)
     {
@@ -424,7 +459,7 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>An acceptable ACK moved SND.UNA (RFC 9293 §3.10.7.4 fifth, RFC 6298 §5.2–5.3).</summary>
-    private void AckAdvance(SeqNum segAck, Instant now)
+    private void AckAdvance(SeqNum segAck, in TcpOptions options, Instant now)
     {
         int acked = segAck - _sndUna;
         SeqNum dataEnd = _bufStart + _send.Count;
@@ -436,13 +471,14 @@ public sealed partial class TcpConnection
         {
             _sndNxt = _sndUna;
         }
-        _rto.OnAck(segAck, now);
+        if (!SampleRttFromTimestamp(options, now))
+        {
+            _rto.OnAck(segAck, now);
+        }
         _retries = 0;
         if (_state != TcpState.SynSent)
         {
-            // RFC 5681 §3.1: slow start below ssthresh, else about one segment per window.
-            long grow = _cwnd < _ssthresh ? Math.Min(acked, _mss) : Math.Max(1L, (long)_mss * _mss / Math.Max(_cwnd, 1));
-            _cwnd = (int)Math.Min((long)_cwnd + grow, SendBufferMaxWindow);
+            OnNewDataAcked(acked, now);
         }
         if (dataAcked > 0)
         {
@@ -458,7 +494,28 @@ public sealed partial class TcpConnection
         }
     }
 
-    private const int SendBufferMaxWindow = 1 << 30;
+    /// <summary>
+    /// RFC 7323 §4.1: an ACK that moves SND.UNA echoes in TSecr the TSval of the segment it answers, so now −
+    /// TSecr is an RTT sample, one per such ACK, retransmissions included (no Karn ambiguity), with the gains of
+    /// Appendix G. Returns false when the segment has no usable echo (then the timed segment is used).
+    /// </summary>
+    private bool SampleRttFromTimestamp(in TcpOptions options, Instant now)
+    {
+        if (!_tsOk || !options.HasTimestamps || options.TsEcr == 0 || _state == TcpState.SynSent)
+        {
+            return false;
+        }
+        int ms = unchecked((int)(TsNow(now) - options.TsEcr));
+        if (ms < 0 || ms > (int)_config.MaxRto.TotalMilliseconds)
+        {
+            return false; // An echo from the future or from too long ago: not a measurement.
+        }
+        int flight = Math.Max(_sndMax - _sndUna, _mss);
+        int expected = (flight + 2 * _mss - 1) / (2 * _mss);
+        _rto.SampleFromTimestamp(TimeSpan.FromMilliseconds(ms), expected);
+        _rto.OnRetransmit(); // The timed segment, if any, is not needed: stop timing it.
+        return true;
+    }
 
     /// <summary>An ICMP error about a segment of ours (RFC 5927 §4.1: only if its sequence number is in flight).</summary>
     internal void OnIcmpError(IcmpErrorKind kind, int mtu, SeqNum quotedSeq, Instant now)
@@ -475,6 +532,7 @@ public sealed partial class TcpConnection
                 if (mss < _mss)
                 {
                     _mss = mss;
+                    _cc?.SetMss(mss);
                     TcpLog.MssLowered(_layer.Log, Tuple, mss);
                     if (_state is not (TcpState.SynSent or TcpState.SynReceived) && _sndNxt > _sndUna)
                     {

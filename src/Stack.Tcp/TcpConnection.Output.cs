@@ -22,11 +22,26 @@ public sealed partial class TcpConnection
     /// <summary>The sequence number of our FIN (meaningful once one is queued: no writes follow it).</summary>
     private SeqNum FinSeq => _bufStart + _send.Count;
 
-    private uint TsNow(Instant now) => unchecked((uint)now.Milliseconds + _tsOffset);
+    /// <summary>
+    /// TSval (RFC 7323 §5.4: monotonic). The instant handed in can lag one an application call already used
+    /// (Receive sends its window update at the layer's last instant), so never let the clock step back: a
+    /// smaller TSval would be thrown away by the peer's PAWS check, and the ACK it carried with it.
+    /// </summary>
+    private uint TsNow(Instant now)
+    {
+        uint value = unchecked((uint)now.Milliseconds + _tsOffset);
+        if (_tsSent && unchecked((int)(value - _lastTsVal)) < 0) value = _lastTsVal;
+        _lastTsVal = value;
+        _tsSent = true;
+        return value;
+    }
+
+    private uint _lastTsVal;
+    private bool _tsSent;
 
     private void SendSyn(Instant now)
     {
-        var options = new TcpOptions { Mss = (ushort)AnnouncedMss };
+        var options = new TcpOptions { Mss = (ushort)AnnouncedMss, SackPermitted = _config.Sack };
         if (_config.WindowScaling)
         {
             options.WindowScale = (byte)ReceiveShift();
@@ -48,7 +63,7 @@ public sealed partial class TcpConnection
 
     private void SendSynAck(Instant now)
     {
-        var options = new TcpOptions { Mss = (ushort)AnnouncedMss };
+        var options = new TcpOptions { Mss = (ushort)AnnouncedMss, SackPermitted = _sackOk };
         if (_wsOk)
         {
             options.WindowScale = (byte)_rcvWscale;
@@ -61,8 +76,7 @@ public sealed partial class TcpConnection
         }
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _iss.Value, _rcvNxt.Value, TcpFlags.Syn | TcpFlags.Ack,
             (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
-        _lastAckSent = _rcvNxt;
-        _ackPending = false;
+        OnAckSent();
         _layer.Transmit(Tuple, repr, null, 0, 0, now);
         if (_retries == 0)
         {
@@ -94,6 +108,7 @@ public sealed partial class TcpConnection
         if (_state is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing
             or TcpState.LastAck)
         {
+            SendRecovery(now);
             SendData(now);
         }
         if (_ackPending)
@@ -127,25 +142,45 @@ public sealed partial class TcpConnection
         while (true)
         {
             SeqNum dataEnd = _bufStart + _send.Count;
+            int mss = SendMss;
+            int segmentLimit = mss;
+            if (_sndNxt < _sndMax && !_scoreboard.IsEmpty)
+            {
+                // Going back after a timeout: what the peer SACKed needs no resending (as Linux; RFC 6675 §5.1).
+                if (_scoreboard.IsSacked(_sndNxt, out SeqNum sackedEnd))
+                {
+                    _sndNxt = SeqNum.Min(sackedEnd, _sndMax);
+                    continue;
+                }
+                if (_scoreboard.NextSackedAfter(_sndNxt) is SeqNum next)
+                {
+                    segmentLimit = Math.Min(segmentLimit, next - _sndNxt);
+                }
+            }
             int available = dataEnd - _sndNxt;
             if (available > 0)
             {
-                long usable = Math.Min(_sndWnd, _cwnd) - (_sndNxt - _sndUna);
-                int len = (int)Math.Min(Math.Min(available, _mss), Math.Max(usable, 0));
+                long usable = Math.Min(_sndWnd - (_sndNxt - _sndUna), CongestionRoom());
+                int len = (int)Math.Min(Math.Min(available, segmentLimit), Math.Max(usable, 0));
                 if (len <= 0)
                 {
                     return;
                 }
                 bool last = len == available;
-                if (len < _mss && last && !NoDelay && !_finQueued && _sndNxt != _sndUna)
+                if (len < mss && len == segmentLimit)
+                {
+                    SendSegment(_sndNxt, len, fin: false, psh: false, now); // A hole before SACKed data: as it is.
+                    continue;
+                }
+                if (len < mss && last && !NoDelay && !_finQueued && _sndNxt != _sndUna)
                 {
                     return; // Nagle (RFC 1122 §4.2.3.4): a small segment waits while data is unacknowledged.
                 }
-                if (len < _mss && !last && _sndNxt != _sndUna && 2L * len < _sndWnd)
+                if (len < mss && !last && len < _maxSndWnd / 2 && _sndNxt != _sndUna)
                 {
-                    // Sender SWS avoidance (RFC 1122 §4.2.3.4): the windows, not the data, cut this segment short;
-                    // wait for an ACK to open room for a full one (or half the offered window) rather than
-                    // dribbling out the sliver that congestion avoidance or the peer's window left.
+                    // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): the window allows only a sliver of the data
+                    // waiting; hold it until the window opens to a full segment or half the largest window seen,
+                    // or until everything in flight is acknowledged (the override, in place of a timer).
                     return;
                 }
                 SendSegment(_sndNxt, len, last && _finQueued, last, now);
@@ -166,8 +201,7 @@ public sealed partial class TcpConnection
         TcpFlags flags = TcpFlags.Ack | (psh && len > 0 ? TcpFlags.Psh : 0) | (fin ? TcpFlags.Fin : 0);
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcvNxt.Value, flags, ComputeWindow(),
             SegmentOptions(now));
-        _lastAckSent = _rcvNxt;
-        _ackPending = false;
+        OnAckSent();
         _layer.Transmit(Tuple, repr, _send, seq - _bufStart, len, now);
         SeqNum end = seq + len + (fin ? 1 : 0);
         if (seq < _sndMax)
@@ -182,14 +216,58 @@ public sealed partial class TcpConnection
         _sndMax = SeqNum.Max(_sndMax, end);
     }
 
+    /// <summary>
+    /// Resends up to <paramref name="maxLen"/> bytes (default one MSS) at <paramref name="seq"/>, below SND.MAX,
+    /// without moving SND.NXT (fast retransmit and SACK recovery); a FIN already sent goes with the last byte.
+    /// Returns the sequence space covered.
+    /// </summary>
+    private int RetransmitAt(SeqNum seq, Instant now, int maxLen = 0)
+    {
+        SeqNum dataEnd = _bufStart + _send.Count;
+        // Only what was sent before: data queued since then is new data, sent (and timed, and counted in SND.MAX)
+        // by SendData. Resending past SND.MAX would hand the peer bytes we do not count as sent, and its ACKs of
+        // them would look like ACKs of something not yet sent.
+        int len = Math.Clamp(Math.Min(SeqNum.Min(dataEnd, _sndMax) - seq, maxLen > 0 ? maxLen : SendMss), 0, SendMss);
+        bool fin = _finQueued && seq + len == dataEnd && _sndMax > dataEnd;
+        if (len == 0 && !fin)
+        {
+            return 0;
+        }
+        TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (len > 0 && seq + len == dataEnd ? TcpFlags.Psh : 0);
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcvNxt.Value, flags, ComputeWindow(),
+            SegmentOptions(now));
+        OnAckSent();
+        _layer.Transmit(Tuple, repr, _send, seq - _bufStart, len, now);
+        _layer.Statistics.Retransmissions++;
+        _rto.OnRetransmit();
+        return len + (fin ? 1 : 0);
+    }
+
+    /// <summary>
+    /// A pure ACK. Its sequence number is SND.MAX, the highest we have sent, not SND.NXT: after a timeout SND.NXT
+    /// goes back to SND.UNA, and an ACK stamped there is an old segment to a peer that received what followed —
+    /// dropped as out of window with its acknowledgment unread, so two ends both going back could each discard
+    /// every ACK of the other (Linux's snd_nxt, which never goes back, is our SND.MAX). Like Linux's
+    /// tcp_acceptable_seq it stays within the peer's window: a zero-window probe's byte that the peer did not
+    /// take must not put our ACKs beyond its right edge.
+    /// </summary>
     private void SendAck(Instant now)
     {
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _sndNxt.Value, _rcvNxt.Value, TcpFlags.Ack,
+        SeqNum seq = SeqNum.Max(_sndNxt, SeqNum.Min(_sndMax, _sndUna + (int)Math.Min(_sndWnd, int.MaxValue)));
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcvNxt.Value, TcpFlags.Ack,
             ComputeWindow(), SegmentOptions(now));
-        _lastAckSent = _rcvNxt;
-        _ackPending = false;
+        OnAckSent();
         _layer.Transmit(Tuple, repr, null, 0, 0, now);
     }
+
+    /// <summary>SACK blocks our segments carry now, at most 3 beside timestamps, else 4.</summary>
+    private int SackBlocksToSend => _sackOk ? Math.Min(_recv.HeldRangeCount, _tsOk ? 3 : TcpOptions.MaxSackBlocks) : 0;
+
+    /// <summary>
+    /// The payload that fits in a segment now: the MSS less the SACK blocks it will carry (as Linux's
+    /// tcp_current_mss), so a data segment sent while we hold out-of-order data still fits the path MTU.
+    /// </summary>
+    private int SendMss => SackBlocksToSend is var n and > 0 ? Math.Max(MinMss, _mss - (4 + 8 * n)) : _mss;
 
     private TcpOptions SegmentOptions(Instant now)
     {
@@ -200,6 +278,16 @@ public sealed partial class TcpConnection
             options.HasTimestamps = true;
             options.TsVal = TsNow(now);
             options.TsEcr = _tsRecent;
+        }
+        if (SackBlocksToSend is var count and > 0)
+        {
+            // RFC 2018 §4: the held ranges, most recently changed first.
+            Span<SeqRange> blocks = stackalloc SeqRange[TcpOptions.MaxSackBlocks];
+            int n = _recv.CopyHeldRanges(blocks[..count]);
+            for (int i = 0; i < n; i++)
+            {
+                options.AddSackBlock(blocks[i].Start.Value, blocks[i].End.Value);
+            }
         }
         return options;
     }
@@ -217,15 +305,12 @@ public sealed partial class TcpConnection
         int scaled = Math.Min(wnd >> shift, ushort.MaxValue);
         if (scaled << shift < current)
         {
-            // Rounding down would show the right edge moving left. Round up only as far as the buffer can
-            // hold: rounding up after every segment would creep past the free space and the peer's data there
-            // would be trimmed. Otherwise the edge appears to retract by less than one unit (RFC 7323 §2.4);
-            // _rcvEdge keeps the earlier promise, so data up to it is still accepted.
+            // Rounding down would show the right edge moving left. Round the field up only as far as the buffer
+            // can hold: rounding up after every segment would creep past the free space, and the peer's data
+            // there would be trimmed. Otherwise the edge appears to retract by less than one unit (RFC 7323
+            // §2.4); _rcvEdge keeps the earlier promise, so data up to it is still accepted.
             int up = Math.Min((current + (1 << shift) - 1) >> shift, ushort.MaxValue);
-            if (up << shift <= free)
-            {
-                scaled = up;
-            }
+            return (ushort)(up << shift <= free ? up : scaled);
         }
         _rcvEdge = SeqNum.Max(_rcvEdge, _rcvNxt + (scaled << shift));
         return (ushort)scaled;
@@ -262,6 +347,12 @@ public sealed partial class TcpConnection
                     break;
                 case TimerKind.Persist:
                     OnPersistTimeout(now);
+                    break;
+                case TimerKind.DelayedAck:
+                    OnDelayedAckTimeout();
+                    break;
+                case TimerKind.KeepAlive:
+                    OnKeepAliveTimeout(now);
                     break;
                 case TimerKind.TimeWait when _state == TcpState.TimeWait:
                     SetState(TcpState.Closed, "2MSL timeout");
@@ -321,9 +412,7 @@ public sealed partial class TcpConnection
                 break;
             default:
                 // RFC 5681 §3.1 (7): one segment, ssthresh halved; go back to SND.UNA and resend from there.
-                int flight = _sndMax - _sndUna;
-                _ssthresh = Math.Max(flight / 2, 2 * _mss);
-                _cwnd = _mss;
+                OnTimeoutForCongestion(_sndMax - _sndUna, now);
                 _sndNxt = _sndUna;
                 break;
         }
@@ -338,8 +427,7 @@ public sealed partial class TcpConnection
         }
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _sndNxt.Value, _rcvNxt.Value, TcpFlags.Ack,
             ComputeWindow(), SegmentOptions(now));
-        _lastAckSent = _rcvNxt;
-        _ackPending = false;
+        OnAckSent();
         _layer.Transmit(Tuple, repr, _send, _sndNxt - _bufStart, 1, now);
         _sndMax = SeqNum.Max(_sndMax, _sndNxt + 1);
         _persistBackoff++;

@@ -37,6 +37,7 @@ public sealed partial class TcpConnection
     // sequence number of the send buffer's first byte.
     private SeqNum _iss, _sndUna, _sndNxt, _sndMax, _sndWl1, _sndWl2, _bufStart;
     private long _sndWnd;
+    private long _maxSndWnd; // The largest window the peer has offered (RFC 9293 §3.8.6.2.1, sender SWS).
     private int _sndWscale;
 
     // Receive sequence space. _rcvEdge = RCV.NXT + RCV.WND as last advertised: it never moves left.
@@ -55,8 +56,6 @@ public sealed partial class TcpConnection
     private bool _readShutdown;
     private bool _userClosed;
     private bool _ackPending;
-    private int _cwnd = int.MaxValue;
-    private int _ssthresh = int.MaxValue;
     private int _retries;
     private Instant _connectStart;
     private Instant _timeoutsSince;
@@ -341,7 +340,7 @@ public sealed partial class TcpConnection
             case TcpState.Established:
                 _layer.Statistics.Established++;
                 _pending |= TcpEvents.Connected | TcpEvents.Writable;
-                _cwnd = Math.Max(1, _config.InitialWindowSegments) * _mss;
+                StartCongestionControl();
                 break;
             case TcpState.CloseWait:
                 _pending |= TcpEvents.Readable;
@@ -369,6 +368,7 @@ public sealed partial class TcpConnection
         if (_state != TcpState.Closed)
         {
             Output(now);
+            ArmKeepAlive();
         }
         _layer.Reschedule(this);
         TcpEvents events = _pending;

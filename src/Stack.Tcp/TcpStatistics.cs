@@ -6,6 +6,9 @@ public sealed class TcpStatistics
     public long SegmentsReceived;
     public long SegmentsSent;
     public long Retransmissions;
+
+    /// <summary>Fast retransmits: entries into fast recovery after duplicate ACKs or SACKs (RFC 5681, 6582, 6675).</summary>
+    public long FastRetransmits;
     public long ResetsSent;
     public long ResetsReceived;
 

@@ -1,5 +1,6 @@
 using Stack.IP;
 using Stack.Link.Devices;
+using Stack.Link.Devices.Impairment;
 using Stack.Link.Time;
 using Stack.Tcp;
 using Stack.Tcp.Isn;
@@ -18,7 +19,7 @@ namespace Stack.Apps.Simulation;
 public sealed class VirtualNetwork
 {
     private readonly List<VirtualHost> _hosts = [];
-    private readonly Queue<(VirtualHost To, byte[] Frame, int Length, Instant At)> _wire = new();
+    private readonly Queue<(VirtualHost To, byte[] Frame, int Length, Instant At, bool Pooled)> _wire = new();
 
     /// <summary>
     /// Frame buffers in flight come back here: a whole window of frames can be on the wire at once, more than
@@ -56,7 +57,7 @@ public sealed class VirtualNetwork
             if (item.At > Now) Now = item.At;
             FramesDelivered++;
             item.To.Ip.OnFrame(item.Frame.AsSpan(0, item.Length), Now);
-            _free.Push(item.Frame);
+            if (item.Pooled) _free.Push(item.Frame);
             RunTimers();
             return true;
         }
@@ -86,9 +87,33 @@ public sealed class VirtualNetwork
             if (h.Ip.NextDeadline <= Now) h.Ip.OnTimer(Now);
     }
 
+    /// <summary>
+    /// Impairs every frame each host sends from now on (loss, duplication, reordering, corruption, delay), each
+    /// direction with its own seeded <see cref="Impairment"/>: host i uses <c>spec.Seed + i</c>. A frame leaves at
+    /// the instant the impairment emits it and arrives <see cref="HopDelay"/> later.
+    /// </summary>
+    public void Impair(ImpairmentSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        for (int i = 0; i < _hosts.Count; i++) Impair(_hosts[i], spec, i);
+    }
+
+    /// <summary>Impairs the frames <paramref name="from"/> sends (one direction, for two hosts).</summary>
+    public void Impair(VirtualHost from, ImpairmentSpec spec, int seedOffset = 0)
+    {
+        ArgumentNullException.ThrowIfNull(from);
+        ArgumentNullException.ThrowIfNull(spec);
+        from.Impairment = spec.IsNone ? null : new Impairment(spec, seedOffset);
+    }
+
     /// <summary>A frame from <paramref name="from"/> goes to every other host (a hub: each filters by MAC).</summary>
     internal void Carry(VirtualHost from, ReadOnlySpan<byte> frame)
     {
+        if (from.Impairment is { } impairment)
+        {
+            impairment.Process(frame, Now, from.EmitImpaired);
+            return;
+        }
         foreach (var to in _hosts)
         {
             if (to == from) continue;
@@ -96,7 +121,16 @@ public sealed class VirtualNetwork
                 ? _free.Pop()
                 : new byte[Math.Max(frame.Length, MaxFrame)];
             frame.CopyTo(copy);
-            _wire.Enqueue((to, copy, frame.Length, Now + HopDelay));
+            _wire.Enqueue((to, copy, frame.Length, Now + HopDelay, true));
+        }
+    }
+
+    /// <summary>A copy the impairment let through (its own array, not pooled) goes to every other host.</summary>
+    internal void CarryImpaired(VirtualHost from, byte[] frame, Instant at)
+    {
+        foreach (var to in _hosts)
+        {
+            if (to != from) _wire.Enqueue((to, frame, frame.Length, at + HopDelay, false));
         }
     }
 }
@@ -109,6 +143,7 @@ public sealed class VirtualHost : IFrameTransmitter
     internal VirtualHost(VirtualNetwork network, IpHostOptions options, int seed, TcpConfig? tcp)
     {
         _network = network;
+        EmitImpaired = (frame, at) => _network.CarryImpaired(this, frame, at);
         Ip = new IpHost(options, this);
         Udp = UdpLayer.Attach(Ip, new Random(seed));
         var key = new byte[IsnGenerator.KeySize];
@@ -122,6 +157,13 @@ public sealed class VirtualHost : IFrameTransmitter
 
     public IpHost Ip { get; }
     public UdpLayer Udp { get; }
+
+    /// <summary>The impairment on frames this host sends, if any (see <see cref="VirtualNetwork.Impair(ImpairmentSpec)"/>).</summary>
+    internal Impairment? Impairment { get; set; }
+
+    /// <summary>The impairment's emit callback, made once so carrying a frame allocates no delegate.</summary>
+    internal Action<byte[], Instant> EmitImpaired { get; }
+
     public TcpLayer Tcp { get; }
 
     /// <summary>Frames this host sent (all of them: the network carries them all).</summary>

@@ -18,8 +18,8 @@ namespace Stack.Tcp.Buffers;
 /// </remarks>
 public sealed class ReceiveBuffer
 {
-    /// <summary>256 KiB, the default capacity.</summary>
-    public const int DefaultCapacity = 256 * 1024;
+    /// <summary>1 MiB, the default capacity: a full window for a fast local link (see the Stack.Tcp README).</summary>
+    public const int DefaultCapacity = 1024 * 1024;
 
     /// <summary>The default bound on out-of-order ranges held at once.</summary>
     public const int DefaultMaxHeldRanges = 16;

@@ -9,8 +9,8 @@ namespace Stack.Tcp.Buffers;
 /// </summary>
 public sealed class SendBuffer
 {
-    /// <summary>256 KiB, the default capacity.</summary>
-    public const int DefaultCapacity = 256 * 1024;
+    /// <summary>1 MiB, the default capacity: a full window for a fast local link (see the Stack.Tcp README).</summary>
+    public const int DefaultCapacity = 1024 * 1024;
 
     /// <summary>1 GiB: the largest window TCP can use (RFC 7323 §2.3), and small enough that ring indices never overflow.</summary>
     public const int MaxCapacity = 1 << 30;

@@ -20,4 +20,7 @@ internal static partial class TcpLog
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "TCP {Connection}: path MTU lowered the MSS to {Mss}")]
     public static partial void MssLowered(ILogger log, FourTuple connection, int mss);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "TCP {Connection}: fast recovery from {SndUna} to {Recover} (SACK {Sack}), cwnd {Cwnd}")]
+    public static partial void FastRecovery(ILogger log, FourTuple connection, SeqNum sndUna, SeqNum recover, bool sack, int cwnd);
 }

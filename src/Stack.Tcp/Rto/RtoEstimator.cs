@@ -115,16 +115,26 @@ public sealed class RtoEstimator
     /// ignores the value) when it is negative, which only a broken or hostile peer produces.
     /// </summary>
     /// <remarks>
-    /// This applies the RFC 6298 gains per sample. RFC 7323 Appendix G suggests scaling alpha and beta by the
-    /// number of samples per flight; that refinement belongs here when timestamps are implemented.
+    /// With one sample per ACK there are many per round trip, so RFC 7323 Appendix G divides the gains by
+    /// <paramref name="expectedSamples"/> = ceil(FlightSize / (2·SMSS)) (ACKs expected per flight): alpha' =
+    /// 1/8 / n and beta' = 1/4 / n, and SRTT and RTTVAR move about as fast per round trip as with one sample.
     /// </remarks>
-    public bool SampleFromTimestamp(TimeSpan rtt)
+    public bool SampleFromTimestamp(TimeSpan rtt, int expectedSamples = 1)
     {
         if (rtt < TimeSpan.Zero)
         {
             return false;
         }
-        Sample(rtt);
+        if (expectedSamples <= 1 || !_hasSample)
+        {
+            Sample(rtt);
+            return true;
+        }
+        long r = rtt.Ticks;
+        long n = expectedSamples;
+        _rttvarTicks += (Math.Abs(_srttTicks - r) - _rttvarTicks) / (4 * n);
+        _srttTicks += (r - _srttTicks) / (8 * n);
+        BackoffCount = 0;
         return true;
     }
 

@@ -44,4 +44,16 @@ public sealed class VirtualNetworkTests
         Assert.True(net.RunUntil(() => client.Error is not null, TimeSpan.FromSeconds(5)));
         Assert.Equal(System.Net.Sockets.SocketError.ConnectionRefused, client.Error);
     }
+
+    [Fact]
+    public void An_impaired_network_gives_the_same_run_for_the_same_seed()
+    {
+        var spec = new Stack.Link.Devices.Impairment.ImpairmentSpec { Loss = 0.1, Duplicate = 0.02, Reorder = 0.05, Seed = 42 };
+        var first = Stack.Tests.Tcp.ImpairedTransferTests.Transfer(1, 1 << 20, TcpConfig.Default, spec);
+        var second = Stack.Tests.Tcp.ImpairedTransferTests.Transfer(1, 1 << 20, TcpConfig.Default, spec);
+        Assert.Equal(first, second);
+        Assert.True(first.Retransmissions > 0, "the impairment lost something");
+        var other = Stack.Tests.Tcp.ImpairedTransferTests.Transfer(1, 1 << 20, TcpConfig.Default, spec with { Seed = 43 });
+        Assert.NotEqual(first.Virtual, other.Virtual);
+    }
 }

@@ -59,10 +59,10 @@ public sealed class ScriptRunnerTests
     [Fact]
     public void A_wrong_packet_fails_at_its_line_with_expected_and_actual()
     {
-        // Line 9 expects the ACK of 1000 bytes to acknowledge 999: the stack acknowledges 1001.
+        // Line 9 expects the (delayed) ACK of 1000 bytes to acknowledge 999: the stack acknowledges 1001.
         var script = ScriptParser.Parse(Handshake + """
             +0    < P. 1:1001(1000) ack 1 win 514
-            +0    > . 1:1(0) ack 999
+            +.04  > . 1:1(0) ack 999
             """, "wrong-ack.pkt");
 
         var result = ScriptRunner.Run(script);

@@ -1,9 +1,11 @@
 using Stack.Link.Time;
 using Stack.Tcp;
 using Stack.Tcp.Buffers;
+using Stack.Tcp.Congestion;
 using Stack.Tcp.Isn;
 using Stack.Tcp.Ports;
 using Stack.Tcp.Rto;
+using Stack.Tcp.Sack;
 using Stack.Tcp.Timers;
 
 namespace Stack.Tests.Tcp;
@@ -25,6 +27,9 @@ public sealed class AllocationTests
         byte[] local = [192, 0, 2, 1];
         byte[] remote = [192, 0, 2, 2];
         var rcvNxt = new SeqNum(0xFFFF_0000);
+        var board = new SackScoreboard();
+        ICongestionControl[] ccs = [new NewReno(), new Cubic()];
+        foreach (var cc in ccs) cc.Start(1000, 10);
 
         void Round(long i)
         {
@@ -53,6 +58,20 @@ public sealed class AllocationTests
             receive.Read(frame);
             receive.Read(frame);
 
+            var una = new SeqNum((uint)i * 10_000);
+            board.Add(una + 2000, una + 3000, una, una + 10_000);
+            board.Add(una + 4000, una + 5000, una, una + 10_000);
+            board.SackedAbove(una);
+            board.IsSacked(una + 2500, out _);
+            board.NextSackedAfter(una);
+            board.AdvanceTo(una + 10_000);
+            foreach (var cc in ccs)
+            {
+                cc.OnAck(2000, TimeSpan.FromMilliseconds(1), now);
+                if (i % 50 == 0) cc.OnCongestionEvent(cc.Cwnd, now);
+                if (i % 50 == 1) cc.OnRecoveryEnd(now);
+            }
+
             isn.Next(local, 1234, remote, 80, now);
             ports.TryAllocate(local, remote, 80, inUse, out _);
         }
@@ -69,4 +88,48 @@ public sealed class AllocationTests
         Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
         Assert.Equal(0, receive.Readable);
     }
+}
+
+public sealed class StackToStackAllocationTests
+{
+    [Fact]
+    public void A_bulk_transfer_between_two_stacks_allocates_nothing_per_segment()
+    {
+        var net = new Stack.Apps.Simulation.VirtualNetwork(TimeSpan.FromMicroseconds(50));
+        var config = TcpConfig.Default;
+        var a = net.AddHost(Host(1), seed: 1, config);
+        var b = net.AddHost(Host(2), seed: 2, config);
+        var listener = b.Tcp.Listen(Stack.IP.IpAddress.Parse("192.0.2.2"), 5001, 1);
+        var client = a.Tcp.Connect(null, 0, Stack.IP.IpAddress.Parse("192.0.2.2"), 5001, null, net.Now);
+        TcpConnection? server = null;
+        Assert.True(net.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromSeconds(5)));
+        var chunk = new byte[64 * 1024];
+        long received = 0;
+
+        void Pump(long until)
+        {
+            while (received < until)
+            {
+                client.Send(chunk, net.Now);
+                int r;
+                while ((r = server!.Receive(chunk)) > 0) received += r;
+                net.Step();
+            }
+        }
+
+        Pump(16 << 20); // Warm up: the windows open, the frame pool fills.
+        long segments = a.Tcp.Statistics.SegmentsSent + b.Tcp.Statistics.SegmentsSent;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Pump(32 << 20);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        segments = a.Tcp.Statistics.SegmentsSent + b.Tcp.Statistics.SegmentsSent - segments;
+        Assert.True(segments > 10_000, $"{segments} segments");
+        Assert.Equal(0, allocated);
+    }
+
+    private static Stack.IP.IpHostOptions Host(byte last) => new()
+    {
+        Mac = new Stack.Link.Wire.MacAddress(0x0200_0000_0000UL | last),
+        Addresses = [Stack.IP.Routing.InterfaceAddress.Parse($"192.0.2.{last}/24")],
+    };
 }

@@ -181,6 +181,19 @@ public sealed class RtoEstimatorTests
     }
 
     [Fact]
+    public void Timestamp_samples_use_appendix_g_gains_divided_by_the_samples_per_flight()
+    {
+        var rto = new RtoEstimator();
+        Assert.True(rto.SampleFromTimestamp(Ms(100), expectedSamples: 4)); // The first sample is taken whole.
+        Assert.Equal(Ms(100), rto.SmoothedRtt);
+        Assert.Equal(Ms(50), rto.RttVariance);
+        Assert.True(rto.SampleFromTimestamp(Ms(200), expectedSamples: 4));
+        // RTTVAR += (|SRTT - R| - RTTVAR) / (4·4) = 50 + 50/16; SRTT += (R - SRTT) / (8·4) = 100 + 100/32.
+        Assert.Equal(TimeSpan.FromMicroseconds(53_125), rto.RttVariance);
+        Assert.Equal(TimeSpan.FromMicroseconds(103_125), rto.SmoothedRtt);
+    }
+
+    [Fact]
     public void A_syn_timeout_raises_the_initial_rto_to_three_seconds()
     {
         var rto = new RtoEstimator();

@@ -46,7 +46,7 @@ public sealed class SendBufferTests
     }
 
     [Fact]
-    public void Default_capacity_is_256_KiB() => Assert.Equal(256 * 1024, new SendBuffer().Capacity);
+    public void Default_capacity_is_1_MiB() => Assert.Equal(1024 * 1024, new SendBuffer().Capacity);
 
     [Fact]
     public void Behaves_like_a_list_under_random_writes_acks_and_copies()

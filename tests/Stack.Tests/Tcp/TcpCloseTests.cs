@@ -140,7 +140,7 @@ public sealed class TcpCloseTests
         h.Expect(". 2:2(0) ack 2 **");
         // TSval 5000 is newer: accepted though its sequence number is lower.
         h.Inject(TcpFlags.Syn, 0, options: LinuxSyn(tsVal: 5000));
-        h.Expect("S. 0:0(0) ack 1 win 65535 <mss 1460,nop,nop,TS val * ecr 5000,nop,wscale 7>");
+        h.Expect("S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val * ecr 5000,nop,wscale 7>");
     }
 
     [Fact]
@@ -171,6 +171,7 @@ public sealed class TcpCloseTests
         Assert.Equal(TcpState.FinWait2, c.State);
 
         h.Inject(TcpFlags.Psh | TcpFlags.Ack, 1, 2, data: Pattern(100));
+        h.Advance(TcpConnection.DelayedAckTimeout); // In-order data: the ACK is delayed.
         h.Expect(". 2:2(0) ack 101 **");
         var buffer = new byte[200];
         Assert.Equal(100, c.Receive(buffer));
@@ -224,6 +225,7 @@ public sealed class TcpCloseTests
         var h = new TcpHarness();
         var c = h.AcceptOne(h.Listen(), NoTs);
         h.Inject(TcpFlags.Ack, 1, 1, data: Pattern(10));
+        h.Advance(TcpConnection.DelayedAckTimeout); // In-order data: the ACK is delayed.
         h.Expect(". 1:1(0) ack 11 **");
         c.Close(h.Now);
         h.Expect("R. 1:1(0) ack 11 win 0");
@@ -307,6 +309,7 @@ public sealed class TcpCloseTests
         h.Inject(TcpFlags.Syn, 0, options: NoTs);
         h.Expect("S. 0:0(0) ack 1 **");
         h.Inject(TcpFlags.Ack | TcpFlags.Psh, 1, 1, data: Pattern(300));
+        h.Advance(TcpConnection.DelayedAckTimeout); // In-order data: the ACK is delayed.
         h.Expect(". 1:1(0) ack 301 **");
         h.Inject(TcpFlags.Ack | TcpFlags.Fin, 301, 1);
         h.Expect(". 1:1(0) ack 302 **");

@@ -19,6 +19,7 @@ public sealed class TcpDataTests
         c.Notify = (_, e) => events |= e;
 
         h.Inject(TcpFlags.Psh | TcpFlags.Ack, 1, 1, win: 502, options: Ts(102, 0), data: Pattern(1000));
+        h.Advance(TcpConnection.DelayedAckTimeout); // In-order data: the ACK is delayed.
         h.Expect(". 1:1(0) ack 1001 win * <nop,nop,TS val * ecr 102>");
         Assert.True(events.HasFlag(TcpEvents.Readable));
         Assert.True(c.CanRead);
@@ -198,6 +199,7 @@ public sealed class TcpDataTests
         for (int i = 0; i < 8; i++)
         {
             h.Inject(TcpFlags.Ack, (uint)(1 + i * 1000), 1, data: Pattern(1000));
+            h.Advance(TcpConnection.DelayedAckTimeout);
             var ack = h.Next();
             uint right = ack.RelAck + ack.Window;
             Assert.True(right >= edge, $"right edge moved left: {ack}");
@@ -211,7 +213,7 @@ public sealed class TcpDataTests
     {
         // wscale 7: a window rounded up to 128-byte units, then again after each segment, used to creep past
         // the free space; a peer filling the window then lost the tail (trimmed) and got duplicate ACKs.
-        var h = new TcpHarness(TcpConfig.Default with { ReceiveBufferSize = 30000 });
+        var h = new TcpHarness(TcpConfig.Default with { ReceiveBufferSize = 30000, QuickAck = true }); // an ACK per segment
         var c = h.AcceptOne(h.Listen(), TcpHarness.LinuxSyn() with { HasTimestamps = false });
         Assert.Equal(7, c.WindowScale.Receive);
         uint next = 1;
@@ -302,6 +304,7 @@ public sealed class TcpDataTests
         var h = new TcpHarness();
         var c = h.AcceptOne(h.Listen(), LinuxSyn(tsVal: 1000));
         h.Inject(TcpFlags.Ack, 1, 1, options: Ts(1002, 0), data: Pattern(10));
+        h.Advance(TcpConnection.DelayedAckTimeout); // In-order data: the ACK is delayed.
         h.Expect(". 1:1(0) ack 11 win * <nop,nop,TS val * ecr 1002>");
         h.Inject(TcpFlags.Ack, 11, 1, options: Ts(900, 0), data: Pattern(10));
         h.Expect(". 1:1(0) ack 11 win * <nop,nop,TS val * ecr 1002>");

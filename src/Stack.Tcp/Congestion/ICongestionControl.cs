@@ -1,0 +1,59 @@
+using Stack.Link.Time;
+
+namespace Stack.Tcp.Congestion;
+
+/// <summary>Which congestion control a connection uses (<see cref="TcpConfig.CongestionControl"/>).</summary>
+public enum CongestionControlKind
+{
+    /// <summary>RFC 5681 slow start and congestion avoidance, RFC 6582 NewReno fast recovery.</summary>
+    NewReno,
+
+    /// <summary>RFC 9438 CUBIC: a cubic window growth in time, multiplicative decrease by 0.7.</summary>
+    Cubic,
+}
+
+/// <summary>
+/// The congestion window of one connection: how it grows on ACKs and shrinks on loss. Loss detection and
+/// recovery (fast retransmit, RFC 6675 SACK recovery, NewReno's window inflation) are the connection's; an
+/// algorithm only answers "how big is cwnd now". All sizes in bytes.
+/// </summary>
+public interface ICongestionControl
+{
+    /// <summary>The congestion window (cwnd).</summary>
+    int Cwnd { get; }
+
+    /// <summary>The slow start threshold (ssthresh).</summary>
+    int Ssthresh { get; }
+
+    /// <summary>The connection is established: cwnd = the initial window (RFC 6928: 10 segments).</summary>
+    void Start(int mss, int initialWindowSegments);
+
+    /// <summary>The sender MSS changed (path MTU discovery).</summary>
+    void SetMss(int mss);
+
+    /// <summary>New data was cumulatively acknowledged outside loss recovery.</summary>
+    /// <param name="acked">Bytes newly acknowledged.</param>
+    /// <param name="srtt">The smoothed RTT, if measured.</param>
+    void OnAck(int acked, TimeSpan? srtt, Instant now);
+
+    /// <summary>Loss detected by duplicate ACKs or SACK: entering fast recovery (ssthresh and cwnd drop).</summary>
+    /// <param name="flight">FlightSize: bytes sent and not cumulatively acknowledged.</param>
+    void OnCongestionEvent(int flight, Instant now);
+
+    /// <summary>Fast recovery ended (the recovery point was acknowledged): cwnd = ssthresh.</summary>
+    void OnRecoveryEnd(Instant now);
+
+    /// <summary>The retransmission timer expired: ssthresh drops and cwnd becomes one segment (RFC 5681 §3.1).</summary>
+    void OnTimeout(int flight, Instant now);
+}
+
+/// <summary>Makes the algorithm a config names.</summary>
+public static class CongestionControl
+{
+    public static ICongestionControl Create(CongestionControlKind kind) => kind switch
+    {
+        CongestionControlKind.NewReno => new NewReno(),
+        CongestionControlKind.Cubic => new Cubic(),
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a congestion control the stack has."),
+    };
+}

@@ -1,0 +1,72 @@
+using System.Net.Sockets;
+using Stack.Link.Time;
+using Stack.Tcp.Timers;
+using Stack.Tcp.Wire;
+
+namespace Stack.Tcp;
+
+// Keep-alive (RFC 1122 §4.2.3.6; SO_KEEPALIVE, TCP_KEEPIDLE/INTVL/CNT as Linux's tcp_keepalive_timer): off by
+// default. After KeepAliveIdle without hearing from the peer, and with nothing of ours in flight, a probe goes
+// every KeepAliveInterval: an ACK whose sequence number is SND.UNA − 1, which the peer must answer. Any segment
+// from the peer ends the probing; KeepAliveProbes unanswered probes and one more interval fail the connection
+// with TimedOut (and a RST, as Linux).
+public sealed partial class TcpConnection
+{
+    private Instant _lastHeard;
+    private int _keepAliveProbesSent;
+
+    private bool KeepAliveApplies => _config.KeepAlive
+        && _state is TcpState.Established or TcpState.CloseWait or TcpState.FinWait2;
+
+    /// <summary>A segment arrived from the peer: the idle time starts again (the timer catches up lazily).</summary>
+    private void OnHeardFromPeer(Instant now)
+    {
+        _lastHeard = now;
+        _keepAliveProbesSent = 0;
+    }
+
+    /// <summary>Arms the keep-alive timer when it should run and does not; called as each entry point leaves.</summary>
+    private void ArmKeepAlive()
+    {
+        if (KeepAliveApplies)
+        {
+            _timers.ArmIfIdle(TimerKind.KeepAlive, _lastHeard + _config.KeepAliveIdle);
+        }
+        else
+        {
+            _timers.Cancel(TimerKind.KeepAlive);
+        }
+    }
+
+    private void OnKeepAliveTimeout(Instant now)
+    {
+        if (!KeepAliveApplies)
+        {
+            return;
+        }
+        if (_sndMax != _sndUna || _bufStart + _send.Count - _sndNxt > 0)
+        {
+            // Data is in flight or waiting: the retransmission or persist timer watches the peer instead.
+            _timers.Arm(TimerKind.KeepAlive, now + _config.KeepAliveIdle);
+            return;
+        }
+        TimeSpan idle = now - _lastHeard;
+        if (idle < _config.KeepAliveIdle)
+        {
+            _timers.Arm(TimerKind.KeepAlive, _lastHeard + _config.KeepAliveIdle);
+            return;
+        }
+        if (_keepAliveProbesSent >= _config.KeepAliveProbes)
+        {
+            _layer.SendReset(Tuple, _sndNxt, _rcvNxt, TcpFlags.Rst | TcpFlags.Ack, now);
+            Fail(SocketError.TimedOut, "keep-alive probes unanswered");
+            return;
+        }
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, (_sndUna - 1).Value, _rcvNxt.Value, TcpFlags.Ack,
+            ComputeWindow(), SegmentOptions(now));
+        OnAckSent();
+        _layer.Transmit(Tuple, repr, null, 0, 0, now);
+        _keepAliveProbesSent++;
+        _timers.Arm(TimerKind.KeepAlive, now + _config.KeepAliveInterval);
+    }
+}
