@@ -98,9 +98,26 @@ public sealed class EventLoop : IFrameSink, IDisposable
             while (!_stopping && _inbox.TryDequeue(out var item)) Handle(core, item);
             var now = Now;
             if (core.NextDeadline <= now) Guard(core, default, now);
-            if (!ArmTimer(core.NextDeadline)) continue;
-            _wake.Wait();
+            Sleep(core.NextDeadline);
         }
+    }
+
+    /// <summary>
+    /// Waits for work or <paramref name="deadline"/>. On the system clock the wait itself times out: a timer's
+    /// callback runs on the thread pool, and an application that starves the pool (blocking waits on tasks) would
+    /// otherwise hold back delayed ACKs and retransmissions with it — seen as 200 ms stalls under a loaded test run.
+    /// Any other clock (a fake one in tests) can only wake the loop through its own timers.
+    /// </summary>
+    private void Sleep(Instant deadline)
+    {
+        if (_time != TimeProvider.System)
+        {
+            if (ArmTimer(deadline)) _wake.Wait();
+            return;
+        }
+        var now = Now;
+        if (deadline <= now) return;
+        _wake.Wait(deadline == Instant.Never ? Timeout.InfiniteTimeSpan : RoundUp(deadline - now));
     }
 
     private void Handle(ILinkProtocol core, Item item)

@@ -75,6 +75,14 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
         Assert.True(frames >= minFrames, $"the trace should hold the runs' TCP segments ({frames} < {minFrames})");
     }
 
+    private static int CountFrames(string pcap, string filter)
+    {
+        if (!Tools.Has("tshark")) return 0;
+        var (code, text) = Tools.Run($"tshark -r {pcap} -Y \"{filter}\" -T fields -e frame.number", 120);
+        Assert.Equal(0, code);
+        return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
+    }
+
     private static void WaitFor(BackgroundProcess process, string text, int seconds = 10)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
@@ -265,17 +273,27 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
                     $"stack retransmissions {stack.Tcp.Statistics.Retransmissions}, loop inbox drops {stack.Loop.InboxDrops}");
             }
             // The echo server can only send back as fast as the python client reads, so its receive window does
-            // close (zero window, window full, the kernel's window probes): flow control the test causes. Loss,
-            // retransmission, reordering and the stack's duplicate ACKs would be TCP bugs.
+            // close (zero window, window full, the kernel's window probes): flow control the test causes. On a
+            // loaded 2-core machine the kernel's tail-loss probes and RACK also fire now and then while the stack
+            // waits for the CPU: the kernel's retransmissions, each answered by one duplicate ACK (RFC 5681 §4.2),
+            // are the kernel's business. Anything else — the stack retransmitting on a lossless link, the stack's
+            // duplicate ACKs beyond those answers, reordering, lost or unseen segments — would be a TCP bug.
+            const string KernelRetransmission = "(tcp.dstport == 7 && (tcp.analysis.retransmission || tcp.analysis.spurious_retransmission))";
+            const string StackDuplicateAck = "(tcp.srcport == 7 && tcp.analysis.duplicate_ack)";
             AssertCleanTrace(pcap, minFrames: 40_000,
-                "(tcp.analysis.flags && !tcp.analysis.window_update && !tcp.analysis.zero_window && !tcp.analysis.window_full"
+                "tcp.analysis.flags && !tcp.analysis.window_update && !tcp.analysis.zero_window && !tcp.analysis.window_full"
                 + " && !tcp.analysis.keep_alive && !tcp.analysis.zero_window_probe && !tcp.analysis.zero_window_probe_ack"
-                + " && !tcp.analysis.duplicate_ack) || (tcp.analysis.duplicate_ack && tcp.srcport == 7)");
+                + " && !tcp.analysis.duplicate_ack && !" + KernelRetransmission);
+            int kernelRetransmissions = CountFrames(pcap, KernelRetransmission);
+            int stackDuplicateAcks = CountFrames(pcap, StackDuplicateAck);
+            output.WriteLine($"kernel retransmissions {kernelRetransmissions}, stack duplicate ACKs {stackDuplicateAcks}");
+            Assert.True(stackDuplicateAcks <= kernelRetransmissions,
+                $"{stackDuplicateAcks} duplicate ACKs from the stack for {kernelRetransmissions} retransmissions by the kernel in {pcap}");
         }
         finally
         {
             File.Delete(script);
-            File.Delete(pcap);
+            if (Environment.GetEnvironmentVariable("STACK_KEEP_PCAP") is null) File.Delete(pcap);
         }
     }
 
