@@ -98,13 +98,13 @@ public sealed class ImpairedTransferTests
 
     /// <summary>
     /// An echo: what the client sends comes back through the server, so both directions carry data, ACKs with
-    /// SACK blocks ride on data segments, and both ends recover from loss at once. 4 MiB per seed.
+    /// SACK blocks ride on data segments, and both ends recover from loss at once. 64 MiB per seed (STACK_IMPAIRED_MIB).
     /// </summary>
     [Theory]
     [MemberData(nameof(Seeds))]
     public void An_echo_returns_every_byte_through_loss_duplication_and_reordering(int seed)
     {
-        const long Total = 4 << 20;
+        long total = (long)Mib << 20;
         var net = new VirtualNetwork(TimeSpan.FromMilliseconds(1));
         var a = net.AddHost(Options(1), seed: seed * 2, TcpConfig.Default);
         var b = net.AddHost(Options(2), seed: seed * 2 + 1, TcpConfig.Default);
@@ -115,14 +115,14 @@ public sealed class ImpairedTransferTests
         Assert.True(net.RunUntil(() => listener.TryAccept(out server), TimeSpan.FromMinutes(2)), "the connection opened");
 
         var random = new Random(seed);
-        var data = new byte[Total];
+        var data = new byte[total];
         random.NextBytes(data);
-        var echoed = new byte[Total];
+        var echoed = new byte[total];
         var relay = new byte[256 * 1024];
         int relayStart = 0, relayEnd = 0;
         long sent = 0, received = 0;
         var end = net.Now + TimeSpan.FromHours(2);
-        while (received < Total && net.Now < end)
+        while (received < total && net.Now < end)
         {
             if (client.Error is not null || server!.Error is not null)
             {
@@ -130,9 +130,9 @@ public sealed class ImpairedTransferTests
                     $"server {server!.State} {server.Error} una {server.SndUna} nxt {server.SndNxt} rcvnxt {server.RcvNxt} wnd {server.SendWindow} cwnd {server.CongestionWindow} rec {server.InFastRecovery} " +
                     $"sndmax {client.SendHighWater} sent {sent} received {received} paws {a.Tcp.Statistics.PawsRejected}/{b.Tcp.Statistics.PawsRejected} oow {a.Tcp.Statistics.OutOfWindow}/{b.Tcp.Statistics.OutOfWindow}");
             }
-            if (sent < Total)
+            if (sent < total)
             {
-                sent += client.Send(data.AsSpan((int)sent, (int)Math.Min(64 * 1024, Total - sent)), net.Now);
+                sent += client.Send(data.AsSpan((int)sent, (int)Math.Min(64 * 1024, total - sent)), net.Now);
             }
             if (relayStart == relayEnd)
             {
@@ -146,7 +146,7 @@ public sealed class ImpairedTransferTests
             received += client.Receive(echoed.AsSpan((int)received));
             if (!net.Step()) break;
         }
-        Assert.True(received == Total, $"seed {seed}: stalled at {received} of {Total} bytes echoed at {net.Now}: " +
+        Assert.True(received == total, $"seed {seed}: stalled at {received} of {total} bytes echoed at {net.Now}: " +
             $"client {client.State} una {client.SndUna} nxt {client.SndNxt} rcvnxt {client.RcvNxt} wnd {client.SendWindow} cwnd {client.CongestionWindow} unacked {client.Unacknowledged} readable {client.Readable} next {client.NextDeadline}; " +
             $"server {server!.State} una {server.SndUna} nxt {server.SndNxt} rcvnxt {server.RcvNxt} wnd {server.SendWindow} cwnd {server.CongestionWindow} unacked {server.Unacknowledged} readable {server.Readable} next {server.NextDeadline}; relay {relayEnd - relayStart} sent {sent}");
         Assert.Equal(XxHash128.HashToUInt128(data), XxHash128.HashToUInt128(echoed));
