@@ -15,6 +15,24 @@ public sealed partial class TcpConnection
     private Instant _lastHeard;
     private int _keepAliveProbesSent;
 
+    /// <summary>The settings this connection runs with (the keep-alive ones as last set).</summary>
+    public TcpConfig Config => _config;
+
+    /// <summary>
+    /// SO_KEEPALIVE and TCP_KEEPIDLE/KEEPINTVL/KEEPCNT on a live connection, as Linux allows at any time (a
+    /// server typically turns keep-alive on for each accepted socket). The idle time counts from the last
+    /// segment heard, so a shorter idle time can make the first probe due at once.
+    /// </summary>
+    public void SetKeepAlive(bool enabled, TimeSpan idle, TimeSpan interval, int probes, Instant now)
+    {
+        var config = _config with { KeepAlive = enabled, KeepAliveIdle = idle, KeepAliveInterval = interval, KeepAliveProbes = probes };
+        config.Validate();
+        Enter();
+        _config = config;
+        _timers.Cancel(TimerKind.KeepAlive); // Re-armed on the way out from the new idle time.
+        Leave(now);
+    }
+
     private bool KeepAliveApplies => _config.KeepAlive
         && _state is TcpState.Established or TcpState.CloseWait or TcpState.FinWait2;
 

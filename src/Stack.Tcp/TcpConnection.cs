@@ -25,7 +25,7 @@ namespace Stack.Tcp;
 public sealed partial class TcpConnection
 {
     private readonly TcpLayer _layer;
-    private readonly TcpConfig _config;
+    private TcpConfig _config; // Only the keep-alive settings change after construction (SetKeepAlive).
     private readonly SendBuffer _send;
     private readonly ReceiveBuffer _recv;
     private readonly RtoEstimator _rto;

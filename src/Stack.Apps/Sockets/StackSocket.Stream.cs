@@ -15,10 +15,12 @@ public sealed partial class StackSocket
     private TcpConfig? _tcpConfig;
     private LingerOption? _linger;
     private bool _noDelay;
-    private bool _keepAlive;
     private IpAddress? _bindAddress;
     private ushort _bindPort;
     private volatile bool _opened;
+
+    /// <summary>The connection under a connected or accepted stream socket; touch it on the loop only.</summary>
+    internal TcpConnection? Connection => _stream?.Connection;
 
     /// <summary>TCP_NODELAY: small segments go at once instead of waiting for outstanding data's ACK (Nagle). Any time.</summary>
     public bool NoDelay
@@ -86,7 +88,6 @@ public sealed partial class StackSocket
             _tcpConfig = _tcpConfig,
             _opened = true,
             _noDelay = _noDelay,
-            _keepAlive = _keepAlive,
             _linger = _linger,
             _reuseAddress = _reuseAddress,
             _receiveBufferSize = _receiveBufferSize,
@@ -96,6 +97,16 @@ public sealed partial class StackSocket
             _local = ToEndPoint(c.LocalEndPoint),
             _remote = ToEndPoint(c.RemoteEndPoint),
         };
+        // The listener's connections are made with its settings at Listen; options set on it since then reach
+        // what it accepts here (as Linux's accepted sockets inherit the listener's current options).
+        var config = _tcpConfig!;
+        _stack.Loop.Post(now =>
+        {
+            c.NoDelay = config.NoDelay;
+            if (config.KeepAlive != c.Config.KeepAlive || config.KeepAliveIdle != c.Config.KeepAliveIdle
+                || config.KeepAliveInterval != c.Config.KeepAliveInterval || config.KeepAliveProbes != c.Config.KeepAliveProbes)
+                c.SetKeepAlive(config.KeepAlive, config.KeepAliveIdle, config.KeepAliveInterval, config.KeepAliveProbes, now);
+        });
         return accepted;
     }
 
@@ -276,8 +287,19 @@ public sealed partial class StackSocket
                 _tcpConfig = _tcpConfig! with { ReuseAddress = _reuseAddress };
                 break;
             case (SocketOptionLevel.Socket, SocketOptionName.KeepAlive):
-                _keepAlive = value != 0;
-                _tcpConfig = _tcpConfig! with { KeepAlive = _keepAlive };
+                SetKeepAlive(_tcpConfig! with { KeepAlive = value != 0 });
+                break;
+            case (SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime):
+                ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(value));
+                SetKeepAlive(_tcpConfig! with { KeepAliveIdle = TimeSpan.FromSeconds(value) });
+                break;
+            case (SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval):
+                ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(value));
+                SetKeepAlive(_tcpConfig! with { KeepAliveInterval = TimeSpan.FromSeconds(value) });
+                break;
+            case (SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount):
+                ArgumentOutOfRangeException.ThrowIfLessThan(value, 1, nameof(value));
+                SetKeepAlive(_tcpConfig! with { KeepAliveProbes = value });
                 break;
             case (SocketOptionLevel.Tcp, SocketOptionName.NoDelay):
                 _noDelay = value != 0;
@@ -306,7 +328,10 @@ public sealed partial class StackSocket
         (SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer) => _receiveBufferSize,
         (SocketOptionLevel.Socket, SocketOptionName.SendBuffer) => _sendBufferSize,
         (SocketOptionLevel.Socket, SocketOptionName.ReuseAddress) => _reuseAddress ? 1 : 0,
-        (SocketOptionLevel.Socket, SocketOptionName.KeepAlive) => _keepAlive ? 1 : 0,
+        (SocketOptionLevel.Socket, SocketOptionName.KeepAlive) => _tcpConfig!.KeepAlive ? 1 : 0,
+        (SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime) => (int)_tcpConfig!.KeepAliveIdle.TotalSeconds,
+        (SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval) => (int)_tcpConfig!.KeepAliveInterval.TotalSeconds,
+        (SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount) => _tcpConfig!.KeepAliveProbes,
         (SocketOptionLevel.Tcp, SocketOptionName.NoDelay) => _noDelay ? 1 : 0,
         (SocketOptionLevel.Socket, SocketOptionName.ReceiveTimeout) => ReceiveTimeout,
         (SocketOptionLevel.Socket, SocketOptionName.SendTimeout) => SendTimeout,
@@ -314,6 +339,43 @@ public sealed partial class StackSocket
         (SocketOptionLevel.Socket, SocketOptionName.Error) => (int)Wait(_stack.Loop.InvokeAsync(_ => _stream!.PendingError)),
         _ => throw Unsupported(level, name),
     };
+
+    /// <summary>
+    /// SO_KEEPALIVE and TCP_KEEPIDLE/KEEPINTVL/KEEPCNT (seconds and a count, as Linux): any time; an open
+    /// connection takes the new settings at once, a listener's apply to the connections it accepts from now on.
+    /// </summary>
+    private void SetKeepAlive(TcpConfig config)
+    {
+        _tcpConfig = config;
+        var stream = _stream!;
+        _stack.Loop.Post(now =>
+        {
+            if (stream.Connection is { } c)
+                c.SetKeepAlive(config.KeepAlive, config.KeepAliveIdle, config.KeepAliveInterval, config.KeepAliveProbes, now);
+        });
+    }
+
+    /// <summary>
+    /// TCP_CONGESTION: the congestion control of this socket's connections (CUBIC by default; NewReno). Set it
+    /// before Connect or Listen; accepted sockets take their listener's.
+    /// </summary>
+    public Stack.Tcp.Congestion.CongestionControlKind CongestionControl
+    {
+        get => RequireStreamConfig().CongestionControl;
+        set
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            RequireStreamConfig();
+            RequireUnopened("CongestionControl");
+            _tcpConfig = _tcpConfig! with { CongestionControl = value };
+        }
+    }
+
+    private TcpConfig RequireStreamConfig()
+    {
+        RequireStream("CongestionControl");
+        return _tcpConfig!;
+    }
 
     private void RequireUnopened(string option)
     {

@@ -259,7 +259,7 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
     /// <summary>
     /// Sets an option. Supported: Socket/ReceiveBuffer, SendBuffer, ReuseAddress, ReceiveTimeout, SendTimeout;
     /// for UDP IP or IPv6/IpTimeToLive (the hop limit of what this socket sends; 0 restores the default); for
-    /// TCP Socket/KeepAlive (stored; probes are not implemented yet) and Tcp/NoDelay.
+    /// TCP Socket/KeepAlive, Tcp/TcpKeepAliveTime, TcpKeepAliveInterval, TcpKeepAliveRetryCount (any time, as Linux) and Tcp/NoDelay.
     /// </summary>
     public void SetSocketOption(SocketOptionLevel optionLevel, SocketOptionName optionName, int optionValue)
     {

@@ -265,6 +265,40 @@ public sealed class StackSocketStreamTests() : TwoStacks(TcpConfig.Default with 
     }
 
     [Fact]
+    public async Task Keep_alive_options_reach_live_connections_and_the_ones_a_listener_accepts_later()
+    {
+        using var listener = ListenOnB(false, 7010);
+        // Set on the listener after Listen: what it accepts from now on takes them (Linux inheritance).
+        listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        listener.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 30);
+        var accepting = listener.AcceptAsync();
+        using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
+        Assert.Equal(Stack.Tcp.Congestion.CongestionControlKind.Cubic, client.CongestionControl);
+        client.CongestionControl = Stack.Tcp.Congestion.CongestionControlKind.NewReno;
+        await client.ConnectAsync(new IPEndPoint(B(false), 7010)).AsTask().WaitAsync(Patience);
+        using var server = await accepting.AsTask().WaitAsync(Patience);
+        Assert.Throws<InvalidOperationException>(() => client.CongestionControl = Stack.Tcp.Congestion.CongestionControlKind.Cubic);
+
+        var accepted = await StackB.Loop.InvokeAsync(_ => server.Connection!.Config).WaitAsync(Patience);
+        Assert.True(accepted.KeepAlive);
+        Assert.Equal(TimeSpan.FromSeconds(30), accepted.KeepAliveIdle);
+        var connected = await StackA.Loop.InvokeAsync(_ => client.Connection!.Config).WaitAsync(Patience);
+        Assert.Equal(Stack.Tcp.Congestion.CongestionControlKind.NewReno, connected.CongestionControl);
+        Assert.False(connected.KeepAlive);
+
+        // On a connected socket: at once.
+        client.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+        client.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, 5);
+        client.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+        connected = await StackA.Loop.InvokeAsync(_ => client.Connection!.Config).WaitAsync(Patience);
+        Assert.True(connected.KeepAlive);
+        Assert.Equal(TimeSpan.FromSeconds(5), connected.KeepAliveInterval);
+        Assert.Equal(3, connected.KeepAliveProbes);
+        Assert.Equal(5, (int)client.GetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval)!);
+        Assert.Throws<ArgumentOutOfRangeException>(() => client.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, 0));
+    }
+
+    [Fact]
     public void Stream_only_calls_on_a_datagram_socket_say_so()
     {
         using var udp = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);

@@ -53,4 +53,25 @@ public sealed class KeepAliveTests
             h.Expect("P. 1:11(10) ack 1 **"); // Retransmissions, never a probe.
         }
     }
+
+    [Fact]
+    public void Turned_on_for_a_live_connection_it_counts_the_idle_time_from_the_last_segment_heard()
+    {
+        var h = new TcpHarness();
+        var c = h.AcceptOne(h.Listen(), NoTs);
+        h.Advance(TimeSpan.FromSeconds(50));
+        c.SetKeepAlive(true, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5), 2, h.Now);
+        h.ExpectNothing();
+        h.Advance(TimeSpan.FromSeconds(10)); // 60 s since the handshake's last segment.
+        h.Expect(". 0:0(0) ack 1 **");
+        h.Inject(TcpFlags.Ack, 1, 1); // The answer ends the probing.
+        h.Advance(TimeSpan.FromSeconds(59));
+        h.ExpectNothing();
+
+        c.SetKeepAlive(false, TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(5), 2, h.Now);
+        h.Advance(TimeSpan.FromHours(3));
+        h.ExpectNothing();
+        Assert.Equal(TcpState.Established, c.State);
+        Assert.Throws<ArgumentOutOfRangeException>(() => c.SetKeepAlive(true, TimeSpan.Zero, TimeSpan.FromSeconds(1), 1, h.Now));
+    }
 }
