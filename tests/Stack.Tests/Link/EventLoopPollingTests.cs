@@ -69,6 +69,34 @@ public sealed class EventLoopPollingTests
     }
 
     [Fact]
+    public async Task A_trace_around_a_pollable_device_is_polled_and_records_what_the_loop_received()
+    {
+        using var device = new PollableQueueDevice();
+        var pcap = new MemoryStream();
+        using var loop = new EventLoop(new Stack.Link.Devices.Pcap.TracingDevice(device, new Stack.Link.Devices.Pcap.PcapWriter(pcap, leaveOpen: true)));
+        loop.Start(new EchoCore(device));
+        Assert.True(loop.IsPolling);
+
+        device.Inject(new byte[60]);
+
+        Assert.True(device.Sent.WaitForCount(1, Wait));
+        await loop.InvokeAsync(_ => 0).WaitAsync(Wait); // the trace is written on the loop thread, before the core runs
+        Assert.Equal(Stack.Link.Devices.Pcap.PcapWriter.GlobalHeaderLength + Stack.Link.Devices.Pcap.PcapWriter.RecordHeaderLength + 60, pcap.Length);
+    }
+
+    [Fact]
+    public void Decorators_that_cannot_pass_polling_through_get_the_portable_path()
+    {
+        using var polled = new PollableQueueDevice();
+        using var impaired = new EventLoop(new Stack.Link.Devices.Impairment.ImpairedDevice(polled, Stack.Link.Devices.Impairment.ImpairmentSpec.Parse("loss=1%")));
+        Assert.False(impaired.IsPolling);
+
+        var (port, _) = Stack.Link.Devices.Memory.MemoryLink.CreatePair();
+        using var traced = new EventLoop(new Stack.Link.Devices.Pcap.TracingDevice(port, new Stack.Link.Devices.Pcap.PcapWriter(new MemoryStream())));
+        Assert.False(traced.IsPolling);
+    }
+
+    [Fact]
     public async Task Frames_are_handled_on_the_loop_thread_in_the_order_they_came()
     {
         using var device = new PollableQueueDevice();
