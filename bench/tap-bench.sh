@@ -4,6 +4,9 @@
 # second, and 10,000 idle connections held with the memory each costs — then the same figures for kernel to
 # kernel over a veth pair, printed as key=value lines. Everything stays in namespaces this script creates.
 #   BENCH_SECONDS (default 5) sets each timed run; BENCH_IDLE (default 10000) the idle connections.
+#   BENCH_CLIENT (default dotnet) picks the kernel-side clients and baseline servers: dotnet (bench/Stack.TcpClients,
+#   blocking sockets) or python (bench/tap/tcp_clients.py, which limits daytime to ~3,000 connections/s). The
+#   idle-connection run always uses python. The same client serves both the stack and the kernel rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ]; then
@@ -16,6 +19,14 @@ scripts/install-deps
 dotnet build src/Stack.Apps -c Release --nologo -v quiet >/dev/null
 stack=(dotnet "$PWD/src/Stack.Apps/bin/Release/net10.0/stack.dll")
 clients="$PWD/bench/tap/tcp_clients.py"
+case "${BENCH_CLIENT:-dotnet}" in
+  dotnet)
+    dotnet build bench/Stack.TcpClients -c Release --nologo -v quiet >/dev/null
+    timed=(dotnet "$PWD/bench/Stack.TcpClients/bin/Release/net10.0/tcp-clients.dll") ;;
+  python) timed=(python3 "$clients") ;;
+  *) echo "tap-bench: BENCH_CLIENT is dotnet or python" >&2; exit 2 ;;
+esac
+echo "client=${BENCH_CLIENT:-dotnet}"
 
 ns="stkbench-$$"; nsa="stkbench-a-$$"; nsb="stkbench-b-$$"
 pid=""; kpid=""
@@ -48,9 +59,9 @@ scripts/tap-setup up --netns "$ns" --taps 1 >/dev/null
 ip netns exec "$ns" "${stack[@]}" serve --tap tap0 --ip 192.0.2.2/24 --log-level warning &
 pid=$!
 wait_for "$ns" 192.0.2.2 13
-inns "$ns" python3 "$clients" bulk 192.0.2.2 9 "$seconds" | sed 's/^/stack_/'
-inns "$ns" python3 "$clients" rtt 192.0.2.2 7 20000 | sed 's/^/stack_/'
-inns "$ns" python3 "$clients" cps 192.0.2.2 13 "$seconds" | sed 's/^/stack_/'
+inns "$ns" "${timed[@]}" bulk 192.0.2.2 9 "$seconds" | sed 's/^/stack_/'
+inns "$ns" "${timed[@]}" rtt 192.0.2.2 7 20000 | sed 's/^/stack_/'
+inns "$ns" "${timed[@]}" cps 192.0.2.2 13 "$seconds" | sed 's/^/stack_/'
 before=$(rss_kib "$pid")
 inns "$ns" python3 "$clients" idle 192.0.2.2 9 "$idle" 5 > "/tmp/stkbench-idle-$$" &
 ipid=$!
@@ -68,9 +79,9 @@ ip netns add "$nsa"; ip netns add "$nsb"
 ip link add vbench-a netns "$nsa" type veth peer name vbench-b netns "$nsb"
 ip -n "$nsa" addr add 192.0.2.1/24 dev vbench-a; ip -n "$nsa" link set vbench-a up; ip -n "$nsa" link set lo up
 ip -n "$nsb" addr add 192.0.2.9/24 dev vbench-b; ip -n "$nsb" link set vbench-b up; ip -n "$nsb" link set lo up
-ip netns exec "$nsb" python3 "$clients" serve 192.0.2.9 >/dev/null &
+ip netns exec "$nsb" "${timed[@]}" serve 192.0.2.9 >/dev/null &
 kpid=$!
 wait_for "$nsa" 192.0.2.9 13
-inns "$nsa" python3 "$clients" bulk 192.0.2.9 9 "$seconds" | sed 's/^/kernel_/'
-inns "$nsa" python3 "$clients" rtt 192.0.2.9 7 20000 | sed 's/^/kernel_/'
-inns "$nsa" python3 "$clients" cps 192.0.2.9 13 "$seconds" | sed 's/^/kernel_/'
+inns "$nsa" "${timed[@]}" bulk 192.0.2.9 9 "$seconds" | sed 's/^/kernel_/'
+inns "$nsa" "${timed[@]}" rtt 192.0.2.9 7 20000 | sed 's/^/kernel_/'
+inns "$nsa" "${timed[@]}" cps 192.0.2.9 13 "$seconds" | sed 's/^/kernel_/'

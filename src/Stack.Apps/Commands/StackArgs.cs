@@ -10,12 +10,13 @@ namespace Stack.Apps.Commands;
 
 /// <summary>
 /// The options every command that brings up its own stack shares:
-/// `--tap NAME --ip ADDR/PREFIX [--ip ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--log-level LEVEL]`.
+/// `--tap NAME --ip ADDR/PREFIX [--ip ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--tap-offload on|off] [--log-level LEVEL]`.
 /// </summary>
-public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, LogLevel LogLevel, ImpairmentSpec? Impair = null)
+public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, LogLevel LogLevel, ImpairmentSpec? Impair = null,
+    bool TapOffload = true)
 {
     public const string Usage =
-        "--tap NAME --ip ADDR/PREFIX [--ip ADDR/PREFIX ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--impair SPEC] [--log-level LEVEL]";
+        "--tap NAME --ip ADDR/PREFIX [--ip ADDR/PREFIX ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--impair SPEC] [--tap-offload on|off] [--log-level LEVEL]";
 
     public static StackArgs Read(ArgReader args, LogLevel defaultLevel = LogLevel.Information)
     {
@@ -53,9 +54,15 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
                 throw new UsageException($"--impair: {e.Message}");
             }
         }
+        bool offload = args.Optional("--tap-offload") switch
+        {
+            null or "on" => true,
+            "off" => false,
+            var other => throw new UsageException($"--tap-offload wants on or off, not '{other}'"),
+        };
         var level = ParseLevel(args.Optional("--log-level")) ?? defaultLevel;
         var host = new IpHostOptions { Mac = mac, Mtu = mtu, Addresses = addresses, GatewayV4 = gw4, GatewayV6 = gw6 };
-        return new StackArgs(tap, host, pcap, level, impair);
+        return new StackArgs(tap, host, pcap, level, impair, offload);
     }
 
     public static LogLevel? ParseLevel(string? text) => text?.ToLowerInvariant() switch

@@ -13,7 +13,7 @@ public static class LinkFactory
     public static StackInstance StartOnTap(StackArgs args, ILoggerFactory logs)
     {
         ArgumentNullException.ThrowIfNull(args);
-        ILinkDevice device = TapDevice.Open(args.Tap, mtu: args.Host.Mtu, logger: logs.CreateLogger("stack.tap"));
+        ILinkDevice device = TapDevice.Open(args.Tap, mtu: args.Host.Mtu, logger: logs.CreateLogger("stack.tap"), offload: args.TapOffload);
         // The trace sits next to the stack, inside the impairment: it shows what the stack really sent and got.
         if (args.Impair is { IsNone: false } impair) device = new ImpairedDevice(device, impair);
         if (args.Pcap is { } path) device = new TracingDevice(device, new PcapWriter(File.Create(path)), TimeProvider.System);

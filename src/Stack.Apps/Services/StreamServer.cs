@@ -64,9 +64,11 @@ internal static class StreamServer
         {
             await serve(connection, token).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is StackSocketException or OperationCanceledException)
+        catch (Exception e) when (e is StackSocketException or OperationCanceledException
+            || (e is ObjectDisposedException && token.IsCancellationRequested))
         {
-            // The client reset the connection, or the service is stopping: this connection is done.
+            // The client reset the connection, or the service is stopping (which disposes the connection under a
+            // service that may be about to call it again): this connection is done.
         }
     }
 

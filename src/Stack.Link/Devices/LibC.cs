@@ -7,7 +7,11 @@ internal static unsafe partial class LibC
 {
     public const int O_RDONLY = 0x0;
     public const int O_RDWR = 0x2;
+    public const int O_NONBLOCK = 0x800;
     public const int O_CLOEXEC = 0x80000;
+
+    public const int EFD_NONBLOCK = 0x800;
+    public const int EFD_CLOEXEC = 0x80000;
 
     public const int EINTR = 4;
     public const int ENOENT = 2;
@@ -47,6 +51,19 @@ internal static unsafe partial class LibC
 
     [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
     public static partial nint Write(int fd, byte* buffer, nuint count);
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct IoVec
+    {
+        public void* Base;
+        public nuint Length;
+    }
+
+    [LibraryImport("libc", EntryPoint = "writev", SetLastError = true)]
+    public static partial nint Writev(int fd, IoVec* iov, int count);
+
+    [LibraryImport("libc", EntryPoint = "eventfd", SetLastError = true)]
+    public static partial int EventFd(uint initial, int flags);
 
     [LibraryImport("libc", EntryPoint = "poll", SetLastError = true)]
     public static partial int Poll(PollFd* fds, nuint count, int timeoutMs);

@@ -12,6 +12,8 @@ public enum Layer
     Ndp,
     Udp,
     Tcp,
+    /// <summary>The virtio_net_hdr a TAP with offloads puts before each frame.</summary>
+    VirtioNet,
 }
 
 /// <summary>

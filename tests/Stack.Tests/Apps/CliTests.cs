@@ -25,6 +25,7 @@ public sealed class CliTests
     [InlineData("serve", "--tap", "tap0", "--ip", "192.0.2.2/24", "--bogus")]
     [InlineData("serve", "--tap")]
     [InlineData("serve", "--tap", "tap0", "--ip", "192.0.2.2/24", "--impair", "loss=200%")]
+    [InlineData("serve", "--tap", "tap0", "--ip", "192.0.2.2/24", "--tap-offload", "maybe")]
     [InlineData("demo", "--count", "0")]
     public void Bad_arguments_print_one_line_and_exit_2(params string[] args)
     {
@@ -34,6 +35,16 @@ public sealed class CliTests
         var lines = stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Single(lines);
         Assert.StartsWith("stack: ", lines[0], StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(null, true)]
+    [InlineData("on", true)]
+    [InlineData("off", false)]
+    public void Tap_offload_is_on_unless_turned_off(string? value, bool expected)
+    {
+        string[] args = ["--tap", "tap0", "--ip", "192.0.2.2/24", .. value is null ? [] : new[] { "--tap-offload", value }];
+        Assert.Equal(expected, Stack.Apps.Commands.StackArgs.Read(new Stack.Apps.Commands.ArgReader(args)).TapOffload);
     }
 
     [Fact]

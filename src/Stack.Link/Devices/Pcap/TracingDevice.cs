@@ -1,15 +1,19 @@
+using System.Runtime.InteropServices;
+
 namespace Stack.Link.Devices.Pcap;
 
 /// <summary>
 /// Wraps a device and records every frame it receives and transmits into a pcap file, stamped with the injected
-/// clock, so a test run or a live session can be opened in Wireshark or checked with tshark.
+/// clock, so a test run or a live session can be opened in Wireshark or checked with tshark. Pollable when the
+/// device it wraps is: the loop then reads through the trace on its own thread.
 /// </summary>
-public sealed class TracingDevice : ILinkDevice
+public sealed class TracingDevice : IPollableDevice
 {
     private readonly ILinkDevice _inner;
     private readonly PcapWriter _writer;
     private readonly TimeProvider _time;
     private readonly bool _ownsWriter;
+    private RecordingSink? _polledSink;
 
     /// <param name="ownsWriter">Dispose the writer (flushing it) when this device is disposed.</param>
     public TracingDevice(ILinkDevice inner, PcapWriter writer, TimeProvider? time = null, bool ownsWriter = true)
@@ -36,6 +40,18 @@ public sealed class TracingDevice : ILinkDevice
         _inner.Start(new RecordingSink(this, sink));
     }
 
+    public SafeHandle? PollHandle => (_inner as IPollableDevice)?.PollHandle;
+
+    public int ReceiveBatch(IFrameSink sink, int max)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        if (_inner is not IPollableDevice inner)
+            throw new InvalidOperationException($"{_inner} cannot be polled (its PollHandle is null); Start it instead.");
+        // One poller, one sink: the wrapper is made once, not per batch.
+        if (_polledSink is not { } recording || !ReferenceEquals(recording.Sink, sink)) _polledSink = recording = new RecordingSink(this, sink);
+        return inner.ReceiveBatch(recording, max);
+    }
+
     public void Transmit(ReadOnlySpan<byte> frame)
     {
         _writer.Write(frame, _time.GetUtcNow());
@@ -53,6 +69,8 @@ public sealed class TracingDevice : ILinkDevice
 
     private sealed class RecordingSink(TracingDevice device, IFrameSink sink) : IFrameSink
     {
+        public IFrameSink Sink => sink;
+
         public void OnFrame(ReadOnlySpan<byte> frame)
         {
             device._writer.Write(frame, device._time.GetUtcNow());

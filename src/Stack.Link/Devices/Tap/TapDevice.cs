@@ -9,36 +9,41 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Win32.SafeHandles;
+using Stack.Link.Diagnostics;
 
 namespace Stack.Link.Devices.Tap;
 
 /// <summary>
-/// A Linux TAP device: whole Ethernet frames in and out through a /dev/net/tun file descriptor. Frames are read
-/// on a dedicated thread ("tap-rx NAME") into one reusable buffer; Transmit writes from the caller's thread.
+/// A Linux TAP device: whole Ethernet frames in and out through a /dev/net/tun file descriptor. Either the event
+/// loop polls it (<see cref="IPollableDevice"/>: frames are read on the loop's thread and handled in place), or
+/// <see cref="Start"/> runs a reader thread ("tap-rx NAME") that hands each frame to a sink. Transmit writes from
+/// the caller's thread. With offloads (the default) the kernel may hand over GSO super-frames of up to 64 KiB
+/// whose checksums the device completes; see <see cref="VirtioNetHeader"/>.
 /// </summary>
-public sealed unsafe class TapDevice : ILinkDevice
+public sealed unsafe partial class TapDevice : IPollableDevice
 {
-    private const int IfNameSize = 16;                 // IFNAMSIZ, including the terminating NUL
-    private const int IfReqSize = 40;                  // sizeof(struct ifreq) on 64-bit Linux
-    private const int IfReqFlagsOffset = IfNameSize;   // ifr_flags: a short right after ifr_name
-    private const short IffTap = 0x0002;
-    private const short IffNoPi = 0x1000;
-    private const nuint TunSetIff = 0x400454CA;        // _IOW('T', 202, int)
     private const int PollTimeoutMs = 100;             // how long Dispose may wait for the reader to notice
-    private const int ReceiveBufferSize = 65536;       // larger than any frame a TAP without offloads delivers
+    private const int ReaderBatch = 64;
+
+    /// <summary>
+    /// An IPv4 total length or IPv6 payload length is at most 65535, and a GSO frame can be that long: 65535 +
+    /// Ethernet + virtio header fits with room to spare, so a read that fills the buffer cannot happen unnoticed.
+    /// </summary>
+    private const int ReceiveBufferSize = 128 * 1024;
 
     private readonly SafeFileHandle _fd;
     private readonly ILogger? _logger;
     private readonly byte[] _receiveBuffer = GC.AllocateArray<byte>(ReceiveBufferSize, pinned: true);
     private Thread? _reader;
     private volatile bool _stopping;
-    private long _framesReceived, _framesSent, _receiveErrors, _transmitErrors, _sinkErrors;
+    private long _framesReceived, _framesSent, _gsoFramesReceived, _receiveErrors, _transmitErrors, _sinkErrors;
 
-    private TapDevice(string name, int mtu, SafeFileHandle fd, ILogger? logger)
+    private TapDevice(string name, int mtu, SafeFileHandle fd, bool offload, ILogger? logger)
     {
         Name = name;
         Mtu = mtu;
         _fd = fd;
+        Offload = offload;
         _logger = logger;
     }
 
@@ -46,11 +51,20 @@ public sealed unsafe class TapDevice : ILinkDevice
 
     public int Mtu { get; }
 
+    /// <summary>
+    /// Opened with IFF_VNET_HDR and checksum/TSO offloads: each frame carries a virtio_net_hdr, and received
+    /// frames may be GSO super-frames longer than the MTU.
+    /// </summary>
+    public bool Offload { get; }
+
     public long FramesReceived => Interlocked.Read(ref _framesReceived);
 
     public long FramesSent => Interlocked.Read(ref _framesSent);
 
-    /// <summary>poll/read failures other than EINTR/EAGAIN, seen by the reader thread.</summary>
+    /// <summary>Received GSO super-frames (each standing for several segments on the wire), a subset of FramesReceived.</summary>
+    public long GsoFramesReceived => Interlocked.Read(ref _gsoFramesReceived);
+
+    /// <summary>poll/read failures other than EINTR/EAGAIN.</summary>
     public long ReceiveErrors => Interlocked.Read(ref _receiveErrors);
 
     /// <summary>Frames not sent because write failed (other than EINTR/EAGAIN) or wrote short.</summary>
@@ -59,57 +73,25 @@ public sealed unsafe class TapDevice : ILinkDevice
     /// <summary>Exceptions thrown by the sink, caught so the reader keeps going.</summary>
     public long SinkErrors => Interlocked.Read(ref _sinkErrors);
 
+    /// <summary>Frames turned away for a malformed virtio_net_hdr (layer <see cref="Layer.VirtioNet"/>); written by the one receiving thread.</summary>
+    public RejectCounters Rejects { get; } = new();
+
+    public SafeHandle PollHandle => _fd;
+
     /// <summary>
     /// Attaches to the TAP device <paramref name="name"/> (a persistent one from <c>scripts/tap-setup up</c>), or
     /// creates a transient one if it does not exist and the caller may. With <paramref name="netns"/>, the device is
-    /// looked up in that network namespace (see <c>ip netns</c>); the calling thread stays where it is.
+    /// looked up in that network namespace (see <c>ip netns</c>); the calling thread stays where it is. With
+    /// <paramref name="offload"/> the kernel may pass GSO super-frames and leave checksums for us to finish.
     /// </summary>
-    public static TapDevice Open(string name, string? netns = null, int mtu = 1500, ILogger? logger = null)
+    public static TapDevice Open(string name, string? netns = null, int mtu = 1500, ILogger? logger = null, bool offload = true)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (Encoding.UTF8.GetByteCount(name) >= IfNameSize)
             throw new ArgumentException($"'{name}' is longer than an interface name can be ({IfNameSize - 1} bytes)", nameof(name));
         ArgumentOutOfRangeException.ThrowIfLessThan(mtu, 68);
-        var fd = NetworkNamespace.Run(netns, () => Attach(name, netns));
-        return new TapDevice(name, mtu, fd, logger);
-    }
-
-    private static SafeFileHandle Attach(string name, string? netns)
-    {
-        const string Tun = "/dev/net/tun";
-        var setup = netns is null ? "sudo scripts/tap-setup up" : $"sudo scripts/tap-setup up --netns {netns}";
-        var fd = LibC.Open(Tun, LibC.O_RDWR | LibC.O_CLOEXEC);
-        if (fd < 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            var advice = errno switch
-            {
-                LibC.ENOENT or LibC.ENODEV => "The tun driver is missing: `modprobe tun`, or give the container --device /dev/net/tun.",
-                LibC.EPERM or LibC.EACCES => "Run as root, or make /dev/net/tun readable and writable for this user.",
-                _ => "Check that the tun driver is loaded.",
-            };
-            throw new LinkDeviceException($"Cannot open {Tun}: {LibC.Describe(errno)}. {advice}", errno);
-        }
-
-        var handle = new SafeFileHandle(fd, ownsHandle: true);
-        byte* ifr = stackalloc byte[IfReqSize];
-        new Span<byte>(ifr, IfReqSize).Clear();
-        Encoding.UTF8.GetBytes(name, new Span<byte>(ifr, IfNameSize - 1));
-        *(short*)(ifr + IfReqFlagsOffset) = IffTap | IffNoPi;
-        if (LibC.Ioctl(fd, TunSetIff, ifr) != 0)
-        {
-            var errno = Marshal.GetLastPInvokeError();
-            handle.Dispose();
-            var advice = errno switch
-            {
-                LibC.EPERM or LibC.EACCES => $"Create it for your user first: `{setup} --user $USER`, or run as root.",
-                LibC.EBUSY => "Another process has it open (a TAP without multi-queue takes one reader); close that first.",
-                LibC.EINVAL => $"An interface '{name}' exists but is not a TAP (perhaps a TUN or a bridge); remove it or pick another name, then `{setup}`.",
-                _ => $"Create it with `{setup}`.",
-            };
-            throw new LinkDeviceException($"Cannot attach to TAP device '{name}': {LibC.Describe(errno)}. {advice}", errno);
-        }
-        return handle;
+        var fd = NetworkNamespace.Run(netns, () => Attach(name, netns, offload));
+        return new TapDevice(name, mtu, fd, offload, logger);
     }
 
     public void Start(IFrameSink sink)
@@ -127,42 +109,25 @@ public sealed unsafe class TapDevice : ILinkDevice
         _fd.DangerousAddRef(ref added);
         try
         {
-            var fd = (int)_fd.DangerousGetHandle();
-            fixed (byte* buffer = _receiveBuffer)
+            var pfd = new LibC.PollFd { Fd = (int)_fd.DangerousGetHandle(), Events = LibC.POLLIN };
+            while (!_stopping)
             {
-                while (!_stopping)
+                pfd.Revents = 0;
+                var ready = LibC.Poll(&pfd, 1, PollTimeoutMs);
+                if (ready == 0) continue;
+                if (ready < 0)
                 {
-                    var pfd = new LibC.PollFd { Fd = fd, Events = LibC.POLLIN };
-                    var ready = LibC.Poll(&pfd, 1, PollTimeoutMs);
-                    if (ready == 0) continue;
-                    if (ready < 0)
-                    {
-                        ReceiveFailed("poll", Marshal.GetLastPInvokeError());
-                        continue;
-                    }
-                    if ((pfd.Revents & LibC.POLLIN) == 0)
-                    {
-                        // POLLERR/POLLHUP without data: nothing to read; back off so a broken fd cannot spin.
-                        ReceiveFailed($"poll revents 0x{pfd.Revents:x}", 0);
-                        continue;
-                    }
-                    var n = LibC.Read(fd, buffer, ReceiveBufferSize);
-                    if (n < 0)
-                    {
-                        ReceiveFailed("read", Marshal.GetLastPInvokeError());
-                        continue;
-                    }
-                    if (n == 0) continue;
-                    Interlocked.Increment(ref _framesReceived);
-                    try
-                    {
-                        sink.OnFrame(new ReadOnlySpan<byte>(buffer, (int)n));
-                    }
-                    catch (Exception e)
-                    {
-                        Interlocked.Increment(ref _sinkErrors);
-                        _logger?.LogError(e, "{Device}: the frame sink threw; frame dropped", Name);
-                    }
+                    ReceiveFailed("poll", Marshal.GetLastPInvokeError());
+                    continue;
+                }
+                if ((pfd.Revents & LibC.POLLIN) == 0)
+                {
+                    // POLLERR/POLLHUP without data: nothing to read; back off so a broken fd cannot spin.
+                    ReceiveFailed($"poll revents 0x{pfd.Revents:x}", 0);
+                    continue;
+                }
+                while (!_stopping && ReceiveBatch(sink, ReaderBatch) == ReaderBatch)
+                {
                 }
             }
         }
@@ -176,42 +141,8 @@ public sealed unsafe class TapDevice : ILinkDevice
     {
         if (errno is LibC.EINTR or LibC.EAGAIN) return;
         var count = Interlocked.Increment(ref _receiveErrors);
-        _logger?.LogWarning("{Device}: {Call} failed: {Error} ({Count} receive errors so far)",
-            Name, call, errno == 0 ? "error condition" : LibC.Describe(errno), count);
+        if (_logger is { } log) LinkLog.ReceiveFailed(log, Name, call, errno == 0 ? "error condition" : LibC.Describe(errno), count);
         Thread.Sleep(PollTimeoutMs / 10);
-    }
-
-    public void Transmit(ReadOnlySpan<byte> frame)
-    {
-        var added = false;
-        _fd.DangerousAddRef(ref added); // throws ObjectDisposedException after Dispose
-        try
-        {
-            var fd = (int)_fd.DangerousGetHandle();
-            fixed (byte* p = frame)
-            {
-                for (var attempt = 0; attempt < 16; attempt++)
-                {
-                    var n = LibC.Write(fd, p, (nuint)frame.Length);
-                    if (n == frame.Length)
-                    {
-                        Interlocked.Increment(ref _framesSent);
-                        return;
-                    }
-                    var errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
-                    if (errno is LibC.EINTR or LibC.EAGAIN) continue;
-                    var count = Interlocked.Increment(ref _transmitErrors);
-                    _logger?.LogWarning("{Device}: write of a {Length}-byte frame failed: {Error} ({Count} transmit errors so far)",
-                        Name, frame.Length, n < 0 ? LibC.Describe(errno) : $"short write of {n}", count);
-                    return;
-                }
-                Interlocked.Increment(ref _transmitErrors);
-            }
-        }
-        finally
-        {
-            if (added) _fd.DangerousRelease();
-        }
     }
 
     public void Dispose()
@@ -220,6 +151,7 @@ public sealed unsafe class TapDevice : ILinkDevice
         _stopping = true;
         // A sink may dispose the device from the reader thread itself: then the loop just ends after this frame.
         if (_reader is not null && _reader != Thread.CurrentThread) _reader.Join();
+        // Whoever still holds a reference (a polling loop mid-batch) keeps the fd open until it lets go.
         _fd.Dispose();
     }
 

@@ -1,0 +1,101 @@
+using System.Runtime.InteropServices;
+using Stack.Link.Diagnostics;
+
+namespace Stack.Link.Devices.Tap;
+
+public sealed unsafe partial class TapDevice
+{
+    /// <summary>What goes before every frame we send with offloads: no GSO, checksums complete.</summary>
+    private static readonly byte[] PlainHeader = GC.AllocateArray<byte>(VirtioNetHeader.Length, pinned: true);
+
+    public int ReceiveBatch(IFrameSink sink, int max)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        var fd = (int)_fd.DangerousGetHandle();
+        int read = 0;
+        fixed (byte* buffer = _receiveBuffer)
+        {
+            while (read < max)
+            {
+                var n = LibC.Read(fd, buffer, ReceiveBufferSize);
+                if (n <= 0)
+                {
+                    if (n == 0) break;
+                    var errno = Marshal.GetLastPInvokeError();
+                    if (errno == LibC.EINTR) continue;
+                    if (errno != LibC.EAGAIN) ReceiveFailed("read", errno);
+                    break;
+                }
+                read++;
+                Deliver(new Span<byte>(buffer, (int)n), sink);
+            }
+        }
+        return read;
+    }
+
+    private void Deliver(Span<byte> frame, IFrameSink sink)
+    {
+        Interlocked.Increment(ref _framesReceived);
+        if (Offload)
+        {
+            if (!VirtioNetHeader.TryParse(frame, out var header, out var reason))
+            {
+                Rejects.Count(Layer.VirtioNet, reason);
+                if (_logger is { } log) LinkLog.VirtioRejected(log, Name, reason);
+                return;
+            }
+            frame = frame[VirtioNetHeader.Length..];
+            header.CompleteChecksum(frame);
+            if (header.IsGso) Interlocked.Increment(ref _gsoFramesReceived);
+        }
+        try
+        {
+            sink.OnFrame(frame);
+        }
+        catch (Exception e)
+        {
+            Interlocked.Increment(ref _sinkErrors);
+            if (_logger is { } log) LinkLog.SinkThrew(log, e, Name);
+        }
+    }
+
+    public void Transmit(ReadOnlySpan<byte> frame)
+    {
+        var added = false;
+        _fd.DangerousAddRef(ref added); // throws ObjectDisposedException after Dispose
+        try
+        {
+            var fd = (int)_fd.DangerousGetHandle();
+            fixed (byte* p = frame)
+            fixed (byte* header = PlainHeader)
+            {
+                // With offloads the header goes first: two iovecs, so the frame is not copied to make room.
+                var iov = stackalloc LibC.IoVec[2];
+                iov[0] = new LibC.IoVec { Base = header, Length = VirtioNetHeader.Length };
+                iov[1] = new LibC.IoVec { Base = p, Length = (nuint)frame.Length };
+                int skip = Offload ? 0 : 1;
+                long expected = frame.Length + (Offload ? VirtioNetHeader.Length : 0);
+                for (var attempt = 0; attempt < 16; attempt++)
+                {
+                    var n = LibC.Writev(fd, iov + skip, 2 - skip);
+                    if (n == expected)
+                    {
+                        Interlocked.Increment(ref _framesSent);
+                        return;
+                    }
+                    var errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
+                    if (errno is LibC.EINTR or LibC.EAGAIN) continue;
+                    var count = Interlocked.Increment(ref _transmitErrors);
+                    if (_logger is { } log)
+                        LinkLog.TransmitFailed(log, Name, frame.Length, n < 0 ? LibC.Describe(errno) : $"short write of {n}", count);
+                    return;
+                }
+                Interlocked.Increment(ref _transmitErrors);
+            }
+        }
+        finally
+        {
+            if (added) _fd.DangerousRelease();
+        }
+    }
+}

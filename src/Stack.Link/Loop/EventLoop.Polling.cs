@@ -1,0 +1,113 @@
+using System.Runtime.InteropServices;
+using Stack.Link.Devices;
+using Stack.Link.Diagnostics;
+using Stack.Link.Time;
+
+namespace Stack.Link.Loop;
+
+/// <summary>
+/// The polling path: the loop thread reads the device itself. Each round it reads a batch of frames and handles
+/// them in place, runs posted work and due timers, and, once the device has nothing more, sleeps in poll(2) on
+/// the device and an eventfd until a frame, a post or the next deadline.
+/// </summary>
+public sealed unsafe partial class EventLoop
+{
+    /// <summary>Frames read per round before posted work and timers get a turn (a round of GSO frames is ~2 MiB).</summary>
+    private const int PollBatch = 32;
+    private const int ErrorBackoffMs = 10;
+
+    private readonly IPollableDevice? _polled;
+    private readonly EventFd? _eventFd;
+
+    /// <summary>
+    /// 1 while the loop is awake (it will look at the inbox before it sleeps), 0 while it is going to sleep or
+    /// asleep. A poster that swaps 0 for 1 signals the eventfd; one that finds 1 need not, saving a syscall per
+    /// post while the loop is busy.
+    /// </summary>
+    private int _awake = 1;
+
+    private void WakePoller()
+    {
+        if (Interlocked.Exchange(ref _awake, 1) == 0) _eventFd!.Signal();
+    }
+
+    private void RunPolling(ILinkProtocol core, IPollableDevice device)
+    {
+        var deviceHandle = device.PollHandle!;
+        var wakeHandle = _eventFd!.Handle;
+        bool deviceRef = false, wakeRef = false;
+        try
+        {
+            deviceHandle.DangerousAddRef(ref deviceRef);
+            wakeHandle.DangerousAddRef(ref wakeRef);
+            var fds = stackalloc LibC.PollFd[2];
+            fds[0] = new LibC.PollFd { Fd = (int)deviceHandle.DangerousGetHandle(), Events = LibC.POLLIN };
+            fds[1] = new LibC.PollFd { Fd = (int)wakeHandle.DangerousGetHandle(), Events = LibC.POLLIN };
+            var sink = new InPlaceSink(this, core);
+            core.Start(Now);
+            while (!_stopping)
+            {
+                int frames = device.ReceiveBatch(sink, PollBatch);
+                RunInbox(core);
+                var now = Now;
+                if (core.NextDeadline <= now) RunTimers(core, now);
+                if (frames < PollBatch) Sleep(core, fds);
+            }
+        }
+        catch (ObjectDisposedException) when (!deviceRef || !wakeRef)
+        {
+            // Disposed before the thread got going: nothing to run.
+        }
+        finally
+        {
+            if (wakeRef) wakeHandle.DangerousRelease();
+            if (deviceRef) deviceHandle.DangerousRelease();
+        }
+    }
+
+    /// <summary>Waits in poll(2) for a frame, a post or the core's next deadline, unless one is already here.</summary>
+    private void Sleep(ILinkProtocol core, LibC.PollFd* fds)
+    {
+        Interlocked.Exchange(ref _awake, 0);
+        int timeout = TimeoutMs(core.NextDeadline);
+        if (!_inbox.IsEmpty || _stopping || timeout == 0)
+        {
+            Volatile.Write(ref _awake, 1);
+            return;
+        }
+        fds[0].Revents = 0;
+        fds[1].Revents = 0;
+        int ready = LibC.Poll(fds, 2, timeout);
+        Volatile.Write(ref _awake, 1);
+        if (ready < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            if (errno == LibC.EINTR) return;
+            LinkLog.PollFailed(_log, _device.Name, LibC.Describe(errno));
+            Thread.Sleep(ErrorBackoffMs);
+            return;
+        }
+        if ((fds[1].Revents & LibC.POLLIN) != 0) _eventFd!.Drain();
+        if ((fds[0].Revents & (LibC.POLLERR | LibC.POLLHUP | LibC.POLLNVAL)) != 0 && (fds[0].Revents & LibC.POLLIN) == 0)
+        {
+            // The device is gone or broken and will stay readable-with-error: do not spin on it.
+            LinkLog.PollError(_log, _device.Name, fds[0].Revents);
+            Thread.Sleep(ErrorBackoffMs);
+        }
+    }
+
+    /// <summary>poll's timeout for <paramref name="deadline"/>: -1 for never, else whole milliseconds rounded up.</summary>
+    private int TimeoutMs(Instant deadline)
+    {
+        if (deadline == Instant.Never) return -1;
+        var now = Now;
+        if (deadline <= now) return 0;
+        return (int)Math.Min(Math.Ceiling((deadline - now).TotalMilliseconds), int.MaxValue);
+    }
+
+    /// <summary>Hands the device's frames straight to the core, on the loop thread, from the device's own buffer.</summary>
+    private sealed class InPlaceSink(EventLoop loop, ILinkProtocol core) : IFrameSink
+    {
+        public void OnFrame(ReadOnlySpan<byte> frame) => loop.HandleFrame(core, frame, loop.Now);
+    }
+}
