@@ -108,7 +108,9 @@ public sealed partial class TcpConnection
         {
             return;
         }
-        if (duplicate)
+        // RFC 6675 §2: with SACK, an ACK that SACKs new data is a duplicate ACK even if its window changed (a
+        // receiver taking out-of-order data, as Linux does, often moves its window with every ACK).
+        if (duplicate || (_sackOk && newSack))
         {
             _dupAcks++;
             if (_inRecovery && !_sackOk)
@@ -121,8 +123,11 @@ public sealed partial class TcpConnection
             return;
         }
         bool lost = _dupAcks >= DupThresh || (_sackOk && IsLost(_sndUna));
-        // RFC 6582 §3.2 step 2 / RFC 6675 §5: only for losses after the last recovery's (or timeout's) point.
-        if (lost && _sndUna > _recover)
+        // RFC 6582 §3.2 step 2 / RFC 6675 §5.1: only for losses after the last recovery's (or timeout's) point,
+        // "recover". That is SND.MAX then, one past the highest byte sent, so an ACK of exactly it covers
+        // everything (RFC 6582's "more than recover", RFC 6675's HighACK >= RecoveryPoint): the next segment's
+        // loss may be fast retransmitted, as Linux does once snd_una reaches high_seq.
+        if (lost && _sndUna >= _recover)
         {
             EnterRecovery(now);
         }
@@ -236,5 +241,20 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>The room the congestion window leaves for new data: cwnd less what is in the network.</summary>
-    private long CongestionRoom() => (long)CongestionWindow - (_inRecovery && _sackOk ? Pipe() : _sndNxt - _sndUna);
+    private long CongestionRoom()
+    {
+        if (_inRecovery)
+        {
+            return (long)CongestionWindow - (_sackOk ? Pipe() : _sndNxt - _sndUna);
+        }
+        long room = (long)CongestionWindow - (_sndNxt - _sndUna);
+        if (_dupAcks > 0 && _sndNxt == _sndMax)
+        {
+            // RFC 3042 Limited Transmit (RFC 5681 §3.2, RFC 6675 §5 (2)): each of the first two duplicate ACKs
+            // lets one new segment go beyond cwnd, so that a small window still draws the three duplicate ACKs
+            // fast retransmit needs instead of waiting for the retransmission timer. New data only.
+            room += (long)Math.Min(_dupAcks, DupThresh - 1) * _mss;
+        }
+        return room;
+    }
 }

@@ -374,7 +374,7 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
         """;
 
     /// <summary>Kernel client: argv[3] pseudo-random bytes to argv[1]:argv[2] while reading the echo; half-close; "sha-sent sha-back length seconds".</summary>
-    private const string BulkEchoScript = """
+    internal const string BulkEchoScript = """
         import hashlib, random, socket, sys, threading, time
         data = random.Random(5).randbytes(int(sys.argv[3]))
         s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
