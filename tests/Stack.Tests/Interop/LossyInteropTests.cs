@@ -136,7 +136,7 @@ public sealed partial class LossyInteropTests(ITestOutputHelper output)
     {
         TapRequirement.Check("python3", "nft");
         using var ns = TestNamespace.Create(taps: 1);
-        AddKernelLoss(ns);
+        using var capture = AddKernelLoss(ns);
         var sink = UdpInteropTests.WriteScript("lossy-sink.py", HashingSinkScript);
         try
         {
@@ -181,7 +181,7 @@ public sealed partial class LossyInteropTests(ITestOutputHelper output)
     {
         TapRequirement.Check("python3", "nft");
         using var ns = TestNamespace.Create(taps: 1);
-        AddKernelLoss(ns);
+        using var capture = AddKernelLoss(ns);
         var script = UdpInteropTests.WriteScript("lossy-echo.py", TcpInteropTests.BulkEchoScript);
         try
         {
@@ -210,19 +210,21 @@ public sealed partial class LossyInteropTests(ITestOutputHelper output)
     /// segments the kernel sends to the stack and of those it receives from it, IPv4 and IPv6; ARP and neighbour
     /// discovery pass. It goes away with the namespace.
     /// </summary>
-    private void AddKernelLoss(TestNamespace ns)
+    private BackgroundProcess? AddKernelLoss(TestNamespace ns, [CallerMemberName] string test = "")
     {
+        // With STACK_LOSSY_PCAP the drops go to nflog group 5 too, and dumpcap records them and br0 (pcapng).
+        var log = PcapDir is null ? "" : " log group 5";
         var rules = $$"""
             table inet {{Table}} {
                 chain out {
                     type filter hook output priority 0; policy accept;
-                    ip daddr 192.0.2.2 meta l4proto tcp numgen random mod 100 < {{LossPercent}} counter drop
-                    ip6 daddr 2001:db8::2 meta l4proto tcp numgen random mod 100 < {{LossPercent}} counter drop
+                    ip daddr 192.0.2.2 meta l4proto tcp numgen random mod 100 < {{LossPercent}} counter{{log}} drop
+                    ip6 daddr 2001:db8::2 meta l4proto tcp numgen random mod 100 < {{LossPercent}} counter{{log}} drop
                 }
                 chain in {
                     type filter hook input priority 0; policy accept;
-                    ip saddr 192.0.2.2 meta l4proto tcp numgen random mod 100 < {{LossPercent}} counter drop
-                    ip6 saddr 2001:db8::2 meta l4proto tcp numgen random mod 100 < {{LossPercent}} counter drop
+                    ip saddr 192.0.2.2 meta l4proto tcp numgen random mod 100 < {{LossPercent}} counter{{log}} drop
+                    ip6 saddr 2001:db8::2 meta l4proto tcp numgen random mod 100 < {{LossPercent}} counter{{log}} drop
                 }
             }
             """;
@@ -231,6 +233,10 @@ public sealed partial class LossyInteropTests(ITestOutputHelper output)
         {
             ns.ExecOk($"nft -f {file}");
             output.WriteLine(ns.ExecOk($"nft list table inet {Table}"));
+            if (PcapDir is null) return null;
+            var capture = ns.StartBackground($"dumpcap -q -i br0 -i nflog:5 -w {Path.Combine(PcapDir, $"{test}-kernel-{DateTime.Now:HHmmss}.pcapng")}");
+            Thread.Sleep(1000);
+            return capture;
         }
         finally
         {
