@@ -22,6 +22,7 @@ public sealed partial class TcpConnection
     private int _inflation;  // NewReno (no SACK): cwnd inflation by duplicate ACKs during recovery (RFC 6582 §3.2).
     private SeqNum _recover; // RFC 6582 "recover", RFC 6675 RecoveryPoint.
     private SeqNum _highRxt; // RFC 6675 HighRxt: the end of the highest retransmission of this recovery.
+    private SeqNum _unaRxtMark; // SND.MAX when the segment at SND.UNA was last resent (or later): what was sent after it.
 
     /// <summary>RFC 2018 SACK is on for this connection (both sides sent sackOK).</summary>
     public bool SackEnabled => _sackOk;
@@ -78,6 +79,11 @@ public sealed partial class TcpConnection
             }
             return;
         }
+        if (_sndUna < _highRxt)
+        {
+            // The new SND.UNA was resent in this recovery, when SND.MAX was at most what it is now.
+            _unaRxtMark = _sndMax;
+        }
         if (_sndUna >= _recover)
         {
             // A full acknowledgment: recovery is over (RFC 6582 §3.2 step 3, RFC 6675 §5 step 4).
@@ -120,6 +126,14 @@ public sealed partial class TcpConnection
         }
         if (_inRecovery)
         {
+            if (_sackOk && newSack && _sndUna < _highRxt && _scoreboard.SackedAbove(_unaRxtMark) > (DupThresh - 1) * _mss)
+            {
+                // A lost retransmission (Linux's lost-retransmit detection before RACK; RFC 8985 in spirit): more
+                // than DupThresh - 1 segments sent after our resend of SND.UNA have arrived, and it has not. At 10%
+                // loss one resend in ten is lost, and each would otherwise wait for the retransmission timer.
+                _retransmitUna = true;
+                _layer.Statistics.LostRetransmissions++;
+            }
             return;
         }
         bool lost = _dupAcks >= DupThresh || (_sackOk && IsLost(_sndUna));
@@ -224,6 +238,7 @@ public sealed partial class TcpConnection
             _retransmitUna = false;
             int len = RetransmitAt(_sndUna, now);
             _highRxt = SeqNum.Max(_highRxt, _sndUna + len);
+            _unaRxtMark = _sndMax;
         }
         if (!_sackOk)
         {

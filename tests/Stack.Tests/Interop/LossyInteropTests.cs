@@ -76,7 +76,7 @@ public sealed partial class LossyInteropTests(ITestOutputHelper output)
     {
         var s = stack.Tcp.Statistics;
         var text = $"stack: segments sent {s.SegmentsSent}, received {s.SegmentsReceived}, retransmissions {s.Retransmissions}, " +
-            $"fast retransmits {s.FastRetransmits}, retransmission timeouts {s.RetransmissionTimeouts}, loop inbox drops {stack.Loop.InboxDrops}";
+            $"fast retransmits {s.FastRetransmits}, lost retransmissions found {s.LostRetransmissions}, retransmission timeouts {s.RetransmissionTimeouts}, loop inbox drops {stack.Loop.InboxDrops}";
         if (_impaired is { } impaired)
         {
             foreach (var (direction, c) in new[] { ("out", impaired.Outbound), ("in", impaired.Inbound) })
