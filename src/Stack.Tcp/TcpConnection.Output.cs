@@ -398,6 +398,7 @@ public sealed partial class TcpConnection
                 return;
         }
         _retries++;
+        _layer.Statistics.RetransmissionTimeouts++;
         _rto.Backoff();
         _rto.OnRetransmit();
         switch (_state)

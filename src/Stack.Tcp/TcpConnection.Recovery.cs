@@ -22,6 +22,7 @@ public sealed partial class TcpConnection
     private int _inflation;  // NewReno (no SACK): cwnd inflation by duplicate ACKs during recovery (RFC 6582 §3.2).
     private SeqNum _recover; // RFC 6582 "recover", RFC 6675 RecoveryPoint.
     private SeqNum _highRxt; // RFC 6675 HighRxt: the end of the highest retransmission of this recovery.
+    private SeqNum _unaRxtMark; // SND.MAX when the segment at SND.UNA was last resent (or later): what was sent after it.
 
     /// <summary>RFC 2018 SACK is on for this connection (both sides sent sackOK).</summary>
     public bool SackEnabled => _sackOk;
@@ -78,6 +79,11 @@ public sealed partial class TcpConnection
             }
             return;
         }
+        if (_sndUna < _highRxt)
+        {
+            // The new SND.UNA was resent in this recovery, when SND.MAX was at most what it is now.
+            _unaRxtMark = _sndMax;
+        }
         if (_sndUna >= _recover)
         {
             // A full acknowledgment: recovery is over (RFC 6582 §3.2 step 3, RFC 6675 §5 step 4).
@@ -108,7 +114,9 @@ public sealed partial class TcpConnection
         {
             return;
         }
-        if (duplicate)
+        // RFC 6675 §2: with SACK, an ACK that SACKs new data is a duplicate ACK even if its window changed (a
+        // receiver taking out-of-order data, as Linux does, often moves its window with every ACK).
+        if (duplicate || (_sackOk && newSack))
         {
             _dupAcks++;
             if (_inRecovery && !_sackOk)
@@ -118,11 +126,22 @@ public sealed partial class TcpConnection
         }
         if (_inRecovery)
         {
+            if (_sackOk && newSack && _sndUna < _highRxt && _scoreboard.SackedAbove(_unaRxtMark) > (DupThresh - 1) * _mss)
+            {
+                // A lost retransmission (Linux's lost-retransmit detection before RACK; RFC 8985 in spirit): more
+                // than DupThresh - 1 segments sent after our resend of SND.UNA have arrived, and it has not. At 10%
+                // loss one resend in ten is lost, and each would otherwise wait for the retransmission timer.
+                _retransmitUna = true;
+                _layer.Statistics.LostRetransmissions++;
+            }
             return;
         }
         bool lost = _dupAcks >= DupThresh || (_sackOk && IsLost(_sndUna));
-        // RFC 6582 §3.2 step 2 / RFC 6675 §5: only for losses after the last recovery's (or timeout's) point.
-        if (lost && _sndUna > _recover)
+        // RFC 6582 §3.2 step 2 / RFC 6675 §5.1: only for losses after the last recovery's (or timeout's) point,
+        // "recover". That is SND.MAX then, one past the highest byte sent, so an ACK of exactly it covers
+        // everything (RFC 6582's "more than recover", RFC 6675's HighACK >= RecoveryPoint): the next segment's
+        // loss may be fast retransmitted, as Linux does once snd_una reaches high_seq.
+        if (lost && _sndUna >= _recover)
         {
             EnterRecovery(now);
         }
@@ -219,6 +238,7 @@ public sealed partial class TcpConnection
             _retransmitUna = false;
             int len = RetransmitAt(_sndUna, now);
             _highRxt = SeqNum.Max(_highRxt, _sndUna + len);
+            _unaRxtMark = _sndMax;
         }
         if (!_sackOk)
         {
@@ -236,5 +256,20 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>The room the congestion window leaves for new data: cwnd less what is in the network.</summary>
-    private long CongestionRoom() => (long)CongestionWindow - (_inRecovery && _sackOk ? Pipe() : _sndNxt - _sndUna);
+    private long CongestionRoom()
+    {
+        if (_inRecovery)
+        {
+            return (long)CongestionWindow - (_sackOk ? Pipe() : _sndNxt - _sndUna);
+        }
+        long room = (long)CongestionWindow - (_sndNxt - _sndUna);
+        if (_dupAcks > 0 && _sndNxt == _sndMax)
+        {
+            // RFC 3042 Limited Transmit (RFC 5681 §3.2, RFC 6675 §5 (2)): each of the first two duplicate ACKs
+            // lets one new segment go beyond cwnd, so that a small window still draws the three duplicate ACKs
+            // fast retransmit needs instead of waiting for the retransmission timer. New data only.
+            room += (long)Math.Min(_dupAcks, DupThresh - 1) * _mss;
+        }
+        return room;
+    }
 }

@@ -9,6 +9,12 @@ public sealed class TcpStatistics
 
     /// <summary>Fast retransmits: entries into fast recovery after duplicate ACKs or SACKs (RFC 5681, 6582, 6675).</summary>
     public long FastRetransmits;
+
+    /// <summary>Retransmissions of SND.UNA found lost during SACK recovery and sent again (Linux TCPLostRetransmit).</summary>
+    public long LostRetransmissions;
+
+    /// <summary>Retransmission timer expiries that resent data or a SYN (RFC 6298 §5.4; Linux TCPTimeouts).</summary>
+    public long RetransmissionTimeouts;
     public long ResetsSent;
     public long ResetsReceived;
 

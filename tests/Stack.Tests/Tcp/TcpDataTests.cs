@@ -98,6 +98,8 @@ public sealed class TcpDataTests
         }
         Assert.Equal([200, 600, 1400, 3000], times);
         Assert.Equal(4, h.Tcp.Statistics.Retransmissions);
+        Assert.Equal(4, h.Tcp.Statistics.RetransmissionTimeouts);
+        Assert.Equal(0, h.Tcp.Statistics.FastRetransmits);
 
         h.Inject(TcpFlags.Ack, 1, 101);
         h.Advance(TimeSpan.FromSeconds(10));
