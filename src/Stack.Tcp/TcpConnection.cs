@@ -201,6 +201,7 @@ public sealed partial class TcpConnection
             return 0;
         }
         int n = _recv.Read(buffer);
+        ReleaseBuffersWhenDone();
         if (n > 0 && _state is not (TcpState.Closed or TcpState.TimeWait) && WindowUpdateWorthSending())
         {
             // The window opened enough to tell the peer (Linux tcp_cleanup_rbuf: the window at least doubled).
@@ -370,12 +371,29 @@ public sealed partial class TcpConnection
             Output(now);
             ArmKeepAlive();
         }
+        ReleaseBuffersWhenDone();
         _layer.Reschedule(this);
         TcpEvents events = _pending;
         _pending = TcpEvents.None;
         if (events != TcpEvents.None)
         {
             Notify?.Invoke(this, events);
+        }
+    }
+
+    /// <summary>True while the send or receive buffer holds a rented ring (for tests and diagnostics).</summary>
+    internal bool HoldsBuffers => _send.HoldsMemory || _recv.HoldsMemory;
+
+    /// <summary>
+    /// In TIME-WAIT or CLOSED nothing more is sent or received: the buffers go back to the pool once the
+    /// application has read what is left (as Linux's TIME-WAIT mini-socket keeps no buffers).
+    /// </summary>
+    private void ReleaseBuffersWhenDone()
+    {
+        if (_state is TcpState.TimeWait or TcpState.Closed)
+        {
+            _send.Release();
+            _recv.Release();
         }
     }
 

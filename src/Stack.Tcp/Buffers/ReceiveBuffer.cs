@@ -24,7 +24,7 @@ public sealed class ReceiveBuffer
     /// <summary>The default bound on out-of-order ranges held at once.</summary>
     public const int DefaultMaxHeldRanges = 16;
 
-    private readonly byte[] _ring;
+    private PooledRing _ring;
     private readonly Held[] _held;
     private int _heldCount;
     private int _readStart;
@@ -37,11 +37,24 @@ public sealed class ReceiveBuffer
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, SendBuffer.MaxCapacity);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxHeldRanges);
-        _ring = new byte[capacity];
+        _ring = new PooledRing(capacity);
         _held = new Held[maxHeldRanges];
     }
 
-    public int Capacity => _ring.Length;
+    public int Capacity => _ring.Capacity;
+
+    /// <summary>True while the ring is rented (data arrived and the buffer was not released since).</summary>
+    public bool HoldsMemory => _ring.IsRented;
+
+    /// <summary>Returns the ring to the pool if it holds nothing, in order or not; data arriving later rents one again.</summary>
+    public void Release()
+    {
+        if (_readable == 0 && _heldCount == 0)
+        {
+            _readStart = 0;
+            _ring.Return();
+        }
+    }
 
     /// <summary>In-order bytes the application can read now.</summary>
     public int Readable => _readable;
@@ -51,7 +64,7 @@ public sealed class ReceiveBuffer
     /// buffer, out-of-order data held inside it included (see the remarks on the class). Silly window syndrome
     /// avoidance and window scaling are the connection's to apply on top.
     /// </summary>
-    public int Window => _ring.Length - _readable;
+    public int Window => _ring.Capacity - _readable;
 
     /// <summary>Out-of-order bytes held beyond RCV.NXT.</summary>
     public int HeldBytes
@@ -124,9 +137,14 @@ public sealed class ReceiveBuffer
     public int Read(Span<byte> destination)
     {
         int n = Math.Min(destination.Length, _readable);
-        int first = Math.Min(n, _ring.Length - _readStart);
-        _ring.AsSpan(_readStart, first).CopyTo(destination);
-        _ring.AsSpan(0, n - first).CopyTo(destination[first..]);
+        if (n == 0)
+        {
+            return 0;
+        }
+        var ring = _ring.Rent();
+        int first = Math.Min(n, _ring.Capacity - _readStart);
+        ring.AsSpan(_readStart, first).CopyTo(destination);
+        ring.AsSpan(0, n - first).CopyTo(destination[first..]);
         _readStart = Wrap(_readStart + n);
         _readable -= n;
         return n;
@@ -224,12 +242,13 @@ public sealed class ReceiveBuffer
     private void CopyIn(int offsetFromRcvNxt, ReadOnlySpan<byte> data)
     {
         int at = Wrap(Wrap(_readStart + _readable) + offsetFromRcvNxt);
-        int first = Math.Min(data.Length, _ring.Length - at);
-        data[..first].CopyTo(_ring.AsSpan(at));
-        data[first..].CopyTo(_ring);
+        var ring = _ring.Rent();
+        int first = Math.Min(data.Length, _ring.Capacity - at);
+        data[..first].CopyTo(ring.AsSpan(at));
+        data[first..].CopyTo(ring);
     }
 
-    private int Wrap(int index) => index >= _ring.Length ? index - _ring.Length : index;
+    private int Wrap(int index) => index >= _ring.Capacity ? index - _ring.Capacity : index;
 
     private readonly record struct Held(SeqNum Start, SeqNum End, ulong Stamp);
 }

@@ -5,7 +5,8 @@ namespace Stack.Tcp.Buffers;
 /// (SO_SNDBUF). Byte 0 is the one at SND.UNA. Segmentation and retransmission copy straight out of the ring
 /// into a frame with <see cref="CopyOut"/>; acknowledgment drops bytes from the front. SYN and FIN occupy
 /// sequence space but no bytes here: the connection subtracts them before calling <see cref="Acknowledge"/>.
-/// Allocates only in the constructor.
+/// The ring is rented from the shared array pool at the first write and returned by <see cref="Release"/>, so
+/// an idle connection or one in TIME-WAIT holds no buffer (see <see cref="PooledRing"/>).
 /// </summary>
 public sealed class SendBuffer
 {
@@ -15,7 +16,7 @@ public sealed class SendBuffer
     /// <summary>1 GiB: the largest window TCP can use (RFC 7323 §2.3), and small enough that ring indices never overflow.</summary>
     public const int MaxCapacity = 1 << 30;
 
-    private readonly byte[] _ring;
+    private PooledRing _ring;
     private int _head;
     private int _count;
 
@@ -23,16 +24,19 @@ public sealed class SendBuffer
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, MaxCapacity);
-        _ring = new byte[capacity];
+        _ring = new PooledRing(capacity);
     }
 
-    public int Capacity => _ring.Length;
+    public int Capacity => _ring.Capacity;
+
+    /// <summary>True while the ring is rented (data was written and the buffer not released since).</summary>
+    public bool HoldsMemory => _ring.IsRented;
 
     /// <summary>Bytes held: written and not yet acknowledged (sent or not).</summary>
     public int Count => _count;
 
     /// <summary>Room for more writes.</summary>
-    public int Free => _ring.Length - _count;
+    public int Free => _ring.Capacity - _count;
 
     /// <summary>Appends as much of <paramref name="data"/> as fits and returns how many bytes that was.</summary>
     public int Write(ReadOnlySpan<byte> data)
@@ -43,9 +47,10 @@ public sealed class SendBuffer
             return 0;
         }
         int tail = Wrap(_head + _count);
-        int first = Math.Min(n, _ring.Length - tail);
-        data[..first].CopyTo(_ring.AsSpan(tail));
-        data[first..n].CopyTo(_ring);
+        var ring = _ring.Rent();
+        int first = Math.Min(n, _ring.Capacity - tail);
+        data[..first].CopyTo(ring.AsSpan(tail));
+        data[first..n].CopyTo(ring);
         _count += n;
         return n;
     }
@@ -63,10 +68,15 @@ public sealed class SendBuffer
                 nameof(offsetFromUna),
                 $"Bytes [{offsetFromUna}, {(long)offsetFromUna + destination.Length}) requested but the buffer holds {_count}.");
         }
+        if (destination.IsEmpty)
+        {
+            return;
+        }
         int start = Wrap(_head + offsetFromUna);
-        int first = Math.Min(destination.Length, _ring.Length - start);
-        _ring.AsSpan(start, first).CopyTo(destination);
-        _ring.AsSpan(0, destination.Length - first).CopyTo(destination[first..]);
+        var ring = _ring.Rent();
+        int first = Math.Min(destination.Length, _ring.Capacity - start);
+        ring.AsSpan(start, first).CopyTo(destination);
+        ring.AsSpan(0, destination.Length - first).CopyTo(destination[first..]);
     }
 
     /// <summary>Drops <paramref name="bytes"/> acknowledged bytes from the front (SND.UNA advanced by that much).</summary>
@@ -88,6 +98,16 @@ public sealed class SendBuffer
         _count = 0;
     }
 
+    /// <summary>Returns the ring to the pool if nothing is held; a later write rents one again.</summary>
+    public void Release()
+    {
+        if (_count == 0)
+        {
+            _head = 0;
+            _ring.Return();
+        }
+    }
+
     // Indices stay below 2·capacity, so one subtraction wraps them.
-    private int Wrap(int index) => index >= _ring.Length ? index - _ring.Length : index;
+    private int Wrap(int index) => index >= _ring.Capacity ? index - _ring.Capacity : index;
 }

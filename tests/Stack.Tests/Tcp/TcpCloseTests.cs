@@ -18,6 +18,37 @@ public sealed class TcpCloseTests
     }
 
     [Fact]
+    public void Buffers_are_held_only_while_data_is_and_not_through_time_wait()
+    {
+        var h = new TcpHarness();
+        var c = h.AcceptOne(h.Listen(), NoTs);
+        Assert.False(c.HoldsBuffers); // An idle connection holds no buffer.
+
+        h.Inject(TcpFlags.Psh | TcpFlags.Ack, 1, 1, data: Pattern(100));
+        Assert.Equal(100, c.Send(Pattern(50), h.Now) + 50);
+        Assert.True(c.HoldsBuffers);
+        h.Inject(TcpFlags.Fin | TcpFlags.Ack, 101, 51); // Our 50 bytes acknowledged; the peer closes.
+        c.Shutdown(System.Net.Sockets.SocketShutdown.Send, h.Now); // (Close would reset: data is unread.)
+        h.Inject(TcpFlags.Ack, 102, 52); // Our FIN acknowledged: LAST-ACK -> CLOSED, 100 bytes still unread.
+        Assert.Equal(TcpState.Closed, c.State);
+        Assert.Equal(100, c.Readable);
+        Assert.True(c.HoldsBuffers);
+        var read = new byte[200];
+        Assert.Equal(100, c.Receive(read));
+        Assert.Equal(Pattern(100), read[..100]);
+        Assert.False(c.HoldsBuffers); // Read out: the rings went back to the pool.
+
+        var h2 = new TcpHarness();
+        var active = h2.AcceptOne(h2.Listen(), NoTs);
+        active.Send(Pattern(10), h2.Now);
+        active.Close(h2.Now);
+        h2.Inject(TcpFlags.Ack, 1, 12);
+        h2.Inject(TcpFlags.Fin | TcpFlags.Ack, 1, 12);
+        Assert.Equal(TcpState.TimeWait, active.State);
+        Assert.False(active.HoldsBuffers); // TIME-WAIT keeps no buffer.
+    }
+
+    [Fact]
     public void Active_close_goes_through_fin_wait_and_time_wait_for_2msl()
     {
         var h = new TcpHarness();
