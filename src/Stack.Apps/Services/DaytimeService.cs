@@ -20,7 +20,7 @@ public sealed class DaytimeService(TimeProvider time) : IDatagramService, IStrea
 
     public Task ServeAsync(StackSocket listener, CancellationToken token) =>
         StreamServer.RunIterativeAsync(listener, async (connection, t) =>
-            await connection.SendAsync(Encoding.ASCII.GetBytes(Format(time.GetLocalNow())), t).ConfigureAwait(false), token);
+            await connection.SendAsync(Encoding.ASCII.GetBytes(Format(time.GetLocalNow())), t), token);
 
     /// <summary>ctime's layout: day of the month padded with a space, not a zero; CR LF at the end.</summary>
     public static string Format(DateTimeOffset t) => string.Create(CultureInfo.InvariantCulture,
