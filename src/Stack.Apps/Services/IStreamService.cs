@@ -24,4 +24,9 @@ public interface IStreamService
     /// <see cref="StreamServer"/>).
     /// </remarks>
     Task ServeAsync(StackSocket listener, CancellationToken token);
+
+    /// <summary>Sets options on <paramref name="listener"/> before it is bound and listens; its connections inherit them.</summary>
+    void Configure(StackSocket listener)
+    {
+    }
 }

@@ -98,6 +98,7 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
                     {
                         var listener = StackSocket.Create(stack, any.AddressFamily, SocketType.Stream);
                         host._sockets.Add(listener);
+                        streamService.Configure(listener);
                         listener.Bind(new IPEndPoint(any, service.Port));
                         listener.Listen(Backlog);
                         var token = host._stop.Token;
