@@ -38,30 +38,30 @@ public sealed class ChargenService(Random random) : IDatagramService, IStreamSer
         var block = new byte[Printable * (LineLength + 2)];
         Fill(block, 0);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
-        var reading = Task.Run(async () =>
+        var reading = StreamServer.Start(async () =>
         {
             var sink = new byte[4096];
             try
             {
-                while (await connection.ReceiveAsync(sink, stop.Token).ConfigureAwait(false) > 0)
+                while (await connection.ReceiveAsync(sink, stop.Token) > 0)
                 {
                 }
             }
             finally
             {
-                await stop.CancelAsync().ConfigureAwait(false);
+                await stop.CancelAsync();
             }
-        }, CancellationToken.None);
+        });
         try
         {
-            while (!stop.IsCancellationRequested) await connection.SendAsync(block, stop.Token).ConfigureAwait(false);
+            while (!stop.IsCancellationRequested) await connection.SendAsync(block, stop.Token);
         }
         finally
         {
-            await stop.CancelAsync().ConfigureAwait(false);
+            await stop.CancelAsync();
             try
             {
-                await reading.ConfigureAwait(false);
+                await reading;
             }
             catch (Exception e) when (e is StackSocketException or OperationCanceledException)
             {

@@ -16,7 +16,7 @@ public sealed class DiscardService : IDatagramService, IStreamService
         StreamServer.RunConcurrentAsync(listener, async (connection, t) =>
         {
             var buffer = new byte[64 * 1024];
-            while (await connection.ReceiveAsync(buffer, t).ConfigureAwait(false) > 0)
+            while (await connection.ReceiveAsync(buffer, t) > 0)
             {
             }
         }, token);

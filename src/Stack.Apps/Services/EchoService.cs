@@ -28,7 +28,7 @@ public sealed class EchoService : IDatagramService, IStreamService
     {
         var buffer = new byte[BufferSize];
         int n;
-        while ((n = await connection.ReceiveAsync(buffer, token).ConfigureAwait(false)) > 0)
-            await connection.SendAsync(buffer.AsMemory(0, n), token).ConfigureAwait(false);
+        while ((n = await connection.ReceiveAsync(buffer, token)) > 0)
+            await connection.SendAsync(buffer.AsMemory(0, n), token);
     }
 }

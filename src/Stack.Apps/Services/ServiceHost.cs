@@ -71,9 +71,13 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
         _ => throw new ArgumentException($"unknown service '{name}' (known: {DefaultList})", nameof(name)),
     };
 
-    /// <summary>Binds every service in both families and starts serving; fails if a port is taken.</summary>
+    /// <summary>
+    /// Binds every service in both families and starts serving; fails if a port is taken. With
+    /// <paramref name="onLoop"/> (the default) the services run on the stack's event loop, each await resuming
+    /// there (no thread hop per request; see <see cref="IStreamService"/>); without it, on the thread pool.
+    /// </summary>
     public static ServiceHost Start(StackInstance stack, IReadOnlyList<string> names, TimeProvider? time = null,
-        Random? random = null, ILogger? log = null)
+        Random? random = null, ILogger? log = null, bool onLoop = true)
     {
         ArgumentNullException.ThrowIfNull(stack);
         ArgumentNullException.ThrowIfNull(names);
@@ -89,15 +93,16 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
                     var socket = StackSocket.Create(stack, any.AddressFamily, SocketType.Dgram);
                     host._sockets.Add(socket);
                     socket.Bind(new IPEndPoint(any, service.Port));
-                    host._servers.Add(Task.Run(() => host.ServeAsync(service, socket)));
+                    host._servers.Add(Run(stack, onLoop, () => host.ServeAsync(service, socket)));
                     if (service is IStreamService streamService)
                     {
                         var listener = StackSocket.Create(stack, any.AddressFamily, SocketType.Stream);
                         host._sockets.Add(listener);
+                        streamService.Configure(listener);
                         listener.Bind(new IPEndPoint(any, service.Port));
                         listener.Listen(Backlog);
                         var token = host._stop.Token;
-                        host._servers.Add(Task.Run(() => streamService.ServeAsync(listener, token)));
+                        host._servers.Add(Run(stack, onLoop, () => streamService.ServeAsync(listener, token)));
                     }
                 }
             }
@@ -110,6 +115,19 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
         return host;
     }
 
+    /// <summary>Starts <paramref name="serve"/> on the loop, inside its context, or on the thread pool.</summary>
+    private static Task Run(StackInstance stack, bool onLoop, Func<Task> serve)
+    {
+        if (!onLoop) return Task.Run(serve);
+        var started = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
+        stack.Loop.Post(_ =>
+        {
+            try { started.SetResult(serve()); }
+            catch (Exception e) { started.SetException(e); }
+        });
+        return started.Task.Unwrap();
+    }
+
     private async Task ServeAsync(IDatagramService service, StackSocket socket)
     {
         var request = new byte[ushort.MaxValue];
@@ -119,11 +137,11 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
         {
             try
             {
-                var received = await socket.ReceiveFromAsync(request, token).ConfigureAwait(false);
+                var received = await socket.ReceiveFromAsync(request, token);
                 var peer = (IPEndPoint)received.RemoteEndPoint;
                 if (LoopPorts.Contains((ushort)peer.Port)) continue;
                 int length = service.Answer(request.AsSpan(0, received.ReceivedBytes), reply);
-                if (length >= 0) await socket.SendToAsync(reply.AsMemory(0, length), peer, token).ConfigureAwait(false);
+                if (length >= 0) await socket.SendToAsync(reply.AsMemory(0, length), peer, token);
             }
             catch (OperationCanceledException)
             {

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Stack.Apps.Sockets;
+using Stack.Link.Loop;
 
 namespace Stack.Apps.Services;
 
@@ -17,7 +18,7 @@ internal static class StreamServer
             StackSocket connection;
             try
             {
-                connection = await listener.AcceptAsync(token).ConfigureAwait(false);
+                connection = await listener.AcceptAsync(token);
             }
             catch (Exception e) when (IsStop(e))
             {
@@ -25,7 +26,7 @@ internal static class StreamServer
             }
             using (connection)
             {
-                await ServeOneAsync(connection, serve, token).ConfigureAwait(false);
+                await ServeOneAsync(connection, serve, token);
             }
         }
     }
@@ -39,30 +40,38 @@ internal static class StreamServer
             StackSocket connection;
             try
             {
-                connection = await listener.AcceptAsync(token).ConfigureAwait(false);
+                connection = await listener.AcceptAsync(token);
             }
             catch (Exception e) when (IsStop(e))
             {
                 break;
             }
             running.RemoveAll(t => t.IsCompleted);
-            running.Add(Task.Run(async () =>
+            running.Add(Start(async () =>
             {
                 using (connection)
                 using (token.Register(connection.Dispose))
                 {
-                    await ServeOneAsync(connection, serve, token).ConfigureAwait(false);
+                    await ServeOneAsync(connection, serve, token);
                 }
-            }, CancellationToken.None));
+            }));
         }
-        await Task.WhenAll(running).ConfigureAwait(false);
+        await Task.WhenAll(running);
     }
+
+    /// <summary>
+    /// Starts <paramref name="work"/> alongside the caller. On the event loop it starts right here: it runs to
+    /// its first await and then resumes through the loop's context, so a connection costs no thread hop. Elsewhere
+    /// it goes to the thread pool, so a service that blocks holds up only its own connection.
+    /// </summary>
+    public static Task Start(Func<Task> work) =>
+        SynchronizationContext.Current is LoopSynchronizationContext ? work() : Task.Run(work, CancellationToken.None);
 
     private static async Task ServeOneAsync(StackSocket connection, Func<StackSocket, CancellationToken, Task> serve, CancellationToken token)
     {
         try
         {
-            await serve(connection, token).ConfigureAwait(false);
+            await serve(connection, token);
         }
         catch (Exception e) when (e is StackSocketException or OperationCanceledException
             || (e is ObjectDisposedException && token.IsCancellationRequested))

@@ -56,17 +56,21 @@ public sealed partial class StackSocket
         var port = _bindPort;
         var config = _tcpConfig!;
         _opened = true;
-        Wait(_stack.Loop.InvokeAsync(_ =>
+        Invoke(_ =>
         {
             stream.Listen(address, port, backlog, config);
             var l = stream.Listener!.LocalEndPoint;
             _local = new IPEndPoint(l.Address.ToIPAddress(), l.Port);
             return true;
-        }));
+        });
     }
 
     /// <summary>accept(): waits for a connection and returns it as a connected socket.</summary>
-    public StackSocket Accept() => Wait(AcceptAsync());
+    public StackSocket Accept()
+    {
+        EnsureNotLoop();
+        return Wait(AcceptAsync());
+    }
 
     public async ValueTask<StackSocket> AcceptAsync(CancellationToken cancellationToken = default)
     {
@@ -74,13 +78,13 @@ public sealed partial class StackSocket
         var stream = RequireStream("Accept");
         cancellationToken.ThrowIfCancellationRequested();
         var op = new StreamAccept();
-        _stack.Loop.Post(_ => stream.StartAccept(op));
+        OnLoop(_ => stream.StartAccept(op));
         StreamChannel channel;
-        using (cancellationToken.CanBeCanceled
+        using (cancellationToken.CanBeCanceled && !op.Task.IsCompleted
             ? cancellationToken.Register(() => _stack.Loop.Post(_ => stream.CancelAccept(op, cancellationToken)))
             : default)
         {
-            channel = await op.Task.ConfigureAwait(false);
+            channel = await op.Task.ConfigureAwait(ResumeOnLoop);
         }
         var c = channel.Connection!;
         var accepted = new StackSocket(_stack, AddressFamily, SocketType.Stream, channel)
@@ -100,7 +104,7 @@ public sealed partial class StackSocket
         // The listener's connections are made with its settings at Listen; options set on it since then reach
         // what it accepts here (as Linux's accepted sockets inherit the listener's current options).
         var config = _tcpConfig!;
-        _stack.Loop.Post(now =>
+        OnLoop(now =>
         {
             c.NoDelay = config.NoDelay;
             if (config.KeepAlive != c.Config.KeepAlive || config.KeepAliveIdle != c.Config.KeepAliveIdle
@@ -115,11 +119,11 @@ public sealed partial class StackSocket
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var stream = RequireStream("Shutdown");
-        Wait(_stack.Loop.InvokeAsync(now =>
+        Invoke(now =>
         {
             stream.Shutdown(how, now);
             return true;
-        }));
+        });
     }
 
     /// <summary>
@@ -155,7 +159,7 @@ public sealed partial class StackSocket
     {
         if (_bindAddress is not null || _opened)
             throw new StackSocketException(SocketError.InvalidArgument, $"Bind to {localEP}");
-        bool ours = address.IsUnspecified || Wait(_stack.Loop.InvokeAsync(_ => _stack.Host.IsLocal(address)));
+        bool ours = address.IsUnspecified || Invoke(_ => _stack.Host.IsLocal(address));
         if (!ours) throw new StackSocketException(SocketError.AddressNotAvailable, $"Bind to {localEP}");
         // The port is claimed by Listen or Connect (TCP has no separate bind): a conflict is reported there.
         _bindAddress = address;
@@ -171,14 +175,16 @@ public sealed partial class StackSocket
         var localPort = _bindPort;
         var config = _tcpConfig!;
         _opened = true;
-        _stack.Loop.Post(now => stream.Connect(local, localPort, address, port, config, done, now));
-        using (cancellationToken.CanBeCanceled
+        OnLoop(now => stream.Connect(local, localPort, address, port, config, done, now));
+        using (cancellationToken.CanBeCanceled && !done.Task.IsCompleted
             ? cancellationToken.Register(() => _stack.Loop.Post(now => stream.CancelConnect(done, now, cancellationToken)))
             : default)
         {
-            await done.Task.ConfigureAwait(false);
+            await done.Task.ConfigureAwait(ResumeOnLoop);
         }
-        var c = await _stack.Loop.InvokeAsync(_ => (Local: stream.Connection!.LocalEndPoint, Remote: stream.Connection.RemoteEndPoint)).ConfigureAwait(false);
+        var c = ResumeOnLoop
+            ? (Local: stream.Connection!.LocalEndPoint, Remote: stream.Connection.RemoteEndPoint)
+            : await _stack.Loop.InvokeAsync(_ => (Local: stream.Connection!.LocalEndPoint, Remote: stream.Connection.RemoteEndPoint)).ConfigureAwait(false);
         _local = ToEndPoint(c.Local);
         _remote = ToEndPoint(c.Remote);
     }
@@ -187,12 +193,12 @@ public sealed partial class StackSocket
     {
         var stream = _stream!;
         var op = new StreamSend(buffer);
-        _stack.Loop.Post(now => stream.StartSend(op, now));
-        using (cancellationToken.CanBeCanceled
+        OnLoop(now => stream.StartSend(op, now));
+        using (cancellationToken.CanBeCanceled && !op.Task.IsCompleted
             ? cancellationToken.Register(() => _stack.Loop.Post(_ => stream.CancelSend(op, cancellationToken)))
             : default)
         {
-            return await op.Task.ConfigureAwait(false);
+            return await op.Task.ConfigureAwait(ResumeOnLoop);
         }
     }
 
@@ -202,17 +208,18 @@ public sealed partial class StackSocket
         cancellationToken.ThrowIfCancellationRequested();
         var stream = _stream!;
         var op = new StreamReceive(buffer);
-        _stack.Loop.Post(_ => stream.StartReceive(op));
-        using (cancellationToken.CanBeCanceled
+        OnLoop(_ => stream.StartReceive(op));
+        using (cancellationToken.CanBeCanceled && !op.Task.IsCompleted
             ? cancellationToken.Register(() => _stack.Loop.Post(_ => stream.CancelReceive(op, cancellationToken)))
             : default)
         {
-            return await op.Task.ConfigureAwait(false);
+            return await op.Task.ConfigureAwait(ResumeOnLoop);
         }
     }
 
     private int SendStream(ReadOnlySpan<byte> buffer)
     {
+        EnsureNotLoop();
         ObjectDisposedException.ThrowIf(_disposed, this);
         var copy = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(buffer.Length, 1), SyncChunk));
         try
@@ -235,6 +242,7 @@ public sealed partial class StackSocket
 
     private int ReceiveStream(Span<byte> buffer)
     {
+        EnsureNotLoop();
         var copy = ArrayPool<byte>.Shared.Rent(Math.Min(Math.Max(buffer.Length, 1), SyncChunk));
         try
         {
@@ -305,7 +313,7 @@ public sealed partial class StackSocket
                 _noDelay = value != 0;
                 _tcpConfig = _tcpConfig! with { NoDelay = _noDelay };
                 bool noDelay = _noDelay;
-                _stack.Loop.Post(_ =>
+                OnLoop(_ =>
                 {
                     if (stream.Connection is { } c) c.NoDelay = noDelay;
                 });
@@ -336,7 +344,7 @@ public sealed partial class StackSocket
         (SocketOptionLevel.Socket, SocketOptionName.ReceiveTimeout) => ReceiveTimeout,
         (SocketOptionLevel.Socket, SocketOptionName.SendTimeout) => SendTimeout,
         (SocketOptionLevel.Socket, SocketOptionName.Type) => (int)SocketType,
-        (SocketOptionLevel.Socket, SocketOptionName.Error) => (int)Wait(_stack.Loop.InvokeAsync(_ => _stream!.PendingError)),
+        (SocketOptionLevel.Socket, SocketOptionName.Error) => (int)Invoke(_ => _stream!.PendingError),
         _ => throw Unsupported(level, name),
     };
 
@@ -348,7 +356,7 @@ public sealed partial class StackSocket
     {
         _tcpConfig = config;
         var stream = _stream!;
-        _stack.Loop.Post(now =>
+        OnLoop(now =>
         {
             if (stream.Connection is { } c)
                 c.SetKeepAlive(config.KeepAlive, config.KeepAliveIdle, config.KeepAliveInterval, config.KeepAliveProbes, now);

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Stack.Apps.Hosting;
 using Stack.IP;
+using Stack.Link.Time;
 using Stack.Tcp;
 using Stack.Udp;
 
@@ -16,9 +17,16 @@ namespace Stack.Apps.Sockets;
 /// </summary>
 /// <remarks>
 /// <para>Every call posts a request to the stack's event loop, which owns all protocol state, and awaits its
-/// completion; continuations never run on the loop thread. A receive with nothing queued waits in line on the
-/// loop, which copies the next datagram straight into the caller's buffer and completes it. The synchronous
-/// methods are the asynchronous ones waited on, so they must not be called on the loop thread.</para>
+/// completion; for callers on other threads, continuations never run on the loop thread. A receive with nothing
+/// queued waits in line on the loop, which copies the next datagram straight into the caller's buffer and
+/// completes it.</para>
+/// <para>On the loop thread (a service run on the loop, see <see cref="Services.IStreamService"/>) a call does
+/// its loop work inline instead of posting it, completes synchronously when it can (data already queued, room in
+/// the send buffer, a connection waiting to be accepted), and otherwise resumes through the loop's
+/// <see cref="System.Threading.SynchronizationContext"/>, on the loop: no thread hop at all. The synchronous calls
+/// that wait for the network (Connect, Accept, Send, SendTo, Receive, ReceiveFrom, Close with a timeout) would
+/// wait for the loop itself there, so they throw <see cref="InvalidOperationException"/>; those that only touch
+/// loop state (Bind, Listen, Shutdown, options) run inline.</para>
 /// <para>Allocation: a receive costs one completion object (a <see cref="TaskCompletionSource{TResult}"/>)
 /// and the sender's <see cref="IPEndPoint"/>; an asynchronous send costs the loop request's closure and task.
 /// The datagram itself is copied from the frame into a pooled buffer in the endpoint's queue, and from there
@@ -131,7 +139,7 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
             BindStream(localEP, address, port);
             return;
         }
-        Wait(Run(_ => Datagram.Bind(address, port), $"Bind to {localEP}"));
+        Run(_ => Datagram.Bind(address, port), $"Bind to {localEP}");
     }
 
     /// <summary>
@@ -139,7 +147,11 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
     /// the three-way handshake; fails with ConnectionRefused (RST), TimedOut (after the TCP connect timeout),
     /// HostUnreachable or NetworkUnreachable.
     /// </summary>
-    public void Connect(IPEndPoint remoteEP) => Wait(ConnectAsync(remoteEP));
+    public void Connect(IPEndPoint remoteEP)
+    {
+        EnsureNotLoop();
+        Wait(ConnectAsync(remoteEP));
+    }
 
     public async ValueTask ConnectAsync(IPEndPoint remoteEP, CancellationToken cancellationToken = default)
     {
@@ -147,14 +159,15 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
         cancellationToken.ThrowIfCancellationRequested();
         if (_stream is not null)
         {
-            await ConnectStreamAsync(address, port, cancellationToken).ConfigureAwait(false);
+            await ConnectStreamAsync(address, port, cancellationToken).ConfigureAwait(ResumeOnLoop);
             return;
         }
-        await Run(_ => Datagram.Connect(address, port), $"Connect to {remoteEP}").ConfigureAwait(false);
+        await RunAsync(_ => Datagram.Connect(address, port), $"Connect to {remoteEP}").ConfigureAwait(ResumeOnLoop);
     }
 
     public int SendTo(ReadOnlySpan<byte> buffer, IPEndPoint remoteEP)
     {
+        EnsureNotLoop();
         var copy = ArrayPool<byte>.Shared.Rent(buffer.Length);
         try
         {
@@ -173,13 +186,14 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
         var (address, port) = Check(remoteEP);
         RequireDatagram("SendTo");
         cancellationToken.ThrowIfCancellationRequested();
-        await Run(now => Datagram.SendTo(address, port, buffer.Span, now), $"Send to {remoteEP}").ConfigureAwait(false);
+        await RunAsync(now => Datagram.SendTo(address, port, buffer.Span, now), $"Send to {remoteEP}").ConfigureAwait(ResumeOnLoop);
         return buffer.Length;
     }
 
     /// <summary>Sends to the connected peer. TCP: returns when every byte is queued (see <see cref="SendTimeout"/>).</summary>
     public int Send(ReadOnlySpan<byte> buffer)
     {
+        EnsureNotLoop();
         if (_stream is not null) return SendStream(buffer);
         var copy = ArrayPool<byte>.Shared.Rent(buffer.Length);
         try
@@ -197,8 +211,8 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
-        if (_stream is not null) return await SendStreamAsync(buffer, cancellationToken).ConfigureAwait(false);
-        await Run(now => Datagram.SendTo(null, 0, buffer.Span, now), "Send").ConfigureAwait(false);
+        if (_stream is not null) return await SendStreamAsync(buffer, cancellationToken).ConfigureAwait(ResumeOnLoop);
+        await RunAsync(now => Datagram.SendTo(null, 0, buffer.Span, now), "Send").ConfigureAwait(ResumeOnLoop);
         return buffer.Length;
     }
 
@@ -208,6 +222,7 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
     /// </summary>
     public int ReceiveFrom(Span<byte> buffer, out IPEndPoint remoteEP)
     {
+        EnsureNotLoop();
         int length = buffer.Length;
         var copy = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
         try
@@ -232,17 +247,18 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
             throw new InvalidOperationException("Bind the socket (or send or connect from it) before receiving: an unbound socket has no port to receive on.");
         cancellationToken.ThrowIfCancellationRequested();
         var op = new ReceiveOperation(buffer);
-        _stack.Loop.Post(_ => Datagram.StartReceive(op));
-        using var registration = cancellationToken.CanBeCanceled
+        OnLoop(_ => Datagram.StartReceive(op));
+        using var registration = cancellationToken.CanBeCanceled && !op.Task.IsCompleted
             ? cancellationToken.Register(() => _stack.Loop.Post(_ => Datagram.Cancel(op, cancellationToken)))
             : default;
-        var (length, source, port) = await op.Task.ConfigureAwait(false);
+        var (length, source, port) = await op.Task.ConfigureAwait(ResumeOnLoop);
         return new SocketReceiveFromResult { ReceivedBytes = length, RemoteEndPoint = new IPEndPoint(source.ToIPAddress(), port) };
     }
 
     /// <summary>Receives from the connected peer. TCP: waits for data; 0 means the peer closed (end of stream).</summary>
     public int Receive(Span<byte> buffer)
     {
+        EnsureNotLoop();
         if (_stream is not null) return ReceiveStream(buffer);
         RequireConnected();
         return ReceiveFrom(buffer, out _);
@@ -250,9 +266,9 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
 
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_stream is not null) return await ReceiveStreamAsync(buffer, cancellationToken).ConfigureAwait(false);
+        if (_stream is not null) return await ReceiveStreamAsync(buffer, cancellationToken).ConfigureAwait(ResumeOnLoop);
         RequireConnected();
-        var result = await ReceiveFromAsync(buffer, cancellationToken).ConfigureAwait(false);
+        var result = await ReceiveFromAsync(buffer, cancellationToken).ConfigureAwait(ResumeOnLoop);
         return result.ReceivedBytes;
     }
 
@@ -274,18 +290,18 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
             case (SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer):
                 ArgumentOutOfRangeException.ThrowIfLessThan(optionValue, 1, nameof(optionValue));
                 _receiveBufferSize = optionValue;
-                _stack.Loop.Post(_ => Datagram.Endpoint.ReceiveBufferSize = optionValue);
+                OnLoop(_ => Datagram.Endpoint.ReceiveBufferSize = optionValue);
                 break;
             case (SocketOptionLevel.Socket, SocketOptionName.SendBuffer):
                 ArgumentOutOfRangeException.ThrowIfLessThan(optionValue, 1, nameof(optionValue));
                 _sendBufferSize = optionValue;
-                _stack.Loop.Post(_ => Datagram.Endpoint.SendBufferSize = optionValue);
+                OnLoop(_ => Datagram.Endpoint.SendBufferSize = optionValue);
                 break;
             case (SocketOptionLevel.Socket, SocketOptionName.ReuseAddress):
                 if (IsBound) throw new InvalidOperationException("Set ReuseAddress before Bind: it decides whether the bind may share a port.");
                 _reuseAddress = optionValue != 0;
                 bool reuse = _reuseAddress;
-                _stack.Loop.Post(_ => Datagram.Endpoint.ReuseAddress = reuse);
+                OnLoop(_ => Datagram.Endpoint.ReuseAddress = reuse);
                 break;
             case (SocketOptionLevel.Socket, SocketOptionName.ReceiveTimeout):
                 ArgumentOutOfRangeException.ThrowIfNegative(optionValue, nameof(optionValue));
@@ -300,7 +316,7 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
                 ArgumentOutOfRangeException.ThrowIfGreaterThan(optionValue, 255, nameof(optionValue));
                 _ttl = optionValue;
                 byte? hops = optionValue == 0 ? null : (byte)optionValue;
-                _stack.Loop.Post(_ => Datagram.Endpoint.HopLimit = hops);
+                OnLoop(_ => Datagram.Endpoint.HopLimit = hops);
                 break;
             default:
                 throw Unsupported(optionLevel, optionName);
@@ -326,7 +342,7 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
             (SocketOptionLevel.Socket, SocketOptionName.ReceiveTimeout) => ReceiveTimeout,
             (SocketOptionLevel.Socket, SocketOptionName.SendTimeout) => SendTimeout,
             (SocketOptionLevel.Socket, SocketOptionName.Type) => (int)SocketType,
-            (SocketOptionLevel.Socket, SocketOptionName.Error) => (int)Wait(_stack.Loop.InvokeAsync(_ => Datagram.Endpoint.TakeError())),
+            (SocketOptionLevel.Socket, SocketOptionName.Error) => (int)Invoke(_ => Datagram.Endpoint.TakeError()),
             (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.IpTimeToLive) => _ttl,
             _ => throw Unsupported(optionLevel, optionName),
         };
@@ -346,10 +362,10 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
         if (_stream is { } stream)
         {
             bool abort = _linger is { Enabled: true, LingerTime: 0 };
-            _stack.Loop.Post(now => stream.Close(abort, now));
+            OnLoop(now => stream.Close(abort, now));
             return;
         }
-        _stack.Loop.Post(_ => Datagram.Close());
+        OnLoop(_ => Datagram.Close());
     }
 
     public ValueTask DisposeAsync()
@@ -360,17 +376,53 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
 
     public override string ToString() => $"{ProtocolType} socket {_local?.ToString() ?? "(unbound)"}" + (_remote is { } r ? $" -> {r}" : "");
 
-    /// <summary>Runs a UDP request on the loop; refreshes the endpoints it may have changed; throws its error.</summary>
-    private async Task Run(Func<Stack.Link.Time.Instant, SocketError> work, string what)
+    /// <summary>Runs a UDP request on the loop and waits for it; refreshes the endpoints it may have changed; throws its error.</summary>
+    private void Run(Func<Instant, SocketError> work, string what)
     {
-        var error = await _stack.Loop.InvokeAsync(now =>
-        {
-            var e = work(now);
-            Snapshot();
-            return e;
-        }).ConfigureAwait(false);
+        var error = Invoke(now => Request(work, now));
         if (error != SocketError.Success) throw new StackSocketException(error, what);
     }
+
+    /// <summary>As <see cref="Run"/>, awaited; synchronous on the loop thread.</summary>
+    private async ValueTask RunAsync(Func<Instant, SocketError> work, string what)
+    {
+        var loop = _stack.Loop;
+        var error = loop.IsLoopThread
+            ? Request(work, loop.Now)
+            : await loop.InvokeAsync(now => Request(work, now)).ConfigureAwait(false);
+        if (error != SocketError.Success) throw new StackSocketException(error, what);
+    }
+
+    private SocketError Request(Func<Instant, SocketError> work, Instant now)
+    {
+        var e = work(now);
+        Snapshot();
+        return e;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> on the loop: inline when called there (a service on the loop; nothing can
+    /// run between the call and the work, so the order of one thread's calls holds), else posted in line.
+    /// </summary>
+    private void OnLoop(Action<Instant> work)
+    {
+        var loop = _stack.Loop;
+        if (loop.IsLoopThread) work(loop.Now);
+        else loop.Post(work);
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the loop and returns its result: inline there, else waited for.</summary>
+    private T Invoke<T>(Func<Instant, T> work)
+    {
+        var loop = _stack.Loop;
+        return loop.IsLoopThread ? work(loop.Now) : loop.InvokeAsync(work).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// What the socket's own awaits pass to ConfigureAwait: on the loop thread, resume there through its
+    /// context (no hop); elsewhere never capture the caller's context, as a library should not.
+    /// </summary>
+    private bool ResumeOnLoop => _stack.Loop.IsLoopThread;
 
     /// <summary>On the loop: publishes the endpoint's addresses to callers on other threads (as immutable objects).</summary>
     private void Snapshot()
@@ -446,7 +498,7 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
     private void EnsureNotLoop()
     {
         if (_stack.Loop.IsLoopThread)
-            throw new InvalidOperationException("A synchronous socket call on the stack's event loop thread would wait for itself; use the Async method.");
+            throw new InvalidOperationException("A synchronous socket call on the stack's event loop thread would wait for the loop itself; await the Async method instead.");
     }
 
     private static StackSocketException Unsupported(SocketOptionLevel level, SocketOptionName name) =>

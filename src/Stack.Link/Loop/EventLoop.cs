@@ -48,7 +48,14 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
             _timer = _time.CreateTimer(static s => ((EventLoop)s!).OnTimerFired(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         }
         _thread = new Thread(Run) { IsBackground = true, Name = $"stack-loop {device.Name}" };
+        SynchronizationContext = new LoopSynchronizationContext(this);
     }
+
+    /// <summary>
+    /// The loop as a <see cref="System.Threading.SynchronizationContext"/>, installed on the loop thread: code that
+    /// awaits there resumes there. Code run on the loop must never block or spin: it holds up every connection.
+    /// </summary>
+    public LoopSynchronizationContext SynchronizationContext { get; }
 
     /// <summary>The loop's clock: time since the loop was created.</summary>
     public Instant Now => Instant.FromTimeSpan(_time.GetElapsedTime(_epoch));
@@ -72,11 +79,14 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
         if (!IsPolling) _device.Start(this);
     }
 
-    /// <summary>Runs <paramref name="work"/> on the loop thread, soon.</summary>
+    /// <summary>
+    /// Runs <paramref name="work"/> on the loop thread, soon, after what was posted before it. Posted from the loop
+    /// thread itself it costs no wake-up: the loop drains its inbox before it sleeps.
+    /// </summary>
     public void Post(Action<Instant> work)
     {
         _inbox.Enqueue(new Item(null, 0, work));
-        Wake();
+        if (!IsLoopThread) Wake();
     }
 
     /// <summary>Runs <paramref name="work"/> on the loop thread; the continuation runs elsewhere.</summary>
@@ -97,8 +107,12 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
         else _wake!.Set();
     }
 
+    /// <summary>True once <see cref="Dispose"/> began: posted work may never run.</summary>
+    internal bool IsStopping => _stopping;
+
     private void Run()
     {
+        System.Threading.SynchronizationContext.SetSynchronizationContext(SynchronizationContext);
         var core = _core!;
         if (_polled is { } device) RunPolling(core, device);
         else RunPortable(core);

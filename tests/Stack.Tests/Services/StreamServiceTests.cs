@@ -11,8 +11,11 @@ using Stack.Link.Wire;
 
 namespace Stack.Tests.Services;
 
-/// <summary>The TCP services, served by <see cref="ServiceHost"/> on stack b, used from stack a over an in-memory link.</summary>
-public sealed class StreamServiceTests : IDisposable
+/// <summary>
+/// The TCP services, served by <see cref="ServiceHost"/> on stack b (on its event loop, as `stack serve` runs them),
+/// used from stack a over an in-memory link.
+/// </summary>
+public class StreamServiceTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private readonly StackInstance _a;
@@ -20,11 +23,16 @@ public sealed class StreamServiceTests : IDisposable
     private readonly ServiceHost _services;
 
     public StreamServiceTests()
+        : this(onLoop: true)
+    {
+    }
+
+    protected StreamServiceTests(bool onLoop)
     {
         var (linkA, linkB) = MemoryLink.CreatePair();
         _a = StackInstance.Start("a", linkA, Options(2));
         _b = StackInstance.Start("b", linkB, Options(3));
-        _services = ServiceHost.Start(_b, ["daytime", "echo", "discard", "chargen"]);
+        _services = ServiceHost.Start(_b, ["daytime", "echo", "discard", "chargen"], onLoop: onLoop);
     }
 
     public void Dispose()
@@ -32,6 +40,7 @@ public sealed class StreamServiceTests : IDisposable
         _services.Dispose();
         _a.Dispose();
         _b.Dispose();
+        GC.SuppressFinalize(this);
     }
 
     private static IpHostOptions Options(byte last) => new()
@@ -108,3 +117,6 @@ public sealed class StreamServiceTests : IDisposable
         Assert.Equal(expected, got.ToArray());
     }
 }
+
+/// <summary>The same services run on the thread pool (<c>onLoop: false</c>), as an embedder may still choose.</summary>
+public sealed class StreamServiceOnPoolTests() : StreamServiceTests(onLoop: false);

@@ -195,6 +195,75 @@ public sealed class StackSocketStreamTests() : TwoStacks(TcpConfig.Default with 
     }
 
     [Fact]
+    public async Task A_server_awaiting_on_the_loop_resumes_on_the_loop_and_its_sync_calls_throw()
+    {
+        using var listener = ListenOnB(false, 7010);
+        var receiving = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var served = new TaskCompletionSource<(bool Accept, bool Receive, bool Send, Exception? Sync)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        // As ServiceHost runs a service: started from inside the loop, whose context is installed there.
+        StackB.Loop.Post(now => _ = Serve());
+
+        async Task Serve()
+        {
+            try
+            {
+                using var s = await listener.AcceptAsync();
+                bool accept = StackB.Loop.IsLoopThread;
+                var buffer = new byte[10];
+                receiving.SetResult();
+                int n = await s.ReceiveAsync(buffer);
+                bool receive = StackB.Loop.IsLoopThread;
+                await s.SendAsync(buffer.AsMemory(0, n));
+                bool send = StackB.Loop.IsLoopThread;
+                var sync = Record.Exception(() => s.Receive(buffer));
+                served.SetResult((accept, receive, send, sync));
+            }
+            catch (Exception e)
+            {
+                served.TrySetException(e);
+            }
+        }
+
+        using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
+        await client.ConnectAsync(new IPEndPoint(B(false), 7010)).AsTask().WaitAsync(Patience);
+        await receiving.Task.WaitAsync(Patience);
+        await client.SendAsync(Encoding.ASCII.GetBytes("abc"));
+        var reply = new byte[10];
+        int got = await client.ReceiveAsync(reply).AsTask().WaitAsync(Patience);
+
+        Assert.Equal("abc", Encoding.ASCII.GetString(reply, 0, got));
+        var (accept, receive, send, sync) = await served.Task.WaitAsync(Patience);
+        Assert.True(accept);
+        Assert.True(receive);
+        Assert.True(send);
+        Assert.Contains("event loop", Assert.IsType<InvalidOperationException>(sync).Message);
+    }
+
+    [Fact]
+    public async Task On_the_loop_a_call_that_can_complete_at_once_completes_synchronously()
+    {
+        using var listener = ListenOnB(false, 7011);
+        using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
+        await client.ConnectAsync(new IPEndPoint(B(false), 7011)).AsTask().WaitAsync(Patience);
+        await client.SendAsync(Encoding.ASCII.GetBytes("xyz"));
+        using var server = await listener.AcceptAsync().AsTask().WaitAsync(Patience);
+        var buffer = new byte[10];
+        // Wait until the bytes are queued at B, so a receive there has data at once.
+        for (int i = 0; i < 100 && await StackB.Loop.InvokeAsync(_ => server.Connection!.Readable) < 3; i++) await Task.Delay(10);
+
+        var (receiveDone, sendDone, n) = await StackB.Loop.InvokeAsync(_ =>
+        {
+            var receive = server.ReceiveAsync(buffer).AsTask();
+            var send = server.SendAsync(buffer.AsMemory(0, 3)).AsTask();
+            return (receive.IsCompletedSuccessfully, send.IsCompletedSuccessfully, receive.IsCompletedSuccessfully ? receive.Result : -1);
+        }).WaitAsync(Patience);
+
+        Assert.True(receiveDone);
+        Assert.True(sendDone);
+        Assert.Equal(3, n);
+    }
+
+    [Fact]
     public async Task A_cancelled_receive_loses_nothing_and_a_cancelled_accept_ends()
     {
         using var listener = ListenOnB(false, 7005);
