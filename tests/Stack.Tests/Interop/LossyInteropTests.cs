@@ -145,7 +145,7 @@ public sealed partial class LossyInteropTests(ITestOutputHelper output)
         {
             using var stack = StartStack(ns);
             using var server = ns.StartBackground($"timeout {BoundSeconds} python3 {sink} {kernel} 9999");
-            WaitFor(server, "ready");
+            server.WaitForOutput("ready");
 
             var data = new byte[Bytes];
             new Random(7).NextBytes(data);
@@ -255,13 +255,6 @@ public sealed partial class LossyInteropTests(ITestOutputHelper output)
         Assert.Equal(4, counts.Length);
         Assert.True(counts.Sum() > 0, $"the kernel's loss table dropped nothing:\n{listing}");
         return $"kernel dropped: to the stack {counts[0] + counts[1]}, from the stack {counts[2] + counts[3]}";
-    }
-
-    private static void WaitFor(BackgroundProcess process, string text, int seconds = 10)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
-        while (!process.StdOut.Contains(text, StringComparison.Ordinal) && !process.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(20);
-        Assert.True(process.StdOut.Contains(text, StringComparison.Ordinal), $"`{process.Description}` did not print '{text}':\n{process.StdOut}{process.StdErr}");
     }
 
     /// <summary>Kernel sink on argv[1]:argv[2]: one connection, read to EOF, answer "sha256 length" on it and print it with the seconds, close.</summary>

@@ -83,13 +83,6 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
         return text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length;
     }
 
-    private static void WaitFor(BackgroundProcess process, string text, int seconds = 10)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
-        while (!process.StdOut.Contains(text, StringComparison.Ordinal) && !process.HasExited && DateTime.UtcNow < deadline) Thread.Sleep(20);
-        Assert.True(process.StdOut.Contains(text, StringComparison.Ordinal), $"`{process.Description}` did not print '{text}':\n{process.StdOut}{process.StdErr}");
-    }
-
     [SkippableFact]
     public void Kernel_nc_gets_daytime_and_echo_refused_and_TIME_WAIT_from_the_stack_with_a_clean_trace()
     {
@@ -178,7 +171,7 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
                 Assert.Equal(SocketError.ConnectionRefused, e.SocketErrorCode);
 
                 using var server = ns.StartBackground($"timeout 30 python3 {sink} {kernel} 9999");
-                WaitFor(server, "ready");
+                server.WaitForOutput("ready");
                 var socket = StackSocket.Create(stack, ip.AddressFamily, SocketType.Stream);
                 socket.Connect(new IPEndPoint(ip, 9999));
                 socket.Send("a few bytes, then our FIN first"u8);
@@ -187,7 +180,7 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
                 var buffer = new byte[100];
                 Assert.Equal(0, socket.Receive(buffer)); // the kernel closes after our FIN
                 socket.Dispose();
-                WaitFor(server, " 31 ");
+                server.WaitForOutput(" 31 ");
 
                 var tcpLocal = new TcpEndPoint(IpAddress.FromIPAddress(local.Address), (ushort)local.Port);
                 var tcpRemote = new TcpEndPoint(IpAddress.FromIPAddress(remote.Address), (ushort)remote.Port);
@@ -223,7 +216,7 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
         try
         {
             using var servers = ns.StartBackground($"timeout 90 python3 {script} {server}");
-            WaitFor(servers, "ready");
+            servers.WaitForOutput("ready");
 
             var (code, text, _) = Run(ns, $"printf 'one\\ntwo words\\nthree\\n' | {StackCli} echo {server} --tap tap1 --ip {ip} --pcap {pcapEcho}", 60);
             Assert.Equal(0, code);
@@ -311,7 +304,7 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
             using (var stack = StartStack(ns, pcap))
             {
                 using var server = ns.StartBackground($"timeout 150 python3 {sink} {kernel} 9999");
-                WaitFor(server, "ready");
+                server.WaitForOutput("ready");
 
                 var data = new byte[BulkBytes];
                 new Random(5).NextBytes(data);
@@ -324,7 +317,7 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
                 socket.Shutdown(SocketShutdown.Send);
                 Assert.Equal(0, await socket.ReceiveAsync(new byte[1], bound.Token)); // the sink closes once it has it all
                 var elapsed = started.Elapsed;
-                WaitFor(server, $" {BulkBytes} ", seconds: 10);
+                server.WaitForOutput($" {BulkBytes} ", seconds: 10);
 
                 var f = server.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1].Split(' ');
                 Assert.Equal(Convert.ToHexStringLower(SHA256.HashData(data)), f[0]);

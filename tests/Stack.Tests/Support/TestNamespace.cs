@@ -164,6 +164,14 @@ public sealed class BackgroundProcess : IDisposable
     /// <summary>Sends a signal (TERM, INT…) to the process, as a user stopping it would.</summary>
     public void Signal(string name) => ProcessRunner.Run("kill", ["-s", name, _process.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
 
+    /// <summary>Waits until the process has printed <paramref name="text"/> (a server's "ready"); fails the test if it does not.</summary>
+    public void WaitForOutput(string text, int seconds = 10)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
+        while (!StdOut.Contains(text, StringComparison.Ordinal) && !HasExited && DateTime.UtcNow < deadline) Thread.Sleep(20);
+        Assert.True(StdOut.Contains(text, StringComparison.Ordinal), $"`{Description}` did not print '{text}':\n{StdOut}{StdErr}");
+    }
+
     /// <summary>Waits for the process to end by itself; false if it is still running after the timeout.</summary>
     public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
 
