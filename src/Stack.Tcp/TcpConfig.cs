@@ -88,6 +88,15 @@ public sealed record TcpConfig
     /// <summary>RFC 5961 §3–4: answer an in-window but inexact RST, or a SYN on a synchronized connection, with a challenge ACK. Default true (Linux).</summary>
     public bool ChallengeAcks { get; init; } = true;
 
+    /// <summary>How lost segments are found on a SACK connection: RACK (RFC 8985, default, as Linux) or the RFC 6675 DupThresh rule.</summary>
+    public Sending.LossDetectionKind LossDetection { get; init; } = Sending.LossDetectionKind.Rack;
+
+    /// <summary>RFC 8985 §7 tail loss probes on SACK connections (Linux tcp_early_retrans 3). Default true.</summary>
+    public bool TailLossProbe { get; init; } = true;
+
+    /// <summary>RFC 5682 F-RTO after a retransmission timeout on SACK connections (Linux tcp_frto). Default true.</summary>
+    public bool Frto { get; init; } = true;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(SendBufferSize);

@@ -12,15 +12,12 @@ public sealed partial class TcpConnection
     /// <summary>How long an ACK for in-order data may wait for a second segment or outgoing data to ride on.</summary>
     public static readonly TimeSpan DelayedAckTimeout = TimeSpan.FromMilliseconds(40);
 
-    // The largest payload received so far (Linux rcv_mss): "full-sized" in the every-second-segment rule.
-    // Starts at 536, RFC 9293's default MSS, as Linux's tcp_initialize_rcv_mss does.
-    private int _rcvMss = 536;
 
     /// <summary>Decides between an ACK now and a delayed one for a segment that carried data.</summary>
     private void OnDataReceived(int length, bool inOrderNoGap, Instant now)
     {
-        _rcvMss = Math.Clamp(length, _rcvMss, Math.Max(_rcvMss, AnnouncedMss));
-        if (!inOrderNoGap || _config.QuickAck || _rcvNxt - _lastAckSent > _rcvMss)
+        _rcv.Mss = Math.Clamp(length, _rcv.Mss, Math.Max(_rcv.Mss, AnnouncedMss));
+        if (!inOrderNoGap || _config.QuickAck || _rcv.Nxt - _rcv.LastAckSent > _rcv.Mss)
         {
             _ackPending = true; // Out of order, filling a gap, a duplicate, or a second full segment unacknowledged.
             return;
@@ -30,7 +27,7 @@ public sealed partial class TcpConnection
 
     private void OnDelayedAckTimeout()
     {
-        if (_rcvNxt != _lastAckSent)
+        if (_rcv.Nxt != _rcv.LastAckSent)
         {
             _ackPending = true;
         }
@@ -39,7 +36,7 @@ public sealed partial class TcpConnection
     /// <summary>Every segment we send carries the ACK: nothing is owed any more and the delayed ACK is off.</summary>
     private void OnAckSent()
     {
-        _lastAckSent = _rcvNxt;
+        _rcv.LastAckSent = _rcv.Nxt;
         _ackPending = false;
         _timers.Cancel(TimerKind.DelayedAck);
     }

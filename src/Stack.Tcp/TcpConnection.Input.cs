@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Stack.IP;
 using Stack.Link.Time;
 using Stack.Tcp.Diagnostics;
+using Stack.Tcp.Sending;
 using Stack.Tcp.Timers;
 using Stack.Tcp.Wire;
 
@@ -16,7 +17,7 @@ public sealed partial class TcpConnection
         InitSend(iss);
         _connectStart = now;
         _lastHeard = now;
-        _mss = Math.Min(_peerMss, PathMss(now));
+        _mss = Math.Min(_opt.PeerMss, PathMss(now));
         SetState(TcpState.SynSent, "active OPEN");
         SendSyn(now);
         Leave(now);
@@ -30,10 +31,10 @@ public sealed partial class TcpConnection
         _connectStart = now;
         _lastHeard = now;
         ReceiveSyn(syn, options, now);
-        _sndWnd = syn.Window; // RFC 7323 §2.2: the window of a SYN is never scaled.
-        _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
-        _sndWl1 = _irs;
-        _sndWl2 = _iss;
+        _snd.Wnd = syn.Window; // RFC 7323 §2.2: the window of a SYN is never scaled.
+        _snd.MaxWnd = Math.Max(_snd.MaxWnd, _snd.Wnd);
+        _snd.Wl1 = _rcv.Irs;
+        _snd.Wl2 = _snd.Iss;
         SetState(TcpState.SynReceived, "rcv SYN");
         SendSynAck(now);
         Leave(now);
@@ -41,39 +42,39 @@ public sealed partial class TcpConnection
 
     private void InitSend(SeqNum iss)
     {
-        _iss = iss;
-        _sndUna = iss;
-        _sndNxt = iss + 1;
-        _sndMax = iss + 1;
-        _bufStart = iss + 1;
+        _snd.Iss = iss;
+        _snd.Una = iss;
+        _snd.Nxt = iss + 1;
+        _snd.Max = iss + 1;
+        _snd.BufStart = iss + 1;
     }
 
     /// <summary>Takes the peer's SYN: IRS, RCV.NXT and the options both sides must agree on (RFC 7323, RFC 9293 §3.7.1).</summary>
     private void ReceiveSyn(in TcpHeader syn, in TcpOptions options, Instant now)
     {
-        _irs = new SeqNum(syn.SequenceNumber);
-        _rcvNxt = _irs + 1;
-        _rcvEdge = _rcvNxt + Math.Min(_recv.Window, ushort.MaxValue);
+        _rcv.Irs = new SeqNum(syn.SequenceNumber);
+        _rcv.Nxt = _rcv.Irs + 1;
+        _rcv.Edge = _rcv.Nxt + Math.Min(_recv.Window, ushort.MaxValue);
         bool v6 = Tuple.RemoteAddress.IsIpv6;
-        _peerMss = options.Mss is ushort m && m > 0 ? m : v6 ? 1220 : 536;
-        _wsOk = _config.WindowScaling && options.WindowScale is not null;
-        if (_wsOk && options.WindowScale is byte shift)
+        _opt.PeerMss = options.Mss is ushort m && m > 0 ? m : v6 ? 1220 : 536;
+        _opt.WindowScale = _config.WindowScaling && options.WindowScale is not null;
+        if (_opt.WindowScale && options.WindowScale is byte shift)
         {
-            _sndWscale = Math.Min((int)shift, 14); // RFC 7323 §2.3: larger shifts are taken as 14.
-            _rcvWscale = ReceiveShift();
+            _snd.Wscale = Math.Min((int)shift, 14); // RFC 7323 §2.3: larger shifts are taken as 14.
+            _rcv.Wscale = ReceiveShift();
         }
         else
         {
-            _sndWscale = 0;
-            _rcvWscale = 0;
+            _snd.Wscale = 0;
+            _rcv.Wscale = 0;
         }
-        _sackOk = _config.Sack && options.SackPermitted;
-        _tsOk = _config.Timestamps && options.HasTimestamps;
-        if (_tsOk)
+        _opt.Sack = _config.Sack && options.SackPermitted;
+        _opt.Timestamps = _config.Timestamps && options.HasTimestamps;
+        if (_opt.Timestamps)
         {
-            _tsRecent = options.TsVal;
+            _opt.TsRecent = options.TsVal;
         }
-        _mss = Math.Max(MinMss, Math.Min(_peerMss, PathMss(now)) - (_tsOk ? TimestampSpace : 0));
+        _mss = Math.Max(MinMss, Math.Min(_opt.PeerMss, PathMss(now)) - (_opt.Timestamps ? TimestampSpace : 0));
     }
 
     /// <summary>The shift we announce: the configured one, or more if the receive buffer needs it.</summary>
@@ -109,7 +110,7 @@ public sealed partial class TcpConnection
         bool ack = (flags & TcpFlags.Ack) != 0;
         bool rst = (flags & TcpFlags.Rst) != 0;
         var segAck = new SeqNum(h.AcknowledgmentNumber);
-        if (ack && (segAck <= _iss || segAck > _sndMax))
+        if (ack && (segAck <= _snd.Iss || segAck > _snd.Max))
         {
             if (!rst)
             {
@@ -134,11 +135,12 @@ public sealed partial class TcpConnection
         var seq = new SeqNum(h.SequenceNumber);
         if (ack)
         {
-            _sndWnd = h.Window;
-            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
-            _sndWl1 = seq;
-            _sndWl2 = segAck;
-            AckAdvance(segAck, options, now);
+            _snd.Wnd = h.Window;
+            _snd.MaxWnd = Math.Max(_snd.MaxWnd, _snd.Wnd);
+            _snd.Wl1 = seq;
+            _snd.Wl2 = segAck;
+            var sample = default(AckSample);
+            AckAdvance(segAck, options, ref sample, now);
             if (_retries > 0 && _rto.SmoothedRtt is null)
             {
                 _rto.OnSynTimedOut(); // RFC 6298 §5.7
@@ -169,7 +171,7 @@ public sealed partial class TcpConnection
         var segAck = new SeqNum(h.AcknowledgmentNumber);
         int segLen = h.SegmentLength;
 
-        if (_state == TcpState.SynReceived && syn && !ack && !rst && seq == _irs)
+        if (_state == TcpState.SynReceived && syn && !ack && !rst && seq == _rcv.Irs)
         {
             // The peer retransmitted its SYN: our SYN-ACK was lost (Linux tcp_check_req resends it).
             SendSynAck(now);
@@ -178,10 +180,10 @@ public sealed partial class TcpConnection
 
         // Simultaneous open: the peer's SYN-ACK in SYN-RECEIVED acknowledges our SYN; take it as that ACK
         // (Linux tcp_validate_incoming) rather than answering it as out of window.
-        bool synAckInSynReceived = _state == TcpState.SynReceived && syn && ack && !rst && seq + 1 == _rcvNxt
-            && segAck == _sndNxt;
+        bool synAckInSynReceived = _state == TcpState.SynReceived && syn && ack && !rst && seq + 1 == _rcv.Nxt
+            && segAck == _snd.Nxt;
 
-        if (_state == TcpState.TimeWait && fin && !rst && !syn && seq + segLen == _rcvNxt)
+        if (_state == TcpState.TimeWait && fin && !rst && !syn && seq + segLen == _rcv.Nxt)
         {
             // RFC 9293 §3.10.7.4 eighth: a retransmitted FIN in TIME-WAIT is acknowledged and restarts 2 MSL.
             _timers.Arm(TimerKind.TimeWait, now + 2 * _config.Msl);
@@ -191,8 +193,8 @@ public sealed partial class TcpConnection
 
         // RFC 7323 §5.3 R1 (PAWS): a timestamp older than TS.Recent marks an old duplicate; ACK and drop.
         // (The 24-day idle rule of §5.5 is not applied.)
-        if (_tsOk && options.HasTimestamps && !rst && _state != TcpState.SynReceived
-            && unchecked((int)(options.TsVal - _tsRecent)) < 0)
+        if (_opt.Timestamps && options.HasTimestamps && !rst && _state != TcpState.SynReceived
+            && unchecked((int)(options.TsVal - _opt.TsRecent)) < 0)
         {
             _layer.Statistics.PawsRejected++;
             _ackPending = true;
@@ -218,7 +220,7 @@ public sealed partial class TcpConnection
         if (rst)
         {
             _layer.Statistics.ResetsReceived++;
-            if (seq != _rcvNxt && _config.ChallengeAcks)
+            if (seq != _rcv.Nxt && _config.ChallengeAcks)
             {
                 ChallengeAck();
                 return;
@@ -236,7 +238,7 @@ public sealed partial class TcpConnection
             }
             else
             {
-                _layer.SendReset(Tuple, _sndNxt, _rcvNxt, TcpFlags.Rst | TcpFlags.Ack, now);
+                _layer.SendReset(Tuple, _snd.Nxt, _rcv.Nxt, TcpFlags.Rst | TcpFlags.Ack, now);
                 Fail(SocketError.ConnectionReset, "rcv SYN in synchronized state");
             }
             return;
@@ -249,7 +251,7 @@ public sealed partial class TcpConnection
         }
         if (_state == TcpState.SynReceived)
         {
-            if (segAck <= _sndUna || segAck > _sndMax)
+            if (segAck <= _snd.Una || segAck > _snd.Max)
             {
                 _layer.SendReset(Tuple, segAck, default, TcpFlags.Rst, now);
                 return;
@@ -260,10 +262,10 @@ public sealed partial class TcpConnection
                 _layer.Statistics.ListenOverflows++;
                 return;
             }
-            _sndWnd = (long)h.Window << _sndWscale;
-            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
-            _sndWl1 = seq;
-            _sndWl2 = segAck;
+            _snd.Wnd = (long)h.Window << _snd.Wscale;
+            _snd.MaxWnd = Math.Max(_snd.MaxWnd, _snd.Wnd);
+            _snd.Wl1 = seq;
+            _snd.Wl2 = segAck;
             if (_retries > 0 && _rto.SmoothedRtt is null)
             {
                 _rto.OnSynTimedOut();
@@ -276,48 +278,50 @@ public sealed partial class TcpConnection
             }
             Listener?.OnChildEstablished(this);
         }
-        if (segAck > _sndMax)
+        if (segAck > _snd.Max)
         {
             _ackPending = true; // RFC 9293: an ACK of something not yet sent is answered with an ACK and dropped.
             return;
         }
-        bool newSack = ReceiveSackBlocks(options);
-        bool advanced = segAck > _sndUna;
-        long windowBefore = _sndWnd;
+        // Originals sent before a timeout are what F-RTO looks for among the deliveries (Linux high_seq).
+        var sample = new AckSample { OriginalLimit = _recoveryState == RecoveryState.Loss ? _highSeq : null };
+        bool dsack = ReceiveSackBlocks(options, segAck, ref sample);
+        bool advanced = segAck > _snd.Una;
+        long windowBefore = _snd.Wnd;
         if (advanced)
         {
-            AckAdvance(segAck, options, now);
+            AckAdvance(segAck, options, ref sample, now);
         }
-        if (segAck >= _sndUna && (_sndWl1 < seq || (_sndWl1 == seq && _sndWl2 <= segAck)))
+        if (segAck >= _snd.Una && (_snd.Wl1 < seq || (_snd.Wl1 == seq && _snd.Wl2 <= segAck)))
         {
             // RFC 9293 §3.10.7.4: update SND.WND only from segments no older than the last update.
-            _sndWnd = (long)h.Window << _sndWscale;
-            _maxSndWnd = Math.Max(_maxSndWnd, _sndWnd);
-            _sndWl1 = seq;
-            _sndWl2 = segAck;
-            if (_sndWnd > 0)
+            _snd.Wnd = (long)h.Window << _snd.Wscale;
+            _snd.MaxWnd = Math.Max(_snd.MaxWnd, _snd.Wnd);
+            _snd.Wl1 = seq;
+            _snd.Wl2 = segAck;
+            if (_snd.Wnd > 0)
             {
                 _timers.Cancel(TimerKind.Persist);
                 _persistBackoff = 0;
             }
         }
-        if (!advanced)
+        // RFC 5681 §2: a duplicate ACK carries no data, no SYN or FIN, the same ACK and the same window, while
+        // data is outstanding. Answers to zero-window probes (window 0) are not: nothing was lost.
+        bool duplicate = !advanced && segAck == _snd.Una && segLen == 0 && windowBefore > 0
+            && ((long)h.Window << _snd.Wscale) == windowBefore && _snd.Nxt != _snd.Una;
+        if (advanced || duplicate || sample.NewlySacked > 0 || dsack)
         {
-            // RFC 5681 §2: a duplicate ACK carries no data, no SYN or FIN, the same ACK and the same window.
-            // Answers to zero-window probes (window 0) are not: nothing was lost.
-            bool duplicate = segAck == _sndUna && segLen == 0 && windowBefore > 0
-                && ((long)h.Window << _sndWscale) == windowBefore;
-            OnAckWithoutProgress(duplicate, newSack, now);
+            OnAckForSender(ref sample, advanced, duplicate, dsack, options, now);
         }
 
-        bool finAcked = _finQueued && _sndUna == FinSeq + 1;
+        bool finAcked = _finQueued && _snd.Una == FinSeq + 1;
         switch (_state)
         {
             case TcpState.FinWait1 when finAcked:
                 SetState(TcpState.FinWait2, "rcv ACK of FIN");
                 if (_userClosed)
                 {
-                    _timers.Arm(TimerKind.TimeWait, now + _config.FinWait2Timeout); // TCP_LINGER2
+                    _timers.Arm(TimerKind.FinWait2, now + _config.FinWait2Timeout); // TCP_LINGER2
                 }
                 break;
             case TcpState.Closing when finAcked:
@@ -352,11 +356,11 @@ public sealed partial class TcpConnection
             return;
         }
         bool gapBefore = _recv.HeldRangeCount > 0;
-        bool inOrder = dataSeq == _rcvNxt;
-        _recv.Insert(_rcvNxt, dataSeq, payload, out int advanced);
+        bool inOrder = dataSeq == _rcv.Nxt;
+        _recv.Insert(_rcv.Nxt, dataSeq, payload, out int advanced);
         if (advanced > 0)
         {
-            _rcvNxt += advanced;
+            _rcv.Nxt += advanced;
             _pending |= TcpEvents.Readable;
         }
         OnDataReceived(payload.Length, inOrder && advanced > 0 && !gapBefore && _recv.HeldRangeCount == 0, now);
@@ -365,13 +369,13 @@ public sealed partial class TcpConnection
     /// <summary>RFC 9293 §3.10.7.4 eighth: a FIN counts once every byte before it has arrived.</summary>
     private void ProcessFin(in TcpHeader h, SeqNum dataSeq, Instant now)
     {
-        if ((h.Flags & TcpFlags.Fin) == 0 || _finReceived || dataSeq + h.Payload.Length != _rcvNxt)
+        if ((h.Flags & TcpFlags.Fin) == 0 || _finReceived || dataSeq + h.Payload.Length != _rcv.Nxt)
         {
             return;
         }
         _finReceived = true;
         _recv.DiscardHeld();
-        _rcvNxt += 1;
+        _rcv.Nxt += 1;
         _ackPending = true;
         _pending |= TcpEvents.Readable;
         switch (_state)
@@ -430,68 +434,75 @@ public sealed partial class TcpConnection
     /// </summary>
     private void AcceptShutOutAck(bool ack, bool rst, bool syn, int segLen, SeqNum segAck, in TcpOptions options, Instant now)
     {
-        if (ack && !rst && !syn && segLen == 0 && segAck > _sndUna && segAck <= _sndMax && _state != TcpState.SynReceived)
+        if (ack && !rst && !syn && segLen == 0 && segAck > _snd.Una && segAck <= _snd.Max && _state != TcpState.SynReceived)
         {
-            AckAdvance(segAck, options, now);
+            var sample = default(AckSample);
+            AckAdvance(segAck, options, ref sample, now);
+            OnAckForSender(ref sample, advanced: true, duplicate: false, dsack: false, options, now);
         }
     }
 
     /// <summary>RFC 9293 §3.10.7.4: the four cases of segment acceptability against RCV.NXT and RCV.WND.</summary>
     private bool Acceptable(SeqNum seq, int segLen)
     {
-        int wnd = Math.Max(0, _rcvEdge - _rcvNxt);
-        if (segLen == 0 || seq == _rcvNxt)
+        int wnd = Math.Max(0, _rcv.Edge - _rcv.Nxt);
+        if (segLen == 0 || seq == _rcv.Nxt)
         {
             // A segment at RCV.NXT is taken even into a zero window, for its ACK and RST ("special allowance"
             // in the RFC; Linux tcp_sequence); its text is then trimmed by the buffer and acknowledged.
-            return wnd == 0 ? seq == _rcvNxt : seq.InWindow(_rcvNxt, wnd);
+            return wnd == 0 ? seq == _rcv.Nxt : seq.InWindow(_rcv.Nxt, wnd);
         }
-        return wnd > 0 && (seq.InWindow(_rcvNxt, wnd) || (seq + (segLen - 1)).InWindow(_rcvNxt, wnd));
+        return wnd > 0 && (seq.InWindow(_rcv.Nxt, wnd) || (seq + (segLen - 1)).InWindow(_rcv.Nxt, wnd));
     }
 
     /// <summary>RFC 7323 §4.3: TS.Recent follows the segment that covers Last.ACK.sent. (PAWS itself comes later.)</summary>
     private void UpdateTsRecent(SeqNum seq, in TcpOptions options)
     {
-        if (_tsOk && options.HasTimestamps && unchecked((int)(options.TsVal - _tsRecent)) >= 0 && seq <= _lastAckSent)
+        if (_opt.Timestamps && options.HasTimestamps && unchecked((int)(options.TsVal - _opt.TsRecent)) >= 0 && seq <= _rcv.LastAckSent)
         {
-            _tsRecent = options.TsVal;
+            _opt.TsRecent = options.TsVal;
         }
     }
 
-    /// <summary>An acceptable ACK moved SND.UNA (RFC 9293 §3.10.7.4 fifth, RFC 6298 §5.2–5.3).</summary>
-    private void AckAdvance(SeqNum segAck, in TcpOptions options, Instant now)
+    /// <summary>
+    /// An acceptable ACK moved SND.UNA (RFC 9293 §3.10.7.4 fifth, RFC 6298 §5.2–5.3): the send buffer and the
+    /// records give up what it covers, an RTT sample is taken, and the retransmission timer restarts.
+    /// </summary>
+    private void AckAdvance(SeqNum segAck, in TcpOptions options, ref AckSample sample, Instant now)
     {
-        int acked = segAck - _sndUna;
-        SeqNum dataEnd = _bufStart + _send.Count;
-        int dataAcked = Math.Clamp(SeqNum.Min(segAck, dataEnd) - _bufStart, 0, _send.Count);
+        SeqNum dataEnd = _snd.BufStart + _send.Count;
+        int dataAcked = Math.Clamp(SeqNum.Min(segAck, dataEnd) - _snd.BufStart, 0, _send.Count);
         _send.Acknowledge(dataAcked);
-        _bufStart += dataAcked;
-        _sndUna = segAck;
-        if (_sndNxt < _sndUna)
+        _snd.BufStart += dataAcked;
+        _snd.Una = segAck;
+        if (_snd.Nxt < _snd.Una)
         {
-            _sndNxt = _sndUna;
+            _snd.Nxt = _snd.Una;
         }
+        _segments.AckTo(segAck, ref sample);
         if (!SampleRttFromTimestamp(options, now))
         {
-            _rto.OnAck(segAck, now);
+            if (_rto.OnAck(segAck, now) && _rto.SmoothedRtt is { } synRtt)
+            {
+                // The SYN was timed (Karn: not when resent): RACK's min_RTT starts from it, as Linux's does.
+                _synRtt = (synRtt, now);
+                _loss.OnRttSample(synRtt, now);
+            }
+            else if (sample.HasOldestAcked && !sample.RetransmittedDelivered)
+            {
+                // Without timestamps, the oldest segment this ACK covers, if none of them was ever resent
+                // (Karn's rule; Linux tcp_clean_rtx_queue's seq_rtt).
+                TimeSpan rtt = now - sample.OldestAckedSentAt;
+                _rto.Sample(rtt);
+                _loss.OnRttSample(rtt, now);
+            }
         }
         _retries = 0;
-        if (_state != TcpState.SynSent)
-        {
-            OnNewDataAcked(acked, now);
-        }
         if (dataAcked > 0)
         {
             _pending |= TcpEvents.Writable;
         }
-        if (_sndNxt > _sndUna)
-        {
-            _timers.Arm(TimerKind.Retransmission, now + _rto.Rto);
-        }
-        else
-        {
-            _timers.Cancel(TimerKind.Retransmission);
-        }
+        _restartRto = true;
     }
 
     /// <summary>
@@ -501,7 +512,7 @@ public sealed partial class TcpConnection
     /// </summary>
     private bool SampleRttFromTimestamp(in TcpOptions options, Instant now)
     {
-        if (!_tsOk || !options.HasTimestamps || options.TsEcr == 0 || _state == TcpState.SynSent)
+        if (!_opt.Timestamps || !options.HasTimestamps || options.TsEcr == 0 || _state == TcpState.SynSent)
         {
             return false;
         }
@@ -510,17 +521,19 @@ public sealed partial class TcpConnection
         {
             return false; // An echo from the future or from too long ago: not a measurement.
         }
-        int flight = Math.Max(_sndMax - _sndUna, _mss);
+        int flight = Math.Max(_snd.Max - _snd.Una, _mss);
         int expected = (flight + 2 * _mss - 1) / (2 * _mss);
-        _rto.SampleFromTimestamp(TimeSpan.FromMilliseconds(ms), expected);
+        TimeSpan rtt = TimeSpan.FromMilliseconds(ms);
+        _rto.SampleFromTimestamp(rtt, expected);
         _rto.OnRetransmit(); // The timed segment, if any, is not needed: stop timing it.
+        _loss.OnRttSample(rtt, now);
         return true;
     }
 
     /// <summary>An ICMP error about a segment of ours (RFC 5927 §4.1: only if its sequence number is in flight).</summary>
     internal void OnIcmpError(IcmpErrorKind kind, int mtu, SeqNum quotedSeq, Instant now)
     {
-        if (quotedSeq < _sndUna || quotedSeq > _sndMax)
+        if (quotedSeq < _snd.Una || quotedSeq > _snd.Max)
         {
             return;
         }
@@ -528,17 +541,15 @@ public sealed partial class TcpConnection
         switch (kind)
         {
             case IcmpErrorKind.PacketTooBig:
-                int mss = Math.Max(MinMss, mtu - IpHeaderLength - Wire.TcpHeader.MinLength - (_tsOk ? TimestampSpace : 0));
+                int mss = Math.Max(MinMss, mtu - IpHeaderLength - Wire.TcpHeader.MinLength - (_opt.Timestamps ? TimestampSpace : 0));
                 if (mss < _mss)
                 {
                     _mss = mss;
                     _cc?.SetMss(mss);
                     TcpLog.MssLowered(_layer.Log, Tuple, mss);
-                    if (_state is not (TcpState.SynSent or TcpState.SynReceived) && _sndNxt > _sndUna)
+                    if (_state is not (TcpState.SynSent or TcpState.SynReceived) && _snd.Nxt > _snd.Una)
                     {
-                        // Linux tcp_simple_retransmit: resend at once what no longer fits; no backoff.
-                        _rto.OnRetransmit();
-                        _sndNxt = _sndUna;
+                        RetransmitTooBig(); // Resent at once, at the new size; no backoff.
                     }
                 }
                 break;
@@ -565,15 +576,15 @@ public sealed partial class TcpConnection
         {
             return false;
         }
-        if (_tsOk && options.HasTimestamps)
+        if (_opt.Timestamps && options.HasTimestamps)
         {
-            return unchecked((int)(options.TsVal - _tsRecent)) > 0;
+            return unchecked((int)(options.TsVal - _opt.TsRecent)) > 0;
         }
-        return new SeqNum(syn.SequenceNumber) > _rcvNxt;
+        return new SeqNum(syn.SequenceNumber) > _rcv.Nxt;
     }
 
     /// <summary>The old incarnation's SND.NXT, above which the new one's ISN must start.</summary>
-    internal SeqNum SendHighWater => _sndMax;
+    internal SeqNum SendHighWater => _snd.Max;
 
     /// <summary>Drops a TIME-WAIT connection a new incarnation replaces.</summary>
     internal void Recycle(Instant now)

@@ -62,7 +62,7 @@ public sealed partial class TcpConnection
         {
             return;
         }
-        if (_sndMax != _sndUna || _bufStart + _send.Count - _sndNxt > 0)
+        if (_snd.Max != _snd.Una || _snd.BufStart + _send.Count - _snd.Nxt > 0)
         {
             // Data is in flight or waiting: the retransmission or persist timer watches the peer instead.
             _timers.Arm(TimerKind.KeepAlive, now + _config.KeepAliveIdle);
@@ -76,11 +76,11 @@ public sealed partial class TcpConnection
         }
         if (_keepAliveProbesSent >= _config.KeepAliveProbes)
         {
-            _layer.SendReset(Tuple, _sndNxt, _rcvNxt, TcpFlags.Rst | TcpFlags.Ack, now);
+            _layer.SendReset(Tuple, _snd.Nxt, _rcv.Nxt, TcpFlags.Rst | TcpFlags.Ack, now);
             Fail(SocketError.TimedOut, "keep-alive probes unanswered");
             return;
         }
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, (_sndUna - 1).Value, _rcvNxt.Value, TcpFlags.Ack,
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, (_snd.Una - 1).Value, _rcv.Nxt.Value, TcpFlags.Ack,
             ComputeWindow(), SegmentOptions(now));
         OnAckSent();
         _layer.Transmit(Tuple, repr, null, 0, 0, now);

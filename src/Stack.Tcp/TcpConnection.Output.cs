@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Stack.Link.Time;
+using Stack.Tcp.Sending;
 using Stack.Tcp.Timers;
 using Stack.Tcp.Wire;
 
@@ -20,7 +21,7 @@ public sealed partial class TcpConnection
     private int AnnouncedMss => _layer.Host.Mtu - IpHeaderLength - TcpHeader.MinLength;
 
     /// <summary>The sequence number of our FIN (meaningful once one is queued: no writes follow it).</summary>
-    private SeqNum FinSeq => _bufStart + _send.Count;
+    private SeqNum FinSeq => _snd.BufStart + _send.Count;
 
     /// <summary>
     /// TSval (RFC 7323 §5.4: monotonic). The instant handed in can lag one an application call already used
@@ -51,36 +52,36 @@ public sealed partial class TcpConnection
             options.HasTimestamps = true;
             options.TsVal = TsNow(now);
         }
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _iss.Value, 0, TcpFlags.Syn,
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, 0, TcpFlags.Syn,
             (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
         _layer.Transmit(Tuple, repr, null, 0, 0, now);
         if (_retries == 0)
         {
-            _rto.StartTiming(_iss + 1, now); // Karn: a retransmitted SYN is not timed.
+            _rto.StartTiming(_snd.Iss + 1, now); // Karn: a retransmitted SYN is not timed.
         }
         ArmSynTimer(now);
     }
 
     private void SendSynAck(Instant now)
     {
-        var options = new TcpOptions { Mss = (ushort)AnnouncedMss, SackPermitted = _sackOk };
-        if (_wsOk)
+        var options = new TcpOptions { Mss = (ushort)AnnouncedMss, SackPermitted = _opt.Sack };
+        if (_opt.WindowScale)
         {
-            options.WindowScale = (byte)_rcvWscale;
+            options.WindowScale = (byte)_rcv.Wscale;
         }
-        if (_tsOk)
+        if (_opt.Timestamps)
         {
             options.HasTimestamps = true;
             options.TsVal = TsNow(now);
-            options.TsEcr = _tsRecent;
+            options.TsEcr = _opt.TsRecent;
         }
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _iss.Value, _rcvNxt.Value, TcpFlags.Syn | TcpFlags.Ack,
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, _rcv.Nxt.Value, TcpFlags.Syn | TcpFlags.Ack,
             (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
         OnAckSent();
         _layer.Transmit(Tuple, repr, null, 0, 0, now);
         if (_retries == 0)
         {
-            _rto.StartTiming(_iss + 1, now); // Karn: a retransmitted SYN is not timed.
+            _rto.StartTiming(_snd.Iss + 1, now); // Karn: a retransmitted SYN is not timed.
         }
         ArmSynTimer(now);
     }
@@ -96,8 +97,9 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>
-    /// Sends what is due: data the send and congestion windows allow (Nagle unless NoDelay), the FIN after the
-    /// last byte, or else a pure ACK if one is owed. Then arms the retransmission or persist timer.
+    /// Sends what is due: segments marked lost (within cwnd), then data the send and congestion windows allow
+    /// (Nagle unless NoDelay), the FIN after the last byte, or else a pure ACK if one is owed. Then arms the
+    /// timers that watch what is in flight.
     /// </summary>
     private void Output(Instant now)
     {
@@ -108,8 +110,20 @@ public sealed partial class TcpConnection
         if (_state is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing
             or TcpState.LastAck)
         {
-            SendRecovery(now);
+            if (!_newDataFirst)
+            {
+                SendRetransmissions(now);
+            }
             SendData(now);
+            if (_newDataFirst)
+            {
+                _newDataFirst = false;
+                if (_snd.Max <= _highSeq)
+                {
+                    _frto = false; // F-RTO found no new data to send: recover the usual way.
+                    SendRetransmissions(now);
+                }
+            }
         }
         if (_ackPending)
         {
@@ -119,149 +133,162 @@ public sealed partial class TcpConnection
         {
             return; // The SYN-ACK's own timer runs.
         }
-        if (_sndNxt > _sndUna)
+        ArmRetransmissionTimers(now);
+    }
+
+    /// <summary>
+    /// Resends the segments marked lost, oldest first, while cwnd leaves room (Linux tcp_xmit_retransmit_queue):
+    /// RFC 6675 NextSeg rule 1, with losses found by RACK, DupThresh or a timeout.
+    /// </summary>
+    private void SendRetransmissions(Instant now)
+    {
+        if (_cc is null)
         {
-            _timers.Cancel(TimerKind.Persist);
-            _timers.ArmIfIdle(TimerKind.Retransmission, now + _rto.Rto);
+            return;
         }
-        else
+        for (int i = 0; i < _segments.Count && _segments.LostBytes > _segments.RetransmittedBytes; i++)
         {
-            _timers.Cancel(TimerKind.Retransmission);
-            bool waiting = _bufStart + _send.Count - _sndNxt > 0;
-            if (waiting && _sndWnd == 0 && !_timers.IsArmed(TimerKind.Persist))
+            if (!_segments[i].NeedsRetransmission)
             {
-                // RFC 9293 §3.8.6.1: probe a zero window so a lost window update cannot deadlock us.
-                _persistBackoff = 0;
-                _timers.Arm(TimerKind.Persist, now + PersistInterval());
+                continue;
+            }
+            int mss = SendMss;
+            if (_segments[i].Length > mss && _segments[i].Length - (IsFin(i) ? 1 : 0) > mss)
+            {
+                _segments.SplitAt(_segments[i].Start + mss);
+            }
+            if ((long)_cc.Cwnd - Pipe < Math.Min(_segments[i].Length, mss))
+            {
+                return;
+            }
+            Retransmit(i, now, countAsResend: true);
+            if (i == 0)
+            {
+                _restartRto = true; // Linux: resending the head restarts the retransmission timer.
             }
         }
     }
+
+    private bool IsFin(int index) => (_segments[index].Marks & SegmentMarks.Fin) != 0;
 
     private void SendData(Instant now)
     {
         while (true)
         {
-            SeqNum dataEnd = _bufStart + _send.Count;
+            SeqNum dataEnd = _snd.BufStart + _send.Count;
             int mss = SendMss;
-            int segmentLimit = mss;
-            if (_sndNxt < _sndMax && !_scoreboard.IsEmpty)
-            {
-                // Going back after a timeout: what the peer SACKed needs no resending (as Linux; RFC 6675 §5.1).
-                if (_scoreboard.IsSacked(_sndNxt, out SeqNum sackedEnd))
-                {
-                    _sndNxt = SeqNum.Min(sackedEnd, _sndMax);
-                    continue;
-                }
-                if (_scoreboard.NextSackedAfter(_sndNxt) is SeqNum next)
-                {
-                    segmentLimit = Math.Min(segmentLimit, next - _sndNxt);
-                }
-            }
-            int available = dataEnd - _sndNxt;
+            int available = dataEnd - _snd.Nxt;
             if (available > 0)
             {
-                long usable = Math.Min(_sndWnd - (_sndNxt - _sndUna), CongestionRoom());
-                int len = (int)Math.Min(Math.Min(available, segmentLimit), Math.Max(usable, 0));
+                long usable = Math.Min(_snd.Wnd - (_snd.Nxt - _snd.Una), CongestionRoom());
+                int len = (int)Math.Min(Math.Min(available, mss), Math.Max(usable, 0));
                 if (len <= 0)
                 {
                     return;
                 }
                 bool last = len == available;
-                if (len < mss && len == segmentLimit)
-                {
-                    SendSegment(_sndNxt, len, fin: false, psh: false, now); // A hole before SACKed data: as it is.
-                    continue;
-                }
-                if (len < mss && last && !NoDelay && !_finQueued && _sndNxt != _sndUna)
+                if (len < mss && last && !NoDelay && !_finQueued && _snd.Nxt != _snd.Una)
                 {
                     return; // Nagle (RFC 1122 §4.2.3.4): a small segment waits while data is unacknowledged.
                 }
-                if (len < mss && !last && len < _maxSndWnd / 2 && _sndNxt != _sndUna)
+                if (len < mss && !last && len < _snd.MaxWnd / 2 && _snd.Nxt != _snd.Una)
                 {
                     // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): the window allows only a sliver of the data
                     // waiting; hold it until the window opens to a full segment or half the largest window seen,
                     // or until everything in flight is acknowledged (the override, in place of a timer).
                     return;
                 }
-                SendSegment(_sndNxt, len, last && _finQueued, last, now);
+                SendNew(len, last && _finQueued, last, now);
                 continue;
             }
-            if (_finQueued && _sndNxt == dataEnd)
+            if (_finQueued && _snd.Nxt == dataEnd)
             {
-                SendSegment(_sndNxt, 0, fin: true, psh: false, now); // A lone FIN goes even into a zero window.
+                SendNew(0, fin: true, psh: false, now); // A lone FIN goes even into a zero window.
                 continue;
             }
             return;
         }
     }
 
-    /// <summary>Sends [seq, seq + len) from the send buffer, with a FIN after it if asked; advances SND.NXT.</summary>
-    private void SendSegment(SeqNum seq, int len, bool fin, bool psh, Instant now)
+    /// <summary>The room cwnd leaves for new data: cwnd less the pipe.</summary>
+    private long CongestionRoom() => _cc is null ? long.MaxValue : (long)_cc.Cwnd - Pipe;
+
+    /// <summary>New data: [SND.NXT, SND.NXT + len), with a FIN after it if asked; recorded, SND.NXT advances.</summary>
+    private void SendNew(int len, bool fin, bool psh, Instant now)
+    {
+        SeqNum seq = _snd.Nxt;
+        TransmitSegment(seq, len, fin, psh, now);
+        SeqNum end = seq + len + (fin ? 1 : 0);
+        if (seq < _snd.Max)
+        {
+            _layer.Statistics.Retransmissions++; // The byte a zero-window probe sent, now sent for real.
+        }
+        _segments.Append(seq, end, fin, now);
+        _snd.Nxt = end;
+        _snd.Max = SeqNum.Max(_snd.Max, end);
+        _rearmProbe = true;
+        if (InCwndReduction)
+        {
+            _prr.OnSent(1);
+        }
+    }
+
+    /// <summary>
+    /// Resends record <paramref name="index"/> as it is (at most one MSS: callers split). A FIN it carries goes
+    /// again. A loss probe's resend is not counted as a retransmission in flight (Linux __tcp_retransmit_skb).
+    /// </summary>
+    private void Retransmit(int index, Instant now, bool countAsResend)
+    {
+        SentSegment s = _segments[index];
+        bool fin = (s.Marks & SegmentMarks.Fin) != 0;
+        int len = s.Length - (fin ? 1 : 0);
+        SeqNum dataEnd = _snd.BufStart + _send.Count;
+        TransmitSegment(s.Start, len, fin, psh: len > 0 && s.Start + len == dataEnd, now);
+        if (!_retransStampSet)
+        {
+            _retransStampSet = true;
+            _retransStampTsVal = _lastTsVal;
+        }
+        _segments.MarkRetransmitted(index, now, countAsResend);
+        _layer.Statistics.Retransmissions++;
+        _totalRetransmittedSegments++;
+        _undoRetrans = _undoRetrans < 0 ? 1 : _undoRetrans + 1;
+        if (InCwndReduction)
+        {
+            _prr.OnSent(1);
+        }
+    }
+
+    /// <summary>
+    /// The one place a segment of the send buffer leaves: [seq, seq + len) with the FIN after it if asked, the
+    /// ACK, window and options of now. Callers record it (<see cref="SendNew"/>, <see cref="Retransmit"/>, the
+    /// zero-window probe).
+    /// </summary>
+    private void TransmitSegment(SeqNum seq, int len, bool fin, bool psh, Instant now)
     {
         TcpFlags flags = TcpFlags.Ack | (psh && len > 0 ? TcpFlags.Psh : 0) | (fin ? TcpFlags.Fin : 0);
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcvNxt.Value, flags, ComputeWindow(),
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcv.Nxt.Value, flags, ComputeWindow(),
             SegmentOptions(now));
         OnAckSent();
-        _layer.Transmit(Tuple, repr, _send, seq - _bufStart, len, now);
-        SeqNum end = seq + len + (fin ? 1 : 0);
-        if (seq < _sndMax)
-        {
-            _layer.Statistics.Retransmissions++;
-        }
-        else if (!_rto.IsTiming)
-        {
-            _rto.StartTiming(end, now);
-        }
-        _sndNxt = end;
-        _sndMax = SeqNum.Max(_sndMax, end);
+        _layer.Transmit(Tuple, repr, _send, seq - _snd.BufStart, len, now);
     }
 
     /// <summary>
-    /// Resends up to <paramref name="maxLen"/> bytes (default one MSS) at <paramref name="seq"/>, below SND.MAX,
-    /// without moving SND.NXT (fast retransmit and SACK recovery); a FIN already sent goes with the last byte.
-    /// Returns the sequence space covered.
-    /// </summary>
-    private int RetransmitAt(SeqNum seq, Instant now, int maxLen = 0)
-    {
-        SeqNum dataEnd = _bufStart + _send.Count;
-        // Only what was sent before: data queued since then is new data, sent (and timed, and counted in SND.MAX)
-        // by SendData. Resending past SND.MAX would hand the peer bytes we do not count as sent, and its ACKs of
-        // them would look like ACKs of something not yet sent.
-        int len = Math.Clamp(Math.Min(SeqNum.Min(dataEnd, _sndMax) - seq, maxLen > 0 ? maxLen : SendMss), 0, SendMss);
-        bool fin = _finQueued && seq + len == dataEnd && _sndMax > dataEnd;
-        if (len == 0 && !fin)
-        {
-            return 0;
-        }
-        TcpFlags flags = TcpFlags.Ack | (fin ? TcpFlags.Fin : 0) | (len > 0 && seq + len == dataEnd ? TcpFlags.Psh : 0);
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcvNxt.Value, flags, ComputeWindow(),
-            SegmentOptions(now));
-        OnAckSent();
-        _layer.Transmit(Tuple, repr, _send, seq - _bufStart, len, now);
-        _layer.Statistics.Retransmissions++;
-        _rto.OnRetransmit();
-        return len + (fin ? 1 : 0);
-    }
-
-    /// <summary>
-    /// A pure ACK. Its sequence number is SND.MAX, the highest we have sent, not SND.NXT: after a timeout SND.NXT
-    /// goes back to SND.UNA, and an ACK stamped there is an old segment to a peer that received what followed —
-    /// dropped as out of window with its acknowledgment unread, so two ends both going back could each discard
-    /// every ACK of the other (Linux's snd_nxt, which never goes back, is our SND.MAX). Like Linux's
-    /// tcp_acceptable_seq it stays within the peer's window: a zero-window probe's byte that the peer did not
-    /// take must not put our ACKs beyond its right edge.
+    /// A pure ACK. Its sequence number is SND.MAX, the highest we have sent (Linux's snd_nxt): a zero-window
+    /// probe's byte sent beyond SND.NXT stays covered. Like Linux's tcp_acceptable_seq it stays within the peer's
+    /// window: a probe's byte that the peer did not take must not put our ACKs beyond its right edge.
     /// </summary>
     private void SendAck(Instant now)
     {
-        SeqNum seq = SeqNum.Max(_sndNxt, SeqNum.Min(_sndMax, _sndUna + (int)Math.Min(_sndWnd, int.MaxValue)));
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcvNxt.Value, TcpFlags.Ack,
+        SeqNum seq = SeqNum.Max(_snd.Nxt, SeqNum.Min(_snd.Max, _snd.Una + (int)Math.Min(_snd.Wnd, int.MaxValue)));
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcv.Nxt.Value, TcpFlags.Ack,
             ComputeWindow(), SegmentOptions(now));
         OnAckSent();
         _layer.Transmit(Tuple, repr, null, 0, 0, now);
     }
 
     /// <summary>SACK blocks our segments carry now, at most 3 beside timestamps, else 4.</summary>
-    private int SackBlocksToSend => _sackOk ? Math.Min(_recv.HeldRangeCount, _tsOk ? 3 : TcpOptions.MaxSackBlocks) : 0;
+    private int SackBlocksToSend => _opt.Sack ? Math.Min(_recv.HeldRangeCount, _opt.Timestamps ? 3 : TcpOptions.MaxSackBlocks) : 0;
 
     /// <summary>
     /// The payload that fits in a segment now: the MSS less the SACK blocks it will carry (as Linux's
@@ -272,12 +299,12 @@ public sealed partial class TcpConnection
     private TcpOptions SegmentOptions(Instant now)
     {
         var options = default(TcpOptions);
-        if (_tsOk)
+        if (_opt.Timestamps)
         {
             // RFC 7323 §3.2: once negotiated, every segment but a RST carries timestamps.
             options.HasTimestamps = true;
             options.TsVal = TsNow(now);
-            options.TsEcr = _tsRecent;
+            options.TsEcr = _opt.TsRecent;
         }
         if (SackBlocksToSend is var count and > 0)
         {
@@ -298,140 +325,30 @@ public sealed partial class TcpConnection
     /// </summary>
     private ushort ComputeWindow()
     {
-        int current = Math.Max(0, _rcvEdge - _rcvNxt);
+        int current = Math.Max(0, _rcv.Edge - _rcv.Nxt);
         int free = _recv.Window;
         int wnd = free - current < Math.Min(_recv.Capacity / 2, AnnouncedMss) ? current : free;
-        int shift = _rcvWscale;
+        int shift = _rcv.Wscale;
         int scaled = Math.Min(wnd >> shift, ushort.MaxValue);
         if (scaled << shift < current)
         {
             // Rounding down would show the right edge moving left. Round the field up only as far as the buffer
             // can hold: rounding up after every segment would creep past the free space, and the peer's data
             // there would be trimmed. Otherwise the edge appears to retract by less than one unit (RFC 7323
-            // §2.4); _rcvEdge keeps the earlier promise, so data up to it is still accepted.
+            // §2.4); _rcv.Edge keeps the earlier promise, so data up to it is still accepted.
             int up = Math.Min((current + (1 << shift) - 1) >> shift, ushort.MaxValue);
             return (ushort)(up << shift <= free ? up : scaled);
         }
-        _rcvEdge = SeqNum.Max(_rcvEdge, _rcvNxt + (scaled << shift));
+        _rcv.Edge = SeqNum.Max(_rcv.Edge, _rcv.Nxt + (scaled << shift));
         return (ushort)scaled;
     }
 
     /// <summary>After a read: would a window update tell the peer something worth a segment? (Linux tcp_cleanup_rbuf.)</summary>
     private bool WindowUpdateWorthSending()
     {
-        int current = Math.Max(0, _rcvEdge - _rcvNxt);
-        long window = Math.Min(_recv.Window, (long)ushort.MaxValue << _rcvWscale); // What the field can say.
+        int current = Math.Max(0, _rcv.Edge - _rcv.Nxt);
+        long window = Math.Min(_recv.Window, (long)ushort.MaxValue << _rcv.Wscale); // What the field can say.
         return 2L * current <= _recv.Capacity && window >= 2L * current
             && window - current >= Math.Min(_recv.Capacity / 2, AnnouncedMss);
-    }
-
-    private TimeSpan PersistInterval()
-    {
-        long ticks = _rto.BaseRto.Ticks << Math.Min(_persistBackoff, 30);
-        return TimeSpan.FromTicks(Math.Min(ticks, _config.MaxRto.Ticks));
-    }
-
-    internal void OnTimer(Instant now)
-    {
-        Enter();
-        foreach (TimerKind kind in _timers.TakeDue(now))
-        {
-            if (_state == TcpState.Closed)
-            {
-                break;
-            }
-            switch (kind)
-            {
-                case TimerKind.Retransmission:
-                    OnRetransmissionTimeout(now);
-                    break;
-                case TimerKind.Persist:
-                    OnPersistTimeout(now);
-                    break;
-                case TimerKind.DelayedAck:
-                    OnDelayedAckTimeout();
-                    break;
-                case TimerKind.KeepAlive:
-                    OnKeepAliveTimeout(now);
-                    break;
-                case TimerKind.TimeWait when _state == TcpState.TimeWait:
-                    SetState(TcpState.Closed, "2MSL timeout");
-                    break;
-                case TimerKind.TimeWait when _state == TcpState.FinWait2:
-                    SetState(TcpState.Closed, "FIN-WAIT-2 timeout (linger2)");
-                    break;
-            }
-        }
-        Leave(now);
-    }
-
-    /// <summary>RFC 6298 §5.4–5.6: retransmit the earliest unacknowledged segment, back off, or give up.</summary>
-    private void OnRetransmissionTimeout(Instant now)
-    {
-        if (_sndMax == _sndUna)
-        {
-            return;
-        }
-        if (_retries == 0)
-        {
-            _timeoutsSince = now;
-        }
-        switch (_state)
-        {
-            case TcpState.SynSent when now - _connectStart >= _config.ConnectTimeout:
-                Fail(_softError ?? SocketError.TimedOut, "connect timed out");
-                return;
-            case TcpState.SynReceived when _retries >= _config.SynAckRetries:
-                if (IsPassive)
-                {
-                    _layer.Statistics.SynReceivedTimeouts++;
-                    SetState(TcpState.Closed, "SYN-ACK retries exhausted");
-                }
-                else
-                {
-                    Fail(_softError ?? SocketError.TimedOut, "SYN-ACK retries exhausted");
-                }
-                return;
-            case not (TcpState.SynSent or TcpState.SynReceived)
-                when _retries >= _config.Retries || (_config.UserTimeout is { } limit && now - _timeoutsSince >= limit):
-                Fail(_softError ?? SocketError.TimedOut, "retransmission limit");
-                return;
-        }
-        _retries++;
-        _layer.Statistics.RetransmissionTimeouts++;
-        _rto.Backoff();
-        _rto.OnRetransmit();
-        switch (_state)
-        {
-            case TcpState.SynSent:
-                _layer.Statistics.Retransmissions++;
-                SendSyn(now);
-                break;
-            case TcpState.SynReceived:
-                _layer.Statistics.Retransmissions++;
-                SendSynAck(now);
-                break;
-            default:
-                // RFC 5681 §3.1 (7): one segment, ssthresh halved; go back to SND.UNA and resend from there.
-                OnTimeoutForCongestion(_sndMax - _sndUna, now);
-                _sndNxt = _sndUna;
-                break;
-        }
-    }
-
-    /// <summary>RFC 9293 §3.8.6.1: a one-byte probe into the zero window, with backoff; never gives up (as RFC 1122 §4.2.2.17).</summary>
-    private void OnPersistTimeout(Instant now)
-    {
-        if (_sndWnd > 0 || _sndNxt != _sndUna || _bufStart + _send.Count - _sndNxt <= 0)
-        {
-            return;
-        }
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _sndNxt.Value, _rcvNxt.Value, TcpFlags.Ack,
-            ComputeWindow(), SegmentOptions(now));
-        OnAckSent();
-        _layer.Transmit(Tuple, repr, _send, _sndNxt - _bufStart, 1, now);
-        _sndMax = SeqNum.Max(_sndMax, _sndNxt + 1);
-        _persistBackoff++;
-        _timers.Arm(TimerKind.Persist, now + PersistInterval());
     }
 }

@@ -1,275 +1,589 @@
 using Stack.Link.Time;
 using Stack.Tcp.Congestion;
 using Stack.Tcp.Diagnostics;
-using Stack.Tcp.Sack;
+using Stack.Tcp.Sending;
 using Stack.Tcp.Wire;
 
 namespace Stack.Tcp;
 
-// Loss recovery: RFC 5681 fast retransmit after three duplicate ACKs, then RFC 6582 NewReno fast recovery
-// without SACK, or RFC 6675 SACK-based recovery (a scoreboard, "pipe", NextSeg rule 1) with it. The window
-// itself is the ICongestionControl's. Anything unrepaired by these is left to the retransmission timer.
+/// <summary>Where the sender stands with loss (Linux's tcp_ca_state, in its order).</summary>
+public enum RecoveryState
+{
+    /// <summary>Nothing amiss.</summary>
+    Open,
+
+    /// <summary>SACKs or duplicate ACKs seen, nothing lost yet.</summary>
+    Disorder,
+
+    /// <summary>cwnd was reduced once without a recovery (a tail loss repaired by the loss probe).</summary>
+    Cwr,
+
+    /// <summary>Fast recovery: lost segments are resent, PRR paces cwnd (RFC 6675, RFC 6937).</summary>
+    Recovery,
+
+    /// <summary>After a retransmission timeout: what was not SACKed is resent in slow start.</summary>
+    Loss,
+}
+
+// Loss recovery on the sending side, after Linux's tcp_ack/tcp_fastretrans_alert. Each ACK is first taken into
+// the records (SentSegments: cumulative ACK, SACK blocks, D-SACK); loss detection (RACK by default) marks what
+// is lost; the state machine enters or leaves recovery, undoes reductions that prove spurious (timestamps,
+// D-SACK, F-RTO) and sets cwnd (PRR in recovery, the algorithm's growth otherwise). Output then resends the
+// segments marked lost before new data. Timers: the retransmission timer, RACK's reorder timer and TLP's probe.
 public sealed partial class TcpConnection
 {
     private const int DupThresh = 3; // RFC 5681 §3.2, RFC 6675 §2
 
     private ICongestionControl? _cc;
-    private readonly SackScoreboard _scoreboard = new();
-    private bool _sackOk;
-    private bool _inRecovery;
-    private bool _retransmitUna;
+    private ILossDetection _loss = new RackLossDetection();
+    private readonly SentSegments _segments = new();
+
+    // The recovery episode: its state, SND.MAX when it began (Linux high_seq; RFC 6582 "recover", RFC 6675
+    // RecoveryPoint), PRR, and without SACK the duplicate ACKs counted as pseudo-SACKs (Linux tcp_add_reno_sack).
+    private RecoveryState _recoveryState;
+    private SeqNum _highSeq;
+    private Prr _prr;
     private int _dupAcks;
-    private int _inflation;  // NewReno (no SACK): cwnd inflation by duplicate ACKs during recovery (RFC 6582 §3.2).
-    private SeqNum _recover; // RFC 6582 "recover", RFC 6675 RecoveryPoint.
-    private SeqNum _highRxt; // RFC 6675 HighRxt: the end of the highest retransmission of this recovery.
-    private SeqNum _unaRxtMark; // SND.MAX when the segment at SND.UNA was last resent (or later): what was sent after it.
+    private int _renoSacked;
+
+    // Undo (Linux tcp_init_undo / tcp_may_undo): the window before the reduction, SND.UNA when it began, and
+    // retransmissions not yet shown needless by a D-SACK (−1: none sent). The first resend's TSval, which an
+    // ACK echoing an older one proves needless (RFC 3522 Eifel detection).
+    private bool _undoArmed;
+    private SeqNum _undoMarker;
+    private int _undoRetrans;
+    private int _priorCwnd;
+    private int _priorSsthresh;
+    private bool _retransStampSet;
+    private uint _retransStampTsVal;
+    private bool _frto; // RFC 5682 F-RTO is watching the ACKs after a timeout.
+    private bool _newDataFirst; // F-RTO step 2b: new data, not retransmissions, on this ACK.
+    private long _totalRetransmittedSegments;
+    private long _dsackSegments;
+
+    // TLP (RFC 8985 §7): SND.MAX when the probe went (TLPRxtOut while set) and whether it was a resend.
+    private bool _tlpOutstanding;
+    private SeqNum _tlpHighSeq;
+    private bool _tlpRetransmission;
+    private bool _rearmProbe;
 
     /// <summary>RFC 2018 SACK is on for this connection (both sides sent sackOK).</summary>
-    public bool SackEnabled => _sackOk;
+    public bool SackEnabled => _opt.Sack;
 
-    /// <summary>The congestion window now (NewReno's inflation included), bytes.</summary>
-    public int CongestionWindow => _cc is null ? int.MaxValue : (int)Math.Min((long)_cc.Cwnd + _inflation, int.MaxValue);
+    /// <summary>The congestion window now, bytes.</summary>
+    public int CongestionWindow => _cc?.Cwnd ?? int.MaxValue;
 
     /// <summary>The slow start threshold, bytes.</summary>
     public int SlowStartThreshold => _cc?.Ssthresh ?? int.MaxValue;
 
-    /// <summary>In fast recovery (after three duplicate ACKs or their SACK equivalent).</summary>
-    public bool InFastRecovery => _inRecovery;
+    /// <summary>In fast recovery (after losses found by RACK, SACKs or duplicate ACKs).</summary>
+    public bool InFastRecovery => _recoveryState == RecoveryState.Recovery;
+
+    /// <summary>Where the sender stands with loss.</summary>
+    public RecoveryState RecoveryState => _recoveryState;
+
+    /// <summary>Bytes in the network by the scoreboard (RFC 6675 pipe).</summary>
+    private int Pipe => Math.Max(0, _segments.InFlight - _renoSacked);
+
+    private bool InCwndReduction => _recoveryState is RecoveryState.Cwr or RecoveryState.Recovery;
 
     private void StartCongestionControl()
     {
-        _cc = Congestion.CongestionControl.Create(_config.CongestionControl);
+        _cc = CongestionControl.Create(_config.CongestionControl);
         _cc.Start(_mss, _config.InitialWindowSegments);
-        _recover = _iss;
+        _loss = ILossDetection.Create(_config.LossDetection, _opt.Sack);
+        if (_synRtt is var (rtt, at))
+        {
+            _loss.OnRttSample(rtt, at);
+        }
+        _highSeq = _snd.Una;
     }
 
-    /// <summary>Takes the SACK blocks of an arriving ACK into the scoreboard; true when they SACKed new data.</summary>
-    private bool ReceiveSackBlocks(in TcpOptions options)
+    private (TimeSpan Rtt, Instant At)? _synRtt;
+
+    /// <summary>
+    /// Takes an ACK's SACK blocks into the records. The first block is a D-SACK (RFC 2883 §4) when it lies below
+    /// the cumulative ACK or inside the second block; it reports a duplicate the peer received, not a hole.
+    /// Returns true for a D-SACK.
+    /// </summary>
+    private bool ReceiveSackBlocks(in TcpOptions options, SeqNum segAck, ref AckSample sample)
     {
-        if (!_sackOk || options.SackBlockCount == 0)
+        if (!_opt.Sack || options.SackBlockCount == 0)
         {
             return false;
         }
-        bool added = false;
-        for (int i = 0; i < options.SackBlockCount; i++)
+        bool dsack = false;
+        int first = 0;
+        (uint l0, uint r0) = options.GetSackBlock(0);
+        var left0 = new SeqNum(l0);
+        var right0 = new SeqNum(r0);
+        if (left0 < segAck)
+        {
+            dsack = true;
+        }
+        else if (options.SackBlockCount > 1)
+        {
+            (uint l1, uint r1) = options.GetSackBlock(1);
+            dsack = left0 >= new SeqNum(l1) && right0 <= new SeqNum(r1);
+        }
+        if (dsack)
+        {
+            first = 1;
+            dsack = OnDsack(left0, right0);
+        }
+        for (int i = first; i < options.SackBlockCount; i++)
         {
             (uint left, uint right) = options.GetSackBlock(i);
-            added |= _scoreboard.Add(new SeqNum(left), new SeqNum(right), _sndUna, _sndMax);
+            var l = new SeqNum(left);
+            var r = new SeqNum(right);
+            if (r - l <= 0 || r - l > (1 << 30) || r > _snd.Max)
+            {
+                continue; // Nothing, inverted, or beyond what we sent: not a SACK of ours.
+            }
+            _segments.Sack(l, r, ref sample);
         }
-        return added;
+        return dsack;
     }
 
-    /// <summary>SND.UNA moved by <paramref name="acked"/> bytes: grow the window, or go on with the recovery.</summary>
-    private void OnNewDataAcked(int acked, Instant now)
+    /// <summary>
+    /// A D-SACK for [left, right) (Linux tcp_dsack_seen): counted, ignored when it reports more duplicates than
+    /// we ever resent (the peer or the network duplicated, not us); else each one pays back a retransmission of
+    /// this episode (RFC 3708), and RACK's reordering window learns from it (RFC 8985 §6.2 step 4).
+    /// </summary>
+    private bool OnDsack(SeqNum left, SeqNum right)
     {
-        _scoreboard.AdvanceTo(_sndUna);
-        _dupAcks = 0;
+        int length = right - left;
+        if (length <= 0 || length > _snd.MaxWnd + _mss)
+        {
+            return false;
+        }
+        int segments = Math.Max(1, (length + _mss - 1) / _mss);
+        _layer.Statistics.DsacksReceived++;
+        _dsackSegments += segments;
+        if (_dsackSegments > _totalRetransmittedSegments)
+        {
+            return false;
+        }
+        if (_tlpOutstanding && right == _tlpHighSeq && length <= _mss)
+        {
+            _tlpDsack = true; // The probe was a duplicate: the original arrived (RFC 8985 §7.4.2).
+        }
+        else
+        {
+            _loss.OnDsack(_snd.Una, _snd.Max);
+        }
+        if (_undoArmed && _undoRetrans > 0 && right > _undoMarker)
+        {
+            _undoRetrans = Math.Max(0, _undoRetrans - segments);
+        }
+        return true;
+    }
+
+    private bool _tlpDsack;
+
+    /// <summary>
+    /// The sender's half of an acceptable ACK (Linux tcp_ack after the scoreboard, tcp_fastretrans_alert): the end
+    /// of a recovery SND.UNA reached (or its undo), loss detection, the start of a recovery, cwnd (PRR in
+    /// recovery, the algorithm's growth otherwise), and TLP's loss detection.
+    /// </summary>
+    private void OnAckForSender(ref AckSample sample, bool advanced, bool duplicate, bool dsack, in TcpOptions options,
+        Instant now)
+    {
         if (_cc is null)
         {
             return;
         }
-        if (!_inRecovery)
+        int delivered = sample.Delivered;
+        if (!_opt.Sack)
         {
-            _cc.OnAck(acked, _rto.SmoothedRtt, now);
-            if (_sndUna - _recover > 1 << 30)
-            {
-                // Keep "recover" within reach of sequence comparison (2^31): after 2 GiB without a loss it would
-                // otherwise seem to lie ahead of SND.UNA and forbid the next fast retransmit.
-                _recover = _sndUna - (1 << 30);
-            }
-            return;
+            delivered = CountRenoDuplicates(sample, advanced, duplicate);
         }
-        if (_sndUna < _highRxt)
+        else if (advanced)
         {
-            // The new SND.UNA was resent in this recovery, when SND.MAX was at most what it is now.
-            _unaRxtMark = _sndMax;
+            _dupAcks = 0;
         }
-        if (_sndUna >= _recover)
-        {
-            // A full acknowledgment: recovery is over (RFC 6582 §3.2 step 3, RFC 6675 §5 step 4).
-            _inRecovery = false;
-            _inflation = 0;
-            _cc.OnRecoveryEnd(now);
-            return;
-        }
-        if (!_sackOk)
-        {
-            // A partial acknowledgment (RFC 6582 §3.2 step 5): the next hole is lost too; resend it at once and
-            // deflate the window by what left the network, less one segment for the retransmission.
-            _inflation = Math.Max(0, _inflation - acked) + _mss;
-            _retransmitUna = true;
-        }
-        else if (_sndUna >= _highRxt)
-        {
-            // With SACK, a partial ACK past everything resent so far points at a hole too few SACKs would call
-            // lost (IsLost wants three segments above it): resend it now, as NewReno would, not after an RTO.
-            _retransmitUna = true;
-        }
-    }
-
-    /// <summary>An ACK that did not move SND.UNA: count it as a duplicate and maybe start fast retransmit.</summary>
-    private void OnAckWithoutProgress(bool duplicate, bool newSack, Instant now)
-    {
-        if (_cc is null || _sndMax == _sndUna || (!duplicate && !newSack))
-        {
-            return;
-        }
-        // RFC 6675 §2: with SACK, an ACK that SACKs new data is a duplicate ACK even if its window changed (a
-        // receiver taking out-of-order data, as Linux does, often moves its window with every ACK).
-        if (duplicate || (_sackOk && newSack))
+        else if (duplicate || sample.NewlySacked > 0)
         {
             _dupAcks++;
-            if (_inRecovery && !_sackOk)
+        }
+
+        bool detect = LeaveRecoveryIfDone(sample, advanced, dsack, options, now);
+        int newlyLost = 0;
+        if (detect)
+        {
+            newlyLost = _loss.OnAck(sample, EchoedSendTime(options), LossContextNow(advanced), now);
+            CountLostRetransmissions();
+            if (_recoveryState <= RecoveryState.Disorder)
             {
-                _inflation += _mss; // Each duplicate ACK: a segment has left the network (RFC 6582 §3.2 step 4).
+                if (_segments.LostBytes > 0)
+                {
+                    EnterRecovery(now);
+                }
+                else
+                {
+                    KeepOpen();
+                }
             }
         }
-        if (_inRecovery)
+
+        if (_recoveryState == RecoveryState.Recovery)
         {
-            if (_sackOk && newSack && _sndUna < _highRxt && _scoreboard.SackedAbove(_unaRxtMark) > (DupThresh - 1) * _mss)
+            int segments = (delivered + _mss - 1) / _mss;
+            if (_prr.OnAck(segments, newlyLost, advanced, Pipe, _cc.Ssthresh, _mss) is int cwnd)
             {
-                // A lost retransmission (Linux's lost-retransmit detection before RACK; RFC 8985 in spirit): more
-                // than DupThresh - 1 segments sent after our resend of SND.UNA have arrived, and it has not. At 10%
-                // loss one resend in ten is lost, and each would otherwise wait for the retransmission timer.
-                _retransmitUna = true;
-                _layer.Statistics.LostRetransmissions++;
+                _cc.Cwnd = cwnd;
             }
-            return;
         }
-        bool lost = _dupAcks >= DupThresh || (_sackOk && IsLost(_sndUna));
-        // RFC 6582 §3.2 step 2 / RFC 6675 §5.1: only for losses after the last recovery's (or timeout's) point,
-        // "recover". That is SND.MAX then, one past the highest byte sent, so an ACK of exactly it covers
-        // everything (RFC 6582's "more than recover", RFC 6675's HighACK >= RecoveryPoint): the next segment's
-        // loss may be fast retransmitted, as Linux does once snd_una reaches high_seq.
-        if (lost && _sndUna >= _recover)
+        else if (advanced && delivered > 0)
         {
-            EnterRecovery(now);
+            _cc.OnAck(delivered, _rto.SmoothedRtt, now); // Linux tcp_may_raise_cwnd: on forward progress.
+        }
+        ProcessLossProbeAck(sample, advanced, dsack, now);
+        _tlpDsack = false;
+        _rearmProbe = true;
+        if (_snd.Una - _highSeq > 1 << 30)
+        {
+            // Keep high_seq within reach of sequence comparison (2^31) after 1 GiB without a loss.
+            _highSeq = _snd.Una - (1 << 30);
         }
     }
 
+    /// <summary>
+    /// Without SACK, duplicate ACKs stand in for SACKs of one segment each (Linux tcp_add_reno_sack and
+    /// tcp_remove_reno_sacks). Returns the bytes this ACK delivered, counted that way.
+    /// </summary>
+    private int CountRenoDuplicates(in AckSample sample, bool advanced, bool duplicate)
+    {
+        int delivered = 0;
+        if (advanced && sample.NewlyAcked > 0)
+        {
+            _dupAcks = 0;
+            // One ACK filled the hole; the rest of what it covers was counted by the duplicates before it.
+            delivered = Math.Max(sample.NewlyAcked - _renoSacked, _mss);
+            _renoSacked = Math.Max(0, _renoSacked - Math.Max(0, sample.NewlyAcked - _mss));
+        }
+        else if (advanced)
+        {
+            _dupAcks = 0;
+        }
+        if (duplicate)
+        {
+            _dupAcks++;
+            _renoSacked = Math.Clamp(_renoSacked + _mss, 0, Math.Max(0, _segments.Outstanding - _mss));
+            delivered += _mss;
+        }
+        return delivered;
+    }
+
+    private LossContext LossContextNow(bool unaAdvanced) => new(_segments,
+        _recoveryState is RecoveryState.Recovery or RecoveryState.Loss, _mss, _rto.SmoothedRtt, _dupAcks, unaAdvanced);
+
+    /// <summary>
+    /// The exits of Linux's tcp_fastretrans_alert: a recovery whose point SND.UNA reached ends (or is undone), a
+    /// partial ACK or a D-SACK that proves the resends needless undoes the reduction, and after a timeout
+    /// F-RTO and the exit of the loss state. Returns false when this ACK must not mark more losses.
+    /// </summary>
+    private bool LeaveRecoveryIfDone(in AckSample sample, bool advanced, bool dsack, in TcpOptions options, Instant now)
+    {
+        switch (_recoveryState)
+        {
+            case RecoveryState.Cwr when _snd.Una > _highSeq:
+                KeepOpen();
+                break;
+            case RecoveryState.Recovery when _snd.Una >= _highSeq:
+                _renoSacked = 0;
+                if (!TryUndo(options, "full"))
+                {
+                    _cc!.OnRecoveryEnd(now);
+                    _loss.OnRecoveryEnd();
+                }
+                SetRecoveryState(RecoveryState.Open);
+                KeepOpen();
+                break;
+            case RecoveryState.Recovery:
+                if (advanced && _undoArmed && PacketDelayed(options))
+                {
+                    // Linux tcp_try_undo_partial: the hole was filled by the original, not our resend.
+                    _loss.OnSpuriousRetransmission();
+                    if (_segments.RetransmittedBytes > 0)
+                    {
+                        return false; // Resends still out: clock out new data, mark and resend nothing more.
+                    }
+                    UndoReduction(unmarkLost: true, ref _layer.Statistics.PartialUndos);
+                    SetRecoveryState(RecoveryState.Open);
+                    KeepOpen();
+                }
+                else if (dsack && TryUndoDsack())
+                {
+                    SetRecoveryState(RecoveryState.Open);
+                    KeepOpen();
+                }
+                break;
+            case RecoveryState.Loss:
+                ProcessLoss(sample, advanced, options, now);
+                break;
+            default:
+                if (dsack)
+                {
+                    TryUndoDsack();
+                }
+                break;
+        }
+        return true;
+    }
+
+    /// <summary>Linux tcp_try_keep_open: Disorder while SACKs or resends are out, else Open.</summary>
+    private void KeepOpen()
+    {
+        RecoveryState state = _segments.SackedBytes > 0 || _renoSacked > 0 || _segments.RetransmittedBytes > 0
+            ? RecoveryState.Disorder
+            : RecoveryState.Open;
+        if (_recoveryState != state)
+        {
+            SetRecoveryState(state);
+            _highSeq = _snd.Max;
+        }
+        if (state == RecoveryState.Open && _segments.RetransmittedBytes == 0)
+        {
+            _retransStampSet = false;
+        }
+    }
+
+    private void SetRecoveryState(RecoveryState state) => _recoveryState = state;
+
+    /// <summary>Linux tcp_enter_recovery: ssthresh drops, PRR starts, and the first lost segment goes at once.</summary>
     private void EnterRecovery(Instant now)
     {
         _layer.Statistics.FastRetransmits++;
-        _inRecovery = true;
-        _recover = _sndMax;
-        _highRxt = _sndUna;
-        _cc!.OnCongestionEvent(_sndMax - _sndUna, now);
-        _inflation = _sackOk ? 0 : DupThresh * _mss; // RFC 6582 §3.2 step 2: ssthresh + 3·SMSS.
-        _retransmitUna = true;
-        TcpLog.FastRecovery(_layer.Log, Tuple, _sndUna, _recover, _sackOk, CongestionWindow);
+        InitUndo();
+        _priorSsthresh = CurrentSsthresh();
+        _priorCwnd = _cc!.Cwnd;
+        _highSeq = _snd.Max;
+        _tlpOutstanding = false;
+        _cc.OnCongestionEvent(_segments.Outstanding, now);
+        _prr.Start(_priorCwnd, _mss);
+        SetRecoveryState(RecoveryState.Recovery);
+        TcpLog.FastRecovery(_layer.Log, Tuple, _snd.Una, _highSeq, _opt.Sack, _cc.Cwnd);
     }
 
-    /// <summary>After a retransmission timeout (RFC 6582 §4, RFC 6675 §5.1): recovery ends, go back to slow start.</summary>
-    private void OnTimeoutForCongestion(int flight, Instant now)
+    /// <summary>Linux tcp_current_ssthresh: in a reduction ssthresh itself, else at least 3/4 of cwnd.</summary>
+    private int CurrentSsthresh() => InCwndReduction
+        ? _cc!.Ssthresh
+        : Math.Max(_cc!.Ssthresh, (int)((long)_cc.Cwnd * 3 / 4));
+
+    private void InitUndo()
     {
-        _cc?.OnTimeout(flight, now);
-        _inRecovery = false;
-        _retransmitUna = false;
-        _inflation = 0;
-        _dupAcks = 0;
-        _recover = _sndMax;
-        if (_retries > 1)
-        {
-            // RFC 2018 §8: the receiver may have reneged; after more than one timeout trust only the cumulative ACK.
-            _scoreboard.Clear();
-        }
+        _undoArmed = true;
+        _undoMarker = _snd.Una;
+        _undoRetrans = _segments.RetransmittedBytes > 0 ? (_segments.RetransmittedBytes + _mss - 1) / _mss : -1;
     }
-
-    /// <summary>RFC 6675 IsLost: more than (DupThresh − 1)·SMSS bytes SACKed above <paramref name="seq"/>.</summary>
-    private bool IsLost(SeqNum seq) => _scoreboard.SackedAbove(seq) > (DupThresh - 1) * _mss;
 
     /// <summary>
-    /// RFC 6675 SetPipe, by ranges: bytes outstanding, less those SACKed, less those deemed lost and not yet
-    /// retransmitted in this recovery.
+    /// Linux tcp_packet_delayed (RFC 3522 Eifel): the ACK echoes a TSval older than our first resend, so it was
+    /// sent for an original transmission, and the resend was not needed.
     /// </summary>
-    private int Pipe()
+    private bool PacketDelayed(in TcpOptions options) => _retransStampSet && _opt.Timestamps && options.HasTimestamps
+        && options.TsEcr != 0 && unchecked((int)(options.TsEcr - _retransStampTsVal)) < 0;
+
+    /// <summary>Linux tcp_may_undo: every resend was D-SACKed, or the ACK proves the originals arrived.</summary>
+    private bool MayUndo(in TcpOptions options) => _undoArmed && (_undoRetrans == 0 || PacketDelayed(options));
+
+    /// <summary>At the end of a recovery or loss episode: undo if it proved spurious (Linux tcp_try_undo_recovery).</summary>
+    private bool TryUndo(in TcpOptions options, string why)
     {
-        int pipe = (_sndMax - _sndUna) - _scoreboard.SackedBytes;
-        SeqNum s = _sndUna;
-        for (int i = 0; i < _scoreboard.Count; i++)
+        if (!MayUndo(options))
         {
-            SeqRange r = _scoreboard[i];
-            if (r.Start > s && IsLost(s))
+            return false;
+        }
+        if (_recoveryState == RecoveryState.Loss)
+        {
+            UndoReduction(unmarkLost: true, ref _layer.Statistics.LossUndos);
+        }
+        else
+        {
+            UndoReduction(unmarkLost: false, ref _layer.Statistics.FullUndos);
+        }
+        TcpLog.Undo(_layer.Log, Tuple, why, _cc!.Cwnd);
+        return true;
+    }
+
+    /// <summary>Linux tcp_try_undo_dsack: every retransmission of the episode was D-SACKed.</summary>
+    private bool TryUndoDsack()
+    {
+        if (!_undoArmed || _undoRetrans != 0)
+        {
+            return false;
+        }
+        UndoReduction(unmarkLost: false, ref _layer.Statistics.DsackUndos);
+        TcpLog.Undo(_layer.Log, Tuple, "D-SACK", _cc!.Cwnd);
+        return true;
+    }
+
+    /// <summary>Linux tcp_undo_cwnd_reduction: cwnd and ssthresh back; optionally forget the loss marks.</summary>
+    private void UndoReduction(bool unmarkLost, ref long counter)
+    {
+        counter++;
+        if (unmarkLost)
+        {
+            _segments.ClearLost();
+        }
+        _cc!.Undo(_priorCwnd, _priorSsthresh);
+        _undoArmed = false;
+    }
+
+    /// <summary>
+    /// After a timeout (Linux tcp_process_loss, RFC 5682 F-RTO in its SACK form): undo if the timeout proves
+    /// spurious; with F-RTO, send new data after the first ACK and take an ACK of data never resent as proof;
+    /// leave when SND.UNA reaches the point the timeout left off.
+    /// </summary>
+    private void ProcessLoss(in AckSample sample, bool advanced, in TcpOptions options, Instant now)
+    {
+        bool recovered = _snd.Una >= _highSeq;
+        if (advanced && MayUndo(options))
+        {
+            UndoReduction(unmarkLost: true, ref _layer.Statistics.LossUndos);
+            _retries = 0;
+            SetRecoveryState(RecoveryState.Open);
+            KeepOpen();
+            return;
+        }
+        if (_frto)
+        {
+            if (sample.OriginalDelivered)
             {
-                SeqNum from = SeqNum.Max(s, _highRxt);
-                if (r.Start > from)
+                // Step 3b: data sent before the timeout and never resent arrived: the timeout was spurious.
+                _layer.Statistics.SpuriousRtos++;
+                UndoReduction(unmarkLost: true, ref _layer.Statistics.LossUndos);
+                _retries = 0;
+                SetRecoveryState(RecoveryState.Open);
+                KeepOpen();
+                return;
+            }
+            if (_snd.Max > _highSeq)
+            {
+                if (sample.NewlySacked > 0 || (!advanced && _dupAcks > 0))
                 {
-                    pipe -= r.Start - from;
+                    _frto = false; // Step 3a: the loss was real.
                 }
             }
-            s = r.End;
+            else if (advanced && !recovered)
+            {
+                // Step 2b: the resend of SND.UNA arrived; send new data next, and see what its ACKs say.
+                _highSeq = _snd.Max;
+                if (_snd.BufStart + _send.Count - _snd.Max > 0 && _snd.Una + (int)Math.Min(_snd.Wnd, int.MaxValue) > _snd.Max)
+                {
+                    _newDataFirst = true;
+                    return;
+                }
+                _frto = false;
+            }
         }
-        return Math.Max(pipe, 0);
-    }
-
-    /// <summary>RFC 6675 NextSeg rule 1: the first lost byte not yet retransmitted, and how much of its hole to send.</summary>
-    private bool NextLostSegment(out SeqNum seq, out int len)
-    {
-        seq = SeqNum.Max(_highRxt, _sndUna);
-        SeqNum high = _scoreboard.HighSacked;
-        while (!_scoreboard.IsEmpty && seq < high)
+        if (recovered)
         {
-            if (_scoreboard.IsSacked(seq, out SeqNum end))
+            if (!TryUndo(options, "loss"))
             {
-                seq = end;
-                continue;
+                _loss.OnRecoveryEnd();
             }
-            if (!IsLost(seq))
-            {
-                break; // Holes further up have even less SACKed above them.
-            }
-            SeqNum holeEnd = _scoreboard.NextSackedAfter(seq) ?? high;
-            len = Math.Min(_mss, holeEnd - seq);
-            return true;
+            SetRecoveryState(RecoveryState.Open);
+            KeepOpen();
         }
-        len = 0;
-        return false;
     }
 
-    /// <summary>Fast recovery's sends, before new data: the hole at SND.UNA, then (SACK) lost holes while pipe allows.</summary>
-    private void SendRecovery(Instant now)
+    /// <summary>RFC 8985 §7.4 (Linux tcp_process_tlp_ack): did the probe repair a loss? If so, reduce cwnd once.</summary>
+    private void ProcessLossProbeAck(in AckSample sample, bool advanced, bool dsack, Instant now)
     {
-        if (!_inRecovery)
+        if (!_tlpOutstanding || _snd.Una < _tlpHighSeq)
         {
             return;
         }
-        if (_retransmitUna)
+        if (!_tlpRetransmission || (dsack && _tlpDsack))
         {
-            _retransmitUna = false;
-            int len = RetransmitAt(_sndUna, now);
-            _highRxt = SeqNum.Max(_highRxt, _sndUna + len);
-            _unaRxtMark = _sndMax;
+            _tlpOutstanding = false; // New data probed, or the original and the probe both arrived: no loss.
         }
-        if (!_sackOk)
+        else if (_snd.Una > _tlpHighSeq)
         {
-            return;
-        }
-        while (CongestionWindow - Pipe() >= _mss && NextLostSegment(out SeqNum seq, out int len))
-        {
-            int sent = RetransmitAt(seq, now, len);
-            if (sent == 0)
+            // The probe repaired a loss: one reduction (Linux enters CWR and ends it at once).
+            _tlpOutstanding = false;
+            _layer.Statistics.LossProbeRecoveries++;
+            if (_recoveryState <= RecoveryState.Disorder)
             {
-                break;
+                _priorCwnd = _cc!.Cwnd;
+                _priorSsthresh = CurrentSsthresh();
+                _cc.OnCongestionEvent(_segments.Outstanding, now);
+                _cc.OnRecoveryEnd(now);
+                _highSeq = _snd.Max;
+                KeepOpen();
             }
-            _highRxt = seq + sent;
+        }
+        else if (!advanced && sample.Delivered == 0 && !dsack)
+        {
+            _tlpOutstanding = false; // A pure duplicate: both arrived.
         }
     }
 
-    /// <summary>The room the congestion window leaves for new data: cwnd less what is in the network.</summary>
-    private long CongestionRoom()
+    /// <summary>The instant our TSval echoed by this ACK was sent, when it has one.</summary>
+    private Instant? EchoedSendTime(in TcpOptions options)
     {
-        if (_inRecovery)
+        if (!_opt.Timestamps || !options.HasTimestamps || options.TsEcr == 0)
         {
-            return (long)CongestionWindow - (_sackOk ? Pipe() : _sndNxt - _sndUna);
+            return null;
         }
-        long room = (long)CongestionWindow - (_sndNxt - _sndUna);
-        if (_dupAcks > 0 && _sndNxt == _sndMax)
+        return Instant.FromMilliseconds(unchecked((uint)(options.TsEcr - _tsOffset)));
+    }
+
+    /// <summary>
+    /// The retransmission timer expired in a synchronized state (Linux tcp_enter_loss, RFC 5681 §3.1, RFC 6298
+    /// §5.4–5.6): what the peer has not SACKed is lost — except, with RACK, segments sent too recently to say —
+    /// ssthresh drops, cwnd is what is still in flight plus one, and the first segment goes again at once.
+    /// </summary>
+    private void EnterLoss(Instant now)
+    {
+        bool newEpisode = _recoveryState < RecoveryState.Recovery;
+        if (_recoveryState <= RecoveryState.Disorder || _snd.Una >= _highSeq
+            || (_recoveryState == RecoveryState.Loss && _retries <= 1))
         {
-            // RFC 3042 Limited Transmit (RFC 5681 §3.2, RFC 6675 §5 (2)): each of the first two duplicate ACKs
-            // lets one new segment go beyond cwnd, so that a small window still draws the three duplicate ACKs
-            // fast retransmit needs instead of waiting for the retransmission timer. New data only.
-            room += (long)Math.Min(_dupAcks, DupThresh - 1) * _mss;
+            _priorSsthresh = CurrentSsthresh();
+            _priorCwnd = _cc?.Cwnd ?? 0;
+            _cc?.OnTimeout(_segments.Outstanding, now);
+            InitUndo();
         }
-        return room;
+        MarkLostOnTimeout(now);
+        _renoSacked = 0;
+        _dupAcks = 0;
+        if (_cc is not null)
+        {
+            _cc.Cwnd = Pipe + _mss;
+        }
+        SetRecoveryState(RecoveryState.Loss);
+        _highSeq = _snd.Max;
+        _tlpOutstanding = false;
+        _newDataFirst = false;
+        _frto = _config.Frto && _opt.Sack && (newEpisode || _retries > 1);
+    }
+
+    /// <summary>Linux tcp_timeout_mark_lost.</summary>
+    private void MarkLostOnTimeout(Instant now)
+    {
+        if (_segments.IsEmpty)
+        {
+            return;
+        }
+        if (_segments[0].IsSacked)
+        {
+            // RFC 2018 §8: SND.UNA itself was SACKed and never acknowledged: the receiver reneged.
+            _layer.Statistics.SackRenegings++;
+            _segments.ClearSacked();
+        }
+        TimeSpan rackRtt = _loss is RackLossDetection rack ? rack.Rack.Rtt : TimeSpan.Zero;
+        for (int i = 0; i < _segments.Count; i++)
+        {
+            ref readonly SentSegment s = ref _segments[i];
+            if (i > 0 && _loss is RackLossDetection && s.SentAt + rackRtt > now)
+            {
+                continue; // Sent too recently to call lost yet (RACK's view of it).
+            }
+            _segments.MarkLost(i);
+        }
+        CountLostRetransmissions();
     }
 }

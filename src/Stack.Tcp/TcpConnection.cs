@@ -32,24 +32,11 @@ public sealed partial class TcpConnection
     private ConnectionTimers _timers;
     private TcpState _state;
 
-    // Send sequence space (RFC 9293 §3.3.1). _sndMax is the highest SND.NXT ever sent: after a timeout SND.NXT
-    // goes back to SND.UNA (go-back-N) and ACKs up to _sndMax stay acceptable, as in BSD. _bufStart is the
-    // sequence number of the send buffer's first byte.
-    private SeqNum _iss, _sndUna, _sndNxt, _sndMax, _sndWl1, _sndWl2, _bufStart;
-    private long _sndWnd;
-    private long _maxSndWnd; // The largest window the peer has offered (RFC 9293 §3.8.6.2.1, sender SWS).
-    private int _sndWscale;
-
-    // Receive sequence space. _rcvEdge = RCV.NXT + RCV.WND as last advertised: it never moves left.
-    private SeqNum _irs, _rcvNxt, _rcvEdge, _lastAckSent;
-    private int _rcvWscale;
-
-    private bool _wsOk;
-    private bool _tsOk;
-    private uint _tsRecent;
+    private SendSequence _snd;
+    private ReceiveSequence _rcv;
+    private NegotiatedOptions _opt = new() { PeerMss = 536 };
     private readonly uint _tsOffset;
-    private int _peerMss = 536;
-    private int _mss;
+    private int _mss; // The payload of a full segment now: peer MSS and path MTU, less timestamps (EffectiveMss).
 
     private bool _finQueued;
     private bool _finReceived;
@@ -77,7 +64,8 @@ public sealed partial class TcpConnection
         _recv = new ReceiveBuffer(config.ReceiveBufferSize);
         _rto = new RtoEstimator { InitialRto = config.InitialRto, MinRto = config.MinRto, MaxRto = config.MaxRto };
         _tsOffset = tsOffset;
-        _mss = _peerMss;
+        _mss = _opt.PeerMss;
+        _rcv.Mss = 536; // RFC 9293's default MSS, where Linux's tcp_initialize_rcv_mss starts too.
         NoDelay = config.NoDelay;
     }
 
@@ -124,22 +112,22 @@ public sealed partial class TcpConnection
     public int EffectiveMss => _mss;
 
     /// <summary>The peer's MSS option, or the RFC 9293 §3.7.1 default (536 / 1220).</summary>
-    public int PeerMss => _peerMss;
+    public int PeerMss => _opt.PeerMss;
 
     /// <summary>RFC 7323 window scaling is on: (shift we apply to the peer's window, shift the peer applies to ours).</summary>
-    public (int Send, int Receive) WindowScale => (_sndWscale, _rcvWscale);
+    public (int Send, int Receive) WindowScale => (_snd.Wscale, _rcv.Wscale);
 
     /// <summary>RFC 7323 timestamps are on for this connection.</summary>
-    public bool TimestampsEnabled => _tsOk;
+    public bool TimestampsEnabled => _opt.Timestamps;
 
     /// <summary>The send window the peer last offered, scaled (SND.WND).</summary>
-    public long SendWindow => _sndWnd;
+    public long SendWindow => _snd.Wnd;
 
-    public SeqNum Iss => _iss;
-    public SeqNum Irs => _irs;
-    public SeqNum SndUna => _sndUna;
-    public SeqNum SndNxt => _sndNxt;
-    public SeqNum RcvNxt => _rcvNxt;
+    public SeqNum Iss => _snd.Iss;
+    public SeqNum Irs => _rcv.Irs;
+    public SeqNum SndUna => _snd.Una;
+    public SeqNum SndNxt => _snd.Nxt;
+    public SeqNum RcvNxt => _rcv.Nxt;
 
     /// <summary>The retransmission timeout now in force, backoff included.</summary>
     public TimeSpan Rto => _rto.Rto;
@@ -251,9 +239,9 @@ public sealed partial class TcpConnection
         else
         {
             QueueFin("close");
-            if (_state == TcpState.FinWait2 && !_timers.IsArmed(TimerKind.TimeWait))
+            if (_state == TcpState.FinWait2 && !_timers.IsArmed(TimerKind.FinWait2))
             {
-                _timers.Arm(TimerKind.TimeWait, now + _config.FinWait2Timeout); // Orphaned now: TCP_LINGER2.
+                _timers.Arm(TimerKind.FinWait2, now + _config.FinWait2Timeout); // Orphaned now: TCP_LINGER2.
             }
         }
         Leave(now);
@@ -299,7 +287,7 @@ public sealed partial class TcpConnection
     {
         if (_state is not (TcpState.SynSent or TcpState.Listen or TcpState.Closed or TcpState.TimeWait))
         {
-            _layer.SendReset(Tuple, _sndNxt, _rcvNxt, Wire.TcpFlags.Rst | Wire.TcpFlags.Ack, now);
+            _layer.SendReset(Tuple, _snd.Nxt, _rcv.Nxt, Wire.TcpFlags.Rst | Wire.TcpFlags.Ack, now);
         }
         _send.Clear();
         _recv.Clear();

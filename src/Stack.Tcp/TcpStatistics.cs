@@ -7,11 +7,38 @@ public sealed class TcpStatistics
     public long SegmentsSent;
     public long Retransmissions;
 
-    /// <summary>Fast retransmits: entries into fast recovery after duplicate ACKs or SACKs (RFC 5681, 6582, 6675).</summary>
+    /// <summary>Entries into fast recovery after losses found by RACK, SACKs or duplicate ACKs (Linux TCPSACKRecovery + TCPRenoRecovery).</summary>
     public long FastRetransmits;
 
-    /// <summary>Retransmissions of SND.UNA found lost during SACK recovery and sent again (Linux TCPLostRetransmit).</summary>
+    /// <summary>Retransmissions found lost again and resent (Linux TCPLostRetransmit).</summary>
     public long LostRetransmissions;
+
+    /// <summary>Tail loss probes sent (RFC 8985 §7; Linux TCPLossProbes).</summary>
+    public long LossProbes;
+
+    /// <summary>Losses a tail loss probe repaired, without a timeout (Linux TCPLossProbeRecovery).</summary>
+    public long LossProbeRecoveries;
+
+    /// <summary>D-SACK blocks received (RFC 2883; Linux TCPDSACKRecv + TCPDSACKOfoRecv).</summary>
+    public long DsacksReceived;
+
+    /// <summary>Reductions undone because every retransmission of the episode was D-SACKed (Linux TCPDSACKUndo).</summary>
+    public long DsackUndos;
+
+    /// <summary>Fast recoveries undone at their end: the ACKs proved the originals arrived (RFC 3522; Linux TCPFullUndo).</summary>
+    public long FullUndos;
+
+    /// <summary>Fast recoveries undone part way, the hole filled by the original (Linux TCPPartialUndo).</summary>
+    public long PartialUndos;
+
+    /// <summary>Timeouts whose reduction was undone (Linux TCPLossUndo).</summary>
+    public long LossUndos;
+
+    /// <summary>Timeouts F-RTO found spurious (RFC 5682; Linux TCPSpuriousRTOs).</summary>
+    public long SpuriousRtos;
+
+    /// <summary>Timeouts that found SND.UNA SACKed: the receiver reneged (RFC 2018 §8; Linux TCPSACKReneging).</summary>
+    public long SackRenegings;
 
     /// <summary>Retransmission timer expiries that resent data or a SYN (RFC 6298 §5.4; Linux TCPTimeouts).</summary>
     public long RetransmissionTimeouts;

@@ -19,8 +19,9 @@ public sealed class Cubic : ICongestionControl
     private double _wEst;       // segments: the Reno-friendly window
     private double _cwndSegments;
     private Instant _epochStart = Instant.Never;
+    private double _wMaxBefore; // W_max before the last congestion event, for an undo (RFC 9438 §4.9).
 
-    public int Cwnd { get; private set; } = NewReno.MaxWindow;
+    public int Cwnd { get; set; } = NewReno.MaxWindow;
     public int Ssthresh { get; private set; } = NewReno.MaxWindow;
 
     public void Start(int mss, int initialWindowSegments)
@@ -72,6 +73,7 @@ public sealed class Cubic : ICongestionControl
     public void OnCongestionEvent(int flight, Instant now)
     {
         double cwnd = (double)Cwnd / _mss;
+        _wMaxBefore = _wMax;
         _wMax = cwnd < _wMax ? cwnd * (1 + Beta) / 2 : cwnd; // Fast convergence (§4.7).
         Ssthresh = Math.Max((int)(Math.Max(flight, Cwnd) * Beta), 2 * _mss);
         Cwnd = Ssthresh;
@@ -84,5 +86,14 @@ public sealed class Cubic : ICongestionControl
     {
         OnCongestionEvent(flight, now);
         Cwnd = _mss;
+    }
+
+    public void Undo(int priorCwnd, int priorSsthresh)
+    {
+        // RFC 9438 §4.9: a spurious congestion event restores the state from before it.
+        Cwnd = Math.Max(Cwnd, priorCwnd);
+        Ssthresh = Math.Max(Ssthresh, priorSsthresh);
+        _wMax = Math.Max(_wMax, _wMaxBefore);
+        _epochStart = Instant.Never;
     }
 }

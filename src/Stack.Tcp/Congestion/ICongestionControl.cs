@@ -13,14 +13,14 @@ public enum CongestionControlKind
 }
 
 /// <summary>
-/// The congestion window of one connection: how it grows on ACKs and shrinks on loss. Loss detection and
-/// recovery (fast retransmit, RFC 6675 SACK recovery, NewReno's window inflation) are the connection's; an
-/// algorithm only answers "how big is cwnd now". All sizes in bytes.
+/// The congestion window of one connection: how it grows on ACKs and how far it drops on loss (Linux's
+/// tcp_congestion_ops). Loss detection (<see cref="Sending.ILossDetection"/>) and the recovery itself (which
+/// segments go again, PRR's pacing of cwnd during recovery, undo) are the connection's. All sizes in bytes.
 /// </summary>
 public interface ICongestionControl
 {
-    /// <summary>The congestion window (cwnd).</summary>
-    int Cwnd { get; }
+    /// <summary>The congestion window (cwnd). The connection sets it during recovery (RFC 6937 PRR) and after a timeout.</summary>
+    int Cwnd { get; set; }
 
     /// <summary>The slow start threshold (ssthresh).</summary>
     int Ssthresh { get; }
@@ -36,7 +36,7 @@ public interface ICongestionControl
     /// <param name="srtt">The smoothed RTT, if measured.</param>
     void OnAck(int acked, TimeSpan? srtt, Instant now);
 
-    /// <summary>Loss detected by duplicate ACKs or SACK: entering fast recovery (ssthresh and cwnd drop).</summary>
+    /// <summary>Loss detected by duplicate ACKs, SACK or RACK: entering fast recovery (ssthresh and cwnd drop).</summary>
     /// <param name="flight">FlightSize: bytes sent and not cumulatively acknowledged.</param>
     void OnCongestionEvent(int flight, Instant now);
 
@@ -45,6 +45,12 @@ public interface ICongestionControl
 
     /// <summary>The retransmission timer expired: ssthresh drops and cwnd becomes one segment (RFC 5681 §3.1).</summary>
     void OnTimeout(int flight, Instant now);
+
+    /// <summary>
+    /// The reduction was for nothing (the retransmissions were spurious: RFC 3522, RFC 2883 §4, Linux's undo):
+    /// cwnd and ssthresh go back to at least what they were before it, and the algorithm's own state with them.
+    /// </summary>
+    void Undo(int priorCwnd, int priorSsthresh);
 }
 
 /// <summary>Makes the algorithm a config names.</summary>

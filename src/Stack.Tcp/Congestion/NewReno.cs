@@ -14,7 +14,7 @@ public sealed class NewReno : ICongestionControl
     private int _mss = 536;
     private int _bytesAcked;
 
-    public int Cwnd { get; private set; } = MaxWindow;
+    public int Cwnd { get; set; } = MaxWindow;
     public int Ssthresh { get; private set; } = MaxWindow;
 
     public void Start(int mss, int initialWindowSegments)
@@ -57,5 +57,11 @@ public sealed class NewReno : ICongestionControl
         Ssthresh = Math.Max(flight / 2, 2 * _mss);
         Cwnd = _mss; // The loss window (RFC 5681 §3.1).
         _bytesAcked = 0;
+    }
+
+    public void Undo(int priorCwnd, int priorSsthresh)
+    {
+        Cwnd = Math.Max(Cwnd, priorCwnd); // Linux tcp_reno_undo_cwnd
+        Ssthresh = Math.Max(Ssthresh, priorSsthresh);
     }
 }

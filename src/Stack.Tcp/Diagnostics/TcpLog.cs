@@ -23,4 +23,7 @@ internal static partial class TcpLog
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "TCP {Connection}: fast recovery from {SndUna} to {Recover} (SACK {Sack}), cwnd {Cwnd}")]
     public static partial void FastRecovery(ILogger log, FourTuple connection, SeqNum sndUna, SeqNum recover, bool sack, int cwnd);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "TCP {Connection}: reduction undone ({Why}: the retransmissions were needless), cwnd {Cwnd}")]
+    public static partial void Undo(ILogger log, FourTuple connection, string why, int cwnd);
 }

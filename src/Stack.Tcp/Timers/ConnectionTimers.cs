@@ -21,11 +21,14 @@ public enum TimerKind
     /// <summary>Leave TIME-WAIT after 2·MSL (RFC 9293 §3.6.1).</summary>
     TimeWait,
 
-    /// <summary>Give up on a half-open connection stuck in SYN-RECEIVED.</summary>
-    SynReceivedTimeout,
+    /// <summary>Close an orphaned connection that waits too long in FIN-WAIT-2 (Linux TCP_LINGER2).</summary>
+    FinWait2,
 
-    /// <summary>Abort when sent data stays unacknowledged this long (RFC 5482, Linux TCP_USER_TIMEOUT).</summary>
-    UserTimeout,
+    /// <summary>RACK's reordering window has passed for a segment not yet known lost (RFC 8985 §6.3).</summary>
+    Reorder,
+
+    /// <summary>Send a tail loss probe (RFC 8985 §7.2).</summary>
+    LossProbe,
 }
 
 /// <summary>
@@ -35,11 +38,14 @@ public enum TimerKind
 /// </summary>
 public struct ConnectionTimers
 {
-    /// <summary>The number of <see cref="TimerKind"/> values.</summary>
-    public const int KindCount = 7;
+    /// <summary>How many kinds the set can hold; <see cref="TimerKind"/> may grow up to this without other change.</summary>
+    public const int Capacity = 16;
+
+    /// <summary>The number of <see cref="TimerKind"/> values, read from the enum itself.</summary>
+    public static readonly int KindCount = CountKinds();
 
     private Deadlines _deadlines;
-    private byte _armed;
+    private ushort _armed;
 
     /// <summary>The earliest armed deadline, or <see cref="Instant.Never"/> when nothing is armed.</summary>
     public readonly Instant Next
@@ -67,11 +73,11 @@ public struct ConnectionTimers
         int i = Index(kind);
         if (at == Instant.Never)
         {
-            _armed &= (byte)~(1 << i);
+            _armed &= (ushort)~(1 << i);
             return;
         }
         _deadlines[i] = at;
-        _armed |= (byte)(1 << i);
+        _armed |= (ushort)(1 << i);
     }
 
     /// <summary>
@@ -89,7 +95,7 @@ public struct ConnectionTimers
     }
 
     /// <summary>Stops <paramref name="kind"/>; harmless when it is not armed.</summary>
-    public void Cancel(TimerKind kind) => _armed &= (byte)~(1 << Index(kind));
+    public void Cancel(TimerKind kind) => _armed &= (ushort)~(1 << Index(kind));
 
     /// <summary>Stops every timer (on entering CLOSED).</summary>
     public void CancelAll() => _armed = 0;
@@ -110,7 +116,7 @@ public struct ConnectionTimers
                 due |= 1 << i;
             }
         }
-        return new TimerSet((byte)due);
+        return new TimerSet((ushort)due);
     }
 
     /// <summary>
@@ -121,7 +127,7 @@ public struct ConnectionTimers
     public TimerSet TakeDue(Instant now)
     {
         TimerSet due = Due(now);
-        _armed &= (byte)~due.Bits;
+        _armed &= (ushort)~due.Bits;
         return due;
     }
 
@@ -147,7 +153,24 @@ public struct ConnectionTimers
         return (int)kind;
     }
 
-    [InlineArray(KindCount)]
+    private static int CountKinds()
+    {
+        TimerKind[] kinds = Enum.GetValues<TimerKind>();
+        for (int i = 0; i < kinds.Length; i++)
+        {
+            if ((int)kinds[i] != i)
+            {
+                throw new InvalidOperationException("TimerKind values must be 0, 1, 2... in order.");
+            }
+        }
+        if (kinds.Length > Capacity)
+        {
+            throw new InvalidOperationException($"TimerKind has {kinds.Length} values; ConnectionTimers holds {Capacity}.");
+        }
+        return kinds.Length;
+    }
+
+    [InlineArray(Capacity)]
     private struct Deadlines
     {
         private Instant _first;
@@ -157,10 +180,10 @@ public struct ConnectionTimers
 /// <summary>A set of <see cref="TimerKind"/>s as a bit mask; enumerates in kind order without allocating.</summary>
 public readonly record struct TimerSet
 {
-    internal TimerSet(byte bits) => Bits = bits;
+    internal TimerSet(ushort bits) => Bits = bits;
 
     /// <summary>Bit <c>(int)kind</c> is set for each kind in the set.</summary>
-    public byte Bits { get; }
+    public ushort Bits { get; }
 
     public bool IsEmpty => Bits == 0;
 
@@ -178,7 +201,7 @@ public readonly record struct TimerSet
         return "{" + string.Join(", ", parts) + "}";
     }
 
-    public struct Enumerator(byte bits)
+    public struct Enumerator(ushort bits)
     {
         private int _remaining = bits;
 

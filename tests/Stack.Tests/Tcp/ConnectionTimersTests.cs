@@ -42,13 +42,13 @@ public sealed class ConnectionTimersTests
     public void Due_lists_the_expired_timers_in_kind_order_and_leaves_them_armed()
     {
         var timers = new ConnectionTimers();
-        timers.Arm(TimerKind.UserTimeout, At(100));
+        timers.Arm(TimerKind.LossProbe, At(100));
         timers.Arm(TimerKind.Retransmission, At(100));
         timers.Arm(TimerKind.Persist, At(101));
         timers.Arm(TimerKind.TimeWait, At(50));
 
         TimerSet due = timers.Due(At(100));
-        Assert.Equal([TimerKind.Retransmission, TimerKind.TimeWait, TimerKind.UserTimeout], Kinds(due));
+        Assert.Equal([TimerKind.Retransmission, TimerKind.TimeWait, TimerKind.LossProbe], Kinds(due));
         Assert.True(due.Contains(TimerKind.TimeWait));
         Assert.False(due.Contains(TimerKind.Persist));
         Assert.True(timers.IsArmed(TimerKind.TimeWait));
@@ -100,10 +100,28 @@ public sealed class ConnectionTimersTests
     public void CancelAll_stops_everything()
     {
         var timers = new ConnectionTimers();
-        timers.Arm(TimerKind.SynReceivedTimeout, At(1));
-        timers.Arm(TimerKind.UserTimeout, At(2));
+        timers.Arm(TimerKind.Reorder, At(1));
+        timers.Arm(TimerKind.LossProbe, At(2));
         timers.CancelAll();
         Assert.Equal(Instant.Never, timers.Next);
+    }
+
+    [Fact]
+    public void Every_kind_arms_and_fires_independently()
+    {
+        TimerKind[] kinds = Enum.GetValues<TimerKind>();
+        Assert.Equal(kinds.Length, ConnectionTimers.KindCount);
+        var timers = new ConnectionTimers();
+        for (int i = 0; i < kinds.Length; i++)
+        {
+            timers.Arm(kinds[i], At(10 + i));
+        }
+        foreach (TimerKind kind in kinds)
+        {
+            Assert.True(timers.IsArmed(kind), $"{kind} did not arm");
+        }
+        Assert.Equal(kinds, Kinds(timers.TakeDue(At(10 + kinds.Length))));
+        Assert.False(timers.AnyArmed);
     }
 
     private static TimerKind[] Kinds(TimerSet set)

@@ -1,0 +1,304 @@
+using System.Net.Sockets;
+using Stack.Link.Time;
+using Stack.Tcp.Sending;
+using Stack.Tcp.Timers;
+using Stack.Tcp.Wire;
+
+namespace Stack.Tcp;
+
+// The timers and what each does when it fires, as a table (OnTimer), and the one method that arms the timers
+// watching data in flight: the retransmission timer (RFC 6298), RACK's reorder timer (RFC 8985 §6.3), the tail
+// loss probe (RFC 8985 §7) and, with nothing in flight and a zero window, the persist timer.
+public sealed partial class TcpConnection
+{
+    /// <summary>RFC 8985 §7.2 WCDelAckT: the peer may hold the ACK of a lone segment this long (Linux TCP_RTO_MIN).</summary>
+    private static readonly TimeSpan WorstCaseDelayedAck = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Linux's TCP_TIMEOUT_MIN (2 jiffies at HZ=1000), added to 2·SRTT when several segments are in flight.</summary>
+    private static readonly TimeSpan ProbeTimeoutSlack = TimeSpan.FromMilliseconds(2);
+
+    private bool _restartRto;
+
+    internal void OnTimer(Instant now)
+    {
+        Enter();
+        foreach (TimerKind kind in _timers.TakeDue(now))
+        {
+            if (_state == TcpState.Closed)
+            {
+                break;
+            }
+            switch (kind)
+            {
+                case TimerKind.Retransmission:
+                    OnRetransmissionTimeout(now);
+                    break;
+                case TimerKind.Persist:
+                    OnPersistTimeout(now);
+                    break;
+                case TimerKind.DelayedAck:
+                    OnDelayedAckTimeout();
+                    break;
+                case TimerKind.KeepAlive:
+                    OnKeepAliveTimeout(now);
+                    break;
+                case TimerKind.TimeWait when _state == TcpState.TimeWait:
+                    SetState(TcpState.Closed, "2MSL timeout");
+                    break;
+                case TimerKind.FinWait2 when _state == TcpState.FinWait2:
+                    SetState(TcpState.Closed, "FIN-WAIT-2 timeout (linger2)");
+                    break;
+                case TimerKind.Reorder:
+                    OnReorderTimeout(now);
+                    break;
+                case TimerKind.LossProbe:
+                    OnLossProbeTimeout(now);
+                    break;
+            }
+        }
+        Leave(now);
+    }
+
+    /// <summary>
+    /// Arms what watches the data in flight, as each entry point leaves: the retransmission timer (restarted when
+    /// asked: an ACK moved SND.UNA, a probe or the head went again), the reorder timer at RACK's deadline, and the
+    /// loss probe after new data or an ACK. With nothing in flight: the persist timer for a zero window.
+    /// </summary>
+    private void ArmRetransmissionTimers(Instant now)
+    {
+        if (_snd.Nxt == _snd.Una)
+        {
+            _timers.Cancel(TimerKind.Retransmission);
+            _timers.Cancel(TimerKind.Reorder);
+            _timers.Cancel(TimerKind.LossProbe);
+            _restartRto = false;
+            _rearmProbe = false;
+            bool waiting = _snd.BufStart + _send.Count - _snd.Nxt > 0;
+            if (waiting && _snd.Wnd == 0 && !_timers.IsArmed(TimerKind.Persist))
+            {
+                // RFC 9293 §3.8.6.1: probe a zero window so a lost window update cannot deadlock us.
+                _persistBackoff = 0;
+                _timers.Arm(TimerKind.Persist, now + PersistInterval());
+            }
+            return;
+        }
+        _timers.Cancel(TimerKind.Persist);
+        if (_restartRto)
+        {
+            _restartRto = false;
+            _timers.Arm(TimerKind.Retransmission, now + _rto.Rto);
+        }
+        else
+        {
+            _timers.ArmIfIdle(TimerKind.Retransmission, now + _rto.Rto);
+        }
+        _timers.Arm(TimerKind.Reorder, _loss.ReorderDeadline);
+        if (_rearmProbe)
+        {
+            _rearmProbe = false;
+            ScheduleLossProbe(now);
+        }
+    }
+
+    /// <summary>
+    /// RFC 8985 §7.2 (Linux tcp_schedule_loss_probe): with SACK, outside recovery, a probe after PTO = 2·SRTT —
+    /// plus the peer's delayed-ACK allowance when one segment is in flight (else Linux's 2 ms) — or 1 s before
+    /// any RTT sample; never later than the retransmission timer.
+    /// </summary>
+    private void ScheduleLossProbe(Instant now)
+    {
+        if (!_opt.Sack || !_config.TailLossProbe || _segments.IsEmpty
+            || _recoveryState is not (RecoveryState.Open or RecoveryState.Cwr))
+        {
+            _timers.Cancel(TimerKind.LossProbe);
+            return;
+        }
+        TimeSpan pto = _rto.SmoothedRtt is { } srtt
+            ? 2 * srtt + (_segments.Count == 1 ? WorstCaseDelayedAck : ProbeTimeoutSlack)
+            : TimeSpan.FromSeconds(1);
+        Instant rtoAt = _timers.Deadline(TimerKind.Retransmission);
+        Instant at = Instant.Min(now + pto, rtoAt);
+        _timers.Arm(TimerKind.LossProbe, at);
+    }
+
+    /// <summary>
+    /// RFC 8985 §7.3 (Linux tcp_send_loss_probe): one probe at a time — new data if the peer's window takes it,
+    /// else the last segment again — so a tail loss draws the SACK that lets RACK repair it, not a timeout.
+    /// </summary>
+    private void OnLossProbeTimeout(Instant now)
+    {
+        if (_segments.IsEmpty || _tlpOutstanding || _recoveryState is not (RecoveryState.Open or RecoveryState.Cwr))
+        {
+            return;
+        }
+        SeqNum dataEnd = _snd.BufStart + _send.Count;
+        int available = dataEnd - _snd.Nxt;
+        long window = _snd.Una + (int)Math.Min(_snd.Wnd, int.MaxValue) - _snd.Nxt;
+        int mss = SendMss;
+        if (available > 0 && window >= Math.Min(available, mss))
+        {
+            int len = Math.Min(available, mss);
+            bool last = len == available;
+            SendNew(len, last && _finQueued, last, now);
+            _tlpRetransmission = false;
+        }
+        else
+        {
+            int index = _segments.Count - 1;
+            SentSegment tail = _segments[index];
+            int dataLength = tail.Length - ((tail.Marks & SegmentMarks.Fin) != 0 ? 1 : 0);
+            if (dataLength > mss)
+            {
+                index = _segments.SplitAt(tail.Start + (dataLength - mss));
+            }
+            Retransmit(index, now, countAsResend: false);
+            _tlpRetransmission = true;
+        }
+        _tlpOutstanding = true;
+        _tlpHighSeq = _snd.Max;
+        _layer.Statistics.LossProbes++;
+        _restartRto = true;
+    }
+
+    /// <summary>RFC 8985 §6.3: RACK's reordering window passed; what is now lost goes, in recovery.</summary>
+    private void OnReorderTimeout(Instant now)
+    {
+        if (_cc is null)
+        {
+            return;
+        }
+        int lost = _loss.OnReorderTimeout(LossContextNow(unaAdvanced: false), now);
+        CountLostRetransmissions();
+        if (lost > 0 && _recoveryState < RecoveryState.Recovery)
+        {
+            EnterRecovery(now);
+            if (_prr.OnAck(1, lost, unaAdvanced: false, Pipe, _cc.Ssthresh, _mss) is int cwnd)
+            {
+                _cc.Cwnd = cwnd;
+            }
+        }
+    }
+
+    /// <summary>RFC 6298 §5.4–5.6: retransmit the earliest unacknowledged segment, back off, or give up.</summary>
+    private void OnRetransmissionTimeout(Instant now)
+    {
+        if (_snd.Max == _snd.Una)
+        {
+            return;
+        }
+        if (_retries == 0)
+        {
+            _timeoutsSince = now;
+        }
+        switch (_state)
+        {
+            case TcpState.SynSent when now - _connectStart >= _config.ConnectTimeout:
+                Fail(_softError ?? SocketError.TimedOut, "connect timed out");
+                return;
+            case TcpState.SynReceived when _retries >= _config.SynAckRetries:
+                if (IsPassive)
+                {
+                    _layer.Statistics.SynReceivedTimeouts++;
+                    SetState(TcpState.Closed, "SYN-ACK retries exhausted");
+                }
+                else
+                {
+                    Fail(_softError ?? SocketError.TimedOut, "SYN-ACK retries exhausted");
+                }
+                return;
+            case not (TcpState.SynSent or TcpState.SynReceived)
+                when _retries >= _config.Retries || (_config.UserTimeout is { } limit && now - _timeoutsSince >= limit):
+                Fail(_softError ?? SocketError.TimedOut, "retransmission limit");
+                return;
+        }
+        _retries++;
+        _layer.Statistics.RetransmissionTimeouts++;
+        _rto.Backoff();
+        _rto.OnRetransmit();
+        switch (_state)
+        {
+            case TcpState.SynSent:
+                _layer.Statistics.Retransmissions++;
+                SendSyn(now);
+                break;
+            case TcpState.SynReceived:
+                _layer.Statistics.Retransmissions++;
+                SendSynAck(now);
+                break;
+            default:
+                // RFC 5681 §3.1 (7) and Linux tcp_retransmit_timer: the loss state, and SND.UNA's segment again
+                // at once, whatever cwnd says; the rest of what is marked lost follows in slow start.
+                EnterLoss(now);
+                if (!_segments.IsEmpty)
+                {
+                    int mss = SendMss;
+                    if (_segments[0].Length - (IsFin(0) ? 1 : 0) > mss)
+                    {
+                        _segments.SplitAt(_segments.Start + mss);
+                    }
+                    Retransmit(0, now, countAsResend: true);
+                }
+                _restartRto = true;
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The path MTU dropped below segments in flight (Linux tcp_simple_retransmit): they are lost, and go again
+    /// at the new size without a cwnd reduction, in the loss state so that nothing else is resent meanwhile.
+    /// </summary>
+    private void RetransmitTooBig()
+    {
+        bool any = false;
+        for (int i = 0; i < _segments.Count; i++)
+        {
+            if (_segments[i].Length - (IsFin(i) ? 1 : 0) > _mss && !_segments[i].IsSacked)
+            {
+                _segments.MarkLost(i);
+                any = true;
+            }
+        }
+        if (!any || _cc is null)
+        {
+            return;
+        }
+        if (_recoveryState != RecoveryState.Loss)
+        {
+            _highSeq = _snd.Max;
+            _undoArmed = false;
+            SetRecoveryState(RecoveryState.Loss);
+            _frto = false;
+        }
+    }
+
+    /// <summary>Adds the retransmissions loss detection found lost again to the layer's counter.</summary>
+    private void CountLostRetransmissions()
+    {
+        long found = _segments.LostRetransmissions;
+        _layer.Statistics.LostRetransmissions += found - _lostRetransmissionsCounted;
+        _lostRetransmissionsCounted = found;
+    }
+
+    private long _lostRetransmissionsCounted;
+
+    private TimeSpan PersistInterval()
+    {
+        long ticks = _rto.BaseRto.Ticks << Math.Min(_persistBackoff, 30);
+        return TimeSpan.FromTicks(Math.Min(ticks, _config.MaxRto.Ticks));
+    }
+
+    /// <summary>RFC 9293 §3.8.6.1: a one-byte probe into the zero window, with backoff; never gives up (as RFC 1122 §4.2.2.17).</summary>
+    private void OnPersistTimeout(Instant now)
+    {
+        if (_snd.Wnd > 0 || _snd.Nxt != _snd.Una || _snd.BufStart + _send.Count - _snd.Nxt <= 0)
+        {
+            return;
+        }
+        // The byte goes without moving SND.NXT: not in flight, so no retransmission timer; SND.MAX covers it
+        // so that the peer's ACK of it is acceptable.
+        TransmitSegment(_snd.Nxt, 1, fin: false, psh: false, now);
+        _snd.Max = SeqNum.Max(_snd.Max, _snd.Nxt + 1);
+        _persistBackoff++;
+        _timers.Arm(TimerKind.Persist, now + PersistInterval());
+    }
+}
