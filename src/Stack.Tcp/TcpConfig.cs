@@ -94,6 +94,9 @@ public sealed record TcpConfig
     /// <summary>RFC 8985 §7 tail loss probes on SACK connections (Linux tcp_early_retrans 3). Default true.</summary>
     public bool TailLossProbe { get; init; } = true;
 
+    /// <summary>RFC 2883 D-SACK: report duplicate segments received in the first SACK block (Linux tcp_dsack). Default true.</summary>
+    public bool Dsack { get; init; } = true;
+
     /// <summary>RFC 5682 F-RTO after a retransmission timeout on SACK connections (Linux tcp_frto). Default true.</summary>
     public bool Frto { get; init; } = true;
 

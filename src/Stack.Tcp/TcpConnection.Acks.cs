@@ -33,9 +33,27 @@ public sealed partial class TcpConnection
         }
     }
 
+    // A duplicate received, to report in the first SACK block of the next segment (RFC 2883 §4), once.
+    private SeqRange? _dsackToSend;
+
+    /// <summary>
+    /// Data we already had arrived again: the next ACK goes at once and, with SACK, reports it as a D-SACK
+    /// (RFC 2883; Linux tcp_dsack_set), so that the sender can tell a needless retransmission from a loss.
+    /// </summary>
+    private void ReportDuplicate(SeqNum start, SeqNum end)
+    {
+        _ackPending = true;
+        if (_opt.Sack && _config.Dsack && end > start)
+        {
+            _dsackToSend = new SeqRange(start, end);
+            _layer.Statistics.DsacksSent++;
+        }
+    }
+
     /// <summary>Every segment we send carries the ACK: nothing is owed any more and the delayed ACK is off.</summary>
     private void OnAckSent()
     {
+        _dsackToSend = null;
         _rcv.LastAckSent = _rcv.Nxt;
         _ackPending = false;
         _timers.Cancel(TimerKind.DelayedAck);

@@ -209,6 +209,10 @@ public sealed partial class TcpConnection
             if (!rst)
             {
                 _ackPending = true;
+                if (h.Payload.Length > 0 && seq + h.Payload.Length <= _rcv.Nxt && _rcv.Nxt - seq <= _recv.Capacity)
+                {
+                    ReportDuplicate(seq, seq + h.Payload.Length); // Linux tcp_send_dupack
+                }
             }
             AcceptShutOutAck(ack, rst, syn, segLen, segAck, options, now);
             return;
@@ -357,6 +361,15 @@ public sealed partial class TcpConnection
         }
         bool gapBefore = _recv.HeldRangeCount > 0;
         bool inOrder = dataSeq == _rcv.Nxt;
+        SeqNum dataEnd = dataSeq + payload.Length;
+        if (dataSeq < _rcv.Nxt)
+        {
+            ReportDuplicate(dataSeq, SeqNum.Min(dataEnd, _rcv.Nxt)); // Partly old: the old part.
+        }
+        else if (gapBefore && _recv.HeldOverlap(dataSeq, dataEnd) is { } again)
+        {
+            ReportDuplicate(again.Start, again.End); // Out of order, and already held.
+        }
         _recv.Insert(_rcv.Nxt, dataSeq, payload, out int advanced);
         if (advanced > 0)
         {

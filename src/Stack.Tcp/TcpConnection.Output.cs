@@ -287,8 +287,10 @@ public sealed partial class TcpConnection
         _layer.Transmit(Tuple, repr, null, 0, 0, now);
     }
 
-    /// <summary>SACK blocks our segments carry now, at most 3 beside timestamps, else 4.</summary>
-    private int SackBlocksToSend => _opt.Sack ? Math.Min(_recv.HeldRangeCount, _opt.Timestamps ? 3 : TcpOptions.MaxSackBlocks) : 0;
+    /// <summary>SACK blocks our segments carry now (a D-SACK first, then held ranges), at most 3 beside timestamps, else 4.</summary>
+    private int SackBlocksToSend => _opt.Sack
+        ? Math.Min(_recv.HeldRangeCount + (_dsackToSend is null ? 0 : 1), _opt.Timestamps ? 3 : TcpOptions.MaxSackBlocks)
+        : 0;
 
     /// <summary>
     /// The payload that fits in a segment now: the MSS less the SACK blocks it will carry (as Linux's
@@ -308,7 +310,12 @@ public sealed partial class TcpConnection
         }
         if (SackBlocksToSend is var count and > 0)
         {
-            // RFC 2018 §4: the held ranges, most recently changed first.
+            // RFC 2883 §4: a D-SACK goes first; then RFC 2018 §4: the held ranges, most recently changed first.
+            if (_dsackToSend is { } dsack)
+            {
+                options.AddSackBlock(dsack.Start.Value, dsack.End.Value);
+                count--;
+            }
             Span<SeqRange> blocks = stackalloc SeqRange[TcpOptions.MaxSackBlocks];
             int n = _recv.CopyHeldRanges(blocks[..count]);
             for (int i = 0; i < n; i++)

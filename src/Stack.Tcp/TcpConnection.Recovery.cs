@@ -82,6 +82,13 @@ public sealed partial class TcpConnection
     /// <summary>Where the sender stands with loss.</summary>
     public RecoveryState RecoveryState => _recoveryState;
 
+    /// <summary>Bytes in flight the peer SACKed, deemed lost, and resent and not yet (S)ACKed.</summary>
+    public (int Sacked, int Lost, int Retransmitted) Scoreboard =>
+        (_segments.SackedBytes + _renoSacked, _segments.LostBytes, _segments.RetransmittedBytes);
+
+    /// <summary>Segments this connection retransmitted (Linux tcpi_total_retrans).</summary>
+    public long TotalRetransmissions => _totalRetransmittedSegments;
+
     /// <summary>Bytes in the network by the scoreboard (RFC 6675 pipe).</summary>
     private int Pipe => Math.Max(0, _segments.InFlight - _renoSacked);
 
@@ -207,6 +214,8 @@ public sealed partial class TcpConnection
             _dupAcks++;
         }
 
+        ProcessLossProbeAck(sample, advanced, dsack, now); // Before the state machine, as Linux's tcp_ack.
+        _tlpDsack = false;
         bool detect = LeaveRecoveryIfDone(sample, advanced, dsack, options, now);
         int newlyLost = 0;
         if (detect)
@@ -238,8 +247,6 @@ public sealed partial class TcpConnection
         {
             _cc.OnAck(delivered, _rto.SmoothedRtt, now); // Linux tcp_may_raise_cwnd: on forward progress.
         }
-        ProcessLossProbeAck(sample, advanced, dsack, now);
-        _tlpDsack = false;
         _rearmProbe = true;
         if (_snd.Una - _highSeq > 1 << 30)
         {

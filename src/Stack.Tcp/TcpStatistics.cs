@@ -19,6 +19,9 @@ public sealed class TcpStatistics
     /// <summary>Losses a tail loss probe repaired, without a timeout (Linux TCPLossProbeRecovery).</summary>
     public long LossProbeRecoveries;
 
+    /// <summary>D-SACK blocks sent for duplicates received (RFC 2883; Linux TCPDSACKOldSent + TCPDSACKOfoSent).</summary>
+    public long DsacksSent;
+
     /// <summary>D-SACK blocks received (RFC 2883; Linux TCPDSACKRecv + TCPDSACKOfoRecv).</summary>
     public long DsacksReceived;
 

@@ -436,9 +436,19 @@ public sealed partial class ScriptRunner
             "tcpi_rcv_wscale" => c?.WindowScale.Receive ?? 0,
             "tcpi_rto" => (long)((c?.Rto ?? TimeSpan.FromSeconds(1)).Ticks / TimeSpan.TicksPerMicrosecond),
             "tcpi_unacked" => c?.Unacknowledged ?? 0,
+            // Linux counts these in segments: the stack's bytes over the MSS.
+            "tcpi_snd_cwnd" => c is null ? 10 : Math.Min(c.CongestionWindow, int.MaxValue / 2) / c.EffectiveMss,
+            "tcpi_snd_ssthresh" => c is null || c.SlowStartThreshold >= 1 << 30 ? 0x7fffffff : c.SlowStartThreshold / c.EffectiveMss,
+            "tcpi_ca_state" => (long)(c?.RecoveryState ?? RecoveryState.Open),
+            "tcpi_lost" => c is null ? 0 : Segments(c.Scoreboard.Lost, c),
+            "tcpi_sacked" => c is null ? 0 : Segments(c.Scoreboard.Sacked, c),
+            "tcpi_retrans" => c is null ? 0 : Segments(c.Scoreboard.Retransmitted, c),
+            "tcpi_total_retrans" => c?.TotalRetransmissions ?? 0,
             _ => null,
         }, state);
     }
+
+    private static long Segments(int bytes, TcpConnection c) => (bytes + c.EffectiveMss - 1) / c.EffectiveMss;
 
     /// <summary>Compares each field a struct literal names with the actual value; fails on the first difference.</summary>
     private void CheckStruct(SyscallEvent s, SyscallArg output, Func<string, long?> actualOf, TcpState? state = null)

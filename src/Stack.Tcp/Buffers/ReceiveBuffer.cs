@@ -182,6 +182,23 @@ public sealed class ReceiveBuffer
         return new SeqRange(_held[index].Start, _held[index].End);
     }
 
+    /// <summary>
+    /// The first part of [<paramref name="start"/>, <paramref name="end"/>) already held out of order, or null:
+    /// a duplicate of it is what a D-SACK reports (RFC 2883 §4).
+    /// </summary>
+    public SeqRange? HeldOverlap(SeqNum start, SeqNum end)
+    {
+        for (int i = 0; i < _heldCount; i++)
+        {
+            SeqNum s = SeqNum.Max(start, _held[i].Start), e = SeqNum.Min(end, _held[i].End);
+            if (e > s)
+            {
+                return new SeqRange(s, e);
+            }
+        }
+        return null;
+    }
+
     /// <summary>Forgets all out-of-order data (RFC 2018 §8 allows reneging), e.g. after the peer's FIN.</summary>
     public void DiscardHeld() => _heldCount = 0;
 

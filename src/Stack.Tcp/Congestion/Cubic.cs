@@ -75,7 +75,9 @@ public sealed class Cubic : ICongestionControl
         double cwnd = (double)Cwnd / _mss;
         _wMaxBefore = _wMax;
         _wMax = cwnd < _wMax ? cwnd * (1 + Beta) / 2 : cwnd; // Fast convergence (§4.7).
-        Ssthresh = Math.Max((int)(Math.Max(flight, Cwnd) * Beta), 2 * _mss);
+        // RFC 9438 §4.6 multiplies the flight size; Linux (bictcp_recalc_ssthresh) multiplies cwnd, by 717/1024.
+        // We follow Linux: a flight inflated past cwnd by SACKed segments is no measure of the path.
+        Ssthresh = Math.Max((int)((long)Cwnd * 717 / 1024), 2 * _mss);
         Cwnd = Ssthresh;
         _epochStart = Instant.Never;
     }

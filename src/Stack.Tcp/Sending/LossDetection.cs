@@ -89,7 +89,9 @@ public sealed class RackLossDetection : ILossDetection
     {
         int sackedSegments = context.Segments.SackedBytes / Math.Max(1, context.Mss);
         TimeSpan reoWnd = Rack.ReorderWindow(context.InRecovery, sackedSegments, DupThresh, context.Srtt);
-        ReorderDeadline = Rack.DetectLoss(context.Segments, reoWnd, now, out int lost);
+        Instant deadline = Rack.DetectLoss(context.Segments, reoWnd, now, out int lost);
+        // Linux arms the reorder timer 2 ms (TCP_TIMEOUT_MIN_US) past the deadline, as it does the probe.
+        ReorderDeadline = deadline == Instant.Never ? deadline : deadline + TimeSpan.FromMilliseconds(2);
         return lost;
     }
 }
