@@ -33,6 +33,10 @@ public enum RecoveryState
 public sealed partial class TcpConnection
 {
     private const int DupThresh = 3; // RFC 5681 §3.2, RFC 6675 §2
+    private const int MaxReordering = 300; // Linux tcp_max_reordering
+
+
+    private int _reordering = DupThresh; // Linux tp->reordering: how far the path has been seen to reorder, segments.
 
     private ICongestionControl? _cc;
     private ILossDetection _loss = new RackLossDetection();
@@ -201,6 +205,11 @@ public sealed partial class TcpConnection
             return;
         }
         int delivered = sample.Delivered;
+        if (sample.ReorderingDistance > 0)
+        {
+            // Linux tcp_check_sack_reordering: the reordering degree in segments, at most tcp_max_reordering.
+            _reordering = Math.Min(MaxReordering, Math.Max(_reordering, (sample.ReorderingDistance + _mss - 1) / _mss));
+        }
         if (!_opt.Sack)
         {
             delivered = CountRenoDuplicates(sample, advanced, duplicate);
@@ -243,9 +252,10 @@ public sealed partial class TcpConnection
                 _cc.Cwnd = cwnd;
             }
         }
-        else if (advanced && delivered > 0)
+        else if ((advanced || (_reordering > DupThresh && sample.NewlySacked > 0)) && delivered > 0)
         {
-            _cc.OnAck(delivered, _rto.SmoothedRtt, now); // Linux tcp_may_raise_cwnd: on forward progress.
+            // Linux tcp_may_raise_cwnd: cwnd grows when SND.UNA moves; on a path seen to reorder, on any delivery.
+            _cc.OnAck(delivered, _rto.SmoothedRtt, now);
         }
         _rearmProbe = true;
         if (_snd.Una - _highSeq > 1 << 30)

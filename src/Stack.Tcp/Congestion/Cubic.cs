@@ -39,8 +39,12 @@ public sealed class Cubic : ICongestionControl
     {
         if (Cwnd < Ssthresh)
         {
-            Cwnd = (int)Math.Min((long)Cwnd + Math.Min(acked, 2 * _mss), NewReno.MaxWindow);
-            return;
+            acked = NewReno.SlowStart(Cwnd, Ssthresh, acked, out int grown);
+            Cwnd = grown;
+            if (acked == 0)
+            {
+                return;
+            }
         }
         double cwnd = (double)Cwnd / _mss;
         if (_epochStart == Instant.Never)

@@ -3,8 +3,8 @@ using Stack.Link.Time;
 namespace Stack.Tcp.Congestion;
 
 /// <summary>
-/// RFC 5681 slow start and congestion avoidance with byte counting (RFC 3465, L = 2·SMSS so that delayed
-/// ACKs still double the window each round trip), halving on loss. NewReno's fast recovery (RFC 6582) is the
+/// RFC 5681 slow start (by every byte acknowledged, as Linux) and congestion avoidance with byte counting
+/// (RFC 3465), halving on loss. NewReno's fast recovery (RFC 6582) is the
 /// connection's: it inflates the window on duplicate ACKs on top of <see cref="Cwnd"/>.
 /// </summary>
 public sealed class NewReno : ICongestionControl
@@ -31,8 +31,12 @@ public sealed class NewReno : ICongestionControl
     {
         if (Cwnd < Ssthresh)
         {
-            Cwnd = (int)Math.Min((long)Cwnd + Math.Min(acked, 2 * _mss), MaxWindow); // RFC 5681 §3.1 (2), RFC 3465
-            return;
+            acked = SlowStart(Cwnd, Ssthresh, acked, out int grown);
+            Cwnd = grown;
+            if (acked == 0)
+            {
+                return;
+            }
         }
         // Congestion avoidance: one SMSS per cwnd of bytes acknowledged (RFC 5681 §3.1, eq. 3's byte-counting form).
         _bytesAcked += acked;
@@ -41,6 +45,19 @@ public sealed class NewReno : ICongestionControl
             _bytesAcked -= Cwnd;
             Cwnd = Math.Min(Cwnd + _mss, MaxWindow);
         }
+    }
+
+    /// <summary>
+    /// Slow start as Linux's tcp_slow_start: cwnd grows by every byte acknowledged, up to ssthresh, and what is
+    /// left over goes on to congestion avoidance (returned). RFC 5681 §3.1 bounds the growth to one SMSS per ACK
+    /// and RFC 3465 to two; Linux does not, and a receiver that compresses its SACKs (Linux acknowledges many
+    /// segments with one ACK under loss) would otherwise hold slow start back after every timeout.
+    /// </summary>
+    internal static int SlowStart(int cwnd, int ssthresh, int acked, out int grown)
+    {
+        long next = Math.Min((long)cwnd + acked, Math.Min(ssthresh, MaxWindow));
+        grown = (int)Math.Max(next, cwnd);
+        return acked - (grown - cwnd);
     }
 
     public void OnCongestionEvent(int flight, Instant now)

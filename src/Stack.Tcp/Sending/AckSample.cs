@@ -32,6 +32,9 @@ public struct AckSample
     /// </summary>
     public bool ReorderingSeen;
 
+    /// <summary>How far below the highest SACKed byte such a late segment started (Linux tcp_check_sack_reordering's metric).</summary>
+    public int ReorderingDistance;
+
     /// <summary>The most recently sent segment delivered (RFC 8985 §6.2: RACK.xmit_ts and RACK.end_seq candidates).</summary>
     public DeliveredSegment Newest;
 

@@ -133,9 +133,14 @@ public sealed class SentSegments
     /// </summary>
     public void AckTo(SeqNum ack, ref AckSample sample)
     {
+        SeqNum highSacked = HighSacked;
         while (_count > 0 && At(0).Start < ack)
         {
             ref SentSegment s = ref At(0);
+            if (!s.IsSacked && !s.EverRetransmitted && s.Start < highSacked)
+            {
+                NoteReordering(ref sample, highSacked - s.Start); // Filled a hole below SACKed data, never resent.
+            }
             if (s.End > ack)
             {
                 // A partial ACK of one record: keep the rest, marks and all.
@@ -198,11 +203,17 @@ public sealed class SentSegments
             sample.OnDelivered(s, cumulative: false);
             if (!s.EverRetransmitted && s.End <= highSackedBefore)
             {
-                sample.ReorderingSeen = true; // It arrived after something sent later.
+                NoteReordering(ref sample, highSackedBefore - s.Start); // It arrived after something sent later.
             }
         }
         sample.NewlySacked += newly;
         return newly;
+    }
+
+    private static void NoteReordering(ref AckSample sample, int distance)
+    {
+        sample.ReorderingSeen = true;
+        sample.ReorderingDistance = Math.Max(sample.ReorderingDistance, distance);
     }
 
     /// <summary>The end of the highest SACKed record, or <see cref="Start"/> when nothing is SACKed.</summary>
