@@ -115,6 +115,10 @@ public static class TransferBench
         Console.WriteLine(string.Create(inv, $"bytes_allocated_per_segment={(double)allocated / segments:F1}"));
         Console.WriteLine(string.Create(inv, $"retransmissions={a.Tcp.Statistics.Retransmissions}"));
         Console.WriteLine(string.Create(inv, $"fast_retransmits={a.Tcp.Statistics.FastRetransmits}"));
+        Console.WriteLine(string.Create(inv, $"retransmission_timeouts={a.Tcp.Statistics.RetransmissionTimeouts}"));
+        Console.WriteLine(string.Create(inv, $"loss_probes={a.Tcp.Statistics.LossProbes}"));
+        Console.WriteLine(string.Create(inv, $"lost_retransmissions={a.Tcp.Statistics.LostRetransmissions}"));
+        Console.WriteLine(string.Create(inv, $"undos={a.Tcp.Statistics.DsackUndos + a.Tcp.Statistics.FullUndos + a.Tcp.Statistics.PartialUndos + a.Tcp.Statistics.LossUndos}"));
         Console.WriteLine(string.Create(inv, $"congestion_control={cc}"));
         double virtualSeconds = (net.Now - virtualStart).TotalSeconds;
         Console.WriteLine(string.Create(inv, $"virtual_seconds={virtualSeconds:F3}"));

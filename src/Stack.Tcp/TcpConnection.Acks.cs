@@ -1,4 +1,5 @@
 using Stack.Link.Time;
+using Stack.Tcp.Diagnostics;
 using Stack.Tcp.Timers;
 
 namespace Stack.Tcp;
@@ -46,7 +47,7 @@ public sealed partial class TcpConnection
         if (_opt.Sack && _config.Dsack && end > start)
         {
             _dsackToSend = new SeqRange(start, end);
-            _layer.Statistics.DsacksSent++;
+            Count(LossEvent.DsackSent);
         }
     }
 

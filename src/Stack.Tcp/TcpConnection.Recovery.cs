@@ -86,6 +86,16 @@ public sealed partial class TcpConnection
     /// <summary>Where the sender stands with loss.</summary>
     public RecoveryState RecoveryState => _recoveryState;
 
+    /// <summary>What this connection met on a lossy path (the layer's <see cref="TcpStatistics"/> sums them).</summary>
+    public LossCounters LossCounters { get; } = new();
+
+    /// <summary>Counts <paramref name="kind"/> for this connection and for the layer.</summary>
+    private void Count(LossEvent kind, long n = 1)
+    {
+        LossCounters.Add(kind, n);
+        _layer.Statistics.Add(kind, n);
+    }
+
     /// <summary>Bytes in flight the peer SACKed, deemed lost, and resent and not yet (S)ACKed.</summary>
     public (int Sacked, int Lost, int Retransmitted) Scoreboard =>
         (_segments.SackedBytes + _renoSacked, _segments.LostBytes, _segments.RetransmittedBytes);
@@ -169,7 +179,7 @@ public sealed partial class TcpConnection
             return false;
         }
         int segments = Math.Max(1, (length + _mss - 1) / _mss);
-        _layer.Statistics.DsacksReceived++;
+        Count(LossEvent.DsackReceived);
         _dsackSegments += segments;
         if (_dsackSegments > _totalRetransmittedSegments)
         {
@@ -326,7 +336,7 @@ public sealed partial class TcpConnection
                     {
                         return false; // Resends still out: clock out new data, mark and resend nothing more.
                     }
-                    UndoReduction(unmarkLost: true, ref _layer.Statistics.PartialUndos);
+                    UndoReduction(unmarkLost: true, LossEvent.PartialUndo);
                     SetRecoveryState(RecoveryState.Open);
                     KeepOpen();
                 }
@@ -371,7 +381,7 @@ public sealed partial class TcpConnection
     /// <summary>Linux tcp_enter_recovery: ssthresh drops, PRR starts, and the first lost segment goes at once.</summary>
     private void EnterRecovery(Instant now)
     {
-        _layer.Statistics.FastRetransmits++;
+        Count(LossEvent.FastRecovery);
         InitUndo();
         _priorSsthresh = CurrentSsthresh();
         _priorCwnd = _cc!.Cwnd;
@@ -414,11 +424,11 @@ public sealed partial class TcpConnection
         }
         if (_recoveryState == RecoveryState.Loss)
         {
-            UndoReduction(unmarkLost: true, ref _layer.Statistics.LossUndos);
+            UndoReduction(unmarkLost: true, LossEvent.LossUndo);
         }
         else
         {
-            UndoReduction(unmarkLost: false, ref _layer.Statistics.FullUndos);
+            UndoReduction(unmarkLost: false, LossEvent.FullUndo);
         }
         TcpLog.Undo(_layer.Log, Tuple, why, _cc!.Cwnd);
         return true;
@@ -431,15 +441,15 @@ public sealed partial class TcpConnection
         {
             return false;
         }
-        UndoReduction(unmarkLost: false, ref _layer.Statistics.DsackUndos);
+        UndoReduction(unmarkLost: false, LossEvent.DsackUndo);
         TcpLog.Undo(_layer.Log, Tuple, "D-SACK", _cc!.Cwnd);
         return true;
     }
 
     /// <summary>Linux tcp_undo_cwnd_reduction: cwnd and ssthresh back; optionally forget the loss marks.</summary>
-    private void UndoReduction(bool unmarkLost, ref long counter)
+    private void UndoReduction(bool unmarkLost, LossEvent counter)
     {
-        counter++;
+        Count(counter);
         if (unmarkLost)
         {
             _segments.ClearLost();
@@ -458,7 +468,7 @@ public sealed partial class TcpConnection
         bool recovered = _snd.Una >= _highSeq;
         if (advanced && MayUndo(options))
         {
-            UndoReduction(unmarkLost: true, ref _layer.Statistics.LossUndos);
+            UndoReduction(unmarkLost: true, LossEvent.LossUndo);
             _retries = 0;
             SetRecoveryState(RecoveryState.Open);
             KeepOpen();
@@ -469,8 +479,8 @@ public sealed partial class TcpConnection
             if (sample.OriginalDelivered)
             {
                 // Step 3b: data sent before the timeout and never resent arrived: the timeout was spurious.
-                _layer.Statistics.SpuriousRtos++;
-                UndoReduction(unmarkLost: true, ref _layer.Statistics.LossUndos);
+                Count(LossEvent.SpuriousRto);
+                UndoReduction(unmarkLost: true, LossEvent.LossUndo);
                 _retries = 0;
                 SetRecoveryState(RecoveryState.Open);
                 KeepOpen();
@@ -521,7 +531,7 @@ public sealed partial class TcpConnection
         {
             // The probe repaired a loss: one reduction (Linux enters CWR and ends it at once).
             _tlpOutstanding = false;
-            _layer.Statistics.LossProbeRecoveries++;
+            Count(LossEvent.LossProbeRecovery);
             if (_recoveryState <= RecoveryState.Disorder)
             {
                 _priorCwnd = _cc!.Cwnd;
@@ -588,7 +598,7 @@ public sealed partial class TcpConnection
         if (_segments[0].IsSacked)
         {
             // RFC 2018 §8: SND.UNA itself was SACKed and never acknowledged: the receiver reneged.
-            _layer.Statistics.SackRenegings++;
+            Count(LossEvent.SackReneging);
             _segments.ClearSacked();
         }
         TimeSpan rackRtt = _loss is RackLossDetection rack ? rack.Rack.Rtt : TimeSpan.Zero;

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Stack.Link.Time;
+using Stack.Tcp.Diagnostics;
 using Stack.Tcp.Sending;
 using Stack.Tcp.Timers;
 using Stack.Tcp.Wire;
@@ -83,31 +84,37 @@ public sealed partial class TcpConnection
             return;
         }
         _timers.Cancel(TimerKind.Persist);
-        if (_restartRto)
-        {
-            _restartRto = false;
-            _timers.Arm(TimerKind.Retransmission, now + _rto.Rto);
-        }
-        else
-        {
-            _timers.ArmIfIdle(TimerKind.Retransmission, now + _rto.Rto);
-        }
+        Instant rtoAt = _restartRto || !_timers.IsArmed(TimerKind.Retransmission)
+            ? now + _rto.Rto
+            : _timers.Deadline(TimerKind.Retransmission);
+        _restartRto = false;
         _timers.Arm(TimerKind.Reorder, _loss.ReorderDeadline);
         if (_rearmProbe)
         {
             _rearmProbe = false;
-            ScheduleLossProbe(now);
+            ScheduleLossProbe(now, rtoAt);
+        }
+        if (_timers.IsArmed(TimerKind.LossProbe))
+        {
+            // One timer, as Linux's: the probe stands in for the retransmission timer, which is armed again
+            // from the probe (so a probe due with the RTO goes as a probe, not as a timeout).
+            _timers.Cancel(TimerKind.Retransmission);
+        }
+        else
+        {
+            _timers.Arm(TimerKind.Retransmission, rtoAt);
         }
     }
 
     /// <summary>
-    /// RFC 8985 §7.2 (Linux tcp_schedule_loss_probe): with SACK, outside recovery, a probe after PTO = 2·SRTT —
+    /// RFC 8985 §7.2 (Linux tcp_schedule_loss_probe): with SACK, outside recovery and with no probe outstanding,
+    /// a probe after PTO = 2·SRTT —
     /// plus the peer's delayed-ACK allowance when one segment is in flight (else Linux's 2 ms) — or 1 s before
     /// any RTT sample; never later than the retransmission timer.
     /// </summary>
-    private void ScheduleLossProbe(Instant now)
+    private void ScheduleLossProbe(Instant now, Instant rtoAt)
     {
-        if (!_opt.Sack || !_config.TailLossProbe || _segments.IsEmpty
+        if (!_opt.Sack || !_config.TailLossProbe || _segments.IsEmpty || _tlpOutstanding
             || _recoveryState is not (RecoveryState.Open or RecoveryState.Cwr))
         {
             _timers.Cancel(TimerKind.LossProbe);
@@ -116,7 +123,6 @@ public sealed partial class TcpConnection
         TimeSpan pto = _rto.SmoothedRtt is { } srtt
             ? 2 * srtt + (_segments.Count == 1 ? WorstCaseDelayedAck : ProbeTimeoutSlack)
             : TimeSpan.FromSeconds(1);
-        Instant rtoAt = _timers.Deadline(TimerKind.Retransmission);
         Instant at = Instant.Min(now + pto, rtoAt);
         _timers.Arm(TimerKind.LossProbe, at);
     }
@@ -127,6 +133,7 @@ public sealed partial class TcpConnection
     /// </summary>
     private void OnLossProbeTimeout(Instant now)
     {
+        _restartRto = true; // The retransmission timer runs again from now, whether a probe goes or not.
         if (_segments.IsEmpty || _tlpOutstanding || _recoveryState is not (RecoveryState.Open or RecoveryState.Cwr))
         {
             return;
@@ -154,10 +161,9 @@ public sealed partial class TcpConnection
             Retransmit(index, now, countAsResend: false);
             _tlpRetransmission = true;
         }
-        _tlpOutstanding = true;
+        _tlpOutstanding = true; // One probe at a time: none is scheduled again until its ACK says what it found.
         _tlpHighSeq = _snd.Max;
-        _layer.Statistics.LossProbes++;
-        _restartRto = true;
+        Count(LossEvent.LossProbe);
     }
 
     /// <summary>RFC 8985 §6.3: RACK's reordering window passed; what is now lost goes, in recovery.</summary>
@@ -212,7 +218,7 @@ public sealed partial class TcpConnection
                 return;
         }
         _retries++;
-        _layer.Statistics.RetransmissionTimeouts++;
+        Count(LossEvent.RetransmissionTimeout);
         _rto.Backoff();
         _rto.OnRetransmit();
         switch (_state)
@@ -275,7 +281,10 @@ public sealed partial class TcpConnection
     private void CountLostRetransmissions()
     {
         long found = _segments.LostRetransmissions;
-        _layer.Statistics.LostRetransmissions += found - _lostRetransmissionsCounted;
+        if (found > _lostRetransmissionsCounted)
+        {
+            Count(LossEvent.LostRetransmission, found - _lostRetransmissionsCounted);
+        }
         _lostRetransmissionsCounted = found;
     }
 

@@ -80,4 +80,25 @@ public sealed class TcpStatistics
 
     /// <summary>Segments that were not acceptable (RFC 9293 §3.10.7.4 first check) and drew an ACK or were dropped.</summary>
     public long OutOfWindow;
+
+    /// <summary>Adds a connection's <see cref="Diagnostics.LossEvent"/> to the field that counts it for the layer.</summary>
+    internal void Add(Diagnostics.LossEvent kind, long n)
+    {
+        switch (kind)
+        {
+            case Diagnostics.LossEvent.RetransmissionTimeout: RetransmissionTimeouts += n; break;
+            case Diagnostics.LossEvent.FastRecovery: FastRetransmits += n; break;
+            case Diagnostics.LossEvent.LossProbe: LossProbes += n; break;
+            case Diagnostics.LossEvent.LossProbeRecovery: LossProbeRecoveries += n; break;
+            case Diagnostics.LossEvent.LostRetransmission: LostRetransmissions += n; break;
+            case Diagnostics.LossEvent.DsackReceived: DsacksReceived += n; break;
+            case Diagnostics.LossEvent.DsackSent: DsacksSent += n; break;
+            case Diagnostics.LossEvent.DsackUndo: DsackUndos += n; break;
+            case Diagnostics.LossEvent.FullUndo: FullUndos += n; break;
+            case Diagnostics.LossEvent.PartialUndo: PartialUndos += n; break;
+            case Diagnostics.LossEvent.LossUndo: LossUndos += n; break;
+            case Diagnostics.LossEvent.SpuriousRto: SpuriousRtos += n; break;
+            case Diagnostics.LossEvent.SackReneging: SackRenegings += n; break;
+        }
+    }
 }
