@@ -65,6 +65,6 @@ public class TcpReceiveBench
         TcpBenchHost.Patch(_frame, TcpHeader.SequenceNumberOffset, _seq);
         _seq += PayloadLength;
         _host.Host.OnFrame(_frame, _host.Now);
-        return _connection.Receive(_sink);
+        return _connection.Receive(_sink, _host.Now);
     }
 }

@@ -84,7 +84,7 @@ public static class TransferBench
                 sent += n;
             }
             int r;
-            while ((r = server.Receive(sink)) > 0) received += r;
+            while ((r = server.Receive(sink, net.Now)) > 0) received += r;
         }
 
         // Warm up a little (the first MiBs open the window), then measure.

@@ -177,7 +177,7 @@ public sealed partial class TcpConnection
     /// error is thrown.
     /// </summary>
     /// <exception cref="SocketException">The connection failed and no data is left.</exception>
-    public int Receive(Span<byte> buffer)
+    public int Receive(Span<byte> buffer, Instant now)
     {
         if (_readShutdown)
         {
@@ -195,7 +195,7 @@ public sealed partial class TcpConnection
             // The window opened enough to tell the peer (Linux tcp_cleanup_rbuf: the window at least doubled).
             _ackPending = true;
             Enter();
-            Leave(_layer.LastNow);
+            Leave(now);
         }
         return n;
     }

@@ -70,9 +70,6 @@ public sealed class TcpLayer : IIpTransport
 
     internal ILogger Log { get; }
 
-    /// <summary>The latest instant handed to the layer (for API calls that take no time, such as Receive).</summary>
-    internal Instant LastNow { get; private set; }
-
     /// <summary>
     /// listen(): a listener on <paramref name="local"/> (unspecified = every address of that family) and
     /// <paramref name="port"/> (0 = an ephemeral port).
@@ -115,7 +112,6 @@ public sealed class TcpLayer : IIpTransport
     public TcpConnection Connect(IpAddress? local, ushort localPort, IpAddress remote, ushort remotePort, TcpConfig? config,
         Instant now)
     {
-        LastNow = now;
         config ??= DefaultConfig;
         config.Validate();
         if (remote.IsUnspecified || remote.IsMulticast || remotePort == 0)
@@ -164,7 +160,6 @@ public sealed class TcpLayer : IIpTransport
 
     public void OnDatagram(in IpDatagram datagram, Instant now)
     {
-        LastNow = now;
         if (datagram.IsToGroup)
         {
             Reject(RejectReason.BadAddress); // RFC 9293 §3.9.1.3 / RFC 1122 §4.2.3.10: TCP is unicast only.
@@ -228,7 +223,6 @@ public sealed class TcpLayer : IIpTransport
 
     public void OnIcmpError(in IcmpError error, Instant now)
     {
-        LastNow = now;
         if (!TcpHeader.TryReadPortsAndSeq(error.QuotedTransport, out ushort sourcePort, out ushort destinationPort, out uint seq))
         {
             return;
@@ -258,7 +252,6 @@ public sealed class TcpLayer : IIpTransport
 
     public void OnTimer(Instant now)
     {
-        LastNow = now;
         while (_timerQueue.TryPeek(out var c, out var at) && at <= now)
         {
             _timerQueue.Dequeue();

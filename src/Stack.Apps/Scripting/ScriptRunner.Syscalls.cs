@@ -268,7 +268,7 @@ public sealed partial class ScriptRunner
             int n;
             try
             {
-                n = c.Receive(new byte[(int)Math.Clamp(count, 0, int.MaxValue / 2)]);
+                n = c.Receive(new byte[(int)Math.Clamp(count, 0, int.MaxValue / 2)], _now);
             }
             catch (SocketException e)
             {

@@ -233,7 +233,7 @@ internal sealed class StreamChannel
         var c = Connection!;
         try
         {
-            int n = c.Receive(op.Buffer.Span);
+            int n = c.Receive(op.Buffer.Span, _loop.Now);
             // A connection closed without a FIN or an error (aborted here) has nothing more to give: end of stream.
             if (n > 0 || op.Buffer.Length == 0 || c.IsEndOfStream || c.State == TcpState.Closed)
             {

@@ -112,7 +112,7 @@ public sealed class StackToStackAllocationTests
             {
                 client.Send(chunk, net.Now);
                 int r;
-                while ((r = server!.Receive(chunk)) > 0) received += r;
+                while ((r = server!.Receive(chunk, net.Now)) > 0) received += r;
                 net.Step();
             }
         }

@@ -77,7 +77,7 @@ public sealed class ImpairedTransferTests
                 closed = true;
             }
             int r;
-            while ((r = server.Receive(sink)) > 0)
+            while ((r = server.Receive(sink, net.Now)) > 0)
             {
                 receivedHash.Append(sink.AsSpan(0, r));
                 received += r;
@@ -137,13 +137,13 @@ public sealed class ImpairedTransferTests
             if (relayStart == relayEnd)
             {
                 relayStart = 0;
-                relayEnd = server!.Receive(relay);
+                relayEnd = server!.Receive(relay, net.Now);
             }
             if (relayEnd > relayStart)
             {
                 relayStart += server!.Send(relay.AsSpan(relayStart, relayEnd - relayStart), net.Now);
             }
-            received += client.Receive(echoed.AsSpan((int)received));
+            received += client.Receive(echoed.AsSpan((int)received), net.Now);
             if (!net.Step()) break;
         }
         Assert.True(received == total, $"seed {seed}: stalled at {received} of {total} bytes echoed at {net.Now}: " +

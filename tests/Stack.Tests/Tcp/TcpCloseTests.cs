@@ -34,7 +34,7 @@ public sealed class TcpCloseTests
         Assert.Equal(100, c.Readable);
         Assert.True(c.HoldsBuffers);
         var read = new byte[200];
-        Assert.Equal(100, c.Receive(read));
+        Assert.Equal(100, c.Receive(read, h.Now));
         Assert.Equal(Pattern(100), read[..100]);
         Assert.False(c.HoldsBuffers); // Read out: the rings went back to the pool.
 
@@ -84,7 +84,7 @@ public sealed class TcpCloseTests
         Assert.Equal(TcpState.CloseWait, c.State);
         Assert.True(c.CanRead);
         Assert.True(c.IsEndOfStream);
-        Assert.Equal(0, c.Receive(new byte[10]));
+        Assert.Equal(0, c.Receive(new byte[10], h.Now));
 
         // Still writable in CLOSE-WAIT (half-close from the peer's side).
         c.Send(Pattern(10), h.Now);
@@ -205,7 +205,7 @@ public sealed class TcpCloseTests
         h.Advance(TcpConnection.DelayedAckTimeout); // In-order data: the ACK is delayed.
         h.Expect(". 2:2(0) ack 101 **");
         var buffer = new byte[200];
-        Assert.Equal(100, c.Receive(buffer));
+        Assert.Equal(100, c.Receive(buffer, h.Now));
         Assert.Equal(Pattern(100), buffer[..100]);
 
         // Not closed by the application: FIN-WAIT-2 waits as long as the peer wants (no linger2 timer).
@@ -215,7 +215,7 @@ public sealed class TcpCloseTests
         h.Inject(TcpFlags.Fin | TcpFlags.Ack, 101, 2);
         h.Expect(". 2:2(0) ack 102 **");
         Assert.Equal(TcpState.TimeWait, c.State);
-        Assert.Equal(0, c.Receive(buffer));
+        Assert.Equal(0, c.Receive(buffer, h.Now));
         Assert.True(c.IsEndOfStream);
     }
 
@@ -234,9 +234,9 @@ public sealed class TcpCloseTests
         h.Expect(". 1:1(0) ack 1502 **");
         Assert.False(c.IsEndOfStream);
         var buffer = new byte[2000];
-        Assert.Equal(1500, c.Receive(buffer));
+        Assert.Equal(1500, c.Receive(buffer, h.Now));
         Assert.True(c.IsEndOfStream);
-        Assert.Equal(0, c.Receive(buffer));
+        Assert.Equal(0, c.Receive(buffer, h.Now));
     }
 
     [Fact]
@@ -275,7 +275,7 @@ public sealed class TcpCloseTests
         Assert.Equal(SocketError.ConnectionReset, c.Error);
         Assert.True(events.HasFlag(TcpEvents.Error | TcpEvents.Closed | TcpEvents.Readable));
         Assert.True(c.CanRead);
-        var e = Assert.Throws<SocketException>(() => c.Receive(new byte[10]));
+        var e = Assert.Throws<SocketException>(() => c.Receive(new byte[10], h.Now));
         Assert.Equal(SocketError.ConnectionReset, e.SocketErrorCode);
         e = Assert.Throws<SocketException>(() => c.Send([1], h.Now));
         Assert.Equal(SocketError.ConnectionReset, e.SocketErrorCode);
@@ -347,7 +347,7 @@ public sealed class TcpCloseTests
         Assert.True(listener.TryAccept(out var c));
         Assert.Equal(TcpState.CloseWait, c.State);
         var buffer = new byte[1000];
-        Assert.Equal(300, c.Receive(buffer));
+        Assert.Equal(300, c.Receive(buffer, h.Now));
         Assert.True(c.IsEndOfStream);
     }
 

@@ -24,9 +24,9 @@ public sealed class TcpDataTests
         Assert.True(events.HasFlag(TcpEvents.Readable));
         Assert.True(c.CanRead);
         var buffer = new byte[4000];
-        Assert.Equal(1000, c.Receive(buffer));
+        Assert.Equal(1000, c.Receive(buffer, h.Now));
         Assert.Equal(Pattern(1000), buffer[..1000]);
-        Assert.Equal(0, c.Receive(buffer));
+        Assert.Equal(0, c.Receive(buffer, h.Now));
         Assert.False(c.IsEndOfStream);
 
         // 2000 bytes: one full segment (1448 with timestamps), then Nagle holds the 552-byte tail until the ACK.
@@ -72,7 +72,7 @@ public sealed class TcpDataTests
         h.Expect(". 1:1(0) ack 3001 **");
 
         var buffer = new byte[5000];
-        Assert.Equal(3000, c.Receive(buffer));
+        Assert.Equal(3000, c.Receive(buffer, h.Now));
         Assert.Equal(data, buffer[..3000]);
     }
 
@@ -172,7 +172,7 @@ public sealed class TcpDataTests
         h.Expect(". 1:1(0) ack 4001 win 0");
 
         var buffer = new byte[4000];
-        Assert.Equal(4000, c.Receive(buffer));
+        Assert.Equal(4000, c.Receive(buffer, h.Now));
         h.Expect(". 1:1(0) ack 4001 win 4000");
     }
 

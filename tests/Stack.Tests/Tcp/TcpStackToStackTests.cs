@@ -131,7 +131,7 @@ public sealed class TcpStackToStackTests
                 }
             }
             int r;
-            while ((r = c.Receive(_buffer)) > 0)
+            while ((r = c.Receive(_buffer, now)) > 0)
             {
                 _received.Write(_buffer, 0, r);
             }
