@@ -5,7 +5,7 @@ using Stack.Tcp.Congestion;
 using Stack.Tcp.Isn;
 using Stack.Tcp.Ports;
 using Stack.Tcp.Rto;
-using Stack.Tcp.Sack;
+using Stack.Tcp.Sending;
 using Stack.Tcp.Timers;
 
 namespace Stack.Tests.Tcp;
@@ -27,7 +27,9 @@ public sealed class AllocationTests
         byte[] local = [192, 0, 2, 1];
         byte[] remote = [192, 0, 2, 2];
         var rcvNxt = new SeqNum(0xFFFF_0000);
-        var board = new SackScoreboard();
+        var segments = new SentSegments();
+        var rack = new Rack();
+        var prr = new Prr();
         ICongestionControl[] ccs = [new NewReno(), new Cubic()];
         foreach (var cc in ccs) cc.Start(1000, 10);
 
@@ -58,13 +60,23 @@ public sealed class AllocationTests
             receive.Read(frame);
             receive.Read(frame);
 
+            // The loss path: ten segments recorded, SACKs that split them, RACK marking, a resend, PRR, the ACK.
             var una = new SeqNum((uint)i * 10_000);
-            board.Add(una + 2000, una + 3000, una, una + 10_000);
-            board.Add(una + 4000, una + 5000, una, una + 10_000);
-            board.SackedAbove(una);
-            board.IsSacked(una + 2500, out _);
-            board.NextSackedAfter(una);
-            board.AdvanceTo(una + 10_000);
+            for (int k = 0; k < 10; k++)
+            {
+                segments.Append(una + k * 1000, una + (k + 1) * 1000, fin: false, now);
+            }
+            var sample = default(AckSample);
+            segments.Sack(una + 2500, una + 3000, ref sample);
+            segments.Sack(una + 4000, una + 6000, ref sample);
+            rack.OnRttSample(TimeSpan.FromMilliseconds(1), now);
+            rack.Update(sample, echoedSendTime: null, now + TimeSpan.FromMilliseconds(5));
+            rack.DetectLoss(segments, TimeSpan.Zero, now + TimeSpan.FromMilliseconds(5), out _);
+            segments.MarkRetransmitted(0, now);
+            prr.Start(10_000, 1000);
+            prr.OnAck(2, newlyLost: 0, unaAdvanced: false, segments.InFlight, 7000, 1000);
+            sample = default;
+            segments.AckTo(una + 10_000, ref sample);
             foreach (var cc in ccs)
             {
                 cc.OnAck(2000, TimeSpan.FromMilliseconds(1), now);
