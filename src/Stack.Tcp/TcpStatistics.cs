@@ -1,3 +1,5 @@
+using System.Reflection;
+
 namespace Stack.Tcp;
 
 /// <summary>Counters of one TCP layer; plain fields written by the event loop (RFC 4022 names where they fit).</summary>
@@ -50,4 +52,18 @@ public sealed class TcpStatistics
 
     /// <summary>Segments that were not acceptable (RFC 9293 §3.10.7.4 first check) and drew an ACK or were dropped.</summary>
     public long OutOfWindow;
+
+    /// <summary>Every counter above, in declaration order.</summary>
+    private static readonly FieldInfo[] Counters = typeof(TcpStatistics)
+        .GetFields(BindingFlags.Public | BindingFlags.Instance)
+        .Where(f => f.FieldType == typeof(long))
+        .OrderBy(f => f.MetadataToken)
+        .ToArray();
+
+    /// <summary>
+    /// Every counter by its field name, in declaration order (zeros too), for exit summaries and scripts. Read off
+    /// the loop it may tear a counter being incremented, which is harmless there.
+    /// </summary>
+    public IReadOnlyList<(string Name, long Value)> Snapshot() =>
+        Array.ConvertAll(Counters, f => (f.Name, (long)f.GetValue(this)!));
 }
