@@ -26,7 +26,7 @@
 # Everything stays in three namespaces this script creates and deletes, on 192.0.2.0/24: stkloss-PID (br0 is the
 # kernel host 192.0.2.1, the stack 192.0.2.2 on tap0 with a fixed MAC, one `stack serve` per run of (b) or (c)),
 # stkloss-a-PID (192.0.2.1) and stkloss-b-PID (192.0.2.3, a kernel discard server) joined by a veth pair.
-#   sudo bench/loss-bench.sh                      # 64 MiB, 1/3/10 %, 3 runs each: about an hour on 2 cores
+#   sudo bench/loss-bench.sh                      # 64 MiB, 1/3/10 %, 3 runs each (16 MiB took 13 min on 2 cores)
 #   LOSS_MIB=4 LOSS_RUNS=1 bench/loss-bench.sh    # a quick look
 #   LOSS_MIB (default 64) bytes per run, in MiB; LOSS_RATES (default "1 3 10") loss percentages, each way;
 #   LOSS_RUNS (default 3) runs per case and rate; LOSS_TIMEOUT (default 120 + 8 s per MiB) bound on one run.
@@ -134,17 +134,22 @@ start_stack() {
   wait_for "$ns" 192.0.2.2 13
   offloads_check "$ns" tap0; offloads_check "$ns" br0
 }
-stop_stack() { # SIGTERM, then reads the stack's retransmission timeouts into $rto
-  local watchdog
+stop_stack() { # KEY: SIGTERM, then reads the stack's retransmission timeouts into $rto (`?` if it died before)
+  local watchdog status=0
   kill -TERM "$spid" 2>/dev/null || true
   ( sleep 30; kill -KILL "$spid" 2>/dev/null ) &
   watchdog=$!
-  wait "$spid" 2>/dev/null || true
+  wait "$spid" 2>/dev/null || status=$?
   kill "$watchdog" 2>/dev/null || true
   wait "$watchdog" 2>/dev/null || true
   spid=""
   rto=$(sed -n 's/^tcp\.RetransmissionTimeouts=//p' "$tmp/serve.err")
   rto="${rto:-?}"
+  if [ "$status" -ne 0 ]; then # a clean stop exits 0: keep what it said
+    cp "$tmp/serve.err" "/tmp/loss-bench-$$-$1.err"
+    echo "loss-bench: stack serve exited with $status in $1; its stderr: /tmp/loss-bench-$$-$1.err" >&2
+    head -n 5 "$tmp/serve.err" >&2
+  fi
 }
 
 # NS MODE HOST PORT: one timed transfer of $bytes; prints its seconds, `timeout` or `fail`.
@@ -173,7 +178,7 @@ one_run() {
       start_stack
       if [ "$1" = b ]; then result=$(timed "$ns" send 192.0.2.2 9); else result=$(timed "$ns" read 192.0.2.2 19); fi
       drops=$(dropped "$ns")
-      stop_stack ;;
+      stop_stack "$key" ;;
   esac
   echo "${key}_s=$result"
   echo "${key}_dropped_out=${drops%% *}"
