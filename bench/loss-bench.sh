@@ -12,8 +12,8 @@
 # overruns prints `timeout`, one that fails `fail`, and the script goes on. Per run: the seconds, the packets
 # the drop rules dropped (out: from the dropping kernel, in: to it), and for (b) and (c) the stack's
 # retransmission timeouts (`tcp.RetransmissionTimeouts`, which `stack serve` prints at shutdown: one `stack serve`
-# per run). Per rate: the median of each, b_over_a = b / a_tx and c_over_a = c / a_rx (a timed-out run counts as
-# slower than any other; a median that lands on one is `timeout`, and its ratios `n/a`).
+# per run). Per rate: the median of each, b_over_a = b / a_tx and c_over_a = c / a_rx (a run that timed out or
+# failed counts as slower than any other; a median that lands on one is `timeout` or `fail`, its ratio `n/a`).
 #
 # Why two Linux rows: a segment that the kernel's own output hook drops is not lost to its TCP (the send fails;
 # the segment stays queued and goes again on the next ACK or the probe timer), while one dropped at the receiver's
@@ -54,6 +54,7 @@ ns="stkloss-$$"; nsa="stkloss-a-$$"; nsb="stkloss-b-$$"
 spid=""; kpid=""
 tmp=$(mktemp -d /tmp/stkloss.XXXXXX)
 cleanup() {
+  [ "$BASHPID" = "$$" ] || return 0 # a subshell that inherited the trap must not tear down the namespaces
   [ -n "$spid" ] && kill -TERM "$spid" 2>/dev/null || true
   [ -n "$kpid" ] && kill "$kpid" 2>/dev/null || true
   wait 2>/dev/null || true
@@ -71,7 +72,7 @@ wait_for() { # NS HOST PORT: a TCP connect succeeds (retried: the drop rules may
     sleep 0.1
   done
   echo "loss-bench: nothing listens on $2:$3" >&2
-  exit 1
+  return 1
 }
 
 # NS DEV: no TSO, GSO or GRO, and one segment per GSO packet (TCP makes them regardless of the features).
@@ -100,7 +101,7 @@ setup_namespaces() {
   offloads_check "$nsa" vloss-a; offloads_check "$nsb" vloss-b
   ip netns exec "$nsb" "${clients[@]}" serve 192.0.2.3 >/dev/null &
   kpid=$!
-  wait_for "$nsa" 192.0.2.3 13
+  wait_for "$nsa" 192.0.2.3 13 || exit 1
 }
 
 # NS PEER PERCENT: a fresh table (counters at zero) in NS that drops PERCENT % of the TCP segments to and from PEER.
@@ -127,21 +128,22 @@ dropped() { # NS: "OUT IN", the packets the table dropped each way
   echo "${counts:-0 0}"
 }
 
-start_stack() {
+start_stack() { # fails if the stack does not answer
   ip netns exec "$ns" "${stack[@]}" serve --tap tap0 --ip 192.0.2.2/24 --mac 02:00:00:00:00:02 --tap-offload off \
     --services discard,chargen,daytime --log-level warning 2>"$tmp/serve.err" &
   spid=$!
-  wait_for "$ns" 192.0.2.2 13
+  wait_for "$ns" 192.0.2.2 13 || return 1
   offloads_check "$ns" tap0; offloads_check "$ns" br0
 }
 stop_stack() { # KEY: SIGTERM, then reads the stack's retransmission timeouts into $rto (`?` if it died before)
-  local watchdog status=0
+  local status=0
   kill -TERM "$spid" 2>/dev/null || true
-  ( sleep 30; kill -KILL "$spid" 2>/dev/null ) &
-  watchdog=$!
+  for _ in $(seq 1 300); do # up to 30 s to exit (a zombie has exited), then SIGKILL
+    [[ "$(awk '{print $3}' "/proc/$spid/stat" 2>/dev/null)" =~ ^(Z|)$ ]] && break
+    sleep 0.1
+  done
+  kill -KILL "$spid" 2>/dev/null || true
   wait "$spid" 2>/dev/null || status=$?
-  kill "$watchdog" 2>/dev/null || true
-  wait "$watchdog" 2>/dev/null || true
   spid=""
   rto=$(sed -n 's/^tcp\.RetransmissionTimeouts=//p' "$tmp/serve.err")
   rto="${rto:-?}"
@@ -175,8 +177,9 @@ one_run() {
     a_rx) clear_loss "$nsa"; set_loss "$nsb" 192.0.2.1 "$2"; result=$(timed "$nsa" send 192.0.2.3 9); drops=$(dropped "$nsb") ;;
     b|c)
       set_loss "$ns" 192.0.2.2 "$2"
-      start_stack
-      if [ "$1" = b ]; then result=$(timed "$ns" send 192.0.2.2 9); else result=$(timed "$ns" read 192.0.2.2 19); fi
+      if ! start_stack; then result=fail
+      elif [ "$1" = b ]; then result=$(timed "$ns" send 192.0.2.2 9)
+      else result=$(timed "$ns" read 192.0.2.2 19); fi
       drops=$(dropped "$ns")
       stop_stack "$key" ;;
   esac
@@ -186,15 +189,17 @@ one_run() {
   [ -z "$rto" ] || echo "${key}_rto=$rto"
 }
 
-# VALUES...: the median; `timeout`/`fail` sort above every number, and a median that lands on one is `timeout`.
+# VALUES...: the median; `timeout` and `fail` sort above every number, and a median that lands on one is `timeout`
+# (`fail` if no run timed out).
 median() {
-  local sorted n
+  local sorted n slow=fail
+  printf '%s\n' "$@" | grep -qx timeout && slow=timeout
   sorted=$(printf '%s\n' "$@" | sed -E 's/^(timeout|fail)$/inf/' | sort -g)
   n=$#
   if [ $((n % 2)) -eq 1 ]; then
-    sed -n "$((n / 2 + 1))p" <<<"$sorted" | sed 's/^inf$/timeout/'
+    sed -n "$((n / 2 + 1))p" <<<"$sorted" | sed "s/^inf$/$slow/"
   else
-    sed -n "$((n / 2)),$((n / 2 + 1))p" <<<"$sorted" | awk '/inf/ {bad = 1} {s += $1} END {if (bad) print "timeout"; else printf "%.3f\n", s / 2}'
+    sed -n "$((n / 2)),$((n / 2 + 1))p" <<<"$sorted" | awk -v slow="$slow" '/inf/ {bad = 1} {s += $1} END {if (bad) print slow; else printf "%.3f\n", s / 2}'
   fi
 }
 ratio() { # X Y: X / Y, or n/a unless both are numbers
