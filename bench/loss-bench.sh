@@ -10,9 +10,9 @@
 # The kernel side of each is bench/Stack.TcpClients (`send`: write, half-close, wait for the server's end of file;
 # `read`); each times from the connection's establishment to the end, under `timeout LOSS_TIMEOUT`: a run that
 # overruns prints `timeout`, one that fails `fail`, and the script goes on. Per run: the seconds, the packets
-# the drop rules dropped (out: from the dropping kernel, in: to it), and for (b) and (c) the stack's
-# retransmission timeouts (`tcp.RetransmissionTimeouts`, which `stack serve` prints at shutdown: one `stack serve`
-# per run). Per rate: the median of each, b_over_a = b / a_tx and c_over_a = c / a_rx (a run that timed out or
+# the drop rules dropped (out: from the dropping kernel, in: to it), for (b) and (c) the stack's retransmission
+# timeouts (rto: `tcp.RetransmissionTimeouts`, which `stack serve` prints at shutdown: one `stack serve` per run),
+# and the kernel's (kernel_rto: TcpExtTCPTimeouts in the namespace of 192.0.2.1, the sender but in (c)). Per rate: the median of each, b_over_a = b / a_tx and c_over_a = c / a_rx (a run that timed out or
 # failed counts as slower than any other; a median that lands on one is `timeout` or `fail`, its ratio `n/a`).
 #
 # Why two Linux rows: a segment that the kernel's own output hook drops is not lost to its TCP (the send fails;
@@ -128,6 +128,10 @@ dropped() { # NS: "OUT IN", the packets the table dropped each way
   echo "${counts:-0 0}"
 }
 
+kernel_rto() { # NS: the kernel's retransmission timeouts in NS so far
+  inns "$1" nstat -asz TcpExtTCPTimeouts | awk '$1 == "TcpExtTCPTimeouts" {print $2}'
+}
+
 start_stack() { # fails if the stack does not answer
   ip netns exec "$ns" "${stack[@]}" serve --tap tap0 --ip 192.0.2.2/24 --mac 02:00:00:00:00:02 --tap-offload off \
     --services discard,chargen,daytime --log-level warning 2>"$tmp/serve.err" &
@@ -171,22 +175,29 @@ timed() {
 
 # CASE RATE RUN: one run of one case; prints its key=value lines and leaves its seconds in $result.
 one_run() {
-  local key="loss$2_$1_run$3" rto="" drops
+  local key="loss$2_$1_run$3" rto="" drops sender="$nsa" before kernel
   case "$1" in
-    a_tx) clear_loss "$nsb"; set_loss "$nsa" 192.0.2.3 "$2"; result=$(timed "$nsa" send 192.0.2.3 9); drops=$(dropped "$nsa") ;;
-    a_rx) clear_loss "$nsa"; set_loss "$nsb" 192.0.2.1 "$2"; result=$(timed "$nsa" send 192.0.2.3 9); drops=$(dropped "$nsb") ;;
+    a_tx) clear_loss "$nsb"; set_loss "$nsa" 192.0.2.3 "$2" ;;
+    a_rx) clear_loss "$nsa"; set_loss "$nsb" 192.0.2.1 "$2" ;;
+    b|c) set_loss "$ns" 192.0.2.2 "$2"; sender="$ns" ;;
+  esac
+  before=$(kernel_rto "$sender")
+  case "$1" in
+    a_tx) result=$(timed "$nsa" send 192.0.2.3 9); drops=$(dropped "$nsa") ;;
+    a_rx) result=$(timed "$nsa" send 192.0.2.3 9); drops=$(dropped "$nsb") ;;
     b|c)
-      set_loss "$ns" 192.0.2.2 "$2"
       if ! start_stack; then result=fail
       elif [ "$1" = b ]; then result=$(timed "$ns" send 192.0.2.2 9)
       else result=$(timed "$ns" read 192.0.2.2 19); fi
       drops=$(dropped "$ns")
       stop_stack "$key" ;;
   esac
+  kernel=$(( $(kernel_rto "$sender") - before ))
   echo "${key}_s=$result"
   echo "${key}_dropped_out=${drops%% *}"
   echo "${key}_dropped_in=$(awk '{print $2}' <<<"$drops")"
   [ -z "$rto" ] || echo "${key}_rto=$rto"
+  echo "${key}_kernel_rto=$kernel"
 }
 
 # VALUES...: the median; `timeout` and `fail` sort above every number, and a median that lands on one is `timeout`
