@@ -26,7 +26,7 @@
 # Everything stays in three namespaces this script creates and deletes, on 192.0.2.0/24: stkloss-PID (br0 is the
 # kernel host 192.0.2.1, the stack 192.0.2.2 on tap0 with a fixed MAC, one `stack serve` per run of (b) or (c)),
 # stkloss-a-PID (192.0.2.1) and stkloss-b-PID (192.0.2.3, a kernel discard server) joined by a veth pair.
-#   sudo bench/loss-bench.sh                      # 64 MiB, 1/3/10 %, 3 runs each (16 MiB took 13 min on 2 cores)
+#   sudo bench/loss-bench.sh                      # 64 MiB, 1/3/10 %, 3 runs each (16 MiB: 8-13 min on 2 cores)
 #   LOSS_MIB=4 LOSS_RUNS=1 bench/loss-bench.sh    # a quick look
 #   LOSS_MIB (default 64) bytes per run, in MiB; LOSS_RATES (default "1 3 10") loss percentages, each way;
 #   LOSS_RUNS (default 3) runs per case and rate; LOSS_TIMEOUT (default 120 + 8 s per MiB) bound on one run.
