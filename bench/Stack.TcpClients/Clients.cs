@@ -5,7 +5,7 @@ using System.Net.Sockets;
 
 namespace Stack.TcpClients;
 
-/// <summary>The three timed clients; each uses blocking sockets on one thread, as a simple C client would.</summary>
+/// <summary>The timed clients; each uses blocking sockets on one thread, as a simple C client would.</summary>
 internal static class Clients
 {
     public static void Bulk(string host, int port, TimeSpan duration)
@@ -60,10 +60,62 @@ internal static class Clients
         Print("daytime_conn_per_s", n / clock.Elapsed.TotalSeconds, "F0");
     }
 
-    private static Socket Connect(string host, int port)
+    /// <summary>
+    /// Sends <paramref name="bytes"/> into a discard server, half-closes and waits for the server's end of file, which
+    /// it sends once it has read everything: seconds from the connection's establishment to that.
+    /// </summary>
+    public static void Send(string host, int port, long bytes)
+    {
+        using var s = Connect(host, port, Patient);
+        var chunk = new byte[256 << 10];
+        Random.Shared.NextBytes(chunk);
+        var clock = Stopwatch.StartNew();
+        for (long left = bytes; left > 0;) left -= s.Send(chunk, (int)Math.Min(left, chunk.Length), SocketFlags.None);
+        s.Shutdown(SocketShutdown.Send);
+        var sink = new byte[4096];
+        while (s.Receive(sink) > 0)
+        {
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"bytes={bytes}");
+        Print("seconds", seconds, "F3");
+    }
+
+    /// <summary>
+    /// Reads exactly <paramref name="bytes"/> from a server that streams (chargen), then closes: seconds from the
+    /// connection's establishment to the last byte.
+    /// </summary>
+    public static void Read(string host, int port, long bytes)
+    {
+        using var s = Connect(host, port, Patient);
+        var buffer = new byte[1 << 20];
+        long got = 0;
+        var clock = Stopwatch.StartNew();
+        while (got < bytes)
+        {
+            int n = s.Receive(buffer, (int)Math.Min(buffer.Length, bytes - got), SocketFlags.None);
+            if (n == 0) throw new InvalidOperationException($"read: end of file after {got} of {bytes} bytes");
+            got += n;
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        s.Shutdown(SocketShutdown.Send);
+        Console.WriteLine($"bytes={got}");
+        Print("seconds", seconds, "F3");
+    }
+
+    /// <summary>
+    /// No socket timeouts for the timed runs on a lossy link: a stall is the caller's to bound (loss-bench.sh runs
+    /// each under `timeout`, and reports it as a timeout rather than as a failure).
+    /// </summary>
+    private static readonly TimeSpan Patient = Timeout.InfiniteTimeSpan;
+
+    private static Socket Connect(string host, int port) => Connect(host, port, TimeSpan.FromSeconds(10));
+
+    private static Socket Connect(string host, int port, TimeSpan timeout)
     {
         var endPoint = new IPEndPoint(IPAddress.Parse(host), port);
-        var s = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = 10_000, SendTimeout = 10_000 };
+        int ms = timeout == Timeout.InfiniteTimeSpan ? 0 : (int)timeout.TotalMilliseconds;
+        var s = new Socket(endPoint.AddressFamily, SocketType.Stream, ProtocolType.Tcp) { ReceiveTimeout = ms, SendTimeout = ms };
         s.Connect(endPoint);
         return s;
     }

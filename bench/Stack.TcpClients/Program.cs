@@ -3,9 +3,9 @@ using System.Globalization;
 namespace Stack.TcpClients;
 
 /// <summary>
-/// The kernel-side clients and servers of bench/tap-bench.sh, in .NET so that the client is not what limits the
-/// figures (the python ones held serial daytime near 3,000 connections/s even kernel to kernel). Each mode prints
-/// key=value lines, the same keys as bench/tap/tcp_clients.py.
+/// The kernel-side clients and servers of bench/tap-bench.sh and bench/loss-bench.sh, in .NET so that the client
+/// is not what limits the figures (the python ones held serial daytime near 3,000 connections/s even kernel to
+/// kernel). Each mode prints key=value lines (bulk, rtt and cps the same keys as bench/tap/tcp_clients.py).
 /// </summary>
 public static class Program
 {
@@ -14,6 +14,8 @@ public static class Program
           bulk HOST PORT SECONDS   send as fast as possible into a discard server; Mbit/s
           rtt HOST PORT COUNT      1-byte echo round trips with TCP_NODELAY; p50/p99 in microseconds
           cps HOST PORT SECONDS    serial daytime connections (connect, read to EOF, close); connections/s
+          send HOST PORT BYTES     send BYTES into a discard server, half-close, wait for its end of file; seconds
+          read HOST PORT BYTES     read exactly BYTES from a streaming server (chargen), then close; seconds
           serve ADDR               discard (9), echo (7) and daytime (13) servers, for the kernel-to-kernel baseline
         """;
 
@@ -32,6 +34,12 @@ public static class Program
                 case ["cps", var host, var port, var seconds]:
                     Clients.Cps(host, Port(port), Seconds(seconds));
                     return 0;
+                case ["send", var host, var port, var bytes]:
+                    Clients.Send(host, Port(port), Bytes(bytes));
+                    return 0;
+                case ["read", var host, var port, var bytes]:
+                    Clients.Read(host, Port(port), Bytes(bytes));
+                    return 0;
                 case ["serve", var address]:
                     Servers.Run(address);
                     return 0;
@@ -48,6 +56,9 @@ public static class Program
     }
 
     private static int Port(string text) => int.Parse(text, CultureInfo.InvariantCulture);
+
+    private static long Bytes(string text) =>
+        long.Parse(text, CultureInfo.InvariantCulture) is var n and > 0 ? n : throw new FormatException($"BYTES must be positive, not {text}");
 
     private static TimeSpan Seconds(string text) => TimeSpan.FromSeconds(double.Parse(text, CultureInfo.InvariantCulture));
 }

@@ -32,7 +32,7 @@ public static class Cli
         {
             return args[0] switch
             {
-                "serve" => ServeCommand.Run(rest, stdout),
+                "serve" => ServeCommand.Run(rest, stdout, stderr),
                 "demo" => DemoCommand.Run(rest, stdout),
                 "daytime" => DaytimeCommand.Run(rest, stdout, stderr),
                 "echo" => EchoCommand.Run(rest, stdin, stdout, stderr),

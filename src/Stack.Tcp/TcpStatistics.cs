@@ -1,3 +1,5 @@
+using System.Reflection;
+
 namespace Stack.Tcp;
 
 /// <summary>Counters of one TCP layer; plain fields written by the event loop (RFC 4022 names where they fit).</summary>
@@ -101,4 +103,18 @@ public sealed class TcpStatistics
             case Diagnostics.LossEvent.SackReneging: SackRenegings += n; break;
         }
     }
+
+    /// <summary>Every counter above, in declaration order.</summary>
+    private static readonly FieldInfo[] Counters = typeof(TcpStatistics)
+        .GetFields(BindingFlags.Public | BindingFlags.Instance)
+        .Where(f => f.FieldType == typeof(long))
+        .OrderBy(f => f.MetadataToken)
+        .ToArray();
+
+    /// <summary>
+    /// Every counter by its field name, in declaration order (zeros too), for exit summaries and scripts. Read off
+    /// the loop it may tear a counter being incremented, which is harmless there.
+    /// </summary>
+    public IReadOnlyList<(string Name, long Value)> Snapshot() =>
+        Array.ConvertAll(Counters, f => (f.Name, (long)f.GetValue(this)!));
 }

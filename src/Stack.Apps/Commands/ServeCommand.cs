@@ -7,13 +7,14 @@ namespace Stack.Apps.Commands;
 
 /// <summary>
 /// `stack serve`: brings the stack up on a TAP device and runs until SIGINT or SIGTERM, then shuts down
-/// cleanly (the pcap trace flushed).
+/// cleanly (the pcap trace flushed) and writes the TCP statistics to stderr as `tcp.NAME=VALUE` lines
+/// (<see cref="Stack.Tcp.TcpStatistics"/>'s counters; bench/loss-bench.sh reads them).
 /// </summary>
 public static class ServeCommand
 {
     public const string Usage = "stack serve " + StackArgs.Usage + " [--services LIST]";
 
-    public static int Run(ArgReader args, TextWriter stdout)
+    public static int Run(ArgReader args, TextWriter stdout, TextWriter stderr)
     {
         var options = StackArgs.Read(args);
         var services = ReadServices(args.Optional("--services"));
@@ -25,21 +26,26 @@ public static class ServeCommand
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
         using (var stack = LinkFactory.StartOnTap(options, logs))
-        using (var running = ServiceHost.Start(stack, services, log: logs.CreateLogger("stack.services")))
         {
-            log.LogInformation("stack up on {Tap}: mac {Mac}, {Addresses}, mtu {Mtu}", options.Tap, stack.Host.Mac,
-                string.Join(", ", stack.Host.Addresses), stack.Host.Mtu);
-            if (running.Services.Count > 0)
+            using (var running = ServiceHost.Start(stack, services, log: logs.CreateLogger("stack.services")))
             {
-                log.LogInformation("services on UDP: {Services}", string.Join(", ", running.Services.Select(s => $"{s.Name} {s.Port}")));
-                log.LogInformation("services on TCP: {Services}",
-                    string.Join(", ", running.Services.OfType<IStreamService>().Select(s => $"{s.Name} {s.Port}")));
+                log.LogInformation("stack up on {Tap}: mac {Mac}, {Addresses}, mtu {Mtu}", options.Tap, stack.Host.Mac,
+                    string.Join(", ", stack.Host.Addresses), stack.Host.Mtu);
+                if (running.Services.Count > 0)
+                {
+                    log.LogInformation("services on UDP: {Services}", string.Join(", ", running.Services.Select(s => $"{s.Name} {s.Port}")));
+                    log.LogInformation("services on TCP: {Services}",
+                        string.Join(", ", running.Services.OfType<IStreamService>().Select(s => $"{s.Name} {s.Port}")));
+                }
+                stdout.Flush();
+                stopping.Wait();
+                log.LogInformation("shutting down");
+                foreach (var (layer, reason, count) in stack.Host.Rejects.Snapshot())
+                    log.LogInformation("rejected {Layer}/{Reason}: {Count}", layer, reason, count);
             }
-            stdout.Flush();
-            stopping.Wait();
-            log.LogInformation("shutting down");
-            foreach (var (layer, reason, count) in stack.Host.Rejects.Snapshot())
-                log.LogInformation("rejected {Layer}/{Reason}: {Count}", layer, reason, count);
+            // Plain lines whatever the log level, after the services have closed their connections.
+            foreach (var (name, value) in stack.Tcp.Statistics.Snapshot()) stderr.WriteLine($"tcp.{name}={value}");
+            stderr.Flush();
         }
         return 0;
 

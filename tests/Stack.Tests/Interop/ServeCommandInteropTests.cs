@@ -3,11 +3,11 @@ using Xunit.Abstractions;
 
 namespace Stack.Tests.Interop;
 
-/// <summary>`stack serve` as users run it: a process in the namespace, stopped by a signal, leaving a whole pcap.</summary>
+/// <summary>`stack serve` as users run it: a process in the namespace, stopped by a signal, leaving a whole pcap and its TCP statistics.</summary>
 public sealed class ServeCommandInteropTests(ITestOutputHelper output)
 {
     [SkippableFact]
-    public void Serve_answers_pings_and_stops_cleanly_on_SIGTERM_with_the_trace_flushed()
+    public void Serve_answers_pings_and_stops_cleanly_on_SIGTERM_with_the_trace_flushed_and_the_TCP_statistics_printed()
     {
         TapRequirement.Check("ping", "tshark");
         using var ns = TestNamespace.Create(taps: 1);
@@ -29,6 +29,7 @@ public sealed class ServeCommandInteropTests(ITestOutputHelper output)
             output.WriteLine(serve.StdErr);
             Assert.Equal(0, serve.ExitCode);
             Assert.Contains("shutting down", serve.StdErr, StringComparison.Ordinal);
+            Assert.Matches(@"(?m)^tcp\.RetransmissionTimeouts=0$", serve.StdErr); // the TCP statistics, whatever the log level
 
             var (tsharkCode, replies) = Tools.Run($"tshark -r {pcap} -Y \"icmp.type == 0 || icmpv6.type == 129\" -T fields -e frame.number");
             Assert.Equal(0, tsharkCode);

@@ -1,0 +1,21 @@
+using Stack.Tcp;
+
+namespace Stack.Tests.Tcp;
+
+/// <summary>The counters' snapshot that `stack serve` prints at shutdown as `tcp.NAME=VALUE` (bench/loss-bench.sh reads it).</summary>
+public sealed class TcpStatisticsTests
+{
+    [Fact]
+    public void Snapshot_names_every_counter_in_declaration_order_with_its_value()
+    {
+        var statistics = new TcpStatistics { SegmentsReceived = 7, RetransmissionTimeouts = 3, OutOfWindow = 5 };
+
+        var snapshot = statistics.Snapshot();
+
+        Assert.Equal(typeof(TcpStatistics).GetFields().Length, snapshot.Count);
+        Assert.Equal(("SegmentsReceived", 7L), snapshot[0]);
+        Assert.Equal(("SegmentsSent", 0L), snapshot[1]);
+        Assert.Contains(("RetransmissionTimeouts", 3L), snapshot);
+        Assert.Equal(("OutOfWindow", 5L), snapshot[^1]);
+    }
+}
