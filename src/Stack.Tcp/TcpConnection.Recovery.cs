@@ -6,25 +6,6 @@ using Stack.Tcp.Wire;
 
 namespace Stack.Tcp;
 
-/// <summary>Where the sender stands with loss (Linux's tcp_ca_state, in its order).</summary>
-public enum RecoveryState
-{
-    /// <summary>Nothing amiss.</summary>
-    Open,
-
-    /// <summary>SACKs or duplicate ACKs seen, nothing lost yet.</summary>
-    Disorder,
-
-    /// <summary>cwnd was reduced once without a recovery (a tail loss repaired by the loss probe).</summary>
-    Cwr,
-
-    /// <summary>Fast recovery: lost segments are resent, PRR paces cwnd (RFC 6675, RFC 6937).</summary>
-    Recovery,
-
-    /// <summary>After a retransmission timeout: what was not SACKed is resent in slow start.</summary>
-    Loss,
-}
-
 // Loss recovery on the sending side, after Linux's tcp_ack/tcp_fastretrans_alert. Each ACK is first taken into
 // the records (SentSegments: cumulative ACK, SACK blocks, D-SACK); loss detection (RACK by default) marks what
 // is lost; the state machine enters or leaves recovery, undoes reductions that prove spurious (timestamps,
@@ -34,7 +15,6 @@ public sealed partial class TcpConnection
 {
     private const int DupThresh = 3; // RFC 5681 §3.2, RFC 6675 §2
     private const int MaxReordering = 300; // Linux tcp_max_reordering
-
 
     private int _reordering = DupThresh; // Linux tp->reordering: how far the path has been seen to reorder, segments.
 
@@ -50,18 +30,6 @@ public sealed partial class TcpConnection
     private int _dupAcks;
     private int _renoSacked;
 
-    // Undo (Linux tcp_init_undo / tcp_may_undo): the window before the reduction, SND.UNA when it began, and
-    // retransmissions not yet shown needless by a D-SACK (−1: none sent). The first resend's TSval, which an
-    // ACK echoing an older one proves needless (RFC 3522 Eifel detection).
-    private bool _undoArmed;
-    private SeqNum _undoMarker;
-    private int _undoRetrans;
-    private int _priorCwnd;
-    private int _priorSsthresh;
-    private bool _retransStampSet;
-    private uint _retransStampTsVal;
-    private bool _frto; // RFC 5682 F-RTO is watching the ACKs after a timeout.
-    private bool _newDataFirst; // F-RTO step 2b: new data, not retransmissions, on this ACK.
     private long _totalRetransmittedSegments;
     private long _dsackSegments;
 
@@ -398,124 +366,6 @@ public sealed partial class TcpConnection
         ? _cc!.Ssthresh
         : Math.Max(_cc!.Ssthresh, (int)((long)_cc.Cwnd * 3 / 4));
 
-    private void InitUndo()
-    {
-        _undoArmed = true;
-        _undoMarker = _snd.Una;
-        _undoRetrans = _segments.RetransmittedBytes > 0 ? (_segments.RetransmittedBytes + _mss - 1) / _mss : -1;
-    }
-
-    /// <summary>
-    /// Linux tcp_packet_delayed (RFC 3522 Eifel): the ACK echoes a TSval older than our first resend, so it was
-    /// sent for an original transmission, and the resend was not needed.
-    /// </summary>
-    private bool PacketDelayed(in TcpOptions options) => _retransStampSet && _opt.Timestamps && options.HasTimestamps
-        && options.TsEcr != 0 && unchecked((int)(options.TsEcr - _retransStampTsVal)) < 0;
-
-    /// <summary>Linux tcp_may_undo: every resend was D-SACKed, or the ACK proves the originals arrived.</summary>
-    private bool MayUndo(in TcpOptions options) => _undoArmed && (_undoRetrans == 0 || PacketDelayed(options));
-
-    /// <summary>At the end of a recovery or loss episode: undo if it proved spurious (Linux tcp_try_undo_recovery).</summary>
-    private bool TryUndo(in TcpOptions options, string why)
-    {
-        if (!MayUndo(options))
-        {
-            return false;
-        }
-        if (_recoveryState == RecoveryState.Loss)
-        {
-            UndoReduction(unmarkLost: true, LossEvent.LossUndo);
-        }
-        else
-        {
-            UndoReduction(unmarkLost: false, LossEvent.FullUndo);
-        }
-        TcpLog.Undo(_layer.Log, Tuple, why, _cc!.Cwnd);
-        return true;
-    }
-
-    /// <summary>Linux tcp_try_undo_dsack: every retransmission of the episode was D-SACKed.</summary>
-    private bool TryUndoDsack()
-    {
-        if (!_undoArmed || _undoRetrans != 0)
-        {
-            return false;
-        }
-        UndoReduction(unmarkLost: false, LossEvent.DsackUndo);
-        TcpLog.Undo(_layer.Log, Tuple, "D-SACK", _cc!.Cwnd);
-        return true;
-    }
-
-    /// <summary>Linux tcp_undo_cwnd_reduction: cwnd and ssthresh back; optionally forget the loss marks.</summary>
-    private void UndoReduction(bool unmarkLost, LossEvent counter)
-    {
-        Count(counter);
-        if (unmarkLost)
-        {
-            _segments.ClearLost();
-        }
-        _cc!.Undo(_priorCwnd, _priorSsthresh);
-        _undoArmed = false;
-    }
-
-    /// <summary>
-    /// After a timeout (Linux tcp_process_loss, RFC 5682 F-RTO in its SACK form): undo if the timeout proves
-    /// spurious; with F-RTO, send new data after the first ACK and take an ACK of data never resent as proof;
-    /// leave when SND.UNA reaches the point the timeout left off.
-    /// </summary>
-    private void ProcessLoss(in AckSample sample, bool advanced, in TcpOptions options, Instant now)
-    {
-        bool recovered = _snd.Una >= _highSeq;
-        if (advanced && MayUndo(options))
-        {
-            UndoReduction(unmarkLost: true, LossEvent.LossUndo);
-            _retries = 0;
-            SetRecoveryState(RecoveryState.Open);
-            KeepOpen();
-            return;
-        }
-        if (_frto)
-        {
-            if (sample.OriginalDelivered)
-            {
-                // Step 3b: data sent before the timeout and never resent arrived: the timeout was spurious.
-                Count(LossEvent.SpuriousRto);
-                UndoReduction(unmarkLost: true, LossEvent.LossUndo);
-                _retries = 0;
-                SetRecoveryState(RecoveryState.Open);
-                KeepOpen();
-                return;
-            }
-            if (_snd.Max > _highSeq)
-            {
-                if (sample.NewlySacked > 0 || (!advanced && _dupAcks > 0))
-                {
-                    _frto = false; // Step 3a: the loss was real.
-                }
-            }
-            else if (advanced && !recovered)
-            {
-                // Step 2b: the resend of SND.UNA arrived; send new data next, and see what its ACKs say.
-                _highSeq = _snd.Max;
-                if (_snd.BufStart + _send.Count - _snd.Max > 0 && _snd.Una + (int)Math.Min(_snd.Wnd, int.MaxValue) > _snd.Max)
-                {
-                    _newDataFirst = true;
-                    return;
-                }
-                _frto = false;
-            }
-        }
-        if (recovered)
-        {
-            if (!TryUndo(options, "loss"))
-            {
-                _loss.OnRecoveryEnd();
-            }
-            SetRecoveryState(RecoveryState.Open);
-            KeepOpen();
-        }
-    }
-
     /// <summary>RFC 8985 §7.4 (Linux tcp_process_tlp_ack): did the probe repair a loss? If so, reduce cwnd once.</summary>
     private void ProcessLossProbeAck(in AckSample sample, bool advanced, bool dsack, Instant now)
     {
@@ -558,59 +408,4 @@ public sealed partial class TcpConnection
         return Instant.FromMilliseconds(unchecked((uint)(options.TsEcr - _tsOffset)));
     }
 
-    /// <summary>
-    /// The retransmission timer expired in a synchronized state (Linux tcp_enter_loss, RFC 5681 §3.1, RFC 6298
-    /// §5.4–5.6): what the peer has not SACKed is lost — except, with RACK, segments sent too recently to say —
-    /// ssthresh drops, cwnd is what is still in flight plus one, and the first segment goes again at once.
-    /// </summary>
-    private void EnterLoss(Instant now)
-    {
-        bool newEpisode = _recoveryState < RecoveryState.Recovery;
-        if (_recoveryState <= RecoveryState.Disorder || _snd.Una >= _highSeq
-            || (_recoveryState == RecoveryState.Loss && _retries <= 1))
-        {
-            _priorSsthresh = CurrentSsthresh();
-            _priorCwnd = _cc?.Cwnd ?? 0;
-            _cc?.OnTimeout(_segments.Outstanding, now);
-            InitUndo();
-        }
-        MarkLostOnTimeout(now);
-        _renoSacked = 0;
-        _dupAcks = 0;
-        if (_cc is not null)
-        {
-            _cc.Cwnd = Pipe + _mss;
-        }
-        SetRecoveryState(RecoveryState.Loss);
-        _highSeq = _snd.Max;
-        _tlpOutstanding = false;
-        _newDataFirst = false;
-        _frto = _config.Frto && _opt.Sack && (newEpisode || _retries > 1);
-    }
-
-    /// <summary>Linux tcp_timeout_mark_lost.</summary>
-    private void MarkLostOnTimeout(Instant now)
-    {
-        if (_segments.IsEmpty)
-        {
-            return;
-        }
-        if (_segments[0].IsSacked)
-        {
-            // RFC 2018 §8: SND.UNA itself was SACKed and never acknowledged: the receiver reneged.
-            Count(LossEvent.SackReneging);
-            _segments.ClearSacked();
-        }
-        TimeSpan rackRtt = _loss is RackLossDetection rack ? rack.Rack.Rtt : TimeSpan.Zero;
-        for (int i = 0; i < _segments.Count; i++)
-        {
-            ref readonly SentSegment s = ref _segments[i];
-            if (i > 0 && _loss is RackLossDetection && s.SentAt + rackRtt > now)
-            {
-                continue; // Sent too recently to call lost yet (RACK's view of it).
-            }
-            _segments.MarkLost(i);
-        }
-        CountLostRetransmissions();
-    }
 }

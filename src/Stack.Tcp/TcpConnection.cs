@@ -336,6 +336,7 @@ public sealed partial class TcpConnection
                 break;
             case TcpState.Closed:
                 _timers.CancelAll();
+                _segments.Clear();
                 _pending |= TcpEvents.Closed | TcpEvents.Readable | TcpEvents.Writable;
                 _layer.OnClosed(this);
                 Listener?.OnChildClosed(this);

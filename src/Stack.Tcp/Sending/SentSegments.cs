@@ -13,11 +13,14 @@ namespace Stack.Tcp.Sending;
 /// The byte counts follow Linux's packet counts: <see cref="SackedBytes"/> (sacked_out), <see cref="LostBytes"/>
 /// (lost_out: lost and not SACKed, whether or not resent) and <see cref="RetransmittedBytes"/> (retrans_out:
 /// resends in flight), so that <see cref="InFlight"/> is RFC 6675's pipe (Linux tcp_packets_in_flight).
-/// A ring that grows by doubling, so steady state allocates nothing.
+/// A ring made at the first send (an idle connection holds none) that grows by doubling, so steady state
+/// allocates nothing.
 /// </remarks>
 public sealed class SentSegments
 {
-    private SentSegment[] _ring = new SentSegment[64];
+    private const int InitialCapacity = 64;
+
+    private SentSegment[] _ring = [];
     private int _head;
     private int _count;
     private long _sendOrder;
@@ -321,10 +324,10 @@ public sealed class SentSegments
         }
     }
 
-    /// <summary>Drops every record (the connection is done with its data).</summary>
+    /// <summary>Drops every record and gives the ring up (the connection is done with its data).</summary>
     public void Clear()
     {
-        Array.Clear(_ring);
+        _ring = [];
         _head = 0;
         _count = 0;
         SackedBytes = 0;
@@ -391,7 +394,7 @@ public sealed class SentSegments
 
     private void Grow()
     {
-        var bigger = new SentSegment[_ring.Length * 2];
+        var bigger = new SentSegment[Math.Max(InitialCapacity, _ring.Length * 2)];
         for (int i = 0; i < _count; i++)
         {
             bigger[i] = At(i);
