@@ -78,6 +78,8 @@ public sealed partial class TcpConnection
     /// </summary>
     private void EnterLoss(Instant now)
     {
+        // _retries already counts this timeout, so Linux's icsk_retransmits (counted after tcp_enter_loss) is
+        // _retries − 1 here: "_retries <= 1" is its "no timeout before", "_retries > 1" its "a repeated one".
         bool newEpisode = _recoveryState < RecoveryState.Recovery;
         if (_recoveryState <= RecoveryState.Disorder || _snd.Una >= _highSeq
             || (_recoveryState == RecoveryState.Loss && _retries <= 1))
