@@ -98,19 +98,25 @@ public readonly ref struct NdpMessage
 
     public byte Type => _bytes[TypeOffset];
 
-    /// <summary>The target of a neighbour solicitation or advertisement.</summary>
-    public Ipv6Address Target => Ipv6Address.Read(_bytes[TargetOffset..]);
+    /// <summary>The target of a neighbour solicitation or advertisement (the unspecified address for other types).</summary>
+    public Ipv6Address Target => Fits(TargetOffset, 16) ? Ipv6Address.Read(_bytes[TargetOffset..]) : default;
 
-    public bool RouterFlag => (_bytes[NeighborFlagsOffset] & RouterBit) != 0;
-    public bool SolicitedFlag => (_bytes[NeighborFlagsOffset] & SolicitedBit) != 0;
-    public bool OverrideFlag => (_bytes[NeighborFlagsOffset] & OverrideBit) != 0;
+    // The fixed fields of one type read as zero in a message of another type that is too short to hold them
+    // (a router solicitation is 8 bytes): a view never reads outside its buffer.
+    public bool RouterFlag => (Byte(NeighborFlagsOffset) & RouterBit) != 0;
+    public bool SolicitedFlag => (Byte(NeighborFlagsOffset) & SolicitedBit) != 0;
+    public bool OverrideFlag => (Byte(NeighborFlagsOffset) & OverrideBit) != 0;
 
-    public byte CurHopLimit => _bytes[CurHopLimitOffset];
-    public bool ManagedFlag => (_bytes[RouterFlagsOffset] & ManagedBit) != 0;
-    public bool OtherFlag => (_bytes[RouterFlagsOffset] & OtherBit) != 0;
-    public ushort RouterLifetime => BinaryPrimitives.ReadUInt16BigEndian(_bytes[RouterLifetimeOffset..]);
-    public uint ReachableTime => BinaryPrimitives.ReadUInt32BigEndian(_bytes[ReachableTimeOffset..]);
-    public uint RetransTimer => BinaryPrimitives.ReadUInt32BigEndian(_bytes[RetransTimerOffset..]);
+    public byte CurHopLimit => Byte(CurHopLimitOffset);
+    public bool ManagedFlag => (Byte(RouterFlagsOffset) & ManagedBit) != 0;
+    public bool OtherFlag => (Byte(RouterFlagsOffset) & OtherBit) != 0;
+    public ushort RouterLifetime => Fits(RouterLifetimeOffset, 2) ? BinaryPrimitives.ReadUInt16BigEndian(_bytes[RouterLifetimeOffset..]) : (ushort)0;
+    public uint ReachableTime => Fits(ReachableTimeOffset, 4) ? BinaryPrimitives.ReadUInt32BigEndian(_bytes[ReachableTimeOffset..]) : 0;
+    public uint RetransTimer => Fits(RetransTimerOffset, 4) ? BinaryPrimitives.ReadUInt32BigEndian(_bytes[RetransTimerOffset..]) : 0;
+
+    private bool Fits(int offset, int length) => _bytes.Length >= offset + length;
+
+    private byte Byte(int offset) => Fits(offset, 1) ? _bytes[offset] : (byte)0;
 
     /// <summary>The option area after the fixed part; every option in it has been checked to fit.</summary>
     public ReadOnlySpan<byte> Options => _bytes[_optionsOffset..];

@@ -108,6 +108,18 @@ public sealed class MalformedInputTests
         }, iter: 20000);
     }
 
+    [Fact]
+    public void A_router_solicitations_fixed_fields_of_other_types_read_as_zero()
+    {
+        // CsCheck seed 0pacgMrb0mn2 of Random_bytes_never_throw_anywhere (issue 12): Target read past an
+        // 8-byte router solicitation.
+        byte[] rs = [133, 0, 0, 0, 0, 0, 0, 0];
+        Assert.True(NdpMessage.TryParse(rs, out var ndp, out _));
+        Assert.Equal(default, ndp.Target);
+        Assert.Equal(0u, ndp.RetransTimer);
+        Assert.False(ndp.RouterFlag);
+    }
+
     private static byte[] NeighborSolicitation()
     {
         var icmp = new byte[32];
