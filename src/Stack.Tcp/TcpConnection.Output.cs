@@ -153,7 +153,7 @@ public sealed partial class TcpConnection
                 continue;
             }
             int mss = SendMss;
-            if (_segments[i].Length > mss && _segments[i].Length - (IsFin(i) ? 1 : 0) > mss)
+            if (_segments[i].Length - (IsFin(i) ? 1 : 0) > mss)
             {
                 _segments.SplitAt(_segments[i].Start + mss);
             }

@@ -37,7 +37,10 @@ public sealed partial class TcpConnection
     private bool _tlpOutstanding;
     private SeqNum _tlpHighSeq;
     private bool _tlpRetransmission;
+    private bool _tlpDsack; // This ACK's D-SACK covers the probe: the original arrived too (RFC 8985 §7.4.2).
     private bool _rearmProbe;
+
+    private (TimeSpan Rtt, Instant At)? _synRtt; // The handshake's RTT sample, for RACK's min_RTT.
 
     /// <summary>RFC 2018 SACK is on for this connection (both sides sent sackOK).</summary>
     public bool SackEnabled => _opt.Sack;
@@ -87,8 +90,6 @@ public sealed partial class TcpConnection
         }
         _highSeq = _snd.Una;
     }
-
-    private (TimeSpan Rtt, Instant At)? _synRtt;
 
     /// <summary>
     /// Takes an ACK's SACK blocks into the records. The first block is a D-SACK (RFC 2883 §4) when it lies below
@@ -167,8 +168,6 @@ public sealed partial class TcpConnection
         }
         return true;
     }
-
-    private bool _tlpDsack;
 
     /// <summary>
     /// The sender's half of an acceptable ACK (Linux tcp_ack after the scoreboard, tcp_fastretrans_alert): the end

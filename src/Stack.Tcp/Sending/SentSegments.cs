@@ -295,30 +295,20 @@ public sealed class SentSegments
     }
 
     /// <summary>Forgets every loss mark (an undo: the losses were not real). Resends in flight stay counted.</summary>
-    public void ClearLost()
-    {
-        for (int i = 0; i < _count; i++)
-        {
-            ref SentSegment s = ref At(i);
-            if (s.IsLost)
-            {
-                Untally(s);
-                s.Marks &= ~SegmentMarks.Lost;
-                Tally(s);
-            }
-        }
-    }
+    public void ClearLost() => ClearMark(SegmentMarks.Lost);
 
     /// <summary>Forgets every SACK (RFC 2018 §8: after a timeout the receiver may have reneged).</summary>
-    public void ClearSacked()
+    public void ClearSacked() => ClearMark(SegmentMarks.Sacked);
+
+    private void ClearMark(SegmentMarks mark)
     {
         for (int i = 0; i < _count; i++)
         {
             ref SentSegment s = ref At(i);
-            if (s.IsSacked)
+            if ((s.Marks & mark) != 0)
             {
                 Untally(s);
-                s.Marks &= ~SegmentMarks.Sacked;
+                s.Marks &= ~mark;
                 Tally(s);
             }
         }
