@@ -47,7 +47,7 @@ public static class TransferBench
             }
             else
             {
-                Console.Error.WriteLine($"transfer: unknown argument '{args[i]}' (--mib N, --ipv6, --cc newreno|cubic, --impair SPEC)");
+                Console.Error.WriteLine($"transfer: unknown argument '{args[i]}' (--mib N, --ipv6, --cc newreno|cubic|bbr, --impair SPEC)");
                 return 2;
             }
         }
@@ -118,6 +118,7 @@ public static class TransferBench
         Console.WriteLine(string.Create(inv, $"retransmission_timeouts={a.Tcp.Statistics.RetransmissionTimeouts}"));
         Console.WriteLine(string.Create(inv, $"loss_probes={a.Tcp.Statistics.LossProbes}"));
         Console.WriteLine(string.Create(inv, $"lost_retransmissions={a.Tcp.Statistics.LostRetransmissions}"));
+        Console.WriteLine(string.Create(inv, $"dsacks_received={a.Tcp.Statistics.DsacksReceived}"));
         Console.WriteLine(string.Create(inv, $"undos={a.Tcp.Statistics.DsackUndos + a.Tcp.Statistics.FullUndos + a.Tcp.Statistics.PartialUndos + a.Tcp.Statistics.LossUndos}"));
         Console.WriteLine(string.Create(inv, $"congestion_control={cc}"));
         double virtualSeconds = (net.Now - virtualStart).TotalSeconds;

@@ -139,7 +139,7 @@ public sealed partial class TcpConnection
             _snd.MaxWnd = Math.Max(_snd.MaxWnd, _snd.Wnd);
             _snd.Wl1 = seq;
             _snd.Wl2 = segAck;
-            var sample = default(AckSample);
+            var sample = new AckSample { PriorInFlight = Pipe };
             AckAdvance(segAck, options, ref sample, now);
             if (_retries > 0 && _rto.SmoothedRtt is null)
             {
@@ -288,7 +288,10 @@ public sealed partial class TcpConnection
             return;
         }
         // Originals sent before a timeout are what F-RTO looks for among the deliveries (Linux high_seq).
-        var sample = new AckSample { OriginalLimit = _recoveryState == RecoveryState.Loss ? _highSeq : null };
+        var sample = new AckSample
+        {
+            OriginalLimit = _recoveryState == RecoveryState.Loss ? _highSeq : null, PriorInFlight = Pipe,
+        };
         bool dsack = ReceiveSackBlocks(options, segAck, ref sample);
         bool advanced = segAck > _snd.Una;
         long windowBefore = _snd.Wnd;

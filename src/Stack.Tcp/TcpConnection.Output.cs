@@ -157,7 +157,7 @@ public sealed partial class TcpConnection
             {
                 _segments.SplitAt(_segments[i].Start + mss);
             }
-            if ((long)_cc.Cwnd - Pipe < Math.Min(_segments[i].Length, mss))
+            if ((long)_cc.Cwnd - Pipe < Math.Min(_segments[i].Length, mss) || !PacingAllows(now))
             {
                 return;
             }
@@ -182,7 +182,7 @@ public sealed partial class TcpConnection
             {
                 long usable = Math.Min(_snd.Wnd - (_snd.Nxt - _snd.Una), CongestionRoom());
                 int len = (int)Math.Min(Math.Min(available, mss), Math.Max(usable, 0));
-                if (len <= 0)
+                if (len <= 0 || !PacingAllows(now))
                 {
                     return;
                 }
@@ -206,6 +206,7 @@ public sealed partial class TcpConnection
                 SendNew(0, fin: true, psh: false, now); // A lone FIN goes even into a zero window.
                 continue;
             }
+            CheckApplicationLimited();
             return;
         }
     }
@@ -217,13 +218,14 @@ public sealed partial class TcpConnection
     private void SendNew(int len, bool fin, bool psh, Instant now)
     {
         SeqNum seq = _snd.Nxt;
+        SendSnapshot tx = StampSend(len, now);
         TransmitSegment(seq, len, fin, psh, now);
         SeqNum end = seq + len + (fin ? 1 : 0);
         if (seq < _snd.Max)
         {
             _layer.Statistics.Retransmissions++; // The byte a zero-window probe sent, now sent for real.
         }
-        _segments.Append(seq, end, fin, now);
+        _segments.Append(seq, end, fin, now, tx);
         _snd.Nxt = end;
         _snd.Max = SeqNum.Max(_snd.Max, end);
         _rearmProbe = true;
@@ -243,13 +245,14 @@ public sealed partial class TcpConnection
         bool fin = (s.Marks & SegmentMarks.Fin) != 0;
         int len = s.Length - (fin ? 1 : 0);
         SeqNum dataEnd = _snd.BufStart + _send.Count;
+        SendSnapshot tx = StampSend(len, now);
         TransmitSegment(s.Start, len, fin, psh: len > 0 && s.Start + len == dataEnd, now);
         if (!_retransStampSet)
         {
             _retransStampSet = true;
             _retransStampTsVal = _lastTsVal;
         }
-        _segments.MarkRetransmitted(index, now, countAsResend);
+        _segments.MarkRetransmitted(index, now, countAsResend, tx);
         _layer.Statistics.Retransmissions++;
         _totalRetransmittedSegments++;
         _undoRetrans = _undoRetrans < 0 ? 1 : _undoRetrans + 1;

@@ -81,7 +81,7 @@ public sealed partial class TcpConnection
 
     private void StartCongestionControl()
     {
-        _cc = CongestionControl.Create(_config.CongestionControl);
+        _cc = CongestionControl.Create(_config.CongestionControl, unchecked((int)_snd.Iss.Value));
         _cc.Start(_mss, _config.InitialWindowSegments);
         _loss = ILossDetection.Create(_config.LossDetection, _opt.Sack);
         if (_synRtt is var (rtt, at))
@@ -221,7 +221,11 @@ public sealed partial class TcpConnection
             }
         }
 
-        if (_recoveryState == RecoveryState.Recovery)
+        if (RateBasedControl(sample, newlyLost, now))
+        {
+            // The algorithm set cwnd from the rate sample, in whatever state (BBR).
+        }
+        else if (_recoveryState == RecoveryState.Recovery)
         {
             int segments = (delivered + _mss - 1) / _mss;
             if (_prr.OnAck(segments, newlyLost, advanced, Pipe, _cc.Ssthresh, _mss) is int cwnd)
@@ -343,7 +347,11 @@ public sealed partial class TcpConnection
         }
     }
 
-    private void SetRecoveryState(RecoveryState state) => _recoveryState = state;
+    private void SetRecoveryState(RecoveryState state)
+    {
+        _recoveryState = state;
+        (_cc as IRateBasedCongestionControl)?.OnStateChange(state);
+    }
 
     /// <summary>Linux tcp_enter_recovery: ssthresh drops, PRR starts, and the first lost segment goes at once.</summary>
     private void EnterRecovery(Instant now)

@@ -55,6 +55,8 @@ public sealed partial class TcpConnection
                 case TimerKind.LossProbe:
                     OnLossProbeTimeout(now);
                     break;
+                case TimerKind.Pacing:
+                    break; // Leave's Output sends what the pacer now lets go.
             }
         }
         Leave(now);

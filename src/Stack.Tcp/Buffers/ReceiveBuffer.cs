@@ -7,7 +7,8 @@ namespace Stack.Tcp.Buffers;
 /// <remarks>
 /// <para>The ring maps sequence space directly: the byte at RCV.NXT + k lives k bytes after the last readable
 /// byte. Out-of-order data therefore needs no per-segment storage; only its ranges are tracked, in a small
-/// fixed table (sorted, disjoint, non-adjacent). Allocates only in the constructor.</para>
+/// table (sorted, disjoint, non-adjacent) that starts small and doubles up to its bound as holes appear, so a
+/// connection on a clean path holds 16 entries and steady state allocates nothing.</para>
 /// <para>The buffer does not own RCV.NXT: the connection passes it to <see cref="Insert"/> and advances it by
 /// the <c>advanced</c> that comes back (plus one for a FIN, which is the connection's business).</para>
 /// <para>Window accounting: <see cref="Window"/> = capacity − readable is the space from RCV.NXT to the end
@@ -21,24 +22,36 @@ public sealed class ReceiveBuffer
     /// <summary>1 MiB, the default capacity: a full window for a fast local link (see the Stack.Tcp README).</summary>
     public const int DefaultCapacity = 1024 * 1024;
 
-    /// <summary>The default bound on out-of-order ranges held at once.</summary>
-    public const int DefaultMaxHeldRanges = 16;
+    /// <summary>
+    /// Out-of-order ranges held at once, by default: one per KiB of buffer (1,024 for 1 MiB), at least 16. Full-
+    /// sized segments with every other one lost make one range per two segments, so the default never turns
+    /// away data a real path delivers; it bounds the work a peer sending slivers can cause. At the bound the range
+    /// furthest from RCV.NXT gives way, as Linux's tcp_prune_ofo_queue drops from the far end when its
+    /// out-of-order queue (bounded by memory alone) outgrows the buffer.
+    /// </summary>
+    public static int DefaultMaxHeldRanges(int capacity) => Math.Max(InitialHeldRanges, capacity / 1024);
+
+    private const int InitialHeldRanges = 16;
 
     private PooledRing _ring;
-    private readonly Held[] _held;
+    private Held[] _held;
+    private readonly int _maxHeldRanges;
     private int _heldCount;
     private int _readStart;
     private int _readable;
     private ulong _arrivals;
     private SeqNum _expectedRcvNxt;
 
-    public ReceiveBuffer(int capacity = DefaultCapacity, int maxHeldRanges = DefaultMaxHeldRanges)
+    /// <param name="capacity">Bytes: SO_RCVBUF.</param>
+    /// <param name="maxHeldRanges">The bound on out-of-order ranges; default <see cref="DefaultMaxHeldRanges"/>.</param>
+    public ReceiveBuffer(int capacity = DefaultCapacity, int? maxHeldRanges = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, SendBuffer.MaxCapacity);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxHeldRanges);
+        _maxHeldRanges = maxHeldRanges ?? DefaultMaxHeldRanges(capacity);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_maxHeldRanges);
         _ring = new PooledRing(capacity);
-        _held = new Held[maxHeldRanges];
+        _held = new Held[Math.Min(InitialHeldRanges, _maxHeldRanges)];
     }
 
     public int Capacity => _ring.Capacity;
@@ -160,7 +173,7 @@ public sealed class ReceiveBuffer
         ulong below = ulong.MaxValue;
         for (int k = 0; k < n; k++)
         {
-            // Selection by descending arrival stamp: at most 16 ranges, no sorting storage needed.
+            // Selection by descending arrival stamp: a few passes over the table, no sorting storage needed.
             int best = -1;
             for (int i = 0; i < _heldCount; i++)
             {
@@ -216,11 +229,7 @@ public sealed class ReceiveBuffer
     {
         SeqNum start = range.Start;
         SeqNum end = range.End;
-        int first = 0;
-        while (first < _heldCount && _held[first].End < start)
-        {
-            first++;
-        }
+        int first = FirstEndingAtOrAfter(start);
         int last = first;
         while (last < _heldCount && _held[last].Start <= end)
         {
@@ -230,6 +239,10 @@ public sealed class ReceiveBuffer
         }
 
         int merged = last - first;
+        if (merged == 0 && _heldCount == _held.Length && _held.Length < _maxHeldRanges)
+        {
+            Array.Resize(ref _held, Math.Min(_held.Length * 2, _maxHeldRanges));
+        }
         if (merged == 0 && _heldCount == _held.Length)
         {
             if (first == _heldCount)
@@ -248,6 +261,25 @@ public sealed class ReceiveBuffer
         _heldCount += shift;
         _held[first] = new Held(start, end, ++_arrivals);
         return true;
+    }
+
+    /// <summary>The index of the first held range that ends at or after <paramref name="seq"/> (binary search).</summary>
+    private int FirstEndingAtOrAfter(SeqNum seq)
+    {
+        int lo = 0, hi = _heldCount;
+        while (lo < hi)
+        {
+            int mid = (lo + hi) >> 1;
+            if (_held[mid].End < seq)
+            {
+                lo = mid + 1;
+            }
+            else
+            {
+                hi = mid;
+            }
+        }
+        return lo;
     }
 
     private void RemoveAt(int index)

@@ -10,6 +10,9 @@ public enum CongestionControlKind
 
     /// <summary>RFC 9438 CUBIC: a cubic window growth in time, multiplicative decrease by 0.7.</summary>
     Cubic,
+
+    /// <summary>BBR v1 (Linux tcp_bbr.c): cwnd and a pacing rate from the measured bandwidth and minimum RTT.</summary>
+    Bbr,
 }
 
 /// <summary>
@@ -56,10 +59,12 @@ public interface ICongestionControl
 /// <summary>Makes the algorithm a config names.</summary>
 public static class CongestionControl
 {
-    public static ICongestionControl Create(CongestionControlKind kind) => kind switch
+    /// <param name="seed">For an algorithm that draws (BBR's first ProbeBW phase): runs with one seed repeat.</param>
+    public static ICongestionControl Create(CongestionControlKind kind, int seed = 0) => kind switch
     {
         CongestionControlKind.NewReno => new NewReno(),
         CongestionControlKind.Cubic => new Cubic(),
+        CongestionControlKind.Bbr => new Bbr(seed),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a congestion control the stack has."),
     };
 }

@@ -47,6 +47,9 @@ public struct AckSample
     /// <summary><see cref="OldestAckedSentAt"/> is set.</summary>
     public bool HasOldestAcked;
 
+    /// <summary>The pipe before the ACK was taken (Linux rs->prior_in_flight).</summary>
+    public int PriorInFlight;
+
     /// <summary>Bytes newly delivered either way.</summary>
     public readonly int Delivered => NewlyAcked + NewlySacked;
 
@@ -82,6 +85,9 @@ public struct DeliveredSegment
     public SeqNum End;
     public bool EverRetransmitted;
 
+    /// <summary>The delivery clock when it left: the start of the ACK's rate sample.</summary>
+    public SendSnapshot Tx;
+
     /// <summary>
     /// RFC 8985 RACK_sent_after: sent later; at the same instant, the one that left later. The RFC breaks such
     /// ties by sequence number, which says the same for one burst of new data, but not for a resend that left in
@@ -100,6 +106,7 @@ public struct DeliveredSegment
             SendOrder = s.SendOrder;
             End = s.End;
             EverRetransmitted = s.EverRetransmitted;
+            Tx = s.Tx;
         }
     }
 }

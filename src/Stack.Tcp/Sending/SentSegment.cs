@@ -44,6 +44,9 @@ public struct SentSegment
 
     public SegmentMarks Marks;
 
+    /// <summary>The delivery clock when it last left (<see cref="DeliveryRate"/>).</summary>
+    public SendSnapshot Tx;
+
     public readonly int Length => End - Start;
 
     public readonly bool IsSacked => (Marks & SegmentMarks.Sacked) != 0;

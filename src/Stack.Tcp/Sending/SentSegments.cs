@@ -62,7 +62,7 @@ public sealed class SentSegments
     }
 
     /// <summary>New data [start, end) left at <paramref name="now"/>; it must follow the last record.</summary>
-    public void Append(SeqNum start, SeqNum end, bool fin, Instant now)
+    public void Append(SeqNum start, SeqNum end, bool fin, Instant now, SendSnapshot tx = default)
     {
         if (_count > 0 && start != End)
         {
@@ -79,7 +79,7 @@ public sealed class SentSegments
         _count++;
         At(_count - 1) = new SentSegment
         {
-            Start = start, End = end, SentAt = now, SendOrder = ++_sendOrder, Marks = fin ? SegmentMarks.Fin : 0,
+            Start = start, End = end, SentAt = now, SendOrder = ++_sendOrder, Marks = fin ? SegmentMarks.Fin : 0, Tx = tx,
         };
     }
 
@@ -284,12 +284,13 @@ public sealed class SentSegments
     /// Record <paramref name="index"/> was resent at <paramref name="now"/>. <paramref name="inFlight"/>: the
     /// resend counts as a retransmission in flight (a loss probe's does not: Linux __tcp_retransmit_skb).
     /// </summary>
-    public void MarkRetransmitted(int index, Instant now, bool inFlight = true)
+    public void MarkRetransmitted(int index, Instant now, bool inFlight = true, SendSnapshot tx = default)
     {
         ref SentSegment s = ref At(Checked(index));
         Untally(s);
         s.Marks |= SegmentMarks.EverRetransmitted | (inFlight ? SegmentMarks.Retransmitted : 0);
         s.SentAt = now;
+        s.Tx = tx;
         s.SendOrder = ++_sendOrder;
         Tally(s);
     }

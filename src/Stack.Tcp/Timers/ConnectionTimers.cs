@@ -29,6 +29,9 @@ public enum TimerKind
 
     /// <summary>Send a tail loss probe (RFC 8985 §7.2).</summary>
     LossProbe,
+
+    /// <summary>The pacer lets the next segment go (Linux's pacing timer).</summary>
+    Pacing,
 }
 
 /// <summary>

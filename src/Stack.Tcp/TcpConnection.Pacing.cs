@@ -1,0 +1,76 @@
+using Stack.Link.Time;
+using Stack.Tcp.Congestion;
+using Stack.Tcp.Sending;
+using Stack.Tcp.Timers;
+
+namespace Stack.Tcp;
+
+// The delivery clock and pacing (Linux tcp_rate.c and its internal pacing): every segment that leaves is stamped
+// with the delivery clock, every ACK yields a rate sample from the newest segment it delivered, and a rate-based
+// congestion control (BBR) sets cwnd and the pacing rate from those samples. Loss-based algorithms (CUBIC,
+// NewReno) do not pace, as in Linux without the fq qdisc.
+public sealed partial class TcpConnection
+{
+    private readonly DeliveryRate _rate = new();
+    private Pacer _pacer;
+
+    /// <summary>The pacing rate in bytes per second, 0 when the congestion control does not pace.</summary>
+    public double PacingRate => (_cc as IRateBasedCongestionControl)?.PacingRate ?? 0;
+
+    /// <summary>Bytes delivered to the peer, SACKed or acknowledged (Linux tcpi_delivered, in bytes).</summary>
+    public long DeliveredBytes => _rate.Delivered;
+
+    /// <summary>The delivery clock's reading for a segment about to leave (before it counts in the pipe).</summary>
+    private SendSnapshot StampSend(int length, Instant now)
+    {
+        if (Pipe == 0 && _cc is IRateBasedCongestionControl rb && _rate.IsAppLimited)
+        {
+            rb.OnRestartAfterIdle(now); // Linux CA_EVENT_TX_START: the first data after an idle period.
+        }
+        SendSnapshot tx = _rate.OnSent(Pipe, now);
+        _pacer.OnSent(Math.Max(length, 1), PacingRate, now);
+        return tx;
+    }
+
+    /// <summary>
+    /// True when the pacer lets a segment go now; otherwise the pacing timer is armed for when it will (the
+    /// output paths stop at a false and go on from the timer).
+    /// </summary>
+    private bool PacingAllows(Instant now)
+    {
+        if (PacingRate <= 0 || _pacer.MaySend(now))
+        {
+            return true;
+        }
+        _timers.Arm(TimerKind.Pacing, _pacer.WakeAt);
+        return false;
+    }
+
+    /// <summary>
+    /// Output stopped for want of data while cwnd had room and nothing lost waits (Linux
+    /// tcp_rate_check_app_limited): the rate samples until this flight is delivered measure the application.
+    /// </summary>
+    private void CheckApplicationLimited()
+    {
+        if (_cc is not null && Pipe < _cc.Cwnd && _segments.LostBytes <= _segments.RetransmittedBytes)
+        {
+            _rate.OnApplicationLimited(Pipe);
+        }
+    }
+
+    /// <summary>
+    /// Takes the ACK's rate sample; a rate-based congestion control sets cwnd from it (Linux tcp_cong_control's
+    /// cong_control branch). Returns false for a loss-based one, whose cwnd the caller sets (PRR or growth).
+    /// </summary>
+    private bool RateBasedControl(in AckSample sample, int newlyLost, Instant now)
+    {
+        TimeSpan? minRtt = (_loss as RackLossDetection)?.Rack.MinRtt;
+        RateSample rs = _rate.OnAck(sample, newlyLost, minRtt, now);
+        if (_cc is not IRateBasedCongestionControl rb)
+        {
+            return false;
+        }
+        rb.OnRateSample(rs, _recoveryState, Pipe, _rate, now);
+        return true;
+    }
+}
