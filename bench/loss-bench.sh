@@ -29,7 +29,9 @@
 #   sudo bench/loss-bench.sh                      # 64 MiB, 1/3/10 %, 3 runs each (16 MiB: 8-13 min on 2 cores)
 #   LOSS_MIB=4 LOSS_RUNS=1 bench/loss-bench.sh    # a quick look
 #   LOSS_MIB (default 64) bytes per run, in MiB; LOSS_RATES (default "1 3 10") loss percentages, each way;
-#   LOSS_RUNS (default 3) runs per case and rate; LOSS_TIMEOUT (default 120 + 8 s per MiB) bound on one run.
+#   LOSS_RUNS (default 3) runs per case and rate; LOSS_TIMEOUT (default 120 + 8 s per MiB) bound on one run;
+#   LOSS_CC (default bbr; cubic, reno) the congestion control of every sender: the stack's (`stack serve --cc`)
+#   and the kernel's (net.ipv4.tcp_congestion_control in each of the three namespaces, never the host's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ]; then
@@ -42,6 +44,8 @@ runs="${LOSS_RUNS:-3}"; number LOSS_RUNS "$runs" 1 99
 bound="${LOSS_TIMEOUT:-$((120 + 8 * mib))}"; number LOSS_TIMEOUT "$bound" 10 86400
 rates="${LOSS_RATES:-1 3 10}"
 for rate in $rates; do number LOSS_RATES "$rate" 0 99; done
+cc="${LOSS_CC:-bbr}"
+case "$cc" in bbr|cubic) stack_cc="$cc" ;; reno) stack_cc=newreno ;; *) echo "loss-bench: LOSS_CC wants bbr, cubic or reno, not '$cc'" >&2; exit 2 ;; esac
 bytes=$((mib << 20))
 
 scripts/install-deps
@@ -99,6 +103,8 @@ setup_namespaces() {
   ip -n "$nsb" addr add 192.0.2.3/24 dev vloss-b; ip -n "$nsb" link set vloss-b up; ip -n "$nsb" link set lo up
   offloads_off "$nsa" vloss-a; offloads_off "$nsb" vloss-b
   offloads_check "$nsa" vloss-a; offloads_check "$nsb" vloss-b
+  local n
+  for n in "$ns" "$nsa" "$nsb"; do inns "$n" sysctl -qw net.ipv4.tcp_congestion_control="$cc"; done
   ip netns exec "$nsb" "${clients[@]}" serve 192.0.2.3 >/dev/null &
   kpid=$!
   wait_for "$nsa" 192.0.2.3 13 || exit 1
@@ -133,7 +139,7 @@ kernel_rto() { # NS: the kernel's retransmission timeouts in NS so far
 }
 
 start_stack() { # fails if the stack does not answer
-  ip netns exec "$ns" "${stack[@]}" serve --tap tap0 --ip 192.0.2.2/24 --mac 02:00:00:00:00:02 --tap-offload off \
+  ip netns exec "$ns" "${stack[@]}" serve --tap tap0 --ip 192.0.2.2/24 --mac 02:00:00:00:00:02 --tap-offload off --cc "$stack_cc" \
     --services discard,chargen,daytime --log-level warning 2>"$tmp/serve.err" &
   spid=$!
   wait_for "$ns" 192.0.2.2 13 || return 1
@@ -222,6 +228,7 @@ echo "machine=$(nproc)cpu-$(awk '/MemTotal/ {printf "%.0fGiB", $2/1048576}' /pro
 echo "mib=$mib"
 echo "runs=$runs"
 echo "timeout_s=$bound"
+echo "congestion_control=$cc"
 setup_namespaces
 
 cases=(a_tx a_rx b c)

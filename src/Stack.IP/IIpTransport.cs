@@ -47,3 +47,36 @@ public interface IIpTransport
     /// <summary>The transport's earliest timer, or <see cref="Instant.Never"/>.</summary>
     Instant NextDeadline { get; }
 }
+
+/// <summary>
+/// What a transport needs of the IP layer beneath it, and nothing more: its addresses and routes, the MTUs, a way
+/// to send a datagram and to count a rejection. <see cref="IpHost"/> is the real one; a transport's tests can hand
+/// it a few lines of their own instead, with no Ethernet, ARP or neighbour discovery beneath.
+/// </summary>
+public interface IIpNetwork
+{
+    /// <summary>The interface MTU (what an MSS announcement is made from).</summary>
+    int Mtu { get; }
+
+    /// <summary>The path MTU to <paramref name="destination"/> as learned from ICMP (RFC 1191, RFC 8201).</summary>
+    int PathMtu(IpAddress destination, Instant now);
+
+    /// <summary>True when <paramref name="address"/> is one of ours.</summary>
+    bool IsLocal(IpAddress address);
+
+    /// <summary>True when <paramref name="destination"/> can be reached (a route or an on-link prefix).</summary>
+    bool CanReach(IpAddress destination);
+
+    /// <summary>The source address for a datagram to <paramref name="destination"/>, or null when there is none.</summary>
+    IpAddress? SelectSource(IpAddress destination);
+
+    /// <summary>Sends one datagram; the result says why it could not leave, if it could not.</summary>
+    SendResult Send(IpAddress source, IpAddress destination, IpProtocol protocol, ReadOnlySpan<byte> payload,
+        Instant now, byte? hopLimit = null, bool dontFragment = false);
+
+    /// <summary>Counts a datagram the transport turned away.</summary>
+    Stack.Link.Diagnostics.RejectCounters Rejects { get; }
+
+    /// <summary>Hands datagrams of <paramref name="protocol"/> to <paramref name="transport"/>.</summary>
+    void Register(IpProtocol protocol, IIpTransport transport);
+}

@@ -20,7 +20,7 @@ namespace Stack.IP;
 /// discovery, checks and dispatches IPv4 and IPv6 datagrams to the registered transports, answers pings, and
 /// sends ICMP errors. Everything it sends goes to the transmitter it was built with.
 /// </summary>
-public sealed partial class IpHost : ILinkProtocol
+public sealed partial class IpHost : ILinkProtocol, IIpNetwork
 {
     private readonly IpHostOptions _options;
     private readonly EthernetSender _link;
@@ -151,6 +151,8 @@ public sealed partial class IpHost : ILinkProtocol
     }
 
     private bool IsLocal(Ipv4Address address) => IsLocal((IpAddress)address);
+
+    public bool CanReach(IpAddress destination) => Routes.TryGetNextHop(destination, out _);
 
     /// <summary>RFC 6724 in miniature: a same-family address on the destination's prefix, else the first one.</summary>
     public IpAddress? SelectSource(IpAddress destination)

@@ -41,7 +41,7 @@ public sealed class TcpLayer : IIpTransport
     private readonly Random _random;
     private readonly byte[] _segment = new byte[65535];
 
-    public TcpLayer(IpHost host, IsnGenerator? isn = null, EphemeralPorts? ports = null, Random? random = null,
+    public TcpLayer(IIpNetwork host, IsnGenerator? isn = null, EphemeralPorts? ports = null, Random? random = null,
         ILogger? log = null)
     {
         Host = host ?? throw new ArgumentNullException(nameof(host));
@@ -52,7 +52,8 @@ public sealed class TcpLayer : IIpTransport
         host.Register(IpProtocol.Tcp, this);
     }
 
-    public IpHost Host { get; }
+    /// <summary>The IP layer beneath: an <see cref="IpHost"/>, or a test's own network.</summary>
+    public IIpNetwork Host { get; }
 
     public TcpStatistics Statistics { get; } = new();
 
@@ -118,7 +119,7 @@ public sealed class TcpLayer : IIpTransport
         {
             throw new ArgumentException($"Cannot connect to {new TcpEndPoint(remote, remotePort)}: give a unicast address and a port.", nameof(remote));
         }
-        if (!Host.Routes.TryGetNextHop(remote, out _))
+        if (!Host.CanReach(remote))
         {
             throw new SocketException((int)SocketError.NetworkUnreachable);
         }

@@ -5,18 +5,24 @@ using Stack.IP;
 using Stack.IP.Routing;
 using Stack.Link.Devices.Impairment;
 using Stack.Link.Wire;
+using Stack.Tcp;
+using Stack.Tcp.Congestion;
 
 namespace Stack.Apps.Commands;
 
 /// <summary>
 /// The options every command that brings up its own stack shares:
-/// `--tap NAME --ip ADDR/PREFIX [--ip ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--tap-offload on|off] [--log-level LEVEL]`.
+/// `--tap NAME --ip ADDR/PREFIX [--ip ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--tap-offload on|off]
+/// [--cc cubic|bbr|newreno] [--log-level LEVEL]`.
 /// </summary>
 public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, LogLevel LogLevel, ImpairmentSpec? Impair = null,
-    bool TapOffload = true)
+    bool TapOffload = true, CongestionControlKind CongestionControl = CongestionControlKind.Cubic)
 {
     public const string Usage =
-        "--tap NAME --ip ADDR/PREFIX [--ip ADDR/PREFIX ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--impair SPEC] [--tap-offload on|off] [--log-level LEVEL]";
+        "--tap NAME --ip ADDR/PREFIX [--ip ADDR/PREFIX ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--impair SPEC] [--tap-offload on|off] [--cc cubic|bbr|newreno] [--log-level LEVEL]";
+
+    /// <summary>The TCP configuration the stack's sockets start from.</summary>
+    public TcpConfig Tcp => TcpConfig.Default with { CongestionControl = CongestionControl };
 
     public static StackArgs Read(ArgReader args, LogLevel defaultLevel = LogLevel.Information)
     {
@@ -60,9 +66,16 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
             "off" => false,
             var other => throw new UsageException($"--tap-offload wants on or off, not '{other}'"),
         };
+        var cc = args.Optional("--cc") switch
+        {
+            null or "cubic" => CongestionControlKind.Cubic,
+            "bbr" => CongestionControlKind.Bbr,
+            "newreno" or "reno" => CongestionControlKind.NewReno,
+            var other => throw new UsageException($"--cc wants cubic, bbr or newreno, not '{other}'"),
+        };
         var level = ParseLevel(args.Optional("--log-level")) ?? defaultLevel;
         var host = new IpHostOptions { Mac = mac, Mtu = mtu, Addresses = addresses, GatewayV4 = gw4, GatewayV6 = gw6 };
-        return new StackArgs(tap, host, pcap, level, impair, offload);
+        return new StackArgs(tap, host, pcap, level, impair, offload, cc);
     }
 
     public static LogLevel? ParseLevel(string? text) => text?.ToLowerInvariant() switch

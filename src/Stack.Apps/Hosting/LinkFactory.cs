@@ -17,6 +17,6 @@ public static class LinkFactory
         // The trace sits next to the stack, inside the impairment: it shows what the stack really sent and got.
         if (args.Impair is { IsNone: false } impair) device = new ImpairedDevice(device, impair);
         if (args.Pcap is { } path) device = new TracingDevice(device, new PcapWriter(File.Create(path)), TimeProvider.System);
-        return StackInstance.Start(args.Tap, device, args.Host, TimeProvider.System, logs);
+        return StackInstance.Start(args.Tap, device, args.Host, TimeProvider.System, logs, args.Tcp);
     }
 }

@@ -395,6 +395,8 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
         import hashlib, random, socket, sys, threading, time
         data = random.Random(5).randbytes(int(sys.argv[3]))
         s = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=60)
+        if len(sys.argv) > 4:
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, sys.argv[4].encode())  # the kernel sender's algorithm
         # No socket timeout from here on: Python's sendall counts its timeout over the whole call, so a slow
         # (lossy) 64 MiB transfer would give up half-way; the caller's `timeout` bounds the run instead.
         s.settimeout(None)
