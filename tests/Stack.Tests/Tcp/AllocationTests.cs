@@ -104,11 +104,13 @@ public sealed class AllocationTests
 
 public sealed class StackToStackAllocationTests
 {
-    [Fact]
-    public void A_bulk_transfer_between_two_stacks_allocates_nothing_per_segment()
+    [Theory]
+    [InlineData(Stack.Tcp.Congestion.CongestionControlKind.Cubic)]
+    [InlineData(Stack.Tcp.Congestion.CongestionControlKind.Bbr)] // Rate samples, the model and the pacer too.
+    public void A_bulk_transfer_between_two_stacks_allocates_nothing_per_segment(Stack.Tcp.Congestion.CongestionControlKind cc)
     {
         var net = new Stack.Apps.Simulation.VirtualNetwork(TimeSpan.FromMicroseconds(50));
-        var config = TcpConfig.Default;
+        var config = TcpConfig.Default with { CongestionControl = cc };
         var a = net.AddHost(Host(1), seed: 1, config);
         var b = net.AddHost(Host(2), seed: 2, config);
         var listener = b.Tcp.Listen(Stack.IP.IpAddress.Parse("192.0.2.2"), 5001, 1);
