@@ -87,7 +87,12 @@ public sealed class DeliveryRate
     {
         int delivered = ack.Delivered;
         _delivered += delivered;
-        _deliveredAt = now;
+        if (delivered > 0)
+        {
+            // Only a delivery moves the clock (Linux tcp_rate_gen: "if (delivered) tp->delivered_mstamp = ..."): a
+            // duplicate ACK that delivers nothing must not shorten the ACK interval of the segments sent after it.
+            _deliveredAt = now;
+        }
         if (_appLimitedUntil != 0 && _delivered > _appLimitedUntil)
         {
             _appLimitedUntil = 0;

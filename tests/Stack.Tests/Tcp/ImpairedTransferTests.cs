@@ -6,6 +6,7 @@ using Stack.IP.Routing;
 using Stack.Link.Devices.Impairment;
 using Stack.Link.Wire;
 using Stack.Tcp;
+using Stack.Tcp.Congestion;
 
 namespace Stack.Tests.Tcp;
 
@@ -33,7 +34,7 @@ public sealed class ImpairedTransferTests
         Assert.Equal(result.Sent, result.Received);
     }
 
-    internal static (UInt128 Sent, UInt128 Received, TimeSpan Virtual, long Retransmissions) Transfer(
+    internal static (UInt128 Sent, UInt128 Received, TimeSpan Virtual, long Retransmissions, long Timeouts) Transfer(
         int seed, long total, TcpConfig config, ImpairmentSpec? spec = null)
     {
         var net = new VirtualNetwork(TimeSpan.FromMilliseconds(1));
@@ -93,7 +94,31 @@ public sealed class ImpairedTransferTests
             $"retx {a.Tcp.Statistics.Retransmissions} frames {net.FramesDelivered}");
         Assert.Equal(total, received);
         return (sentHash.GetCurrentHashAsUInt128(), receivedHash.GetCurrentHashAsUInt128(), net.Now - start,
-            a.Tcp.Statistics.Retransmissions);
+            a.Tcp.Statistics.Retransmissions, a.Tcp.Statistics.RetransmissionTimeouts);
+    }
+
+    /// <summary>
+    /// BBR over 10 % loss in each direction (data and ACKs): its window does not collapse with random loss, so
+    /// RACK keeps finding the holes from the SACKs of what was sent after them and the retransmission timer
+    /// seldom has to. Measured with these seeds: 2, 1 and 7 timeouts against CUBIC's 104, 106 and 108 on the same
+    /// path (which also takes ~45 s of virtual time to BBR's ~1 s). 16 MiB per seed, each algorithm.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Bbr_carries_16_mib_bit_exact_through_10_percent_loss_each_way_with_few_timeouts(int seed)
+    {
+        var spec = new ImpairmentSpec { Loss = 0.10, Seed = seed * 100 };
+        var bbr = Transfer(seed, 16 << 20, TcpConfig.Default with { CongestionControl = CongestionControlKind.Bbr }, spec);
+        Assert.Equal(bbr.Sent, bbr.Received);
+        Assert.True(bbr.Retransmissions > 0, "the impairment lost something");
+        Assert.InRange(bbr.Timeouts, 0, 10);
+
+        var cubic = Transfer(seed, 16 << 20, TcpConfig.Default with { CongestionControl = CongestionControlKind.Cubic }, spec);
+        Assert.Equal(cubic.Sent, cubic.Received);
+        // The point of loss-insensitivity: an order of magnitude fewer timeouts than a loss-based window.
+        Assert.True(bbr.Timeouts * 10 < cubic.Timeouts, $"BBR {bbr.Timeouts} timeouts, CUBIC {cubic.Timeouts}");
     }
 
     /// <summary>

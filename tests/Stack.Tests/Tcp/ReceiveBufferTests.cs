@@ -125,6 +125,75 @@ public sealed class ReceiveBufferTests
     }
 
     [Fact]
+    public void The_default_bound_is_one_range_per_kib_and_never_below_16()
+    {
+        Assert.Equal(1024, ReceiveBuffer.DefaultMaxHeldRanges(ReceiveBuffer.DefaultCapacity));
+        Assert.Equal(64, ReceiveBuffer.DefaultMaxHeldRanges(64 * 1024));
+        Assert.Equal(16, ReceiveBuffer.DefaultMaxHeldRanges(8 * 1024));
+    }
+
+    [Fact]
+    public void A_megabyte_buffer_holds_and_reports_a_hundred_holes_of_every_other_segment()
+    {
+        // Every other full-sized segment lost: one range per two segments, far past the table's first 16 entries.
+        const int Segment = 1000, Ranges = 100;
+        var buffer = new ReceiveBuffer(1024 * 1024);
+        for (int i = 0; i < Ranges; i++)
+        {
+            int at = (2 * i + 1) * Segment;
+            Assert.Equal(Segment, buffer.Insert(Irs, Irs + at, Bytes(at, Segment), out int advanced));
+            Assert.Equal(0, advanced);
+        }
+        Assert.Equal(Ranges, buffer.HeldRangeCount);
+        Assert.Equal(Ranges * Segment, buffer.HeldBytes);
+        for (int i = 0; i < Ranges; i++)
+        {
+            Assert.Equal(new SeqRange(Irs + (2 * i + 1) * Segment, Irs + (2 * i + 2) * Segment), buffer.HeldRange(i));
+        }
+        // All of them can be reported (SACK sends the first 3 or 4: the most recent first).
+        var reported = new SeqRange[Ranges + 1];
+        Assert.Equal(Ranges, buffer.CopyHeldRanges(reported));
+        Assert.Equal(new SeqRange(Irs + 199 * Segment, Irs + 200 * Segment), reported[0]);
+        Assert.Equal(new SeqRange(Irs + Segment, Irs + 2 * Segment), reported[Ranges - 1]);
+
+        // The retransmissions fill the holes: the stream reads back whole, nothing was reneged.
+        SeqNum rcvNxt = Irs;
+        for (int i = 0; i < Ranges; i++)
+        {
+            int at = 2 * i * Segment;
+            buffer.Insert(rcvNxt, Irs + at, Bytes(at, Segment), out int advanced);
+            Assert.Equal(2 * Segment, advanced);
+            rcvNxt += advanced;
+        }
+        Assert.Equal(0, buffer.HeldRangeCount);
+        Assert.Equal(Bytes(0, 2 * Ranges * Segment), ReadAll(buffer));
+    }
+
+    [Theory]
+    [InlineData(8 * 1024)] // The floor: 16.
+    [InlineData(64 * 1024)] // One per KiB: 64.
+    public void Past_the_default_bound_the_range_furthest_out_still_gives_way(int capacity)
+    {
+        int bound = ReceiveBuffer.DefaultMaxHeldRanges(capacity);
+        var buffer = new ReceiveBuffer(capacity);
+        for (int i = 0; i < bound; i++)
+        {
+            Assert.Equal(1, buffer.Insert(Irs, Irs + 4 * i + 1, Bytes(4 * i + 1, 1), out _)); // One-byte slivers.
+        }
+        Assert.Equal(bound, buffer.HeldRangeCount);
+        SeqRange furthest = buffer.HeldRange(bound - 1);
+
+        // Beyond every held range: refused.
+        Assert.Equal(0, buffer.Insert(Irs, Irs + 4 * bound + 1, Bytes(4 * bound + 1, 1), out _));
+        // Nearer RCV.NXT than the furthest: taken, and the furthest is dropped to make room.
+        Assert.Equal(1, buffer.Insert(Irs, Irs + 3, Bytes(3, 1), out _));
+        Assert.Equal(bound, buffer.HeldRangeCount);
+        Assert.Equal(new SeqRange(Irs + 3, Irs + 4), buffer.HeldRange(1));
+        Assert.Equal(new SeqRange(furthest.Start - 4, furthest.End - 4), buffer.HeldRange(bound - 1));
+        Assert.Null(buffer.HeldOverlap(furthest.Start, furthest.End));
+    }
+
+    [Fact]
     public void Works_across_the_sequence_wrap()
     {
         var buffer = new ReceiveBuffer(64);
