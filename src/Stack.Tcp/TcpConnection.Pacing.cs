@@ -27,7 +27,7 @@ public sealed partial class TcpConnection
         {
             rb.OnRestartAfterIdle(now); // Linux CA_EVENT_TX_START: the first data after an idle period.
         }
-        SendSnapshot tx = _rate.OnSent(Pipe, now);
+        SendSnapshot tx = _rate.OnSent(_segments.IsEmpty, now);
         _pacer.OnSent(Math.Max(length, 1), PacingRate, now);
         return tx;
     }

@@ -24,8 +24,8 @@ public sealed class Bbr : IRateBasedCongestionControl
 {
     private enum Mode { Startup, Drain, ProbeBw, ProbeRtt }
 
-    private const double HighGain = 2885 / 1000.0 + 1 / 256.0; // 2/ln 2, as Linux rounds it: BBR_UNIT·2885/1000 + 1
-    private const double DrainGain = 1000 / 2885.0;
+    private const double HighGain = 739 / 256.0; // 2/ln 2 in Linux's fixed point: BBR_UNIT·2885/1000 + 1
+    private const double DrainGain = 88 / 256.0; // its inverse, the same way: BBR_UNIT·1000/2885
     private const double CwndGain = 2;
     private const int CycleLength = 8;
     private const int BandwidthWindowRounds = CycleLength + 2;
@@ -104,7 +104,7 @@ public sealed class Bbr : IRateBasedCongestionControl
         Ssthresh = NewReno.MaxWindow;
         _mode = Mode.Startup;
         _pacingGain = _cwndGain = HighGain;
-        PacingRate = HighGain * Cwnd / 1e-3; // No RTT yet: Linux assumes 1 ms.
+        PacingRate = HighGain * Cwnd / 1e-3 * PacingMargin; // No RTT yet: Linux assumes 1 ms.
     }
 
     public void SetMss(int mss) => _mss = mss;
@@ -174,7 +174,7 @@ public sealed class Bbr : IRateBasedCongestionControl
         if (!_hasSeenRtt && rs.Rtt is { } rtt)
         {
             _hasSeenRtt = true;
-            PacingRate = HighGain * Cwnd / Math.Max(rtt.TotalSeconds, 1e-6); // Linux bbr_init_pacing_rate_from_rtt
+            PacingRate = HighGain * Cwnd / Math.Max(rtt.TotalSeconds, 1e-6) * PacingMargin; // bbr_init_pacing_rate_from_rtt
         }
         SetPacingRate(_bandwidth.Value, _pacingGain);
         SetCwnd(rs, state, pipe, rate.Delivered);

@@ -56,12 +56,13 @@ public sealed class DeliveryRate
     public bool IsAppLimited => _appLimitedUntil != 0;
 
     /// <summary>
-    /// A segment leaves (first time or again: Linux tcp_rate_skb_sent). With nothing in flight the clock starts
-    /// here, so an idle period is not counted as delivery time.
+    /// A segment leaves (first time or again: Linux tcp_rate_skb_sent). With nothing outstanding (Linux
+    /// packets_out: sent and not cumulatively acknowledged, lost or not) the clock starts here, so an idle period
+    /// is not counted as delivery time.
     /// </summary>
-    public SendSnapshot OnSent(int pipeBefore, Instant now)
+    public SendSnapshot OnSent(bool nothingOutstanding, Instant now)
     {
-        if (pipeBefore == 0)
+        if (nothingOutstanding)
         {
             _firstSentAt = now;
             _deliveredAt = now;

@@ -24,7 +24,7 @@ public sealed class DeliveryRateTests
         /// <summary>The next segment leaves at <paramref name="at"/>, stamped with the clock before it counts in the pipe.</summary>
         public void Send(Instant at)
         {
-            SendSnapshot tx = Rate.OnSent(Segments.InFlight, at);
+            SendSnapshot tx = Rate.OnSent(Segments.IsEmpty, at);
             Segments.Append(Iss + _next * Mss, Iss + (_next + 1) * Mss, fin: false, at, tx);
             _next++;
         }
