@@ -19,7 +19,12 @@ namespace Stack.Apps.Simulation;
 public sealed class VirtualNetwork
 {
     private readonly List<VirtualHost> _hosts = [];
-    private readonly Queue<(VirtualHost To, byte[] Frame, int Length, Instant At, bool Pooled)> _wire = new();
+    /// <summary>
+    /// Frames in flight by arrival time (then by the order they left): an impairment's delay and jitter make
+    /// arrival times that a first-in-first-out queue would deliver late, and with them every timer due before.
+    /// </summary>
+    private readonly PriorityQueue<(VirtualHost To, byte[] Frame, int Length, Instant At, bool Pooled), (Instant, long)> _wire = new();
+    private long _wireOrder;
 
     /// <summary>
     /// Frame buffers in flight come back here: a whole window of frames can be on the wire at once, more than
@@ -48,12 +53,18 @@ public sealed class VirtualNetwork
         return host;
     }
 
-    /// <summary>Delivers the next frame, or else advances the clock to the next timer and runs it.</summary>
+    /// <summary>
+    /// Delivers the next frame, or runs the timers due before it arrives: whichever comes first on the clock (a
+    /// frame and a timer due at the same instant: the frame first).
+    /// </summary>
     /// <returns>False when nothing is in flight and no timer is armed.</returns>
     public bool Step()
     {
-        if (_wire.TryDequeue(out var item))
+        var next = Instant.Never;
+        foreach (var h in _hosts) next = Instant.Min(next, h.Ip.NextDeadline);
+        if (_wire.TryPeek(out var item, out _) && item.At <= Instant.Max(next, Now))
         {
+            _wire.Dequeue();
             if (item.At > Now) Now = item.At;
             FramesDelivered++;
             item.To.Ip.OnFrame(item.Frame.AsSpan(0, item.Length), Now);
@@ -61,8 +72,6 @@ public sealed class VirtualNetwork
             RunTimers();
             return true;
         }
-        var next = Instant.Never;
-        foreach (var h in _hosts) next = Instant.Min(next, h.Ip.NextDeadline);
         if (next == Instant.Never) return false;
         if (next > Now) Now = next;
         RunTimers();
@@ -121,7 +130,7 @@ public sealed class VirtualNetwork
                 ? _free.Pop()
                 : new byte[Math.Max(frame.Length, MaxFrame)];
             frame.CopyTo(copy);
-            _wire.Enqueue((to, copy, frame.Length, Now + HopDelay, true));
+            Enqueue((to, copy, frame.Length, Now + HopDelay, true));
         }
     }
 
@@ -130,9 +139,12 @@ public sealed class VirtualNetwork
     {
         foreach (var to in _hosts)
         {
-            if (to != from) _wire.Enqueue((to, frame, frame.Length, at + HopDelay, false));
+            if (to != from) Enqueue((to, frame, frame.Length, at + HopDelay, false));
         }
     }
+
+    private void Enqueue((VirtualHost To, byte[] Frame, int Length, Instant At, bool Pooled) item) =>
+        _wire.Enqueue(item, (item.At, ++_wireOrder));
 }
 
 /// <summary>One host on a <see cref="VirtualNetwork"/>: its IP, UDP and TCP layers, driven by the network's steps.</summary>
