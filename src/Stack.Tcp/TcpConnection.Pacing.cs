@@ -13,19 +13,17 @@ public sealed partial class TcpConnection
 {
     private readonly DeliveryRate _rate = new();
     private Pacer _pacer;
+    private IRateBasedCongestionControl? _rateBased; // _cc, when it sets cwnd from rate samples (BBR)
 
     /// <summary>The pacing rate in bytes per second, 0 when the congestion control does not pace.</summary>
-    public double PacingRate => (_cc as IRateBasedCongestionControl)?.PacingRate ?? 0;
-
-    /// <summary>Bytes delivered to the peer, SACKed or acknowledged (Linux tcpi_delivered, in bytes).</summary>
-    public long DeliveredBytes => _rate.Delivered;
+    public double PacingRate => _rateBased?.PacingRate ?? 0;
 
     /// <summary>The delivery clock's reading for a segment about to leave (before it counts in the pipe).</summary>
     private SendSnapshot StampSend(int length, Instant now)
     {
-        if (Pipe == 0 && _cc is IRateBasedCongestionControl rb && _rate.IsAppLimited)
+        if (_rateBased is not null && Pipe == 0 && _rate.IsAppLimited)
         {
-            rb.OnRestartAfterIdle(now); // Linux CA_EVENT_TX_START: the first data after an idle period.
+            _rateBased.OnRestartAfterIdle(now); // Linux CA_EVENT_TX_START: the first data after an idle period.
         }
         SendSnapshot tx = _rate.OnSent(_segments.IsEmpty, now);
         _pacer.OnSent(Math.Max(length, 1), PacingRate, now);
@@ -66,11 +64,7 @@ public sealed partial class TcpConnection
     {
         TimeSpan? minRtt = (_loss as RackLossDetection)?.Rack.MinRtt;
         RateSample rs = _rate.OnAck(sample, newlyLost, minRtt, now);
-        if (_cc is not IRateBasedCongestionControl rb)
-        {
-            return false;
-        }
-        rb.OnRateSample(rs, _recoveryState, Pipe, _rate, now);
-        return true;
+        _rateBased?.OnRateSample(rs, _recoveryState, Pipe, _rate, now);
+        return _rateBased is not null;
     }
 }

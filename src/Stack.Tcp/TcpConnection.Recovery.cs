@@ -82,6 +82,7 @@ public sealed partial class TcpConnection
     private void StartCongestionControl()
     {
         _cc = CongestionControl.Create(_config.CongestionControl, unchecked((int)_snd.Iss.Value));
+        _rateBased = _cc as IRateBasedCongestionControl;
         _cc.Start(_mss, _config.InitialWindowSegments);
         _loss = ILossDetection.Create(_config.LossDetection, _opt.Sack);
         if (_synRtt is var (rtt, at))
@@ -350,7 +351,7 @@ public sealed partial class TcpConnection
     private void SetRecoveryState(RecoveryState state)
     {
         _recoveryState = state;
-        (_cc as IRateBasedCongestionControl)?.OnStateChange(state);
+        _rateBased?.OnStateChange(state);
     }
 
     /// <summary>Linux tcp_enter_recovery: ssthresh drops, PRR starts, and the first lost segment goes at once.</summary>
