@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Stack.IP;
 using Stack.Link.Time;
 using Stack.Tcp.Diagnostics;
+using Stack.Tcp.Isn;
 using Stack.Tcp.Sending;
 using Stack.Tcp.Timers;
 using Stack.Tcp.Wire;
@@ -40,6 +41,31 @@ public sealed partial class TcpConnection
         Leave(now);
     }
 
+    /// <summary>
+    /// A connection from a valid SYN cookie (RFC 4987 §3.6): SYN-RECEIVED as though the listener had kept the
+    /// SYN, with what the cookie remembered of its options. The ACK that carried the cookie comes in next, by
+    /// <see cref="OnSegment"/>, and completes the handshake like any other.
+    /// </summary>
+    internal void StartFromCookie(in TcpHeader ack, in TcpOptions options, SynCookie cookie, Instant now)
+    {
+        Enter();
+        InitSend(new SeqNum(ack.AcknowledgmentNumber) - 1);
+        _connectStart = now;
+        _lastHeard = now;
+        uint? tsVal = options.HasTimestamps ? options.TsVal : null;
+        ReceiveSyn(new SeqNum(ack.SequenceNumber) - 1, cookie.Mss, cookie.WindowScale, cookie.Sack, tsVal, now);
+        _snd.Wl1 = _rcv.Irs;
+        _snd.Wl2 = _snd.Iss;
+        if (_opt.Timestamps)
+        {
+            // Our clock already stood at the SYN-ACK's TSval: later ones never go below it.
+            _lastTsVal = options.TsEcr;
+            _tsSent = true;
+        }
+        SetState(TcpState.SynReceived, "rcv ACK with SYN cookie");
+        Leave(now);
+    }
+
     private void InitSend(SeqNum iss)
     {
         _snd.Iss = iss;
@@ -50,38 +76,42 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>Takes the peer's SYN: IRS, RCV.NXT and the options both sides must agree on (RFC 7323, RFC 9293 §3.7.1).</summary>
-    private void ReceiveSyn(in TcpHeader syn, in TcpOptions options, Instant now)
+    private void ReceiveSyn(in TcpHeader syn, in TcpOptions options, Instant now) =>
+        ReceiveSyn(new SeqNum(syn.SequenceNumber), options.Mss, options.WindowScale, options.SackPermitted,
+            options.HasTimestamps ? options.TsVal : null, now);
+
+    private void ReceiveSyn(SeqNum irs, ushort? mss, byte? windowScale, bool sackPermitted, uint? tsVal, Instant now)
     {
-        _rcv.Irs = new SeqNum(syn.SequenceNumber);
+        _rcv.Irs = irs;
         _rcv.Nxt = _rcv.Irs + 1;
         _rcv.Edge = _rcv.Nxt + Math.Min(_recv.Window, ushort.MaxValue);
         bool v6 = Tuple.RemoteAddress.IsIpv6;
-        _opt.PeerMss = options.Mss is ushort m && m > 0 ? m : v6 ? 1220 : 536;
-        _opt.WindowScale = _config.WindowScaling && options.WindowScale is not null;
-        if (_opt.WindowScale && options.WindowScale is byte shift)
+        _opt.PeerMss = mss is ushort m && m > 0 ? m : v6 ? 1220 : 536;
+        _opt.WindowScale = _config.WindowScaling && windowScale is not null;
+        if (_opt.WindowScale && windowScale is byte shift)
         {
             _snd.Wscale = Math.Min((int)shift, 14); // RFC 7323 §2.3: larger shifts are taken as 14.
-            _rcv.Wscale = ReceiveShift();
+            _rcv.Wscale = ReceiveShift(_config);
         }
         else
         {
             _snd.Wscale = 0;
             _rcv.Wscale = 0;
         }
-        _opt.Sack = _config.Sack && options.SackPermitted;
-        _opt.Timestamps = _config.Timestamps && options.HasTimestamps;
+        _opt.Sack = _config.Sack && sackPermitted;
+        _opt.Timestamps = _config.Timestamps && tsVal is not null;
         if (_opt.Timestamps)
         {
-            _opt.TsRecent = options.TsVal;
+            _opt.TsRecent = tsVal!.Value;
         }
         _mss = Math.Max(MinMss, Math.Min(_opt.PeerMss, PathMss(now)) - (_opt.Timestamps ? TimestampSpace : 0));
     }
 
     /// <summary>The shift we announce: the configured one, or more if the receive buffer needs it.</summary>
-    private int ReceiveShift()
+    internal static int ReceiveShift(TcpConfig config)
     {
-        int shift = _config.WindowScale;
-        while (shift < 14 && (_recv.Capacity >> shift) > ushort.MaxValue)
+        int shift = config.WindowScale;
+        while (shift < 14 && (config.ReceiveBufferSize >> shift) > ushort.MaxValue)
         {
             shift++;
         }

@@ -45,7 +45,7 @@ public sealed partial class TcpConnection
         var options = new TcpOptions { Mss = (ushort)AnnouncedMss, SackPermitted = _config.Sack };
         if (_config.WindowScaling)
         {
-            options.WindowScale = (byte)ReceiveShift();
+            options.WindowScale = (byte)ReceiveShift(_config);
         }
         if (_config.Timestamps)
         {

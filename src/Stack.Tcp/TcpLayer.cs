@@ -37,6 +37,7 @@ public sealed class TcpLayer : IIpTransport
     private readonly Dictionary<TcpEndPoint, TcpListener> _listeners = [];
     private readonly PriorityQueue<TcpConnection, Instant> _timerQueue = new();
     private readonly IsnGenerator _isn;
+    private readonly SynCookieCodec _cookies;
     private readonly EphemeralPorts _ports;
     private readonly Random _random;
     private readonly byte[] _segment = new byte[65535];
@@ -49,6 +50,7 @@ public sealed class TcpLayer : IIpTransport
         _random = random ?? Random.Shared;
         _ports = ports ?? new EphemeralPorts(random: _random);
         Log = log ?? NullLogger.Instance;
+        _cookies = new SynCookieCodec(_isn);
         host.Register(IpProtocol.Tcp, this);
     }
 
@@ -68,6 +70,21 @@ public sealed class TcpLayer : IIpTransport
     /// change, so an observer can subscribe to <see cref="TcpConnection.StateChanged"/> from CLOSED or LISTEN on.
     /// </summary>
     public event Action<TcpConnection>? ConnectionCreated;
+
+    /// <summary>When listeners answer SYNs with cookies (Linux net.ipv4.tcp_syncookies). Default: when full.</summary>
+    public SynCookieMode SynCookies { get; init; } = SynCookieMode.WhenFull;
+
+    /// <summary>
+    /// The cap on half-open (SYN-RECEIVED) connections across every listener, on top of each listener's own
+    /// backlog (Linux net.ipv4.tcp_max_syn_backlog; 1024 is its default on small machines). Beyond it SYNs get
+    /// cookies, or are dropped when cookies are off.
+    /// </summary>
+    public int MaxHalfOpen { get; init; } = 1024;
+
+    /// <summary>Half-open connections of every listener now.</summary>
+    public int HalfOpenCount { get; internal set; }
+
+    internal SynCookieCodec Cookies => _cookies;
 
     internal ILogger Log { get; }
 
@@ -213,6 +230,10 @@ public sealed class TcpLayer : IIpTransport
         }
         if ((flags & TcpFlags.Ack) != 0)
         {
+            if ((flags & TcpFlags.Syn) == 0 && listener.OnCookieAck(h, options, tuple, now))
+            {
+                return;
+            }
             SendReset(tuple, new SeqNum(h.AcknowledgmentNumber), default, TcpFlags.Rst, now);
             return;
         }
@@ -295,9 +316,13 @@ public sealed class TcpLayer : IIpTransport
         _timerQueue.EnqueueRange(live);
     }
 
-    internal TcpConnection CreatePassive(TcpListener listener, FourTuple tuple)
+    /// <param name="tsOffset">The timestamp clock's offset; a random one when null.</param>
+    internal TcpConnection CreatePassive(TcpListener listener, FourTuple tuple, uint? tsOffset = null)
     {
-        var c = new TcpConnection(this, listener.Config, tuple, passive: true, (uint)_random.Next()) { Listener = listener };
+        var c = new TcpConnection(this, listener.Config, tuple, passive: true, tsOffset ?? (uint)_random.Next())
+        {
+            Listener = listener,
+        };
         _connections.Add(tuple, c);
         Statistics.PassiveOpens++;
         ConnectionCreated?.Invoke(c);

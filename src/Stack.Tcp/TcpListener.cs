@@ -10,8 +10,10 @@ namespace Stack.Tcp;
 /// and the completed queue (ESTABLISHED, waiting for <see cref="TryAccept"/>). Each holds at most
 /// <see cref="Backlog"/> entries; when the completed queue is full an arriving SYN is ignored, not reset, so the
 /// client retries (Linux). Data that arrives before accept waits in the connection's receive buffer.
+/// When the incomplete queue is full (or the layer's half-open total is), SYNs are answered with SYN cookies
+/// (see TcpListener.Cookies.cs), so a flood of spoofed SYNs cannot shut out real clients.
 /// </summary>
-public sealed class TcpListener
+public sealed partial class TcpListener
 {
     private readonly TcpLayer _layer;
     private readonly HashSet<TcpConnection> _incomplete = [];
@@ -72,6 +74,8 @@ public sealed class TcpListener
         {
             c.AbortFromListener(now);
         }
+        _layer.HalfOpenCount -= _incomplete.Count;
+        _incomplete.Clear();
         while (_completed.TryDequeue(out var c))
         {
             c.Listener = null;
@@ -82,14 +86,26 @@ public sealed class TcpListener
     /// <summary>RFC 9293 §3.10.7.2: a segment for LISTEN (RST and ACK were handled by the layer).</summary>
     internal void OnSyn(in TcpHeader syn, in TcpOptions options, FourTuple tuple, SeqNum? isnFloor, Instant now)
     {
-        if (IsAcceptQueueFull || _incomplete.Count >= Backlog)
+        if (IsAcceptQueueFull)
         {
-            _layer.Statistics.ListenOverflows++;
-            TcpLog.ListenOverflow(_layer.Log, LocalEndPoint, new TcpEndPoint(tuple.RemoteAddress, tuple.RemotePort));
+            // Linux drops even when it could send a cookie: the application is not keeping up.
+            Overflow(tuple);
+            return;
+        }
+        bool full = _incomplete.Count >= Backlog || _layer.HalfOpenCount >= _layer.MaxHalfOpen;
+        if (_layer.SynCookies == SynCookieMode.Always || (full && _layer.SynCookies == SynCookieMode.WhenFull))
+        {
+            SendCookie(syn, options, tuple, full, now);
+            return;
+        }
+        if (full)
+        {
+            Overflow(tuple);
             return;
         }
         var c = _layer.CreatePassive(this, tuple);
         _incomplete.Add(c);
+        _layer.HalfOpenCount++;
         SeqNum iss = _layer.NextIsn(tuple, now);
         if (isnFloor is { } floor && iss <= floor)
         {
@@ -100,7 +116,7 @@ public sealed class TcpListener
 
     internal void OnChildEstablished(TcpConnection c)
     {
-        _incomplete.Remove(c);
+        ForgetHalfOpen(c);
         _completed.Enqueue(c);
         _layer.Statistics.Accepted++;
         if (_completed.Count == 1)
@@ -112,6 +128,20 @@ public sealed class TcpListener
     internal void OnChildClosed(TcpConnection c)
     {
         // A completed connection stays queued even when reset: accept returns it and its Error says why.
-        _incomplete.Remove(c);
+        ForgetHalfOpen(c);
+    }
+
+    private void ForgetHalfOpen(TcpConnection c)
+    {
+        if (_incomplete.Remove(c))
+        {
+            _layer.HalfOpenCount--;
+        }
+    }
+
+    private void Overflow(FourTuple tuple)
+    {
+        _layer.Statistics.ListenOverflows++;
+        TcpLog.ListenOverflow(_layer.Log, LocalEndPoint, new TcpEndPoint(tuple.RemoteAddress, tuple.RemotePort));
     }
 }

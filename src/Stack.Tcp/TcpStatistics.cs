@@ -71,6 +71,15 @@ public sealed class TcpStatistics
     /// <summary>Half-open connections dropped after the last SYN-ACK retransmission.</summary>
     public long SynReceivedTimeouts;
 
+    /// <summary>SYN-ACKs sent with a cookie instead of SYN-RECEIVED state (Linux SyncookiesSent).</summary>
+    public long SynCookiesSent;
+
+    /// <summary>ACKs whose cookie checked out and made a connection (Linux SyncookiesRecv).</summary>
+    public long SynCookiesValid;
+
+    /// <summary>ACKs to a listener whose cookie did not check out: answered with a RST (Linux SyncookiesFailed).</summary>
+    public long SynCookiesInvalid;
+
     /// <summary>TIME-WAIT connections replaced by a new incarnation (RFC 9293 §3.10.7.4, RFC 6191).</summary>
     public long TimeWaitRecycled;
 

@@ -18,6 +18,9 @@ internal static partial class TcpLog
     [LoggerMessage(Level = LogLevel.Debug, Message = "TCP: listener on {Local} full; SYN from {Remote} ignored")]
     public static partial void ListenOverflow(ILogger log, TcpEndPoint local, TcpEndPoint remote);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "TCP: possible SYN flooding on {Local}; sending cookies")]
+    public static partial void SynFlood(ILogger log, TcpEndPoint local);
+
     [LoggerMessage(Level = LogLevel.Debug, Message = "TCP {Connection}: path MTU lowered the MSS to {Mss}")]
     public static partial void MssLowered(ILogger log, FourTuple connection, int mss);
 

@@ -64,6 +64,9 @@ public sealed class IsnGenerator
         return new SeqNum(unchecked(m + f));
     }
 
+    /// <summary>The keyed hash of <paramref name="message"/>, for other secrets derived from this key (SYN cookies).</summary>
+    internal ulong Mac(ReadOnlySpan<byte> message) => _hash.Hash(message);
+
     internal static void CheckAddress(ReadOnlySpan<byte> address, string name)
     {
         if (address.Length is not (4 or 16))

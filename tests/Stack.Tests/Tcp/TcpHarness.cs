@@ -49,7 +49,8 @@ internal sealed class TcpHarness : IFrameTransmitter
 
     private readonly Queue<byte[]> _sent = new();
 
-    public TcpHarness(TcpConfig? config = null, int mtu = 1500)
+    public TcpHarness(TcpConfig? config = null, int mtu = 1500, SynCookieMode cookies = SynCookieMode.WhenFull,
+        int maxHalfOpen = 1024)
     {
         Host = new IpHost(new IpHostOptions
         {
@@ -62,6 +63,8 @@ internal sealed class TcpHarness : IFrameTransmitter
         Tcp = new TcpLayer(Host, new IsnGenerator(new byte[16]), new EphemeralPorts(new byte[16], random: random), random)
         {
             DefaultConfig = config ?? TcpConfig.Default,
+            SynCookies = cookies,
+            MaxHalfOpen = maxHalfOpen,
         };
         LearnPeer();
     }
