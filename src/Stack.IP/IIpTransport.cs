@@ -38,7 +38,11 @@ public interface IIpTransport
 {
     void OnDatagram(in IpDatagram datagram, Instant now);
 
-    /// <summary>An ICMP error quoting one of this transport's datagrams (already checked to be ours).</summary>
+    /// <summary>
+    /// An ICMP error quoting one of this transport's datagrams (its source checked to be ours). A too-big error
+    /// lowers the path MTU only if the transport matches it to state of its own and calls
+    /// <see cref="IIpNetwork.LowerPathMtu"/> (RFC 5927 §4.1).
+    /// </summary>
     void OnIcmpError(in IcmpError error, Instant now);
 
     /// <summary>Runs the transport's due timers.</summary>
@@ -60,6 +64,13 @@ public interface IIpNetwork
 
     /// <summary>The path MTU to <paramref name="destination"/> as learned from ICMP (RFC 1191, RFC 8201).</summary>
     int PathMtu(IpAddress destination, Instant now);
+
+    /// <summary>
+    /// A too-big error the transport matched to a datagram of its own: lowers the path MTU towards
+    /// <paramref name="destination"/> to <paramref name="mtu"/> (within the family's floor) and returns the path MTU
+    /// now in force.
+    /// </summary>
+    int LowerPathMtu(IpAddress destination, int mtu, Instant now);
 
     /// <summary>True when <paramref name="address"/> is one of ours.</summary>
     bool IsLocal(IpAddress address);

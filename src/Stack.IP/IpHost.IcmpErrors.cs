@@ -1,3 +1,4 @@
+using Stack.IP.Fragments;
 using Stack.IP.Wire;
 using Stack.Link.Diagnostics;
 using Stack.Link.Time;
@@ -41,8 +42,9 @@ public sealed partial class IpHost
             Reject(Layer.Icmpv4, RejectReason.NotForUs); // RFC 5927 §4.1: only believe errors about our packets.
             return;
         }
-        int mtu = k == IcmpErrorKind.PacketTooBig
-            ? OnFragmentationNeeded(quoted.Destination, icmp.NextHopMtu, quoted.TotalLength, now) : 0;
+        // What a too-big error says is only believed once a transport matches it to a datagram in flight
+        // (LowerPathMtu): the IP layer cannot tell a late or forged error from a real one.
+        int mtu = k == IcmpErrorKind.PacketTooBig ? PathMtuCache<Ipv4Address>.ReportedMtu(icmp.NextHopMtu, quoted.TotalLength) : 0;
         Deliver(new IcmpError(k, reporter, quoted.Source, quoted.Destination, quoted.Protocol, quoted.Transport, mtu), now);
     }
 
@@ -88,7 +90,7 @@ public sealed partial class IpHost
             Reject(Layer.Icmpv6, RejectReason.Truncated);
             return;
         }
-        int mtu = k == IcmpErrorKind.PacketTooBig ? OnPacketTooBig(destination, (int)Math.Min(icmp.Mtu, int.MaxValue), now) : 0;
+        int mtu = k == IcmpErrorKind.PacketTooBig ? (int)Math.Min(icmp.Mtu, int.MaxValue) : 0;
         Deliver(new IcmpError(k, reporter, source, destination, chain.UpperProtocol, payload[chain.UpperOffset..], mtu), now);
     }
 

@@ -33,7 +33,12 @@ public sealed partial class IpHost
         if (source.IsIpv6 != destination.IsIpv6 || !IsLocal(source)) return SendResult.BadSource;
         if (!Routes.TryGetNextHop(destination, out var nextHop)) return SendResult.NoRoute;
         byte ttl = hopLimit ?? DefaultTtl;
-        int mtu = destination.IsMulticast ? Mtu : PathMtu(destination, now);
+        bool locked = false;
+        int mtu = destination.IsMulticast ? Mtu
+            : destination.IsIpv6 ? Pmtu6.Get(destination.V6, now) : Pmtu4.Get(destination.V4, now, out locked);
+        // Linux (ip_dont_fragment): a path an error reported below the floor is locked there and sent without
+        // DF, so that the routers of a path that small fragment what the floor lets through.
+        dontFragment &= !locked;
         return destination.IsIpv6
             ? SendIpv6(source.V6, destination.V6, protocol, payload, ttl, mtu, nextHop, now)
             : SendIpv4(source.V4, destination.V4, protocol, payload, ttl, mtu, dontFragment, nextHop, now);

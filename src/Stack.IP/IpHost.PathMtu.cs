@@ -4,35 +4,40 @@ using Stack.Link.Wire;
 
 namespace Stack.IP;
 
+// Path MTU (RFC 1191, RFC 8201), learned only through a transport that matched the error to a datagram of its
+// own (RFC 5927 §4.1; Linux updates the route's MTU from the socket, after tcp_v4_err's sequence check): a
+// forged error about nothing in flight changes nothing.
 public sealed partial class IpHost
 {
-    /// <summary>RFC 791: every IPv4 host must take 68-byte datagrams unfragmented.</summary>
-    private const int MinIpv4Mtu = 68;
+    /// <summary>
+    /// The IPv4 floor: Linux's net.ipv4.route.min_pmtu (512 + 20 + 20), not RFC 791's 68. A report below it
+    /// locks the path at 552 and clears DF, as Linux does, so a forged error can cost at most a 512-byte MSS and a
+    /// real path that small still gets through, fragmented by its routers.
+    /// </summary>
+    public const int MinIpv4PathMtu = 552;
 
     /// <summary>RFC 8200 §5: the IPv6 minimum link MTU.</summary>
-    private const int MinIpv6Mtu = 1280;
+    public const int MinIpv6PathMtu = 1280;
 
     private PathMtuCache<Ipv4Address>? _pmtu4;
     private PathMtuCache<Ipv6Address>? _pmtu6;
 
-    private PathMtuCache<Ipv4Address> Pmtu4 => _pmtu4 ??= new(Mtu, MinIpv4Mtu);
-    private PathMtuCache<Ipv6Address> Pmtu6 => _pmtu6 ??= new(Mtu, MinIpv6Mtu);
+    private PathMtuCache<Ipv4Address> Pmtu4 => _pmtu4 ??= new(Mtu, Math.Min(MinIpv4PathMtu, Mtu));
+    private PathMtuCache<Ipv6Address> Pmtu6 => _pmtu6 ??= new(Mtu, MinIpv6PathMtu);
 
     /// <summary>The path MTU towards <paramref name="destination"/>: the link MTU unless ICMP said less.</summary>
     public int PathMtu(IpAddress destination, Instant now) =>
         destination.IsIpv6 ? Pmtu6.Get(destination.V6, now) : Pmtu4.Get(destination.V4, now);
 
-    /// <summary>RFC 1191: fragmentation needed and DF set. Returns the path MTU now in force.</summary>
-    private int OnFragmentationNeeded(Ipv4Address destination, int nextHopMtu, int tooBigLength, Instant now)
+    /// <summary>
+    /// A transport matched a too-big error (<see cref="IcmpError.Mtu"/>) to a datagram of its own: lowers the path
+    /// MTU towards <paramref name="destination"/> (never below the family's floor, never up). Returns the path MTU
+    /// now in force.
+    /// </summary>
+    public int LowerPathMtu(IpAddress destination, int mtu, Instant now)
     {
-        Pmtu4.UpdateFromFragmentationNeeded(destination, nextHopMtu, tooBigLength, now);
-        return Pmtu4.Get(destination, now);
-    }
-
-    /// <summary>RFC 8201: packet too big. Returns the path MTU now in force.</summary>
-    private int OnPacketTooBig(Ipv6Address destination, int mtu, Instant now)
-    {
-        Pmtu6.Update(destination, mtu, now);
-        return Pmtu6.Get(destination, now);
+        if (destination.IsIpv6) Pmtu6.Update(destination.V6, mtu, now);
+        else Pmtu4.Update(destination.V4, mtu, now);
+        return PathMtu(destination, now);
     }
 }

@@ -576,28 +576,24 @@ public sealed partial class TcpConnection
         return true;
     }
 
-    /// <summary>An ICMP error about a segment of ours (RFC 5927 §4.1: only if its sequence number is in flight).</summary>
+    /// <summary>
+    /// An ICMP error about a segment of ours. RFC 5927 §4.1 and Linux's tcp_v4_err/tcp_v6_err: believed only if
+    /// the sequence number it quotes is in flight (SND.UNA to SND.NXT; ours is SND.MAX, what has been sent);
+    /// else counted and ignored. A too-big error lowers the path MTU and the MSS and resends what no longer fits
+    /// (Linux tcp_v4_mtu_reduced), so a forged one that guesses the window can at worst cost a smaller segment.
+    /// </summary>
     internal void OnIcmpError(IcmpErrorKind kind, int mtu, SeqNum quotedSeq, Instant now)
     {
         if (quotedSeq < _snd.Una || quotedSeq > _snd.Max)
         {
+            _layer.Statistics.OutOfWindowIcmps++;
             return;
         }
         Enter();
         switch (kind)
         {
             case IcmpErrorKind.PacketTooBig:
-                int mss = Math.Max(MinMss, mtu - IpHeaderLength - Wire.TcpHeader.MinLength - (_opt.Timestamps ? TimestampSpace : 0));
-                if (mss < _mss)
-                {
-                    _mss = mss;
-                    _cc?.SetMss(mss);
-                    TcpLog.MssLowered(_layer.Log, Tuple, mss);
-                    if (_state is not (TcpState.SynSent or TcpState.SynReceived) && _snd.Nxt > _snd.Una)
-                    {
-                        RetransmitTooBig(); // Resent at once, at the new size; no backoff.
-                    }
-                }
+                OnPacketTooBig(mtu, now);
                 break;
             case IcmpErrorKind.NetUnreachable:
                 _softError = SocketError.NetworkUnreachable;
@@ -613,6 +609,34 @@ public sealed partial class TcpConnection
                 break;
         }
         Leave(now);
+    }
+
+    /// <summary>
+    /// A too-big error matched to a segment in flight: the path MTU drops (IP keeps it within the family's floor)
+    /// and with it the MSS; what no longer fits goes again at once (RetransmitTooBig). An IPv6 report below 1280
+    /// is ignored, as Linux does (tcp_v6_err): no IPv6 link is that small, so it is a forgery or a relic of
+    /// atomic fragments (RFC 8021).
+    /// </summary>
+    private void OnPacketTooBig(int mtu, Instant now)
+    {
+        if (Tuple.RemoteAddress.IsIpv6 && mtu < IpHost.MinIpv6PathMtu)
+        {
+            _layer.Statistics.IcmpTooBigIgnored++;
+            return;
+        }
+        int pathMtu = _layer.Host.LowerPathMtu(Tuple.RemoteAddress, mtu, now);
+        int mss = Math.Max(MinMss, pathMtu - IpHeaderLength - Wire.TcpHeader.MinLength - (_opt.Timestamps ? TimestampSpace : 0));
+        if (mss >= _mss)
+        {
+            return; // Not smaller than what we send: a late copy of an error already acted on, or a bogus one.
+        }
+        _mss = mss;
+        _cc?.SetMss(mss);
+        TcpLog.MssLowered(_layer.Log, Tuple, mss);
+        if (_state is not (TcpState.SynSent or TcpState.SynReceived) && _snd.Nxt > _snd.Una)
+        {
+            RetransmitTooBig(); // Resent at once, at the new size; no backoff.
+        }
     }
 
     /// <summary>RFC 9293 §3.10.7.4 / RFC 6191: may a new SYN replace this TIME-WAIT connection?</summary>

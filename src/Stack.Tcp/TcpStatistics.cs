@@ -92,6 +92,12 @@ public sealed class TcpStatistics
     /// <summary>Segments that were not acceptable (RFC 9293 §3.10.7.4 first check) and drew an ACK or were dropped.</summary>
     public long OutOfWindow;
 
+    /// <summary>ICMP errors about a connection whose quoted sequence number was not in flight (RFC 5927 §4.1; Linux OutOfWindowIcmps).</summary>
+    public long OutOfWindowIcmps;
+
+    /// <summary>ICMPv6 packet-too-big errors reporting an MTU below 1280, ignored as Linux does.</summary>
+    public long IcmpTooBigIgnored;
+
     /// <summary>Adds a connection's <see cref="Diagnostics.LossEvent"/> to the field that counts it for the layer.</summary>
     internal void Add(Diagnostics.LossEvent kind, long n)
     {

@@ -209,12 +209,19 @@ public sealed class UdpLayer : IIpTransport
 
     public void OnIcmpError(in IcmpError error, Instant now)
     {
-        // Linux without IP_RECVERR: only hard errors, and only to connected endpoints (RFC 1122 §4.1.3.3 leaves
-        // it to the application; an unconnected socket cannot tell whose datagram failed).
-        if (!error.IsHard) return;
         ushort localPort = BinaryPrimitives.ReadUInt16BigEndian(error.QuotedTransport);
         ushort remotePort = BinaryPrimitives.ReadUInt16BigEndian(error.QuotedTransport[2..]);
         if (!_ports.TryGetValue(localPort, out var list)) return;
+        if (error.Kind == IcmpErrorKind.PacketTooBig)
+        {
+            // Linux (__udp4_lib_err): the path MTU is learned when an endpoint has the quoted port; UDP has no
+            // sequence number to check the quote against.
+            _host.LowerPathMtu(error.Destination, error.Mtu, now);
+            return;
+        }
+        // Linux without IP_RECVERR: only hard errors, and only to connected endpoints (RFC 1122 §4.1.3.3 leaves
+        // it to the application; an unconnected socket cannot tell whose datagram failed).
+        if (!error.IsHard) return;
         foreach (var e in list)
         {
             if (!e.IsConnected || e.RemotePort != remotePort || e.RemoteAddress != error.Destination) continue;

@@ -5,8 +5,10 @@ namespace Stack.IP.Fragments;
 /// <summary>
 /// Path MTU per destination (RFC 1191 for IPv4, RFC 8201 for IPv6). Only decreases are learned, from ICMP
 /// "fragmentation needed" / "packet too big" (RFC 1191 §6.3); an estimate ages out 10 minutes after its last
-/// decrease, and the link MTU applies again. The estimate never falls below the floor (68 for IPv4, 1280 for
-/// IPv6) nor rises above the link MTU. Bounded: the entry updated longest ago is evicted when full.
+/// decrease, and the link MTU applies again. The estimate never falls below the floor (IpHost's: 552 for IPv4 as
+/// Linux's min_pmtu, 1280 for IPv6) nor rises above the link MTU; a report below the floor leaves the entry
+/// <em>locked</em> at it, and the sender then lets routers fragment (Linux's locked route MTU). Bounded: the entry
+/// updated longest ago is evicted when full.
 /// </summary>
 public sealed class PathMtuCache<TKey> where TKey : struct, IEquatable<TKey>
 {
@@ -39,14 +41,19 @@ public sealed class PathMtuCache<TKey> where TKey : struct, IEquatable<TKey>
     public int Count => _entries.Count;
 
     /// <summary>The path MTU to use towards <paramref name="key"/> at <paramref name="now"/>.</summary>
-    public int Get(TKey key, Instant now)
+    public int Get(TKey key, Instant now) => Get(key, now, out _);
+
+    /// <summary>The path MTU, and whether a report below the floor locked it there (then do not set DF).</summary>
+    public int Get(TKey key, Instant now, out bool locked)
     {
+        locked = false;
         if (!_entries.TryGetValue(key, out LinkedListNode<Entry>? node)) return LinkMtu;
         if (node.Value.Updated + AgeOut <= now)
         {
             Remove(node);
             return LinkMtu;
         }
+        locked = node.Value.Locked;
         return node.Value.Mtu;
     }
 
@@ -57,25 +64,25 @@ public sealed class PathMtuCache<TKey> where TKey : struct, IEquatable<TKey>
     public bool Update(TKey key, int reportedMtu, Instant now)
     {
         int mtu = Math.Clamp(reportedMtu, Floor, LinkMtu);
-        if (mtu >= Get(key, now)) return false;
+        int current = Get(key, now, out bool wasLocked);
+        bool locked = reportedMtu < Floor;
+        if (mtu > current || (mtu == current && (wasLocked || !locked))) return false;
 
         if (_entries.TryGetValue(key, out LinkedListNode<Entry>? node)) Remove(node);
         else if (_entries.Count >= Capacity && _byAge.First is { } oldest) Remove(oldest);
 
-        _entries.Add(key, _byAge.AddLast(new Entry(key, mtu, now)));
+        _entries.Add(key, _byAge.AddLast(new Entry(key, mtu, now, locked)));
         return true;
     }
 
     /// <summary>
-    /// IPv4 "fragmentation needed and DF set" (RFC 1191 §4). A next-hop MTU of 0 (a router older than RFC 1191), or
-    /// one not smaller than the packet that did not fit, is replaced by the plateau below that packet's total
-    /// length (RFC 1191 §5, §7).
+    /// The MTU an IPv4 "fragmentation needed and DF set" reports (RFC 1191 §4): its next-hop MTU, or for 0 (a
+    /// router older than RFC 1191) the plateau below the total length of the packet that did not fit (RFC 1191
+    /// §5, §7). A report not below the packet's length is taken as it is, as Linux does: it cannot lower the
+    /// estimate under what the path already carried, where guessing a plateau would.
     /// </summary>
-    public bool UpdateFromFragmentationNeeded(TKey key, int nextHopMtu, int tooBigPacketLength, Instant now)
-    {
-        int mtu = nextHopMtu < 68 || nextHopMtu >= tooBigPacketLength ? PlateauBelow(tooBigPacketLength) : nextHopMtu;
-        return Update(key, mtu, now);
-    }
+    public static int ReportedMtu(int nextHopMtu, int tooBigPacketLength) =>
+        nextHopMtu < 68 ? PlateauBelow(tooBigPacketLength) : nextHopMtu;
 
     /// <summary>The largest RFC 1191 plateau strictly below <paramref name="length"/>; 68 at the bottom.</summary>
     public static int PlateauBelow(int length)
@@ -96,5 +103,5 @@ public sealed class PathMtuCache<TKey> where TKey : struct, IEquatable<TKey>
         _byAge.Remove(node);
     }
 
-    private readonly record struct Entry(TKey Key, int Mtu, Instant Updated);
+    private readonly record struct Entry(TKey Key, int Mtu, Instant Updated, bool Locked);
 }

@@ -91,16 +91,30 @@ public sealed class PathMtuCacheTests
         Assert.Equal(plateau, PathMtuCache<int>.PlateauBelow(length));
     }
 
-    [Fact]
-    public void Fragmentation_needed_without_a_next_hop_mtu_guesses_the_plateau_below_the_packet()
+    [Theory]
+    [InlineData(0, 1500, 1492)] // RFC 1191 §5: no next-hop MTU, the plateau below the packet
+    [InlineData(0, 1492, 1006)]
+    [InlineData(600, 1006, 600)]
+    [InlineData(1000, 1000, 1000)] // Not below the packet: taken as said (Linux), never a plateau guess lower
+    public void Fragmentation_needed_reports_its_next_hop_mtu_or_a_plateau(int nextHopMtu, int tooBigLength, int reported)
     {
-        var cache = Ipv4();
+        Assert.Equal(reported, PathMtuCache<int>.ReportedMtu(nextHopMtu, tooBigLength));
+    }
 
-        Assert.True(cache.UpdateFromFragmentationNeeded(1, nextHopMtu: 0, tooBigPacketLength: 1500, T0));
-        Assert.Equal(1492, cache.Get(1, T0));
-        Assert.True(cache.UpdateFromFragmentationNeeded(1, nextHopMtu: 0, tooBigPacketLength: 1492, T0));
-        Assert.Equal(1006, cache.Get(1, T0));
-        Assert.True(cache.UpdateFromFragmentationNeeded(1, nextHopMtu: 600, tooBigPacketLength: 1006, T0));
-        Assert.Equal(600, cache.Get(1, T0));
+    [Fact]
+    public void A_report_below_the_floor_locks_the_path_at_the_floor()
+    {
+        var cache = new PathMtuCache<int>(linkMtu: 1500, floor: 552);
+
+        Assert.True(cache.Update(1, 1000, T0));
+        Assert.Equal(1000, cache.Get(1, T0, out bool locked));
+        Assert.False(locked);
+        Assert.True(cache.Update(1, 300, T0));
+        Assert.Equal(552, cache.Get(1, T0, out locked));
+        Assert.True(locked);
+        Assert.False(cache.Update(1, 552, T0));
+        Assert.True(cache.Update(2, 552, T0));
+        Assert.Equal(552, cache.Get(2, T0, out locked));
+        Assert.False(locked);
     }
 }

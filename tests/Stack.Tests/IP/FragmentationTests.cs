@@ -2,6 +2,7 @@ using PacketDotNet;
 using Stack.IP;
 using Stack.IP.Fragments;
 using Stack.IP.Wire;
+using Stack.Link.Time;
 using Stack.Link.Wire;
 using static Stack.Tests.IP.HostHarness;
 using ArpOperation = Stack.Link.Wire.ArpOperation;
@@ -196,23 +197,33 @@ public sealed class FragmentationTests
     }
 
     [Fact]
-    public void Fragmentation_needed_lowers_the_path_MTU_but_only_for_a_quoted_packet_of_ours()
+    public void Fragmentation_needed_lowers_the_path_MTU_only_when_a_transport_vouches_for_the_quote()
     {
         var h = new HostHarness();
         LearnPeers(h);
         var sent = new byte[20 + 8 + 1472];
         new Ipv4Repr(Our4, Peer4, IpProtocol.Udp, 8 + 1472, 64, 1, DontFragment: true).Write(sent);
 
-        h.Inject(FragNeeded(sent, mtu: 1000, quotedSource: Ipv4Address.Parse("192.0.2.77")));
+        // No transport matched it (RFC 5927 §4.1): the IP layer alone cannot tell a late or forged error.
+        h.Inject(FragNeeded(sent, mtu: 1000, quotedSource: Our4));
         Assert.Equal(1500, h.Host.PathMtu(Peer4, h.Now));
 
+        var transport = new Vouching(h.Host);
+        h.Host.Register(IpProtocol.Udp, transport);
+        h.Inject(FragNeeded(sent, mtu: 1000, quotedSource: Ipv4Address.Parse("192.0.2.77")));
+        Assert.Equal(1500, h.Host.PathMtu(Peer4, h.Now)); // not a packet of ours: never reaches the transport
         h.Inject(FragNeeded(sent, mtu: 1000, quotedSource: Our4));
         Assert.Equal(1000, h.Host.PathMtu(Peer4, h.Now));
-        // An old router reports no MTU (RFC 1191 §5): guess the plateau below the quoted length, here the floor.
-        var small = new byte[20 + 8 + 268];
-        new Ipv4Repr(Our4, Peer4, IpProtocol.Udp, 8 + 268, 64, 2, DontFragment: true).Write(small);
+        // An old router reports no MTU (RFC 1191 §5): the plateau below the quoted length, 508, is under Linux's
+        // min_pmtu, so the path is locked at 552 and sent without DF.
+        var small = new byte[20 + 8 + 560];
+        new Ipv4Repr(Our4, Peer4, IpProtocol.Udp, 8 + 560, 64, 2, DontFragment: true).Write(small);
         h.Inject(FragNeeded(small, mtu: 0, quotedSource: Our4));
-        Assert.Equal(68, h.Host.PathMtu(Peer4, h.Now));
+        Assert.Equal(IpHost.MinIpv4PathMtu, h.Host.PathMtu(Peer4, h.Now));
+        Assert.Equal([1000, 508], transport.Reported);
+        h.ExpectNothing();
+        Assert.Equal(SendResult.Sent, h.Host.Send(Our4, Peer4, IpProtocol.Udp, new byte[1000], h.Now, dontFragment: true));
+        Assert.Equal(2, h.SentCount); // fragmented, DF or not: the path is locked
         h.Advance(TimeSpan.FromMinutes(11));
         Assert.Equal(1500, h.Host.PathMtu(Peer4, h.Now)); // aged out
     }
@@ -222,6 +233,7 @@ public sealed class FragmentationTests
     {
         var h = new HostHarness();
         LearnPeers(h);
+        h.Host.Register(IpProtocol.Udp, new Vouching(h.Host));
         var sent = new byte[40 + 8];
         new Ipv6Repr(Our6, Peer6, IpProtocol.Udp, 8).Write(sent);
         var icmp = new byte[8 + sent.Length];
@@ -231,6 +243,22 @@ public sealed class FragmentationTests
         icmp.AsSpan(0, len).CopyTo(ip.AsSpan(40));
         h.Inject(Ethernet(PeerMac, OurMac, EtherType.Ipv6, ip));
         Assert.Equal(1280, h.Host.PathMtu(Peer6, h.Now));
+    }
+
+    /// <summary>A transport that takes every too-big error as about a datagram of its own.</summary>
+    private sealed class Vouching(IpHost host) : IIpTransport
+    {
+        public List<int> Reported { get; } = [];
+        public Instant NextDeadline => Instant.Never;
+        public void OnDatagram(in IpDatagram datagram, Instant now) { }
+        public void OnTimer(Instant now) { }
+
+        public void OnIcmpError(in IcmpError error, Instant now)
+        {
+            if (error.Kind != IcmpErrorKind.PacketTooBig) return;
+            Reported.Add(error.Mtu);
+            host.LowerPathMtu(error.Destination, error.Mtu, now);
+        }
     }
 
     private static byte[] FragNeeded(byte[] quotedPacket, int mtu, Ipv4Address quotedSource)

@@ -39,6 +39,8 @@ internal sealed class TcpHarness : IFrameTransmitter
     public static readonly MacAddress PeerMac = new(0x0200_0000_0001UL);
     public static readonly Ipv4Address Our4 = Ipv4Address.Parse("192.0.2.2");
     public static readonly Ipv4Address Peer4 = Ipv4Address.Parse("192.0.2.1");
+    public static readonly Ipv6Address Our6 = Ipv6Address.Parse("2001:db8::2");
+    public static readonly Ipv6Address Peer6 = Ipv6Address.Parse("2001:db8::1");
     public const ushort OurPort = 8080;
     public const ushort PeerPort = 40000;
     public const uint PeerIsn = 1_000_000;
@@ -49,14 +51,17 @@ internal sealed class TcpHarness : IFrameTransmitter
 
     private readonly Queue<byte[]> _sent = new();
 
-    public TcpHarness(TcpConfig? config = null, int mtu = 1500, SynCookieMode cookies = SynCookieMode.WhenFull,
-        int maxHalfOpen = 1024)
+    /// <param name="ipv6">The peer is 2001:db8::1 and we are 2001:db8::2 (else 192.0.2.1 and .2).</param>
+    public TcpHarness(TcpConfig? config = null, int mtu = 1500, bool ipv6 = false,
+        SynCookieMode cookies = SynCookieMode.WhenFull, int maxHalfOpen = 1024)
     {
+        Our = ipv6 ? Our6 : Our4;
+        Peer = ipv6 ? Peer6 : Peer4;
         Host = new IpHost(new IpHostOptions
         {
             Mac = OurMac,
             Mtu = mtu,
-            Addresses = [InterfaceAddress.Parse("192.0.2.2/24")],
+            Addresses = [InterfaceAddress.Parse("192.0.2.2/24"), InterfaceAddress.Parse("2001:db8::2/64")],
             Random = new Random(7),
         }, this);
         var random = new Random(42);
@@ -70,6 +75,10 @@ internal sealed class TcpHarness : IFrameTransmitter
     }
 
     public IpHost Host { get; }
+
+    /// <summary>Our address and the peer's, in the family the harness was made for.</summary>
+    public IpAddress Our { get; }
+    public IpAddress Peer { get; }
     public TcpLayer Tcp { get; }
     public Instant Now { get; private set; } = Instant.FromMilliseconds(1000);
 
@@ -102,10 +111,10 @@ internal sealed class TcpHarness : IFrameTransmitter
     }
 
     public TcpListener Listen(int backlog = 5, TcpConfig? config = null) =>
-        Tcp.Listen(Our4, OurPort, backlog, config);
+        Tcp.Listen(Our, OurPort, backlog, config);
 
     public TcpConnection Connect(TcpConfig? config = null) =>
-        Tcp.Connect(Our4, OurPort, Peer4, PeerPort, config, Now);
+        Tcp.Connect(Our, OurPort, Peer, PeerPort, config, Now);
 
     /// <summary>Injects a segment from the peer; seq and ack are relative to the peer's and our ISN.</summary>
     public void Inject(TcpFlags flags, uint seq, uint ack = 0, ushort win = 65535, TcpOptions options = default,
@@ -116,8 +125,49 @@ internal sealed class TcpHarness : IFrameTransmitter
         var repr = new TcpRepr(from, to, s, a, flags, win, options);
         data ??= [];
         var tcp = new byte[repr.HeaderLength + data.Length];
-        repr.Write(tcp, data, InternetChecksum.PseudoHeader(Peer4, Our4, (byte)IpProtocol.Tcp, tcp.Length));
-        InjectIp(IpProtocol.Tcp, tcp);
+        repr.Write(tcp, data, Pseudo(Peer, Our, IpProtocol.Tcp, tcp.Length));
+        if (Peer.IsIpv6)
+        {
+            InjectIp6(IpProtocol.Tcp, tcp);
+        }
+        else
+        {
+            InjectIp(IpProtocol.Tcp, tcp);
+        }
+    }
+
+    private static ulong Pseudo(IpAddress source, IpAddress destination, IpProtocol protocol, int length) => source.IsIpv6
+        ? InternetChecksum.PseudoHeader(source.V6, destination.V6, (byte)protocol, length)
+        : InternetChecksum.PseudoHeader(source.V4, destination.V4, (byte)protocol, length);
+
+    public void InjectIp6(IpProtocol protocol, byte[] payload)
+    {
+        var ip = new byte[40 + payload.Length];
+        new Ipv6Repr(Peer6, Our6, protocol, payload.Length, 64).Write(ip);
+        payload.CopyTo(ip, 40);
+        Host.OnFrame(Frame(PeerMac, OurMac, EtherType.Ipv6, ip), Now);
+    }
+
+    /// <summary>ICMPv6 packet too big (RFC 4443 §3.2) from the peer, quoting <paramref name="packet"/>, one of ours.</summary>
+    public void InjectPacketTooBig(byte[] packet, int mtu)
+    {
+        var quote = packet.AsSpan(0, Math.Min(packet.Length, 1280 - 48));
+        var icmp = new byte[8 + quote.Length];
+        int len = Icmpv6Message.WriteError(icmp, Peer6, Our6, Icmpv6Type.PacketTooBig, 0, (uint)mtu, quote);
+        InjectIp6(IpProtocol.Icmpv6, icmp[..len]);
+    }
+
+    /// <summary>The error the path sends about <paramref name="packet"/> being too big: ICMPv4 or ICMPv6 by family.</summary>
+    public void InjectTooBig(byte[] packet, int mtu)
+    {
+        if (Peer.IsIpv6)
+        {
+            InjectPacketTooBig(packet, mtu);
+        }
+        else
+        {
+            InjectFragmentationNeeded(packet, mtu);
+        }
     }
 
     public void InjectIp(IpProtocol protocol, byte[] payload, Ipv4Address? source = null)
@@ -153,12 +203,25 @@ internal sealed class TcpHarness : IFrameTransmitter
         Assert.True(_sent.Count > 0, "expected the stack to send a segment, but it sent nothing");
         byte[] frame = _sent.Dequeue();
         Assert.True(EthernetFrame.TryParse(frame, out var eth, out _));
-        Assert.Equal(EtherType.Ipv4, eth.EtherType);
-        Assert.True(Ipv4Header.TryParse(eth.Payload, out var ip, out _));
-        Assert.Equal(IpProtocol.Tcp, ip.Protocol);
-        var segment = ip.Payload;
-        Assert.True(TcpHeader.TryParse(segment, InternetChecksum.PseudoHeader(ip.Source, ip.Destination,
-            (byte)IpProtocol.Tcp, segment.Length), out var h, out var reason), $"bad segment: {reason}");
+        ReadOnlySpan<byte> segment;
+        ulong pseudo;
+        if (Peer.IsIpv6)
+        {
+            Assert.Equal(EtherType.Ipv6, eth.EtherType);
+            Assert.True(Ipv6Header.TryParse(eth.Payload, out var ip6, out _));
+            Assert.Equal(IpProtocol.Tcp, ip6.NextHeader);
+            segment = ip6.Payload;
+            pseudo = Pseudo(Our, Peer, IpProtocol.Tcp, segment.Length);
+        }
+        else
+        {
+            Assert.Equal(EtherType.Ipv4, eth.EtherType);
+            Assert.True(Ipv4Header.TryParse(eth.Payload, out var ip, out _));
+            Assert.Equal(IpProtocol.Tcp, ip.Protocol);
+            segment = ip.Payload;
+            pseudo = InternetChecksum.PseudoHeader(ip.Source, ip.Destination, (byte)IpProtocol.Tcp, segment.Length);
+        }
+        Assert.True(TcpHeader.TryParse(segment, pseudo, out var h, out var reason), $"bad segment: {reason}");
         var repr = TcpRepr.From(h);
         if ((repr.Flags & TcpFlags.Syn) != 0)
         {
@@ -238,6 +301,13 @@ internal sealed class TcpHarness : IFrameTransmitter
                 answer = true;
                 continue;
             }
+            if (eth.EtherType == EtherType.Ipv6 && eth.Payload.Length > 40 && eth.Payload[6] == (byte)IpProtocol.Icmpv6
+                && eth.Payload[40] == (byte)Icmpv6Type.NeighborSolicitation)
+            {
+                // The peer's answer, taken straight into the cache: it is there and reachable.
+                Host.Ndp.Cache.LearnAdvertised(Peer6, PeerMac, solicited: true, @override: true, Now);
+                continue;
+            }
             _sent.Enqueue(frame);
         }
         if (answer)
@@ -253,6 +323,8 @@ internal sealed class TcpHarness : IFrameTransmitter
         var arp = new byte[ArpPacket.Length];
         ArpPacket.Write(arp, ArpOperation.Request, PeerMac, Peer4, MacAddress.Zero, Our4);
         Host.OnFrame(Frame(PeerMac, MacAddress.Broadcast, EtherType.Arp, arp), Now);
+        Host.Ndp.Cache.LearnUnsolicited(Peer6, PeerMac, Now);
+        Host.Ndp.Cache.LearnAdvertised(Peer6, PeerMac, solicited: true, @override: true, Now);
         _sent.Clear(); // our ARP reply
     }
 

@@ -38,6 +38,7 @@ public sealed class TcpOverDirectNetworkTests
         public int Mtu => 1500;
         public RejectCounters Rejects { get; } = new();
         public int PathMtu(IpAddress destination, Instant now) => Mtu;
+        public int LowerPathMtu(IpAddress destination, int mtu, Instant now) => Mtu;
         public bool IsLocal(IpAddress address) => address == Self;
         public bool CanReach(IpAddress destination) => destination == Peer.Self;
         public IpAddress? SelectSource(IpAddress destination) => Self;

@@ -16,6 +16,7 @@ public sealed class TcpStatisticsTests
         Assert.Equal(("SegmentsReceived", 7L), snapshot[0]);
         Assert.Equal(("SegmentsSent", 0L), snapshot[1]);
         Assert.Contains(("RetransmissionTimeouts", 3L), snapshot);
-        Assert.Equal(("OutOfWindow", 5L), snapshot[^1]);
+        Assert.Equal(("OutOfWindow", 5L), snapshot[^3]);
+        Assert.Equal(("IcmpTooBigIgnored", 0L), snapshot[^1]);
     }
 }
