@@ -10,7 +10,7 @@ using Stack.Link.Wire;
 
 namespace Stack.Tests.Sockets;
 
-/// <summary>Two stack instances on an in-memory link, talking through <see cref="StackSocket"/>.</summary>
+/// <summary>Two stack instances on an in-memory link (on a fake clock), talking through <see cref="StackSocket"/>.</summary>
 public sealed class StackSocketTests() : TwoStacks
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
@@ -49,12 +49,16 @@ public sealed class StackSocketTests() : TwoStacks
         server.Bind(new IPEndPoint(IPAddress.Any, 7001));
         using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
 
+        var posted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var receive = Task.Run(async () =>
         {
-            await server.ReceiveFromAsync(new byte[10]);
+            var pending = server.ReceiveFromAsync(new byte[10]); // posted to B's loop before it returns
+            posted.SetResult();
+            await pending;
             return StackB.Loop.IsLoopThread;
         });
-        await Task.Delay(50);
+        await posted.Task.WaitAsync(Patience);
+        await StackB.Loop.InvokeAsync(_ => true).WaitAsync(Patience); // B's loop has run what was posted before: the receive waits
         client.SendTo([1], new IPEndPoint(B(false), 7001));
 
         Assert.False(await receive.WaitAsync(Patience));
