@@ -323,7 +323,13 @@ public sealed class StackSocketStreamTests() : TwoStacks
         Assert.Equal("late", Encoding.ASCII.GetString(buffer, 0, n));
 
         server.ReceiveTimeout = 100;
-        var e = Assert.Throws<StackSocketException>(() => server.Receive(buffer));
+        var armed = Clock.NextTimer();
+        var timed = Task.Run(() => server.Receive(buffer));
+        await armed.WaitAsync(Patience); // the timeout runs on the stacks' clock
+        Clock.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.False(timed.IsCompleted);
+        Clock.Advance(TimeSpan.FromMilliseconds(1));
+        var e = await Assert.ThrowsAsync<StackSocketException>(() => timed.WaitAsync(Patience));
         Assert.Equal(SocketError.TimedOut, e.SocketErrorCode);
     }
 

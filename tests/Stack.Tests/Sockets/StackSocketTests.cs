@@ -36,8 +36,7 @@ public sealed class StackSocketTests() : TwoStacks
 
         server.SendTo(Encoding.ASCII.GetBytes("pong"), from);
         var buffer = new byte[100];
-        client.ReceiveTimeout = 5000;
-        int n = client.ReceiveFrom(buffer, out var replyFrom);
+        var (n, replyFrom) = await Task.Run(() => (client.ReceiveFrom(buffer, out var from), from)).WaitAsync(Patience);
         Assert.Equal("pong", Encoding.ASCII.GetString(buffer, 0, n));
         Assert.Equal(new IPEndPoint(B(v6), 7000), replyFrom);
     }
@@ -83,13 +82,19 @@ public sealed class StackSocketTests() : TwoStacks
     }
 
     [Fact]
-    public void Synchronous_receive_times_out_after_ReceiveTimeout()
+    public async Task Synchronous_receive_times_out_after_ReceiveTimeout()
     {
         using var socket = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         socket.Bind(new IPEndPoint(IPAddress.Any, 0));
         socket.ReceiveTimeout = 100;
 
-        var e = Assert.Throws<StackSocketException>(() => socket.ReceiveFrom(new byte[10], out _));
+        var armed = Clock.NextTimer();
+        var receive = Task.Run(() => socket.ReceiveFrom(new byte[10], out _));
+        await armed.WaitAsync(Patience); // the timeout runs on the stacks' clock
+        Clock.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.False(receive.IsCompleted);
+        Clock.Advance(TimeSpan.FromMilliseconds(1));
+        var e = await Assert.ThrowsAsync<StackSocketException>(() => receive.WaitAsync(Patience));
         Assert.Equal(SocketError.TimedOut, e.SocketErrorCode);
     }
 

@@ -1,12 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
-using Microsoft.Extensions.Time.Testing;
 using Stack.Apps.Hosting;
 using Stack.IP;
 using Stack.IP.Routing;
 using Stack.Link.Devices.Memory;
 using Stack.Link.Wire;
 using Stack.Tcp;
+using Stack.Tests.Support;
 
 namespace Stack.Tests.Sockets;
 
@@ -15,8 +15,8 @@ namespace Stack.Tests.Sockets;
 /// </summary>
 /// <remarks>
 /// Both run on one fake clock that moves only when a test advances <see cref="Clock"/>: no retransmission,
-/// delayed ACK or TIME_WAIT expiry happens behind a test's back however loaded the machine is, and a test that
-/// asserts a timer does so to the microsecond. A test waits for what it needs (a task, a state change), never
+/// delayed ACK, TIME_WAIT expiry or socket timeout happens behind a test's back however loaded the machine is,
+/// and a test that asserts a timer does so exactly. A test waits for what it needs (a task, a state change), never
 /// for time to pass; the real-time limits it puts on those waits only stop a broken run from hanging.
 /// </remarks>
 public abstract class TwoStacks : IDisposable
@@ -28,7 +28,7 @@ public abstract class TwoStacks : IDisposable
         StackB = StackInstance.Start("b", linkB, Options(3), Clock, tcp: tcp);
     }
 
-    protected FakeTimeProvider Clock { get; } = new();
+    protected WatchedClock Clock { get; } = new();
     protected StackInstance StackA { get; }
     protected StackInstance StackB { get; }
 
