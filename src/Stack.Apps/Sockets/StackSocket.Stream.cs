@@ -142,7 +142,15 @@ public sealed partial class StackSocket
         Dispose();
         var acked = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         _stack.Loop.Post(_ => stream.WhenFinAcknowledged(acked));
-        acked.Task.Wait(timeout);
+        using var expiry = new CancellationTokenSource(TimeSpan.FromMilliseconds(timeout), _stack.Loop.Time);
+        try
+        {
+            acked.Task.Wait(expiry.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            // The peer did not acknowledge in time: the connection finishes (or times out) on its own.
+        }
     }
 
     /// <summary>A <see cref="Stream"/> over this connected stream socket; disposing it closes the socket when <paramref name="ownsSocket"/>.</summary>
@@ -261,7 +269,7 @@ public sealed partial class StackSocket
     private int WaitTimed(Func<CancellationToken, ValueTask<int>> call, int milliseconds, string what)
     {
         if (milliseconds <= 0) return Wait(call(CancellationToken.None));
-        using var timeout = new CancellationTokenSource(milliseconds);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(milliseconds), _stack.Loop.Time);
         try
         {
             return Wait(call(timeout.Token));

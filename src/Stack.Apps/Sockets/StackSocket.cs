@@ -125,7 +125,10 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
         set => SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, value);
     }
 
-    /// <summary>Milliseconds the synchronous receives wait before failing with TimedOut; 0 (default) waits for ever.</summary>
+    /// <summary>
+    /// Milliseconds the synchronous receives wait before failing with TimedOut; 0 (default) waits for ever. Timed
+    /// on the stack's clock (<see cref="Stack.Link.Loop.EventLoop.Time"/>), as are <see cref="SendTimeout"/> and Close(timeout).
+    /// </summary>
     public int ReceiveTimeout { get; set; }
 
     /// <summary>Milliseconds the synchronous sends may wait; 0 waits for ever. UDP sends do not wait.</summary>
@@ -460,7 +463,7 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
     private SocketReceiveFromResult WaitReceive(Func<CancellationToken, ValueTask<SocketReceiveFromResult>> receive)
     {
         if (ReceiveTimeout <= 0) return Wait(receive(CancellationToken.None));
-        using var timeout = new CancellationTokenSource(ReceiveTimeout);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMilliseconds(ReceiveTimeout), _stack.Loop.Time);
         try
         {
             return Wait(receive(timeout.Token));

@@ -60,6 +60,13 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
     /// <summary>The loop's clock: time since the loop was created.</summary>
     public Instant Now => Instant.FromTimeSpan(_time.GetElapsedTime(_epoch));
 
+    /// <summary>
+    /// The provider <see cref="Now"/> and the wake-up timer read. The socket API times its own waits
+    /// (SO_RCVTIMEO, SO_SNDTIMEO, linger) on it as well, as Linux does on the clock its TCP timers use, so a
+    /// fake clock in tests drives those too.
+    /// </summary>
+    public TimeProvider Time => _time;
+
     /// <summary>True when the loop reads the device itself (poll); false when the device's own thread hands frames over.</summary>
     public bool IsPolling => _polled is not null;
 

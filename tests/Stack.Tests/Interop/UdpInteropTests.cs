@@ -121,10 +121,7 @@ public sealed partial class UdpInteropTests(ITestOutputHelper output)
         try
         {
             using var servers = ns.StartBackground($"python3 {script} {server}");
-            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-            while (!servers.StdOut.Contains("ready", StringComparison.Ordinal) && !servers.HasExited && DateTime.UtcNow < deadline)
-                Thread.Sleep(20);
-            Assert.True(servers.StdOut.Contains("ready", StringComparison.Ordinal), $"the kernel servers did not start: {servers.StdErr}");
+            servers.WaitForOutput("ready");
 
             var stack = $"dotnet {Path.Combine(AppContext.BaseDirectory, "stack.dll")}";
             var (code, text) = Run(ns, $"printf 'one\\ntwo words\\nthree\\n' | {stack} echo {server} --udp --tap tap1 --ip {ip} --timeout 10", 60);
@@ -163,9 +160,7 @@ public sealed partial class UdpInteropTests(ITestOutputHelper output)
         using var ns = TestNamespace.Create(taps: 1);
         var stack = $"dotnet {Path.Combine(AppContext.BaseDirectory, "stack.dll")}";
         using var serve = ns.StartBackground($"{stack} serve --tap tap0 --ip 192.0.2.2/24 --ip 2001:db8::2/64 --services echo");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!serve.StdErr.Contains("services on UDP", StringComparison.Ordinal) && !serve.HasExited && DateTime.UtcNow < deadline)
-            Thread.Sleep(20);
+        serve.WaitForError("services on UDP", seconds: 20);
         Assert.True(serve.StdErr.Contains("services on UDP: echo 7", StringComparison.Ordinal), $"stack serve did not come up:\n{serve.StdErr}");
         ns.WaitUntilForwarding("tap0");
 

@@ -7,15 +7,28 @@ namespace Stack.Tests.Link;
 /// <summary>The loop's wake-up timer: a deadline is met even when the timer fires a little early.</summary>
 public sealed class EventLoopTimerTests
 {
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
+
     /// <summary>A clock the test moves, and the one timer the loop makes, fired by the test.</summary>
     private sealed class ManualTime : TimeProvider
     {
+        private readonly SemaphoreSlim _changed = new(0);
         private long _ticks;
         private TimerCallback? _callback;
         private object? _state;
         private int _changes;
 
         public int Changes => Volatile.Read(ref _changes);
+
+        /// <summary>Waits until the loop has (re)armed its timer <paramref name="count"/> times in all; false if it does not.</summary>
+        public bool WaitForChanges(int count)
+        {
+            while (Changes < count)
+            {
+                if (!_changed.Wait(Patience)) return false;
+            }
+            return true;
+        }
 
         public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
@@ -37,6 +50,7 @@ public sealed class EventLoopTimerTests
             public bool Change(TimeSpan dueTime, TimeSpan period)
             {
                 Interlocked.Increment(ref owner._changes);
+                owner._changed.Release();
                 return true;
             }
 
@@ -70,13 +84,6 @@ public sealed class EventLoopTimerTests
         }
     }
 
-    private static bool Eventually(Func<bool> condition)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(5);
-        while (!condition() && DateTime.UtcNow < deadline) Thread.Sleep(1);
-        return condition();
-    }
-
     [Fact]
     public void A_timer_that_fires_early_is_armed_again_so_the_deadline_still_runs()
     {
@@ -85,16 +92,16 @@ public sealed class EventLoopTimerTests
         var core = new OneDeadline();
         using var loop = new EventLoop(port, time);
         loop.Start(core);
-        Assert.True(Eventually(() => time.Changes >= 1), "the loop should arm its timer for the deadline");
+        Assert.True(time.WaitForChanges(1), "the loop should arm its timer for the deadline");
 
         time.Advance(TimeSpan.FromMilliseconds(49));
         int armed = time.Changes;
         time.Fire(); // a millisecond early
-        Assert.True(Eventually(() => time.Changes > armed), "a timer that fired before the deadline must be armed again");
+        Assert.True(time.WaitForChanges(armed + 1), "a timer that fired before the deadline must be armed again");
         Assert.False(core.Fired.IsSet);
 
         time.Advance(TimeSpan.FromMilliseconds(1));
         time.Fire();
-        Assert.True(core.Fired.Wait(TimeSpan.FromSeconds(5)), "the deadline's timer work should run");
+        Assert.True(core.Fired.Wait(Patience), "the deadline's timer work should run");
     }
 }

@@ -7,13 +7,17 @@ using Stack.Apps.Sockets;
 using Stack.IP;
 using Stack.IP.Routing;
 using Stack.Link.Devices.Memory;
+using Stack.Link.Time;
 using Stack.Link.Wire;
 using Stack.Tcp;
 
 namespace Stack.Tests.Sockets;
 
-/// <summary>The stream (TCP) side of <see cref="StackSocket"/>: two stack instances on an in-memory link.</summary>
-public sealed class StackSocketStreamTests() : TwoStacks(TcpConfig.Default with { Msl = TimeSpan.FromMilliseconds(250) })
+/// <summary>
+/// The stream (TCP) side of <see cref="StackSocket"/>: two stack instances on an in-memory link, on a fake clock
+/// that only the TIME_WAIT test moves.
+/// </summary>
+public sealed class StackSocketStreamTests() : TwoStacks
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
 
@@ -66,10 +70,11 @@ public sealed class StackSocketStreamTests() : TwoStacks(TcpConfig.Default with 
     public async Task Connect_to_a_closed_port_is_refused_at_once(bool v6)
     {
         using var client = StackSocket.Create(StackA, Family(v6), SocketType.Stream);
-        var started = DateTime.UtcNow;
+        var started = StackA.Loop.Now;
         var e = await Assert.ThrowsAsync<StackSocketException>(() => client.ConnectAsync(new IPEndPoint(B(v6), 4444)).AsTask().WaitAsync(Patience));
         Assert.Equal(SocketError.ConnectionRefused, e.SocketErrorCode);
-        Assert.True(DateTime.UtcNow - started < TimeSpan.FromSeconds(2), "a RST answers at once");
+        // The clock stood still: no SYN was retransmitted and no timer ran out; B's RST answered the first SYN.
+        Assert.Equal(started, StackA.Loop.Now);
 
         var sync = StackSocket.Create(StackA, Family(v6), SocketType.Stream);
         var e2 = Assert.Throws<StackSocketException>(() => sync.Connect(new IPEndPoint(B(v6), 4444)));
@@ -248,8 +253,7 @@ public sealed class StackSocketStreamTests() : TwoStacks(TcpConfig.Default with 
         await client.SendAsync(Encoding.ASCII.GetBytes("xyz"));
         using var server = await listener.AcceptAsync().AsTask().WaitAsync(Patience);
         var buffer = new byte[10];
-        // Wait until the bytes are queued at B, so a receive there has data at once.
-        for (int i = 0; i < 100 && await StackB.Loop.InvokeAsync(_ => server.Connection!.Readable) < 3; i++) await Task.Delay(10);
+        await WhenReadable(StackB, server, 3).WaitAsync(Patience); // so a receive there has data at once
 
         var (receiveDone, sendDone, n) = await StackB.Loop.InvokeAsync(_ =>
         {
@@ -263,22 +267,55 @@ public sealed class StackSocketStreamTests() : TwoStacks(TcpConfig.Default with 
         Assert.Equal(3, n);
     }
 
+    /// <summary>
+    /// Completes once <paramref name="socket"/>'s connection holds at least <paramref name="bytes"/> unread bytes,
+    /// told by the connection's own events (the socket's hook is kept and called first, then put back).
+    /// </summary>
+    private static Task WhenReadable(StackInstance stack, StackSocket socket, int bytes)
+    {
+        var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        stack.Loop.Post(_ =>
+        {
+            var c = socket.Connection!;
+            if (c.Readable >= bytes)
+            {
+                ready.SetResult();
+                return;
+            }
+            var socketsHook = c.Notify;
+            c.Notify = (connection, events) =>
+            {
+                socketsHook?.Invoke(connection, events);
+                if (connection.Readable < bytes) return;
+                connection.Notify = socketsHook;
+                ready.TrySetResult();
+            };
+        });
+        return ready.Task;
+    }
+
     [Fact]
     public async Task A_cancelled_receive_loses_nothing_and_a_cancelled_accept_ends()
     {
         using var listener = ListenOnB(false, 7005);
-        using (var cts = new CancellationTokenSource(50))
+        // Each call is posted to the loop before it returns, and its cancellation after it: cancelling once the
+        // call has returned always finds it waiting in line.
+        using (var cts = new CancellationTokenSource())
         {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => listener.AcceptAsync(cts.Token).AsTask().WaitAsync(Patience));
+            var accept = listener.AcceptAsync(cts.Token).AsTask();
+            await cts.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => accept.WaitAsync(Patience));
         }
         var accepting = listener.AcceptAsync();
         using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
         await client.ConnectAsync(new IPEndPoint(B(false), 7005));
         using var server = await accepting.AsTask().WaitAsync(Patience);
 
-        using (var cts = new CancellationTokenSource(50))
+        using (var cts = new CancellationTokenSource())
         {
-            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => server.ReceiveAsync(new byte[10], cts.Token).AsTask().WaitAsync(Patience));
+            var receive = server.ReceiveAsync(new byte[10], cts.Token).AsTask();
+            await cts.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => receive.WaitAsync(Patience));
         }
         await client.SendAsync(Encoding.ASCII.GetBytes("late"));
         var buffer = new byte[10];
@@ -286,7 +323,13 @@ public sealed class StackSocketStreamTests() : TwoStacks(TcpConfig.Default with 
         Assert.Equal("late", Encoding.ASCII.GetString(buffer, 0, n));
 
         server.ReceiveTimeout = 100;
-        var e = Assert.Throws<StackSocketException>(() => server.Receive(buffer));
+        var armed = Clock.NextTimer();
+        var timed = Task.Run(() => server.Receive(buffer));
+        await armed.WaitAsync(Patience); // the timeout runs on the stacks' clock
+        Clock.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.False(timed.IsCompleted);
+        Clock.Advance(TimeSpan.FromMilliseconds(1));
+        var e = await Assert.ThrowsAsync<StackSocketException>(() => timed.WaitAsync(Patience));
         Assert.Equal(SocketError.TimedOut, e.SocketErrorCode);
     }
 
@@ -312,25 +355,42 @@ public sealed class StackSocketStreamTests() : TwoStacks(TcpConfig.Default with 
         using var listener = ListenOnB(false, 7007);
         var accepting = listener.AcceptAsync();
         var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
-        await client.ConnectAsync(new IPEndPoint(B(false), 7007));
+        await client.ConnectAsync(new IPEndPoint(B(false), 7007)).AsTask().WaitAsync(Patience);
         using var server = await accepting.AsTask().WaitAsync(Patience);
         var (local, remote) = (client.LocalEndPoint!, client.RemoteEndPoint!);
+        var tcpLocal = new TcpEndPoint(IpAddress.FromIPAddress(local.Address), (ushort)local.Port);
+        var tcpRemote = new TcpEndPoint(IpAddress.FromIPAddress(remote.Address), (ushort)remote.Port);
+
+        // The client's connection reports, on its loop, the instants it enters and leaves TIME_WAIT.
+        var entered = new TaskCompletionSource<Instant>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var left = new TaskCompletionSource<(Instant At, TcpState To)>(TaskCreationOptions.RunContinuationsAsynchronously);
+        var connection = await StackA.Loop.InvokeAsync(_ =>
+        {
+            var c = client.Connection!;
+            c.StateChanged += (_, t) =>
+            {
+                if (t.To == TcpState.TimeWait) entered.TrySetResult(StackA.Loop.Now);
+                else if (t.From == TcpState.TimeWait) left.TrySetResult((StackA.Loop.Now, t.To));
+            };
+            return c;
+        }).WaitAsync(Patience);
 
         client.Close(5000); // returns once our FIN is acknowledged
         Assert.Equal(0, await server.ReceiveAsync(new byte[1]).AsTask().WaitAsync(Patience));
         server.Dispose();
+        var since = await entered.Task.WaitAsync(Patience);
 
-        var tcpLocal = new TcpEndPoint(IpAddress.FromIPAddress(local.Address), (ushort)local.Port);
-        var tcpRemote = new TcpEndPoint(IpAddress.FromIPAddress(remote.Address), (ushort)remote.Port);
-        TcpState State() => StackA.Loop.InvokeAsync(_ => StackA.Tcp.Find(tcpLocal, tcpRemote)?.State ?? TcpState.Closed).GetAwaiter().GetResult();
-        var deadline = DateTime.UtcNow + Patience;
-        while (State() != TcpState.TimeWait && DateTime.UtcNow < deadline) await Task.Delay(5);
-        var enteredTimeWait = DateTime.UtcNow;
-        Assert.Equal(TcpState.TimeWait, State());
-        while (State() == TcpState.TimeWait && DateTime.UtcNow < deadline) await Task.Delay(5);
-        var waited = DateTime.UtcNow - enteredTimeWait;
-        Assert.Equal(TcpState.Closed, State());
-        Assert.InRange(waited, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(3)); // 2 x 250 ms
+        var twoMsl = 2 * TcpConfig.Default.Msl;
+        var tick = TimeSpan.FromMilliseconds(1); // the loop arms its wake-up timer in whole milliseconds
+        Clock.Advance(twoMsl - tick);
+        Assert.Equal(TcpState.TimeWait, await StackA.Loop.InvokeAsync(_ => connection.State).WaitAsync(Patience));
+        Assert.False(left.Task.IsCompleted);
+
+        Clock.Advance(tick);
+        var (until, to) = await left.Task.WaitAsync(Patience);
+        Assert.Equal(TcpState.Closed, to);
+        Assert.Equal(twoMsl, until - since);
+        Assert.Null(await StackA.Loop.InvokeAsync(_ => StackA.Tcp.Find(tcpLocal, tcpRemote)).WaitAsync(Patience));
     }
 
     [Fact]

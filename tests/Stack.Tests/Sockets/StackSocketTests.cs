@@ -10,7 +10,7 @@ using Stack.Link.Wire;
 
 namespace Stack.Tests.Sockets;
 
-/// <summary>Two stack instances on an in-memory link, talking through <see cref="StackSocket"/>.</summary>
+/// <summary>Two stack instances on an in-memory link (on a fake clock), talking through <see cref="StackSocket"/>.</summary>
 public sealed class StackSocketTests() : TwoStacks
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(5);
@@ -36,8 +36,7 @@ public sealed class StackSocketTests() : TwoStacks
 
         server.SendTo(Encoding.ASCII.GetBytes("pong"), from);
         var buffer = new byte[100];
-        client.ReceiveTimeout = 5000;
-        int n = client.ReceiveFrom(buffer, out var replyFrom);
+        var (n, replyFrom) = await Task.Run(() => (client.ReceiveFrom(buffer, out var from), from)).WaitAsync(Patience);
         Assert.Equal("pong", Encoding.ASCII.GetString(buffer, 0, n));
         Assert.Equal(new IPEndPoint(B(v6), 7000), replyFrom);
     }
@@ -49,12 +48,16 @@ public sealed class StackSocketTests() : TwoStacks
         server.Bind(new IPEndPoint(IPAddress.Any, 7001));
         using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
 
+        var posted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var receive = Task.Run(async () =>
         {
-            await server.ReceiveFromAsync(new byte[10]);
+            var pending = server.ReceiveFromAsync(new byte[10]); // posted to B's loop before it returns
+            posted.SetResult();
+            await pending;
             return StackB.Loop.IsLoopThread;
         });
-        await Task.Delay(50);
+        await posted.Task.WaitAsync(Patience);
+        await StackB.Loop.InvokeAsync(_ => true).WaitAsync(Patience); // B's loop has run what was posted before: the receive waits
         client.SendTo([1], new IPEndPoint(B(false), 7001));
 
         Assert.False(await receive.WaitAsync(Patience));
@@ -79,13 +82,19 @@ public sealed class StackSocketTests() : TwoStacks
     }
 
     [Fact]
-    public void Synchronous_receive_times_out_after_ReceiveTimeout()
+    public async Task Synchronous_receive_times_out_after_ReceiveTimeout()
     {
         using var socket = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);
         socket.Bind(new IPEndPoint(IPAddress.Any, 0));
         socket.ReceiveTimeout = 100;
 
-        var e = Assert.Throws<StackSocketException>(() => socket.ReceiveFrom(new byte[10], out _));
+        var armed = Clock.NextTimer();
+        var receive = Task.Run(() => socket.ReceiveFrom(new byte[10], out _));
+        await armed.WaitAsync(Patience); // the timeout runs on the stacks' clock
+        Clock.Advance(TimeSpan.FromMilliseconds(99));
+        Assert.False(receive.IsCompleted);
+        Clock.Advance(TimeSpan.FromMilliseconds(1));
+        var e = await Assert.ThrowsAsync<StackSocketException>(() => receive.WaitAsync(Patience));
         Assert.Equal(SocketError.TimedOut, e.SocketErrorCode);
     }
 

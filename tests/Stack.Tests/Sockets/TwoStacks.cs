@@ -6,21 +6,29 @@ using Stack.IP.Routing;
 using Stack.Link.Devices.Memory;
 using Stack.Link.Wire;
 using Stack.Tcp;
+using Stack.Tests.Support;
 
 namespace Stack.Tests.Sockets;
 
 /// <summary>
 /// Two stack instances on an in-memory link, for socket tests: A at 192.0.2.2 / 2001:db8::2, B at .3 / ::3.
 /// </summary>
+/// <remarks>
+/// Both run on one fake clock that moves only when a test advances <see cref="Clock"/>: no retransmission,
+/// delayed ACK, TIME_WAIT expiry or socket timeout happens behind a test's back however loaded the machine is,
+/// and a test that asserts a timer does so exactly. A test waits for what it needs (a task, a state change), never
+/// for time to pass; the real-time limits it puts on those waits only stop a broken run from hanging.
+/// </remarks>
 public abstract class TwoStacks : IDisposable
 {
     protected TwoStacks(TcpConfig? tcp = null)
     {
         var (linkA, linkB) = MemoryLink.CreatePair();
-        StackA = StackInstance.Start("a", linkA, Options(2), tcp: tcp);
-        StackB = StackInstance.Start("b", linkB, Options(3), tcp: tcp);
+        StackA = StackInstance.Start("a", linkA, Options(2), Clock, tcp: tcp);
+        StackB = StackInstance.Start("b", linkB, Options(3), Clock, tcp: tcp);
     }
 
+    protected WatchedClock Clock { get; } = new();
     protected StackInstance StackA { get; }
     protected StackInstance StackB { get; }
 

@@ -136,8 +136,8 @@ public sealed class TestNamespace : IDisposable
 public sealed class BackgroundProcess : IDisposable
 {
     private readonly Process _process;
-    private readonly StringBuilder _stdout = new();
-    private readonly StringBuilder _stderr = new();
+    private readonly OutputLog _stdout = new();
+    private readonly OutputLog _stderr = new();
 
     internal BackgroundProcess(string description, string[] ipArguments)
     {
@@ -149,28 +149,25 @@ public sealed class BackgroundProcess : IDisposable
 
     public bool HasExited => _process.HasExited;
 
-    public string StdOut
-    {
-        get { lock (_stdout) return _stdout.ToString(); }
-    }
+    public string StdOut => _stdout.Text;
 
-    public string StdErr
-    {
-        get { lock (_stderr) return _stderr.ToString(); }
-    }
+    public string StdErr => _stderr.Text;
 
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Sends a signal (TERM, INT…) to the process, as a user stopping it would.</summary>
     public void Signal(string name) => ProcessRunner.Run("kill", ["-s", name, _process.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
 
-    /// <summary>Waits until the process has printed <paramref name="text"/> (a server's "ready"); fails the test if it does not.</summary>
-    public void WaitForOutput(string text, int seconds = 10)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(seconds);
-        while (!StdOut.Contains(text, StringComparison.Ordinal) && !HasExited && DateTime.UtcNow < deadline) Thread.Sleep(20);
-        Assert.True(StdOut.Contains(text, StringComparison.Ordinal), $"`{Description}` did not print '{text}':\n{StdOut}{StdErr}");
-    }
+    /// <summary>
+    /// Waits until the process has printed <paramref name="text"/> on stdout (a server's "ready"), woken by each
+    /// line it prints; fails the test if its output ends, or <paramref name="seconds"/> pass, without it.
+    /// </summary>
+    public void WaitForOutput(string text, int seconds = 10) =>
+        Assert.True(_stdout.WaitFor(text, TimeSpan.FromSeconds(seconds)), $"`{Description}` did not print '{text}':\n{StdOut}{StdErr}");
+
+    /// <summary>As <see cref="WaitForOutput"/>, on stderr (where the stack's CLI logs that it is up).</summary>
+    public void WaitForError(string text, int seconds = 10) =>
+        Assert.True(_stderr.WaitFor(text, TimeSpan.FromSeconds(seconds)), $"`{Description}` did not print '{text}' on stderr:\n{StdErr}");
 
     /// <summary>Waits for the process to end by itself; false if it is still running after the timeout.</summary>
     public bool WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout);
@@ -196,8 +193,8 @@ internal static class ProcessRunner
 
     public static (int ExitCode, string StdOut, string StdErr) Run(string file, string[] arguments, TimeSpan timeout)
     {
-        var stdout = new StringBuilder();
-        var stderr = new StringBuilder();
+        var stdout = new OutputLog();
+        var stderr = new OutputLog();
         using var process = Start(file, arguments, stdout, stderr);
         if (!process.WaitForExit(timeout))
         {
@@ -210,14 +207,14 @@ internal static class ProcessRunner
                 // It ended just now.
             }
             process.WaitForExit(TimeSpan.FromSeconds(5));
-            lock (stderr) stderr.Append($"[{file} {string.Join(' ', arguments)}: killed after {timeout.TotalSeconds:0.#} s]");
-            return (TimedOut, Snapshot(stdout), Snapshot(stderr));
+            stderr.Append($"[{file} {string.Join(' ', arguments)}: killed after {timeout.TotalSeconds:0.#} s]");
+            return (TimedOut, stdout.Text, stderr.Text);
         }
         process.WaitForExit(); // lets the asynchronous output readers finish
-        return (process.ExitCode, Snapshot(stdout), Snapshot(stderr));
+        return (process.ExitCode, stdout.Text, stderr.Text);
     }
 
-    public static Process Start(string file, string[] arguments, StringBuilder stdout, StringBuilder stderr)
+    public static Process Start(string file, string[] arguments, OutputLog stdout, OutputLog stderr)
     {
         var info = new ProcessStartInfo(file, arguments)
         {
@@ -227,23 +224,51 @@ internal static class ProcessRunner
             UseShellExecute = false,
         };
         var process = new Process { StartInfo = info };
-        process.OutputDataReceived += (_, e) => Append(stdout, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(stderr, e.Data);
+        process.OutputDataReceived += (_, e) => stdout.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => stderr.Append(e.Data);
         process.Start();
         process.StandardInput.Close();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         return process;
     }
+}
 
-    private static void Append(StringBuilder sb, string? line)
+/// <summary>What a process printed on one stream, line by line; a waiter wakes on each line and at the end.</summary>
+internal sealed class OutputLog
+{
+    private readonly StringBuilder _text = new();
+    private bool _ended;
+
+    public string Text
     {
-        if (line is null) return;
-        lock (sb) sb.Append(line).Append('\n');
+        get { lock (_text) return _text.ToString(); }
     }
 
-    private static string Snapshot(StringBuilder sb)
+    /// <summary>Adds a line (with its newline); null, as Process reports the end of the stream, ends the log.</summary>
+    public void Append(string? line)
     {
-        lock (sb) return sb.ToString();
+        lock (_text)
+        {
+            if (line is null) _ended = true;
+            else _text.Append(line).Append('\n');
+            Monitor.PulseAll(_text);
+        }
+    }
+
+    /// <summary>True once <paramref name="text"/> is in the log; false if the stream ends or the timeout passes first.</summary>
+    public bool WaitFor(string text, TimeSpan timeout)
+    {
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        lock (_text)
+        {
+            while (!_text.ToString().Contains(text, StringComparison.Ordinal))
+            {
+                long left = deadline - Environment.TickCount64;
+                if (_ended || left <= 0) return false;
+                Monitor.Wait(_text, TimeSpan.FromMilliseconds(left));
+            }
+            return true;
+        }
     }
 }
