@@ -31,7 +31,10 @@ public static class DemoCommand
 
         var (linkA, linkB) = MemoryLink.CreatePair();
         using var a = StackInstance.Start("a", linkA, Options(0x02, "192.0.2.2/24", "2001:db8::2/64"), logs: logs);
-        using var b = StackInstance.Start("b", linkB, Options(0x03, "192.0.2.3/24", "2001:db8::3/64"), logs: logs);
+        // b's services are bound before its link comes up (see StackInstance.Start).
+        ServiceHost? started = null;
+        using var b = StackInstance.Start("b", linkB, Options(0x03, "192.0.2.3/24", "2001:db8::3/64"), logs: logs,
+            configure: s => started = ServiceHost.Start(s, ServiceHost.TryParseList(ServiceHost.DefaultList, out var all, out _) ? all : []));
         stdout.WriteLine($"stack a: {a.Host.Mac}  {string.Join("  ", a.Host.Addresses)}");
         stdout.WriteLine($"stack b: {b.Host.Mac}  {string.Join("  ", b.Host.Addresses)}");
 
@@ -51,7 +54,7 @@ public static class DemoCommand
                 }
             }
         }
-        using (var services = ServiceHost.Start(b, ServiceHost.TryParseList(ServiceHost.DefaultList, out var all, out _) ? all : []))
+        using (started!)
         {
             foreach (var target in new[] { IPAddress.Parse("192.0.2.3"), IPAddress.Parse("2001:db8::3") })
                 failures += UdpExchange(a, target, stdout);

@@ -25,9 +25,12 @@ public static class ServeCommand
         using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
         using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-        using (var stack = LinkFactory.StartOnTap(options, logs))
+        // The services are bound before the link comes up: the first datagram or SYN finds them.
+        ServiceHost? started = null;
+        using (var stack = LinkFactory.StartOnTap(options, logs,
+            configure: s => started = ServiceHost.Start(s, services, log: logs.CreateLogger("stack.services"))))
         {
-            using (var running = ServiceHost.Start(stack, services, log: logs.CreateLogger("stack.services")))
+            using (var running = started!)
             {
                 log.LogInformation("stack up on {Tap}: mac {Mac}, {Addresses}, mtu {Mtu}", options.Tap, stack.Host.Mac,
                     string.Join(", ", stack.Host.Addresses), stack.Host.Mtu);

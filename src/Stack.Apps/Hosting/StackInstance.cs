@@ -42,8 +42,18 @@ public sealed class StackInstance : IDisposable
     /// Builds the layers on <paramref name="device"/> and starts the loop. <paramref name="tcp"/> is the TCP
     /// configuration sockets start from (default <see cref="TcpConfig.Default"/>; tests shorten the MSL with it).
     /// </summary>
+    /// <remarks>
+    /// Start is two steps: the layers are built, then <paramref name="configure"/> (when given) runs on the loop
+    /// thread before the loop reads a frame or the stack announces itself on the link, then the link comes up.
+    /// Whatever a program serves belongs in <paramref name="configure"/> (bind its UDP endpoints, listen, e.g.
+    /// <c>configure: s => services = ServiceHost.Start(s, names)</c>): a socket bound after Start returns races the
+    /// first packets, which meet port unreachable or a RST. On the loop thread socket calls that touch only loop
+    /// state (Bind, Listen, options) run inline; those that wait for the network throw there, and
+    /// <paramref name="configure"/> must not block. Start returns once it has run and rethrows what it threw,
+    /// after disposing the stack.
+    /// </remarks>
     public static StackInstance Start(string name, ILinkDevice device, IpHostOptions options,
-        TimeProvider? time = null, ILoggerFactory? logs = null, TcpConfig? tcp = null)
+        TimeProvider? time = null, ILoggerFactory? logs = null, TcpConfig? tcp = null, Action<StackInstance>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(device);
         logs ??= NullLoggerFactory.Instance;
@@ -56,7 +66,15 @@ public sealed class StackInstance : IDisposable
         };
         var loop = new EventLoop(device, time, logs.CreateLogger($"stack.{name}.loop"));
         var instance = new StackInstance(name, device, host, udp, tcpLayer, loop);
-        loop.Start(host);
+        try
+        {
+            loop.Start(host, configure is null ? null : _ => configure(instance));
+        }
+        catch
+        {
+            loop.Dispose();
+            throw;
+        }
         return instance;
     }
 

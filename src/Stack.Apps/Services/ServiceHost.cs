@@ -31,7 +31,13 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
     private readonly ILogger _log;
     private bool _disposed;
 
-    private ServiceHost(ILogger log) => _log = log;
+    private readonly StackInstance _stack;
+
+    private ServiceHost(StackInstance stack, ILogger log)
+    {
+        _stack = stack;
+        _log = log;
+    }
 
     /// <summary>The services, each on UDP; those that are also <see cref="IStreamService"/> (all four) on TCP too.</summary>
     public IReadOnlyList<IDatagramService> Services { get; private set; } = [];
@@ -72,7 +78,9 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
     };
 
     /// <summary>
-    /// Binds every service in both families and starts serving; fails if a port is taken. With
+    /// Binds every service in both families and starts serving; fails if a port is taken. Call it in the stack's
+    /// configure step (<see cref="StackInstance.Start"/>), so that the ports are bound before the first packet
+    /// arrives; on a running stack the first requests can meet port unreachable or a RST. With
     /// <paramref name="onLoop"/> (the default) the services run on the stack's event loop, each await resuming
     /// there (no thread hop per request; see <see cref="IStreamService"/>); without it, on the thread pool.
     /// </summary>
@@ -81,7 +89,7 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(stack);
         ArgumentNullException.ThrowIfNull(names);
-        var host = new ServiceHost(log ?? NullLogger.Instance);
+        var host = new ServiceHost(stack, log ?? NullLogger.Instance);
         var services = names.Select(n => Create(n, time ?? TimeProvider.System, random ?? Random.Shared)).ToList();
         host.Services = services;
         try
@@ -115,10 +123,14 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
         return host;
     }
 
-    /// <summary>Starts <paramref name="serve"/> on the loop, inside its context, or on the thread pool.</summary>
+    /// <summary>
+    /// Starts <paramref name="serve"/> on the loop, inside its context (at once when called there: in a stack's
+    /// configure step, before the link is up), or on the thread pool.
+    /// </summary>
     private static Task Run(StackInstance stack, bool onLoop, Func<Task> serve)
     {
         if (!onLoop) return Task.Run(serve);
+        if (stack.Loop.IsLoopThread) return serve();
         var started = new TaskCompletionSource<Task>(TaskCreationOptions.RunContinuationsAsynchronously);
         stack.Loop.Post(_ =>
         {
@@ -175,7 +187,8 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
         _disposed = true;
         _stop.Cancel();
         foreach (var s in _sockets) s.Dispose();
-        Task.WhenAll(_servers).Wait(TimeSpan.FromSeconds(5));
+        // On the loop thread (a configure step that failed) the servers can only finish once the loop runs again.
+        if (!_stack.Loop.IsLoopThread) Task.WhenAll(_servers).Wait(TimeSpan.FromSeconds(5));
         _stop.Dispose();
     }
 }

@@ -44,7 +44,7 @@ public sealed unsafe partial class EventLoop
             fds[0] = new LibC.PollFd { Fd = (int)deviceHandle.DangerousGetHandle(), Events = LibC.POLLIN };
             fds[1] = new LibC.PollFd { Fd = (int)wakeHandle.DangerousGetHandle(), Events = LibC.POLLIN };
             var sink = new InPlaceSink(this, core);
-            core.Start(Now);
+            StartCore(core);
             while (!_stopping)
             {
                 int frames = device.ReceiveBatch(sink, PollBatch);

@@ -31,7 +31,7 @@ public sealed partial class EventLoop
     private void RunPortable(ILinkProtocol core)
     {
         var wake = _wake!;
-        core.Start(Now);
+        StartCore(core);
         while (!_stopping)
         {
             wake.Reset();

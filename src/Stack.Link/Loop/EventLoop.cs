@@ -28,6 +28,8 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
     private readonly ConcurrentQueue<Item> _inbox = new();
     private readonly Thread _thread;
     private ILinkProtocol? _core;
+    private Action<Instant>? _configure;
+    private readonly TaskCompletionSource _configured = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
     private int _disposed;
 
@@ -78,11 +80,21 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
 
     public bool IsLoopThread => Thread.CurrentThread == _thread;
 
-    public void Start(ILinkProtocol core)
+    /// <summary>
+    /// Starts the loop thread. It first runs <paramref name="configure"/>, when given: on the loop thread, with the
+    /// loop's <see cref="SynchronizationContext"/> installed, before the core's <see cref="ILinkProtocol.Start"/>
+    /// and before any frame is read, so that what it sets up (listeners, bound UDP endpoints) is in place before
+    /// the stack announces itself or answers anything. Then it runs what was posted so far, starts the core and
+    /// reads frames. This call returns once <paramref name="configure"/> has run, and throws what it threw (the
+    /// loop then stops without ever reading the device: dispose it).
+    /// </summary>
+    public void Start(ILinkProtocol core, Action<Instant>? configure = null)
     {
         if (_core is not null) throw new InvalidOperationException("The event loop is already started.");
         _core = core ?? throw new ArgumentNullException(nameof(core));
+        _configure = configure;
         _thread.Start();
+        _configured.Task.GetAwaiter().GetResult();
         if (!IsPolling) _device.Start(this);
     }
 
@@ -121,8 +133,37 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
     {
         System.Threading.SynchronizationContext.SetSynchronizationContext(SynchronizationContext);
         var core = _core!;
+        if (!Configure()) return;
         if (_polled is { } device) RunPolling(core, device);
         else RunPortable(core);
+    }
+
+    /// <summary>Runs the start's configure step on the loop thread; false (the loop ends) when it threw.</summary>
+    private bool Configure()
+    {
+        try
+        {
+            _configure?.Invoke(Now);
+            _configure = null;
+            _configured.SetResult();
+            return true;
+        }
+        catch (Exception e)
+        {
+            _stopping = true;
+            _configured.SetException(e);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The link comes up: what was posted before it (services started by the configure step) gets its turn,
+    /// then the core announces itself (gratuitous ARP, unsolicited neighbour advertisements).
+    /// </summary>
+    private void StartCore(ILinkProtocol core)
+    {
+        RunInbox(core);
+        core.Start(Now);
     }
 
     /// <summary>Runs everything posted so far (and frames queued by a device thread).</summary>

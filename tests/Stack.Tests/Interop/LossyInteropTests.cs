@@ -66,7 +66,8 @@ public sealed partial class LossyInteropTests(ITestOutputHelper output)
 
     private ImpairedDevice? _impaired;
 
-    private StackInstance StartStack(TestNamespace ns, ImpairmentSpec? impair = null, [CallerMemberName] string test = "")
+    private StackInstance StartStack(TestNamespace ns, ImpairmentSpec? impair = null, Action<StackInstance>? configure = null,
+        [CallerMemberName] string test = "")
     {
         var options = new IpHostOptions
         {
@@ -81,7 +82,7 @@ public sealed partial class LossyInteropTests(ITestOutputHelper output)
             device = new TracingDevice(device, new PcapWriter(File.Create(path)), TimeProvider.System);
         }
         var tcp = TcpConfig.Default with { Msl = TimeSpan.FromSeconds(1), CongestionControl = Algorithm };
-        var stack = StackInstance.Start("tap0", device, options, tcp: tcp);
+        var stack = StackInstance.Start("tap0", device, options, tcp: tcp, configure: configure);
         ns.WaitUntilForwarding("tap0");
         return stack;
     }
@@ -128,8 +129,9 @@ public sealed partial class LossyInteropTests(ITestOutputHelper output)
             // Only TCP is under test: the kernel's address resolution gives up after three unanswered probes,
             // which a lossy, reordering link (a held frame waits for the next one) can cost it.
             ns.ExecOk($"ip neigh replace {address} lladdr {StackMac} dev br0 nud permanent");
-            using var stack = StartStack(ns, spec);
-            using (ServiceHost.Start(stack, ["echo"]))
+            ServiceHost? services = null;
+            using var stack = StartStack(ns, spec, s => services = ServiceHost.Start(s, ["echo"]));
+            using (services)
             {
                 var started = Stopwatch.StartNew();
                 var (code, text, _) = Run(ns, $"timeout {BoundSeconds} python3 {script} {address} 7 {Bytes} {KernelAlgorithm}", BoundSeconds + 20);
@@ -206,8 +208,9 @@ public sealed partial class LossyInteropTests(ITestOutputHelper output)
         var script = UdpInteropTests.WriteScript("lossy-echo.py", TcpInteropTests.BulkEchoScript);
         try
         {
-            using var stack = StartStack(ns);
-            using (ServiceHost.Start(stack, ["echo"]))
+            ServiceHost? services = null;
+            using var stack = StartStack(ns, configure: s => services = ServiceHost.Start(s, ["echo"]));
+            using (services)
             {
                 var (code, text, _) = Run(ns, $"timeout {BoundSeconds} python3 {script} {address} 7 {Bytes} {KernelAlgorithm}", BoundSeconds + 20);
                 output.WriteLine(Figures(stack));

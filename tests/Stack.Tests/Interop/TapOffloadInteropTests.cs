@@ -37,9 +37,10 @@ public sealed class TapOffloadInteropTests(ITestOutputHelper output)
                 Mac = new MacAddress(0x0200_5354_0002UL),
                 Addresses = [InterfaceAddress.Parse("192.0.2.2/24"), InterfaceAddress.Parse("2001:db8::2/64")],
             };
-            using var stack = StackInstance.Start("tap0", tap, options);
+            ServiceHost? started = null;
+            using var stack = StackInstance.Start("tap0", tap, options, configure: s => started = ServiceHost.Start(s, ["echo"]));
+            using var services = started!;
             ns.WaitUntilForwarding("tap0");
-            using var services = ServiceHost.Start(stack, ["echo"]);
             Assert.True(stack.Loop.IsPolling, "a TAP on the system clock should be polled by the loop");
 
             var (code, text, err) = ns.Exec($"timeout 60 python3 {script} {address} 7 {Bytes}", TimeSpan.FromSeconds(70));

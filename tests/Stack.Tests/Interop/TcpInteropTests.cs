@@ -34,7 +34,7 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
     [GeneratedRegex(@"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 123]\d \d\d:\d\d:\d\d \d{4}\r?$", RegexOptions.Multiline)]
     private static partial Regex CtimeLine();
 
-    private static StackInstance StartStack(TestNamespace ns, string? pcap = null)
+    private static StackInstance StartStack(TestNamespace ns, string? pcap = null, Action<StackInstance>? configure = null)
     {
         var options = new IpHostOptions
         {
@@ -43,7 +43,7 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
         };
         ILinkDevice device = TapDevice.Open("tap0", netns: ns.Name);
         if (pcap is not null) device = new TracingDevice(device, new PcapWriter(File.Create(pcap)), TimeProvider.System);
-        var stack = StackInstance.Start("tap0", device, options, tcp: TcpConfig.Default with { Msl = ShortMsl });
+        var stack = StackInstance.Start("tap0", device, options, tcp: TcpConfig.Default with { Msl = ShortMsl }, configure: configure);
         ns.WaitUntilForwarding("tap0");
         return stack;
     }
@@ -98,8 +98,9 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
         var script = UdpInteropTests.WriteScript("refused.py", RefusedScript);
         try
         {
-            using (var stack = StartStack(ns, pcap))
-            using (ServiceHost.Start(stack, ["daytime", "echo"]))
+            ServiceHost? services = null;
+            using (var stack = StartStack(ns, pcap, s => services = ServiceHost.Start(s, ["daytime", "echo"])))
+            using (services)
             {
                 foreach (var (flag, address) in new[] { ("-4", "192.0.2.2"), ("-6", "2001:db8::2") })
                 {
@@ -268,8 +269,9 @@ public sealed partial class TcpInteropTests(ITestOutputHelper output)
         try
         {
             TcpStatistics stats;
-            using (var stack = StartStack(ns, pcap))
-            using (ServiceHost.Start(stack, ["echo"]))
+            ServiceHost? services = null;
+            using (var stack = StartStack(ns, pcap, s => services = ServiceHost.Start(s, ["echo"])))
+            using (services)
             {
                 stats = stack.Tcp.Statistics;
                 var (code, text, _) = Run(ns, $"timeout 150 python3 {script} {address} 7 {BulkBytes}", 160);

@@ -22,14 +22,14 @@ public sealed partial class UdpInteropTests(ITestOutputHelper output)
     [GeneratedRegex(@"^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ 123]\d \d\d:\d\d:\d\d \d{4}\r?$", RegexOptions.Multiline)]
     private static partial Regex CtimeLine();
 
-    internal static StackInstance StartStack(TestNamespace ns)
+    internal static StackInstance StartStack(TestNamespace ns, Action<StackInstance>? configure = null)
     {
         var options = new IpHostOptions
         {
             Mac = StackMac,
             Addresses = [InterfaceAddress.Parse("192.0.2.2/24"), InterfaceAddress.Parse("2001:db8::2/64")],
         };
-        var stack = StackInstance.Start("tap0", TapDevice.Open("tap0", netns: ns.Name), options);
+        var stack = StackInstance.Start("tap0", TapDevice.Open("tap0", netns: ns.Name), options, configure: configure);
         ns.WaitUntilForwarding("tap0");
         return stack;
     }
@@ -58,8 +58,9 @@ public sealed partial class UdpInteropTests(ITestOutputHelper output)
     {
         TapRequirement.Check("nc");
         using var ns = TestNamespace.Create(taps: 1);
-        using var stack = StartStack(ns);
-        using var services = ServiceHost.Start(stack, ["daytime", "echo"]);
+        ServiceHost? started = null;
+        using var stack = StartStack(ns, s => started = ServiceHost.Start(s, ["daytime", "echo"]));
+        using var services = started!;
 
         foreach (var (flag, address) in new[] { ("-4", "192.0.2.2"), ("-6", "2001:db8::2") })
         {

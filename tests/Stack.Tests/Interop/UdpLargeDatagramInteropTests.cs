@@ -14,8 +14,9 @@ public sealed class UdpLargeDatagramInteropTests(ITestOutputHelper output)
     {
         TapRequirement.Check("python3");
         using var ns = TestNamespace.Create(taps: 1);
-        using var stack = UdpInteropTests.StartStack(ns);
-        using var services = ServiceHost.Start(stack, ["echo"]);
+        ServiceHost? started = null;
+        using var stack = UdpInteropTests.StartStack(ns, s => started = ServiceHost.Start(s, ["echo"]));
+        using var services = started!;
         var script = UdpInteropTests.WriteScript("large.py", """
             import os, socket, sys
             family = socket.AF_INET6 if ":" in sys.argv[1] else socket.AF_INET

@@ -31,8 +31,10 @@ public class StreamServiceTests : IDisposable
     {
         var (linkA, linkB) = MemoryLink.CreatePair();
         _a = StackInstance.Start("a", linkA, Options(2));
-        _b = StackInstance.Start("b", linkB, Options(3));
-        _services = ServiceHost.Start(_b, ["daytime", "echo", "discard", "chargen"], onLoop: onLoop);
+        ServiceHost? services = null;
+        _b = StackInstance.Start("b", linkB, Options(3),
+            configure: s => services = ServiceHost.Start(s, ["daytime", "echo", "discard", "chargen"], onLoop: onLoop));
+        _services = services!;
     }
 
     public void Dispose()
