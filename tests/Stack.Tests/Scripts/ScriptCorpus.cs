@@ -8,12 +8,16 @@ internal static class ScriptCorpus
 
     public static string Directory { get; } = Path.Combine(Root, "tests", "Stack.Tests", "Scripts", "corpus");
 
-    /// <summary>Every script under tests/, as paths relative to the repository root with '/' separators.</summary>
+    /// <summary>
+    /// Every script under tests/ meant to pass, as paths relative to the repository root with '/' separators: the
+    /// fuzzers' seed inputs under tests/Stack.Tests/Fuzz are raw material for mutation, replayed by their own tests.
+    /// </summary>
     public static IEnumerable<string> AllUnderTests =>
         System.IO.Directory.EnumerateFiles(Path.Combine(Root, "tests"), "*.pkt", SearchOption.AllDirectories)
             .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
                 && !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal))
             .Select(f => Path.GetRelativePath(Root, f).Replace(Path.DirectorySeparatorChar, '/'))
+            .Where(f => !f.StartsWith("tests/Stack.Tests/Fuzz/", StringComparison.Ordinal))
             .Order(StringComparer.Ordinal);
 
     public static IEnumerable<string> Files => System.IO.Directory.EnumerateFiles(Directory, "*.pkt").Order(StringComparer.Ordinal);
