@@ -383,6 +383,7 @@ public sealed partial class TcpConnection
         {
             _send.Release();
             _recv.Release();
+            _segments.ReleaseWhenEmpty();
         }
     }
 

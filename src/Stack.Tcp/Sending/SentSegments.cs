@@ -383,6 +383,19 @@ public sealed class SentSegments
         _count++;
     }
 
+    /// <summary>
+    /// Gives up the ring once nothing is in flight and nothing more will be sent (TIME-WAIT, CLOSED): thousands
+    /// of connections waiting out TIME-WAIT would otherwise hold 4 KiB each. A later send makes a new one.
+    /// </summary>
+    public void ReleaseWhenEmpty()
+    {
+        if (_count == 0)
+        {
+            _ring = [];
+            _head = 0;
+        }
+    }
+
     private void Grow()
     {
         var bigger = new SentSegment[Math.Max(InitialCapacity, _ring.Length * 2)];

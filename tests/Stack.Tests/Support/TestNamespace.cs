@@ -155,6 +155,9 @@ public sealed class BackgroundProcess : IDisposable
 
     public int ExitCode => _process.ExitCode;
 
+    /// <summary>The process id (`ip netns exec` and `sh -c "exec ..."` exec in place: it is the tool's own).</summary>
+    public int ProcessId => _process.Id;
+
     /// <summary>Sends a signal (TERM, INT…) to the process, as a user stopping it would.</summary>
     public void Signal(string name) => ProcessRunner.Run("kill", ["-s", name, _process.Id.ToString(CultureInfo.InvariantCulture)], TimeSpan.FromSeconds(5));
 
