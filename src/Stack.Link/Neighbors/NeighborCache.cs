@@ -14,6 +14,8 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
     private readonly NeighborTimings _timings;
     private readonly INeighborActions<TAddress> _actions;
     private Instant _nextDeadline = Instant.Never;
+    private int _incomplete;
+    private long _queuedBytes;
 
     public NeighborCache(NeighborTimings timings, INeighborActions<TAddress> actions)
     {
@@ -22,6 +24,12 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
     }
 
     public int Count => _entries.Count;
+
+    /// <summary>Entries still being resolved (at most <see cref="NeighborTimings.MaxIncomplete"/>).</summary>
+    public int IncompleteCount => _incomplete;
+
+    /// <summary>Bytes of packets waiting for resolution (at most <see cref="NeighborTimings.MaxQueuedBytes"/>).</summary>
+    public long QueuedBytes => _queuedBytes;
 
     /// <summary>Packets dropped because a neighbour's queue or the cache was full.</summary>
     public long QueueDrops { get; private set; }
@@ -63,23 +71,34 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
         bool isNew = e is null;
         if (e is null)
         {
-            if (!MakeRoom())
+            // Spoofed sources (a SYN flood's) would otherwise fill the cache with entries that never resolve.
+            if (_incomplete >= _timings.MaxIncomplete || !MakeRoom())
             {
                 QueueDrops++;
                 return false;
             }
-            e = new Entry { State = NeighborState.Incomplete, LastUsed = now, Probes = 1 };
+            e = new Entry(NeighborState.Incomplete) { LastUsed = now, Probes = 1 };
             _entries[address] = e;
+            _incomplete++;
             Arm(e, NeighborState.Incomplete, now + _timings.RetransTimer);
         }
-        if (e.Queue.Count >= _timings.MaxQueuedPerNeighbor)
+        // Keep the newest packets, as Linux does: the oldest is the least likely still to matter.
+        while (e.Queue.Count > 0 && (e.Queue.Count >= _timings.MaxQueuedPerNeighbor || _queuedBytes + packet.Length > _timings.MaxQueuedBytes))
         {
-            // Keep the newest packets, as Linux does: the oldest is the least likely still to matter.
+            _queuedBytes -= e.Queue[0].Length;
             e.Queue.RemoveAt(0);
             QueueDrops++;
         }
-        // Copy before soliciting: the caller's buffer may be reused to build the solicitation.
-        e.Queue.Add(packet.ToArray());
+        if (_queuedBytes + packet.Length <= _timings.MaxQueuedBytes)
+        {
+            // Copy before soliciting: the caller's buffer may be reused to build the solicitation.
+            e.Queue.Add(packet.ToArray());
+            _queuedBytes += packet.Length;
+        }
+        else
+        {
+            QueueDrops++; // Other neighbours' queues hold the whole allowance.
+        }
         if (isNew) _actions.Solicit(address, null);
         return false;
     }
@@ -93,7 +112,7 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
         if (!_entries.TryGetValue(address, out var e))
         {
             if (!createIfMissing || !MakeRoom()) return;
-            e = new Entry { Mac = mac, LastUsed = now };
+            e = new Entry(NeighborState.Stale) { Mac = mac, LastUsed = now };
             _entries[address] = e;
             Arm(e, NeighborState.Stale, Instant.Never);
             return;
@@ -192,7 +211,10 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
     private void Remove(TAddress address)
     {
         if (!_entries.Remove(address, out var e)) return;
-        foreach (var packet in e.Queue)
+        if (e.State == NeighborState.Incomplete) _incomplete--;
+        var queued = e.Queue.ToArray();
+        Forget(e);
+        foreach (var packet in queued)
         {
             ResolutionFailures++;
             _actions.Unreachable(address, packet);
@@ -203,7 +225,7 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
     {
         if (e.Queue.Count == 0) return;
         var queued = e.Queue.ToArray();
-        e.Queue.Clear();
+        Forget(e);
         foreach (var packet in queued) _actions.Deliver(address, e.Mac, packet);
     }
 
@@ -221,8 +243,15 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
         return true;
     }
 
+    private void Forget(Entry e)
+    {
+        foreach (var packet in e.Queue) _queuedBytes -= packet.Length;
+        e.Queue.Clear();
+    }
+
     private void Arm(Entry e, NeighborState state, Instant deadline)
     {
+        if (e.State == NeighborState.Incomplete && state != NeighborState.Incomplete) _incomplete--;
         e.State = state;
         e.Deadline = deadline;
         if (state is NeighborState.Stale or NeighborState.Reachable) e.Probes = 0;
@@ -242,10 +271,10 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
         _nextDeadline = next <= now ? now + TimeSpan.FromMilliseconds(1) : next;
     }
 
-    private sealed class Entry
+    private sealed class Entry(NeighborState state)
     {
         public MacAddress Mac;
-        public NeighborState State;
+        public NeighborState State = state;
         public Instant Deadline = Instant.Never;
         public Instant LastUsed;
         public int Probes;

@@ -119,4 +119,40 @@ public sealed class NeighborCacheTests : INeighborActions<int>
         Advance(TimeSpan.FromSeconds(61));
         Assert.False(_cache.TryGet(7, out _, out _));
     }
+
+    [Fact]
+    public void Unresolved_neighbours_are_bounded_in_count_and_in_queued_bytes_and_the_bounds_free_up()
+    {
+        var timings = new NeighborTimings { MaxIncomplete = 4, MaxQueuedBytes = 5000 };
+        var cache = new NeighborCache<int>(timings, this);
+        for (int address = 1; address <= 10; address++)
+        {
+            for (int i = 0; i < 20; i++) cache.TryResolve(address, new byte[300], _now, out _);
+        }
+        Assert.Equal(4, cache.IncompleteCount);
+        Assert.Equal(4, cache.Count);
+        Assert.True(cache.QueuedBytes <= 5000, $"{cache.QueuedBytes} bytes queued");
+        Assert.Equal(["solicit 1", "solicit 2", "solicit 3", "solicit 4"], _actions);
+        long drops = cache.QueueDrops;
+        Assert.Equal(200 - cache.QueuedBytes / 300, drops);
+
+        // One resolves: its packets leave and their bytes are free for others.
+        cache.LearnAdvertised(1, Mac1, solicited: true, @override: true, _now);
+        Assert.Equal(3, cache.IncompleteCount);
+        Assert.True(cache.TryResolve(1, new byte[300], _now, out _));
+        Assert.True(cache.QueuedBytes < 5000);
+
+        // The rest fail: nothing stays pinned, and new neighbours can be resolved again.
+        for (int i = 0; i < 4; i++)
+        {
+            _now += TimeSpan.FromSeconds(1);
+            cache.OnTimer(_now);
+        }
+        Assert.Equal(0, cache.IncompleteCount);
+        Assert.Equal(0, cache.QueuedBytes);
+        Assert.Equal(1, cache.Count);
+        Assert.False(cache.TryResolve(11, new byte[300], _now, out _));
+        Assert.Equal(1, cache.IncompleteCount);
+        Assert.Equal(300, cache.QueuedBytes);
+    }
 }
