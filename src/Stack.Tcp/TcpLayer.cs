@@ -338,7 +338,24 @@ public sealed class TcpLayer : IIpTransport
         return _isn.Next(l[..n], tuple.LocalPort, r[..n], tuple.RemotePort, now);
     }
 
-    internal void OnClosed(TcpConnection c) => _connections.Remove(c.Tuple);
+    /// <summary>The connection table's capacity, for tests that it shrinks after a burst.</summary>
+    internal int ConnectionTableCapacity => _connections.Capacity;
+
+    internal void OnClosed(TcpConnection c)
+    {
+        _connections.Remove(c.Tuple);
+        // Tables shrink after a burst (thousands of connections through TIME-WAIT, a flood): a dictionary keeps
+        // its high-water capacity otherwise. A quarter full gives hysteresis, so a steady load never resizes.
+        if (_connections.Capacity > 1024 && _connections.Count < _connections.Capacity / 4)
+        {
+            _connections.TrimExcess(_connections.Count * 2);
+            if (_timerQueue.Count > 2 * (_connections.Count + 16))
+            {
+                CompactTimerQueue();
+            }
+            _timerQueue.TrimExcess();
+        }
+    }
 
     internal void RemoveListener(TcpListener listener) => _listeners.Remove(listener.LocalEndPoint);
 

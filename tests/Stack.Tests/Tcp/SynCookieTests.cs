@@ -178,6 +178,24 @@ public sealed class SynCookieTests
     }
 
     [Fact]
+    public void After_a_burst_of_half_open_connections_times_out_the_tables_shrink_back()
+    {
+        var h = new TcpHarness(cookies: SynCookieMode.Off, maxHalfOpen: 10_000);
+        var listener = h.Listen(backlog: 10_000);
+        var random = new Random(13);
+        for (int i = 0; i < 8_000; i++)
+        {
+            SpoofSyn(h, (ushort)(1024 + i), (uint)random.Next());
+        }
+        Assert.Equal(8_000, listener.IncompleteCount);
+        Assert.True(h.Tcp.ConnectionTableCapacity >= 8_000);
+
+        h.Advance(TimeSpan.FromSeconds(64));
+        Assert.Equal(0, h.Tcp.ConnectionCount);
+        Assert.True(h.Tcp.ConnectionTableCapacity <= 1024, $"capacity {h.Tcp.ConnectionTableCapacity} with no connections");
+    }
+
+    [Fact]
     public void A_cookie_checks_out_within_its_minutes_and_not_after()
     {
         var codec = new SynCookieCodec(new IsnGenerator(new byte[16]));
