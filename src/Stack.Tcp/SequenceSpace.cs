@@ -21,6 +21,9 @@ internal struct SendSequence
     /// </summary>
     public SeqNum Max;
 
+    /// <summary>The end of the last segment sent shorter than the MSS (Linux's snd_sml, for Minshall's Nagle).</summary>
+    public SeqNum Sml;
+
     /// <summary>SND.WL1 and SND.WL2: the segment sequence and ACK numbers of the last window update.</summary>
     public SeqNum Wl1, Wl2;
 

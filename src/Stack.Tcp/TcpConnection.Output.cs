@@ -187,9 +187,12 @@ public sealed partial class TcpConnection
                     return;
                 }
                 bool last = len == available;
-                if (len < mss && last && !NoDelay && !_finQueued && _snd.Nxt != _snd.Una)
+                if (len < mss && last && !NoDelay && !_finQueued && SmallSegmentInFlight)
                 {
-                    return; // Nagle (RFC 1122 §4.2.3.4): a small segment waits while data is unacknowledged.
+                    // Nagle (RFC 1122 §4.2.3.4) with Minshall's change, as Linux (tcp_nagle_check): a small segment
+                    // waits while an earlier small one is unacknowledged, so a write's tail follows its full
+                    // segments at once and only a stream of small writes coalesces.
+                    return;
                 }
                 if (len < mss && !last && len < _snd.MaxWnd / 2 && _snd.Nxt != _snd.Una)
                 {
@@ -214,10 +217,17 @@ public sealed partial class TcpConnection
     /// <summary>The room cwnd leaves for new data: cwnd less the pipe.</summary>
     private long CongestionRoom() => _cc is null ? long.MaxValue : (long)_cc.Cwnd - Pipe;
 
+    /// <summary>Linux's tcp_minshall_check: a segment shorter than the MSS is in flight.</summary>
+    private bool SmallSegmentInFlight => _snd.Sml > _snd.Una && _snd.Sml <= _snd.Nxt;
+
     /// <summary>New data: [SND.NXT, SND.NXT + len), with a FIN after it if asked; recorded, SND.NXT advances.</summary>
     private void SendNew(int len, bool fin, bool psh, Instant now)
     {
         SeqNum seq = _snd.Nxt;
+        if (len < SendMss)
+        {
+            _snd.Sml = seq + len;
+        }
         SendSnapshot tx = StampSend(len, now);
         TransmitSegment(seq, len, fin, psh, now);
         SeqNum end = seq + len + (fin ? 1 : 0);

@@ -72,7 +72,7 @@ public sealed class TcpLayer : IIpTransport
     public event Action<TcpConnection>? ConnectionCreated;
 
     /// <summary>When listeners answer SYNs with cookies (Linux net.ipv4.tcp_syncookies). Default: when full.</summary>
-    public SynCookieMode SynCookies { get; init; } = SynCookieMode.WhenFull;
+    public SynCookieMode SynCookies { get; set; } = SynCookieMode.WhenFull;
 
     /// <summary>
     /// The cap on half-open (SYN-RECEIVED) connections across every listener, on top of each listener's own

@@ -14,6 +14,30 @@ public enum ScriptIpVersion
 /// </summary>
 public sealed record ScriptSettings(long ToleranceMicroseconds = ScriptSettings.DefaultToleranceMicroseconds, ScriptIpVersion IpVersion = ScriptIpVersion.Ipv4)
 {
+    /// <summary>--local_ip: the stack's address (used when the run is in its family).</summary>
+    public Stack.IP.IpAddress? LocalAddress { get; init; }
+
+    /// <summary>--remote_ip: the script's address (used when the run is in its family).</summary>
+    public Stack.IP.IpAddress? RemoteAddress { get; init; }
+
+    /// <summary>--mss: the MSS the script's side announces where a line leaves it out (not used yet).</summary>
+    public int? Mss { get; init; }
+
+    /// <summary>--mtu: the link MTU.</summary>
+    public int? Mtu { get; init; }
+
+    /// <summary>--tcp_ts_tick_usecs: outbound TS values are checked against the script's when set.</summary>
+    public int? TsTickMicroseconds { get; init; }
+
+    /// <summary>--tolerance_percent: lateness allowed in percent of the time since the start.</summary>
+    public double TolerancePercent { get; init; }
+
+    /// <summary>--strict_segments.</summary>
+    public bool StrictSegments { get; init; }
+
+    /// <summary>--tcp_ts_ecr_scaled.</summary>
+    public bool TsEcrScaled { get; init; }
+
     /// <summary>packetdrill's default <c>--tolerance_usecs</c>.</summary>
     public const long DefaultToleranceMicroseconds = 4000;
 

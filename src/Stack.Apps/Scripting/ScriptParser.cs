@@ -1,4 +1,5 @@
 using System.Globalization;
+using Stack.IP;
 using Stack.Tcp.Wire;
 
 namespace Stack.Apps.Scripting;
@@ -80,9 +81,17 @@ public static class ScriptParser
                 }
                 else if (Peek() == '`')
                 {
-                    if (events.Count > 0)
-                        throw Error(start, "a shell command after the first event needs a time, e.g. +0 `...`");
+                    // packetdrill's grammar: an untimed command before the first event (the init command) or
+                    // as the very last thing in the file (the cleanup command); anywhere else it needs a time.
                     events.Add(ParseShellCommand(LineOf(start), ScriptTime.Relative(0)));
+                    if (events.Count > 1)
+                    {
+                        ExpectEndOfLine();
+                        SkipTrivia();
+                        if (!AtEnd)
+                            throw Error(start, "an untimed shell command after the first event must end the script (packetdrill's cleanup command); elsewhere give it a time, e.g. +0 `...`");
+                        break;
+                    }
                 }
                 else
                 {
@@ -100,11 +109,19 @@ public static class ScriptParser
             int start = _pos;
             _pos += 2;
             string name = ReadWhile(c => char.IsAsciiLetterOrDigit(c) || c == '_' || c == '-');
+            var option = ScriptOptions.Find(name)
+                ?? throw Error(start, $"unknown script option --{Clip(name)}; packetdrill's are {ScriptOptions.Names}");
             if (Peek() != '=')
-                throw Error(_pos, $"expected '=' after --{name}, found {Found()}");
+            {
+                if (option.TakesValue)
+                    throw Error(_pos, $"expected '=' after --{name}, found {Found()}");
+                return ApplyFlag(settings, option);
+            }
+            if (!option.TakesValue)
+                throw Error(_pos, $"--{name} takes no value");
             _pos++;
             int valueStart = _pos;
-            string value = ReadWhile(c => !char.IsWhiteSpace(c));
+            string value = Peek() == '"' ? ReadQuoted() : ReadWhile(c => !char.IsWhiteSpace(c));
             switch (name)
             {
                 case "tolerance_usecs":
@@ -119,9 +136,54 @@ public static class ScriptParser
                         "ipv4-mapped-ipv6" => throw Error(valueStart, "--ip_version=ipv4-mapped-ipv6 is not supported: this stack runs scripts over ipv4 or ipv6"),
                         _ => throw Error(valueStart, $"--ip_version must be ipv4 or ipv6, found '{Clip(value)}'"),
                     };
+                case "local_ip" or "remote_ip":
+                    if (!IpAddress.TryParse(value, out var address))
+                        throw Error(valueStart, $"--{name} needs an IPv4 or IPv6 address, found '{Clip(value)}'");
+                    return name == "local_ip" ? settings with { LocalAddress = address } : settings with { RemoteAddress = address };
+                case "mss" or "mtu" or "tcp_ts_tick_usecs":
+                    if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int number)
+                        || (name == "tcp_ts_tick_usecs" ? number > 1_000_000 : number is < 68 or > 65535))
+                        throw Error(valueStart, $"--{name} needs a whole number in range, found '{Clip(value)}'");
+                    return name switch
+                    {
+                        "mss" => settings with { Mss = number },
+                        "mtu" => settings with { Mtu = number },
+                        _ => settings with { TsTickMicroseconds = number },
+                    };
+                case "tolerance_percent":
+                    if (!double.TryParse(value, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double percent) || percent > 100)
+                        throw Error(valueStart, $"--tolerance_percent needs a number from 0 to 100, found '{Clip(value)}'");
+                    return settings with { TolerancePercent = percent };
                 default:
-                    throw Error(start, $"unknown script option --{Clip(name)}; this runner knows --tolerance_usecs and --ip_version");
+                    Warn(start, $"--{name} has no meaning for this runner (packetdrill: {option.Meaning}); ignored");
+                    return settings;
             }
+        }
+
+        private ScriptSettings ApplyFlag(ScriptSettings settings, ScriptOption option)
+        {
+            switch (option.Name)
+            {
+                case "strict_segments":
+                    return settings with { StrictSegments = true };
+                case "tcp_ts_ecr_scaled":
+                    return settings with { TsEcrScaled = true };
+                default:
+                    Warn(_pos, $"--{option.Name} has no meaning for this runner (packetdrill: {option.Meaning}); ignored");
+                    return settings;
+            }
+        }
+
+        private void Warn(int position, string message) => _warnings.Add(new ScriptWarning(_file, LineOf(position), message));
+
+        /// <summary>A "..." value of a script option, without the quotes.</summary>
+        private string ReadQuoted()
+        {
+            int start = _pos;
+            int close = _text.IndexOf('"', _pos + 1);
+            if (close < 0 || _text.IndexOf('\n', _pos, close - _pos) >= 0) throw Error(start, "unterminated string: no closing '\"' on the line");
+            _pos = close + 1;
+            return _text[(start + 1)..close];
         }
 
         // ---- events ----
@@ -232,7 +294,6 @@ public static class ScriptParser
             if (close < 0) throw Error(start, "unterminated shell command: no closing backquote");
             string command = _text[(start + 1)..close];
             _pos = close + 1;
-            _warnings.Add(new ScriptWarning(_file, line, $"shell command ignored (this stack has no kernel settings to change): `{command}`"));
             return new ShellCommandEvent(line, time, command);
         }
 

@@ -154,7 +154,7 @@ public sealed partial class ScriptRunner
             throw Fail($"socket(): only SOCK_STREAM is supported by this runner (UDP scripts are not), not '{s.Arguments[1]}'");
         int fd = FirstFd;
         while (_fds.ContainsKey(fd)) fd++;
-        _fds[fd] = new ScriptSocket(fd);
+        _fds[fd] = new ScriptSocket(fd) { Config = _sysctls.Config };
         return new Outcome(fd);
     }
 

@@ -5,6 +5,7 @@ using Stack.IP.Wire;
 using Stack.Link.Devices;
 using Stack.Link.Time;
 using Stack.Link.Wire;
+using Stack.Apps.Scripting.Shell;
 using Stack.Tcp;
 using Stack.Tcp.Isn;
 using Stack.Tcp.Ports;
@@ -52,6 +53,10 @@ public sealed partial class ScriptRunner : IFrameTransmitter
 
     private readonly Script _script;
     private readonly ScriptIpVersion _family;
+    private readonly Ipv4Address _stack4;
+    private readonly Ipv4Address _script4;
+    private readonly Ipv6Address _stack6;
+    private readonly Ipv6Address _script6;
     private readonly long _tolerance;
     private readonly IpHost _host;
     private readonly TcpLayer _tcp;
@@ -63,18 +68,27 @@ public sealed partial class ScriptRunner : IFrameTransmitter
     private ushort _scriptPort = ScriptPort;
     private ushort _stackPort = ServerPort;
     private int _line;
+    private SysctlState _sysctls = SysctlState.Linux;
 
     private ScriptRunner(Script script, ScriptIpVersion family)
     {
         _script = script;
         _family = family;
         _tolerance = script.Settings.ToleranceMicroseconds;
+        // --local_ip / --remote_ip replace the addresses of their family (the link is virtual: any address is safe).
+        var settings = script.Settings;
+        _stack4 = settings.LocalAddress is { IsIpv4: true } l4 ? l4.V4 : StackV4;
+        _script4 = settings.RemoteAddress is { IsIpv4: true } r4 ? r4.V4 : ScriptV4;
+        _stack6 = settings.LocalAddress is { IsIpv6: true } l6 ? l6.V6 : StackV6;
+        _script6 = settings.RemoteAddress is { IsIpv6: true } r6 ? r6.V6 : ScriptV6;
+        int mtu = settings.Mtu ?? 1500;
         _host = new IpHost(new IpHostOptions
         {
             Mac = StackMac,
-            // 1520 on IPv6 so that the MSS is 1460 in both families and one script fits both (see README).
-            Mtu = family == ScriptIpVersion.Ipv6 ? 1520 : 1500,
-            Addresses = [InterfaceAddress.Parse("192.0.2.2/24"), InterfaceAddress.Parse("2001:db8::2/64")],
+            // 20 more on IPv6 so that the MSS is the same in both families and one script fits both (see README).
+            Mtu = family == ScriptIpVersion.Ipv6 ? mtu + 20 : mtu,
+            // The script's address is on-link whatever the two addresses are: the prefix is what they share.
+            Addresses = [new InterfaceAddress(_stack4, SharedPrefix(_stack4, _script4, 24)), new InterfaceAddress(_stack6, SharedPrefix(_stack6, _script6, 64))],
             Random = new Random(7),
         }, this);
         var random = new Random(42);
@@ -83,9 +97,14 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         {
             DefaultConfig = TcpConfig.Default,
         };
-        _host.Arp.Cache.LearnUnsolicited(ScriptV4, ScriptMac, _now);
-        _host.Ndp.Cache.LearnUnsolicited(ScriptV6, ScriptMac, _now);
+        _host.Arp.Cache.LearnUnsolicited(_script4, ScriptMac, _now);
+        _host.Ndp.Cache.LearnUnsolicited(_script6, ScriptMac, _now);
     }
+
+    /// <summary>The leading bits two addresses share, at most <paramref name="max"/>.</summary>
+    private static int SharedPrefix(IpAddress a, IpAddress b, int max) => Math.Min(max, a.IsIpv6
+        ? (int)UInt128.LeadingZeroCount(a.V6.Value ^ b.V6.Value)
+        : System.Numerics.BitOperations.LeadingZeroCount(a.V4.Value ^ b.V4.Value));
 
     /// <summary>Parses and runs a file. Throws <see cref="ScriptParseException"/> when it does not parse.</summary>
     public static ScriptResult RunFile(string path, ScriptIpVersion? ipVersion = null) =>
@@ -115,8 +134,8 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             TimeSpan.FromTicks(runner.ScriptNow * TimeSpan.TicksPerMicrosecond));
     }
 
-    private IpAddress StackAddress => _family == ScriptIpVersion.Ipv6 ? StackV6 : StackV4;
-    private IpAddress ScriptAddress => _family == ScriptIpVersion.Ipv6 ? ScriptV6 : ScriptV4;
+    private IpAddress StackAddress => _family == ScriptIpVersion.Ipv6 ? _stack6 : _stack4;
+    private IpAddress ScriptAddress => _family == ScriptIpVersion.Ipv6 ? _script6 : _script4;
 
     /// <summary>Microseconds since the script started.</summary>
     private long ScriptNow => _now.Microseconds - Origin.Microseconds;
@@ -148,7 +167,7 @@ public sealed partial class ScriptRunner : IFrameTransmitter
                 case ShellCommandEvent c:
                     reference = StartOf(c, reference);
                     AdvanceTo(reference);
-                    _transcript.Add($"{Seconds(ScriptNow)} skipped `{c.Command}` (no kernel to configure)");
+                    RunShellCommand(c);
                     break;
             }
         }
@@ -160,6 +179,24 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             throw Fail($"unexpected packet: the stack sent a segment at {Seconds(extra.Time)} s that no line expects",
                 actual: "> " + extra.Segment);
         }
+    }
+
+    /// <summary>
+    /// A shell line, read and never run (<see cref="ScriptShell"/>): its sysctls set what sockets made after it
+    /// get, as on Linux; what has no counterpart here is noted in the transcript.
+    /// </summary>
+    private void RunShellCommand(ShellCommandEvent c)
+    {
+        _transcript.Add($"{Seconds(ScriptNow)} {c.FormatAction()}");
+        var outcome = ScriptShell.Read(c.Command, Path.GetDirectoryName(Path.GetFullPath(_script.File)));
+        foreach (var (name, value) in outcome.Sysctls)
+        {
+            if (LinuxSysctls.Apply(ref _sysctls, name, value) is { } note)
+                _transcript.Add($"{Seconds(ScriptNow)} unsupported: {note}");
+        }
+        foreach (var note in outcome.Unsupported)
+            _transcript.Add($"{Seconds(ScriptNow)} unsupported: {note}");
+        _tcp.SynCookies = _sysctls.SynCookies;
     }
 
     /// <summary>When a non-packet-expectation event happens: its start, or now for <c>*</c> and ranges.</summary>
@@ -182,16 +219,16 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             frame = new byte[EthernetFrame.HeaderLength + Ipv6Header.Length + length];
             EthernetFrame.WriteHeader(frame, StackMac, ScriptMac, EtherType.Ipv6);
             var ip = frame.AsSpan(EthernetFrame.HeaderLength);
-            new Ipv6Repr(ScriptV6, StackV6, IpProtocol.Tcp, length).Write(ip);
-            segment.Write(ip[Ipv6Header.Length..], InternetChecksum.PseudoHeader(ScriptV6, StackV6, (byte)IpProtocol.Tcp, length));
+            new Ipv6Repr(_script6, _stack6, IpProtocol.Tcp, length).Write(ip);
+            segment.Write(ip[Ipv6Header.Length..], InternetChecksum.PseudoHeader(_script6, _stack6, (byte)IpProtocol.Tcp, length));
         }
         else
         {
             frame = new byte[EthernetFrame.HeaderLength + Ipv4Header.MinLength + length];
             EthernetFrame.WriteHeader(frame, StackMac, ScriptMac, EtherType.Ipv4);
             var ip = frame.AsSpan(EthernetFrame.HeaderLength);
-            int header = new Ipv4Repr(ScriptV4, StackV4, IpProtocol.Tcp, length, 64, 0, DontFragment: true).Write(ip);
-            segment.Write(ip[header..], InternetChecksum.PseudoHeader(ScriptV4, StackV4, (byte)IpProtocol.Tcp, length));
+            int header = new Ipv4Repr(_script4, _stack4, IpProtocol.Tcp, length, 64, 0, DontFragment: true).Write(ip);
+            segment.Write(ip[header..], InternetChecksum.PseudoHeader(_script4, _stack4, (byte)IpProtocol.Tcp, length));
         }
         _transcript.Add($"{Seconds(ScriptNow)} {p.FormatAction()}");
         _host.OnFrame(frame, _now);
@@ -212,6 +249,11 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             throw Fail($"expected a packet by {Seconds(latest)} s, but the stack sent nothing", expected: p.FormatAction(),
                 actual: "(nothing)");
         }
+        if (!_script.Settings.StrictSegments && p.PayloadLength.IsExact && sent.Segment.PayloadLength > 0
+            && sent.Segment.PayloadLength < p.PayloadLength.Value)
+        {
+            sent = Coalesce(sent, (int)p.PayloadLength.Value, latest);
+        }
         string actual = "> " + sent.Segment;
         if (PacketExpectation.Match(p, sent.Segment) is { } problems)
         {
@@ -224,6 +266,35 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         }
         _transcript.Add($"{Seconds(sent.Time)} {actual}");
         return p.Time.Kind is ScriptTimeKind.Absolute or ScriptTimeKind.Relative ? p.Time.Start.Resolve(reference) : sent.Time;
+    }
+
+    /// <summary>
+    /// packetdrill matches a line's payload against consecutive segments when the first is shorter (the kernel's
+    /// TSO/GSO super-segment leaves as one packet to its tun, and a line is written for it): contiguous
+    /// segments of equal size (the last may be shorter) are taken until the expected length is reached, and
+    /// the result has the first segment's sequence number and the last one's other fields and time.
+    /// <c>--strict_segments</c> turns this off.
+    /// </summary>
+    private CapturedSegment Coalesce(CapturedSegment first, int expected, long latest)
+    {
+        var last = first;
+        int total = first.Segment.PayloadLength;
+        while (total < expected)
+        {
+            if (_segments.Count == 0) AdvanceTo(Math.Max(latest, ScriptNow), stopOnSegment: true);
+            if (!_segments.TryPeek(out var next)) break;
+            var n = next.Segment;
+            bool fits = n.Seq == last.Segment.EndSeq && n.PayloadLength > 0
+                && (n.PayloadLength == last.Segment.PayloadLength || total + n.PayloadLength >= expected)
+                && (n.Flags & (TcpFlags.Syn | TcpFlags.Rst)) == 0;
+            if (!fits) break;
+            _segments.Dequeue();
+            _transcript.Add($"{Seconds(next.Time)} (> {n}: part of the next line's segment)");
+            total += n.PayloadLength;
+            last = next;
+        }
+        if (ReferenceEquals(last, first)) return first;
+        return last with { Segment = last.Segment with { Seq = first.Segment.Seq, PayloadLength = total } };
     }
 
     private string DescribeWindow(ScriptTime time, long reference)
@@ -257,11 +328,11 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         {
             case EtherType.Arp:
                 if (ArpPacket.TryParse(eth.Payload, out var arp, out _) && arp.Operation == ArpOperation.Request
-                    && arp.TargetIp == ScriptV4)
+                    && arp.TargetIp == _script4)
                 {
                     var reply = new byte[EthernetFrame.HeaderLength + ArpPacket.Length];
                     EthernetFrame.WriteHeader(reply, StackMac, ScriptMac, EtherType.Arp);
-                    ArpPacket.Write(reply.AsSpan(EthernetFrame.HeaderLength), ArpOperation.Reply, ScriptMac, ScriptV4, StackMac, arp.SenderIp);
+                    ArpPacket.Write(reply.AsSpan(EthernetFrame.HeaderLength), ArpOperation.Reply, ScriptMac, _script4, StackMac, arp.SenderIp);
                     _host.OnFrame(reply, _now);
                 }
                 break;
@@ -282,15 +353,15 @@ public sealed partial class ScriptRunner : IFrameTransmitter
     /// <summary>RFC 4861 §7.2.4: a solicitation for the script's address gets an advertisement, as the peer would send.</summary>
     private void AnswerSolicitation(ReadOnlySpan<byte> icmp, Ipv6Address source)
     {
-        if (!NdpMessage.TryParse(icmp, out var ns, out _) || ns.Type != NdpMessage.NeighborSolicitation || ns.Target != ScriptV6)
+        if (!NdpMessage.TryParse(icmp, out var ns, out _) || ns.Type != NdpMessage.NeighborSolicitation || ns.Target != _script6)
             return;
         Span<byte> message = stackalloc byte[64];
-        int n = NdpWriter.WriteNeighborAdvertisement(message, ScriptV6, router: false, solicited: true, @override: true, ScriptMac);
+        int n = NdpWriter.WriteNeighborAdvertisement(message, _script6, router: false, solicited: true, @override: true, ScriptMac);
         Ipv6Address to = source == Ipv6Address.Unspecified ? Ipv6Address.AllNodes : source;
-        Icmpv6Message.FillChecksum(message[..n], ScriptV6, to);
+        Icmpv6Message.FillChecksum(message[..n], _script6, to);
         var frame = new byte[EthernetFrame.HeaderLength + Ipv6Header.Length + n];
         EthernetFrame.WriteHeader(frame, StackMac, ScriptMac, EtherType.Ipv6);
-        new Ipv6Repr(ScriptV6, to, IpProtocol.Icmpv6, n, HopLimit: 255).Write(frame.AsSpan(EthernetFrame.HeaderLength));
+        new Ipv6Repr(_script6, to, IpProtocol.Icmpv6, n, HopLimit: 255).Write(frame.AsSpan(EthernetFrame.HeaderLength));
         message[..n].CopyTo(frame.AsSpan(EthernetFrame.HeaderLength + Ipv6Header.Length));
         _host.OnFrame(frame, _now);
     }

@@ -51,7 +51,7 @@ public sealed class ScriptParseErrorTests
     [InlineData("+0 ? x", 4, "expected '<', '>', a system call or a `shell command` after the time, found '?'")]
     [InlineData("+0 %{ print(1) }%", 4, "python blocks (%{ ... }%) are not supported")]
     [InlineData("+0 `echo", 4, "unterminated shell command: no closing backquote")]
-    [InlineData("`echo hi`", 1, "a shell command after the first event needs a time, e.g. +0 `...`")]
+    [InlineData("`echo hi`", 1, "an untimed shell command after the first event must end the script (packetdrill's cleanup command); elsewhere give it a time, e.g. +0 `...`")]
     [InlineData("--tolerance_usecs=5", 1, "script options (--name=value) go before the first event")]
     [InlineData("/* never closed", 1, "unterminated comment: '/*' without '*/'")]
     public void A_malformed_line_names_file_line_column_and_the_problem(string badLine, int column, string reason)
@@ -68,13 +68,23 @@ public sealed class ScriptParseErrorTests
     [InlineData("--ip_version=ipv4-mapped-ipv6", 14, "--ip_version=ipv4-mapped-ipv6 is not supported: this stack runs scripts over ipv4 or ipv6")]
     [InlineData("--ip_version=ipv5", 14, "--ip_version must be ipv4 or ipv6, found 'ipv5'")]
     [InlineData("--tolerance_usecs=lots", 19, "--tolerance_usecs needs a whole number of microseconds, found 'lots'")]
-    [InlineData("--mtu=1500", 1, "unknown script option --mtu; this runner knows --tolerance_usecs and --ip_version")]
+    [InlineData("--mtu=12", 7, "--mtu needs a whole number in range, found '12'")]
+    [InlineData("--local_ip=nowhere", 12, "--local_ip needs an IPv4 or IPv6 address, found 'nowhere'")]
+    [InlineData("--strict_segments=1", 18, "--strict_segments takes no value")]
     [InlineData("--tolerance_usecs 5", 18, "expected '=' after --tolerance_usecs, found '5'")]
     public void Bad_settings_are_reported(string line, int column, string reason)
     {
         var e = Assert.Throws<ScriptParseException>(() => ScriptParser.Parse(line + "\n"));
         Assert.Equal(reason, e.Reason);
         Assert.Equal((1, column), (e.Line, e.Column));
+    }
+
+    [Fact]
+    public void An_unknown_option_is_refused_with_the_list_of_packetdrills()
+    {
+        var e = Assert.Throws<ScriptParseException>(() => ScriptParser.Parse("--frobnicate=1\n"));
+        Assert.StartsWith("unknown script option --frobnicate; packetdrill's are --ip_version, --bind_port,", e.Reason, StringComparison.Ordinal);
+        Assert.Contains("--tcp_ts_tick_usecs", e.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using Stack.IP;
 using Stack.Apps.Scripting;
 using Stack.Tcp.Wire;
 
@@ -225,15 +226,43 @@ public sealed class ScriptParserTests
     public void Every_listed_call_parses(string line) => Single<SyscallEvent>(line);
 
     [Fact]
-    public void Shell_commands_are_kept_with_a_warning()
+    public void Shell_commands_are_kept_as_events_the_init_and_cleanup_ones_untimed()
     {
-        var script = ScriptParser.Parse("`sysctl -q net.ipv4.tcp_timestamps=0`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 `echo hi`\n", "t.pkt");
+        var script = ScriptParser.Parse(
+            "`sysctl -q net.ipv4.tcp_timestamps=0`\n0 socket(..., SOCK_STREAM, IPPROTO_TCP) = 3\n+0 `echo hi`\n\n`/tmp/sysctl_restore_${PPID}.sh`\n// end\n", "t.pkt");
         var first = Assert.IsType<ShellCommandEvent>(script.Events[0]);
         Assert.Equal("sysctl -q net.ipv4.tcp_timestamps=0", first.Command);
         Assert.Equal(ScriptTime.Relative(0), first.Time);
-        Assert.Equal(2, script.Warnings.Count);
-        Assert.Equal("t.pkt:1: warning: shell command ignored (this stack has no kernel settings to change): `sysctl -q net.ipv4.tcp_timestamps=0`", script.Warnings[0].ToString());
-        Assert.Equal(3, script.Warnings[1].Line);
+        Assert.Equal("echo hi", Assert.IsType<ShellCommandEvent>(script.Events[2]).Command);
+        var cleanup = Assert.IsType<ShellCommandEvent>(script.Events[3]);
+        Assert.Equal("/tmp/sysctl_restore_${PPID}.sh", cleanup.Command);
+        Assert.Equal(5, cleanup.Line);
+        Assert.Empty(script.Warnings);
+    }
+
+    [Fact]
+    public void Every_packetdrill_option_is_accepted_and_those_that_matter_are_read()
+    {
+        var script = ScriptParser.Parse("""
+            --local_ip=192.168.0.1
+            --remote_ip=10.248.0.3
+            --mtu=1400
+            --mss=1000
+            --tcp_ts_tick_usecs=1000
+            --tolerance_percent=1.5
+            --strict_segments
+            --tcp_ts_ecr_scaled // used later
+            --wire_client
+            --define="CC=reno"
+            0 close(3) = 0
+            """, "o.pkt");
+        var s = script.Settings;
+        Assert.Equal(IpAddress.Parse("192.168.0.1"), s.LocalAddress);
+        Assert.Equal(IpAddress.Parse("10.248.0.3"), s.RemoteAddress);
+        Assert.Equal((1400, 1000, 1000, 1.5), (s.Mtu, s.Mss, s.TsTickMicroseconds, s.TolerancePercent));
+        Assert.True(s.StrictSegments && s.TsEcrScaled);
+        Assert.Equal(2, script.Warnings.Count); // --wire_client and --define mean nothing here
+        Assert.Contains("--wire_client has no meaning for this runner", script.Warnings[0].Message, StringComparison.Ordinal);
     }
 
     [Fact]

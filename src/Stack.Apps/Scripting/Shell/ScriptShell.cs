@@ -1,0 +1,255 @@
+using System.Globalization;
+using System.Text;
+
+namespace Stack.Apps.Scripting.Shell;
+
+/// <summary>What a script's shell line asks of the system: sysctl settings, and what this runner cannot do.</summary>
+public sealed class ShellOutcome
+{
+    /// <summary>Sysctl names (dotted, as <c>net.ipv4.tcp_sack</c>) with their values, in the order given.</summary>
+    public List<(string Name, string Value)> Sysctls { get; } = [];
+
+    /// <summary>Commands, or parts of them, with no counterpart here; each says why.</summary>
+    public List<string> Unsupported { get; } = [];
+}
+
+/// <summary>
+/// Reads the shell lines of packetdrill scripts — never runs them: the stack under test is not the host, and a
+/// script must never change the host's settings. What the suite's lines do is recognised and turned into
+/// settings: <c>sysctl [-q|-w] NAME=VALUE…</c>, <c>echo VALUE &gt; /proc/sys/…</c>, the suite's
+/// <c>common/defaults.sh</c> (or any <c>.sh</c> file beside the script: its lines are read the same way),
+/// <c>common/set_sysctls.py /proc/sys/…=VALUE…</c>, the restore script it writes (nothing to restore: every
+/// run starts from a fresh stack), <c>ip tcp_metrics flush</c> (the stack keeps no metrics cache) and a FIFO
+/// <c>tc qdisc</c> (the stack sends in order). <c>$((…))</c> arithmetic, <c>$PPID</c>, quotes, <c>;</c> and
+/// <c>&amp;&amp;</c>, and redirections are understood; anything else is reported as unsupported.
+/// </summary>
+public static class ScriptShell
+{
+    private const int MaxDepth = 4;
+
+    /// <param name="directory">The script's folder, where relative paths in the command are looked up.</param>
+    public static ShellOutcome Read(string command, string? directory)
+    {
+        var outcome = new ShellOutcome();
+        Read(command, directory, outcome, depth: 0);
+        return outcome;
+    }
+
+    private static void Read(string text, string? directory, ShellOutcome outcome, int depth)
+    {
+        foreach (var rawLine in text.Split('\n'))
+        {
+            string line = rawLine.Trim();
+            if (line.Length == 0 || line[0] == '#') continue;
+            foreach (var simple in SplitCommands(line))
+            {
+                List<string> words;
+                string? redirectTarget;
+                try
+                {
+                    words = Words(simple, out redirectTarget);
+                }
+                catch (Exception e) when (e is FormatException or OverflowException)
+                {
+                    outcome.Unsupported.Add($"`{simple.Trim()}`: {e.Message}");
+                    continue;
+                }
+                if (words.Count == 0) continue;
+                Command(words, redirectTarget, directory, outcome, depth, simple.Trim());
+            }
+        }
+    }
+
+    private static void Command(List<string> words, string? redirect, string? directory, ShellOutcome outcome, int depth, string text)
+    {
+        string program = words[0];
+        string name = Path.GetFileName(program);
+        if (name == "sysctl")
+        {
+            foreach (var arg in words.Skip(1).Where(a => !a.StartsWith('-')))
+            {
+                int eq = arg.IndexOf('=', StringComparison.Ordinal);
+                if (eq > 0) outcome.Sysctls.Add((arg[..eq].Replace('/', '.'), arg[(eq + 1)..].Trim()));
+            }
+            return;
+        }
+        if (name == "echo" && redirect is not null && redirect.StartsWith("/proc/sys/", StringComparison.Ordinal))
+        {
+            outcome.Sysctls.Add((redirect["/proc/sys/".Length..].Replace('/', '.'), string.Join(' ', words.Skip(1))));
+            return;
+        }
+        if (name == "set_sysctls.py")
+        {
+            foreach (var arg in words.Skip(1))
+            {
+                int eq = arg.IndexOf('=', StringComparison.Ordinal);
+                if (eq > 0 && arg.StartsWith("/proc/sys/", StringComparison.Ordinal))
+                    outcome.Sysctls.Add((arg["/proc/sys/".Length..eq].Replace('/', '.'), arg[(eq + 1)..]));
+            }
+            return;
+        }
+        if (name.StartsWith("sysctl_restore_", StringComparison.Ordinal) || name is "true" or ":")
+        {
+            return;
+        }
+        if (name.EndsWith(".sh", StringComparison.Ordinal) && depth < MaxDepth
+            && Resolve(program, directory) is { } file)
+        {
+            Read(File.ReadAllText(file), Path.GetDirectoryName(file), outcome, depth + 1);
+            return;
+        }
+        if (name == "ip" && words.Count >= 3 && words[1] == "tcp_metrics" && words[2] == "flush")
+        {
+            return;
+        }
+        if (name == "tc" && words.Count >= 2 && words[1] == "qdisc"
+            && words.Skip(2).Any(w => w is "pfifo" or "pfifo_fast" or "bfifo"))
+        {
+            return;
+        }
+        outcome.Unsupported.Add($"`{text}`: no counterpart in this runner");
+    }
+
+    private static string? Resolve(string path, string? directory)
+    {
+        string full = Path.IsPathRooted(path) || directory is null ? path : Path.Combine(directory, path);
+        return File.Exists(full) ? Path.GetFullPath(full) : null;
+    }
+
+    /// <summary>Splits on <c>;</c> and <c>&amp;&amp;</c> outside quotes.</summary>
+    private static IEnumerable<string> SplitCommands(string line)
+    {
+        var current = new StringBuilder();
+        char quote = '\0';
+        for (int i = 0; i < line.Length; i++)
+        {
+            char c = line[i];
+            if (quote != '\0')
+            {
+                if (c == quote) quote = '\0';
+            }
+            else if (c is '"' or '\'')
+            {
+                quote = c;
+            }
+            else if (c == ';' || (c == '&' && i + 1 < line.Length && line[i + 1] == '&'))
+            {
+                if (c == '&') i++;
+                yield return current.ToString();
+                current.Clear();
+                continue;
+            }
+            current.Append(c);
+        }
+        yield return current.ToString();
+    }
+
+    /// <summary>
+    /// The words of one simple command after quote removal and expansion; a <c>&gt; FILE</c> redirection is
+    /// taken out (its target returned), as are <c>2&gt;&amp;1</c>-style ones.
+    /// </summary>
+    private static List<string> Words(string command, out string? redirectTarget)
+    {
+        string? target = null;
+        var words = new List<string>();
+        var word = new StringBuilder();
+        bool inWord = false, redirectNext = false;
+        for (int i = 0; i < command.Length; i++)
+        {
+            char c = command[i];
+            if (char.IsWhiteSpace(c))
+            {
+                Flush();
+                continue;
+            }
+            if (c == '>')
+            {
+                if (inWord && word.ToString() is "1" or "2")
+                {
+                    word.Clear(); // The descriptor of 2> FILE or 2>&1.
+                    inWord = false;
+                }
+                Flush();
+                if (i + 1 < command.Length && command[i + 1] == '&')
+                {
+                    i += 2; // >&2, 2>&1: the descriptor number follows.
+                    continue;
+                }
+                if (i + 1 < command.Length && command[i + 1] == '>') i++;
+                redirectNext = true;
+                continue;
+            }
+            inWord = true;
+            if (c is '"' or '\'')
+            {
+                int close = command.IndexOf(c, i + 1);
+                if (close < 0) close = command.Length;
+                string inner = command[(i + 1)..Math.Min(close, command.Length)];
+                word.Append(c == '"' ? Expand(inner) : inner);
+                i = close;
+            }
+            else if (c == '$')
+            {
+                int end = ExpansionEnd(command, i);
+                word.Append(Expand(command[i..end]));
+                i = end - 1;
+            }
+            else
+            {
+                word.Append(c);
+            }
+        }
+        Flush();
+        redirectTarget = target;
+        return words;
+
+        void Flush()
+        {
+            if (!inWord) return;
+            string w = word.ToString();
+            if (redirectNext) target = w;
+            else words.Add(w);
+            word.Clear();
+            inWord = redirectNext = false;
+        }
+    }
+
+    private static int ExpansionEnd(string s, int start)
+    {
+        if (start + 2 < s.Length && s[start + 1] == '(' && s[start + 2] == '(')
+        {
+            int close = s.IndexOf("))", start, StringComparison.Ordinal);
+            return close < 0 ? s.Length : close + 2;
+        }
+        if (start + 1 < s.Length && s[start + 1] == '{')
+        {
+            int close = s.IndexOf('}', start);
+            return close < 0 ? s.Length : close + 1;
+        }
+        int i = start + 1;
+        while (i < s.Length && (char.IsAsciiLetterOrDigit(s[i]) || s[i] == '_')) i++;
+        return i;
+    }
+
+    /// <summary>Expands <c>$((…))</c> and <c>$PPID</c>/<c>${PPID}</c> (a fixed number: there is no process) in text.</summary>
+    private static string Expand(string text)
+    {
+        var s = new StringBuilder();
+        for (int i = 0; i < text.Length; i++)
+        {
+            if (text[i] != '$')
+            {
+                s.Append(text[i]);
+                continue;
+            }
+            int end = ExpansionEnd(text, i);
+            string expansion = text[i..end];
+            if (expansion.StartsWith("$((", StringComparison.Ordinal) && expansion.EndsWith("))", StringComparison.Ordinal))
+                s.Append(Arithmetic.Evaluate(expansion[3..^2]).ToString(CultureInfo.InvariantCulture));
+            else
+                s.Append(expansion.Trim('$', '{', '}') == "PPID" ? "1" : "");
+            i = end - 1;
+        }
+        return s.ToString();
+    }
+}

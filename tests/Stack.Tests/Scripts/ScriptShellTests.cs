@@ -1,0 +1,89 @@
+using Stack.Apps.Scripting.Shell;
+using Stack.Tcp;
+using Stack.Tcp.Congestion;
+
+namespace Stack.Tests.Scripts;
+
+/// <summary>Shell lines of packetdrill scripts are read into settings, never run.</summary>
+public sealed class ScriptShellTests
+{
+    [Fact]
+    public void Sysctl_lines_with_quotes_arithmetic_redirections_and_several_commands_are_read()
+    {
+        var outcome = ScriptShell.Read(
+            "sysctl -q net.ipv4.tcp_rmem=\"4096 540000 $((15*1024*1024))\" net.ipv4.tcp_sack=0 > /dev/null 2>&1; " +
+            "echo 2 > /proc/sys/net/ipv4/tcp_syncookies && sysctl -w net/ipv4/tcp_timestamps=1\n" +
+            " ../common/set_sysctls.py /proc/sys/net/ipv4/tcp_fastopen=0x207", directory: null);
+        Assert.Equal(
+        [
+            ("net.ipv4.tcp_rmem", "4096 540000 15728640"),
+            ("net.ipv4.tcp_sack", "0"),
+            ("net.ipv4.tcp_syncookies", "2"),
+            ("net.ipv4.tcp_timestamps", "1"),
+            ("net.ipv4.tcp_fastopen", "0x207"),
+        ], outcome.Sysctls);
+        Assert.Empty(outcome.Unsupported);
+    }
+
+    [Fact]
+    public void A_sh_file_beside_the_script_is_read_line_by_line_and_unknown_commands_are_reported()
+    {
+        string dir = Directory.CreateTempSubdirectory("stack-shell-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(dir, "common"));
+            File.WriteAllText(Path.Combine(dir, "common", "defaults.sh"),
+                "#!/bin/bash\n# comment\nip tcp_metrics flush all > /dev/null 2>&1\nsysctl -q net.ipv4.tcp_sack=1\n" +
+                "tc qdisc add dev tun0 root pfifo\nnstat -n\n");
+            var outcome = ScriptShell.Read("common/defaults.sh\n/tmp/sysctl_restore_${PPID}.sh\nrm -rf /", dir);
+            Assert.Equal([("net.ipv4.tcp_sack", "1")], outcome.Sysctls);
+            Assert.Equal(["`nstat -n`: no counterpart in this runner", "`rm -rf /`: no counterpart in this runner"], outcome.Unsupported);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Bad_arithmetic_is_reported_not_thrown()
+    {
+        var outcome = ScriptShell.Read("sysctl -q net.ipv4.tcp_rmem=\"1 2 $((3/0))\"", null);
+        Assert.Empty(outcome.Sysctls);
+        Assert.Single(outcome.Unsupported);
+    }
+
+    [Theory]
+    [InlineData("15*1024*1024", 15L << 20)]
+    [InlineData("(1 + 2) * -3 % 5", -4)]
+    [InlineData("0x10 / 3", 5)]
+    public void Arithmetic_is_the_shells(string expression, long value) => Assert.Equal(value, Arithmetic.Evaluate(expression));
+
+    [Theory]
+    [InlineData(6L << 20, 7)] // Linux's default tcp_rmem maximum
+    [InlineData(15L << 20, 8)] // packetdrill's defaults.sh
+    [InlineData(65536, 2)] // below rmem_max (212992): the scale is chosen for rmem_max
+    public void Tcp_rmem_sets_the_buffer_and_the_window_scale_as_Linux_chooses_it(long max, int scale)
+    {
+        var state = SysctlState.Linux;
+        Assert.Null(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_rmem", $"4096 540000 {max}"));
+        Assert.Equal(540000, state.Config.ReceiveBufferSize);
+        Assert.Equal(scale, state.Config.WindowScale);
+    }
+
+    [Fact]
+    public void Sysctls_map_onto_the_configuration_and_the_rest_is_reported()
+    {
+        var state = SysctlState.Linux;
+        Assert.Null(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_congestion_control", "reno"));
+        Assert.Null(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_syn_retries", "5"));
+        Assert.Null(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_syncookies", "2"));
+        Assert.Null(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_fack", "0"));
+        Assert.Equal(CongestionControlKind.NewReno, state.Config.CongestionControl);
+        Assert.Equal(TimeSpan.FromSeconds(63), state.Config.ConnectTimeout); // 1 + 2 + 4 + 8 + 16 + 32 s
+        Assert.Equal(SynCookieMode.Always, state.SynCookies);
+        Assert.Equal("sysctl net.ipv4.tcp_fastopen=1: the stack has no such setting",
+            LinuxSysctls.Apply(ref state, "net.ipv4.tcp_fastopen", "1"));
+        Assert.NotNull(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_sack", "lots"));
+    }
+}
