@@ -121,13 +121,12 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>
-    /// Exceptions that say the process, not the connection, is broken: they are not made into a fault but go on up
-    /// to the event loop (each bracket is still restored on the way). Building a RST and calling handlers out of
-    /// memory would most likely fail again and hide the cause. InsufficientMemoryException (a MemoryFailPoint
-    /// refusal) is an ordinary failure; StackOverflowException cannot be caught at all in .NET.
+    /// An exception that says the process, not the connection, is broken: it is not made into a fault but goes on up
+    /// (each bracket is still restored on the way), where the event loop lets it through too. Building a RST and
+    /// calling handlers out of memory would most likely fail again and hide the cause. (StackOverflowException
+    /// cannot be caught at all in .NET, nor, by default, an access violation.)
     /// </summary>
-    private static bool IsFatal(Exception e) =>
-        e is (OutOfMemoryException and not InsufficientMemoryException) or AccessViolationException;
+    private static bool IsFatal(Exception e) => e is OutOfMemoryException;
 
     /// <summary>A logger provider that throws must not turn a fault into a second one.</summary>
     private static void TryLog(Action log)

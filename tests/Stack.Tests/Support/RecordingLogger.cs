@@ -2,12 +2,25 @@ using Microsoft.Extensions.Logging;
 
 namespace Stack.Tests.Support;
 
-/// <summary>An <see cref="ILogger"/> that keeps every entry at or above <see cref="MinimumLevel"/>, for tests that assert a log line.</summary>
-internal sealed class RecordingLogger : ILogger
+/// <summary>
+/// An <see cref="ILogger"/> (and a factory handing out itself) that keeps every entry at or above
+/// <see cref="MinimumLevel"/>, for tests that assert a log line. Safe to write from a loop thread.
+/// </summary>
+internal sealed class RecordingLogger : ILogger, ILoggerFactory
 {
+    private readonly Lock _gate = new();
+    private readonly List<(LogLevel Level, string Message, Exception? Exception)> _entries = [];
+
     public LogLevel MinimumLevel { get; init; } = LogLevel.Information;
 
-    public List<(LogLevel Level, string Message, Exception? Exception)> Entries { get; } = [];
+    /// <summary>What was logged so far, oldest first.</summary>
+    public IReadOnlyList<(LogLevel Level, string Message, Exception? Exception)> Entries
+    {
+        get
+        {
+            lock (_gate) return [.. _entries];
+        }
+    }
 
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
@@ -19,7 +32,15 @@ internal sealed class RecordingLogger : ILogger
     {
         if (IsEnabled(logLevel))
         {
-            Entries.Add((logLevel, formatter(state, exception), exception));
+            lock (_gate) _entries.Add((logLevel, formatter(state, exception), exception));
         }
+    }
+
+    public ILogger CreateLogger(string categoryName) => this;
+
+    public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
+
+    public void Dispose()
+    {
     }
 }
