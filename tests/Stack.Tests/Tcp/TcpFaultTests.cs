@@ -189,6 +189,25 @@ public sealed class TcpFaultTests
     }
 
     [Fact]
+    public void ConnectionCreated_handler_that_throws_leaves_no_half_made_connection_behind()
+    {
+        var h = new TcpHarness();
+        h.Listen();
+        bool fail = true;
+        h.Tcp.ConnectionCreated += _ =>
+        {
+            if (fail) throw new InvalidOperationException("handler bug");
+        };
+
+        Assert.Throws<InvalidOperationException>(() => h.Inject(TcpFlags.Syn, 0, options: NoTs));
+        Assert.Equal(0, h.Tcp.ConnectionCount);
+        h.ExpectNothing();
+        fail = false;
+        h.Inject(TcpFlags.Syn, 0, options: NoTs); // The peer's retransmitted SYN finds the tuple free.
+        h.Expect("S. 0:0(0) ack 1 **");
+    }
+
+    [Fact]
     public void Fatal_exception_is_not_made_a_fault_but_the_bracket_is_still_restored()
     {
         var h = new TcpHarness();
