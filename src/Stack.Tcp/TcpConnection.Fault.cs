@@ -79,7 +79,9 @@ public sealed partial class TcpConnection
     /// synchronized peer, Error = ConnectionAborted (unless the connection had already failed: that error stays),
     /// CLOSED (timers cancelled, gone from the layer's table), counted and logged. The exception is not rethrown;
     /// the layer's other connections and listeners go on. Returns false, and only logs, if this connection has
-    /// already faulted: a fault never recurses.
+    /// already faulted: a fault never recurses. The RST goes in the states our own Abort sends one in
+    /// (ResetReachesPeer): Linux's tcp_need_reset, plus CLOSING and LAST-ACK, where the peer may still be waiting
+    /// for our FIN (or its retransmission) and a RST ends that at once.
     /// </summary>
     private bool Fault(Exception e, Instant now)
     {
