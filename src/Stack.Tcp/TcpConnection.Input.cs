@@ -14,31 +14,51 @@ public sealed partial class TcpConnection
     /// <summary>Active open (RFC 9293 §3.10.1): SYN-SENT, and the SYN goes out.</summary>
     internal void StartConnect(SeqNum iss, Instant now)
     {
-        Enter();
-        InitSend(iss);
-        _connectStart = now;
-        _lastHeard = now;
-        _mss = Math.Min(_opt.PeerMss, PathMss(now));
-        SetState(TcpState.SynSent, "active OPEN");
-        SendSyn(now);
-        Leave(now);
+        bool outermost = Enter();
+        try
+        {
+            InitSend(iss);
+            _connectStart = now;
+            _lastHeard = now;
+            _mss = Math.Min(_opt.PeerMss, PathMss(now));
+            SetState(TcpState.SynSent, "active OPEN");
+            SendSyn(now);
+        }
+        catch (Exception e) when (outermost && !IsFatal(e))
+        {
+            Fault(e, now);
+        }
+        finally
+        {
+            Leave(now);
+        }
     }
 
     /// <summary>Passive open from a listener's SYN (RFC 9293 §3.10.7.2): SYN-RECEIVED, and the SYN-ACK goes out.</summary>
     internal void StartPassive(in TcpHeader syn, in TcpOptions options, SeqNum iss, Instant now)
     {
-        Enter();
-        InitSend(iss);
-        _connectStart = now;
-        _lastHeard = now;
-        ReceiveSyn(syn, options, now);
-        _snd.Wnd = syn.Window; // RFC 7323 §2.2: the window of a SYN is never scaled.
-        _snd.MaxWnd = Math.Max(_snd.MaxWnd, _snd.Wnd);
-        _snd.Wl1 = _rcv.Irs;
-        _snd.Wl2 = _snd.Iss;
-        SetState(TcpState.SynReceived, "rcv SYN");
-        SendSynAck(now);
-        Leave(now);
+        bool outermost = Enter();
+        try
+        {
+            InitSend(iss);
+            _connectStart = now;
+            _lastHeard = now;
+            ReceiveSyn(syn, options, now);
+            _snd.Wnd = syn.Window; // RFC 7323 §2.2: the window of a SYN is never scaled.
+            _snd.MaxWnd = Math.Max(_snd.MaxWnd, _snd.Wnd);
+            _snd.Wl1 = _rcv.Irs;
+            _snd.Wl2 = _snd.Iss;
+            SetState(TcpState.SynReceived, "rcv SYN");
+            SendSynAck(now);
+        }
+        catch (Exception e) when (outermost && !IsFatal(e))
+        {
+            Fault(e, now);
+        }
+        finally
+        {
+            Leave(now);
+        }
     }
 
     /// <summary>
@@ -48,22 +68,32 @@ public sealed partial class TcpConnection
     /// </summary>
     internal void StartFromCookie(in TcpHeader ack, in TcpOptions options, SynCookie cookie, Instant now)
     {
-        Enter();
-        InitSend(new SeqNum(ack.AcknowledgmentNumber) - 1);
-        _connectStart = now;
-        _lastHeard = now;
-        uint? tsVal = options.HasTimestamps ? options.TsVal : null;
-        ReceiveSyn(new SeqNum(ack.SequenceNumber) - 1, cookie.Mss, cookie.WindowScale, cookie.Sack, tsVal, now);
-        _snd.Wl1 = _rcv.Irs;
-        _snd.Wl2 = _snd.Iss;
-        if (_opt.Timestamps)
+        bool outermost = Enter();
+        try
         {
-            // Our clock already stood at the SYN-ACK's TSval: later ones never go below it.
-            _lastTsVal = options.TsEcr;
-            _tsSent = true;
+            InitSend(new SeqNum(ack.AcknowledgmentNumber) - 1);
+            _connectStart = now;
+            _lastHeard = now;
+            uint? tsVal = options.HasTimestamps ? options.TsVal : null;
+            ReceiveSyn(new SeqNum(ack.SequenceNumber) - 1, cookie.Mss, cookie.WindowScale, cookie.Sack, tsVal, now);
+            _snd.Wl1 = _rcv.Irs;
+            _snd.Wl2 = _snd.Iss;
+            if (_opt.Timestamps)
+            {
+                // Our clock already stood at the SYN-ACK's TSval: later ones never go below it.
+                _lastTsVal = options.TsEcr;
+                _tsSent = true;
+            }
+            SetState(TcpState.SynReceived, "rcv ACK with SYN cookie");
         }
-        SetState(TcpState.SynReceived, "rcv ACK with SYN cookie");
-        Leave(now);
+        catch (Exception e) when (outermost && !IsFatal(e))
+        {
+            Fault(e, now);
+        }
+        finally
+        {
+            Leave(now);
+        }
     }
 
     private void InitSend(SeqNum iss)
@@ -120,17 +150,27 @@ public sealed partial class TcpConnection
 
     internal void OnSegment(in TcpHeader h, in TcpOptions options, Instant now)
     {
-        Enter();
-        OnHeardFromPeer(now);
-        if (_state == TcpState.SynSent)
+        bool outermost = Enter();
+        try
         {
-            OnSegmentSynSent(h, options, now);
+            OnHeardFromPeer(now);
+            if (_state == TcpState.SynSent)
+            {
+                OnSegmentSynSent(h, options, now);
+            }
+            else if (_state is not (TcpState.Closed or TcpState.Listen))
+            {
+                OnSegmentSynchronized(h, options, now);
+            }
         }
-        else if (_state is not (TcpState.Closed or TcpState.Listen))
+        catch (Exception e) when (outermost && !IsFatal(e))
         {
-            OnSegmentSynchronized(h, options, now);
+            Fault(e, now);
         }
-        Leave(now);
+        finally
+        {
+            Leave(now);
+        }
     }
 
     /// <summary>RFC 9293 §3.10.7.3: SYN-SENT.</summary>
@@ -589,26 +629,36 @@ public sealed partial class TcpConnection
             _layer.Statistics.OutOfWindowIcmps++;
             return;
         }
-        Enter();
-        switch (kind)
+        bool outermost = Enter();
+        try
         {
-            case IcmpErrorKind.PacketTooBig:
-                OnPacketTooBig(mtu, now);
-                break;
-            case IcmpErrorKind.NetUnreachable:
-                _softError = SocketError.NetworkUnreachable;
-                break;
-            case IcmpErrorKind.HostUnreachable:
-            case IcmpErrorKind.AdministrativelyProhibited:
-            case IcmpErrorKind.OtherUnreachable:
-                _softError = SocketError.HostUnreachable;
-                break;
-            case IcmpErrorKind.PortUnreachable:
-            case IcmpErrorKind.ProtocolUnreachable:
-                _softError = SocketError.ConnectionRefused;
-                break;
+            switch (kind)
+            {
+                case IcmpErrorKind.PacketTooBig:
+                    OnPacketTooBig(mtu, now);
+                    break;
+                case IcmpErrorKind.NetUnreachable:
+                    _softError = SocketError.NetworkUnreachable;
+                    break;
+                case IcmpErrorKind.HostUnreachable:
+                case IcmpErrorKind.AdministrativelyProhibited:
+                case IcmpErrorKind.OtherUnreachable:
+                    _softError = SocketError.HostUnreachable;
+                    break;
+                case IcmpErrorKind.PortUnreachable:
+                case IcmpErrorKind.ProtocolUnreachable:
+                    _softError = SocketError.ConnectionRefused;
+                    break;
+            }
         }
-        Leave(now);
+        catch (Exception e) when (outermost && !IsFatal(e))
+        {
+            Fault(e, now);
+        }
+        finally
+        {
+            Leave(now);
+        }
     }
 
     /// <summary>
@@ -659,27 +709,47 @@ public sealed partial class TcpConnection
     /// <summary>Drops a TIME-WAIT connection a new incarnation replaces.</summary>
     internal void Recycle(Instant now)
     {
-        Enter();
-        SetState(TcpState.Closed, "new incarnation (SYN in TIME-WAIT)");
-        Leave(now);
+        bool outermost = Enter();
+        try
+        {
+            SetState(TcpState.Closed, "new incarnation (SYN in TIME-WAIT)");
+        }
+        catch (Exception e) when (outermost && !IsFatal(e))
+        {
+            Fault(e, now);
+        }
+        finally
+        {
+            Leave(now);
+        }
     }
 
     /// <summary>Listener closed before accept: reset the connection (Linux inet_csk_listen_stop).</summary>
     internal void AbortFromListener(Instant now)
     {
-        Enter();
-        _userClosed = true;
-        if (_state != TcpState.Closed)
+        bool outermost = Enter();
+        try
         {
-            if (_state == TcpState.SynReceived)
+            _userClosed = true;
+            if (_state != TcpState.Closed)
             {
-                SetState(TcpState.Closed, "listener closed");
-            }
-            else
-            {
-                ResetAndClose(now, "listener closed");
+                if (_state == TcpState.SynReceived)
+                {
+                    SetState(TcpState.Closed, "listener closed");
+                }
+                else
+                {
+                    ResetAndClose(now, "listener closed");
+                }
             }
         }
-        Leave(now);
+        catch (Exception e) when (outermost && !IsFatal(e))
+        {
+            Fault(e, now);
+        }
+        finally
+        {
+            Leave(now);
+        }
     }
 }

@@ -27,10 +27,20 @@ public sealed partial class TcpConnection
     {
         var config = _config with { KeepAlive = enabled, KeepAliveIdle = idle, KeepAliveInterval = interval, KeepAliveProbes = probes };
         config.Validate();
-        Enter();
-        _config = config;
-        _timers.Cancel(TimerKind.KeepAlive); // Re-armed on the way out from the new idle time.
-        Leave(now);
+        bool outermost = Enter();
+        try
+        {
+            _config = config;
+            _timers.Cancel(TimerKind.KeepAlive); // Re-armed on the way out from the new idle time.
+        }
+        catch (Exception e) when (outermost && !IsFatal(e))
+        {
+            Fault(e, now);
+        }
+        finally
+        {
+            Leave(now);
+        }
     }
 
     private bool KeepAliveApplies => _config.KeepAlive

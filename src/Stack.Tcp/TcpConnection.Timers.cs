@@ -22,7 +22,23 @@ public sealed partial class TcpConnection
 
     internal void OnTimer(Instant now)
     {
-        Enter();
+        bool outermost = Enter();
+        try
+        {
+            RunDueTimers(now);
+        }
+        catch (Exception e) when (outermost && !IsFatal(e))
+        {
+            Fault(e, now);
+        }
+        finally
+        {
+            Leave(now);
+        }
+    }
+
+    private void RunDueTimers(Instant now)
+    {
         foreach (TimerKind kind in _timers.TakeDue(now))
         {
             if (_state == TcpState.Closed)
@@ -59,7 +75,6 @@ public sealed partial class TcpConnection
                     break; // Leave's Output sends what the pacer now lets go.
             }
         }
-        Leave(now);
     }
 
     /// <summary>

@@ -21,6 +21,9 @@ namespace Stack.Tcp;
 /// so the socket layer completes its waiters there. Handlers may call back into the connection.</para>
 /// <para>State changes all go through <see cref="SetState"/>, which records the transition, logs it and raises
 /// <see cref="StateChanged"/> at once (handlers of that event must not call back in).</para>
+/// <para>An exception thrown inside an entry point (a handler's, or a bug of ours) does not escape: the connection
+/// faults (RST, CLOSED, <see cref="Error"/> ConnectionAborted, <see cref="TcpStatistics.Faulted"/>; see
+/// TcpConnection.Fault.cs) and the rest of the layer goes on.</para>
 /// </remarks>
 public sealed partial class TcpConnection
 {
@@ -100,7 +103,8 @@ public sealed partial class TcpConnection
     public TcpEndPoint RemoteEndPoint => new(Tuple.RemoteAddress, Tuple.RemotePort);
 
     /// <summary>
-    /// The pending error: ConnectionRefused, ConnectionReset, TimedOut, HostUnreachable or NetworkUnreachable.
+    /// The pending error: ConnectionRefused, ConnectionReset, TimedOut, HostUnreachable or NetworkUnreachable, or
+    /// ConnectionAborted when an unexpected exception failed the connection (<see cref="IsFaulted"/>).
     /// Sticky: Send and Receive keep failing with it.
     /// </summary>
     public SocketError? Error => _error;
@@ -206,16 +210,26 @@ public sealed partial class TcpConnection
     /// </summary>
     public void Shutdown(SocketShutdown how, Instant now)
     {
-        Enter();
-        if (how is SocketShutdown.Receive or SocketShutdown.Both)
+        bool outermost = Enter();
+        try
         {
-            _readShutdown = true;
+            if (how is SocketShutdown.Receive or SocketShutdown.Both)
+            {
+                _readShutdown = true;
+            }
+            if (how is SocketShutdown.Send or SocketShutdown.Both)
+            {
+                QueueFin("shutdown(SHUT_WR)");
+            }
         }
-        if (how is SocketShutdown.Send or SocketShutdown.Both)
+        catch (Exception e) when (outermost && !IsFatal(e))
         {
-            QueueFin("shutdown(SHUT_WR)");
+            Fault(e, now);
         }
-        Leave(now);
+        finally
+        {
+            Leave(now);
+        }
     }
 
     /// <summary>
@@ -225,38 +239,58 @@ public sealed partial class TcpConnection
     /// </summary>
     public void Close(Instant now)
     {
-        Enter();
-        _userClosed = true;
-        _readShutdown = true;
-        if (_recv.Readable > 0 && _state is not (TcpState.Closed or TcpState.SynSent))
+        bool outermost = Enter();
+        try
         {
-            ResetAndClose(now, "close with unread data");
-        }
-        else if (_state == TcpState.SynSent)
-        {
-            SetState(TcpState.Closed, "close in SYN-SENT");
-        }
-        else
-        {
-            QueueFin("close");
-            if (_state == TcpState.FinWait2 && !_timers.IsArmed(TimerKind.FinWait2))
+            _userClosed = true;
+            _readShutdown = true;
+            if (_recv.Readable > 0 && _state is not (TcpState.Closed or TcpState.SynSent))
             {
-                _timers.Arm(TimerKind.FinWait2, now + _config.FinWait2Timeout); // Orphaned now: TCP_LINGER2.
+                ResetAndClose(now, "close with unread data");
+            }
+            else if (_state == TcpState.SynSent)
+            {
+                SetState(TcpState.Closed, "close in SYN-SENT");
+            }
+            else
+            {
+                QueueFin("close");
+                if (_state == TcpState.FinWait2 && !_timers.IsArmed(TimerKind.FinWait2))
+                {
+                    _timers.Arm(TimerKind.FinWait2, now + _config.FinWait2Timeout); // Orphaned now: TCP_LINGER2.
+                }
             }
         }
-        Leave(now);
+        catch (Exception e) when (outermost && !IsFatal(e))
+        {
+            Fault(e, now);
+        }
+        finally
+        {
+            Leave(now);
+        }
     }
 
     /// <summary>Abortive close (SO_LINGER 0): a RST if the connection is synchronized, then CLOSED at once.</summary>
     public void Abort(Instant now)
     {
-        Enter();
-        _userClosed = true;
-        if (_state != TcpState.Closed)
+        bool outermost = Enter();
+        try
         {
-            ResetAndClose(now, "abort");
+            _userClosed = true;
+            if (_state != TcpState.Closed)
+            {
+                ResetAndClose(now, "abort");
+            }
         }
-        Leave(now);
+        catch (Exception e) when (outermost && !IsFatal(e))
+        {
+            Fault(e, now);
+        }
+        finally
+        {
+            Leave(now);
+        }
     }
 
     private void QueueFin(string cause)
@@ -285,7 +319,7 @@ public sealed partial class TcpConnection
 
     private void ResetAndClose(Instant now, string cause)
     {
-        if (_state is not (TcpState.SynSent or TcpState.Listen or TcpState.Closed or TcpState.TimeWait))
+        if (ResetReachesPeer)
         {
             _layer.SendReset(Tuple, _snd.Nxt, _rcv.Nxt, Wire.TcpFlags.Rst | Wire.TcpFlags.Ack, now);
         }
@@ -293,6 +327,10 @@ public sealed partial class TcpConnection
         _recv.Clear();
         SetState(TcpState.Closed, cause);
     }
+
+    /// <summary>A RST is owed to the peer on an abort: it knows our sequence numbers and is not done with us.</summary>
+    private bool ResetReachesPeer =>
+        _state is not (TcpState.SynSent or TcpState.Listen or TcpState.Closed or TcpState.TimeWait);
 
     private void ThrowIfFailed()
     {
@@ -343,31 +381,6 @@ public sealed partial class TcpConnection
                 break;
         }
         StateChanged?.Invoke(this, LastTransition);
-    }
-
-    // Every entry point brackets its work with Enter/Leave: Leave sends what is due, reschedules the timers
-    // and raises the collected events once, at the outermost level.
-    private void Enter() => _depth++;
-
-    private void Leave(Instant now)
-    {
-        if (--_depth > 0)
-        {
-            return;
-        }
-        if (_state != TcpState.Closed)
-        {
-            Output(now);
-            ArmKeepAlive();
-        }
-        ReleaseBuffersWhenDone();
-        _layer.Reschedule(this);
-        TcpEvents events = _pending;
-        _pending = TcpEvents.None;
-        if (events != TcpEvents.None)
-        {
-            Notify?.Invoke(this, events);
-        }
     }
 
     /// <summary>True while the send or receive buffer holds a rented ring (for tests and diagnostics).</summary>

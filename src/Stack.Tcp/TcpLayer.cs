@@ -167,7 +167,7 @@ public sealed class TcpLayer : IIpTransport
         var c = new TcpConnection(this, config, tuple, passive: false, (uint)_random.Next());
         _connections.Add(tuple, c);
         Statistics.ActiveOpens++;
-        ConnectionCreated?.Invoke(c);
+        RaiseCreated(c);
         c.StartConnect(NextIsn(tuple, now), now);
         return c;
     }
@@ -325,8 +325,25 @@ public sealed class TcpLayer : IIpTransport
         };
         _connections.Add(tuple, c);
         Statistics.PassiveOpens++;
-        ConnectionCreated?.Invoke(c);
+        RaiseCreated(c);
         return c;
+    }
+
+    /// <summary>
+    /// Raises ConnectionCreated. A handler that throws takes the unstarted connection out of the table again, so
+    /// its 4-tuple is not held for ever by a connection that answers nothing; the exception goes on to the caller.
+    /// </summary>
+    private void RaiseCreated(TcpConnection c)
+    {
+        try
+        {
+            ConnectionCreated?.Invoke(c);
+        }
+        catch
+        {
+            _connections.Remove(c.Tuple);
+            throw;
+        }
     }
 
     internal SeqNum NextIsn(FourTuple tuple, Instant now)

@@ -65,6 +65,9 @@ public sealed class TcpStatistics
     /// <summary>Connections that failed with an error (refused, reset, timed out, unreachable).</summary>
     public long Failed;
 
+    /// <summary>Connections failed by an unexpected exception inside them (a handler's or ours): reset, ConnectionAborted.</summary>
+    public long Faulted;
+
     /// <summary>SYNs or handshake ACKs dropped because a listener's queue was full (Linux ListenOverflows).</summary>
     public long ListenOverflows;
 

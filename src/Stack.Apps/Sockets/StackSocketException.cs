@@ -38,6 +38,8 @@ public sealed class StackSocketException : Exception
                 "Connection refused: nothing listens on that port (TCP: the peer answered the SYN with a RST; UDP: it answered an earlier datagram with ICMP port unreachable). Check the peer's address and port, or try again when its service runs.",
             SocketError.ConnectionReset =>
                 "Connection reset: the peer aborted the connection (a RST). Data sent since may be lost; connect again if needed.",
+            SocketError.ConnectionAborted =>
+                "Connection aborted: an unexpected exception inside the stack failed this connection (the stack's log has it: a handler on the connection, or a stack bug) and the peer was sent a RST. Connect again; report the logged exception if it is not your code's.",
             SocketError.Shutdown =>
                 "The socket was shut down for sending (Shutdown or Close): no more data can be sent on it.",
             SocketError.IsConnected =>

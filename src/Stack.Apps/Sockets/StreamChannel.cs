@@ -222,9 +222,14 @@ internal sealed class StreamChannel
         }
     }
 
+    // Both pumps remove the node they served, not the list's first: the connection's Notify can run inside the
+    // Receive or Send they call (a fault there raises Error at once) and pump the same line first.
     private void PumpReceives()
     {
-        while (_receives.First is { } first && TryComplete(first.Value)) _receives.RemoveFirst();
+        while (_receives.First is { } first && TryComplete(first.Value))
+        {
+            if (first.List == _receives) _receives.Remove(first);
+        }
     }
 
     /// <summary>Hands data, end of stream or the connection's error to <paramref name="op"/>; false to keep waiting.</summary>
@@ -269,7 +274,7 @@ internal sealed class StreamChannel
             {
                 op.TrySetException(new StackSocketException(e.SocketErrorCode, "Send"));
             }
-            _sends.RemoveFirst();
+            if (first.List == _sends) _sends.Remove(first);
         }
     }
 

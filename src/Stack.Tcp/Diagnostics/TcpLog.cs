@@ -29,4 +29,10 @@ internal static partial class TcpLog
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "TCP {Connection}: reduction undone ({Why}: the retransmissions were needless), cwnd {Cwnd}")]
     public static partial void Undo(ILogger log, FourTuple connection, string why, int cwnd);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "TCP {Connection}: unexpected exception in {State}; connection aborted (RST to a synchronized peer, then CLOSED)")]
+    public static partial void Faulted(ILogger log, FourTuple connection, TcpState state, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "TCP {Connection}: another exception after the connection faulted; ignored")]
+    public static partial void FaultedAgain(ILogger log, FourTuple connection, Exception exception);
 }

@@ -428,6 +428,45 @@ public sealed class StackSocketStreamTests() : TwoStacks
     }
 
     [Fact]
+    public async Task Socket_whose_connection_faulted_fails_Receive_and_Send_instead_of_hanging()
+    {
+        using var listener = ListenOnB(false, 7010);
+        var accepting = listener.AcceptAsync();
+        using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
+        await client.ConnectAsync(new IPEndPoint(B(false), 7010)).AsTask().WaitAsync(Patience);
+        using var server = await accepting.AsTask().WaitAsync(Patience);
+        // An application hook on the client's connection that throws once when data arrives (issue 12).
+        await StackA.Loop.InvokeAsync(_ =>
+        {
+            var c = client.Connection!;
+            var socketHook = c.Notify!;
+            bool thrown = false;
+            c.Notify = (conn, events) =>
+            {
+                if (!thrown && events.HasFlag(TcpEvents.Readable))
+                {
+                    thrown = true;
+                    throw new InvalidOperationException("handler bug");
+                }
+                socketHook(conn, events);
+            };
+            return 0;
+        }).WaitAsync(Patience);
+        var pending = client.ReceiveAsync(new byte[100]);
+
+        await server.SendAsync(Encoding.ASCII.GetBytes("hello"));
+
+        var e = await Assert.ThrowsAsync<StackSocketException>(() => pending.AsTask().WaitAsync(Patience));
+        Assert.Equal(SocketError.ConnectionAborted, e.SocketErrorCode);
+        Assert.Equal(SocketError.ConnectionAborted, Assert.Throws<StackSocketException>(() => client.Send([1])).SocketErrorCode);
+        Assert.Equal(SocketError.ConnectionAborted, Assert.Throws<StackSocketException>(() => client.Receive(new byte[10])).SocketErrorCode);
+        Assert.Equal(1, await StackA.Loop.InvokeAsync(_ => StackA.Tcp.Statistics.Faulted).WaitAsync(Patience));
+        // The peer got the RST.
+        var reset = await Assert.ThrowsAsync<StackSocketException>(() => server.ReceiveAsync(new byte[10]).AsTask().WaitAsync(Patience));
+        Assert.Equal(SocketError.ConnectionReset, reset.SocketErrorCode);
+    }
+
+    [Fact]
     public void Stream_only_calls_on_a_datagram_socket_say_so()
     {
         using var udp = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Dgram);

@@ -1,8 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
 using Stack.Apps.Hosting;
 using Stack.IP;
 using Stack.IP.Routing;
+using Stack.Link.Devices;
 using Stack.Link.Devices.Memory;
 using Stack.Link.Wire;
 using Stack.Tcp;
@@ -21,10 +23,12 @@ namespace Stack.Tests.Sockets;
 /// </remarks>
 public abstract class TwoStacks : IDisposable
 {
-    protected TwoStacks(TcpConfig? tcp = null)
+    /// <param name="deviceA">Wraps A's end of the link (a device that misbehaves on cue).</param>
+    /// <param name="logsA">A's logs (none when null).</param>
+    protected TwoStacks(TcpConfig? tcp = null, Func<ILinkDevice, ILinkDevice>? deviceA = null, ILoggerFactory? logsA = null)
     {
         var (linkA, linkB) = MemoryLink.CreatePair();
-        StackA = StackInstance.Start("a", linkA, Options(2), Clock, tcp: tcp);
+        StackA = StackInstance.Start("a", deviceA?.Invoke(linkA) ?? linkA, Options(2), Clock, logsA, tcp);
         StackB = StackInstance.Start("b", linkB, Options(3), Clock, tcp: tcp);
     }
 

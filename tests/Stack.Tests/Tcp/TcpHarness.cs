@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging;
 using Stack.IP;
 using Stack.IP.Routing;
 using Stack.IP.Wire;
@@ -52,8 +53,9 @@ internal sealed class TcpHarness : IFrameTransmitter
     private readonly Queue<byte[]> _sent = new();
 
     /// <param name="ipv6">The peer is 2001:db8::1 and we are 2001:db8::2 (else 192.0.2.1 and .2).</param>
+    /// <param name="log">The TCP layer's logger (none when null).</param>
     public TcpHarness(TcpConfig? config = null, int mtu = 1500, bool ipv6 = false,
-        SynCookieMode cookies = SynCookieMode.WhenFull, int maxHalfOpen = 1024)
+        SynCookieMode cookies = SynCookieMode.WhenFull, int maxHalfOpen = 1024, ILogger? log = null)
     {
         Our = ipv6 ? Our6 : Our4;
         Peer = ipv6 ? Peer6 : Peer4;
@@ -65,7 +67,7 @@ internal sealed class TcpHarness : IFrameTransmitter
             Random = new Random(7),
         }, this);
         var random = new Random(42);
-        Tcp = new TcpLayer(Host, new IsnGenerator(new byte[16]), new EphemeralPorts(new byte[16], random: random), random)
+        Tcp = new TcpLayer(Host, new IsnGenerator(new byte[16]), new EphemeralPorts(new byte[16], random: random), random, log)
         {
             DefaultConfig = config ?? TcpConfig.Default,
             SynCookies = cookies,
@@ -95,7 +97,18 @@ internal sealed class TcpHarness : IFrameTransmitter
         }
     }
 
-    public void Transmit(ReadOnlySpan<byte> frame) => _sent.Enqueue(frame.ToArray());
+    /// <summary>When set, the next transmit throws it instead of sending (a device that fails), once.</summary>
+    public Exception? ThrowOnTransmit { get; set; }
+
+    public void Transmit(ReadOnlySpan<byte> frame)
+    {
+        if (ThrowOnTransmit is { } e)
+        {
+            ThrowOnTransmit = null;
+            throw e;
+        }
+        _sent.Enqueue(frame.ToArray());
+    }
 
     /// <summary>Advances the virtual clock, running every timer that falls due on the way, at its own instant.</summary>
     public void Advance(TimeSpan by)
