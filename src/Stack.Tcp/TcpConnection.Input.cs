@@ -144,7 +144,7 @@ public sealed partial class TcpConnection
         {
             if (!rst)
             {
-                _layer.SendReset(Tuple, segAck, default, TcpFlags.Rst, now);
+                _layer.ReplyReset(Tuple, segAck, default, TcpFlags.Rst, now);
             }
             return;
         }
@@ -203,7 +203,13 @@ public sealed partial class TcpConnection
 
         if (_state == TcpState.SynReceived && syn && !ack && !rst && seq == _rcv.Irs)
         {
-            // The peer retransmitted its SYN: our SYN-ACK was lost (Linux tcp_check_req resends it).
+            // The peer retransmitted its SYN: our SYN-ACK was lost. Linux tcp_check_req resends it, at most once
+            // per interval (TCPACKSkippedSynRecv).
+            if (InvalidReplyLimited(now))
+            {
+                _layer.Statistics.AckSkippedSynRecv++;
+                return;
+            }
             SendSynAck(now);
             return;
         }
@@ -227,7 +233,14 @@ public sealed partial class TcpConnection
             && unchecked((int)(options.TsVal - _opt.TsRecent)) < 0)
         {
             _layer.Statistics.PawsRejected++;
-            _ackPending = true;
+            if (syn)
+            {
+                ChallengeAck(now); // As Linux's tcp_validate_incoming: a SYN is challenged, not just ACKed.
+            }
+            else
+            {
+                AckInvalid(h, ref SkippedCounter(ref _layer.Statistics.AckSkippedPaws), now);
+            }
             AcceptShutOutAck(ack, rst, syn, segLen, segAck, options, now);
             return;
         }
@@ -236,9 +249,13 @@ public sealed partial class TcpConnection
         if (!synAckInSynReceived && !Acceptable(seq, segLen))
         {
             _layer.Statistics.OutOfWindow++;
-            if (!rst)
+            if (syn && _state is not (TcpState.SynReceived or TcpState.TimeWait))
             {
-                _ackPending = true;
+                ChallengeAck(now); // RFC 5961 §4.2: any SYN, in the window or not (Linux syn_challenge).
+            }
+            else if (!rst)
+            {
+                AckInvalid(h, ref SkippedCounter(ref _layer.Statistics.AckSkippedSeq), now);
                 if (h.Payload.Length > 0 && seq + h.Payload.Length <= _rcv.Nxt && _rcv.Nxt - seq <= _recv.Capacity)
                 {
                     ReportDuplicate(seq, seq + h.Payload.Length); // Linux tcp_send_dupack
@@ -256,7 +273,7 @@ public sealed partial class TcpConnection
             _layer.Statistics.ResetsReceived++;
             if (seq != _rcv.Nxt && _config.ChallengeAcks)
             {
-                ChallengeAck();
+                ChallengeAck(now);
                 return;
             }
             OnReset();
@@ -268,7 +285,7 @@ public sealed partial class TcpConnection
         {
             if (_config.ChallengeAcks)
             {
-                ChallengeAck();
+                ChallengeAck(now);
             }
             else
             {
@@ -287,7 +304,7 @@ public sealed partial class TcpConnection
         {
             if (segAck <= _snd.Una || segAck > _snd.Max)
             {
-                _layer.SendReset(Tuple, segAck, default, TcpFlags.Rst, now);
+                _layer.ReplyReset(Tuple, segAck, default, TcpFlags.Rst, now);
                 return;
             }
             if (Listener is { IsAcceptQueueFull: true })
@@ -314,7 +331,9 @@ public sealed partial class TcpConnection
         }
         if (segAck > _snd.Max)
         {
-            _ackPending = true; // RFC 9293: an ACK of something not yet sent is answered with an ACK and dropped.
+            // RFC 9293 / RFC 5961 §5.2: an ACK of something not yet sent is answered with an ACK and dropped; a
+            // challenge ACK, so limited as one (Linux tcp_ack since 6.18).
+            ChallengeAck(now);
             return;
         }
         // Originals sent before a timeout are what F-RTO looks for among the deliveries (Linux high_seq).
@@ -464,12 +483,6 @@ public sealed partial class TcpConnection
                 Fail(SocketError.ConnectionReset, "rcv RST");
                 break;
         }
-    }
-
-    private void ChallengeAck()
-    {
-        _layer.Statistics.ChallengeAcks++;
-        _ackPending = true;
     }
 
     /// <summary>

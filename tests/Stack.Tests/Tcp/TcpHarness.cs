@@ -53,7 +53,7 @@ internal sealed class TcpHarness : IFrameTransmitter
 
     /// <param name="ipv6">The peer is 2001:db8::1 and we are 2001:db8::2 (else 192.0.2.1 and .2).</param>
     public TcpHarness(TcpConfig? config = null, int mtu = 1500, bool ipv6 = false,
-        SynCookieMode cookies = SynCookieMode.WhenFull, int maxHalfOpen = 1024)
+        SynCookieMode cookies = SynCookieMode.WhenFull, int maxHalfOpen = 1024, TcpRateLimits? limits = null)
     {
         Our = ipv6 ? Our6 : Our4;
         Peer = ipv6 ? Peer6 : Peer4;
@@ -70,6 +70,7 @@ internal sealed class TcpHarness : IFrameTransmitter
             DefaultConfig = config ?? TcpConfig.Default,
             SynCookies = cookies,
             MaxHalfOpen = maxHalfOpen,
+            RateLimits = limits ?? TcpRateLimits.Default,
         };
         LearnPeer();
     }
