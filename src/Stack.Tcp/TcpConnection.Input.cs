@@ -233,14 +233,7 @@ public sealed partial class TcpConnection
             && unchecked((int)(options.TsVal - _opt.TsRecent)) < 0)
         {
             _layer.Statistics.PawsRejected++;
-            if (syn)
-            {
-                ChallengeAck(now); // As Linux's tcp_validate_incoming: a SYN is challenged, not just ACKed.
-            }
-            else
-            {
-                AckInvalid(h, ref SkippedCounter(ref _layer.Statistics.AckSkippedPaws), now);
-            }
+            AnswerUnacceptable(h, ref _layer.Statistics.AckSkippedPaws, now);
             AcceptShutOutAck(ack, rst, syn, segLen, segAck, options, now);
             return;
         }
@@ -249,14 +242,10 @@ public sealed partial class TcpConnection
         if (!synAckInSynReceived && !Acceptable(seq, segLen))
         {
             _layer.Statistics.OutOfWindow++;
-            if (syn && _state is not (TcpState.SynReceived or TcpState.TimeWait))
+            if (!rst)
             {
-                ChallengeAck(now); // RFC 5961 §4.2: any SYN, in the window or not (Linux syn_challenge).
-            }
-            else if (!rst)
-            {
-                AckInvalid(h, ref SkippedCounter(ref _layer.Statistics.AckSkippedSeq), now);
-                if (h.Payload.Length > 0 && seq + h.Payload.Length <= _rcv.Nxt && _rcv.Nxt - seq <= _recv.Capacity)
+                AnswerUnacceptable(h, ref _layer.Statistics.AckSkippedSeq, now);
+                if (!syn && h.Payload.Length > 0 && seq + h.Payload.Length <= _rcv.Nxt && _rcv.Nxt - seq <= _recv.Capacity)
                 {
                     ReportDuplicate(seq, seq + h.Payload.Length); // Linux tcp_send_dupack
                 }

@@ -1,4 +1,5 @@
 using Stack.Link.Time;
+using Stack.Tcp.Wire;
 
 namespace Stack.Tcp;
 
@@ -26,23 +27,31 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>
-    /// RFC 9293 §3.10.7.4 (and RFC 7323 §5.3 for PAWS): an unacceptable segment is answered with an ACK — unless
-    /// this connection answered one within the interval (Linux tcp_oow_rate_limited, counted in
-    /// <paramref name="skipped"/>). A segment with data or a FIN and no SYN is always answered: Linux's reasoning
-    /// is that data is not part of an ACK loop, and the sender needs the ACK (or D-SACK) to stop resending.
+    /// RFC 9293 §3.10.7.4 (and RFC 7323 §5.3 for PAWS): an unacceptable segment, not a RST, is answered with an
+    /// ACK, unless this connection answered one within the interval (Linux tcp_oow_rate_limited; counted in
+    /// <paramref name="skipped"/>, or the SYN-RECEIVED or TIME-WAIT counter in those states). A SYN is challenged
+    /// instead (RFC 5961 §4.2 says any SYN; Linux's syn_challenge), except in SYN-RECEIVED and TIME-WAIT, which
+    /// Linux handles apart (tcp_check_req, tcp_timewait_state_process) with a plain, limited, ACK.
     /// </summary>
-    private void AckInvalid(in Wire.TcpHeader h, ref long skipped, Instant now)
+    private void AnswerUnacceptable(in TcpHeader h, ref long skipped, Instant now)
     {
-        bool syn = (h.Flags & Wire.TcpFlags.Syn) != 0;
+        bool syn = (h.Flags & TcpFlags.Syn) != 0;
+        if (syn && _config.ChallengeAcks && _state is not (TcpState.SynReceived or TcpState.TimeWait))
+        {
+            ChallengeAck(now);
+            return;
+        }
+        // A segment with data or a FIN and no SYN is always answered: Linux's reasoning is that data is not part
+        // of an ACK loop, and its sender needs the ACK (or D-SACK) to stop resending.
         if ((syn || h.SegmentLength == 0) && InvalidReplyLimited(now))
         {
-            skipped++;
+            SkippedCounter(ref skipped)++;
             return;
         }
         _ackPending = true;
     }
 
-    /// <summary>The counter of <see cref="AckInvalid"/> replies skipped in this state (Linux's TCPACKSkipped*).</summary>
+    /// <summary>The counter of skipped replies in this state: Linux's TCPACKSkippedSynRecv and TCPACKSkippedTimeWait.</summary>
     private ref long SkippedCounter(ref long otherwise)
     {
         switch (_state)

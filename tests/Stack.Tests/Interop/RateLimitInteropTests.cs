@@ -145,7 +145,7 @@ public sealed class RateLimitInteropTests(ITestOutputHelper output)
             Assert.Contains("ok rounds=", client4.StdOut, StringComparison.Ordinal);
             Assert.Contains("ok rounds=", client6.StdOut, StringComparison.Ordinal);
 
-            // Read once the loop has had the floods; counters are plain fields, a torn read is impossible for a long here.
+            // Read off the loop once the floods are in (TcpStatistics.Snapshot's caveat: harmless here).
             double seconds = clock.Elapsed.TotalSeconds;
             var s = stack.Tcp.Statistics;
             output.WriteLine($"floods {floodTime.TotalSeconds:F2} s, counters read after {seconds:F2} s: segments in {s.SegmentsReceived}, " +

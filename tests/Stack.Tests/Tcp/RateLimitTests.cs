@@ -81,6 +81,20 @@ public sealed class RateLimitTests
         Assert.Equal(TcpState.Established, c.State);
     }
 
+    [Fact]
+    public void Without_rfc5961_an_out_of_window_syn_gets_a_dupack_within_the_interval()
+    {
+        var h = new TcpHarness(TcpConfig.Default with { ChallengeAcks = false });
+        var c = h.AcceptOne(h.Listen(), NoTs);
+        h.Inject(TcpFlags.Syn, 5000000, options: NoTs);
+        h.Expect(". 1:1(0) ack 1 **");
+        h.Inject(TcpFlags.Syn, 5000000, options: NoTs);
+        h.ExpectNothing();
+        Assert.Equal(0, h.Tcp.Statistics.ChallengeAcks);
+        Assert.Equal(1, h.Tcp.Statistics.AckSkippedSeq);
+        Assert.Equal(TcpState.Established, c.State);
+    }
+
     [Theory]
     [InlineData(null)]
     [InlineData(10)]
