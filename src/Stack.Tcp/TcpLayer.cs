@@ -16,8 +16,9 @@ namespace Stack.Tcp;
 
 /// <summary>
 /// TCP for one <see cref="IpHost"/>, sans-I/O: it checks arriving segments, hands them to the connection named by
-/// their 4-tuple or to a listener, answers segments to nobody with a RST, and runs every connection's timers.
-/// Registers itself with the host for <see cref="IpProtocol.Tcp"/>. Everything runs on the event loop thread.
+/// their 4-tuple or to a listener, answers segments to nobody with a RST (within <see cref="RateLimits"/>), and runs
+/// every connection's timers. Registers itself with the host for <see cref="IpProtocol.Tcp"/>. Everything runs on
+/// the event loop thread.
 /// </summary>
 /// <remarks>
 /// <para>Demultiplexing (RFC 9293 §3.3.1): the full 4-tuple first (a dictionary), then a listener bound to the
