@@ -321,7 +321,7 @@ public sealed partial class TcpConnection
         if (segAck > _snd.Max)
         {
             // RFC 9293 / RFC 5961 §5.2: an ACK of something not yet sent is answered with an ACK and dropped; a
-            // challenge ACK, so limited as one (Linux tcp_ack since 6.18).
+            // challenge ACK, so limited as one (as Linux 6.18's tcp_ack).
             ChallengeAck(now);
             return;
         }
