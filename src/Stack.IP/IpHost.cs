@@ -2,7 +2,6 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Stack.IP.Diagnostics;
 using Stack.IP.Fragments;
-using Stack.IP.Icmp;
 using Stack.IP.Ndp;
 using Stack.IP.Routing;
 using Stack.IP.Wire;
@@ -27,7 +26,7 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
     private readonly ILogger _log;
     private readonly List<InterfaceAddress> _addresses = [];
     private readonly Dictionary<IpProtocol, IIpTransport> _transports = [];
-    private readonly IcmpRateLimiter _icmpLimiter = new();
+    private readonly TokenBucket _icmpLimiter = new(); // Linux icmp_msgs_per_sec, icmp_msgs_burst
     private readonly byte[] _tx;
 
     /// <summary>The time of the timer run in progress, for callbacks that are not handed it.</summary>

@@ -184,7 +184,7 @@ public sealed partial class TcpConnection
         {
             if (!rst)
             {
-                _layer.SendReset(Tuple, segAck, default, TcpFlags.Rst, now);
+                _layer.ReplyReset(Tuple, segAck, default, TcpFlags.Rst, now);
             }
             return;
         }
@@ -243,7 +243,13 @@ public sealed partial class TcpConnection
 
         if (_state == TcpState.SynReceived && syn && !ack && !rst && seq == _rcv.Irs)
         {
-            // The peer retransmitted its SYN: our SYN-ACK was lost (Linux tcp_check_req resends it).
+            // The peer retransmitted its SYN: our SYN-ACK was lost. Linux tcp_check_req resends it, at most once
+            // per interval (TCPACKSkippedSynRecv).
+            if (InvalidReplyLimited(now))
+            {
+                _layer.Statistics.AckSkippedSynRecv++;
+                return;
+            }
             SendSynAck(now);
             return;
         }
@@ -267,7 +273,7 @@ public sealed partial class TcpConnection
             && unchecked((int)(options.TsVal - _opt.TsRecent)) < 0)
         {
             _layer.Statistics.PawsRejected++;
-            _ackPending = true;
+            AnswerUnacceptable(h, ref _layer.Statistics.AckSkippedPaws, now);
             AcceptShutOutAck(ack, rst, syn, segLen, segAck, options, now);
             return;
         }
@@ -278,8 +284,8 @@ public sealed partial class TcpConnection
             _layer.Statistics.OutOfWindow++;
             if (!rst)
             {
-                _ackPending = true;
-                if (h.Payload.Length > 0 && seq + h.Payload.Length <= _rcv.Nxt && _rcv.Nxt - seq <= _recv.Capacity)
+                AnswerUnacceptable(h, ref _layer.Statistics.AckSkippedSeq, now);
+                if (!syn && h.Payload.Length > 0 && seq + h.Payload.Length <= _rcv.Nxt && _rcv.Nxt - seq <= _recv.Capacity)
                 {
                     ReportDuplicate(seq, seq + h.Payload.Length); // Linux tcp_send_dupack
                 }
@@ -296,7 +302,7 @@ public sealed partial class TcpConnection
             _layer.Statistics.ResetsReceived++;
             if (seq != _rcv.Nxt && _config.ChallengeAcks)
             {
-                ChallengeAck();
+                ChallengeAck(now);
                 return;
             }
             OnReset();
@@ -308,7 +314,7 @@ public sealed partial class TcpConnection
         {
             if (_config.ChallengeAcks)
             {
-                ChallengeAck();
+                ChallengeAck(now);
             }
             else
             {
@@ -327,7 +333,7 @@ public sealed partial class TcpConnection
         {
             if (segAck <= _snd.Una || segAck > _snd.Max)
             {
-                _layer.SendReset(Tuple, segAck, default, TcpFlags.Rst, now);
+                _layer.ReplyReset(Tuple, segAck, default, TcpFlags.Rst, now);
                 return;
             }
             if (Listener is { IsAcceptQueueFull: true })
@@ -354,7 +360,9 @@ public sealed partial class TcpConnection
         }
         if (segAck > _snd.Max)
         {
-            _ackPending = true; // RFC 9293: an ACK of something not yet sent is answered with an ACK and dropped.
+            // RFC 9293 / RFC 5961 §5.2: an ACK of something not yet sent is answered with an ACK and dropped; a
+            // challenge ACK, so limited as one (as Linux 6.18's tcp_ack).
+            ChallengeAck(now);
             return;
         }
         // Originals sent before a timeout are what F-RTO looks for among the deliveries (Linux high_seq).
@@ -504,12 +512,6 @@ public sealed partial class TcpConnection
                 Fail(SocketError.ConnectionReset, "rcv RST");
                 break;
         }
-    }
-
-    private void ChallengeAck()
-    {
-        _layer.Statistics.ChallengeAcks++;
-        _ackPending = true;
     }
 
     /// <summary>

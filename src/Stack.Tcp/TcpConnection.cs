@@ -368,6 +368,13 @@ public sealed partial class TcpConnection
                 _layer.Statistics.Established++;
                 _pending |= TcpEvents.Connected | TcpEvents.Writable;
                 StartCongestionControl();
+                if (from == TcpState.SynReceived && IsPassive)
+                {
+                    _lastInvalidReply = null; // Linux: the full socket does not inherit its request's last_oow_ack_time.
+                }
+                break;
+            case TcpState.TimeWait:
+                _lastInvalidReply = null; // Linux: a TIME-WAIT socket starts with tw_last_oow_ack_time = 0.
                 break;
             case TcpState.CloseWait:
                 _pending |= TcpEvents.Readable;

@@ -16,8 +16,9 @@ namespace Stack.Tcp;
 
 /// <summary>
 /// TCP for one <see cref="IpHost"/>, sans-I/O: it checks arriving segments, hands them to the connection named by
-/// their 4-tuple or to a listener, answers segments to nobody with a RST, and runs every connection's timers.
-/// Registers itself with the host for <see cref="IpProtocol.Tcp"/>. Everything runs on the event loop thread.
+/// their 4-tuple or to a listener, answers segments to nobody with a RST (within <see cref="RateLimits"/>), and runs
+/// every connection's timers. Registers itself with the host for <see cref="IpProtocol.Tcp"/>. Everything runs on
+/// the event loop thread.
 /// </summary>
 /// <remarks>
 /// <para>Demultiplexing (RFC 9293 §3.3.1): the full 4-tuple first (a dictionary), then a listener bound to the
@@ -41,6 +42,9 @@ public sealed class TcpLayer : IIpTransport
     private readonly EphemeralPorts _ports;
     private readonly Random _random;
     private readonly byte[] _segment = new byte[65535];
+    private TcpRateLimits _limits = TcpRateLimits.Default;
+    private TokenBucket? _resets;
+    private ChallengeAckBudget _challengeAcks;
 
     public TcpLayer(IIpNetwork host, IsnGenerator? isn = null, EphemeralPorts? ports = null, Random? random = null,
         ILogger? log = null)
@@ -51,6 +55,7 @@ public sealed class TcpLayer : IIpTransport
         _ports = ports ?? new EphemeralPorts(random: _random);
         Log = log ?? NullLogger.Instance;
         _cookies = new SynCookieCodec(_isn);
+        (_resets, _challengeAcks) = Limiters(_limits);
         host.Register(IpProtocol.Tcp, this);
     }
 
@@ -80,6 +85,19 @@ public sealed class TcpLayer : IIpTransport
     /// cookies, or are dropped when cookies are off.
     /// </summary>
     public int MaxHalfOpen { get; init; } = 1024;
+
+    /// <summary>How often RSTs, ACKs to invalid segments and challenge ACKs may go (see <see cref="TcpRateLimits"/>).</summary>
+    public TcpRateLimits RateLimits
+    {
+        get => _limits;
+        init
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            value.Validate();
+            _limits = value;
+            (_resets, _challengeAcks) = Limiters(value);
+        }
+    }
 
     /// <summary>Half-open connections of every listener now.</summary>
     public int HalfOpenCount { get; internal set; }
@@ -234,7 +252,7 @@ public sealed class TcpLayer : IIpTransport
             {
                 return;
             }
-            SendReset(tuple, new SeqNum(h.AcknowledgmentNumber), default, TcpFlags.Rst, now);
+            ReplyReset(tuple, new SeqNum(h.AcknowledgmentNumber), default, TcpFlags.Rst, now);
             return;
         }
         if ((flags & TcpFlags.Syn) != 0)
@@ -413,16 +431,37 @@ public sealed class TcpLayer : IIpTransport
         {
             return;
         }
-        TcpLog.ResetNoConnection(Log, new TcpEndPoint(tuple.RemoteAddress, tuple.RemotePort), tuple.LocalPort);
-        if ((h.Flags & TcpFlags.Ack) != 0)
+        bool sent = (h.Flags & TcpFlags.Ack) != 0
+            ? ReplyReset(tuple, new SeqNum(h.AcknowledgmentNumber), default, TcpFlags.Rst, now)
+            : ReplyReset(tuple, new SeqNum(0), new SeqNum(h.SequenceNumber) + h.SegmentLength, TcpFlags.Rst | TcpFlags.Ack, now);
+        if (sent)
         {
-            SendReset(tuple, new SeqNum(h.AcknowledgmentNumber), default, TcpFlags.Rst, now);
-        }
-        else
-        {
-            SendReset(tuple, new SeqNum(0), new SeqNum(h.SequenceNumber) + h.SegmentLength, TcpFlags.Rst | TcpFlags.Ack, now);
+            TcpLog.ResetNoConnection(Log, new TcpEndPoint(tuple.RemoteAddress, tuple.RemotePort), tuple.LocalPort);
         }
     }
+
+    /// <summary>
+    /// A RST in reply to a segment that no connection takes (or that a handshake refuses), within
+    /// <see cref="TcpRateLimits.ResetsPerSecond"/>: FreeBSD's badport_bandlim, not Linux, which sends them all.
+    /// </summary>
+    /// <returns>False when the limit held it back (counted in <see cref="TcpStatistics.ResetsRateLimited"/>).</returns>
+    internal bool ReplyReset(FourTuple tuple, SeqNum seq, SeqNum ack, TcpFlags flags, Instant now)
+    {
+        if (_resets is { } bucket && !bucket.TryTake(now))
+        {
+            Statistics.ResetsRateLimited++;
+            return false;
+        }
+        SendReset(tuple, seq, ack, flags, now);
+        return true;
+    }
+
+    /// <summary>Takes one challenge ACK from the layer's budget of this second (Linux tcp_challenge_ack_limit).</summary>
+    internal bool TryTakeChallengeAck(Instant now) => _challengeAcks.TryTake(now);
+
+    private (TokenBucket?, ChallengeAckBudget) Limiters(TcpRateLimits limits) => (
+        limits.ResetsPerSecond is int r ? new TokenBucket(r, limits.ResetBurst) : null,
+        new ChallengeAckBudget(limits.ChallengeAcksPerSecond, _random));
 
     private TcpListener? FindListener(IpAddress local, ushort port)
     {

@@ -86,8 +86,29 @@ public sealed class TcpStatistics
     /// <summary>TIME-WAIT connections replaced by a new incarnation (RFC 9293 §3.10.7.4, RFC 6191).</summary>
     public long TimeWaitRecycled;
 
-    /// <summary>Challenge ACKs sent (RFC 5961).</summary>
+    /// <summary>Challenge ACKs sent (RFC 5961; Linux TCPChallengeACK).</summary>
     public long ChallengeAcks;
+
+    /// <summary>Challenge ACKs not sent: the connection had replied to an invalid segment within the interval (Linux TCPACKSkippedChallenge).</summary>
+    public long AckSkippedChallenge;
+
+    /// <summary>Challenge ACKs not sent: the layer's budget for the second was spent (TcpRateLimits.ChallengeAcksPerSecond; Linux counts none).</summary>
+    public long ChallengeAcksOverLimit;
+
+    /// <summary>ACKs to out-of-window segments not sent, within the interval of the last (Linux TCPACKSkippedSeq).</summary>
+    public long AckSkippedSeq;
+
+    /// <summary>ACKs to segments PAWS rejected not sent, within the interval of the last (Linux TCPACKSkippedPAWS).</summary>
+    public long AckSkippedPaws;
+
+    /// <summary>SYN-ACKs or ACKs to invalid segments in SYN-RECEIVED not sent, within the interval (Linux TCPACKSkippedSynRecv).</summary>
+    public long AckSkippedSynRecv;
+
+    /// <summary>ACKs to invalid segments in TIME-WAIT not sent, within the interval (Linux TCPACKSkippedTimeWait).</summary>
+    public long AckSkippedTimeWait;
+
+    /// <summary>RSTs to segments for no connection (or refused by a handshake) not sent: over TcpRateLimits.ResetsPerSecond (FreeBSD "Limiting closed port RST response").</summary>
+    public long ResetsRateLimited;
 
     /// <summary>Segments dropped by PAWS (RFC 7323 §5.3): their timestamp was older than TS.Recent.</summary>
     public long PawsRejected;

@@ -55,7 +55,8 @@ internal sealed class TcpHarness : IFrameTransmitter
     /// <param name="ipv6">The peer is 2001:db8::1 and we are 2001:db8::2 (else 192.0.2.1 and .2).</param>
     /// <param name="log">The TCP layer's logger (none when null).</param>
     public TcpHarness(TcpConfig? config = null, int mtu = 1500, bool ipv6 = false,
-        SynCookieMode cookies = SynCookieMode.WhenFull, int maxHalfOpen = 1024, ILogger? log = null)
+        SynCookieMode cookies = SynCookieMode.WhenFull, int maxHalfOpen = 1024, ILogger? log = null,
+        TcpRateLimits? limits = null)
     {
         Our = ipv6 ? Our6 : Our4;
         Peer = ipv6 ? Peer6 : Peer4;
@@ -72,6 +73,7 @@ internal sealed class TcpHarness : IFrameTransmitter
             DefaultConfig = config ?? TcpConfig.Default,
             SynCookies = cookies,
             MaxHalfOpen = maxHalfOpen,
+            RateLimits = limits ?? TcpRateLimits.Default,
         };
         LearnPeer();
     }
