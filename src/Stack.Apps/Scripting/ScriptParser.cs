@@ -367,8 +367,9 @@ public static class ScriptParser
             {
                 if (window.Kind == ScriptNumberKind.Absent)
                     throw Error(_pos, "an inbound (<) packet needs a window: add 'win N' before the options");
+                // packetdrill: an ACK flag without 'ack N' carries ack 0, relative: it acknowledges nothing new.
                 if ((flags & TcpFlags.Ack) != 0 && ack.Kind == ScriptNumberKind.Absent)
-                    throw Error(_pos, "an inbound (<) packet with the ACK flag (.) needs 'ack N'");
+                    ack = ScriptNumber.Of(0);
             }
             return new PacketEvent(line, time, direction, flags, startSeq, endSeq, length, ack, window, optionsKind, options, urgent);
         }
@@ -567,17 +568,21 @@ public static class ScriptParser
             int start = _pos;
             bool negative = Peek() == '-';
             if (negative) _pos++;
-            string digits = ReadWhile(char.IsAsciiDigit);
+            bool hex = !negative && LooksAt("0x");
+            if (hex) _pos += 2;
+            string digits = ReadWhile(hex ? char.IsAsciiHexDigit : char.IsAsciiDigit);
             if (digits.Length == 0) throw Error(start, $"expected the result (a number, or -1 and an errno name), found {FoundAt(start)}");
-            if (!long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long value))
+            if (!long.TryParse(digits, hex ? NumberStyles.AllowHexSpecifier : NumberStyles.None, CultureInfo.InvariantCulture, out long value))
                 throw Error(start, $"the result {Clip(digits)} is too large");
             if (negative) value = -value;
             int save = _pos;
             SkipSpaces();
             if (!char.IsAsciiLetter(Peek()))
             {
-                _pos = save;
                 if (value == -1) throw Error(start, "a -1 result needs an errno name, e.g. = -1 EAGAIN");
+                // packetdrill lets any result carry a note in parentheses: = 0x2 (flags O_RDWR).
+                if (Peek() == '(') ReadParenthesized();
+                else _pos = save;
                 return new SyscallResult(value);
             }
             int errnoStart = _pos;
@@ -590,24 +595,30 @@ public static class ScriptParser
             string? description = null;
             if (Peek() == '(')
             {
-                int open = _pos;
-                int depth = 0;
-                int i = _pos;
-                for (; i < _text.Length && _text[i] is not ('\n' or '\r'); i++)
-                {
-                    if (_text[i] == '(') depth++;
-                    else if (_text[i] == ')' && --depth == 0) break;
-                }
-                if (depth != 0 || i >= _text.Length || _text[i] != ')')
-                    throw Error(open, "unclosed '(' in the errno description");
-                description = _text[(open + 1)..i];
-                _pos = i + 1;
+                description = ReadParenthesized();
             }
             else
             {
                 _pos = save;
             }
             return new SyscallResult(value, errno, description);
+        }
+
+        /// <summary>A parenthesized note after a result, nested parentheses allowed, on one line; its text.</summary>
+        private string ReadParenthesized()
+        {
+            int open = _pos;
+            int depth = 0;
+            int i = _pos;
+            for (; i < _text.Length && _text[i] is not ('\n' or '\r'); i++)
+            {
+                if (_text[i] == '(') depth++;
+                else if (_text[i] == ')' && --depth == 0) break;
+            }
+            if (depth != 0 || i >= _text.Length || _text[i] != ')')
+                throw Error(open, "unclosed '(' in the errno description");
+            _pos = i + 1;
+            return _text[(open + 1)..i];
         }
 
         private SyscallArg ParseExpression(int depth)

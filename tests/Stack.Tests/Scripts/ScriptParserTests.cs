@@ -241,6 +241,20 @@ public sealed class ScriptParserTests
     }
 
     [Fact]
+    public void An_inbound_ack_without_a_number_acknowledges_nothing_new_as_in_packetdrill()
+    {
+        var p = Single<PacketEvent>("+0 < . 1:10001(10000) win 320");
+        Assert.Equal(ScriptNumber.Of(0), p.Ack);
+    }
+
+    [Fact]
+    public void Results_may_be_hex_and_carry_a_note()
+    {
+        var s = Single<SyscallEvent>("+0 fcntl(3, F_GETFL) = 0x2 (flags O_RDWR)");
+        Assert.Equal(2, s.Result.Value);
+    }
+
+    [Fact]
     public void Every_packetdrill_option_is_accepted_and_those_that_matter_are_read()
     {
         var script = ScriptParser.Parse("""
