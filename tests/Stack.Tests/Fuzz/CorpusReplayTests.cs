@@ -42,7 +42,8 @@ public sealed class CorpusReplayTests
         foreach (var (name, input) in seeds)
         {
             Assert.True(input.AsSpan().SequenceEqual(FuzzCorpus.Read(target, $"seed-{name}")),
-                $"{target}/seed-{name} is not what Seeds makes now: rewrite the seeds with `dotnet Stack.Fuzz.dll seeds tests/Stack.Tests/Fuzz/corpus`");
+                $"{target}/seed-{name} is not what Seeds makes now: rewrite them with "
+                + "`dotnet fuzz/Stack.Fuzz/bin/Release/net10.0/Stack.Fuzz.dll seeds tests/Stack.Tests/Fuzz/corpus`");
         }
     }
 
