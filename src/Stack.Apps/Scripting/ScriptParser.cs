@@ -200,7 +200,7 @@ public static class ScriptParser
             if (c is '<' or '>') return ParsePacket(line, time);
             if (c == '`') return ParseShellCommand(line, time);
             if (char.IsAsciiLetter(c) || c == '_') return ParseSyscall(line, time);
-            if (LooksAt("%{")) throw Error(_pos, "python blocks (%{ ... }%) are not supported");
+            if (LooksAt("%{")) return ParseCode(line, time);
             throw Error(_pos, $"expected '<', '>', a system call or a `shell command` after the time, found {Found()}");
         }
 
@@ -295,6 +295,17 @@ public static class ScriptParser
             string command = _text[(start + 1)..close];
             _pos = close + 1;
             return new ShellCommandEvent(line, time, command);
+        }
+
+        /// <summary>A <c>%{ python }%</c> block; spaces and tabs at either end are stripped, as packetdrill does.</summary>
+        private CodeEvent ParseCode(int line, ScriptTime time)
+        {
+            int start = _pos;
+            int close = _text.IndexOf("}%", start + 2, StringComparison.Ordinal);
+            if (close < 0) throw Error(start, "unterminated python block: '%{' without '}%'");
+            string code = _text[(start + 2)..close].Trim(' ', '\t');
+            _pos = close + 2;
+            return new CodeEvent(line, time, code);
         }
 
         // ---- packets ----

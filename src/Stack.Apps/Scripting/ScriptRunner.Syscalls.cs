@@ -189,6 +189,7 @@ public sealed partial class ScriptRunner
         int fd = FirstFd;
         while (_fds.ContainsKey(fd)) fd++;
         _fds[fd] = new ScriptSocket(fd) { Connection = c, Config = sock.Config };
+        _underTest = _fds[fd];
         return new Outcome(fd);
     }
 
@@ -211,6 +212,7 @@ public sealed partial class ScriptRunner
         }
         _scriptPort = ServerPort;
         _stackPort = sock.Connection.LocalEndPoint.Port;
+        _underTest = sock;
         DrainFrames();
         if (sock.NonBlocking) return (() => Outcome.Error("EINPROGRESS"), false, null);
         var c = sock.Connection;
@@ -424,12 +426,27 @@ public sealed partial class ScriptRunner
         return Errno.TryGetNumber(Errno.FromSocketError(error) ?? "EIO", out int n) ? n : 5;
     }
 
-    private void CheckTcpInfo(SyscallEvent s, ScriptSocket sock, SyscallArg output)
+    private void CheckTcpInfo(SyscallEvent s, ScriptSocket sock, SyscallArg output) =>
+        CheckStruct(s, output, field => TcpInfoField(sock, field), StateOf(sock));
+
+    private static TcpState StateOf(ScriptSocket sock) =>
+        sock.Listener is { IsClosed: false } ? TcpState.Listen : sock.Connection?.State ?? TcpState.Closed;
+
+    /// <summary>The <c>struct tcp_info</c> fields the stack can give (Linux's names); null for the others.</summary>
+    internal static readonly string[] TcpInfoFields =
+    [
+        "tcpi_state", "tcpi_ca_state", "tcpi_options", "tcpi_snd_wscale", "tcpi_rcv_wscale", "tcpi_rto", "tcpi_snd_mss",
+        "tcpi_unacked", "tcpi_sacked", "tcpi_lost", "tcpi_retrans", "tcpi_snd_ssthresh", "tcpi_snd_cwnd", "tcpi_total_retrans",
+    ];
+
+    private static long? TcpInfoField(ScriptSocket sock, string field)
     {
         var c = sock.Connection;
-        TcpState state = sock.Listener is { IsClosed: false } ? TcpState.Listen : c?.State ?? TcpState.Closed;
-        CheckStruct(s, output, field => field switch
+        TcpState state = StateOf(sock);
+        return field switch
         {
+            // Linux's TCPI_OPT_TIMESTAMPS, _SACK and _WSCALE bits.
+            "tcpi_options" => c is null ? 0 : (c.TimestampsEnabled ? 1 : 0) | (c.SackEnabled ? 2 : 0) | (c.WindowScale.Send > 0 || c.WindowScale.Receive > 0 ? 4 : 0),
             "tcpi_state" => state.ToLinuxCode(),
             "tcpi_snd_mss" => c?.EffectiveMss ?? 536,
             "tcpi_snd_wscale" => c?.WindowScale.Send ?? 0,
@@ -445,7 +462,7 @@ public sealed partial class ScriptRunner
             "tcpi_retrans" => c is null ? 0 : Segments(c.Scoreboard.Retransmitted, c),
             "tcpi_total_retrans" => c?.TotalRetransmissions ?? 0,
             _ => null,
-        }, state);
+        };
     }
 
     private static long Segments(int bytes, TcpConnection c) => (bytes + c.EffectiveMss - 1) / c.EffectiveMss;

@@ -169,6 +169,11 @@ public sealed partial class ScriptRunner : IFrameTransmitter
                     AdvanceTo(reference);
                     RunShellCommand(c);
                     break;
+                case CodeEvent code:
+                    reference = StartOf(code, reference);
+                    AdvanceTo(reference);
+                    TakeTcpInfo(code);
+                    break;
             }
         }
         FinishBlockingCall();
@@ -179,6 +184,7 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             throw Fail($"unexpected packet: the stack sent a segment at {Seconds(extra.Time)} s that no line expects",
                 actual: "> " + extra.Segment);
         }
+        RunCode();
     }
 
     /// <summary>

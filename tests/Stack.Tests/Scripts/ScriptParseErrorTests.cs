@@ -48,7 +48,7 @@ public sealed class ScriptParseErrorTests
     [InlineData("0.2...0.1 accept(3, ..., ...) = 4", 4, "a blocking call cannot return before it starts")]
     [InlineData("+0", 3, "expected a packet, a system call or a shell command after the time, found the end of the line")]
     [InlineData("+0 ? x", 4, "expected '<', '>', a system call or a `shell command` after the time, found '?'")]
-    [InlineData("+0 %{ print(1) }%", 4, "python blocks (%{ ... }%) are not supported")]
+    [InlineData("+0 %{ print(1) }", 4, "unterminated python block: '%{' without '}%'")]
     [InlineData("+0 `echo", 4, "unterminated shell command: no closing backquote")]
     [InlineData("`echo hi`", 1, "an untimed shell command after the first event must end the script (packetdrill's cleanup command); elsewhere give it a time, e.g. +0 `...`")]
     [InlineData("--tolerance_usecs=5", 1, "script options (--name=value) go before the first event")]

@@ -57,6 +57,22 @@ public sealed class ScriptRunnerTests
         """;
 
     [Fact]
+    public void A_python_block_whose_assert_fails_fails_the_script_at_its_line_with_the_values()
+    {
+        var script = ScriptParser.Parse(Handshake + """
+            +0    %{ assert tcpi_snd_cwnd == 10 }%
+            +0    %{ assert tcpi_snd_cwnd == 99, "cwnd %d" % tcpi_snd_cwnd }%
+            """, "cwnd.pkt");
+
+        var result = ScriptRunner.Run(script);
+
+        Assert.False(result.Passed);
+        Assert.Equal(9, result.Failure!.Line);
+        Assert.Contains("AssertionError: cwnd 10", result.Failure.Message, StringComparison.Ordinal);
+        Assert.Contains("tcpi_snd_cwnd=10", result.Failure.Actual, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_wrong_packet_fails_at_its_line_with_expected_and_actual()
     {
         // Line 9 expects the (delayed) ACK of 1000 bytes to acknowledge 999: the stack acknowledges 1001.
