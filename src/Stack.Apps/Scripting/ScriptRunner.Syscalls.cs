@@ -396,6 +396,10 @@ public sealed partial class ScriptRunner
         long? value = (level, name) switch
         {
             (SolSocket, SoError) => sock.PendingError is { } err ? ErrorNumber(sock, err) : 0,
+            // Linux doubles what SO_SNDBUF/SO_RCVBUF set (room for its bookkeeping) and reads that back, within
+            // [SOCK_MIN_SNDBUF 4608 | SOCK_MIN_RCVBUF 2304, 2 x net.core.{w,r}mem_max (212992)].
+            (SolSocket, SoSndBuf) when sock.Options.TryGetValue((level, name), out long set) => Math.Clamp(2 * set, 4608, 2 * 212_992),
+            (SolSocket, SoRcvBuf) when sock.Options.TryGetValue((level, name), out long set) => Math.Clamp(2 * set, 2304, 2 * 212_992),
             _ when sock.Options.TryGetValue((level, name), out long set) => set,
             (SolSocket, SoReuseAddr) => c.ReuseAddress ? 1 : 0,
             (SolSocket, SoKeepAlive) => c.KeepAlive ? 1 : 0,
