@@ -43,6 +43,12 @@ public sealed record TcpConfig
     /// <summary>TCP_LINGER2: how long a closed connection waits in FIN-WAIT-2 for the peer's FIN. Default 60 s.</summary>
     public TimeSpan FinWait2Timeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// TCP_MAXSEG: an upper bound on the MSS we announce and on the segments we send, below what the MTU gives
+    /// (Linux's user_mss; 88 to 65535). Null: the MTU's.
+    /// </summary>
+    public int? MaxSegment { get; init; }
+
     /// <summary>TCP_NODELAY: disable Nagle's algorithm (RFC 1122 §4.2.3.4). Default false.</summary>
     public bool NoDelay { get; init; }
 
@@ -107,6 +113,11 @@ public sealed record TcpConfig
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ReceiveBufferSize);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(ReceiveBufferSize, SendBuffer.MaxCapacity);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(WindowScale, (byte)14);
+        if (MaxSegment is int maxSegment)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(maxSegment, 88, nameof(MaxSegment));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(maxSegment, 65535, nameof(MaxSegment));
+        }
         ArgumentOutOfRangeException.ThrowIfNegative(Retries);
         ArgumentOutOfRangeException.ThrowIfNegative(SynAckRetries);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(InitialWindowSegments);

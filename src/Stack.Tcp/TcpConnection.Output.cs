@@ -15,10 +15,10 @@ public sealed partial class TcpConnection
 
     /// <summary>The MSS the path allows: path MTU less IP and TCP headers (1460 IPv4 / 1440 IPv6 on Ethernet).</summary>
     private int PathMss(Instant now) =>
-        _layer.Host.PathMtu(Tuple.RemoteAddress, now) - IpHeaderLength - TcpHeader.MinLength;
+        Math.Min(_layer.Host.PathMtu(Tuple.RemoteAddress, now) - IpHeaderLength - TcpHeader.MinLength, _config.MaxSegment ?? int.MaxValue);
 
-    /// <summary>The MSS we announce: the interface MTU less headers (RFC 9293 §3.7.1).</summary>
-    private int AnnouncedMss => _layer.Host.Mtu - IpHeaderLength - TcpHeader.MinLength;
+    /// <summary>The MSS we announce: the interface MTU less headers (RFC 9293 §3.7.1), or TCP_MAXSEG when lower.</summary>
+    private int AnnouncedMss => Math.Min(_layer.Host.Mtu - IpHeaderLength - TcpHeader.MinLength, _config.MaxSegment ?? int.MaxValue);
 
     /// <summary>The sequence number of our FIN (meaningful once one is queued: no writes follow it).</summary>
     private SeqNum FinSeq => _snd.BufStart + _send.Count;

@@ -136,6 +136,15 @@ public sealed partial class TcpConnection
     /// <summary>The retransmission timeout now in force, backoff included.</summary>
     public TimeSpan Rto => _rto.Rto;
 
+    /// <summary>SRTT (RFC 6298 §2), null before the first RTT sample.</summary>
+    public TimeSpan? SmoothedRtt => _rto.SmoothedRtt;
+
+    /// <summary>RTTVAR (RFC 6298 §2), null before the first RTT sample.</summary>
+    public TimeSpan? RttVariance => _rto.RttVariance;
+
+    /// <summary>Retransmission timeouts backed off since the last new acknowledgment (Linux's icsk_backoff).</summary>
+    public int RtoBackoffs => _rto.BackoffCount;
+
     /// <summary>Bytes the application can read now.</summary>
     public int Readable => _recv.Readable;
 

@@ -18,13 +18,14 @@ public sealed partial class TcpListener
     private readonly TcpLayer _layer;
     private readonly HashSet<TcpConnection> _incomplete = [];
     private readonly Queue<TcpConnection> _completed = new();
+    private TcpConfig _config;
 
     internal TcpListener(TcpLayer layer, TcpEndPoint local, int backlog, TcpConfig config)
     {
         _layer = layer;
         LocalEndPoint = local;
         Backlog = Math.Max(1, backlog);
-        Config = config;
+        _config = config;
     }
 
     public TcpEndPoint LocalEndPoint { get; }
@@ -32,8 +33,20 @@ public sealed partial class TcpListener
     /// <summary>The bound on each queue (listen's backlog; at least 1).</summary>
     public int Backlog { get; }
 
-    /// <summary>The configuration accepted connections get.</summary>
-    public TcpConfig Config { get; }
+    /// <summary>
+    /// The configuration connections get when they are made (a SYN arrives); changing it, as setsockopt on a
+    /// listening socket does on Linux, applies to connections made afterwards.
+    /// </summary>
+    public TcpConfig Config
+    {
+        get => _config;
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            value.Validate();
+            _config = value;
+        }
+    }
 
     public bool IsClosed { get; private set; }
 

@@ -37,7 +37,10 @@ public sealed partial class ScriptRunner
 
     private long? BlockedWake => _blocked?.WakeAt(_tolerance);
 
-    private void RunSyscall(SyscallEvent s, long start)
+    /// <param name="start">When the call starts.</param>
+    /// <param name="previous">The previous event's time: a blocking call's end time counts from it, as its start
+    /// does (packetdrill: <c>+.08...0.18</c> returns 0.18 s after the previous event, not after the call's start).</param>
+    private void RunSyscall(SyscallEvent s, long start, long previous)
     {
         if (_blocked is not null)
         {
@@ -46,7 +49,7 @@ public sealed partial class ScriptRunner
         var (attempt, mayBlock, timeout) = Prepare(s, start);
         if (attempt() is { } done)
         {
-            if (s.Time.BlockingEndAt(start) is { } end && Math.Abs(end - ScriptNow) > _tolerance)
+            if (s.Time.BlockingEndAt(previous) is { } end && Math.Abs(end - ScriptNow) > _tolerance)
             {
                 throw Fail($"timing: {s.Name}() returned at once ({Seconds(ScriptNow)} s), expected it to block until {Seconds(end)}±{Seconds(_tolerance)} s",
                     expected: $"{s.Time} {s.FormatAction()}", actual: Format(s, done));
@@ -58,7 +61,7 @@ public sealed partial class ScriptRunner
         {
             throw Fail($"{s.Name}() would block on a non-blocking socket", expected: s.FormatAction());
         }
-        _blocked = new BlockedCall(s, s.Time.BlockingEndAt(start) ?? start, attempt, timeout);
+        _blocked = new BlockedCall(s, s.Time.BlockingEndAt(previous) ?? start, attempt, timeout);
         _transcript.Add($"{Seconds(ScriptNow)} {s.Name}(...) blocks");
     }
 
@@ -352,16 +355,18 @@ public sealed partial class ScriptRunner
             (SolTcp, TcpKeepIntvl) when v > 0 => c with { KeepAliveInterval = TimeSpan.FromSeconds(v) },
             (SolTcp, TcpKeepCnt) when v > 0 => c with { KeepAliveProbes = (int)v },
             (SolTcp, TcpUserTimeout) when v >= 0 => c with { UserTimeout = v == 0 ? null : TimeSpan.FromMilliseconds(v) },
-            (SolTcp, TcpMaxSeg) when v > 0 => c, // Recorded only: the stack announces the MSS of its MTU.
+            (SolTcp, TcpMaxSeg) when v is >= 88 and <= 65535 => c with { MaxSegment = (int)v },
             _ => null,
         };
         if (next is null)
         {
             return IsKnownOption(level, name) ? Outcome.Error("EINVAL") : Outcome.Error("ENOPROTOOPT");
         }
-        // Options reach the stack through the configuration of a listen() or connect() still to come; a
-        // connection that exists keeps its own (the value is still read back).
+        // Options reach the stack through the configuration of a listen() or connect() still to come, or of a
+        // listener for the connections it makes afterwards; a connection that exists keeps its own (the value is
+        // still read back).
         sock.Config = next;
+        if (sock.Listener is { IsClosed: false } listener) listener.Config = next; // For connections made after.
         sock.Options[(level, name)] = v;
         return new Outcome(0);
     }
@@ -400,13 +405,15 @@ public sealed partial class ScriptRunner
             // [SOCK_MIN_SNDBUF 4608 | SOCK_MIN_RCVBUF 2304, 2 x net.core.{w,r}mem_max (212992)].
             (SolSocket, SoSndBuf) when sock.Options.TryGetValue((level, name), out long set) => Math.Clamp(2 * set, 4608, 2 * 212_992),
             (SolSocket, SoRcvBuf) when sock.Options.TryGetValue((level, name), out long set) => Math.Clamp(2 * set, 2304, 2 * 212_992),
+            // Linux: the MSS in use once connected; before, what was set (or 536).
+            (SolTcp, TcpMaxSeg) when sock.Connection is { State: not (TcpState.Closed or TcpState.SynSent) } conn => conn.EffectiveMss,
+            (SolTcp, TcpMaxSeg) => sock.Options.TryGetValue((level, name), out long set) ? set : 536,
             _ when sock.Options.TryGetValue((level, name), out long set) => set,
             (SolSocket, SoReuseAddr) => c.ReuseAddress ? 1 : 0,
             (SolSocket, SoKeepAlive) => c.KeepAlive ? 1 : 0,
             (SolSocket, SoSndBuf) => c.SendBufferSize,
             (SolSocket, SoRcvBuf) => c.ReceiveBufferSize,
             (SolTcp, TcpNoDelay) => c.NoDelay ? 1 : 0,
-            (SolTcp, TcpMaxSeg) => sock.Connection?.EffectiveMss ?? 536,
             (SolTcp, TcpLinger2) => (long)c.FinWait2Timeout.TotalSeconds,
             (SolTcp, TcpKeepIdle) => (long)c.KeepAliveIdle.TotalSeconds,
             (SolTcp, TcpKeepIntvl) => (long)c.KeepAliveInterval.TotalSeconds,
@@ -441,6 +448,7 @@ public sealed partial class ScriptRunner
     [
         "tcpi_state", "tcpi_ca_state", "tcpi_options", "tcpi_snd_wscale", "tcpi_rcv_wscale", "tcpi_rto", "tcpi_snd_mss",
         "tcpi_unacked", "tcpi_sacked", "tcpi_lost", "tcpi_retrans", "tcpi_snd_ssthresh", "tcpi_snd_cwnd", "tcpi_total_retrans",
+        "tcpi_rtt", "tcpi_rttvar", "tcpi_backoff",
     ];
 
     private static long? TcpInfoField(ScriptSocket sock, string field)
@@ -465,6 +473,10 @@ public sealed partial class ScriptRunner
             "tcpi_sacked" => c is null ? 0 : Segments(c.Scoreboard.Sacked, c),
             "tcpi_retrans" => c is null ? 0 : Segments(c.Scoreboard.Retransmitted, c),
             "tcpi_total_retrans" => c?.TotalRetransmissions ?? 0,
+            // Microseconds, as Linux's srtt_us >> 3 and mdev_us >> 2; 0 before a sample.
+            "tcpi_rtt" => (long)((c?.SmoothedRtt ?? TimeSpan.Zero).Ticks / TimeSpan.TicksPerMicrosecond),
+            "tcpi_rttvar" => (long)((c?.RttVariance ?? TimeSpan.Zero).Ticks / TimeSpan.TicksPerMicrosecond),
+            "tcpi_backoff" => c?.RtoBackoffs ?? 0,
             _ => null,
         };
     }

@@ -160,9 +160,10 @@ public sealed partial class ScriptRunner : IFrameTransmitter
                     reference = ExpectSegment(p, reference);
                     break;
                 case SyscallEvent s:
+                    long previous = reference;
                     reference = StartOf(s, reference);
                     AdvanceTo(reference);
-                    RunSyscall(s, reference);
+                    RunSyscall(s, reference, previous);
                     break;
                 case ShellCommandEvent c:
                     reference = StartOf(c, reference);

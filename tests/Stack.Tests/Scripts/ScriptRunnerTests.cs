@@ -73,6 +73,22 @@ public sealed class ScriptRunnerTests
     }
 
     [Fact]
+    public void A_blocking_calls_end_time_counts_from_the_previous_event_as_its_start_does()
+    {
+        // accept at 0.010; the read starts at +.05 = 0.060 and must return at 0.010 + 0.100 = 0.110 (packetdrill),
+        // not 0.060 + 0.100: the data the line after it injects arrives at 0.060 + 0.050.
+        var script = ScriptParser.Parse(Handshake + """
+            +.05...0.100 read(4, ..., 10) = 10
+            +.05  < P. 1:11(10) ack 1 win 514
+            +0    > . 1:1(0) ack 11
+            """, "blocking-end.pkt");
+
+        var result = ScriptRunner.Run(script);
+
+        Assert.True(result.Passed, result.Failure?.ToString());
+    }
+
+    [Fact]
     public void A_wrong_packet_fails_at_its_line_with_expected_and_actual()
     {
         // Line 9 expects the (delayed) ACK of 1000 bytes to acknowledge 999: the stack acknowledges 1001.
