@@ -115,6 +115,12 @@ public sealed partial class TcpConnection
     /// <summary>The largest payload we put in a segment now (peer MSS and path MTU, less option space).</summary>
     public int EffectiveMss => _mss;
 
+    /// <summary>The MSS we announce (Linux's advmss): the interface MTU's, or TCP_MAXSEG when lower.</summary>
+    public int AdvertisedMss => AnnouncedMss;
+
+    /// <summary>The peer's segment size as seen in its data (Linux's rcv_mss estimate; 536 before any data).</summary>
+    public int ReceiveMss => _rcv.Mss;
+
     /// <summary>The peer's MSS option, or the RFC 9293 §3.7.1 default (536 / 1220).</summary>
     public int PeerMss => _opt.PeerMss;
 

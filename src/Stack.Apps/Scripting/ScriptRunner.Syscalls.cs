@@ -448,7 +448,7 @@ public sealed partial class ScriptRunner
     [
         "tcpi_state", "tcpi_ca_state", "tcpi_options", "tcpi_snd_wscale", "tcpi_rcv_wscale", "tcpi_rto", "tcpi_snd_mss",
         "tcpi_unacked", "tcpi_sacked", "tcpi_lost", "tcpi_retrans", "tcpi_snd_ssthresh", "tcpi_snd_cwnd", "tcpi_total_retrans",
-        "tcpi_rtt", "tcpi_rttvar", "tcpi_backoff",
+        "tcpi_rtt", "tcpi_rttvar", "tcpi_backoff", "tcpi_advmss", "tcpi_rcv_mss",
     ];
 
     private static long? TcpInfoField(ScriptSocket sock, string field)
@@ -477,6 +477,8 @@ public sealed partial class ScriptRunner
             "tcpi_rtt" => (long)((c?.SmoothedRtt ?? TimeSpan.Zero).Ticks / TimeSpan.TicksPerMicrosecond),
             "tcpi_rttvar" => (long)((c?.RttVariance ?? TimeSpan.Zero).Ticks / TimeSpan.TicksPerMicrosecond),
             "tcpi_backoff" => c?.RtoBackoffs ?? 0,
+            "tcpi_advmss" => c?.AdvertisedMss ?? 536,
+            "tcpi_rcv_mss" => c?.ReceiveMss ?? 536,
             _ => null,
         };
     }
