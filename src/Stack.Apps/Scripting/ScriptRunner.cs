@@ -1,11 +1,11 @@
 using System.Globalization;
+using Stack.Apps.Scripting.Shell;
 using Stack.IP;
 using Stack.IP.Routing;
 using Stack.IP.Wire;
 using Stack.Link.Devices;
 using Stack.Link.Time;
 using Stack.Link.Wire;
-using Stack.Apps.Scripting.Shell;
 using Stack.Tcp;
 using Stack.Tcp.Isn;
 using Stack.Tcp.Ports;
