@@ -185,7 +185,9 @@ public sealed class EventLoopPollingTests
 
         Assert.True(disposed.Wait(Wait));
         Assert.Equal(0, revents & Stack.Link.Devices.LibC.POLLNVAL);
-        Assert.True(device.PollHandle!.IsClosed);
+        // The loop lets go of its reference when its thread leaves the run loop, just after the posted work
+        // returns: only then is the descriptor closed (IsClosed turns true at the last release).
+        Assert.True(SpinWait.SpinUntil(() => device.PollHandle!.IsClosed, Wait));
         var after = new ManualResetEventSlim();
         loop.Post(_ => after.Set()); // posting to a stopped loop is harmless, and nothing runs
         Assert.False(after.IsSet);
