@@ -61,6 +61,15 @@ public sealed record Script(string File, ScriptSettings Settings, ValueList<Scri
             s.Append("--tolerance_usecs=").Append(Settings.ToleranceMicroseconds).Append('\n');
         if (Settings.IpVersion != ScriptIpVersion.Ipv4)
             s.Append("--ip_version=ipv6\n");
+        if (Settings.LocalAddress is { } local) s.Append("--local_ip=").Append(local).Append('\n');
+        if (Settings.RemoteAddress is { } remote) s.Append("--remote_ip=").Append(remote).Append('\n');
+        if (Settings.Mtu is { } mtu) s.Append("--mtu=").Append(mtu).Append('\n');
+        if (Settings.Mss is { } mss) s.Append("--mss=").Append(mss).Append('\n');
+        if (Settings.TsTickMicroseconds is { } tick) s.Append("--tcp_ts_tick_usecs=").Append(tick).Append('\n');
+        if (Settings.TolerancePercent != 0)
+            s.Append("--tolerance_percent=").Append(Settings.TolerancePercent.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
+        if (Settings.StrictSegments) s.Append("--strict_segments\n");
+        if (Settings.TsEcrScaled) s.Append("--tcp_ts_ecr_scaled\n");
         foreach (var e in Events)
             s.Append(e).Append('\n');
         return s.ToString();

@@ -277,6 +277,7 @@ public sealed class ScriptParserTests
         Assert.True(s.StrictSegments && s.TsEcrScaled);
         Assert.Equal(2, script.Warnings.Count); // --wire_client and --define mean nothing here
         Assert.Contains("--wire_client has no meaning for this runner", script.Warnings[0].Message, StringComparison.Ordinal);
+        Assert.Equal(s, ScriptParser.Parse(script.ToString()).Settings); // printed back, every setting survives
     }
 
     [Fact]
