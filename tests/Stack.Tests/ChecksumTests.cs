@@ -39,7 +39,7 @@ public sealed class ChecksumTests
     public void Matches_the_naive_sum_for_random_lengths_and_unaligned_offsets()
     {
         Gen.Select(Gen.Int[0, 9000], Gen.Int[0, 63], Gen.UInt)
-            .Sample(FixedSeedSampling.Seed, (length, offset, seed) =>
+            .Sample(seed: FixedSeedSampling.Seed, (length, offset, seed) =>
             {
                 var bytes = new byte[offset + length];
                 new Random((int)seed).NextBytes(bytes);
@@ -72,7 +72,7 @@ public sealed class ChecksumTests
     public void Even_chunks_summed_separately_equal_the_whole()
     {
         Gen.Select(Gen.Int[0, 3000], Gen.Int[0, 1500], Gen.UInt)
-            .Sample(FixedSeedSampling.Seed, (length, cut, seed) =>
+            .Sample(seed: FixedSeedSampling.Seed, (length, cut, seed) =>
             {
                 var bytes = new byte[length];
                 new Random((int)seed).NextBytes(bytes);

@@ -20,7 +20,7 @@ public sealed class ReassemblyPropertyTests
     [InlineData(OverlapPolicy.DropDatagram)]
     public void Any_permutation_with_duplicates_reassembles_the_original(OverlapPolicy policy)
     {
-        Cases.Sample(FixedSeedSampling.Seed, c =>
+        Cases.Sample(seed: FixedSeedSampling.Seed, c =>
         {
             // Keep the fragment count modest so a run stays quick (68-byte MTUs on 65000 bytes are ~1400 fragments).
             int maxPayload = Math.Max(c.MaxPayload, (c.Size / 256 + 8) & ~7);

@@ -80,7 +80,7 @@ public sealed class ScriptFuzzTests
 
     [Fact]
     public void Generated_packet_lines_print_and_parse_back() =>
-        Packets.Sample(FixedSeedSampling.Seed, p =>
+        Packets.Sample(seed: FixedSeedSampling.Seed, p =>
         {
             string line = p.ToString();
             var parsed = Assert.IsType<PacketEvent>(Assert.Single(ScriptParser.Parse(line).Events));
@@ -89,19 +89,19 @@ public sealed class ScriptFuzzTests
 
     [Fact]
     public void Random_strings_never_crash_the_parser() =>
-        Gen.String.Sample(FixedSeedSampling.Seed, ParsesOrReportsAnError, iter: 3000);
+        Gen.String.Sample(seed: FixedSeedSampling.Seed, ParsesOrReportsAnError, iter: 3000);
 
     [Fact]
     public void Random_sequences_of_script_fragments_never_crash_the_parser() =>
         Gen.Int[0, Pieces.Length - 1].Array[0, 60]
             .Select(ix => string.Concat(ix.Select(i => Pieces[i])))
-            .Sample(FixedSeedSampling.Seed, ParsesOrReportsAnError, iter: 5000);
+            .Sample(seed: FixedSeedSampling.Seed, ParsesOrReportsAnError, iter: 5000);
 
     [Fact]
     public void Mutated_corpus_scripts_never_crash_the_parser()
     {
         var mutation = Gen.Select(Gen.Int[0, Corpus.Length - 1], Gen.Int[0, 3], Gen.Int, Gen.Int[0, Pieces.Length - 1], Gen.Int[1, 8]);
-        mutation.Sample(FixedSeedSampling.Seed, (file, kind, at, piece, count) =>
+        mutation.Sample(seed: FixedSeedSampling.Seed, (file, kind, at, piece, count) =>
         {
             string text = Corpus[file];
             int pos = (int)((uint)at % (uint)(text.Length + 1));

@@ -258,8 +258,8 @@ public sealed class ScriptParserTests
     public void Every_packetdrill_option_is_accepted_and_those_that_matter_are_read()
     {
         var script = ScriptParser.Parse("""
-            --local_ip=192.168.0.1
-            --remote_ip=10.248.0.3
+            --local_ip=192.0.2.22
+            --remote_ip=2001:db8::11
             --mtu=1400
             --mss=1000
             --tcp_ts_tick_usecs=1000
@@ -271,8 +271,8 @@ public sealed class ScriptParserTests
             0 close(3) = 0
             """, "o.pkt");
         var s = script.Settings;
-        Assert.Equal(IpAddress.Parse("192.168.0.1"), s.LocalAddress);
-        Assert.Equal(IpAddress.Parse("10.248.0.3"), s.RemoteAddress);
+        Assert.Equal(IpAddress.Parse("192.0.2.22"), s.LocalAddress);
+        Assert.Equal(IpAddress.Parse("2001:db8::11"), s.RemoteAddress);
         Assert.Equal((1400, 1000, 1000, 1.5), (s.Mtu, s.Mss, s.TsTickMicroseconds, s.TolerancePercent));
         Assert.True(s.StrictSegments && s.TsEcrScaled);
         Assert.Equal(2, script.Warnings.Count); // --wire_client and --define mean nothing here

@@ -221,7 +221,7 @@ public sealed class ReceiveBufferTests
     {
         var ops = Gen.Select(Gen.Int[0, 3], Gen.Int[0, 100_000], Gen.Int[1, 300]).Array[0, 120];
         var gen = Gen.Select(Gen.Int[1, 3000], Gen.Int[8, 700], Gen.Int[1, 16], Gen.UInt, ops);
-        gen.Sample(FixedSeedSampling.Seed, (length, capacity, maxHeld, isn, script) =>
+        gen.Sample(seed: FixedSeedSampling.Seed, (length, capacity, maxHeld, isn, script) =>
         {
             byte[] stream = new byte[length];
             new Random(length * 31 + capacity).NextBytes(stream);

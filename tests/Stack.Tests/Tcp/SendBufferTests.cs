@@ -53,7 +53,7 @@ public sealed class SendBufferTests
     {
         // Each op: (kind, a, b) with a and b scaled to the state at the time.
         var ops = Gen.Select(Gen.Int[0, 2], Gen.Int[0, 1000], Gen.Int[0, 1000]).Array[1, 150];
-        Gen.Select(Gen.Int[1, 64], ops).Sample(FixedSeedSampling.Seed, (capacity, script) =>
+        Gen.Select(Gen.Int[1, 64], ops).Sample(seed: FixedSeedSampling.Seed, (capacity, script) =>
         {
             var buffer = new SendBuffer(capacity);
             var model = new List<byte>();

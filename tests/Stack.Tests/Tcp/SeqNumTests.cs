@@ -62,7 +62,7 @@ public sealed class SeqNumTests
     [Fact]
     public void Adding_a_distance_and_subtracting_give_it_back_everywhere_on_the_circle()
     {
-        Gen.Select(Gen.UInt, Gen.Int[-0x7FFF_FFFF, 0x7FFF_FFFF]).Sample(FixedSeedSampling.Seed, (a, d) =>
+        Gen.Select(Gen.UInt, Gen.Int[-0x7FFF_FFFF, 0x7FFF_FFFF]).Sample(seed: FixedSeedSampling.Seed, (a, d) =>
         {
             SeqNum x = S(a);
             SeqNum y = x + d;

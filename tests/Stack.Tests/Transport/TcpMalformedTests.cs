@@ -89,7 +89,7 @@ public sealed class TcpMalformedTests
     public void Random_mutations_never_throw()
     {
         Gen.Select(TransportGen.Repr, Gen.Byte.Array[0, 40], Gen.Int[1, 6].SelectMany(n => Gen.Select(Gen.Int, Gen.Byte).Array[n]))
-            .Sample(FixedSeedSampling.Seed, (repr, payload, mutations) =>
+            .Sample(seed: FixedSeedSampling.Seed, (repr, payload, mutations) =>
             {
                 var ip = IpEnvelope.V4;
                 var segment = new byte[repr.HeaderLength + payload.Length];
@@ -106,7 +106,7 @@ public sealed class TcpMalformedTests
     [Fact]
     public void Random_bytes_never_throw()
     {
-        Gen.Byte.Array[0, 80].Sample(FixedSeedSampling.Seed, bytes =>
+        Gen.Byte.Array[0, 80].Sample(seed: FixedSeedSampling.Seed, bytes =>
         {
             if (TcpHeader.TryParseUnchecked(bytes, out var h, out _))
                 Touch(h);

@@ -24,7 +24,7 @@ public sealed class UdpTests
     public void Random_datagrams_survive_write_then_parse(bool ipv6)
     {
         var ip = IpEnvelope.Of(ipv6);
-        Datagram.Sample(FixedSeedSampling.Seed, (sport, dport, payload) =>
+        Datagram.Sample(seed: FixedSeedSampling.Seed, (sport, dport, payload) =>
         {
             var datagram = Write(ip, sport, dport, payload);
             Assert.True(UdpHeader.TryParse(datagram, ip.PseudoHeader(17, datagram.Length), checksumRequired: ipv6, out var h, out var reason), reason.ToString());
@@ -47,7 +47,7 @@ public sealed class UdpTests
     public void Datagrams_we_write_parse_in_PacketDotNet(bool ipv6)
     {
         var ip = IpEnvelope.Of(ipv6);
-        Datagram.Sample(FixedSeedSampling.Seed, (sport, dport, payload) =>
+        Datagram.Sample(seed: FixedSeedSampling.Seed, (sport, dport, payload) =>
         {
             var udp = ip.ParseWithPacketDotNet(17, Write(ip, sport, dport, payload)).Extract<UdpPacket>();
             Assert.NotNull(udp);
@@ -65,7 +65,7 @@ public sealed class UdpTests
     public void Datagrams_PacketDotNet_writes_parse_in_ours(bool ipv6)
     {
         var ip = IpEnvelope.Of(ipv6);
-        Datagram.Sample(FixedSeedSampling.Seed, (sport, dport, payload) =>
+        Datagram.Sample(seed: FixedSeedSampling.Seed, (sport, dport, payload) =>
         {
             var udp = new UdpPacket(sport, dport) { PayloadData = payload };
             ip.WrapWithPacketDotNet(udp);
@@ -170,7 +170,7 @@ public sealed class UdpTests
     [Fact]
     public void Random_bytes_never_throw()
     {
-        Gen.Select(Gen.Byte.Array[0, 64], Gen.ULong, Gen.Bool).Sample(FixedSeedSampling.Seed, (bytes, pseudo, required) =>
+        Gen.Select(Gen.Byte.Array[0, 64], Gen.ULong, Gen.Bool).Sample(seed: FixedSeedSampling.Seed, (bytes, pseudo, required) =>
         {
             if (UdpHeader.TryParse(bytes, pseudo, required, out var h, out _))
                 _ = (h.SourcePort, h.DestinationPort, h.Length, h.Checksum, h.Payload.Length);
