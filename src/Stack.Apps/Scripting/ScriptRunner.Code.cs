@@ -23,10 +23,7 @@ public sealed partial class ScriptRunner
         var info = new Dictionary<string, long>();
         if (_underTest is { } sock)
         {
-            foreach (var field in TcpInfoFields)
-            {
-                if (TcpInfoField(sock, field) is { } value) info[field] = value;
-            }
+            foreach (var (name, value) in TcpInfoFields) info[name] = value(sock, sock.Connection);
         }
         _code.Add((e, info));
         _transcript.Add($"{Seconds(ScriptNow)} {e.FormatAction()} ({info.Count} tcpi_* values taken)");

@@ -443,45 +443,41 @@ public sealed partial class ScriptRunner
     private static TcpState StateOf(ScriptSocket sock) =>
         sock.Listener is { IsClosed: false } ? TcpState.Listen : sock.Connection?.State ?? TcpState.Closed;
 
-    /// <summary>The <c>struct tcp_info</c> fields the stack can give (Linux's names); null for the others.</summary>
-    internal static readonly string[] TcpInfoFields =
+    /// <summary>
+    /// The <c>struct tcp_info</c> fields the stack can give, by Linux's names, from the socket and its connection
+    /// (null before connect or accept). getsockopt(TCP_INFO) checks them; %{ }% blocks get them all.
+    /// </summary>
+    internal static readonly (string Name, Func<ScriptSocket, TcpConnection?, long> Value)[] TcpInfoFields =
     [
-        "tcpi_state", "tcpi_ca_state", "tcpi_options", "tcpi_snd_wscale", "tcpi_rcv_wscale", "tcpi_rto", "tcpi_snd_mss",
-        "tcpi_unacked", "tcpi_sacked", "tcpi_lost", "tcpi_retrans", "tcpi_snd_ssthresh", "tcpi_snd_cwnd", "tcpi_total_retrans",
-        "tcpi_rtt", "tcpi_rttvar", "tcpi_backoff", "tcpi_advmss", "tcpi_rcv_mss",
+        ("tcpi_state", (sock, _) => StateOf(sock).ToLinuxCode()),
+        ("tcpi_ca_state", (_, c) => (long)(c?.RecoveryState ?? RecoveryState.Open)),
+        // Linux's TCPI_OPT_TIMESTAMPS, _SACK and _WSCALE bits.
+        ("tcpi_options", (_, c) => c is null ? 0
+            : (c.TimestampsEnabled ? 1 : 0) | (c.SackEnabled ? 2 : 0) | (c.WindowScale.Send > 0 || c.WindowScale.Receive > 0 ? 4 : 0)),
+        ("tcpi_snd_wscale", (_, c) => c?.WindowScale.Send ?? 0),
+        ("tcpi_rcv_wscale", (_, c) => c?.WindowScale.Receive ?? 0),
+        ("tcpi_rto", (_, c) => Microseconds(c?.Rto ?? TimeSpan.FromSeconds(1))),
+        ("tcpi_snd_mss", (_, c) => c?.EffectiveMss ?? 536),
+        ("tcpi_unacked", (_, c) => c?.Unacknowledged ?? 0),
+        // Linux counts these in segments: the stack's bytes over the MSS.
+        ("tcpi_sacked", (_, c) => c is null ? 0 : Segments(c.Scoreboard.Sacked, c)),
+        ("tcpi_lost", (_, c) => c is null ? 0 : Segments(c.Scoreboard.Lost, c)),
+        ("tcpi_retrans", (_, c) => c is null ? 0 : Segments(c.Scoreboard.Retransmitted, c)),
+        ("tcpi_snd_ssthresh", (_, c) => c is null || c.SlowStartThreshold >= 1 << 30 ? 0x7fffffff : c.SlowStartThreshold / c.EffectiveMss),
+        ("tcpi_snd_cwnd", (_, c) => c is null ? 10 : Math.Min(c.CongestionWindow, int.MaxValue / 2) / c.EffectiveMss),
+        ("tcpi_total_retrans", (_, c) => c?.TotalRetransmissions ?? 0),
+        // Microseconds, as Linux's srtt_us >> 3 and mdev_us >> 2; 0 before a sample.
+        ("tcpi_rtt", (_, c) => Microseconds(c?.SmoothedRtt ?? TimeSpan.Zero)),
+        ("tcpi_rttvar", (_, c) => Microseconds(c?.RttVariance ?? TimeSpan.Zero)),
+        ("tcpi_backoff", (_, c) => c?.RtoBackoffs ?? 0),
+        ("tcpi_advmss", (_, c) => c?.AdvertisedMss ?? 536),
+        ("tcpi_rcv_mss", (_, c) => c?.ReceiveMss ?? 536),
     ];
 
-    private static long? TcpInfoField(ScriptSocket sock, string field)
-    {
-        var c = sock.Connection;
-        TcpState state = StateOf(sock);
-        return field switch
-        {
-            // Linux's TCPI_OPT_TIMESTAMPS, _SACK and _WSCALE bits.
-            "tcpi_options" => c is null ? 0 : (c.TimestampsEnabled ? 1 : 0) | (c.SackEnabled ? 2 : 0) | (c.WindowScale.Send > 0 || c.WindowScale.Receive > 0 ? 4 : 0),
-            "tcpi_state" => state.ToLinuxCode(),
-            "tcpi_snd_mss" => c?.EffectiveMss ?? 536,
-            "tcpi_snd_wscale" => c?.WindowScale.Send ?? 0,
-            "tcpi_rcv_wscale" => c?.WindowScale.Receive ?? 0,
-            "tcpi_rto" => (long)((c?.Rto ?? TimeSpan.FromSeconds(1)).Ticks / TimeSpan.TicksPerMicrosecond),
-            "tcpi_unacked" => c?.Unacknowledged ?? 0,
-            // Linux counts these in segments: the stack's bytes over the MSS.
-            "tcpi_snd_cwnd" => c is null ? 10 : Math.Min(c.CongestionWindow, int.MaxValue / 2) / c.EffectiveMss,
-            "tcpi_snd_ssthresh" => c is null || c.SlowStartThreshold >= 1 << 30 ? 0x7fffffff : c.SlowStartThreshold / c.EffectiveMss,
-            "tcpi_ca_state" => (long)(c?.RecoveryState ?? RecoveryState.Open),
-            "tcpi_lost" => c is null ? 0 : Segments(c.Scoreboard.Lost, c),
-            "tcpi_sacked" => c is null ? 0 : Segments(c.Scoreboard.Sacked, c),
-            "tcpi_retrans" => c is null ? 0 : Segments(c.Scoreboard.Retransmitted, c),
-            "tcpi_total_retrans" => c?.TotalRetransmissions ?? 0,
-            // Microseconds, as Linux's srtt_us >> 3 and mdev_us >> 2; 0 before a sample.
-            "tcpi_rtt" => (long)((c?.SmoothedRtt ?? TimeSpan.Zero).Ticks / TimeSpan.TicksPerMicrosecond),
-            "tcpi_rttvar" => (long)((c?.RttVariance ?? TimeSpan.Zero).Ticks / TimeSpan.TicksPerMicrosecond),
-            "tcpi_backoff" => c?.RtoBackoffs ?? 0,
-            "tcpi_advmss" => c?.AdvertisedMss ?? 536,
-            "tcpi_rcv_mss" => c?.ReceiveMss ?? 536,
-            _ => null,
-        };
-    }
+    private static long? TcpInfoField(ScriptSocket sock, string field) =>
+        Array.Find(TcpInfoFields, f => f.Name == field) is { Value: { } value } ? value(sock, sock.Connection) : null;
+
+    private static long Microseconds(TimeSpan t) => t.Ticks / TimeSpan.TicksPerMicrosecond;
 
     private static long Segments(int bytes, TcpConnection c) => (bytes + c.EffectiveMss - 1) / c.EffectiveMss;
 

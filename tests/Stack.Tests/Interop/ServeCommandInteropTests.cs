@@ -17,10 +17,7 @@ public sealed class ServeCommandInteropTests(ITestOutputHelper output)
         {
             using var serve = ns.StartBackground(
                 $"exec dotnet {stack} serve --tap tap0 --ip 192.0.2.2/24 --ip 2001:db8::2/64 --mac 02:00:53:54:00:22 --pcap {pcap}");
-            bool up = false;
-            for (int attempt = 0; attempt < 30 && !up && !serve.HasExited; attempt++)
-                up = ns.Exec("ping -c 1 -W 1 192.0.2.2", TimeSpan.FromSeconds(5)).ExitCode == 0;
-            Assert.True(up, $"stack serve never answered: {serve.StdErr}");
+            ns.WaitUntilAnswering("192.0.2.2", serve);
             var (code, text, _) = ns.Exec("ping -6 -c 2 -i 0.2 -W 2 2001:db8::2", TimeSpan.FromSeconds(10));
             Assert.True(code == 0, text);
 

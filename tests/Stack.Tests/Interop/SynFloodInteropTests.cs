@@ -43,10 +43,7 @@ public sealed class SynFloodInteropTests(ITestOutputHelper output)
         {
             using var serve = ns.StartBackground(
                 $"exec dotnet {stack} serve --tap tap0 --ip 192.0.2.2/24 --ip 2001:db8::2/64 --mac {StackMac} --services daytime");
-            bool up = false;
-            for (int attempt = 0; attempt < 30 && !up && !serve.HasExited; attempt++)
-                up = ns.Exec("ping -c 1 -W 1 192.0.2.2", TimeSpan.FromSeconds(5)).ExitCode == 0;
-            Assert.True(up, $"stack serve never answered: {serve.StdErr}");
+            ns.WaitUntilAnswering("192.0.2.2", serve);
             using var attacker = TapDevice.Open("tap1", netns: ns.Name);
             var frames = SpoofedSyns(IpAddress.Parse(spoofed), IpAddress.Parse(address), count: 4096);
             int pid = serve.ProcessId;

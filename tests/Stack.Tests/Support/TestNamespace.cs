@@ -93,6 +93,18 @@ public sealed class TestNamespace : IDisposable
         throw new InvalidOperationException($"{device} in {Name} is not up (operstate '{state}')");
     }
 
+    /// <summary>
+    /// Pings <paramref name="address"/> until it answers, while <paramref name="server"/> (the stack serving it,
+    /// still starting) runs: at most 30 tries of a second each. Fails the test with the server's log if it never does.
+    /// </summary>
+    public void WaitUntilAnswering(string address, BackgroundProcess server)
+    {
+        bool up = false;
+        for (int attempt = 0; attempt < 30 && !up && !server.HasExited; attempt++)
+            up = Exec($"ping -c 1 -W 1 {address}", TimeSpan.FromSeconds(5)).ExitCode == 0;
+        Assert.True(up, $"`{server.Description}` never answered at {address}: {server.StdErr}");
+    }
+
     /// <summary>Starts a long-running tool inside the namespace (tcpdump, socat, nc -l…); Dispose kills it.</summary>
     public BackgroundProcess StartBackground(string command)
     {
