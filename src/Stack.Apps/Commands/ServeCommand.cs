@@ -31,7 +31,7 @@ public static class ServeCommand
             configure: s => started = ServiceHost.Start(s, services, log: logs.CreateLogger("stack.services"))))
         {
             using (var running = started!)
-            using (new MemoryTrimmer(TimeSpan.FromSeconds(5), logs.CreateLogger("stack.memory")))
+            using (new MemoryTrimmer(TimeSpan.FromSeconds(5), () => stack.Loop.FramesHandled, logs.CreateLogger("stack.memory")))
             {
                 log.LogInformation("stack up on {Tap}: mac {Mac}, {Addresses}, mtu {Mtu}", options.Tap, stack.Host.Mac,
                     string.Join(", ", stack.Host.Addresses), stack.Host.Mtu);

@@ -32,6 +32,7 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
     private readonly TaskCompletionSource _configured = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile bool _stopping;
     private int _disposed;
+    private long _framesHandled;
 
     public EventLoop(ILinkDevice device, TimeProvider? time = null, ILogger? log = null)
     {
@@ -79,6 +80,9 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
     public int InboxCapacity { get; init; } = 10_000;
 
     public bool IsLoopThread => Thread.CurrentThread == _thread;
+
+    /// <summary>Frames the loop has handed to the core so far: how busy the link is (the memory trimmer waits for quiet).</summary>
+    public long FramesHandled => Volatile.Read(ref _framesHandled);
 
     /// <summary>
     /// Starts the loop thread. It first runs <paramref name="configure"/>, when given: on the loop thread, with the
@@ -190,6 +194,7 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
     /// </summary>
     private void HandleFrame(ILinkProtocol core, ReadOnlySpan<byte> frame, Instant now)
     {
+        Volatile.Write(ref _framesHandled, _framesHandled + 1); // one writer, the loop; any thread reads
         try { core.OnFrame(frame, now); }
         catch (Exception e) when (e is not OutOfMemoryException) { Report(e); }
     }

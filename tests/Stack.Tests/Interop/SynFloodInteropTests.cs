@@ -96,9 +96,9 @@ public sealed class SynFloodInteropTests(ITestOutputHelper output)
             Assert.True(sent > 100_000, $"the flood should be a flood: {sent} frames");
             Assert.True(baseline.Succeeded > 0, $"unflooded: {baseline}");
             Assert.True(during.Succeeded >= 0.95 * during.Attempts, $"during the flood {during}: fewer than 95 % succeeded");
-            // The rate under the flood shares 2 cores with the flood's writer and the kernel's bridge, so it swings
-            // from run to run (22-96 % of the unflooded rate at 50k SYNs/s); its target (>= 50 %, medians of 3)
-            // is measured by bench/syn-flood-bench.sh. Here: the listener keeps serving at a real rate.
+            // The rate under the flood shares 2 cores with the flood's writer and the kernel's bridge (63-99 % of
+            // the unflooded rate in 10 runs at 50k SYNs/s); its target (>= 50 %, medians of 3) is a timing figure,
+            // measured by bench/syn-flood-bench.sh. Here: the listener keeps serving at a real rate.
             Assert.True(during.PerSecond >= 0.1 * baseline.PerSecond, $"during the flood {during} against {baseline} unflooded");
             Assert.True(windows[^1].PerSecond >= 0.9 * baseline.PerSecond, $"not back to 90 % of {baseline} within 5 s: {string.Join(", ", windows)}");
             Assert.True(peakRss < 2 * startRss, $"resident {Mib(peakRss)} MiB during the flood, {Mib(startRss)} MiB before");
