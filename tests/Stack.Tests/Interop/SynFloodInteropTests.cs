@@ -16,6 +16,7 @@ namespace Stack.Tests.Interop;
 /// answering for good). A serial kernel client keeps connecting throughout: the listener answers it with SYN
 /// cookies once its queue of half-open connections is full, and resident memory stays bounded and falls back.
 /// </summary>
+[Collection(RunsAlone.Name)]
 public sealed class SynFloodInteropTests(ITestOutputHelper output)
 {
     private const string StackMac = "02:00:53:54:00:22";
