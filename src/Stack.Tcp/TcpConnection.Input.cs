@@ -35,7 +35,7 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>Passive open from a listener's SYN (RFC 9293 §3.10.7.2): SYN-RECEIVED, and the SYN-ACK goes out.</summary>
-    internal void StartPassive(in TcpHeader syn, in TcpOptions options, SeqNum iss, Instant now)
+    internal void StartPassive(in TcpHeader syn, in TcpOptions options, SeqNum iss, Instant now, FastOpenAnswer fastOpen = default)
     {
         bool outermost = Enter();
         try
@@ -44,6 +44,7 @@ public sealed partial class TcpConnection
             _connectStart = now;
             _lastHeard = now;
             ReceiveSyn(syn, options, now);
+            TakeFastOpen(syn, options, fastOpen);
             _snd.Wnd = syn.Window; // RFC 7323 §2.2: the window of a SYN is never scaled.
             _snd.MaxWnd = Math.Max(_snd.MaxWnd, _snd.Wnd);
             _snd.Wl1 = _rcv.Irs;
@@ -336,7 +337,7 @@ public sealed partial class TcpConnection
                 _layer.ReplyReset(Tuple, segAck, default, TcpFlags.Rst, now);
                 return;
             }
-            if (Listener is { IsAcceptQueueFull: true })
+            if (!IsFastOpenPending && Listener is { IsAcceptQueueFull: true })
             {
                 // Linux drops the handshake's ACK when the accept queue is full; the SYN-ACK is resent later.
                 _layer.Statistics.ListenOverflows++;
@@ -356,7 +357,14 @@ public sealed partial class TcpConnection
             {
                 _ackPending = true;
             }
-            Listener?.OnChildEstablished(this);
+            if (IsFastOpenPending)
+            {
+                EndFastOpen(); // Already in the accept queue, perhaps accepted.
+            }
+            else
+            {
+                Listener?.OnChildEstablished(this);
+            }
         }
         if (segAck > _snd.Max)
         {
@@ -499,8 +507,13 @@ public sealed partial class TcpConnection
     {
         switch (_state)
         {
-            case TcpState.SynReceived when IsPassive:
+            case TcpState.SynReceived when IsPassive && !IsFastOpenPending:
                 SetState(TcpState.Closed, "rcv RST (back to LISTEN)");
+                break;
+            case TcpState.SynReceived when IsPassive:
+                // A Fast Open child is already in the accept queue, perhaps accepted and read from: its owner is
+                // told, as Linux does (ECONNRESET), rather than the connection quietly going back to LISTEN.
+                Fail(SocketError.ConnectionReset, "rcv RST (Fast Open)");
                 break;
             case TcpState.SynReceived:
                 Fail(SocketError.ConnectionRefused, "rcv RST");
@@ -735,7 +748,7 @@ public sealed partial class TcpConnection
             _userClosed = true;
             if (_state != TcpState.Closed)
             {
-                if (_state == TcpState.SynReceived)
+                if (_state == TcpState.SynReceived && !IsFastOpenPending)
                 {
                     SetState(TcpState.Closed, "listener closed");
                 }

@@ -75,6 +75,7 @@ public sealed partial class TcpConnection
             options.TsVal = TsNow(now);
             options.TsEcr = _opt.TsRecent;
         }
+        AddSynAckCookie(ref options);
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, _rcv.Nxt.Value, TcpFlags.Syn | TcpFlags.Ack,
             (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
         OnAckSent();
@@ -107,8 +108,9 @@ public sealed partial class TcpConnection
         {
             return;
         }
+        // A Fast Open child sends data before the handshake's last ACK (RFC 7413 §4.2.2; Linux lets it in SYN_RECV).
         if (_state is TcpState.Established or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing
-            or TcpState.LastAck)
+            or TcpState.LastAck || (_state == TcpState.SynReceived && IsFastOpenPending))
         {
             if (!_newDataFirst)
             {

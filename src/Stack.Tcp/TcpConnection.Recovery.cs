@@ -85,11 +85,16 @@ public sealed partial class TcpConnection
         _rateBased = _cc as IRateBasedCongestionControl;
         _cc.Start(_mss, _config.InitialWindowSegments);
         _loss = ILossDetection.Create(_config.LossDetection, _opt.Sack);
+        FeedSynRtt();
+        _highSeq = _snd.Una;
+    }
+
+    private void FeedSynRtt()
+    {
         if (_synRtt is var (rtt, at))
         {
             _loss.OnRttSample(rtt, at);
         }
-        _highSeq = _snd.Una;
     }
 
     /// <summary>

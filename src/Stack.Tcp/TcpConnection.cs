@@ -382,7 +382,14 @@ public sealed partial class TcpConnection
             case TcpState.Established:
                 _layer.Statistics.Established++;
                 _pending |= TcpEvents.Connected | TcpEvents.Writable;
-                StartCongestionControl();
+                if (IsFastOpenChild && from == TcpState.SynReceived)
+                {
+                    FeedSynRtt(); // Its congestion control runs since the SYN (Linux: tcp_init_transfer once).
+                }
+                else
+                {
+                    StartCongestionControl();
+                }
                 if (from == TcpState.SynReceived && IsPassive)
                 {
                     _lastInvalidReply = null; // Linux: the full socket does not inherit its request's last_oow_ack_time.
@@ -399,6 +406,7 @@ public sealed partial class TcpConnection
                 _segments.Clear();
                 _pending |= TcpEvents.Closed | TcpEvents.Readable | TcpEvents.Writable;
                 _layer.OnClosed(this);
+                EndFastOpen();
                 Listener?.OnChildClosed(this);
                 break;
         }

@@ -8,6 +8,7 @@ using Stack.Link.Time;
 using Stack.Link.Wire;
 using Stack.Tcp.Buffers;
 using Stack.Tcp.Diagnostics;
+using Stack.Tcp.FastOpen;
 using Stack.Tcp.Isn;
 using Stack.Tcp.Ports;
 using Stack.Tcp.Wire;
@@ -79,6 +80,9 @@ public sealed class TcpLayer : IIpTransport
     /// <summary>When listeners answer SYNs with cookies (Linux net.ipv4.tcp_syncookies). Default: when full.</summary>
     public SynCookieMode SynCookies { get; set; } = SynCookieMode.WhenFull;
 
+    /// <summary>TCP Fast Open (RFC 7413): modes and the server's cookie key, Linux's tcp_fastopen sysctls.</summary>
+    public TcpFastOpen FastOpen { get; set; } = new();
+
     /// <summary>
     /// The cap on half-open (SYN-RECEIVED) connections across every listener, on top of each listener's own
     /// backlog (Linux net.ipv4.tcp_max_syn_backlog; 1024 is its default on small machines). Beyond it SYNs get
@@ -111,8 +115,8 @@ public sealed class TcpLayer : IIpTransport
     /// <paramref name="port"/> (0 = an ephemeral port).
     /// </summary>
     /// <exception cref="SocketException">
-    /// AddressAlreadyInUse when another listener, or a connection (one in TIME-WAIT only without
-    /// <see cref="TcpConfig.ReuseAddress"/>), holds the port; AddressNotAvailable when the address is not ours.
+    /// AddressAlreadyInUse when another listener, or a connection (with <see cref="TcpConfig.ReuseAddress"/>, only
+    /// one without it that is not in TIME-WAIT), holds the port; AddressNotAvailable when the address is not ours.
     /// </exception>
     public TcpListener Listen(IpAddress local, ushort port, int backlog, TcpConfig? config = null)
     {
@@ -501,7 +505,9 @@ public sealed class TcpLayer : IIpTransport
         foreach (var c in _connections.Values)
         {
             if (c.Tuple.LocalPort == port && (local.IsUnspecified || c.Tuple.LocalAddress == local)
-                && !(reuseAddress && c.State == TcpState.TimeWait))
+                // Linux inet_csk_bind_conflict: with SO_REUSEADDR on both, only a listener conflicts; a
+                // connection in TIME-WAIT never holds the port against SO_REUSEADDR.
+                && !(reuseAddress && (c.State == TcpState.TimeWait || c.Config.ReuseAddress)))
             {
                 return true;
             }

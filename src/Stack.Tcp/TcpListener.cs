@@ -26,6 +26,7 @@ public sealed partial class TcpListener
         LocalEndPoint = local;
         Backlog = Math.Max(1, backlog);
         _config = config;
+        _fastOpenQueueLength = layer.FastOpen.DefaultQueueLength(Backlog);
     }
 
     public TcpEndPoint LocalEndPoint { get; }
@@ -116,6 +117,7 @@ public sealed partial class TcpListener
             Overflow(tuple);
             return;
         }
+        FastOpenAnswer fastOpen = ConsiderFastOpen(syn, options, tuple);
         var c = _layer.CreatePassive(this, tuple);
         _incomplete.Add(c);
         _layer.HalfOpenCount++;
@@ -124,7 +126,11 @@ public sealed partial class TcpListener
         {
             iss = floor + 65535 + 2; // As Linux does for a connection replacing TIME-WAIT.
         }
-        c.StartPassive(syn, options, iss, now);
+        c.StartPassive(syn, options, iss, now, fastOpen);
+        if (fastOpen.Accept && c.State == TcpState.SynReceived)
+        {
+            OpenFast(c);
+        }
     }
 
     internal void OnChildEstablished(TcpConnection c)

@@ -83,6 +83,18 @@ public sealed class TcpStatistics
     /// <summary>ACKs to a listener whose cookie did not check out: answered with a RST (Linux SyncookiesFailed).</summary>
     public long SynCookiesInvalid;
 
+    /// <summary>SYNs whose data a listener took with a valid Fast Open cookie, or without one where allowed (Linux TCPFastOpenPassive).</summary>
+    public long FastOpenPassive;
+
+    /// <summary>SYNs with a Fast Open cookie that did not check out: answered with a good one, their data not taken (Linux TCPFastOpenPassiveFail).</summary>
+    public long FastOpenPassiveFail;
+
+    /// <summary>SYNs that asked for a Fast Open cookie (Linux TCPFastOpenCookieReqd).</summary>
+    public long FastOpenCookieRequests;
+
+    /// <summary>Fast Open SYNs handled as plain ones because the listener's Fast Open queue was full (Linux TCPFastOpenListenOverflow).</summary>
+    public long FastOpenListenOverflows;
+
     /// <summary>TIME-WAIT connections replaced by a new incarnation (RFC 9293 §3.10.7.4, RFC 6191).</summary>
     public long TimeWaitRecycled;
 

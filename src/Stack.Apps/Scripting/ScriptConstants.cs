@@ -50,6 +50,10 @@ public static class ScriptConstants
         ["TCP_INFO"] = 11,
         ["TCP_QUICKACK"] = 12,
         ["TCP_USER_TIMEOUT"] = 18,
+        ["TCP_FASTOPEN"] = 23,
+        ["TCP_FASTOPEN_CONNECT"] = 30,
+        ["TCP_FASTOPEN_KEY"] = 33,
+        ["TCP_FASTOPEN_NO_COOKIE"] = 34,
         ["SHUT_RD"] = 0,
         ["SHUT_WR"] = 1,
         ["SHUT_RDWR"] = 2,
@@ -73,6 +77,7 @@ public static class ScriptConstants
         ["MSG_DONTWAIT"] = 0x40,
         ["MSG_WAITALL"] = 0x100,
         ["MSG_NOSIGNAL"] = 0x4000,
+        ["MSG_FASTOPEN"] = 0x20000000,
     };
 
     private static readonly Dictionary<string, TcpState> States =

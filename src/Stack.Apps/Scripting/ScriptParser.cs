@@ -505,11 +505,28 @@ public static class ScriptParser
                     var echo = ParseNumber(outbound, uint.MaxValue, "TS ecr");
                     return new ScriptTcpOption.Timestamp(value, echo);
                 }
+                case "FO":
+                case "FOEXP":
+                    return ParseFastOpen(name == "FOEXP");
                 case "":
-                    throw Error(start, $"expected a TCP option (mss, wscale, sackOK, sack, TS, nop, eol), found {Found()}");
+                    throw Error(start, $"expected a TCP option (mss, wscale, sackOK, sack, TS, FO, FOEXP, nop, eol), found {Found()}");
                 default:
-                    throw Error(start, $"unknown TCP option '{Clip(name)}'; known options are mss, wscale, sackOK, sack, TS, nop and eol");
+                    throw Error(start, $"unknown TCP option '{Clip(name)}'; known options are mss, wscale, sackOK, sack, TS, FO, FOEXP, nop and eol");
             }
+        }
+
+        /// <summary><c>FO</c> / <c>FOEXP</c> then a cookie in hex (4-16 bytes), <c>TFO_COOKIE</c>, or nothing (a request).</summary>
+        private ScriptTcpOption.FastOpen ParseFastOpen(bool experimental)
+        {
+            SkipSpaces();
+            int start = _pos;
+            string token = ReadWhile(c => char.IsAsciiLetterOrDigit(c) || c == '_');
+            if (token.Length == 0) return new ScriptTcpOption.FastOpen(experimental, ValueList<byte>.Empty);
+            if (token == ScriptTcpOption.FastOpen.LinuxDefaultName)
+                return new ScriptTcpOption.FastOpen(experimental, ValueList<byte>.Empty, IsLinuxDefault: true);
+            if (!FastOpenCookie.TryParseHex(token, out var cookie))
+                throw Error(start, $"expected a Fast Open cookie (4 to 16 bytes in hex, an even digit count) or {ScriptTcpOption.FastOpen.LinuxDefaultName}, found '{Clip(token)}'");
+            return new ScriptTcpOption.FastOpen(experimental, new ValueList<byte>(cookie.ToArray()));
         }
 
         /// <summary>A decimal number up to <paramref name="max"/>, or <c>...</c> when <paramref name="allowAny"/>.</summary>

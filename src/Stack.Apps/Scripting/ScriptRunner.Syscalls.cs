@@ -13,8 +13,11 @@ public sealed partial class ScriptRunner
     private const long SolSocket = 1, SolTcp = 6;
     private const long SoReuseAddr = 2, SoError = 4, SoSndBuf = 7, SoRcvBuf = 8, SoKeepAlive = 9, SoLinger = 13;
     private const long TcpNoDelay = 1, TcpMaxSeg = 2, TcpKeepIdle = 4, TcpKeepIntvl = 5, TcpKeepCnt = 6, TcpLinger2 = 8,
-        TcpInfo = 11, TcpUserTimeout = 18;
-    private const long MsgPeek = 0x2, MsgDontWait = 0x40;
+        TcpInfo = 11, TcpUserTimeout = 18, TcpFastOpen = 23, TcpFastOpenConnect = 30;
+    private const long MsgPeek = 0x2, MsgDontWait = 0x40, MsgFastOpen = 0x20000000;
+
+    /// <summary>Linux's net.core.somaxconn default: the most a listen backlog or Fast Open queue gets.</summary>
+    private const int SoMaxConn = 4096;
 
     private readonly SortedDictionary<int, ScriptSocket> _fds = [];
     private BlockedCall? _blocked;
@@ -180,6 +183,8 @@ public sealed partial class ScriptRunner
         {
             return Outcome.Error(Errno.FromSocketError(e.SocketErrorCode) ?? "EINVAL");
         }
+        if (sock.Options.TryGetValue((SolTcp, TcpFastOpen), out long queue))
+            sock.Listener.FastOpenQueueLength = (int)Math.Min(queue, SoMaxConn);
         _scriptPort = ScriptPort;
         _stackPort = sock.Listener.LocalEndPoint.Port;
         return new Outcome(0);
@@ -232,6 +237,8 @@ public sealed partial class ScriptRunner
 
     private (Func<Outcome?>, bool, long?) Write(ScriptSocket sock, long count, long flags)
     {
+        if ((flags & MsgFastOpen) != 0 && sock.Connection is null)
+            throw Fail("MSG_FASTOPEN (a Fast Open client: data in the SYN) is not supported yet; Fast Open listeners are");
         bool nonBlocking = sock.NonBlocking || (flags & MsgDontWait) != 0;
         long written = 0;
         return (() =>
@@ -342,6 +349,16 @@ public sealed partial class ScriptRunner
             return new Outcome(0);
         }
         long v = Number(s, 3, "a value");
+        if (level == SolTcp && name == TcpFastOpen)
+        {
+            // Linux: on a closed or listening socket, the Fast Open queue (RFC 7413 §5.1), at most somaxconn.
+            if (v < 0 || sock.Connection is not null) return Outcome.Error("EINVAL");
+            sock.Options[(level, name)] = v;
+            if (sock.Listener is { IsClosed: false } open) open.FastOpenQueueLength = (int)Math.Min(v, SoMaxConn);
+            return new Outcome(0);
+        }
+        if (level == SolTcp && name == TcpFastOpenConnect)
+            throw Fail("TCP_FASTOPEN_CONNECT (a Fast Open client) is not supported yet; Fast Open listeners are");
         var c = sock.Config;
         TcpConfig? next = (level, name) switch
         {
@@ -419,6 +436,7 @@ public sealed partial class ScriptRunner
             (SolTcp, TcpKeepIntvl) => (long)c.KeepAliveInterval.TotalSeconds,
             (SolTcp, TcpKeepCnt) => c.KeepAliveProbes,
             (SolTcp, TcpUserTimeout) => (long)(c.UserTimeout?.TotalMilliseconds ?? 0),
+            (SolTcp, TcpFastOpen) => sock.Listener?.FastOpenQueueLength ?? 0,
             _ => null,
         };
         if (value is not { } actual) return Outcome.Error("ENOPROTOOPT");
@@ -451,9 +469,10 @@ public sealed partial class ScriptRunner
     [
         ("tcpi_state", (sock, _) => StateOf(sock).ToLinuxCode()),
         ("tcpi_ca_state", (_, c) => (long)(c?.RecoveryState ?? RecoveryState.Open)),
-        // Linux's TCPI_OPT_TIMESTAMPS, _SACK and _WSCALE bits.
+        // Linux's TCPI_OPT_TIMESTAMPS, _SACK, _WSCALE, _SYN_DATA and _TFO_CHILD bits.
         ("tcpi_options", (_, c) => c is null ? 0
-            : (c.TimestampsEnabled ? 1 : 0) | (c.SackEnabled ? 2 : 0) | (c.WindowScale.Send > 0 || c.WindowScale.Receive > 0 ? 4 : 0)),
+            : (c.TimestampsEnabled ? 1 : 0) | (c.SackEnabled ? 2 : 0) | (c.WindowScale.Send > 0 || c.WindowScale.Receive > 0 ? 4 : 0)
+            | (c.SynDataAccepted ? 32 : 0) | (c.IsFastOpenChild ? 128 : 0)),
         ("tcpi_snd_wscale", (_, c) => c?.WindowScale.Send ?? 0),
         ("tcpi_rcv_wscale", (_, c) => c?.WindowScale.Receive ?? 0),
         ("tcpi_rto", (_, c) => Microseconds(c?.Rto ?? TimeSpan.FromSeconds(1))),

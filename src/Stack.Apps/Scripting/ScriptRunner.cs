@@ -22,8 +22,9 @@ namespace Stack.Apps.Scripting;
 /// <remarks>
 /// <para>The script is the remote host: 192.0.2.1 (2001:db8::1), port <see cref="ScriptPort"/> when the stack
 /// listens, <see cref="ServerPort"/> when the stack connects. The stack is 192.0.2.2 (2001:db8::2); a socket bound
-/// with <c>bind</c> gets port <see cref="ServerPort"/>. Sequence numbers are relative: the script's ISN is
-/// <see cref="ScriptIsn"/>, the stack's is learned from its SYN (0 before any).</para>
+/// with <c>bind</c> gets port <see cref="ServerPort"/>. Sequence numbers are relative, as in packetdrill: the
+/// script's SYN says its ISN (offset by <see cref="ScriptIsn"/> on the wire) and later lines count from it; the
+/// stack's is learned from its SYN (0 before any), whatever the script's SYN line writes for it.</para>
 /// <para>Every TCP segment the stack sends must match the next <c>&gt;</c> line, in its time window; a segment no
 /// line takes is an "unexpected packet" at the end. ARP and neighbour discovery are answered out of sight.</para>
 /// </remarks>
@@ -65,6 +66,9 @@ public sealed partial class ScriptRunner : IFrameTransmitter
     private readonly List<string> _transcript = [];
     private Instant _now = Origin;
     private uint _stackIsn;
+
+    /// <summary>The sequence number the script's SYN line gave (0 in most scripts).</summary>
+    private uint _peerIsn;
     private ushort _scriptPort = ScriptPort;
     private ushort _stackPort = ServerPort;
     private int _line;
@@ -97,6 +101,7 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         {
             DefaultConfig = TcpConfig.Default,
         };
+        ApplySysctls();
         _host.Arp.Cache.LearnUnsolicited(_script4, ScriptMac, _now);
         _host.Ndp.Cache.LearnUnsolicited(_script6, ScriptMac, _now);
     }
@@ -179,12 +184,10 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         }
         FinishBlockingCall();
         Settle();
-        if (_segments.TryPeek(out var extra))
-        {
-            _line = _script.Events.Count > 0 ? _script.Events[^1].Line : 0;
-            throw Fail($"unexpected packet: the stack sent a segment at {Seconds(extra.Time)} s that no line expects",
-                actual: "> " + extra.Segment);
-        }
+        // As packetdrill: the stack's segments are checked against `>` lines only; what it sent after the last one
+        // taken is listed here, not a failure (Linux's own scripts leave out the ACKs they do not care about).
+        while (_segments.TryDequeue(out var extra))
+            _transcript.Add($"{Seconds(extra.Time)} > {extra.Segment} (after the script's last packet line: not checked)");
         RunCode();
     }
 
@@ -203,7 +206,15 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         }
         foreach (var note in outcome.Unsupported)
             _transcript.Add($"{Seconds(ScriptNow)} unsupported: {note}");
+        ApplySysctls();
+    }
+
+    private void ApplySysctls()
+    {
         _tcp.SynCookies = _sysctls.SynCookies;
+        _tcp.FastOpen.Modes = _sysctls.FastOpen;
+        if (_sysctls.FastOpenKey is { } key) _tcp.FastOpen.Key = key;
+        _tcp.FastOpen.BackupKey = _sysctls.FastOpenBackupKey;
     }
 
     /// <summary>When a non-packet-expectation event happens: its start, or now for <c>*</c> and ranges.</summary>
@@ -218,7 +229,9 @@ public sealed partial class ScriptRunner : IFrameTransmitter
 
     private void Inject(PacketEvent p)
     {
-        var segment = InboundSegment.From(p, _scriptPort, _stackPort, ScriptIsn, _stackIsn);
+        bool syn = (p.Flags & TcpFlags.Syn) != 0;
+        if (syn) _peerIsn = p.StartSeq.Value;
+        var segment = InboundSegment.From(WithCookies(p), _scriptPort, _stackPort, PeerIsnFor(syn), _stackIsn);
         int length = segment.SegmentLength;
         byte[] frame;
         if (_family == ScriptIpVersion.Ipv6)
@@ -243,6 +256,18 @@ public sealed partial class ScriptRunner : IFrameTransmitter
     }
 
     /// <summary>
+    /// <paramref name="p"/> with <c>TFO_COOKIE</c> given its value: the cookie Linux makes for the script's address
+    /// and the stack's under the key the suite's defaults.sh sets (packetdrill's run_all.py passes the same value
+    /// with -D for its own addresses).
+    /// </summary>
+    private PacketEvent WithCookies(PacketEvent p)
+    {
+        if (!p.Options.Any(o => o is ScriptTcpOption.FastOpen { IsLinuxDefault: true })) return p;
+        var cookie = LinuxSysctls.DefaultsFastOpenKey.CookieFor(ScriptAddress, StackAddress);
+        return p with { Options = new ValueList<ScriptTcpOption>(p.Options.Select(o => o is ScriptTcpOption.FastOpen f ? f.Resolve(cookie) : o).ToList()) };
+    }
+
+    /// <summary>
     /// Waits (in virtual time) for the stack's next segment and checks it against <paramref name="p"/>; returns the
     /// reference for the next relative time: the scheduled time, or the actual one for <c>*</c> and ranges.
     /// </summary>
@@ -261,8 +286,14 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         {
             sent = Coalesce(sent, (int)p.PayloadLength.Value, latest);
         }
+        if ((sent.Segment.Flags & TcpFlags.Syn) != 0 && p.StartSeq.IsExact && sent.Segment.Seq == 0)
+        {
+            // The stack's ISN is its own: as packetdrill does, whatever a script writes for it on the SYN or SYN-ACK
+            // matches, and later lines count from it (relative 1 is the byte after the SYN).
+            sent = sent with { Segment = sent.Segment with { Seq = p.StartSeq.Value } };
+        }
         string actual = "> " + sent.Segment;
-        if (PacketExpectation.Match(p, sent.Segment) is { } problems)
+        if (PacketExpectation.Match(WithCookies(p), sent.Segment) is { } problems)
         {
             throw Fail($"unexpected packet at {Seconds(sent.Time)} s: {problems}", expected: p.FormatAction(), actual: actual);
         }
@@ -378,11 +409,18 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         if (!TcpHeader.TryParse(segment, pseudoHeaderSum, out var h, out var reason))
             throw Fail($"the stack sent a malformed TCP segment ({reason})");
         if ((h.Flags & TcpFlags.Syn) != 0) _stackIsn = h.SequenceNumber;
-        var actual = ActualSegment.From(h, _stackIsn, ScriptIsn);
+        var actual = ActualSegment.From(h, _stackIsn, PeerIsnFor((h.Flags & TcpFlags.Syn) != 0));
         _segments.Enqueue(new CapturedSegment(ScriptNow, actual));
     }
 
     private sealed record CapturedSegment(long Time, ActualSegment Segment);
+
+    /// <summary>
+    /// What to add to the script's sequence numbers (and take from the stack's acknowledgments) for the script's
+    /// side, as packetdrill maps them: a SYN's sequence number is absolute (offset by <see cref="ScriptIsn"/>), and
+    /// that SYN's value is the ISN every later segment counts from (relative 1 is the byte after it).
+    /// </summary>
+    private uint PeerIsnFor(bool syn) => syn ? ScriptIsn : unchecked(ScriptIsn + _peerIsn);
 
     // ---- The virtual clock --------------------------------------------------------------------------------------
 

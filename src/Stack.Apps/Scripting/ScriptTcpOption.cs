@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
+using Stack.Tcp.Wire;
 
 namespace Stack.Apps.Scripting;
 
@@ -56,6 +57,25 @@ public abstract record ScriptTcpOption
     {
         public override int EncodedLength => 10;
         public override string ToString() => $"TS val {Value} ecr {Echo}";
+    }
+
+    /// <summary>
+    /// TCP Fast Open (RFC 7413): <c>FO</c> (kind 34) or <c>FOEXP</c> (kind 254, ExID 0xF989), with a cookie in hex or
+    /// none (a request). <c>TFO_COOKIE</c> stands for the cookie Linux makes for the script's address under the
+    /// suite's defaults.sh key, as packetdrill's run_all.py defines it; the runner fills it in.
+    /// </summary>
+    public sealed record FastOpen(bool Experimental, ValueList<byte> Cookie, bool IsLinuxDefault = false) : ScriptTcpOption
+    {
+        public const string LinuxDefaultName = "TFO_COOKIE";
+
+        public override int EncodedLength => (Experimental ? 4 : 2) + (IsLinuxDefault ? 8 : Cookie.Count);
+
+        /// <summary>This option with <c>TFO_COOKIE</c> replaced by <paramref name="linuxDefault"/>.</summary>
+        public FastOpen Resolve(FastOpenCookie linuxDefault) =>
+            IsLinuxDefault ? new FastOpen(Experimental, new ValueList<byte>(linuxDefault.ToArray())) : this;
+
+        public override string ToString() => (Experimental ? "FOEXP" : "FO")
+            + (IsLinuxDefault ? " " + LinuxDefaultName : Cookie.Count > 0 ? " " + Convert.ToHexStringLower(Cookie.ToArray()) : "");
     }
 
     /// <summary>An option this notation has no name for, as read from the wire: <c>kind 30 len 4</c>.</summary>
@@ -118,6 +138,19 @@ public abstract record ScriptTcpOption
                     BinaryPrimitives.WriteUInt32BigEndian(buffer[(i + 2)..], Exact(t.Value, "TS val"));
                     BinaryPrimitives.WriteUInt32BigEndian(buffer[(i + 6)..], Exact(t.Echo, "TS ecr"));
                     break;
+                case FastOpen f:
+                    if (f.IsLinuxDefault)
+                        throw new InvalidOperationException($"'{f}' cannot be sent before the runner gives {FastOpen.LinuxDefaultName} its value.");
+                    buffer[i] = f.Experimental ? (byte)254 : (byte)34;
+                    buffer[i + 1] = (byte)f.EncodedLength;
+                    int at = i + 2;
+                    if (f.Experimental)
+                    {
+                        BinaryPrimitives.WriteUInt16BigEndian(buffer[at..], 0xF989);
+                        at += 2;
+                    }
+                    for (int b = 0; b < f.Cookie.Count; b++) buffer[at + b] = f.Cookie[b];
+                    break;
                 case Unknown u:
                     buffer[i] = u.Kind;
                     buffer[i + 1] = (byte)u.EncodedLength;
@@ -164,6 +197,8 @@ public abstract record ScriptTcpOption
                 (8, 10) => new Timestamp(ScriptNumber.Of(BinaryPrimitives.ReadUInt32BigEndian(body)),
                     ScriptNumber.Of(BinaryPrimitives.ReadUInt32BigEndian(body[4..]))),
                 (5, _) when length > 2 && (length - 2) % 8 == 0 => new Sack(new ValueList<SackBlock>(ReadSackBlocks(body))),
+                (34, _) => new FastOpen(false, new ValueList<byte>(body.ToArray())),
+                (254, >= 4) when BinaryPrimitives.ReadUInt16BigEndian(body) == 0xF989 => new FastOpen(true, new ValueList<byte>(body[2..].ToArray())),
                 _ => new Unknown(kind, new ValueList<byte>(body.ToArray())),
             });
             i += length;

@@ -22,6 +22,9 @@ public struct TcpOptions : IEquatable<TcpOptions>
     internal const byte KindSackPermitted = 4;
     internal const byte KindSack = 5;
     internal const byte KindTimestamps = 8;
+    internal const byte KindFastOpen = 34;
+    internal const byte KindExperimental = 254;
+    internal const ushort FastOpenMagic = 0xF989; // RFC 6994 ExID of Fast Open's experimental option.
 
     private const int LengthMss = 4;
     private const int LengthWindowScale = 3;
@@ -29,6 +32,8 @@ public struct TcpOptions : IEquatable<TcpOptions>
     private const int LengthTimestamps = 10;
     private const int LengthSackBase = 2;
     private const int LengthSackBlock = 8;
+    private const int LengthFastOpenBase = 2;
+    private const int LengthExperimentalBase = 4;
 
     private SackEdges _sackEdges;
 
@@ -49,6 +54,18 @@ public struct TcpOptions : IEquatable<TcpOptions>
 
     public uint TsVal { get; set; }
     public uint TsEcr { get; set; }
+
+    /// <summary>
+    /// RFC 7413 §4.1.1: the Fast Open option, a cookie or (empty) a request for one; only meaningful on SYN and
+    /// SYN-ACK. Null when absent or malformed (an odd length, or one outside 4-16: Linux ignores those too).
+    /// </summary>
+    public FastOpenCookie? FastOpen { get; set; }
+
+    /// <summary>
+    /// The Fast Open option is the experimental one (kind 254 with ExID 0xF989, RFC 6994) that Linux spoke before
+    /// kind 34 was assigned; a server answers in the form it was asked in.
+    /// </summary>
+    public bool FastOpenExperimental { get; set; }
 
     /// <summary>How many SACK blocks (RFC 2018 §3) are held, at most <see cref="MaxSackBlocks"/>.</summary>
     public int SackBlockCount { readonly get; private set; }
@@ -118,6 +135,12 @@ public struct TcpOptions : IEquatable<TcpOptions>
                     parsed.TsVal = BinaryPrimitives.ReadUInt32BigEndian(body);
                     parsed.TsEcr = BinaryPrimitives.ReadUInt32BigEndian(body[4..]);
                     break;
+                case KindFastOpen:
+                    parsed.SetFastOpen(body, experimental: false);
+                    break;
+                case KindExperimental when length >= LengthExperimentalBase && BinaryPrimitives.ReadUInt16BigEndian(body) == FastOpenMagic:
+                    parsed.SetFastOpen(body[2..], experimental: true);
+                    break;
                 case KindSack when length > LengthSackBase && (length - LengthSackBase) % LengthSackBlock == 0:
                     // In a real header 2 + 8n ≤ 40 bytes, so n ≤ 4; a longer option list (handed in directly)
                     // keeps the first four blocks rather than throwing.
@@ -133,6 +156,16 @@ public struct TcpOptions : IEquatable<TcpOptions>
         return true;
     }
 
+    private void SetFastOpen(ReadOnlySpan<byte> cookie, bool experimental)
+    {
+        FastOpen = FastOpenCookie.IsValidLength(cookie.Length) ? FastOpenCookie.From(cookie) : null;
+        FastOpenExperimental = experimental;
+    }
+
+    /// <summary>Bytes the Fast Open option takes, padded with NOPs to a multiple of 4.</summary>
+    private readonly int FastOpenSpace =>
+        FastOpen is { } c ? ((FastOpenExperimental ? LengthExperimentalBase : LengthFastOpenBase) + c.Length + 3) & ~3 : 0;
+
     /// <summary>Bytes <see cref="Write"/> produces: a multiple of 4, at most <see cref="MaxLength"/>.</summary>
     public readonly int EncodedLength
     {
@@ -145,7 +178,7 @@ public struct TcpOptions : IEquatable<TcpOptions>
 
     /// <summary>Everything but the SACK blocks, each piece already a multiple of 4.</summary>
     private readonly int FixedLength =>
-        (Mss.HasValue ? 4 : 0) + (HasTimestamps ? 12 : SackPermitted ? 4 : 0) + (WindowScale.HasValue ? 4 : 0);
+        (Mss.HasValue ? 4 : 0) + (HasTimestamps ? 12 : SackPermitted ? 4 : 0) + (WindowScale.HasValue ? 4 : 0) + FastOpenSpace;
 
     private readonly int SackBlocksThatFit(int used) =>
         SackBlockCount == 0 ? 0 : Math.Min(SackBlockCount, (MaxLength - used - 4) / LengthSackBlock);
@@ -157,7 +190,8 @@ public struct TcpOptions : IEquatable<TcpOptions>
     /// Writes the options in Linux's layout (<c>tcp_options_write</c>), so traces compare directly with the
     /// kernel's: MSS; SACK-permitted and timestamps as <c>SACK_PERM TS</c> or <c>NOP NOP TS</c>; SACK-permitted
     /// without timestamps as <c>NOP NOP SACK_PERM</c>; <c>NOP WS</c>; <c>NOP NOP SACK</c> with as many blocks as
-    /// fit in what is left of the 40 bytes. Every piece is a multiple of 4, so no padding is needed after.
+    /// fit in what is left of the 40 bytes; the Fast Open option last, NOP-padded (<c>FO cookie,nop,nop</c>). Every
+    /// piece is a multiple of 4, so no padding is needed after.
     /// Returns <see cref="EncodedLength"/>.
     /// </summary>
     public readonly int Write(Span<byte> buffer)
@@ -199,7 +233,7 @@ public struct TcpOptions : IEquatable<TcpOptions>
             buffer[i + 3] = shift;
             i += 4;
         }
-        int blocks = SackBlocksThatFit(i);
+        int blocks = SackBlocksThatFit(i + FastOpenSpace);
         if (blocks > 0)
         {
             buffer[i] = KindNop;
@@ -213,6 +247,25 @@ public struct TcpOptions : IEquatable<TcpOptions>
                 BinaryPrimitives.WriteUInt32BigEndian(buffer[(i + 4)..], _sackEdges[2 * b + 1]);
             }
         }
+        if (FastOpen is { } cookie)
+        {
+            int start = i;
+            if (FastOpenExperimental)
+            {
+                buffer[i] = KindExperimental;
+                buffer[i + 1] = (byte)(LengthExperimentalBase + cookie.Length);
+                BinaryPrimitives.WriteUInt16BigEndian(buffer[(i + 2)..], FastOpenMagic);
+                i += LengthExperimentalBase;
+            }
+            else
+            {
+                buffer[i] = KindFastOpen;
+                buffer[i + 1] = (byte)(LengthFastOpenBase + cookie.Length);
+                i += LengthFastOpenBase;
+            }
+            i += cookie.CopyTo(buffer[i..]);
+            while (i < start + FastOpenSpace) buffer[i++] = KindNop;
+        }
         return i;
     }
 
@@ -220,7 +273,8 @@ public struct TcpOptions : IEquatable<TcpOptions>
     {
         if (Mss != other.Mss || WindowScale != other.WindowScale || SackPermitted != other.SackPermitted
             || HasTimestamps != other.HasTimestamps || TsVal != other.TsVal || TsEcr != other.TsEcr
-            || SackBlockCount != other.SackBlockCount)
+            || SackBlockCount != other.SackBlockCount || FastOpen != other.FastOpen
+            || FastOpenExperimental != other.FastOpenExperimental)
             return false;
         for (int i = 0; i < 2 * SackBlockCount; i++)
             if (_sackEdges[i] != other._sackEdges[i])
@@ -239,6 +293,8 @@ public struct TcpOptions : IEquatable<TcpOptions>
         h.Add(HasTimestamps);
         h.Add(TsVal);
         h.Add(TsEcr);
+        h.Add(FastOpen);
+        h.Add(FastOpenExperimental);
         for (int i = 0; i < 2 * SackBlockCount; i++)
             h.Add(_sackEdges[i]);
         return h.ToHashCode();
@@ -293,6 +349,15 @@ public struct TcpOptions : IEquatable<TcpOptions>
                     for (int b = 0; b < body.Length; b += LengthSackBlock)
                         s.Append(' ').Append(BinaryPrimitives.ReadUInt32BigEndian(body[b..]))
                             .Append(':').Append(BinaryPrimitives.ReadUInt32BigEndian(body[(b + 4)..]));
+                    break;
+                case KindFastOpen when FastOpenCookie.IsValidLength(length - LengthFastOpenBase):
+                    s.Append("FO");
+                    if (length > LengthFastOpenBase) s.Append(' ').Append(Convert.ToHexStringLower(body));
+                    break;
+                case KindExperimental when length >= LengthExperimentalBase && BinaryPrimitives.ReadUInt16BigEndian(body) == FastOpenMagic
+                    && FastOpenCookie.IsValidLength(length - LengthExperimentalBase):
+                    s.Append("FOEXP");
+                    if (length > LengthExperimentalBase) s.Append(' ').Append(Convert.ToHexStringLower(body[2..]));
                     break;
                 default:
                     s.Append("kind ").Append(kind).Append(" len ").Append(length);

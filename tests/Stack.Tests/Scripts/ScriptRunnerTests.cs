@@ -145,17 +145,32 @@ public sealed class ScriptRunnerTests
     }
 
     [Fact]
-    public void A_packet_nobody_expects_fails()
+    public void A_packet_that_does_not_match_the_next_outbound_line_fails()
     {
         var script = ScriptParser.Parse("""
             0     < S 0:0(0) win 65535
+            +0    > S. 0:0(0) ack 1 <mss 1460>
             """, "stray.pkt");
 
         var result = ScriptRunner.Run(script);
 
-        Assert.Equal(1, result.Failure?.Line);
+        Assert.Equal(2, result.Failure?.Line);
         Assert.Contains("unexpected packet", result.Failure!.Message, StringComparison.Ordinal);
         Assert.StartsWith("> R. 0:0(0) ack 1", result.Failure.Actual, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Packets_after_the_last_outbound_line_are_listed_not_checked_as_in_packetdrill()
+    {
+        var script = ScriptParser.Parse("""
+            0     < S 0:0(0) win 65535
+            """, "trailing.pkt");
+
+        var result = ScriptRunner.Run(script);
+
+        Assert.Null(result.Failure);
+        Assert.Contains(result.Transcript, l => l.Contains("> R. 0:0(0) ack 1", StringComparison.Ordinal)
+            && l.EndsWith("(after the script's last packet line: not checked)", StringComparison.Ordinal));
     }
 
     [Fact]

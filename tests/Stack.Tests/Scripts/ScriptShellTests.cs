@@ -1,6 +1,7 @@
 using Stack.Apps.Scripting.Shell;
 using Stack.Tcp;
 using Stack.Tcp.Congestion;
+using Stack.Tcp.FastOpen;
 
 namespace Stack.Tests.Scripts;
 
@@ -82,8 +83,16 @@ public sealed class ScriptShellTests
         Assert.Equal(CongestionControlKind.NewReno, state.Config.CongestionControl);
         Assert.Equal(TimeSpan.FromSeconds(63), state.Config.ConnectTimeout); // 1 + 2 + 4 + 8 + 16 + 32 s
         Assert.Equal(SynCookieMode.Always, state.SynCookies);
-        Assert.Equal("sysctl net.ipv4.tcp_fastopen=1: the stack has no such setting",
-            LinuxSysctls.Apply(ref state, "net.ipv4.tcp_fastopen", "1"));
+        Assert.Null(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_fastopen", "0x603"));
+        Assert.Equal(FastOpenModes.Client | FastOpenModes.Server | FastOpenModes.ServerWithoutCookie | FastOpenModes.ServerOnEveryListener,
+            state.FastOpen);
+        Assert.Equal("sysctl net.ipv4.tcp_fastopen=0x70403: bits 0x70000 are not Fast Open modes the stack has (kept: 0x403)",
+            LinuxSysctls.Apply(ref state, "net.ipv4.tcp_fastopen", "0x70403"));
+        Assert.Null(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_fastopen_key", "a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4,00000001-2-3-4"));
+        Assert.Equal("a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4", state.FastOpenKey?.ToString());
+        Assert.Equal("00000001-00000002-00000003-00000004", state.FastOpenBackupKey?.ToString());
+        Assert.NotNull(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_fastopen_key", "not-a-key"));
+        Assert.Equal("sysctl net.ipv4.tcp_ecn=1: the stack has no such setting", LinuxSysctls.Apply(ref state, "net.ipv4.tcp_ecn", "1"));
         Assert.NotNull(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_sack", "lots"));
     }
 }

@@ -2,13 +2,16 @@ using System.Globalization;
 using System.Numerics;
 using Stack.Tcp;
 using Stack.Tcp.Congestion;
+using Stack.Tcp.FastOpen;
 using Stack.Tcp.Sending;
 
 namespace Stack.Apps.Scripting.Shell;
 
 /// <summary>The stack-wide settings a script's sysctl lines reach: new sockets' configuration and SYN cookies.</summary>
-public sealed record SysctlState(TcpConfig Config, SynCookieMode SynCookies)
+public sealed record SysctlState(TcpConfig Config, SynCookieMode SynCookies, FastOpenModes FastOpen = FastOpenModes.Client,
+    FastOpenKey? FastOpenKey = null, FastOpenKey? FastOpenBackupKey = null)
 {
+    /// <summary>Linux's defaults: tcp_fastopen=1 (clients only), a random key (none here until one is set: the layer's own).</summary>
     public static SysctlState Linux { get; } = new(TcpConfig.Default, SynCookieMode.WhenFull);
 }
 
@@ -19,6 +22,16 @@ public sealed record SysctlState(TcpConfig Config, SynCookieMode SynCookies)
 /// </summary>
 public static class LinuxSysctls
 {
+    /// <summary>The Fast Open key packetdrill's defaults.sh sets (tcp_fastopen_key), which its TFO_COOKIE values assume.</summary>
+    public static FastOpenKey DefaultsFastOpenKey { get; } = FastOpenKey.Parse("a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4");
+
+    /// <summary>
+    /// The tcp_fastopen bits the stack has. Linux's defaults.sh sets 0x70403: the 0x70000 bits are no mode Linux
+    /// 6.x reads either, so they are dropped with a note.
+    /// </summary>
+    private const FastOpenModes KnownFastOpenBits = FastOpenModes.Client | FastOpenModes.Server | FastOpenModes.ClientWithoutCookie
+        | FastOpenModes.ServerWithoutCookie | FastOpenModes.ServerOnEveryListener;
+
     /// <summary>Linux's net.core.rmem_max default: the window scale is chosen for max(tcp_rmem[2], rmem_max).</summary>
     private const long RmemMax = 212_992;
 
@@ -72,6 +85,25 @@ public static class LinuxSysctls
             state = state with { Config = next };
             return null;
         }
+        if (key == "tcp_fastopen" && number && n >= 0)
+        {
+            state = state with { FastOpen = (FastOpenModes)(n & (long)KnownFastOpenBits) };
+            return (n & ~(long)KnownFastOpenBits) == 0 ? null
+                : $"sysctl {name}={value}: bits 0x{n & ~(long)KnownFastOpenBits:x} are not Fast Open modes the stack has (kept: 0x{n & (long)KnownFastOpenBits:x})";
+        }
+        if (key == "tcp_fastopen_key")
+        {
+            // "primary" or "primary,backup", each four hex words joined by '-'.
+            var keys = value.Split(',', StringSplitOptions.TrimEntries);
+            if (keys.Length is 1 or 2 && FastOpenKey.TryParse(keys[0], out var primary))
+            {
+                FastOpenKey? backup = null;
+                if (keys.Length == 2 && !FastOpenKey.TryParse(keys[1], out backup)) return $"sysctl {name}={value}: not a key";
+                state = state with { FastOpenKey = primary, FastOpenBackupKey = backup };
+                return null;
+            }
+            return $"sysctl {name}={value}: not a key";
+        }
         if (key == "tcp_syncookies" && n is >= 0 and <= 2)
         {
             state = state with { SynCookies = n switch { 0 => SynCookieMode.Off, 1 => SynCookieMode.WhenFull, _ => SynCookieMode.Always } };
@@ -87,9 +119,8 @@ public static class LinuxSysctls
         // No ECN here: as 0; 2 (Linux's default: only when the peer asks) differs only with peers that ask.
         "tcp_ecn" => n is 0 or 2,
         "tcp_ecn_option" or "tcp_pacing_ss_ratio" or "tcp_pacing_ca_ratio" or "tcp_tso_win_divisor"
-            or "tcp_min_tso_segs" or "tcp_fastopen_key" or "tcp_reordering" or "tcp_autocorking" => true,
+            or "tcp_min_tso_segs" or "tcp_reordering" or "tcp_autocorking" => true,
         "tcp_notsent_lowat" => number && n >= int.MaxValue,
-        "tcp_fastopen" => n == 0,
         "tcp_slow_start_after_idle" or "tcp_no_metrics_save" or "tcp_moderate_rcvbuf" => number,
         _ => false,
     };

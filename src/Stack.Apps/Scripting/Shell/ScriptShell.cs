@@ -21,7 +21,7 @@ public sealed class ShellOutcome
 /// <c>common/set_sysctls.py /proc/sys/…=VALUE…</c>, the restore script it writes (nothing to restore: every
 /// run starts from a fresh stack), <c>ip tcp_metrics flush</c> (the stack keeps no metrics cache) and a FIFO
 /// <c>tc qdisc</c> (the stack sends in order). <c>$((…))</c> arithmetic, <c>$PPID</c>, quotes, <c>;</c> and
-/// <c>&amp;&amp;</c>, and redirections are understood; anything else is reported as unsupported.
+/// <c>&amp;&amp;</c>, redirections and backslash-newline continuations are understood; anything else is reported as unsupported.
 /// </summary>
 public static class ScriptShell
 {
@@ -37,6 +37,9 @@ public static class ScriptShell
 
     private static void Read(string text, string? directory, ShellOutcome outcome, int depth)
     {
+        // A backslash before a newline joins the lines (POSIX: the pair is removed), as in the suite's
+        // `set_sysctls.py \` lines.
+        text = text.Replace("\\\r\n", " ", StringComparison.Ordinal).Replace("\\\n", " ", StringComparison.Ordinal);
         foreach (var rawLine in text.Split('\n'))
         {
             string line = rawLine.Trim();
