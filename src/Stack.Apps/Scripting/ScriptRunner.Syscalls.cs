@@ -129,7 +129,7 @@ public sealed partial class ScriptRunner
         {
             "bind" => (() => Bind(sock), false, null),
             "listen" => (() => Listen(sock, Number(s, 1, "a backlog")), false, null),
-            "accept" => (() => Accept(sock), !sock.NonBlocking, null),
+            "accept" => (() => Accept(s, sock), !sock.NonBlocking, null),
             "connect" => Connect(sock),
             "write" => Write(sock, Number(s, 2, "a byte count"), 0),
             "send" or "sendto" => Write(sock, Number(s, 2, "a byte count"), Number(s, 3, "flags")),
@@ -153,13 +153,25 @@ public sealed partial class ScriptRunner
         return value;
     }
 
+    /// <summary>
+    /// The descriptor a new socket gets: the one the script expects when it is free, as packetdrill maps a
+    /// script's descriptors onto the live ones; else the lowest free, as the kernel gives.
+    /// </summary>
+    private int NewDescriptor(SyscallEvent s)
+    {
+        if (!s.Result.IsError && s.Result.Value is >= FirstFd and <= int.MaxValue && !_fds.ContainsKey((int)s.Result.Value))
+            return (int)s.Result.Value;
+        int fd = FirstFd;
+        while (_fds.ContainsKey(fd)) fd++;
+        return fd;
+    }
+
     private Outcome Socket(SyscallEvent s)
     {
         long type = Number(s, 1, "a socket type");
         if (type != 1)
             throw Fail($"socket(): only SOCK_STREAM is supported by this runner (UDP scripts are not), not '{s.Arguments[1]}'");
-        int fd = FirstFd;
-        while (_fds.ContainsKey(fd)) fd++;
+        int fd = NewDescriptor(s);
         _fds[fd] = new ScriptSocket(fd) { Config = _sysctls.Config };
         return new Outcome(fd);
     }
@@ -190,12 +202,11 @@ public sealed partial class ScriptRunner
         return new Outcome(0);
     }
 
-    private Outcome? Accept(ScriptSocket sock)
+    private Outcome? Accept(SyscallEvent s, ScriptSocket sock)
     {
         if (sock.Listener is null) return Outcome.Error("EINVAL");
         if (!sock.Listener.TryAccept(out var c)) return sock.NonBlocking ? Outcome.Error("EAGAIN") : null;
-        int fd = FirstFd;
-        while (_fds.ContainsKey(fd)) fd++;
+        int fd = NewDescriptor(s);
         _fds[fd] = new ScriptSocket(fd) { Connection = c, Config = sock.Config };
         _underTest = _fds[fd];
         return new Outcome(fd);
