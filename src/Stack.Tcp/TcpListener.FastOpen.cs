@@ -75,13 +75,7 @@ public sealed partial class TcpListener
     {
         _layer.Statistics.FastOpenPassive++;
         FastOpenPending++;
-        ForgetHalfOpen(c);
-        _completed.Enqueue(c);
-        _layer.Statistics.Accepted++;
-        if (_completed.Count == 1)
-        {
-            AcceptReady?.Invoke(this);
-        }
+        OnChildEstablished(c); // Into the accept queue as a finished handshake would go.
     }
 
     internal void OnFastOpenChildDone() => FastOpenPending--;
