@@ -109,6 +109,7 @@ public sealed partial class TcpConnection
         }
         // Nothing received is handed out any more: the error is reported at once (the data may be what threw).
         _send.Clear();
+        ForgetPushMarks();
         _recv.Clear();
         try
         {

@@ -432,6 +432,7 @@ public sealed partial class TcpConnection
             // (tcp_rcv_state_process, RFC 2525 §2.17).
             _layer.SendReset(Tuple, segAck, default, TcpFlags.Rst, now);
             _send.Clear();
+            ForgetPushMarks();
             _recv.Clear();
             SetState(TcpState.Closed, "data after close");
             return;
@@ -575,6 +576,7 @@ public sealed partial class TcpConnection
         int dataAcked = Math.Clamp(SeqNum.Min(segAck, dataEnd) - _snd.BufStart, 0, _send.Count);
         _send.Acknowledge(dataAcked);
         _snd.BufStart += dataAcked;
+        ForgetPushMarks(_snd.BufStart);
         _snd.Una = segAck;
         if (_snd.Nxt < _snd.Una)
         {

@@ -175,6 +175,8 @@ public sealed partial class TcpConnection
 
     private void SendData(Instant now)
     {
+        _packetEnd = _snd.Nxt; // Linux builds its GSO packets within one transmit pass.
+        _packetIsGso = false;
         while (true)
         {
             SeqNum dataEnd = _snd.BufStart + _send.Count;
@@ -203,12 +205,16 @@ public sealed partial class TcpConnection
                     // or until everything in flight is acknowledged (the override, in place of a timer).
                     return;
                 }
-                SendNew(len, last && _finQueued, last, now);
+                if (_snd.Nxt >= _packetEnd)
+                {
+                    StartPacket(available, usable, mss);
+                }
+                SendNew(len, last && _finQueued, now);
                 continue;
             }
             if (_finQueued && _snd.Nxt == dataEnd)
             {
-                SendNew(0, fin: true, psh: false, now); // A lone FIN goes even into a zero window.
+                SendNew(0, fin: true, now); // A lone FIN goes even into a zero window.
                 continue;
             }
             CheckApplicationLimited();
@@ -222,8 +228,11 @@ public sealed partial class TcpConnection
     /// <summary>Linux's tcp_minshall_check: a segment shorter than the MSS is in flight.</summary>
     private bool SmallSegmentInFlight => _snd.Sml > _snd.Una && _snd.Sml <= _snd.Nxt;
 
-    /// <summary>New data: [SND.NXT, SND.NXT + len), with a FIN after it if asked; recorded, SND.NXT advances.</summary>
-    private void SendNew(int len, bool fin, bool psh, Instant now)
+    /// <summary>
+    /// New data: [SND.NXT, SND.NXT + len), with a FIN after it if asked, PSH where Linux would put it (see
+    /// TcpConnection.Push.cs); recorded, SND.NXT advances.
+    /// </summary>
+    private void SendNew(int len, bool fin, Instant now)
     {
         SeqNum seq = _snd.Nxt;
         if (len < SendMss)
@@ -231,7 +240,7 @@ public sealed partial class TcpConnection
             _snd.Sml = seq + len;
         }
         SendSnapshot tx = StampSend(len, now);
-        TransmitSegment(seq, len, fin, psh, now);
+        TransmitSegment(seq, len, fin, PushAt(seq, len), now);
         SeqNum end = seq + len + (fin ? 1 : 0);
         if (seq < _snd.Max)
         {
@@ -256,9 +265,8 @@ public sealed partial class TcpConnection
         SentSegment s = _segments[index];
         bool fin = (s.Marks & SegmentMarks.Fin) != 0;
         int len = s.Length - (fin ? 1 : 0);
-        SeqNum dataEnd = _snd.BufStart + _send.Count;
         SendSnapshot tx = StampSend(len, now);
-        TransmitSegment(s.Start, len, fin, psh: len > 0 && s.Start + len == dataEnd, now);
+        TransmitSegment(s.Start, len, fin, PushOnResendAt(s.Start, len), now);
         if (!_retransStampSet)
         {
             _retransStampSet = true;

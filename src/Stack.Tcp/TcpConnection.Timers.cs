@@ -163,7 +163,7 @@ public sealed partial class TcpConnection
         {
             int len = Math.Min(available, mss);
             bool last = len == available;
-            SendNew(len, last && _finQueued, last, now);
+            SendNew(len, last && _finQueued, now);
             _tlpRetransmission = false;
         }
         else

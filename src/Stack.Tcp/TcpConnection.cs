@@ -181,9 +181,11 @@ public sealed partial class TcpConnection
         {
             throw new SocketException((int)SocketError.Shutdown);
         }
+        SeqNum start = _snd.BufStart + _send.Count;
         int n = _send.Write(data);
         if (n > 0)
         {
+            RecordWrite(start, n);
             Enter();
             Leave(now);
         }
@@ -339,6 +341,7 @@ public sealed partial class TcpConnection
             _layer.SendReset(Tuple, _snd.Nxt, _rcv.Nxt, Wire.TcpFlags.Rst | Wire.TcpFlags.Ack, now);
         }
         _send.Clear();
+        ForgetPushMarks();
         _recv.Clear();
         SetState(TcpState.Closed, cause);
     }
@@ -362,6 +365,7 @@ public sealed partial class TcpConnection
         _pending |= TcpEvents.Error | TcpEvents.Readable | TcpEvents.Writable;
         _layer.Statistics.Failed++;
         _send.Clear();
+        ForgetPushMarks();
         SetState(TcpState.Closed, cause);
     }
 
