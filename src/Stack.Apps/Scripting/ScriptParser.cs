@@ -607,11 +607,10 @@ public static class ScriptParser
             SkipSpaces();
             if (!char.IsAsciiLetter(Peek()))
             {
-                if (value == -1) throw Error(start, "a -1 result needs an errno name, e.g. = -1 EAGAIN");
                 // packetdrill lets any result carry a note in parentheses: = 0x2 (flags O_RDWR).
                 if (Peek() == '(') ReadParenthesized();
                 else _pos = save;
-                return new SyscallResult(value);
+                return new SyscallResult(value, value == -1 ? SyscallResult.AnyErrno : null);
             }
             int errnoStart = _pos;
             string errno = ReadIdentifier();

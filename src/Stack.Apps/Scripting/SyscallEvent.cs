@@ -15,10 +15,14 @@ public sealed record SyscallEvent(int Line, ScriptTime Time, string Name, ValueL
 
 /// <summary>
 /// What a call must return: a value, or -1 with a Linux errno name (<see cref="Errno"/>) and, optionally, the
-/// text scripts write after it in parentheses (informative only; never compared).
+/// text scripts write after it in parentheses (informative only; never compared). A bare -1 takes any errno, as
+/// packetdrill checks the errno only where the script names one (<see cref="AnyErrno"/>).
 /// </summary>
 public sealed record SyscallResult(long Value, string? Errno = null, string? ErrnoText = null)
 {
+    /// <summary>The errno of a bare <c>= -1</c>: any error matches.</summary>
+    public const string AnyErrno = "";
+
     public bool IsError => Errno is not null;
 
     public static SyscallResult Error(string errno) => new(-1, errno, Scripting.Errno.Describe(errno));
@@ -26,7 +30,7 @@ public sealed record SyscallResult(long Value, string? Errno = null, string? Err
     public override string ToString()
     {
         string value = Value.ToString(CultureInfo.InvariantCulture);
-        if (Errno is null) return value;
+        if (Errno is null or AnyErrno) return value;
         return ErrnoText is null ? $"{value} {Errno}" : $"{value} {Errno} ({ErrnoText})";
     }
 }

@@ -126,6 +126,23 @@ public sealed class ScriptRunnerTests
     }
 
     [Fact]
+    public void A_bare_minus_one_takes_any_errno_but_not_a_success()
+    {
+        // packetdrill checks the errno only where the script names one: read() on a socket with nothing to read
+        // fails with EAGAIN, which "= -1" accepts; the close() that succeeds does not match "= -1".
+        var script = ScriptParser.Parse(Handshake + """
+            +0    fcntl(4, F_SETFL, O_RDWR|O_NONBLOCK) = 0
+            +0    read(4, ..., 1000) = -1
+            +0    close(4) = -1
+            """, "bare-minus-one.pkt");
+
+        var result = ScriptRunner.Run(script);
+
+        Assert.Equal(10, result.Failure?.Line);
+        Assert.Equal("close(4) = 0", result.Failure!.Actual);
+    }
+
+    [Fact]
     public void A_packet_at_the_wrong_time_fails_with_both_times()
     {
         // The SYN-ACK is retransmitted 1 s after the first, not 2 s.
