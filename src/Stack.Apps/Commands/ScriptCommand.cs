@@ -4,7 +4,8 @@ namespace Stack.Apps.Commands;
 
 /// <summary>
 /// `stack script FILE.pkt`: runs one packetdrill script against a fresh stack on a virtual clock and reports.
-/// Exit 0 when it passes, 1 when it fails, 2 for bad arguments or a script that does not parse.
+/// Exit 0 when it passes, 1 when it fails, 2 for bad arguments or a script that does not parse, 3 when the
+/// script cannot run in the family asked for (it pins addresses of the other one).
 /// </summary>
 public static class ScriptCommand
 {
@@ -45,6 +46,11 @@ public static class ScriptCommand
             throw new UsageException($"cannot read {path}: {e.Message}");
         }
 
+        if (family is { } asked && script.Settings.FamilyConflict(asked) is { } conflict)
+        {
+            stdout.WriteLine($"{path}: not run in {(asked == ScriptIpVersion.Ipv6 ? "ipv6" : "ipv4")}: {conflict}");
+            return 3;
+        }
         var result = ScriptRunner.Run(script, family);
         if (verbose)
         {

@@ -20,6 +20,22 @@ public sealed record ScriptSettings(long ToleranceMicroseconds = ScriptSettings.
     /// <summary>--remote_ip: the script's address (used when the run is in its family).</summary>
     public Stack.IP.IpAddress? RemoteAddress { get; init; }
 
+    /// <summary>
+    /// Why the script cannot run in <paramref name="family"/>, or null: it pins an address of the other family
+    /// (--local_ip/--remote_ip), which packetdrill refuses to run in that family too (it parses the address as one
+    /// of the run's family), and on which such scripts build their expectations (Fast Open cookies, for one).
+    /// </summary>
+    public string? FamilyConflict(ScriptIpVersion family)
+    {
+        foreach (var (name, address) in new[] { ("local_ip", LocalAddress), ("remote_ip", RemoteAddress) })
+        {
+            if (address is not { } a || a.IsIpv6 == (family == ScriptIpVersion.Ipv6)) continue;
+            string pinned = a.IsIpv6 ? "IPv6" : "IPv4";
+            return $"the script pins an {pinned} address (--{name}={a}), so it runs in {pinned} only, as under packetdrill";
+        }
+        return null;
+    }
+
     /// <summary>--mss: the MSS the script's side announces where a line leaves it out (not used yet).</summary>
     public int? Mss { get; init; }
 

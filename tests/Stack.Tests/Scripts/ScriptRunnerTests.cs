@@ -248,14 +248,16 @@ public sealed class ScriptRunnerTests
     }
 
     [Fact]
-    public void The_command_exits_0_on_pass_1_on_failure_and_2_on_a_parse_error()
+    public void The_command_exits_0_on_pass_1_on_failure_2_on_a_parse_error_and_3_for_the_other_family()
     {
         string dir = Path.Combine(Path.GetTempPath(), "stack-script-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(dir);
         try
         {
             string good = Path.Combine(dir, "good.pkt"), bad = Path.Combine(dir, "bad.pkt"), broken = Path.Combine(dir, "broken.pkt");
+            string pinned = Path.Combine(dir, "pinned.pkt");
             File.WriteAllText(good, "0 < S 0:0(0) win 65535\n+0 > R. 0:0(0) ack 1 win 0\n");
+            File.WriteAllText(pinned, "--local_ip=192.0.2.7\n0 < S 0:0(0) win 65535\n+0 > R. 0:0(0) ack 1 win 0\n");
             File.WriteAllText(bad, "0 < S 0:0(0) win 65535\n+0 > R. 0:0(0) ack 2 win 0\n");
             File.WriteAllText(broken, "0 < Q 0:0(0) win 65535\n");
 
@@ -272,6 +274,13 @@ public sealed class ScriptRunnerTests
             (code, _, string stderr) = Run("script", broken);
             Assert.Equal(2, code);
             Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+            // A script that pins an IPv4 address runs in IPv4 only, as under packetdrill.
+            (code, stdout, _) = Run("script", pinned, "--ip-version", "6");
+            Assert.Equal(3, code);
+            Assert.Contains("not run in ipv6: the script pins an IPv4 address (--local_ip=192.0.2.7)", stdout, StringComparison.Ordinal);
+            (code, _, _) = Run("script", pinned, "--ip-version", "4");
+            Assert.Equal(0, code);
 
             (code, _, stderr) = Run("script", good, "--ip-version", "5");
             Assert.Equal(2, code);
