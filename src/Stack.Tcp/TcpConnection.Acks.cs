@@ -1,35 +1,49 @@
 using Stack.Link.Time;
 using Stack.Tcp.Diagnostics;
+using Stack.Tcp.Receiving;
 using Stack.Tcp.Timers;
 
 namespace Stack.Tcp;
 
 // Delayed acknowledgments (RFC 9293 §3.8.6.3, RFC 5681 §4.2, RFC 1122 §4.2.3.2), as Linux does them:
-// in-order data is acknowledged at least every second full-sized segment, else within DelayedAckTimeout
-// (Linux's 40 ms minimum ATO; the RFCs allow up to 500 ms). Out-of-order data, data that fills a gap, a
+// in-order data is acknowledged at least every second full-sized segment, at once in quick-ack mode (the first
+// data, data after a silence, AckTiming says when), else within the ACK timeout (Linux's ato: 40 ms at first, then
+// following the gaps between segments; the RFCs allow up to 500 ms). Out-of-order data, data that fills a gap, a
 // duplicate, a FIN and a window update after a read are acknowledged at once (they set _ackPending directly).
 public sealed partial class TcpConnection
 {
-    /// <summary>How long an ACK for in-order data may wait for a second segment or outgoing data to ride on.</summary>
-    public static readonly TimeSpan DelayedAckTimeout = TimeSpan.FromMilliseconds(40);
+    /// <summary>How long an ACK for in-order data waits at first for a second segment or outgoing data to ride on.</summary>
+    public static readonly TimeSpan DelayedAckTimeout = AckTiming.AtoMin;
 
+    private readonly AckTiming _ackTiming = new();
+
+    /// <summary>The receive window as last advertised, in bytes (Linux's rcv_wnd).</summary>
+    private int AdvertisedWindow => Math.Max(0, _rcv.Edge - _rcv.LastAckSent);
 
     /// <summary>Decides between an ACK now and a delayed one for a segment that carried data.</summary>
-    private void OnDataReceived(int length, bool inOrderNoGap, Instant now)
+    /// <param name="inOrder">It advanced RCV.NXT (Linux calls tcp_event_data_recv for these only).</param>
+    /// <param name="noGap">Nothing is held out of order before or after it.</param>
+    private void OnDataReceived(int length, bool inOrder, bool noGap, Instant now)
     {
         _rcv.Mss = Math.Clamp(length, _rcv.Mss, Math.Max(_rcv.Mss, AnnouncedMss));
-        if (!inOrderNoGap || _config.QuickAck || _rcv.Nxt - _rcv.LastAckSent > _rcv.Mss)
+        if (inOrder)
         {
-            _ackPending = true; // Out of order, filling a gap, a duplicate, or a second full segment unacknowledged.
+            _ackTiming.OnData(now, Rto, AdvertisedWindow, _rcv.Mss);
+        }
+        if (!(inOrder && noGap) || _config.QuickAck || _ackTiming.InQuickAckMode || _rcv.Nxt - _rcv.LastAckSent > _rcv.Mss)
+        {
+            // Out of order, filling a gap, a duplicate, quick-ack mode, or a second full segment unacknowledged.
+            _ackPending = true;
             return;
         }
-        _timers.ArmIfIdle(TimerKind.DelayedAck, now + DelayedAckTimeout);
+        _timers.ArmIfIdle(TimerKind.DelayedAck, now + _ackTiming.Delay(SmoothedRtt));
     }
 
     private void OnDelayedAckTimeout()
     {
         if (_rcv.Nxt != _rcv.LastAckSent)
         {
+            _ackTiming.OnTimerFired(Rto);
             _ackPending = true;
         }
     }
@@ -44,6 +58,7 @@ public sealed partial class TcpConnection
     private void ReportDuplicate(SeqNum start, SeqNum end)
     {
         _ackPending = true;
+        _ackTiming.EnterQuickAckMode(AdvertisedWindow, _rcv.Mss); // Our ACK was lost: Linux's tcp_data_queue.
         if (_opt.Sack && _config.Dsack && end > start)
         {
             _dsackToSend = new SeqRange(start, end);
@@ -54,6 +69,7 @@ public sealed partial class TcpConnection
     /// <summary>Every segment we send carries the ACK: nothing is owed any more and the delayed ACK is off.</summary>
     private void OnAckSent()
     {
+        _ackTiming.OnAckSent(acknowledgedNewData: _rcv.Nxt != _rcv.LastAckSent);
         _dsackToSend = null;
         _rcv.LastAckSent = _rcv.Nxt;
         _ackPending = false;

@@ -466,7 +466,7 @@ public sealed partial class TcpConnection
             _rcv.Nxt += advanced;
             _pending |= TcpEvents.Readable;
         }
-        OnDataReceived(payload.Length, inOrder && advanced > 0 && !gapBefore && _recv.HeldRangeCount == 0, now);
+        OnDataReceived(payload.Length, inOrder && advanced > 0, !gapBefore && _recv.HeldRangeCount == 0, now);
     }
 
     /// <summary>RFC 9293 §3.10.7.4 eighth: a FIN counts once every byte before it has arrived.</summary>

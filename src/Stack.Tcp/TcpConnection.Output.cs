@@ -293,6 +293,7 @@ public sealed partial class TcpConnection
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcv.Nxt.Value, flags, ComputeWindow(),
             SegmentOptions(now));
         OnAckSent();
+        if (len > 0) _ackTiming.OnDataSent(now);
         _layer.Transmit(Tuple, repr, _send, seq - _snd.BufStart, len, now);
     }
 

@@ -32,7 +32,7 @@ public sealed class RateLimitTests
         Assert.Equal(5, c.Receive(read, h.Now));
         Assert.Equal(Pattern(5), read[..5]);
         Assert.Equal(5, c.Send(Pattern(5, seed: 1), h.Now));
-        h.Expect($"P. {ourSeq}:{ourSeq + 5}(5) ack {peerSeq + 5} **");
+        h.ExpectAfterAcks($"P. {ourSeq}:{ourSeq + 5}(5) ack {peerSeq + 5} **");
         h.Inject(TcpFlags.Ack, peerSeq + 5, ourSeq + 5);
         Assert.Equal(TcpState.Established, c.State);
     }

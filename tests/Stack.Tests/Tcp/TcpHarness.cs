@@ -216,7 +216,11 @@ internal sealed class TcpHarness : IFrameTransmitter
     {
         AnswerArp();
         Assert.True(_sent.Count > 0, "expected the stack to send a segment, but it sent nothing");
-        byte[] frame = _sent.Dequeue();
+        return Parse(_sent.Dequeue());
+    }
+
+    private Seg Parse(byte[] frame)
+    {
         Assert.True(EthernetFrame.TryParse(frame, out var eth, out _));
         ReadOnlySpan<byte> segment;
         ulong pseudo;
@@ -258,6 +262,26 @@ internal sealed class TcpHarness : IFrameTransmitter
             .Replace(@"\*", @"[^ ,>]+", StringComparison.Ordinal) + "$";
         Assert.True(Regex.IsMatch(seg.ToString(), regex), $"expected {pattern}\n     got {seg}");
         return seg;
+    }
+
+    /// <summary>
+    /// <see cref="Expect"/> after any pure ACKs: for data whose ACK may go at once (Linux's quick-ack mode) or ride
+    /// on the reply (once the connection is interactive), where the test is about the reply.
+    /// </summary>
+    public Seg ExpectAfterAcks(string pattern)
+    {
+        while (_sent.Count > 1 && PeekIsPureAck())
+        {
+            Next();
+        }
+        return Expect(pattern);
+    }
+
+    private bool PeekIsPureAck()
+    {
+        AnswerArp();
+        var seg = Parse(_sent.Peek());
+        return seg.Payload.Length == 0 && seg.Flags == TcpFlags.Ack;
     }
 
     public void ExpectNothing()
