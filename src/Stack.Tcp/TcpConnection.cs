@@ -188,7 +188,14 @@ public sealed partial class TcpConnection
     /// Returns the bytes taken: 0 when the buffer is full. Allowed from SYN-SENT on (data waits for the handshake).
     /// </summary>
     /// <exception cref="SocketException">The connection failed (<see cref="Error"/>), or writing was shut down (Shutdown).</exception>
-    public int Send(ReadOnlySpan<byte> data, Instant now)
+    public int Send(ReadOnlySpan<byte> data, Instant now) => Send(data, now, TcpSendFlags.None);
+
+    /// <summary>
+    /// <see cref="Send(ReadOnlySpan{byte}, Instant)"/> with flags. <see cref="TcpSendFlags.EndOfRecord"/> marks the
+    /// end of the data taken, and only when all of <paramref name="data"/> was taken (Linux marks the skb only
+    /// once the whole message is in).
+    /// </summary>
+    public int Send(ReadOnlySpan<byte> data, Instant now, TcpSendFlags flags)
     {
         ThrowIfFailed();
         if (!WriteAllowed)
@@ -206,6 +213,10 @@ public sealed partial class TcpConnection
         if (n > 0)
         {
             RecordWrite(start, n);
+            if ((flags & TcpSendFlags.EndOfRecord) != 0 && n == data.Length)
+            {
+                RecordEnd(start + n);
+            }
             Enter();
             Leave(now);
         }

@@ -15,7 +15,7 @@ public sealed partial class ScriptRunner
     private const long SoReuseAddr = 2, SoError = 4, SoSndBuf = 7, SoRcvBuf = 8, SoKeepAlive = 9, SoLinger = 13;
     private const long TcpNoDelay = 1, TcpMaxSeg = 2, TcpKeepIdle = 4, TcpKeepIntvl = 5, TcpKeepCnt = 6, TcpLinger2 = 8,
         TcpInfo = 11, TcpUserTimeout = 18, TcpFastOpen = 23, TcpNotSentLowat = 25, TcpFastOpenConnect = 30;
-    private const long MsgPeek = 0x2, MsgDontWait = 0x40, MsgFastOpen = 0x20000000;
+    private const long MsgPeek = 0x2, MsgDontWait = 0x40, MsgEor = 0x80, MsgFastOpen = 0x20000000;
 
     /// <summary>Linux's net.core.somaxconn default: the most a listen backlog or Fast Open queue gets.</summary>
     private const int SoMaxConn = 4096;
@@ -268,7 +268,10 @@ public sealed partial class ScriptRunner
             {
                 while (written < count)
                 {
-                    int n = c.Send(new byte[(int)Math.Min(count - written, 65536)], _now);
+                    int chunk = (int)Math.Min(count - written, 65536);
+                    // MSG_EOR goes with the last piece of the message: the record ends where the message does.
+                    var sendFlags = (flags & MsgEor) != 0 && written + chunk == count ? TcpSendFlags.EndOfRecord : TcpSendFlags.None;
+                    int n = c.Send(new byte[chunk], _now, sendFlags);
                     if (n == 0) break;
                     written += n;
                 }
