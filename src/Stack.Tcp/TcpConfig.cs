@@ -16,6 +16,13 @@ public sealed record TcpConfig
     /// <summary>SO_RCVBUF: bytes received and not yet read, out-of-order data included. Default 1 MiB (window scale 7 advertises all of it).</summary>
     public int ReceiveBufferSize { get; init; } = ReceiveBuffer.DefaultCapacity;
 
+    /// <summary>
+    /// TCP_NOTSENT_LOWAT (Linux; the tcp_notsent_lowat sysctl when the option is 0): Send takes no more once this
+    /// many written bytes wait unsent, and the connection counts as writable only below half of it. Default
+    /// 4294967295, Linux's UINT_MAX: no limit but the send buffer.
+    /// </summary>
+    public long NotSentLowat { get; init; } = uint.MaxValue;
+
     /// <summary>Maximum segment lifetime; TIME-WAIT lasts 2·MSL (RFC 9293 §3.4.2). Default 30 s (Linux: 60 s TIME-WAIT).</summary>
     public TimeSpan Msl { get; init; } = TimeSpan.FromSeconds(30);
 

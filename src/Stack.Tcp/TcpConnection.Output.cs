@@ -190,6 +190,8 @@ public sealed partial class TcpConnection
                 {
                     return;
                 }
+                int whole = len;
+                len = CutAtRecordEnd(len); // MSG_EOR: never past a record's end.
                 bool last = len == available;
                 if (len < mss && last && !NoDelay && !_finQueued && SmallSegmentInFlight)
                 {
@@ -198,7 +200,7 @@ public sealed partial class TcpConnection
                     // segments at once and only a stream of small writes coalesces.
                     return;
                 }
-                if (len < mss && !last && len < _snd.MaxWnd / 2 && _snd.Nxt != _snd.Una)
+                if (len < mss && !last && len == whole && len < _snd.MaxWnd / 2 && _snd.Nxt != _snd.Una)
                 {
                     // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): the window allows only a sliver of the data
                     // waiting; hold it until the window opens to a full segment or half the largest window seen,

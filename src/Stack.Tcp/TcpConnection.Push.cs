@@ -36,7 +36,8 @@ public sealed partial class TcpConnection
         SeqNum end = start + length;
         int goal = SizeGoal();
         SeqNum skb = start;
-        if (_writeEnds.Count > 0 && _writeEnds.Last == start && _tailSkbStart >= _snd.Max && start - _tailSkbStart < goal)
+        if (_writeEnds.Count > 0 && _writeEnds.Last == start && _tailSkbStart >= _snd.Max && start - _tailSkbStart < goal
+            && !EndsRecord(start))
         {
             _writeEnds.RemoveLast();
             skb = _tailSkbStart;
@@ -52,6 +53,7 @@ public sealed partial class TcpConnection
     /// <summary>The push points go with the data they mark: acknowledged, or dropped on abort.</summary>
     private void ForgetPushMarks(SeqNum? ackedTo = null)
     {
+        ForgetRecordEnds(ackedTo);
         if (ackedTo is { } una)
         {
             _writeEnds.AckTo(una);

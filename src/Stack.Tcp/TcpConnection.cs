@@ -70,6 +70,7 @@ public sealed partial class TcpConnection
         _mss = _opt.PeerMss;
         _rcv.Mss = 536; // RFC 9293's default MSS, where Linux's tcp_initialize_rcv_mss starts too.
         NoDelay = config.NoDelay;
+        NotSentLowat = config.NotSentLowat;
     }
 
     internal FourTuple Tuple { get; }
@@ -84,6 +85,9 @@ public sealed partial class TcpConnection
 
     /// <summary>TCP_NODELAY, settable at any time (from <see cref="TcpConfig.NoDelay"/>): no Nagle delay for small segments.</summary>
     public bool NoDelay { get; set; }
+
+    /// <summary>TCP_NOTSENT_LOWAT, settable at any time (from <see cref="TcpConfig.NotSentLowat"/>).</summary>
+    public long NotSentLowat { get; set; }
 
     /// <summary>Made by a listener (passive open), not by Connect.</summary>
     public bool IsPassive { get; }
@@ -157,11 +161,21 @@ public sealed partial class TcpConnection
     /// <summary>Bytes in the send buffer: written and not yet acknowledged.</summary>
     public int Unacknowledged => _send.Count;
 
+    /// <summary>Bytes written and never sent yet (Linux's write_seq - snd_nxt, as SIOCOUTQNSD reports it).</summary>
+    public int NotSent => Math.Max(0, _snd.BufStart + _send.Count - _snd.Nxt);
+
     /// <summary>Receive would return data, end of stream or an error without waiting.</summary>
     public bool CanRead => _recv.Readable > 0 || IsEndOfStream || _error is not null;
 
     /// <summary>Send would accept bytes now (or fail at once with the error).</summary>
-    public bool CanWrite => _error is not null || (WriteAllowed && _send.Free > 0);
+    public bool CanWrite => _error is not null || (WriteAllowed && _send.Free > 0 && NotSent < NotSentLowat);
+
+    /// <summary>
+    /// What poll reports as POLLOUT: <see cref="CanWrite"/>, with unsent bytes below half of
+    /// <see cref="NotSentLowat"/> (Linux tcp_stream_memory_free with wake = 1, so a writer woken finds room for
+    /// a fair amount).
+    /// </summary>
+    public bool IsWritable => _error is not null || (CanWrite && ((long)NotSent << 1) < NotSentLowat);
 
     /// <summary>The peer's FIN arrived and every byte before it has been read (or reading was shut down).</summary>
     public bool IsEndOfStream => (_finReceived && _recv.Readable == 0) || _readShutdown;
@@ -174,7 +188,14 @@ public sealed partial class TcpConnection
     /// Returns the bytes taken: 0 when the buffer is full. Allowed from SYN-SENT on (data waits for the handshake).
     /// </summary>
     /// <exception cref="SocketException">The connection failed (<see cref="Error"/>), or writing was shut down (Shutdown).</exception>
-    public int Send(ReadOnlySpan<byte> data, Instant now)
+    public int Send(ReadOnlySpan<byte> data, Instant now) => Send(data, now, TcpSendFlags.None);
+
+    /// <summary>
+    /// <see cref="Send(ReadOnlySpan{byte}, Instant)"/> with flags. <see cref="TcpSendFlags.EndOfRecord"/> marks the
+    /// end of the data taken, and only when all of <paramref name="data"/> was taken (Linux marks the skb only
+    /// once the whole message is in).
+    /// </summary>
+    public int Send(ReadOnlySpan<byte> data, Instant now, TcpSendFlags flags)
     {
         ThrowIfFailed();
         if (!WriteAllowed)
@@ -182,10 +203,20 @@ public sealed partial class TcpConnection
             throw new SocketException((int)SocketError.Shutdown);
         }
         SeqNum start = _snd.BufStart + _send.Count;
-        int n = _send.Write(data);
+        // Linux tcp_sendmsg: no new data while TCP_NOTSENT_LOWAT bytes already wait unsent.
+        long room = NotSentLowat - NotSent;
+        if (room <= 0)
+        {
+            return 0;
+        }
+        int n = _send.Write(room < data.Length ? data[..(int)room] : data);
         if (n > 0)
         {
             RecordWrite(start, n);
+            if ((flags & TcpSendFlags.EndOfRecord) != 0 && n == data.Length)
+            {
+                RecordEnd(start + n);
+            }
             Enter();
             Leave(now);
         }

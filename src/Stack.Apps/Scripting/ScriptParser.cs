@@ -35,6 +35,10 @@ public static class ScriptParser
         ["getsockopt"] = (5, 5),
         ["fcntl"] = (2, 3),
         ["poll"] = (3, 3),
+        ["ioctl"] = (3, 3),
+        ["epoll_create"] = (1, 1),
+        ["epoll_ctl"] = (4, 4),
+        ["epoll_wait"] = (4, 4),
     };
 
     public static Script Parse(string text, string file = "<script>")

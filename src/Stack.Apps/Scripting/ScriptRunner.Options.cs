@@ -26,6 +26,8 @@ public sealed partial class ScriptRunner
             if (sock.Listener is { IsClosed: false } open) open.FastOpenQueueLength = (int)Math.Min(v, SoMaxConn);
             return new Outcome(0);
         }
+        if (level == SolTcp && name == TcpNotSentLowat) return SetNotSentLowat(sock, v);
+        if (level is SolIp or SolIpv6) return SetIpOption(sock, level, name, v);
         if (level == SolTcp && name == TcpFastOpenConnect)
             throw Fail("TCP_FASTOPEN_CONNECT (a Fast Open client) is not supported yet; Fast Open listeners are");
         var c = sock.Config;
@@ -54,6 +56,35 @@ public sealed partial class ScriptRunner
         sock.Config = next;
         if (sock.Listener is { IsClosed: false } listener) listener.Config = next; // For connections made after.
         sock.Options[(level, name)] = v;
+        return new Outcome(0);
+    }
+
+    /// <summary>
+    /// TCP_NOTSENT_LOWAT: Linux takes any 32-bit value and reads it back as set; 0 means the tcp_notsent_lowat
+    /// sysctl. It applies at once to a connection that exists.
+    /// </summary>
+    private Outcome SetNotSentLowat(ScriptSocket sock, long value)
+    {
+        long lowat = value & 0xffff_ffff;
+        long effective = lowat == 0 ? _sysctls.Config.NotSentLowat : lowat;
+        sock.Options[(SolTcp, TcpNotSentLowat)] = lowat;
+        sock.Config = sock.Config with { NotSentLowat = effective };
+        if (sock.Listener is { IsClosed: false } listener) listener.Config = sock.Config;
+        if (sock.Connection is { } c) c.NotSentLowat = effective;
+        return new Outcome(0);
+    }
+
+    /// <summary>
+    /// The IP-level options the suite sets: remembered and read back, as the virtual path has no type of service
+    /// to mark, no path MTU to discover and no address it could not bind. IP_MTU_DISCOVER takes Linux's modes
+    /// 0 to 5 only; Linux hands SOL_IP options on an IPv6 TCP socket to the IPv4 code, so they work in both families.
+    /// </summary>
+    private Outcome SetIpOption(ScriptSocket sock, long level, long name, long value)
+    {
+        bool known = (level, name) is (SolIp, IpTos or IpMtuDiscover or IpFreeBind) or (SolIpv6, Ipv6TClass);
+        if (!known) return Outcome.Error("ENOPROTOOPT");
+        if (name == IpMtuDiscover && level == SolIp && value is < 0 or > 5) return Outcome.Error("EINVAL");
+        sock.Options[(level, name)] = value;
         return new Outcome(0);
     }
 
@@ -106,6 +137,9 @@ public sealed partial class ScriptRunner
             (SolTcp, TcpKeepCnt) => c.KeepAliveProbes,
             (SolTcp, TcpUserTimeout) => (long)(c.UserTimeout?.TotalMilliseconds ?? 0),
             (SolTcp, TcpFastOpen) => sock.Listener?.FastOpenQueueLength ?? 0,
+            (SolTcp, TcpNotSentLowat) => 0,
+            (SolIp, IpTos) or (SolIpv6, Ipv6TClass) or (SolIp, IpFreeBind) => 0,
+            (SolIp, IpMtuDiscover) => 1, // IP_PMTUDISC_WANT, Linux's ip_no_pmtu_disc = 0 default.
             _ => null,
         };
         if (value is not { } actual) return Outcome.Error("ENOPROTOOPT");

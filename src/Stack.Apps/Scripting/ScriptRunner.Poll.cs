@@ -43,7 +43,7 @@ public sealed partial class ScriptRunner
         if (finReceived) mask |= PollIn | PollRdNorm | PollRdHup;
         if (c.State is TcpState.SynSent or TcpState.SynReceived) return mask;
         if (c.Readable > 0) mask |= PollIn | PollRdNorm;
-        if (sock.WriteShut || closed || c.CanWrite) mask |= PollOut | PollWrNorm;
+        if (sock.WriteShut || closed || c.IsWritable) mask |= PollOut | PollWrNorm;
         return mask;
     }
 

@@ -10,11 +10,12 @@ public sealed partial class ScriptRunner
     private const long ORdwr = 2, ONonBlock = 0x800;
     private const long PollIn = 0x1, PollOut = 0x4, PollErr = 0x8, PollHup = 0x10, PollNval = 0x20, PollRdNorm = 0x40,
         PollWrNorm = 0x100, PollRdHup = 0x2000;
-    private const long SolSocket = 1, SolTcp = 6;
+    private const long SolSocket = 1, SolTcp = 6, SolIp = 0, SolIpv6 = 41;
+    private const long IpTos = 1, IpMtuDiscover = 10, IpFreeBind = 15, Ipv6TClass = 67;
     private const long SoReuseAddr = 2, SoError = 4, SoSndBuf = 7, SoRcvBuf = 8, SoKeepAlive = 9, SoLinger = 13;
     private const long TcpNoDelay = 1, TcpMaxSeg = 2, TcpKeepIdle = 4, TcpKeepIntvl = 5, TcpKeepCnt = 6, TcpLinger2 = 8,
-        TcpInfo = 11, TcpUserTimeout = 18, TcpFastOpen = 23, TcpFastOpenConnect = 30;
-    private const long MsgPeek = 0x2, MsgDontWait = 0x40, MsgFastOpen = 0x20000000;
+        TcpInfo = 11, TcpUserTimeout = 18, TcpFastOpen = 23, TcpNotSentLowat = 25, TcpFastOpenConnect = 30;
+    private const long MsgPeek = 0x2, MsgDontWait = 0x40, MsgEor = 0x80, MsgFastOpen = 0x20000000;
 
     /// <summary>Linux's net.core.somaxconn default: the most a listen backlog or Fast Open queue gets.</summary>
     private const int SoMaxConn = 4096;
@@ -123,8 +124,12 @@ public sealed partial class ScriptRunner
     {
         if (s.Name == "socket") return (() => Socket(s), false, null);
         if (s.Name == "poll") return Poll(s, start);
+        if (s.Name == "epoll_create") return (() => EpollCreate(s), false, null);
         int fd = (int)Number(s, 0, "a descriptor");
+        if (s.Name is "epoll_ctl" or "epoll_wait" || _epolls.ContainsKey(fd)) return PrepareEpoll(s, fd, start);
         if (!_fds.TryGetValue(fd, out var sock)) return (() => Outcome.Error("EBADF"), false, null);
+        if (s.Name is "write" or "send" or "sendto" or "read" or "recv" or "recvfrom" && IsNull(s.Arguments[1]))
+            return (() => BadAddress(sock, s.Name), false, null);
         return s.Name switch
         {
             "bind" => (() => Bind(sock), false, null),
@@ -140,6 +145,7 @@ public sealed partial class ScriptRunner
             "setsockopt" => (() => SetOption(s, sock), false, null),
             "getsockopt" => (() => GetOption(s, sock), false, null),
             "fcntl" => (() => Fcntl(s, sock), false, null),
+            "ioctl" => (() => Ioctl(s, sock), false, null),
             _ => throw Fail($"{s.Name}() is not supported by this runner"),
         };
     }
@@ -159,10 +165,10 @@ public sealed partial class ScriptRunner
     /// </summary>
     private int NewDescriptor(SyscallEvent s)
     {
-        if (!s.Result.IsError && s.Result.Value is >= FirstFd and <= int.MaxValue && !_fds.ContainsKey((int)s.Result.Value))
+        if (!s.Result.IsError && s.Result.Value is >= FirstFd and <= int.MaxValue && !IsDescriptorInUse((int)s.Result.Value))
             return (int)s.Result.Value;
         int fd = FirstFd;
-        while (_fds.ContainsKey(fd)) fd++;
+        while (IsDescriptorInUse(fd)) fd++;
         return fd;
     }
 
@@ -232,6 +238,7 @@ public sealed partial class ScriptRunner
         _scriptPort = ServerPort;
         _stackPort = sock.Connection.LocalEndPoint.Port;
         _underTest = sock;
+        Watch(sock);
         DrainFrames();
         if (sock.NonBlocking) return (() => Outcome.Error("EINPROGRESS"), false, null);
         var c = sock.Connection;
@@ -261,7 +268,10 @@ public sealed partial class ScriptRunner
             {
                 while (written < count)
                 {
-                    int n = c.Send(new byte[(int)Math.Min(count - written, 65536)], _now);
+                    int chunk = (int)Math.Min(count - written, 65536);
+                    // MSG_EOR goes with the last piece of the message: the record ends where the message does.
+                    var sendFlags = (flags & MsgEor) != 0 && written + chunk == count ? TcpSendFlags.EndOfRecord : TcpSendFlags.None;
+                    int n = c.Send(new byte[chunk], _now, sendFlags);
                     if (n == 0) break;
                     written += n;
                 }

@@ -37,6 +37,9 @@ internal sealed class ScriptSocket(int fd)
     /// <summary>shutdown(SHUT_WR) or (SHUT_RDWR) was called.</summary>
     public bool WriteShut { get; set; }
 
+    /// <summary>The connection whose wakeups epoll items of this descriptor follow (hooked once).</summary>
+    public TcpConnection? Watched { get; set; }
+
     /// <summary>The error not yet reported, if any.</summary>
     public System.Net.Sockets.SocketError? PendingError => ErrorReported ? null : Connection?.Error;
 }

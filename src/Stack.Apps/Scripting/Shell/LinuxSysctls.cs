@@ -51,6 +51,7 @@ public static class LinuxSysctls
                 WindowScale = WindowScaleFor(numbers[2]),
             },
             "tcp_wmem" when numbers.Length == 3 => c with { SendBufferSize = Buffer(numbers[1]) },
+            "tcp_notsent_lowat" when number && n > 0 => c with { NotSentLowat = Math.Min(n, uint.MaxValue) },
             "tcp_timestamps" when number => c with { Timestamps = n != 0 },
             "tcp_sack" when number => c with { Sack = n != 0 },
             "tcp_dsack" when number => c with { Dsack = n != 0 },
@@ -120,7 +121,6 @@ public static class LinuxSysctls
         "tcp_ecn" => n is 0 or 2,
         "tcp_ecn_option" or "tcp_pacing_ss_ratio" or "tcp_pacing_ca_ratio" or "tcp_tso_win_divisor"
             or "tcp_min_tso_segs" or "tcp_reordering" or "tcp_autocorking" => true,
-        "tcp_notsent_lowat" => number && n >= int.MaxValue,
         "tcp_slow_start_after_idle" or "tcp_no_metrics_save" or "tcp_moderate_rcvbuf" => number,
         _ => false,
     };
