@@ -241,6 +241,7 @@ public sealed partial class TcpConnection
         }
         SendSnapshot tx = StampSend(len, now);
         TransmitSegment(seq, len, fin, PushAt(seq, len), now);
+        OnNewDataSent(seq, len, now);
         SeqNum end = seq + len + (fin ? 1 : 0);
         if (seq < _snd.Max)
         {

@@ -131,8 +131,10 @@ public sealed partial class ScriptRunner
             "listen" => (() => Listen(sock, Number(s, 1, "a backlog")), false, null),
             "accept" => (() => Accept(s, sock), !sock.NonBlocking, null),
             "connect" => Connect(sock),
-            "write" => Write(sock, Number(s, 2, "a byte count"), 0),
-            "send" or "sendto" => Write(sock, Number(s, 2, "a byte count"), Number(s, 3, "flags")),
+            "write" => WriteCall(sock, Number(s, 2, "a byte count"), 0),
+            "send" or "sendto" => WriteCall(sock, Number(s, 2, "a byte count"), Number(s, 3, "flags")),
+            "sendmsg" => SendMsg(s, sock),
+            "recvmsg" => RecvMsg(s, sock),
             "read" => Read(s, sock, Number(s, 2, "a byte count"), 0),
             "recv" or "recvfrom" => Read(s, sock, Number(s, 2, "a byte count"), Number(s, 3, "flags")),
             "close" => (() => Close(sock), false, null),
@@ -207,7 +209,9 @@ public sealed partial class ScriptRunner
         if (sock.Listener is null) return Outcome.Error("EINVAL");
         if (!sock.Listener.TryAccept(out var c)) return sock.NonBlocking ? Outcome.Error("EAGAIN") : null;
         int fd = NewDescriptor(s);
-        _fds[fd] = new ScriptSocket(fd) { Connection = c, Config = sock.Config };
+        _fds[fd] = new ScriptSocket(fd) { Connection = c, Config = sock.Config, ZeroCopy = sock.ZeroCopy };
+        // Linux clones the listener: flags such as TCP_INQ carry over to the accepted socket.
+        if (sock.Options.TryGetValue((SolTcp, TcpInq), out long inq)) _fds[fd].Options[(SolTcp, TcpInq)] = inq;
         _underTest = _fds[fd];
         return new Outcome(fd);
     }
