@@ -51,23 +51,60 @@ public sealed partial class TcpConnection
     /// </summary>
     public void EndZeroCopyWrite(ZeroCopyWrite begun)
     {
+        long queued = _errorQueue.Queued;
         _zeroCopy.Add(begun.Start, WriteSeq, begun.SentBefore);
         _zeroCopy.Acknowledge(_snd.Una, _errorQueue);
+        RaiseIfQueued(queued);
     }
 
     /// <summary>A write call that took bytes returned: its last byte is marked for SO_TIMESTAMPING.</summary>
-    public void OnWriteCompleted(Instant now) =>
+    public void OnWriteCompleted(Instant now)
+    {
+        long queued = _errorQueue.Queued;
         _txTimestamps.OnWrite(WriteSeq, _snd.Max, Math.Min(WriteSeq - _snd.BufStart, _mss), now, _errorQueue);
+        RaiseIfQueued(queued);
+    }
 
     /// <summary>New data left (SendNew): transmit timestamps of marked bytes in it.</summary>
-    private void OnNewDataSent(SeqNum seq, int length, Instant now) =>
+    private void OnNewDataSent(SeqNum seq, int length, Instant now)
+    {
+        long queued = _errorQueue.Queued;
         _txTimestamps.OnSent(seq, length, now, _errorQueue);
+        MarkIfQueued(queued);
+    }
 
     /// <summary>SND.UNA moved (AckAdvance): zero-copy sends and marked bytes it covers complete.</summary>
     private void OnSendAcknowledged(Instant now)
     {
+        long queued = _errorQueue.Queued;
         _zeroCopy.Acknowledge(_snd.Una, _errorQueue);
         _txTimestamps.OnAcknowledged(_snd.Una, now, _errorQueue);
+        MarkIfQueued(queued);
+    }
+
+    /// <summary>
+    /// The send buffer was dropped because the connection failed: pending zero-copy sends complete, as Linux's
+    /// tcp_write_queue_purge frees their packets — unless the application has closed the socket (SOCK_DEAD: no
+    /// one is left to read them).
+    /// </summary>
+    private void OnSendBufferPurged()
+    {
+        long queued = _errorQueue.Queued;
+        if (_userClosed) return;
+        _zeroCopy.Purge(_errorQueue);
+        MarkIfQueued(queued);
+    }
+
+    /// <summary>Inside an entry point: the event goes out with the others when it returns.</summary>
+    private void MarkIfQueued(long queued)
+    {
+        if (_errorQueue.Queued != queued) _pending |= TcpEvents.ErrorQueued;
+    }
+
+    /// <summary>From an API call outside Enter/Leave: tells <see cref="Notify"/> at once.</summary>
+    private void RaiseIfQueued(long queued)
+    {
+        if (_errorQueue.Queued != queued) Notify?.Invoke(this, TcpEvents.ErrorQueued);
     }
 }
 

@@ -366,6 +366,7 @@ public sealed partial class TcpConnection
         _layer.Statistics.Failed++;
         _send.Clear();
         ForgetPushMarks();
+        OnSendBufferPurged();
         SetState(TcpState.Closed, cause);
     }
 

@@ -269,6 +269,16 @@ public sealed partial class ScriptRunner
         return value;
     }
 
+    /// <summary>Linux clones the listener: SO_ZEROCOPY and TCP_INQ carry over to the accepted socket.</summary>
+    private static void InheritMessageOptions(ScriptSocket listener, ScriptSocket accepted)
+    {
+        accepted.ZeroCopy = listener.ZeroCopy;
+        foreach (var key in new[] { (SolSocket, SoZeroCopy), (SolTcp, TcpInq) })
+        {
+            if (listener.Options.TryGetValue(key, out long v)) accepted.Options[key] = v;
+        }
+    }
+
     /// <summary>
     /// The socket options of this part (null: not one of them): SO_ZEROCOPY (0 or 1), SO_TIMESTAMPING (flags
     /// as Linux's sock_set_timestamping checks them), SO_MARK (only kept; the runner has no routing by mark) and

@@ -209,9 +209,8 @@ public sealed partial class ScriptRunner
         if (sock.Listener is null) return Outcome.Error("EINVAL");
         if (!sock.Listener.TryAccept(out var c)) return sock.NonBlocking ? Outcome.Error("EAGAIN") : null;
         int fd = NewDescriptor(s);
-        _fds[fd] = new ScriptSocket(fd) { Connection = c, Config = sock.Config, ZeroCopy = sock.ZeroCopy };
-        // Linux clones the listener: flags such as TCP_INQ carry over to the accepted socket.
-        if (sock.Options.TryGetValue((SolTcp, TcpInq), out long inq)) _fds[fd].Options[(SolTcp, TcpInq)] = inq;
+        _fds[fd] = new ScriptSocket(fd) { Connection = c, Config = sock.Config };
+        InheritMessageOptions(sock, _fds[fd]);
         _underTest = _fds[fd];
         return new Outcome(fd);
     }

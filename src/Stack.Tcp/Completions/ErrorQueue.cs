@@ -12,6 +12,9 @@ public sealed class ErrorQueue
 
     public int Count => _entries.Count;
 
+    /// <summary>How many entries were ever queued, folded ones included: a change means readers must be woken.</summary>
+    public long Queued { get; private set; }
+
     public bool IsEmpty => _entries.Count == 0;
 
     /// <summary>The entry a read would return, without taking it.</summary>
@@ -20,6 +23,7 @@ public sealed class ErrorQueue
     public void Enqueue(ErrorQueueEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
+        Queued++;
         if (entry is ZeroCopyCompletion next && _entries.Last is { Value: ZeroCopyCompletion tail } last
             && TryExtend(tail, next) is { } merged)
         {
