@@ -36,10 +36,16 @@ public sealed partial class TcpConnection
         SeqNum end = start + length;
         int goal = SizeGoal();
         SeqNum skb = start;
-        if (_writeEnds.Count > 0 && _writeEnds.Last == start && _tailSkbStart >= _snd.Max && start - _tailSkbStart < goal)
+        if (_writeEnds.Count > 0 && _writeEnds.Last == start && _tailSkbStart >= _snd.Max && start - _tailSkbStart < goal
+            && !IsHardSkbEnd(start))
         {
             _writeEnds.RemoveLast();
             skb = _tailSkbStart;
+        }
+        TakePlannedSkbEnds(start, end);
+        if (_hardSkbEnds.Count > 0 && _hardSkbEnds[^1] > skb && _hardSkbEnds[^1] < end)
+        {
+            skb = _hardSkbEnds[^1];
         }
         while (end - skb > goal)
         {

@@ -56,7 +56,7 @@ public sealed partial class ScriptRunner
     /// tcp_sendmsg_locked: a MSG_ZEROCOPY write that takes bytes gets a completion id, and every write that
     /// takes bytes marks its last byte for SO_TIMESTAMPING. The bytes themselves go through <see cref="Write"/>.
     /// </summary>
-    private (Func<Outcome?>, bool, long?) WriteCall(ScriptSocket sock, long count, long flags)
+    private (Func<Outcome?>, bool, long?) WriteCall(ScriptSocket sock, long count, long flags, IReadOnlyList<long>? iovecs = null)
     {
         var (attempt, mayBlock, timeout) = Write(sock, count, flags);
         // Linux ignores MSG_ZEROCOPY unless SO_ZEROCOPY is on, and an empty send takes no id.
@@ -64,8 +64,13 @@ public sealed partial class ScriptRunner
         ZeroCopyWrite? begun = null;
         return (() =>
         {
-            if (zeroCopy && begun is null && sock.Connection is { } before) begun = before.BeginZeroCopyWrite();
+            if (zeroCopy && begun is null && sock.Connection is { } before)
+            {
+                begun = before.BeginZeroCopyWrite();
+                if (iovecs is not null) before.PlanSkbEnds(FragmentLimitEnds(iovecs));
+            }
             var outcome = attempt();
+            if (outcome is not null) sock.Connection?.ClearPlannedSkbEnds();
             if (outcome is { Errno: null, Value: > 0 } && sock.Connection is { } c)
             {
                 if (begun is { } b) c.EndZeroCopyWrite(b);
@@ -75,6 +80,27 @@ public sealed partial class ScriptRunner
         }, mayBlock, timeout);
     }
 
+    /// <summary>
+    /// Where a zero-copy write's skbs end for want of fragments: each iovec is one page fragment (packetdrill
+    /// gives each its own buffer), and an skb holds MAX_SKB_FRAGS of them (net.core.max_skb_frags, 17).
+    /// </summary>
+    private static IEnumerable<int> FragmentLimitEnds(IReadOnlyList<long> iovecs)
+    {
+        const int MaxSkbFrags = 17;
+        long offset = 0;
+        int frags = 0;
+        foreach (long length in iovecs)
+        {
+            if (length == 0) continue;
+            offset += length;
+            if (++frags == MaxSkbFrags)
+            {
+                yield return (int)offset;
+                frags = 0;
+            }
+        }
+    }
+
     private (Func<Outcome?>, bool, long?) SendMsg(SyscallEvent s, ScriptSocket sock)
     {
         var msg = MessageHeader(s);
@@ -82,13 +108,14 @@ public sealed partial class ScriptRunner
             throw Fail("sendmsg(): msg_flags must be 0 (sendmsg ignores the field)");
         if (msg["msg_control"] is SyscallArg.ArrayLiteral { Items.Count: > 0 })
             throw Fail("sendmsg(): control messages on send are not supported by this runner");
-        return WriteCall(sock, IovecTotal(s, msg), Number(s, 2, "flags"));
+        var iovecs = Iovecs(s, msg);
+        return WriteCall(sock, iovecs.Sum(), Number(s, 2, "flags"), iovecs);
     }
 
     private (Func<Outcome?>, bool, long?) RecvMsg(SyscallEvent s, ScriptSocket sock)
     {
         var msg = MessageHeader(s);
-        long capacity = IovecTotal(s, msg);
+        long capacity = Iovecs(s, msg).Sum();
         long flags = Number(s, 2, "flags");
         if ((flags & MsgErrQueue) != 0)
         {
@@ -242,23 +269,23 @@ public sealed partial class ScriptRunner
         return msg;
     }
 
-    /// <summary>The bytes the iovecs hold; packetdrill refuses a msg_iov(N) whose N is not the array's length.</summary>
-    private long IovecTotal(SyscallEvent s, SyscallArg.StructLiteral msg)
+    /// <summary>The iovecs' lengths; packetdrill refuses a msg_iov(N) whose N is not the array's length.</summary>
+    private List<long> Iovecs(SyscallEvent s, SyscallArg.StructLiteral msg)
     {
         var field = msg.Fields.First(f => f.Name == "msg_iov");
         if (field.Value is not SyscallArg.ArrayLiteral iov)
             throw Fail($"{s.Name}(): msg_iov must be an array of iovecs [{{..., len}}]");
         if (field.Subscript is { } n && Evaluate(n) != iov.Items.Count)
             throw Fail($"{s.Name}(): msg_iovlen {field.Subscript} does not match {iov.Items.Count}-element iovec array");
-        long total = 0;
+        var lengths = new List<long>();
         foreach (var item in iov.Items)
         {
             long len = item is SyscallArg.Iovec v ? Evaluate(v.Length) : -1;
             if (len is < 0 or > int.MaxValue)
                 throw Fail($"{s.Name}(): each iovec must be {{..., len}} with 0 <= len, not '{item}'");
-            total += len;
+            lengths.Add(len);
         }
-        return total;
+        return lengths;
     }
 
     /// <summary>A number, a constant (those that depend on the family too: CMSG_LEVEL_IP) or an OR of them.</summary>
