@@ -296,14 +296,22 @@ public sealed partial class ScriptRunner
         return value;
     }
 
-    /// <summary>Linux clones the listener: SO_ZEROCOPY and TCP_INQ carry over to the accepted socket.</summary>
+    /// <summary>Linux clones the listener: SO_ZEROCOPY, SO_TIMESTAMPING and TCP_INQ carry over to the accepted socket.</summary>
     private static void InheritMessageOptions(ScriptSocket listener, ScriptSocket accepted)
     {
         accepted.ZeroCopy = listener.ZeroCopy;
-        foreach (var key in new[] { (SolSocket, SoZeroCopy), (SolTcp, TcpInq) })
+        foreach (var key in new[] { (SolSocket, SoZeroCopy), (SolSocket, SoTimestamping), (SolTcp, TcpInq) })
         {
             if (listener.Options.TryGetValue(key, out long v)) accepted.Options[key] = v;
         }
+        ApplyMessageOptions(accepted);
+    }
+
+    /// <summary>A socket got its connection: SO_TIMESTAMPING set before (without OPT_ID, which needs one) applies to it.</summary>
+    private static void ApplyMessageOptions(ScriptSocket sock)
+    {
+        if (sock.Connection is { } c && sock.Options.TryGetValue((SolSocket, SoTimestamping), out long flags))
+            c.SetTimestamping((TimestampingFlags)(uint)flags);
     }
 
     /// <summary>

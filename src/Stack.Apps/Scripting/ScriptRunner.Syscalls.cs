@@ -235,6 +235,7 @@ public sealed partial class ScriptRunner
         _scriptPort = ServerPort;
         _stackPort = sock.Connection.LocalEndPoint.Port;
         _underTest = sock;
+        ApplyMessageOptions(sock);
         DrainFrames();
         if (sock.NonBlocking) return (() => Outcome.Error("EINPROGRESS"), false, null);
         var c = sock.Connection;
