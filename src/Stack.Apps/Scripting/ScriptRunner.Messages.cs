@@ -73,6 +73,8 @@ public sealed partial class ScriptRunner
             if (outcome is not null) sock.Connection?.ClearPlannedSkbEnds();
             if (outcome is { Errno: null, Value: > 0 } && sock.Connection is { } c)
             {
+                // A Fast Open connect made the connection inside the call: its data went from the SYN on.
+                if (zeroCopy && begun is null) begun = new ZeroCopyWrite(c.Iss + 1, c.Iss + 1);
                 if (begun is { } b) c.EndZeroCopyWrite(b);
                 c.OnWriteCompleted(_now);
             }
