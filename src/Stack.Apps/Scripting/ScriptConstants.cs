@@ -119,6 +119,12 @@ public static class ScriptConstants
         ["SOF_TIMESTAMPING_OPT_PKTINFO"] = 1 << 13,
         ["SOF_TIMESTAMPING_OPT_TX_SWHW"] = 1 << 14,
         ["SOF_TIMESTAMPING_OPT_ID_TCP"] = 1 << 16,
+        ["SIOCINQ"] = 0x541B,
+        ["FIONREAD"] = 0x541B,
+        ["SIOCOUTQ"] = 0x5411,
+        ["TIOCOUTQ"] = 0x5411,
+        ["SIOCOUTQNSD"] = 0x894B,
+        ["SIOCATMARK"] = 0x8905,
         ["TCP_INQ"] = 36,
         ["TCP_CM_INQ"] = 36,
     };

@@ -37,6 +37,7 @@ public static class ScriptParser
         ["poll"] = (3, 3),
         ["sendmsg"] = (3, 3),
         ["recvmsg"] = (3, 3),
+        ["ioctl"] = (2, 3),
     };
 
     public static Script Parse(string text, string file = "<script>")

@@ -135,6 +135,7 @@ public sealed partial class ScriptRunner
             "send" or "sendto" => WriteCall(sock, Number(s, 2, "a byte count"), Number(s, 3, "flags")),
             "sendmsg" => SendMsg(s, sock),
             "recvmsg" => RecvMsg(s, sock),
+            "ioctl" => (() => Ioctl(s, sock), false, null),
             "read" => Read(s, sock, Number(s, 2, "a byte count"), 0),
             "recv" or "recvfrom" => Read(s, sock, Number(s, 2, "a byte count"), Number(s, 3, "flags")),
             "close" => (() => Close(sock), false, null),
