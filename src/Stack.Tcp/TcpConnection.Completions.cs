@@ -65,7 +65,7 @@ public sealed partial class TcpConnection
         RaiseIfQueued(queued);
     }
 
-    /// <summary>New data left (SendNew): transmit timestamps of marked bytes in it.</summary>
+    /// <summary>Data left, new (SendNew) or resent (Retransmit): transmit timestamps of marked bytes in it.</summary>
     private void OnNewDataSent(SeqNum seq, int length, Instant now)
     {
         long queued = _errorQueue.Queued;

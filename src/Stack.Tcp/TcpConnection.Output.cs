@@ -274,6 +274,7 @@ public sealed partial class TcpConnection
         int len = s.Length - (fin ? 1 : 0);
         SendSnapshot tx = StampSend(len, now);
         TransmitSegment(s.Start, len, fin, PushOnResendAt(s.Start, len), now);
+        OnNewDataSent(s.Start, len, now);
         if (!_retransStampSet)
         {
             _retransStampSet = true;

@@ -162,7 +162,7 @@ public sealed partial class ScriptRunner
                 length = t.Length;
                 // sock_recv_timestamp: the software stamp only when SOF_TIMESTAMPING_SOFTWARE asks for reports.
                 if ((c.Timestamping & TimestampingFlags.Software) != 0)
-                    control.Add(new TimestampCmsg(1, ScmTimestamping, t.At.Microseconds - Origin.Microseconds));
+                    control.Add(new TimestampCmsg(SolSocket, ScmTimestamping, t.At.Microseconds - Origin.Microseconds));
                 control.Add(new ExtendedErrorCmsg(level, type, ENoMsg, OriginTimestamping, 0, 0, (long)t.Kind, t.Key));
                 break;
         }

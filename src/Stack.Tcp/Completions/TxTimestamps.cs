@@ -10,19 +10,20 @@ namespace Stack.Tcp.Completions;
 /// the moment SOF_TIMESTAMPING_OPT_ID was set.
 /// </summary>
 /// <remarks>
-/// Linux stamps again when it retransmits a marked segment; this stack stamps the first transmission only. An
-/// entry's length is the marked segment's payload (Linux's SCHED and SND copies also hold the headers).
+/// A resent segment holding the byte is stamped again, as Linux's clones of the skb share its timestamp flags.
+/// An entry's length is the marked segment's payload (Linux's SCHED and SND copies also hold the headers).
 /// </remarks>
 internal sealed class TxTimestamps
 {
     private readonly List<Mark> _marks = [];
     private SeqNum _keyBase;
 
-    private sealed class Mark(SeqNum at, TimestampingFlags flags, bool sent)
+    private sealed class Mark(SeqNum at, TimestampingFlags flags)
     {
         public SeqNum At { get; } = at;
         public TimestampingFlags Flags { get; } = flags;
-        public bool Sent { get; set; } = sent;
+
+        /// <summary>The payload of the segment that last carried the byte (an ACK entry copies it).</summary>
         public int Length { get; set; }
     }
 
@@ -50,23 +51,22 @@ internal sealed class TxTimestamps
     {
         var flags = Flags & TimestampingFlags.TxRecord;
         if (flags == 0) return;
-        var mark = new Mark(writeSeq - 1, flags, sent: false);
+        var mark = new Mark(writeSeq - 1, flags);
         if (writeSeq <= sentTo)
         {
             StampSend(mark, tailLength, now, queue);
         }
-        if (!mark.Sent || (flags & TimestampingFlags.TxAck) != 0) _marks.Add(mark);
+        _marks.Add(mark);
     }
 
-    /// <summary>New data [<paramref name="seq"/>, + <paramref name="length"/>) left at <paramref name="now"/>.</summary>
+    /// <summary>Data [<paramref name="seq"/>, + <paramref name="length"/>) left at <paramref name="now"/>, first sent or resent.</summary>
     public void OnSent(SeqNum seq, int length, Instant now, ErrorQueue queue)
     {
         if (_marks.Count == 0 || length == 0) return;
         foreach (var mark in _marks)
         {
-            if (!mark.Sent && mark.At >= seq && mark.At < seq + length) StampSend(mark, length, now, queue);
+            if (mark.At >= seq && mark.At < seq + length) StampSend(mark, length, now, queue);
         }
-        _marks.RemoveAll(m => m.Sent && (m.Flags & TimestampingFlags.TxAck) == 0);
     }
 
     /// <summary>SND.UNA moved to <paramref name="una"/>: marked bytes below it are acknowledged.</summary>
@@ -84,7 +84,6 @@ internal sealed class TxTimestamps
 
     private void StampSend(Mark mark, int length, Instant now, ErrorQueue queue)
     {
-        mark.Sent = true;
         mark.Length = length;
         if ((mark.Flags & TimestampingFlags.TxSched) != 0) Queue(TxTimestampKind.Scheduled, mark, length, now, queue);
         if ((mark.Flags & TimestampingFlags.TxSoftware) != 0) Queue(TxTimestampKind.Sent, mark, length, now, queue);

@@ -146,4 +146,22 @@ public sealed class ErrorQueueTests
 
         Assert.Equal(99u, Assert.IsType<TxTimestamp>(Assert.Single(Drain(q))).Key);
     }
+
+    [Fact]
+    public void A_resent_marked_byte_is_stamped_again_until_it_is_acknowledged()
+    {
+        var stamps = new TxTimestamps();
+        var q = new ErrorQueue();
+        stamps.Set(TimestampingFlags.TxSoftware | TimestampingFlags.OptTsOnly, Isn, Isn);
+        var t0 = Instant.FromMilliseconds(1);
+        var t1 = Instant.FromMilliseconds(300);
+
+        stamps.OnWrite(Isn + 100, sentTo: Isn, tailLength: 0, t0, q);
+        stamps.OnSent(Isn, 100, t0, q);
+        stamps.OnSent(Isn, 100, t1, q); // The resend.
+        stamps.OnAcknowledged(Isn + 100, t1, q);
+        stamps.OnSent(Isn, 100, t1, q); // Acknowledged: no longer marked.
+
+        Assert.Equal([new TxTimestamp(TxTimestampKind.Sent, 0, t0, 0), new TxTimestamp(TxTimestampKind.Sent, 0, t1, 0)], Drain(q));
+    }
 }
