@@ -95,6 +95,7 @@ public sealed partial class ScriptRunner
         {
             if (length == 0) continue;
             offset += length;
+            if (offset > int.MaxValue) yield break; // More than a write can take: the call fails or stops first.
             if (++frags == MaxSkbFrags)
             {
                 yield return (int)offset;
@@ -330,8 +331,8 @@ public sealed partial class ScriptRunner
                 sock.ZeroCopy = v == 1;
                 break;
             case (SolSocket, SoTimestamping):
-                var flags = (TimestampingFlags)(uint)v;
                 if (v is < 0 or > uint.MaxValue) return Outcome.Error("EINVAL");
+                var flags = (TimestampingFlags)(uint)v;
                 if (sock.Connection is { } c)
                 {
                     if (!c.SetTimestamping(flags)) return Outcome.Error("EINVAL");
