@@ -583,6 +583,7 @@ public sealed partial class TcpConnection
             _snd.Nxt = _snd.Una;
         }
         _segments.AckTo(segAck, ref sample);
+        OnSendAcknowledged(now);
         if (!SampleRttFromTimestamp(options, now))
         {
             if (_rto.OnAck(segAck, now) && _rto.SmoothedRtt is { } synRtt)

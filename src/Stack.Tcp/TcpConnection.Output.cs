@@ -186,21 +186,25 @@ public sealed partial class TcpConnection
             {
                 long usable = Math.Min(_snd.Wnd - (_snd.Nxt - _snd.Una), CongestionRoom());
                 int len = (int)Math.Min(Math.Min(available, mss), Math.Max(usable, 0));
+                int toSkbEnd = NextHardSkbEnd(_snd.Nxt) is { } hard ? hard - _snd.Nxt : int.MaxValue;
+                bool skbEnds = toSkbEnd <= len && toSkbEnd < available;
+                if (skbEnds)
+                {
+                    len = toSkbEnd; // A closed skb leaves whole, Nagle or not (see TcpConnection.SkbEnds.cs).
+                }
                 if (len <= 0 || !PacingAllows(now))
                 {
                     return;
                 }
-                int whole = len;
-                len = CutAtRecordEnd(len); // MSG_EOR: never past a record's end.
                 bool last = len == available;
-                if (len < mss && last && !NoDelay && !_finQueued && SmallSegmentInFlight)
+                if (!skbEnds && len < mss && last && !NoDelay && !_finQueued && SmallSegmentInFlight)
                 {
                     // Nagle (RFC 1122 §4.2.3.4) with Minshall's change, as Linux (tcp_nagle_check): a small segment
                     // waits while an earlier small one is unacknowledged, so a write's tail follows its full
                     // segments at once and only a stream of small writes coalesces.
                     return;
                 }
-                if (len < mss && !last && len == whole && len < _snd.MaxWnd / 2 && _snd.Nxt != _snd.Una)
+                if (!skbEnds && len < mss && !last && len < _snd.MaxWnd / 2 && _snd.Nxt != _snd.Una)
                 {
                     // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): the window allows only a sliver of the data
                     // waiting; hold it until the window opens to a full segment or half the largest window seen,
@@ -243,6 +247,7 @@ public sealed partial class TcpConnection
         }
         SendSnapshot tx = StampSend(len, now);
         TransmitSegment(seq, len, fin, PushAt(seq, len), now);
+        OnNewDataSent(seq, len, now);
         SeqNum end = seq + len + (fin ? 1 : 0);
         if (seq < _snd.Max)
         {
@@ -269,6 +274,7 @@ public sealed partial class TcpConnection
         int len = s.Length - (fin ? 1 : 0);
         SendSnapshot tx = StampSend(len, now);
         TransmitSegment(s.Start, len, fin, PushOnResendAt(s.Start, len), now);
+        OnNewDataSent(s.Start, len, now);
         if (!_retransStampSet)
         {
             _retransStampSet = true;

@@ -37,10 +37,15 @@ public sealed partial class TcpConnection
         int goal = SizeGoal();
         SeqNum skb = start;
         if (_writeEnds.Count > 0 && _writeEnds.Last == start && _tailSkbStart >= _snd.Max && start - _tailSkbStart < goal
-            && !EndsRecord(start))
+            && !IsHardSkbEnd(start))
         {
             _writeEnds.RemoveLast();
             skb = _tailSkbStart;
+        }
+        TakePlannedSkbEnds(start, end);
+        if (_hardSkbEnds.Count > 0 && _hardSkbEnds[^1] > skb && _hardSkbEnds[^1] < end)
+        {
+            skb = _hardSkbEnds[^1];
         }
         while (end - skb > goal)
         {
@@ -53,7 +58,6 @@ public sealed partial class TcpConnection
     /// <summary>The push points go with the data they mark: acknowledged, or dropped on abort.</summary>
     private void ForgetPushMarks(SeqNum? ackedTo = null)
     {
-        ForgetRecordEnds(ackedTo);
         if (ackedTo is { } una)
         {
             _writeEnds.AckTo(una);

@@ -215,7 +215,7 @@ public sealed partial class TcpConnection
             RecordWrite(start, n);
             if ((flags & TcpSendFlags.EndOfRecord) != 0 && n == data.Length)
             {
-                RecordEnd(start + n);
+                CloseSkb(start + n);
             }
             Enter();
             Leave(now);
@@ -397,6 +397,7 @@ public sealed partial class TcpConnection
         _layer.Statistics.Failed++;
         _send.Clear();
         ForgetPushMarks();
+        OnSendBufferPurged();
         SetState(TcpState.Closed, cause);
     }
 

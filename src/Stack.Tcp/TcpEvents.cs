@@ -26,6 +26,9 @@ public enum TcpEvents
 
     /// <summary>The state changed (see <see cref="TcpConnection.LastTransition"/>).</summary>
     StateChanged = 32,
+
+    /// <summary>An entry joined <see cref="TcpConnection.ErrorQueue"/> (or widened its tail): POLLERR, EPOLLERR's edge.</summary>
+    ErrorQueued = 64,
 }
 
 /// <summary>One state change: from, to, and why (the RFC 9293 §3.3.2 diagram's arc label, roughly).</summary>

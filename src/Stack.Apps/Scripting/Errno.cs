@@ -43,6 +43,8 @@ public static class Errno
         ("ECONNABORTED", 103, "Software caused connection abort"),
         ("ECONNRESET", 104, "Connection reset by peer"),
         ("ENOBUFS", 105, "No buffer space available"),
+        ("ENOMSG", 42, "No message of desired type"),
+        ("ENOTTY", 25, "Inappropriate ioctl for device"),
         ("EISCONN", 106, "Transport endpoint is already connected"),
         ("ENOTCONN", 107, "Transport endpoint is not connected"),
         ("ESHUTDOWN", 108, "Cannot send after transport endpoint shutdown"),

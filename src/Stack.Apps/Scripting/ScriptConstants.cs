@@ -89,6 +89,45 @@ public static class ScriptConstants
         ["IP_PMTUDISC_PROBE"] = 3,
         ["IPV6_TCLASS"] = 67,
         ["TCP_NOTSENT_LOWAT"] = 25,
+        ["MSG_CTRUNC"] = 0x8,
+        ["MSG_TRUNC"] = 0x20,
+        ["MSG_ERRQUEUE"] = 0x2000,
+        ["MSG_ZEROCOPY"] = 0x4000000,
+        // The error queue (linux/errqueue.h, linux/net_tstamp.h, asm-generic/socket.h).
+        ["SO_MARK"] = 36,
+        ["SO_TIMESTAMPING"] = 37,
+        ["SO_ZEROCOPY"] = 60,
+        ["SCM_TIMESTAMPING"] = 37,
+        ["SCM_TIMESTAMPING_OPT_STATS"] = 54,
+        ["SCM_TSTAMP_SND"] = 0,
+        ["SCM_TSTAMP_SCHED"] = 1,
+        ["SCM_TSTAMP_ACK"] = 2,
+        ["IP_RECVERR"] = 11,
+        ["IPV6_RECVERR"] = 25,
+        ["SO_EE_ORIGIN_NONE"] = 0,
+        ["SO_EE_ORIGIN_LOCAL"] = 1,
+        ["SO_EE_ORIGIN_ICMP"] = 2,
+        ["SO_EE_ORIGIN_ICMP6"] = 3,
+        ["SO_EE_ORIGIN_TXSTATUS"] = 4,
+        ["SO_EE_ORIGIN_TIMESTAMPING"] = 4,
+        ["SO_EE_ORIGIN_ZEROCOPY"] = 5,
+        ["SO_EE_CODE_ZEROCOPY_COPIED"] = 1,
+        ["SOF_TIMESTAMPING_TX_HARDWARE"] = 1 << 0,
+        ["SOF_TIMESTAMPING_TX_SOFTWARE"] = 1 << 1,
+        ["SOF_TIMESTAMPING_RX_HARDWARE"] = 1 << 2,
+        ["SOF_TIMESTAMPING_RX_SOFTWARE"] = 1 << 3,
+        ["SOF_TIMESTAMPING_SOFTWARE"] = 1 << 4,
+        ["SOF_TIMESTAMPING_SYS_HARDWARE"] = 1 << 5,
+        ["SOF_TIMESTAMPING_RAW_HARDWARE"] = 1 << 6,
+        ["SOF_TIMESTAMPING_OPT_ID"] = 1 << 7,
+        ["SOF_TIMESTAMPING_TX_SCHED"] = 1 << 8,
+        ["SOF_TIMESTAMPING_TX_ACK"] = 1 << 9,
+        ["SOF_TIMESTAMPING_OPT_CMSG"] = 1 << 10,
+        ["SOF_TIMESTAMPING_OPT_TSONLY"] = 1 << 11,
+        ["SOF_TIMESTAMPING_OPT_STATS"] = 1 << 12,
+        ["SOF_TIMESTAMPING_OPT_PKTINFO"] = 1 << 13,
+        ["SOF_TIMESTAMPING_OPT_TX_SWHW"] = 1 << 14,
+        ["SOF_TIMESTAMPING_OPT_ID_TCP"] = 1 << 16,
         ["SIOCINQ"] = 0x541B,
         ["FIONREAD"] = 0x541B,
         ["SIOCOUTQ"] = 0x5411,
@@ -110,7 +149,29 @@ public static class ScriptConstants
         ["EPOLLET"] = 1L << 31,
         // A null pointer: the calls that take a buffer fail with EFAULT, as Linux's copy to or from user memory does.
         ["NULL"] = 0,
+        ["SIOCATMARK"] = 0x8905,
+        ["TCP_INQ"] = 36,
+        ["TCP_CM_INQ"] = 36,
     };
+
+    /// <summary>
+    /// Names whose value depends on the family a script runs in, as packetdrill's run_all.py defines them per
+    /// family with -D: the level and type of the sock_extended_err cmsg (SOL_IP/IP_RECVERR or SOL_IPV6/IPV6_RECVERR).
+    /// </summary>
+    private static readonly Dictionary<string, (long V4, long V6)> FamilyValues = new(StringComparer.Ordinal)
+    {
+        ["CMSG_LEVEL_IP"] = (0, 41),
+        ["CMSG_TYPE_RECVERR"] = (11, 25),
+    };
+
+    /// <summary>The value of a family-dependent name (<see cref="FamilyValues"/>) in IPv4 or IPv6.</summary>
+    public static bool TryGetFamilyValue(string name, bool ipv6, out long value)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        bool found = FamilyValues.TryGetValue(name, out var v);
+        value = ipv6 ? v.V6 : v.V4;
+        return found;
+    }
 
     private static readonly Dictionary<string, TcpState> States =
         Enum.GetValues<TcpState>().ToDictionary(s => s.ToLinuxName(), StringComparer.Ordinal);
@@ -123,6 +184,11 @@ public static class ScriptConstants
     {
         ArgumentNullException.ThrowIfNull(name);
         if (Values.TryGetValue(name, out value)) return true;
+        if (Errno.TryGetNumber(name, out int errno))
+        {
+            value = errno;
+            return true;
+        }
         if (States.TryGetValue(name, out var state))
         {
             value = state.ToLinuxCode();
@@ -138,5 +204,6 @@ public static class ScriptConstants
         return States.TryGetValue(name, out state);
     }
 
-    public static bool IsKnown(string name) => TryGetValue(name, out _);
+    /// <summary>A constant, a family-dependent name, or an errno name (ee_errno=ENOMSG).</summary>
+    public static bool IsKnown(string name) => TryGetValue(name, out _) || FamilyValues.ContainsKey(name);
 }

@@ -35,7 +35,9 @@ public static class ScriptParser
         ["getsockopt"] = (5, 5),
         ["fcntl"] = (2, 3),
         ["poll"] = (3, 3),
-        ["ioctl"] = (3, 3),
+        ["sendmsg"] = (3, 3),
+        ["recvmsg"] = (3, 3),
+        ["ioctl"] = (2, 3),
         ["epoll_create"] = (1, 1),
         ["epoll_ctl"] = (4, 4),
         ["epoll_wait"] = (4, 4),
@@ -731,8 +733,9 @@ public static class ScriptParser
                         if (LooksAt("..."))
                         {
                             _pos += 3;
-                            open = true;
                             SkipTrivia();
+                            if (fields.Count == 0 && Peek() == ',') return ParseIovec(start, depth);
+                            open = true;
                             if (Peek() != '}') throw Error(AtEnd ? start : _pos, AtEnd ? "unclosed '{'" : $"'...' must be the last thing in a struct, found {Found()}");
                             break;
                         }
@@ -741,10 +744,22 @@ public static class ScriptParser
                         string name = ReadIdentifier();
                         if (fields.Any(f => f.Name == name)) throw Error(fieldStart, $"field '{name}' appears twice");
                         SkipTrivia();
+                        SyscallArg? subscript = null;
+                        if (Peek() == '(')
+                        {
+                            // packetdrill's msghdr: msg_name(...)=..., msg_iov(2)=[...].
+                            _pos++;
+                            SkipTrivia();
+                            subscript = ParseExpression(depth + 1);
+                            SkipTrivia();
+                            if (Peek() != ')') throw Error(AtEnd ? start : _pos, $"expected ')' after {name}(..., found {Found()}");
+                            _pos++;
+                            SkipTrivia();
+                        }
                         if (Peek() != '=') throw Error(_pos, $"expected '=' after the field name {name}, found {Found()}");
                         _pos++;
                         SkipTrivia();
-                        fields.Add(new StructField(name, ParseExpression(depth + 1)));
+                        fields.Add(new StructField(name, ParseExpression(depth + 1), subscript));
                         SkipTrivia();
                         if (Peek() == ',')
                         {
@@ -761,6 +776,18 @@ public static class ScriptParser
             }
             if (c == '"') throw Error(start, "quoted strings are not supported as arguments; write ... instead");
             throw Error(start, $"expected an argument (a number, a constant such as SOCK_STREAM, ..., [...] or {{...}}), found {Found()}");
+        }
+
+        /// <summary>The rest of an iovec, <c>{..., 100}</c>, after its <c>...</c>: the length.</summary>
+        private SyscallArg.Iovec ParseIovec(int start, int depth)
+        {
+            _pos++;
+            SkipTrivia();
+            var length = ParseExpression(depth + 1);
+            SkipTrivia();
+            if (Peek() != '}') throw Error(AtEnd ? start : _pos, AtEnd ? "unclosed '{'" : $"expected '}}' after an iovec's length, found {Found()}");
+            _pos++;
+            return new SyscallArg.Iovec(length);
         }
 
         private long ParseInteger()

@@ -18,6 +18,7 @@ public sealed partial class ScriptRunner
             return new Outcome(0);
         }
         long v = Number(s, 3, "a value");
+        if (SetMessageOption(sock, level, name, v) is { } done) return done;
         if (level == SolTcp && name == TcpFastOpen)
         {
             // Linux: on a closed or listening socket, the Fast Open queue (RFC 7413 §5.1), at most somaxconn.

@@ -35,7 +35,7 @@ public sealed partial class ScriptRunner
         if (sock.Listener is { } l) return l.CompletedCount > 0 ? PollIn | PollRdNorm : 0;
         if (sock.Connection is not { } c) return PollOut | PollHup;
         long mask = 0;
-        if (sock.PendingError is not null) mask |= PollErr;
+        if (sock.PendingError is not null || !c.ErrorQueue.IsEmpty) mask |= PollErr;
         bool finReceived = c.IsEndOfStream || c.State is TcpState.CloseWait or TcpState.LastAck or TcpState.Closing or TcpState.TimeWait
             || (c.State == TcpState.Closed && c.Error is not null);
         bool closed = c.State == TcpState.Closed;

@@ -136,8 +136,11 @@ public sealed partial class ScriptRunner
             "listen" => (() => Listen(sock, Number(s, 1, "a backlog")), false, null),
             "accept" => (() => Accept(s, sock), !sock.NonBlocking, null),
             "connect" => Connect(sock),
-            "write" => Write(sock, Number(s, 2, "a byte count"), 0),
-            "send" or "sendto" => Write(sock, Number(s, 2, "a byte count"), Number(s, 3, "flags")),
+            "write" => WriteCall(sock, Number(s, 2, "a byte count"), 0),
+            "send" or "sendto" => WriteCall(sock, Number(s, 2, "a byte count"), Number(s, 3, "flags")),
+            "sendmsg" => SendMsg(s, sock),
+            "recvmsg" => RecvMsg(s, sock),
+            "ioctl" => (() => Ioctl(s, sock), false, null),
             "read" => Read(s, sock, Number(s, 2, "a byte count"), 0),
             "recv" or "recvfrom" => Read(s, sock, Number(s, 2, "a byte count"), Number(s, 3, "flags")),
             "close" => (() => Close(sock), false, null),
@@ -145,7 +148,6 @@ public sealed partial class ScriptRunner
             "setsockopt" => (() => SetOption(s, sock), false, null),
             "getsockopt" => (() => GetOption(s, sock), false, null),
             "fcntl" => (() => Fcntl(s, sock), false, null),
-            "ioctl" => (() => Ioctl(s, sock), false, null),
             _ => throw Fail($"{s.Name}() is not supported by this runner"),
         };
     }
@@ -214,6 +216,7 @@ public sealed partial class ScriptRunner
         if (!sock.Listener.TryAccept(out var c)) return sock.NonBlocking ? Outcome.Error("EAGAIN") : null;
         int fd = NewDescriptor(s);
         _fds[fd] = new ScriptSocket(fd) { Connection = c, Config = sock.Config };
+        InheritMessageOptions(sock, _fds[fd]);
         _underTest = _fds[fd];
         return new Outcome(fd);
     }
@@ -239,6 +242,7 @@ public sealed partial class ScriptRunner
         _stackPort = sock.Connection.LocalEndPoint.Port;
         _underTest = sock;
         Watch(sock);
+        ApplyMessageOptions(sock);
         DrainFrames();
         if (sock.NonBlocking) return (() => Outcome.Error("EINPROGRESS"), false, null);
         var c = sock.Connection;

@@ -16,6 +16,9 @@ internal sealed class ScriptSocket(int fd)
 
     public bool NonBlocking { get; set; }
 
+    /// <summary>SO_ZEROCOPY: MSG_ZEROCOPY sends get completions (Linux's SOCK_ZEROCOPY; accepted sockets inherit it).</summary>
+    public bool ZeroCopy { get; set; }
+
     public bool Bound { get; set; }
 
     public TcpListener? Listener { get; set; }

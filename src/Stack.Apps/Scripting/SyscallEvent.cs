@@ -86,6 +86,12 @@ public abstract record SyscallArg
         }
     }
 
+    /// <summary><c>{..., 100}</c>: an iovec of packetdrill's msghdr, a buffer the script does not spell and its length.</summary>
+    public sealed record Iovec(SyscallArg Length) : SyscallArg
+    {
+        public override string ToString() => $"{{..., {Length}}}";
+    }
+
     /// <summary>
     /// The value of a number, a constant or an OR of them (a constant's value from <see cref="ScriptConstants"/>);
     /// false for anything else.
@@ -114,8 +120,11 @@ public abstract record SyscallArg
     }
 }
 
-/// <summary><c>name=value</c> inside a struct literal.</summary>
-public sealed record StructField(string Name, SyscallArg Value)
+/// <summary>
+/// <c>name=value</c> inside a struct literal; packetdrill's msghdr also writes <c>name(subscript)=value</c>
+/// (<c>msg_iov(2)=[...]</c>: the subscript is the element count).
+/// </summary>
+public sealed record StructField(string Name, SyscallArg Value, SyscallArg? Subscript = null)
 {
-    public override string ToString() => $"{Name}={Value}";
+    public override string ToString() => Subscript is null ? $"{Name}={Value}" : $"{Name}({Subscript})={Value}";
 }

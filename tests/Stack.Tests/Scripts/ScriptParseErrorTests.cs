@@ -33,7 +33,7 @@ public sealed class ScriptParseErrorTests
     [InlineData("+0 close(3) = 0 EBADF", 17, "an errno name goes with a -1 result, not 0")]
     [InlineData("+0 close(3) = -1 EBADF (Bad file", 24, "unclosed '(' in the errno description")]
     [InlineData("+0 close(3)", 12, "expected '= result' after close(...), found the end of the line")]
-    [InlineData("+0 frobnicate(3) = 0", 4, "unknown system call 'frobnicate'; known: socket, bind, listen, accept, connect, write, read, send, recv, sendto, recvfrom, close, shutdown, setsockopt, getsockopt, fcntl, poll, ioctl, epoll_create, epoll_ctl, epoll_wait")]
+    [InlineData("+0 frobnicate(3) = 0", 4, "unknown system call 'frobnicate'; known: socket, bind, listen, accept, connect, write, read, send, recv, sendto, recvfrom, close, shutdown, setsockopt, getsockopt, fcntl, poll, sendmsg, recvmsg, ioctl, epoll_create, epoll_ctl, epoll_wait")]
     [InlineData("+0 accept(3, ...) = 4", 4, "accept takes 3 arguments, found 2")]
     [InlineData("+0 socket(..., SOCK_STRAEM, IPPROTO_TCP) = 3", 16, "unknown constant 'SOCK_STRAEM'")]
     [InlineData("+0 write(4, \"hello\", 5) = 5", 13, "quoted strings are not supported as arguments; write ... instead")]

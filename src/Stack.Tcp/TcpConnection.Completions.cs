@@ -1,0 +1,112 @@
+using Stack.Link.Time;
+using Stack.Tcp.Completions;
+
+namespace Stack.Tcp;
+
+/// <summary>
+/// The error queue: MSG_ZEROCOPY completions and SO_TIMESTAMPING transmit timestamps, queued as the data they
+/// follow is sent and acknowledged (see <see cref="Completions.ErrorQueue"/>). The socket layer brackets a
+/// zero-copy write with <see cref="BeginZeroCopyWrite"/> / <see cref="EndZeroCopyWrite"/>, calls
+/// <see cref="OnWriteCompleted"/> after every write call that took bytes, and reads the queue.
+/// </summary>
+public sealed partial class TcpConnection
+{
+    private readonly ErrorQueue _errorQueue = new();
+    private readonly ZeroCopySends _zeroCopy = new();
+    private readonly TxTimestamps _txTimestamps = new();
+
+    /// <summary>Completions and timestamps not yet read (Linux sk_error_queue); POLLERR while not empty.</summary>
+    public ErrorQueue ErrorQueue => _errorQueue;
+
+    /// <summary>The peer's FIN has arrived (whether or not the data before it has been read).</summary>
+    public bool FinReceived => _finReceived;
+
+    /// <summary>The sequence number after the last byte written so far (Linux write_seq).</summary>
+    public SeqNum WriteSeq => _snd.BufStart + _send.Count;
+
+    /// <summary>The SO_TIMESTAMPING flags in force.</summary>
+    public TimestampingFlags Timestamping => _txTimestamps.Flags;
+
+    /// <summary>
+    /// SO_TIMESTAMPING. False (EINVAL) for bits Linux does not know, OPT_ID_TCP without OPT_ID, and OPT_ID newly
+    /// set on a connection that is closed, as Linux's sock_set_timestamping refuses them.
+    /// </summary>
+    public bool SetTimestamping(TimestampingFlags flags)
+    {
+        if ((flags & ~TimestampingFlags.All) != 0) return false;
+        if ((flags & TimestampingFlags.OptIdTcp) != 0 && (flags & TimestampingFlags.OptId) == 0) return false;
+        if ((flags & TimestampingFlags.OptId) != 0 && (_txTimestamps.Flags & TimestampingFlags.OptId) == 0
+            && _state is TcpState.Closed or TcpState.Listen)
+            return false;
+        _txTimestamps.Set(flags, _snd.Una, WriteSeq);
+        return true;
+    }
+
+    /// <summary>Where a zero-copy write starts: pass it to <see cref="EndZeroCopyWrite"/> when the call returns.</summary>
+    public ZeroCopyWrite BeginZeroCopyWrite() => new(WriteSeq, _snd.Max);
+
+    /// <summary>
+    /// A MSG_ZEROCOPY write call returned: if it took bytes it gets the next completion id (or shares the one
+    /// of the send still unsent before it); the completion is queued once the peer has acknowledged its bytes.
+    /// </summary>
+    public void EndZeroCopyWrite(ZeroCopyWrite begun)
+    {
+        long queued = _errorQueue.Queued;
+        _zeroCopy.Add(begun.Start, WriteSeq, begun.SentBefore);
+        _zeroCopy.Acknowledge(_snd.Una, _errorQueue);
+        RaiseIfQueued(queued);
+    }
+
+    /// <summary>A write call that took bytes returned: its last byte is marked for SO_TIMESTAMPING.</summary>
+    public void OnWriteCompleted(Instant now)
+    {
+        long queued = _errorQueue.Queued;
+        _txTimestamps.OnWrite(WriteSeq, _snd.Max, Math.Min(WriteSeq - _snd.BufStart, _mss), now, _errorQueue);
+        RaiseIfQueued(queued);
+    }
+
+    /// <summary>Data left, new (SendNew) or resent (Retransmit): transmit timestamps of marked bytes in it.</summary>
+    private void OnNewDataSent(SeqNum seq, int length, Instant now)
+    {
+        long queued = _errorQueue.Queued;
+        _txTimestamps.OnSent(seq, length, now, _errorQueue);
+        MarkIfQueued(queued);
+    }
+
+    /// <summary>SND.UNA moved (AckAdvance): zero-copy sends and marked bytes it covers complete.</summary>
+    private void OnSendAcknowledged(Instant now)
+    {
+        long queued = _errorQueue.Queued;
+        _zeroCopy.Acknowledge(_snd.Una, _errorQueue);
+        _txTimestamps.OnAcknowledged(_snd.Una, now, _errorQueue);
+        MarkIfQueued(queued);
+    }
+
+    /// <summary>
+    /// The send buffer was dropped because the connection failed: pending zero-copy sends complete, as Linux's
+    /// tcp_write_queue_purge frees their packets — unless the application has closed the socket (SOCK_DEAD: no
+    /// one is left to read them).
+    /// </summary>
+    private void OnSendBufferPurged()
+    {
+        long queued = _errorQueue.Queued;
+        if (_userClosed) return;
+        _zeroCopy.Purge(_errorQueue);
+        MarkIfQueued(queued);
+    }
+
+    /// <summary>Inside an entry point: the event goes out with the others when it returns.</summary>
+    private void MarkIfQueued(long queued)
+    {
+        if (_errorQueue.Queued != queued) _pending |= TcpEvents.ErrorQueued;
+    }
+
+    /// <summary>From an API call outside Enter/Leave: tells <see cref="Notify"/> at once.</summary>
+    private void RaiseIfQueued(long queued)
+    {
+        if (_errorQueue.Queued != queued) Notify?.Invoke(this, TcpEvents.ErrorQueued);
+    }
+}
+
+/// <summary>The state of the connection when a zero-copy write began (see <see cref="TcpConnection.BeginZeroCopyWrite"/>).</summary>
+public readonly record struct ZeroCopyWrite(SeqNum Start, SeqNum SentBefore);
