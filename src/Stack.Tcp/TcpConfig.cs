@@ -106,6 +106,9 @@ public sealed record TcpConfig
     /// <summary>RFC 5682 F-RTO after a retransmission timeout on SACK connections (Linux tcp_frto). Default true.</summary>
     public bool Frto { get; init; } = true;
 
+    /// <summary>RFC 3168 ECN (Linux tcp_ecn). Default <see cref="EcnMode.Passive"/>, as Linux: agree when asked.</summary>
+    public EcnMode Ecn { get; init; } = EcnMode.Passive;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(SendBufferSize);

@@ -44,6 +44,7 @@ public sealed partial class TcpConnection
             _connectStart = now;
             _lastHeard = now;
             ReceiveSyn(syn, options, now);
+            ReceiveSynEcn(syn.Flags, _layer.ReceivedEcn);
             TakeFastOpen(syn, options, fastOpen);
             _snd.Wnd = syn.Window; // RFC 7323 §2.2: the window of a SYN is never scaled.
             _snd.MaxWnd = Math.Max(_snd.MaxWnd, _snd.Wnd);
@@ -206,6 +207,7 @@ public sealed partial class TcpConnection
         var seq = new SeqNum(h.SequenceNumber);
         if (ack)
         {
+            ReceiveSynAckEcn(flags);
             _snd.Wnd = h.Window;
             _snd.MaxWnd = Math.Max(_snd.MaxWnd, _snd.Wnd);
             _snd.Wl1 = seq;
@@ -224,7 +226,11 @@ public sealed partial class TcpConnection
         }
         else
         {
-            // Simultaneous open (RFC 9293 §3.5, Figure 8).
+            // Simultaneous open (RFC 9293 §3.5, Figure 8). Linux tcp_ecn_rcv_syn: ECN holds if the SYN asks too.
+            if ((flags & (TcpFlags.Ece | TcpFlags.Cwr)) != (TcpFlags.Ece | TcpFlags.Cwr))
+            {
+                _ecnOk = false;
+            }
             SetState(TcpState.SynReceived, "rcv SYN (simultaneous open)");
             SendSynAck(now);
         }
@@ -238,6 +244,7 @@ public sealed partial class TcpConnection
         bool ack = (flags & TcpFlags.Ack) != 0;
         bool rst = (flags & TcpFlags.Rst) != 0;
         bool fin = (flags & TcpFlags.Fin) != 0;
+        _eceOnThisAck = IsEcnEcho(flags);
         var seq = new SeqNum(h.SequenceNumber);
         var segAck = new SeqNum(h.AcknowledgmentNumber);
         int segLen = h.SegmentLength;
@@ -449,6 +456,7 @@ public sealed partial class TcpConnection
         {
             return;
         }
+        ReceiveDataEcn(h.Flags, payload.Length);
         bool gapBefore = _recv.HeldRangeCount > 0;
         bool inOrder = dataSeq == _rcv.Nxt;
         SeqNum dataEnd = dataSeq + payload.Length;

@@ -52,7 +52,7 @@ public sealed partial class TcpConnection
             options.HasTimestamps = true;
             options.TsVal = TsNow(now);
         }
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, 0, TcpFlags.Syn,
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, 0, TcpFlags.Syn | SynEcnFlags(),
             (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
         _layer.Transmit(Tuple, repr, null, 0, 0, now);
         if (_retries == 0)
@@ -76,8 +76,8 @@ public sealed partial class TcpConnection
             options.TsEcr = _opt.TsRecent;
         }
         AddSynAckCookie(ref options);
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, _rcv.Nxt.Value, TcpFlags.Syn | TcpFlags.Ack,
-            (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, _rcv.Nxt.Value,
+            TcpFlags.Syn | TcpFlags.Ack | SynAckEcnFlags, (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
         OnAckSent();
         _layer.Transmit(Tuple, repr, null, 0, 0, now);
         if (_retries == 0)
@@ -290,10 +290,11 @@ public sealed partial class TcpConnection
     private void TransmitSegment(SeqNum seq, int len, bool fin, bool psh, Instant now)
     {
         TcpFlags flags = TcpFlags.Ack | (psh && len > 0 ? TcpFlags.Psh : 0) | (fin ? TcpFlags.Fin : 0);
+        byte ecn = EcnForSegment(seq, len, ref flags);
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcv.Nxt.Value, flags, ComputeWindow(),
             SegmentOptions(now));
         OnAckSent();
-        _layer.Transmit(Tuple, repr, _send, seq - _snd.BufStart, len, now);
+        _layer.Transmit(Tuple, repr, _send, seq - _snd.BufStart, len, now, ecn);
     }
 
     /// <summary>
@@ -304,7 +305,9 @@ public sealed partial class TcpConnection
     private void SendAck(Instant now)
     {
         SeqNum seq = SeqNum.Max(_snd.Nxt, SeqNum.Min(_snd.Max, _snd.Una + (int)Math.Min(_snd.Wnd, int.MaxValue)));
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcv.Nxt.Value, TcpFlags.Ack,
+        TcpFlags flags = TcpFlags.Ack;
+        EcnForSegment(seq, 0, ref flags);
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcv.Nxt.Value, flags,
             ComputeWindow(), SegmentOptions(now));
         OnAckSent();
         _layer.Transmit(Tuple, repr, null, 0, 0, now);

@@ -198,8 +198,15 @@ public sealed class TcpLayer : IIpTransport
     public TcpConnection? Find(TcpEndPoint local, TcpEndPoint remote) =>
         _connections.GetValueOrDefault(new FourTuple(local.Address, local.Port, remote.Address, remote.Port));
 
+    /// <summary>
+    /// The ECN field of the datagram being handled (RFC 3168 §5), for the connection or listener it reaches: set on
+    /// entry to <see cref="OnDatagram"/>, only read beneath it.
+    /// </summary>
+    internal byte ReceivedEcn { get; private set; }
+
     public void OnDatagram(in IpDatagram datagram, Instant now)
     {
+        ReceivedEcn = datagram.Ecn;
         if (datagram.IsToGroup)
         {
             Reject(RejectReason.BadAddress); // RFC 9293 §3.9.1.3 / RFC 1122 §4.2.3.10: TCP is unicast only.
@@ -402,7 +409,7 @@ public sealed class TcpLayer : IIpTransport
     /// Builds one segment in the layer's buffer — header, options, and <paramref name="length"/> bytes copied
     /// once out of <paramref name="data"/> at <paramref name="offset"/> — and hands it to IP.
     /// </summary>
-    internal void Transmit(FourTuple tuple, in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now)
+    internal void Transmit(FourTuple tuple, in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now, byte ecn = 0)
     {
         int headerLength = repr.HeaderLength;
         Span<byte> segment = _segment.AsSpan(0, headerLength + length);
@@ -417,7 +424,7 @@ public sealed class TcpLayer : IIpTransport
             Statistics.ResetsSent++;
         }
         // RFC 1191 / RFC 8201: TCP segments carry DF and fit the path MTU; a packet-too-big lowers the MSS.
-        Host.Send(tuple.LocalAddress, tuple.RemoteAddress, IpProtocol.Tcp, segment, now, dontFragment: true);
+        Host.Send(tuple.LocalAddress, tuple.RemoteAddress, IpProtocol.Tcp, segment, now, dontFragment: true, trafficClass: ecn);
     }
 
     /// <summary>Sends a bare RST (or RST+ACK) on <paramref name="tuple"/>: window 0, no options.</summary>
