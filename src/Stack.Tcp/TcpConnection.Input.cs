@@ -642,51 +642,6 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>
-    /// An ICMP error about a segment of ours. RFC 5927 §4.1 and Linux's tcp_v4_err/tcp_v6_err: believed only if
-    /// the sequence number it quotes is in flight (SND.UNA to SND.NXT; ours is SND.MAX, what has been sent);
-    /// else counted and ignored. A too-big error lowers the path MTU and the MSS and resends what no longer fits
-    /// (Linux tcp_v4_mtu_reduced), so a forged one that guesses the window can at worst cost a smaller segment.
-    /// </summary>
-    internal void OnIcmpError(IcmpErrorKind kind, int mtu, SeqNum quotedSeq, Instant now)
-    {
-        if (quotedSeq < _snd.Una || quotedSeq > _snd.Max)
-        {
-            _layer.Statistics.OutOfWindowIcmps++;
-            return;
-        }
-        bool outermost = Enter();
-        try
-        {
-            switch (kind)
-            {
-                case IcmpErrorKind.PacketTooBig:
-                    OnPacketTooBig(mtu, now);
-                    break;
-                case IcmpErrorKind.NetUnreachable:
-                    _softError = SocketError.NetworkUnreachable;
-                    break;
-                case IcmpErrorKind.HostUnreachable:
-                case IcmpErrorKind.AdministrativelyProhibited:
-                case IcmpErrorKind.OtherUnreachable:
-                    _softError = SocketError.HostUnreachable;
-                    break;
-                case IcmpErrorKind.PortUnreachable:
-                case IcmpErrorKind.ProtocolUnreachable:
-                    _softError = SocketError.ConnectionRefused;
-                    break;
-            }
-        }
-        catch (Exception e) when (outermost && !IsFatal(e))
-        {
-            Fault(e, now);
-        }
-        finally
-        {
-            Leave(now);
-        }
-    }
-
-    /// <summary>
     /// A too-big error matched to a segment in flight: the path MTU drops (IP keeps it within the family's floor)
     /// and with it the MSS; what no longer fits goes again at once (RetransmitTooBig). An IPv6 report below 1280
     /// is ignored, as Linux does (tcp_v6_err): no IPv6 link is that small, so it is a forgery or a relic of

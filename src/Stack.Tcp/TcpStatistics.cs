@@ -131,6 +131,9 @@ public sealed class TcpStatistics
     /// <summary>ICMP errors about a connection whose quoted sequence number was not in flight (RFC 5927 §4.1; Linux OutOfWindowIcmps).</summary>
     public long OutOfWindowIcmps;
 
+    /// <summary>Half-open (SYN-RECEIVED) connections an ICMP error dropped (Linux tcp_req_err, counted as ListenDrops).</summary>
+    public long IcmpDroppedRequests;
+
     /// <summary>ICMPv6 packet-too-big errors reporting an MTU below 1280, ignored as Linux does.</summary>
     public long IcmpTooBigIgnored;
 
