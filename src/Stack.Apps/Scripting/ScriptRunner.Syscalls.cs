@@ -157,9 +157,15 @@ public sealed partial class ScriptRunner
     /// The descriptor a new socket gets: the one the script expects when it is free, as packetdrill maps a
     /// script's descriptors onto the live ones; else the lowest free, as the kernel gives.
     /// </summary>
-    private int NewDescriptor(SyscallEvent s)
+    /// <summary>
+    /// The descriptor for a new socket: the one the script expects when free (or, with <paramref name="shadow"/>,
+    /// even when taken: packetdrill's accept does not check, and its newest descriptor of a number is the one
+    /// later lines reach; the older socket stays open, out of the script's reach), else the lowest free one.
+    /// </summary>
+    private int NewDescriptor(SyscallEvent s, bool shadow = false)
     {
-        if (!s.Result.IsError && s.Result.Value is >= FirstFd and <= int.MaxValue && !_fds.ContainsKey((int)s.Result.Value))
+        if (!s.Result.IsError && s.Result.Value is >= FirstFd and <= int.MaxValue
+            && (shadow || !_fds.ContainsKey((int)s.Result.Value)))
             return (int)s.Result.Value;
         int fd = FirstFd;
         while (_fds.ContainsKey(fd)) fd++;
@@ -197,7 +203,7 @@ public sealed partial class ScriptRunner
         }
         if (sock.Options.TryGetValue((SolTcp, TcpFastOpen), out long queue))
             sock.Listener.FastOpenQueueLength = (int)Math.Min(queue, SoMaxConn);
-        _scriptPort = ScriptPort;
+        _awaitingPassiveSyn = true;
         _stackPort = sock.Listener.LocalEndPoint.Port;
         return new Outcome(0);
     }
@@ -206,7 +212,7 @@ public sealed partial class ScriptRunner
     {
         if (sock.Listener is null) return Outcome.Error("EINVAL");
         if (!sock.Listener.TryAccept(out var c)) return sock.NonBlocking ? Outcome.Error("EAGAIN") : null;
-        int fd = NewDescriptor(s);
+        int fd = NewDescriptor(s, shadow: _fds.GetValueOrDefault((int)Math.Clamp(s.Result.Value, 0, int.MaxValue)) != sock);
         _fds[fd] = new ScriptSocket(fd) { Connection = c, Config = sock.Config };
         _underTest = _fds[fd];
         return new Outcome(fd);

@@ -71,6 +71,13 @@ public sealed partial class ScriptRunner : IFrameTransmitter
     private uint _peerIsn;
     private ushort _scriptPort = ScriptPort;
     private ushort _stackPort = ServerPort;
+
+    // packetdrill gives each connection a listener under test accepts its own remote port: the first one the
+    // port it picked at start (ScriptPort), each later one the next (run_packet.c, next_ephemeral_port). So a
+    // second listener on the same port, as in a script that closes one and listens again, does not meet the
+    // first one's connection on the same 4-tuple.
+    private bool _awaitingPassiveSyn;
+    private int _passiveOpens;
     private int _line;
     private SysctlState _sysctls = SysctlState.Linux;
 
@@ -236,6 +243,11 @@ public sealed partial class ScriptRunner : IFrameTransmitter
     {
         bool syn = (p.Flags & TcpFlags.Syn) != 0;
         if (syn) _peerIsn = p.StartSeq.Value;
+        if (syn && (p.Flags & TcpFlags.Ack) == 0 && _awaitingPassiveSyn)
+        {
+            _awaitingPassiveSyn = false;
+            _scriptPort = (ushort)(ScriptPort + _passiveOpens++);
+        }
         var segment = InboundSegment.From(WithCookies(p), _scriptPort, _stackPort, PeerIsnFor(syn), _stackIsn);
         int length = segment.SegmentLength;
         byte[] frame;
