@@ -231,7 +231,17 @@ public sealed class TcpLayer : IIpTransport
         bool bareSyn = (flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn;
 
         SeqNum? isnFloor = null;
-        if (_connections.TryGetValue(tuple, out var c))
+        _connections.TryGetValue(tuple, out var c);
+        if (options.HasMd5Signature && c?.State != TcpState.TimeWait)
+        {
+            // RFC 2385 §2.0 / Linux tcp_inbound_md5_hash: a signed segment for a socket with no MD5 key (here none
+            // has one) is dropped unanswered: no RST either (tcp_v4_send_reset finds no key). Linux checks no
+            // signatures in TIME-WAIT.
+            Statistics.Md5Unexpected++;
+            Reject(RejectReason.BadOption);
+            return;
+        }
+        if (c is not null)
         {
             if (!(bareSyn && c.State == TcpState.TimeWait && c.AcceptsNewIncarnation(h, options)
                 && FindListener(datagram.Destination, h.DestinationPort) is not null))

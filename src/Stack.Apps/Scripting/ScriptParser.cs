@@ -614,10 +614,19 @@ public static class ScriptParser
                 case "FO":
                 case "FOEXP":
                     return ParseFastOpen(name == "FOEXP");
+                case "md5":
+                {
+                    SkipSpaces();
+                    int at = _pos;
+                    string hex = ReadWhile(char.IsAsciiHexDigit);
+                    if (hex.Length == 0 || hex.Length % 2 != 0 || hex.Length > 2 * ScriptTcpOption.Md5.DigestLength)
+                        throw Error(at, $"expected an MD5 digest (up to 16 bytes in hex, an even digit count) after 'md5', found {FoundAt(at)}");
+                    return new ScriptTcpOption.Md5(new ValueList<byte>(Convert.FromHexString(hex)));
+                }
                 case "":
-                    throw Error(start, $"expected a TCP option (mss, wscale, sackOK, sack, TS, FO, FOEXP, nop, eol), found {Found()}");
+                    throw Error(start, $"expected a TCP option (mss, wscale, sackOK, sack, TS, FO, FOEXP, md5, nop, eol), found {Found()}");
                 default:
-                    throw Error(start, $"unknown TCP option '{Clip(name)}'; known options are mss, wscale, sackOK, sack, TS, FO, FOEXP, nop and eol");
+                    throw Error(start, $"unknown TCP option '{Clip(name)}'; known options are mss, wscale, sackOK, sack, TS, FO, FOEXP, md5, nop and eol");
             }
         }
 
