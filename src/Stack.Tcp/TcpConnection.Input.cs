@@ -663,7 +663,9 @@ public sealed partial class TcpConnection
         _mss = mss;
         _cc?.SetMss(mss);
         TcpLog.MssLowered(_layer.Log, Tuple, mss);
-        if (_state is not (TcpState.SynSent or TcpState.SynReceived) && _snd.Nxt > _snd.Una)
+        // With IP_PMTUDISC_DONT Linux (tcp_v4_mtu_reduced) resends nothing: what is in flight went without DF, and
+        // only later segments take the smaller MSS (tcp_current_mss follows the route's MTU).
+        if (_state is not (TcpState.SynSent or TcpState.SynReceived) && _snd.Nxt > _snd.Una && _config.PathMtuDiscovery)
         {
             RetransmitTooBig(); // Resent at once, at the new size; no backoff.
         }

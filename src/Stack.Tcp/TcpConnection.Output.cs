@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Stack.Link.Time;
+using Stack.Tcp.Buffers;
 using Stack.Tcp.Sending;
 using Stack.Tcp.Timers;
 using Stack.Tcp.Wire;
@@ -40,6 +41,10 @@ public sealed partial class TcpConnection
     private uint _lastTsVal;
     private bool _tsSent;
 
+    /// <summary>Hands a segment of this connection to the layer with its IP marks: ECN, DSCP and DF.</summary>
+    private void Transmit(in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now, byte ecn = EcnNotEct) =>
+        _layer.Transmit(Tuple, repr, data, offset, length, now, ecn, _config.TrafficClass, _config.PathMtuDiscovery);
+
     private void SendSyn(Instant now)
     {
         var options = new TcpOptions { Mss = (ushort)AnnouncedMss, SackPermitted = _config.Sack };
@@ -54,7 +59,7 @@ public sealed partial class TcpConnection
         }
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, 0, TcpFlags.Syn | SynEcnFlags(),
             (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
-        _layer.Transmit(Tuple, repr, null, 0, 0, now);
+        Transmit(repr, null, 0, 0, now);
         if (_retries == 0)
         {
             _rto.StartTiming(_snd.Iss + 1, now); // Karn: a retransmitted SYN is not timed.
@@ -79,7 +84,7 @@ public sealed partial class TcpConnection
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, _rcv.Nxt.Value,
             TcpFlags.Syn | TcpFlags.Ack | SynAckEcnFlags, (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
         OnAckSent();
-        _layer.Transmit(Tuple, repr, null, 0, 0, now);
+        Transmit(repr, null, 0, 0, now);
         if (_retries == 0)
         {
             _rto.StartTiming(_snd.Iss + 1, now); // Karn: a retransmitted SYN is not timed.
@@ -294,7 +299,7 @@ public sealed partial class TcpConnection
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcv.Nxt.Value, flags, ComputeWindow(),
             SegmentOptions(now));
         OnAckSent();
-        _layer.Transmit(Tuple, repr, _send, seq - _snd.BufStart, len, now, ecn);
+        Transmit(repr, _send, seq - _snd.BufStart, len, now, ecn);
     }
 
     /// <summary>
@@ -310,7 +315,7 @@ public sealed partial class TcpConnection
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcv.Nxt.Value, flags,
             ComputeWindow(), SegmentOptions(now));
         OnAckSent();
-        _layer.Transmit(Tuple, repr, null, 0, 0, now);
+        Transmit(repr, null, 0, 0, now);
     }
 
     /// <summary>SACK blocks our segments carry now (a D-SACK first, then held ranges), at most 3 beside timestamps, else 4.</summary>

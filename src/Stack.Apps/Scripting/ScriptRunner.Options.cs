@@ -42,6 +42,12 @@ public sealed partial class ScriptRunner
             (SolTcp, TcpKeepCnt) when v > 0 => c with { KeepAliveProbes = (int)v },
             (SolTcp, TcpUserTimeout) when v >= 0 => c with { UserTimeout = v == 0 ? null : TimeSpan.FromMilliseconds(v) },
             (SolTcp, TcpMaxSeg) when v is >= 88 and <= 65535 => c with { MaxSegment = (int)v },
+            // The DSCP bits only: a stream socket's ECN bits are TCP's (Linux __ip_sock_set_tos); -1 is the default.
+            (SolIp, IpTos) => c with { TrafficClass = (byte)(v & 0xFC) },
+            (SolIpv6, Ipv6Tclass) when v is >= -1 and <= 255 => c with { TrafficClass = (byte)(v == -1 ? 0 : v & 0xFC) },
+            // IP_PMTUDISC_DONT (0) turns path MTU discovery off; WANT (1) and DO (2) keep it. PROBE and the
+            // later modes (DF without PMTU) are not modelled.
+            (SolIp, IpMtuDiscover) or (SolIpv6, Ipv6MtuDiscover) when v is >= 0 and <= 2 => c with { PathMtuDiscovery = v != 0 },
             _ => null,
         };
         if (next is null)
@@ -62,7 +68,8 @@ public sealed partial class ScriptRunner
 
     private static bool IsKnownOption(long level, long name) => (level, name) is
         (SolSocket, SoReuseAddr or SoKeepAlive or SoSndBuf or SoRcvBuf) or
-        (SolTcp, TcpNoDelay or TcpLinger2 or TcpKeepIdle or TcpKeepIntvl or TcpKeepCnt or TcpUserTimeout or TcpMaxSeg);
+        (SolTcp, TcpNoDelay or TcpLinger2 or TcpKeepIdle or TcpKeepIntvl or TcpKeepCnt or TcpUserTimeout or TcpMaxSeg) or
+        (SolIp, IpTos or IpMtuDiscover) or (SolIpv6, Ipv6Tclass or Ipv6MtuDiscover);
 
     private Outcome GetOption(SyscallEvent s, ScriptSocket sock)
     {
@@ -94,6 +101,7 @@ public sealed partial class ScriptRunner
             // Linux: the MSS in use once connected; before, what was set (or 536).
             (SolTcp, TcpMaxSeg) when sock.Connection is { State: not (TcpState.Closed or TcpState.SynSent) } conn => conn.EffectiveMss,
             (SolTcp, TcpMaxSeg) => sock.Options.TryGetValue((level, name), out long set) ? set : 536,
+            (SolIp, IpTos) or (SolIpv6, Ipv6Tclass) => c.TrafficClass, // What was set, less the ECN bits.
             _ when sock.Options.TryGetValue((level, name), out long set) => set,
             (SolSocket, SoReuseAddr) => c.ReuseAddress ? 1 : 0,
             (SolSocket, SoKeepAlive) => c.KeepAlive ? 1 : 0,
@@ -106,6 +114,7 @@ public sealed partial class ScriptRunner
             (SolTcp, TcpKeepCnt) => c.KeepAliveProbes,
             (SolTcp, TcpUserTimeout) => (long)(c.UserTimeout?.TotalMilliseconds ?? 0),
             (SolTcp, TcpFastOpen) => sock.Listener?.FastOpenQueueLength ?? 0,
+            (SolIp, IpMtuDiscover) or (SolIpv6, Ipv6MtuDiscover) => c.PathMtuDiscovery ? 1 : 0,
             _ => null,
         };
         if (value is not { } actual) return Outcome.Error("ENOPROTOOPT");

@@ -10,7 +10,8 @@ public sealed partial class ScriptRunner
     private const long ORdwr = 2, ONonBlock = 0x800;
     private const long PollIn = 0x1, PollOut = 0x4, PollErr = 0x8, PollHup = 0x10, PollNval = 0x20, PollRdNorm = 0x40,
         PollWrNorm = 0x100, PollRdHup = 0x2000;
-    private const long SolSocket = 1, SolTcp = 6;
+    private const long SolSocket = 1, SolTcp = 6, SolIp = 0, SolIpv6 = 41;
+    private const long IpTos = 1, IpMtuDiscover = 10, Ipv6MtuDiscover = 23, Ipv6Tclass = 67;
     private const long SoReuseAddr = 2, SoError = 4, SoSndBuf = 7, SoRcvBuf = 8, SoKeepAlive = 9, SoLinger = 13;
     private const long TcpNoDelay = 1, TcpMaxSeg = 2, TcpKeepIdle = 4, TcpKeepIntvl = 5, TcpKeepCnt = 6, TcpLinger2 = 8,
         TcpInfo = 11, TcpUserTimeout = 18, TcpFastOpen = 23, TcpFastOpenConnect = 30;

@@ -310,7 +310,12 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             // matches, and later lines count from it (relative 1 is the byte after the SYN).
             sent = sent with { Segment = sent.Segment with { Seq = p.StartSeq.Value } };
         }
-        string actual = "> " + (p.Ip.Check == ScriptTosCheck.None ? "" : $"[{ScriptIpInfo.EcnName(sent.TrafficClass & 3)}] ") + sent.Segment;
+        string actual = "> " + p.Ip.Check switch
+        {
+            ScriptTosCheck.None => "",
+            ScriptTosCheck.Tos => $"[tos 0x{sent.TrafficClass:x}] ",
+            _ => $"[{ScriptIpInfo.EcnName(sent.TrafficClass & 3)}] ",
+        } + sent.Segment;
         string? problems = PacketExpectation.Match(WithCookies(p), sent.Segment);
         if (p.Ip.Mismatch(sent.TrafficClass) is { } ip) problems = problems is null ? ip : $"{ip}; {problems}";
         if (problems is not null)
