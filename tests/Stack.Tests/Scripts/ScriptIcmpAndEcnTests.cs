@@ -97,4 +97,22 @@ public sealed class ScriptIcmpAndEcnTests
         Assert.False(ScriptIcmp.TryResolve(e, false, out _, out string error));
         Assert.NotEmpty(error);
     }
+
+    [Fact]
+    public void Md5_options_encode_as_kind_19_and_the_stack_sees_them()
+    {
+        var script = Assert.IsType<PacketEvent>(Single("+0 < . 1:1(0) ack 1 win 514 <md5 0102,nop,nop>"));
+        var md5 = Assert.IsType<ScriptTcpOption.Md5>(script.Options[0]);
+        Assert.Equal("md5 0102", md5.ToString());
+        byte[] wire = ScriptTcpOption.Encode(script.Options);
+        Assert.Equal(20, wire.Length);
+        Assert.Equal([19, 18, 1, 2, 0], wire[..5]); // The digest is padded with zeros, as packetdrill's.
+        Assert.True(ScriptTcpOption.TryDecode(wire, out var back));
+        Assert.IsType<ScriptTcpOption.Md5>(back[0]);
+        Assert.True(TcpOptions.TryParse(wire, out var parsed, out _));
+        Assert.True(parsed.HasMd5Signature);
+        wire[1] = 10; // Another length is not the MD5 option Linux looks for (tcp_parse_md5sig_option).
+        Assert.True(TcpOptions.TryParse(wire.AsSpan(0, 10), out parsed, out _));
+        Assert.False(parsed.HasMd5Signature);
+    }
 }
