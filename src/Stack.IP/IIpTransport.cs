@@ -31,6 +31,13 @@ public readonly ref struct IpDatagram
 
     /// <summary>Sent to a broadcast or multicast address: no ICMP error may answer it.</summary>
     public bool IsToGroup { get; }
+
+    /// <summary>
+    /// The ECN field (RFC 3168 §5: 0 not-ECT, 1 ECT(1), 2 ECT(0), 3 CE): the low two bits of the IPv4 TOS byte or
+    /// of the IPv6 traffic class, read from the packet's own header.
+    /// </summary>
+    public byte Ecn => Packet.Length < 2 ? (byte)0
+        : Packet[0] >> 4 == 6 ? (byte)((Packet[1] >> 4) & 3) : (byte)(Packet[1] & 3);
 }
 
 /// <summary>A transport protocol (TCP, UDP) as the IP layer sees it. Called only on the event loop.</summary>
@@ -81,9 +88,12 @@ public interface IIpNetwork
     /// <summary>The source address for a datagram to <paramref name="destination"/>, or null when there is none.</summary>
     IpAddress? SelectSource(IpAddress destination);
 
-    /// <summary>Sends one datagram; the result says why it could not leave, if it could not.</summary>
+    /// <summary>
+    /// Sends one datagram; the result says why it could not leave, if it could not. <paramref name="trafficClass"/>
+    /// is the IPv4 TOS / IPv6 traffic class byte, whose low two bits are the ECN field (RFC 3168 §5).
+    /// </summary>
     SendResult Send(IpAddress source, IpAddress destination, IpProtocol protocol, ReadOnlySpan<byte> payload,
-        Instant now, byte? hopLimit = null, bool dontFragment = false);
+        Instant now, byte? hopLimit = null, bool dontFragment = false, byte trafficClass = 0);
 
     /// <summary>Counts a datagram the transport turned away.</summary>
     Stack.Link.Diagnostics.RejectCounters Rejects { get; }

@@ -25,9 +25,10 @@ public sealed partial class IpHost
     /// <paramref name="destination"/>, resolving the next hop's link address first when needed. A datagram larger
     /// than the path MTU is fragmented (IPv4 only when <paramref name="dontFragment"/> is clear; IPv6 always, by
     /// the source, RFC 8200 §4.5); one that cannot be sent whole fails with nothing sent.
+    /// <paramref name="trafficClass"/> is the IPv4 TOS / IPv6 traffic class byte (DSCP and the RFC 3168 ECN field).
     /// </summary>
     public SendResult Send(IpAddress source, IpAddress destination, IpProtocol protocol, ReadOnlySpan<byte> payload,
-        Instant now, byte? hopLimit = null, bool dontFragment = false)
+        Instant now, byte? hopLimit = null, bool dontFragment = false, byte trafficClass = 0)
     {
         if (source.IsUnspecified && SelectSource(destination) is { } chosen) source = chosen;
         if (source.IsIpv6 != destination.IsIpv6 || !IsLocal(source)) return SendResult.BadSource;
@@ -40,12 +41,12 @@ public sealed partial class IpHost
         // DF, so that the routers of a path that small fragment what the floor lets through.
         dontFragment &= !locked;
         return destination.IsIpv6
-            ? SendIpv6(source.V6, destination.V6, protocol, payload, ttl, mtu, nextHop, now)
-            : SendIpv4(source.V4, destination.V4, protocol, payload, ttl, mtu, dontFragment, nextHop, now);
+            ? SendIpv6(source.V6, destination.V6, protocol, payload, ttl, mtu, nextHop, now, trafficClass)
+            : SendIpv4(source.V4, destination.V4, protocol, payload, ttl, mtu, dontFragment, nextHop, now, trafficClass);
     }
 
     private SendResult SendIpv4(Ipv4Address source, Ipv4Address destination, IpProtocol protocol, ReadOnlySpan<byte> payload,
-        byte ttl, int mtu, bool dontFragment, IpAddress nextHop, Instant now)
+        byte ttl, int mtu, bool dontFragment, IpAddress nextHop, Instant now, byte tos = 0)
     {
         const int header = Ipv4Header.MinLength;
         if (header + payload.Length > MaxIpv4Datagram) return SendResult.MessageTooLong;
@@ -55,7 +56,7 @@ public sealed partial class IpHost
         {
             var packet = TxPacket(header + payload.Length);
             payload.CopyTo(packet[header..]);
-            new Ipv4Repr(source, destination, protocol, payload.Length, ttl, id, dontFragment).Write(packet);
+            new Ipv4Repr(source, destination, protocol, payload.Length, ttl, id, dontFragment, TypeOfService: tos).Write(packet);
             return Transmit(TxFrame(packet.Length), nextHop, now);
         }
         // RFC 791 §3.2: fragments share the identification; offsets in 8-byte units; all but the last have MF.
@@ -66,7 +67,7 @@ public sealed partial class IpHost
             var packet = TxPacket(header + slice.Length);
             payload.Slice(slice.Offset, slice.Length).CopyTo(packet[header..]);
             new Ipv4Repr(source, destination, protocol, slice.Length, ttl, id, MoreFragments: slice.More,
-                FragmentOffset: slice.Offset).Write(packet);
+                FragmentOffset: slice.Offset, TypeOfService: tos).Write(packet);
             result = Worst(result, Transmit(TxFrame(packet.Length), nextHop, now));
         }
         Statistics.FragmentsSent += count;
@@ -74,7 +75,7 @@ public sealed partial class IpHost
     }
 
     private SendResult SendIpv6(Ipv6Address source, Ipv6Address destination, IpProtocol protocol, ReadOnlySpan<byte> payload,
-        byte hopLimit, int mtu, IpAddress nextHop, Instant now)
+        byte hopLimit, int mtu, IpAddress nextHop, Instant now, byte trafficClass = 0)
     {
         const int header = Ipv6Header.Length;
         if (payload.Length > MaxIpv6Payload) return SendResult.MessageTooLong;
@@ -82,7 +83,7 @@ public sealed partial class IpHost
         {
             var packet = TxPacket(header + payload.Length);
             payload.CopyTo(packet[header..]);
-            new Ipv6Repr(source, destination, protocol, payload.Length, hopLimit).Write(packet);
+            new Ipv6Repr(source, destination, protocol, payload.Length, hopLimit, trafficClass).Write(packet);
             return Transmit(TxFrame(packet.Length), nextHop, now);
         }
         // RFC 8200 §4.5: only the source fragments; each fragment is the header, a Fragment header, and a slice.
@@ -93,7 +94,7 @@ public sealed partial class IpHost
         {
             int fragmentPayload = Ipv6FragmentHeader.Length + slice.Length;
             var packet = TxPacket(header + fragmentPayload);
-            new Ipv6Repr(source, destination, IpProtocol.Ipv6Fragment, fragmentPayload, hopLimit).Write(packet);
+            new Ipv6Repr(source, destination, IpProtocol.Ipv6Fragment, fragmentPayload, hopLimit, trafficClass).Write(packet);
             Ipv6FragmentHeader.Write(packet[header..], protocol, slice.Offset, slice.More, id);
             payload.Slice(slice.Offset, slice.Length).CopyTo(packet[(header + Ipv6FragmentHeader.Length)..]);
             result = Worst(result, Transmit(TxFrame(packet.Length), nextHop, now));

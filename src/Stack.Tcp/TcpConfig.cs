@@ -113,6 +113,22 @@ public sealed record TcpConfig
     /// <summary>RFC 5682 F-RTO after a retransmission timeout on SACK connections (Linux tcp_frto). Default true.</summary>
     public bool Frto { get; init; } = true;
 
+    /// <summary>RFC 3168 ECN (Linux tcp_ecn). Default <see cref="EcnMode.Passive"/>, as Linux: agree when asked.</summary>
+    public EcnMode Ecn { get; init; } = EcnMode.Passive;
+
+    /// <summary>
+    /// IP_TOS / IPV6_TCLASS: the DSCP bits of every segment's TOS / traffic class byte. The ECN bits are TCP's own
+    /// (Linux __ip_sock_set_tos keeps them for stream sockets), so the low two bits here are ignored.
+    /// </summary>
+    public byte TrafficClass { get; init; }
+
+    /// <summary>
+    /// IP_MTU_DISCOVER other than IP_PMTUDISC_DONT: segments carry DF, and a too-big error resends what no longer
+    /// fits at once (RFC 1191). False: no DF, and a too-big error only shrinks later segments (Linux
+    /// tcp_v4_mtu_reduced). Default true.
+    /// </summary>
+    public bool PathMtuDiscovery { get; init; } = true;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(SendBufferSize);

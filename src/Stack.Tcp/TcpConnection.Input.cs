@@ -44,6 +44,7 @@ public sealed partial class TcpConnection
             _connectStart = now;
             _lastHeard = now;
             ReceiveSyn(syn, options, now);
+            ReceiveSynEcn(syn.Flags, _layer.ReceivedEcn);
             TakeFastOpen(syn, options, fastOpen);
             _snd.Wnd = syn.Window; // RFC 7323 §2.2: the window of a SYN is never scaled.
             _snd.MaxWnd = Math.Max(_snd.MaxWnd, _snd.Wnd);
@@ -206,6 +207,7 @@ public sealed partial class TcpConnection
         var seq = new SeqNum(h.SequenceNumber);
         if (ack)
         {
+            ReceiveSynAckEcn(flags);
             _snd.Wnd = h.Window;
             _snd.MaxWnd = Math.Max(_snd.MaxWnd, _snd.Wnd);
             _snd.Wl1 = seq;
@@ -224,7 +226,11 @@ public sealed partial class TcpConnection
         }
         else
         {
-            // Simultaneous open (RFC 9293 §3.5, Figure 8).
+            // Simultaneous open (RFC 9293 §3.5, Figure 8). Linux tcp_ecn_rcv_syn: ECN holds if the SYN asks too.
+            if ((flags & (TcpFlags.Ece | TcpFlags.Cwr)) != (TcpFlags.Ece | TcpFlags.Cwr))
+            {
+                _ecnOk = false;
+            }
             SetState(TcpState.SynReceived, "rcv SYN (simultaneous open)");
             SendSynAck(now);
         }
@@ -238,6 +244,7 @@ public sealed partial class TcpConnection
         bool ack = (flags & TcpFlags.Ack) != 0;
         bool rst = (flags & TcpFlags.Rst) != 0;
         bool fin = (flags & TcpFlags.Fin) != 0;
+        _eceOnThisAck = IsEcnEcho(flags);
         var seq = new SeqNum(h.SequenceNumber);
         var segAck = new SeqNum(h.AcknowledgmentNumber);
         int segLen = h.SegmentLength;
@@ -449,6 +456,7 @@ public sealed partial class TcpConnection
         {
             return;
         }
+        ReceiveDataEcn(h.Flags, payload.Length);
         bool gapBefore = _recv.HeldRangeCount > 0;
         bool inOrder = dataSeq == _rcv.Nxt;
         SeqNum dataEnd = dataSeq + payload.Length;
@@ -635,51 +643,6 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>
-    /// An ICMP error about a segment of ours. RFC 5927 §4.1 and Linux's tcp_v4_err/tcp_v6_err: believed only if
-    /// the sequence number it quotes is in flight (SND.UNA to SND.NXT; ours is SND.MAX, what has been sent);
-    /// else counted and ignored. A too-big error lowers the path MTU and the MSS and resends what no longer fits
-    /// (Linux tcp_v4_mtu_reduced), so a forged one that guesses the window can at worst cost a smaller segment.
-    /// </summary>
-    internal void OnIcmpError(IcmpErrorKind kind, int mtu, SeqNum quotedSeq, Instant now)
-    {
-        if (quotedSeq < _snd.Una || quotedSeq > _snd.Max)
-        {
-            _layer.Statistics.OutOfWindowIcmps++;
-            return;
-        }
-        bool outermost = Enter();
-        try
-        {
-            switch (kind)
-            {
-                case IcmpErrorKind.PacketTooBig:
-                    OnPacketTooBig(mtu, now);
-                    break;
-                case IcmpErrorKind.NetUnreachable:
-                    _softError = SocketError.NetworkUnreachable;
-                    break;
-                case IcmpErrorKind.HostUnreachable:
-                case IcmpErrorKind.AdministrativelyProhibited:
-                case IcmpErrorKind.OtherUnreachable:
-                    _softError = SocketError.HostUnreachable;
-                    break;
-                case IcmpErrorKind.PortUnreachable:
-                case IcmpErrorKind.ProtocolUnreachable:
-                    _softError = SocketError.ConnectionRefused;
-                    break;
-            }
-        }
-        catch (Exception e) when (outermost && !IsFatal(e))
-        {
-            Fault(e, now);
-        }
-        finally
-        {
-            Leave(now);
-        }
-    }
-
-    /// <summary>
     /// A too-big error matched to a segment in flight: the path MTU drops (IP keeps it within the family's floor)
     /// and with it the MSS; what no longer fits goes again at once (RetransmitTooBig). An IPv6 report below 1280
     /// is ignored, as Linux does (tcp_v6_err): no IPv6 link is that small, so it is a forgery or a relic of
@@ -701,7 +664,9 @@ public sealed partial class TcpConnection
         _mss = mss;
         _cc?.SetMss(mss);
         TcpLog.MssLowered(_layer.Log, Tuple, mss);
-        if (_state is not (TcpState.SynSent or TcpState.SynReceived) && _snd.Nxt > _snd.Una)
+        // With IP_PMTUDISC_DONT Linux (tcp_v4_mtu_reduced) resends nothing: what is in flight went without DF, and
+        // only later segments take the smaller MSS (tcp_current_mss follows the route's MTU).
+        if (_state is not (TcpState.SynSent or TcpState.SynReceived) && _snd.Nxt > _snd.Una && _config.PathMtuDiscovery)
         {
             RetransmitTooBig(); // Resent at once, at the new size; no backoff.
         }

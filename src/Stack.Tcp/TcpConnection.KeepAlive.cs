@@ -93,7 +93,7 @@ public sealed partial class TcpConnection
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, (_snd.Una - 1).Value, _rcv.Nxt.Value, TcpFlags.Ack,
             ComputeWindow(), SegmentOptions(now));
         OnAckSent();
-        _layer.Transmit(Tuple, repr, null, 0, 0, now);
+        Transmit(repr, null, 0, 0, now);
         _keepAliveProbesSent++;
         _timers.Arm(TimerKind.KeepAlive, now + _config.KeepAliveInterval);
     }

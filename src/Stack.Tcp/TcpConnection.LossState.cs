@@ -98,6 +98,7 @@ public sealed partial class TcpConnection
         }
         SetRecoveryState(RecoveryState.Loss);
         _highSeq = _snd.Max;
+        _ecnQueueCwr = _ecnOk; // Linux tcp_enter_loss: the reduction is signalled to an ECN peer too.
         _tlpOutstanding = false;
         _newDataFirst = false;
         _frto = _config.Frto && _opt.Sack && (newEpisode || _retries > 1);

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Stack.Link.Time;
+using Stack.Tcp.Buffers;
 using Stack.Tcp.Sending;
 using Stack.Tcp.Timers;
 using Stack.Tcp.Wire;
@@ -40,6 +41,10 @@ public sealed partial class TcpConnection
     private uint _lastTsVal;
     private bool _tsSent;
 
+    /// <summary>Hands a segment of this connection to the layer with its IP marks: ECN, DSCP and DF.</summary>
+    private void Transmit(in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now, byte ecn = EcnNotEct) =>
+        _layer.Transmit(Tuple, repr, data, offset, length, now, ecn, _config.TrafficClass, _config.PathMtuDiscovery);
+
     private void SendSyn(Instant now)
     {
         var options = new TcpOptions { Mss = (ushort)AnnouncedMss, SackPermitted = _config.Sack };
@@ -52,9 +57,9 @@ public sealed partial class TcpConnection
             options.HasTimestamps = true;
             options.TsVal = TsNow(now);
         }
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, 0, TcpFlags.Syn,
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, 0, TcpFlags.Syn | SynEcnFlags(),
             (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
-        _layer.Transmit(Tuple, repr, null, 0, 0, now);
+        Transmit(repr, null, 0, 0, now);
         if (_retries == 0)
         {
             _rto.StartTiming(_snd.Iss + 1, now); // Karn: a retransmitted SYN is not timed.
@@ -76,10 +81,10 @@ public sealed partial class TcpConnection
             options.TsEcr = _opt.TsRecent;
         }
         AddSynAckCookie(ref options);
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, _rcv.Nxt.Value, TcpFlags.Syn | TcpFlags.Ack,
-            (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, _rcv.Nxt.Value,
+            TcpFlags.Syn | TcpFlags.Ack | SynAckEcnFlags, (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
         OnAckSent();
-        _layer.Transmit(Tuple, repr, null, 0, 0, now);
+        Transmit(repr, null, 0, 0, now);
         if (_retries == 0)
         {
             _rto.StartTiming(_snd.Iss + 1, now); // Karn: a retransmitted SYN is not timed.
@@ -298,11 +303,12 @@ public sealed partial class TcpConnection
     private void TransmitSegment(SeqNum seq, int len, bool fin, bool psh, Instant now)
     {
         TcpFlags flags = TcpFlags.Ack | (psh && len > 0 ? TcpFlags.Psh : 0) | (fin ? TcpFlags.Fin : 0);
+        byte ecn = EcnForSegment(seq, len, ref flags);
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcv.Nxt.Value, flags, ComputeWindow(),
             SegmentOptions(now));
         OnAckSent();
         if (len > 0) _ackTiming.OnDataSent(now);
-        _layer.Transmit(Tuple, repr, _send, seq - _snd.BufStart, len, now);
+        Transmit(repr, _send, seq - _snd.BufStart, len, now, ecn);
     }
 
     /// <summary>
@@ -313,10 +319,12 @@ public sealed partial class TcpConnection
     private void SendAck(Instant now)
     {
         SeqNum seq = SeqNum.Max(_snd.Nxt, SeqNum.Min(_snd.Max, _snd.Una + (int)Math.Min(_snd.Wnd, int.MaxValue)));
-        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcv.Nxt.Value, TcpFlags.Ack,
+        TcpFlags flags = TcpFlags.Ack;
+        EcnForSegment(seq, 0, ref flags);
+        var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, seq.Value, _rcv.Nxt.Value, flags,
             ComputeWindow(), SegmentOptions(now));
         OnAckSent();
-        _layer.Transmit(Tuple, repr, null, 0, 0, now);
+        Transmit(repr, null, 0, 0, now);
     }
 
     /// <summary>SACK blocks our segments carry now (a D-SACK first, then held ranges), at most 3 beside timestamps, else 4.</summary>

@@ -214,7 +214,7 @@ public sealed partial class TcpConnection
         {
             newlyLost = _loss.OnAck(sample, EchoedSendTime(options), LossContextNow(advanced), now);
             CountLostRetransmissions();
-            if (_recoveryState <= RecoveryState.Disorder)
+            if (_recoveryState <= RecoveryState.Cwr)
             {
                 if (_segments.LostBytes > 0)
                 {
@@ -222,7 +222,15 @@ public sealed partial class TcpConnection
                 }
                 else
                 {
-                    KeepOpen();
+                    // Linux tcp_try_to_open: an ECN echo starts a reduction; CWR holds until its end.
+                    if (_eceOnThisAck)
+                    {
+                        EnterCwr(now);
+                    }
+                    if (_recoveryState != RecoveryState.Cwr)
+                    {
+                        KeepOpen();
+                    }
                 }
             }
         }
@@ -231,8 +239,9 @@ public sealed partial class TcpConnection
         {
             // The algorithm set cwnd from the rate sample, in whatever state (BBR).
         }
-        else if (_recoveryState == RecoveryState.Recovery)
+        else if (InCwndReduction)
         {
+            // PRR in fast recovery and, since Linux 3.7, in CWR too (tcp_cwnd_reduction).
             int segments = (delivered + _mss - 1) / _mss;
             if (_prr.OnAck(segments, newlyLost, advanced, Pipe, _cc.Ssthresh, _mss) is int cwnd)
             {
@@ -292,6 +301,10 @@ public sealed partial class TcpConnection
         switch (_recoveryState)
         {
             case RecoveryState.Cwr when _snd.Una > _highSeq:
+                // Linux tcp_end_cwnd_reduction: cwnd settles at ssthresh once data sent after the reduction
+                // began is acknowledged (the CWR it carried has reached the peer).
+                _cc!.OnRecoveryEnd(now);
+                SetRecoveryState(RecoveryState.Open);
                 KeepOpen();
                 break;
             case RecoveryState.Recovery when _snd.Una >= _highSeq:
@@ -364,14 +377,19 @@ public sealed partial class TcpConnection
     {
         Count(LossEvent.FastRecovery);
         InitUndo();
-        _priorSsthresh = CurrentSsthresh();
-        _priorCwnd = _cc!.Cwnd;
-        _highSeq = _snd.Max;
+        if (_recoveryState < RecoveryState.Cwr)
+        {
+            // Linux tcp_enter_recovery: from CWR the reduction under way goes on; it is not made twice.
+            _priorSsthresh = _eceOnThisAck ? 0 : CurrentSsthresh();
+            _priorCwnd = _cc!.Cwnd;
+            _highSeq = _snd.Max;
+            _cc.OnCongestionEvent(_segments.Outstanding, now);
+            _prr.Start(_priorCwnd, _mss);
+            _ecnQueueCwr = _ecnOk;
+        }
         _tlpOutstanding = false;
-        _cc.OnCongestionEvent(_segments.Outstanding, now);
-        _prr.Start(_priorCwnd, _mss);
         SetRecoveryState(RecoveryState.Recovery);
-        TcpLog.FastRecovery(_layer.Log, Tuple, _snd.Una, _highSeq, _opt.Sack, _cc.Cwnd);
+        TcpLog.FastRecovery(_layer.Log, Tuple, _snd.Una, _highSeq, _opt.Sack, _cc!.Cwnd);
     }
 
     /// <summary>Linux tcp_current_ssthresh: in a reduction ssthresh itself, else at least 3/4 of cwnd.</summary>

@@ -198,8 +198,15 @@ public sealed class TcpLayer : IIpTransport
     public TcpConnection? Find(TcpEndPoint local, TcpEndPoint remote) =>
         _connections.GetValueOrDefault(new FourTuple(local.Address, local.Port, remote.Address, remote.Port));
 
+    /// <summary>
+    /// The ECN field of the datagram being handled (RFC 3168 §5), for the connection or listener it reaches: set on
+    /// entry to <see cref="OnDatagram"/>, only read beneath it.
+    /// </summary>
+    internal byte ReceivedEcn { get; private set; }
+
     public void OnDatagram(in IpDatagram datagram, Instant now)
     {
+        ReceivedEcn = datagram.Ecn;
         if (datagram.IsToGroup)
         {
             Reject(RejectReason.BadAddress); // RFC 9293 §3.9.1.3 / RFC 1122 §4.2.3.10: TCP is unicast only.
@@ -224,7 +231,17 @@ public sealed class TcpLayer : IIpTransport
         bool bareSyn = (flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn;
 
         SeqNum? isnFloor = null;
-        if (_connections.TryGetValue(tuple, out var c))
+        _connections.TryGetValue(tuple, out var c);
+        if (options.HasMd5Signature && c?.State != TcpState.TimeWait)
+        {
+            // RFC 2385 §2.0 / Linux tcp_inbound_md5_hash: a signed segment for a socket with no MD5 key (here none
+            // has one) is dropped unanswered: no RST either (tcp_v4_send_reset finds no key). Linux checks no
+            // signatures in TIME-WAIT.
+            Statistics.Md5Unexpected++;
+            Reject(RejectReason.BadOption);
+            return;
+        }
+        if (c is not null)
         {
             if (!(bareSyn && c.State == TcpState.TimeWait && c.AcceptsNewIncarnation(h, options)
                 && FindListener(datagram.Destination, h.DestinationPort) is not null))
@@ -402,7 +419,8 @@ public sealed class TcpLayer : IIpTransport
     /// Builds one segment in the layer's buffer — header, options, and <paramref name="length"/> bytes copied
     /// once out of <paramref name="data"/> at <paramref name="offset"/> — and hands it to IP.
     /// </summary>
-    internal void Transmit(FourTuple tuple, in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now)
+    internal void Transmit(FourTuple tuple, in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now, byte ecn = 0,
+        byte dscp = 0, bool dontFragment = true)
     {
         int headerLength = repr.HeaderLength;
         Span<byte> segment = _segment.AsSpan(0, headerLength + length);
@@ -417,7 +435,8 @@ public sealed class TcpLayer : IIpTransport
             Statistics.ResetsSent++;
         }
         // RFC 1191 / RFC 8201: TCP segments carry DF and fit the path MTU; a packet-too-big lowers the MSS.
-        Host.Send(tuple.LocalAddress, tuple.RemoteAddress, IpProtocol.Tcp, segment, now, dontFragment: true);
+        Host.Send(tuple.LocalAddress, tuple.RemoteAddress, IpProtocol.Tcp, segment, now, dontFragment: dontFragment,
+            trafficClass: (byte)((dscp & ~3) | (ecn & 3)));
     }
 
     /// <summary>Sends a bare RST (or RST+ACK) on <paramref name="tuple"/>: window 0, no options.</summary>

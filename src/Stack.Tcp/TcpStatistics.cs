@@ -131,8 +131,14 @@ public sealed class TcpStatistics
     /// <summary>ICMP errors about a connection whose quoted sequence number was not in flight (RFC 5927 §4.1; Linux OutOfWindowIcmps).</summary>
     public long OutOfWindowIcmps;
 
+    /// <summary>Half-open (SYN-RECEIVED) connections an ICMP error dropped (Linux tcp_req_err, counted as ListenDrops).</summary>
+    public long IcmpDroppedRequests;
+
     /// <summary>ICMPv6 packet-too-big errors reporting an MTU below 1280, ignored as Linux does.</summary>
     public long IcmpTooBigIgnored;
+
+    /// <summary>Segments with an RFC 2385 MD5 signature, dropped as no socket has a key (Linux TCPMD5Unexpected).</summary>
+    public long Md5Unexpected;
 
     /// <summary>Adds a connection's <see cref="Diagnostics.LossEvent"/> to the field that counts it for the layer.</summary>
     internal void Add(Diagnostics.LossEvent kind, long n)

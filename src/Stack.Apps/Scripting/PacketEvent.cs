@@ -75,10 +75,15 @@ public sealed record PacketEvent(
     ValueList<ScriptTcpOption> Options,
     ScriptNumber UrgentPointer = default) : ScriptEvent(Line, Time)
 {
+    /// <summary>The line's IP clause (<c>[ect0]</c>, <c>[ce]</c>, ...), if any.</summary>
+    public ScriptIpInfo Ip { get; init; }
+
     public override string FormatAction()
     {
         var s = new StringBuilder();
-        s.Append(Direction == PacketDirection.In ? '<' : '>').Append(' ').Append(FormatFlags(Flags));
+        s.Append(Direction == PacketDirection.In ? '<' : '>').Append(' ');
+        if (Ip.Check != ScriptTosCheck.None) s.Append(Ip).Append(' ');
+        s.Append(FormatFlags(Flags));
         s.Append(' ').Append(StartSeq).Append(':').Append(EndSeq).Append('(').Append(PayloadLength).Append(')');
         if (Ack.Kind != ScriptNumberKind.Absent) s.Append(" ack ").Append(Ack);
         if (Window.Kind != ScriptNumberKind.Absent) s.Append(" win ").Append(Window);

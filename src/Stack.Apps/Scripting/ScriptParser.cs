@@ -316,12 +316,19 @@ public static class ScriptParser
 
         // ---- packets ----
 
-        private PacketEvent ParsePacket(int line, ScriptTime time)
+        private ScriptEvent ParsePacket(int line, ScriptTime time)
         {
             var direction = Peek() == '<' ? PacketDirection.In : PacketDirection.Out;
             bool outbound = direction == PacketDirection.Out;
             _pos++;
             SkipSpaces();
+            var ip = ParseIpInfo(outbound);
+            SkipSpaces();
+            if (IsWord("icmp"))
+            {
+                if (outbound) throw Error(_pos, "outbound (>) ICMP lines are not supported: the stack's ICMP is not checked");
+                return ParseIcmp(line, time, ip);
+            }
             var flags = ParseFlags();
             SkipSpaces();
 
@@ -388,7 +395,106 @@ public static class ScriptParser
                 if ((flags & TcpFlags.Ack) != 0 && ack.Kind == ScriptNumberKind.Absent)
                     ack = ScriptNumber.Of(0);
             }
-            return new PacketEvent(line, time, direction, flags, startSeq, endSeq, length, ack, window, optionsKind, options, urgent);
+            return new PacketEvent(line, time, direction, flags, startSeq, endSeq, length, ack, window, optionsKind, options, urgent)
+            {
+                Ip = ip,
+            };
+        }
+
+        /// <summary>
+        /// packetdrill's opt_ip_info: <c>[ect0]</c>, <c>[ect1]</c>, <c>[ce]</c>, <c>[noecn]</c>, <c>[ect01]</c>
+        /// (outbound only) or <c>[tos 0x..]</c>, in square brackets or parentheses; nothing when absent.
+        /// </summary>
+        private ScriptIpInfo ParseIpInfo(bool outbound)
+        {
+            if (Peek() is not ('[' or '(')) return default;
+            int open = _pos;
+            char close = Peek() == '[' ? ']' : ')';
+            _pos++;
+            SkipSpaces();
+            int word = _pos;
+            string name = ReadIdentifier();
+            ScriptIpInfo info = name switch
+            {
+                "noecn" => new(ScriptTosCheck.Ecn, 0),
+                "ect1" => new(ScriptTosCheck.Ecn, 1),
+                "ect0" => new(ScriptTosCheck.Ecn, 2),
+                "ce" => new(ScriptTosCheck.Ecn, 3),
+                "ect01" when outbound => new(ScriptTosCheck.EcnEct01, 0),
+                "ect01" => throw Error(word, "[ect01] can only be used with outbound packets"),
+                "tos" => new(ScriptTosCheck.Tos, ParseHexByte()),
+                _ => throw Error(word, $"expected an IP clause (noecn, ect0, ect1, ce, ect01 or tos 0xNN) after '{_text[open]}', found {FoundAt(word)}"),
+            };
+            SkipSpaces();
+            if (Peek() != close) throw Error(_pos, $"expected '{close}' to end the IP clause, found {Found()}");
+            _pos++;
+            return info;
+        }
+
+        private byte ParseHexByte()
+        {
+            SkipSpaces();
+            int start = _pos;
+            if (!LooksAt("0x")) throw Error(start, $"expected a hex byte such as 0x2 after 'tos', found {Found()}");
+            _pos += 2;
+            string digits = ReadWhile(char.IsAsciiHexDigit);
+            if (digits.Length == 0 || !byte.TryParse(digits, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out byte value))
+                throw Error(start, "tos is out of range for 8 bits");
+            return value;
+        }
+
+        /// <summary>
+        /// packetdrill's icmp_packet_spec (inbound): <c>icmp TYPE [CODE] [mtu N] [[start:end(len)]]</c>. The quoted
+        /// segment defaults to 0:0(0), as packetdrill's does.
+        /// </summary>
+        private IcmpEvent ParseIcmp(int line, ScriptTime time, ScriptIpInfo ip)
+        {
+            _pos += 4;
+            SkipSpaces();
+            int typeAt = _pos;
+            string type = ReadIdentifier();
+            if (type.Length == 0) throw Error(typeAt, $"expected an ICMP type (unreachable, packet_too_big, time_exceeded, ...) after 'icmp', found {Found()}");
+            SkipSpaces();
+            string? code = null;
+            if (char.IsAsciiLetter(Peek()) && !IsWord("mtu") && !IsWord("id"))
+            {
+                code = ReadIdentifier();
+                SkipSpaces();
+            }
+            long? mtu = null;
+            if (IsWord("mtu"))
+            {
+                _pos += 3;
+                SkipSpaces();
+                mtu = ParseNumber(false, uint.MaxValue, "ICMP MTU").Value;
+                SkipSpaces();
+            }
+            if (IsWord("id")) throw Error(_pos, "ICMP echo ids are not supported: only errors about the stack's segments are");
+            uint seq = 0, length = 0;
+            bool quotes = false;
+            if (Peek() == '[')
+            {
+                _pos++;
+                SkipSpaces();
+                if (IsWord("udp") || IsWord("raw")) throw Error(_pos, "only ICMP errors quoting a TCP segment are supported");
+                int rangeStart = _pos;
+                seq = ParseNumber(false, uint.MaxValue, "sequence number").Value;
+                if (Peek() != ':') throw Error(_pos, $"expected ':' in the quoted sequence range (start:end(length)), found {Found()}");
+                _pos++;
+                uint end = ParseNumber(false, uint.MaxValue, "sequence number").Value;
+                if (Peek() != '(') throw Error(_pos, $"expected '(' and a payload length after the sequence range, found {Found()}");
+                _pos++;
+                length = ParseNumber(false, ushort.MaxValue, "payload length").Value;
+                if (Peek() != ')') throw Error(_pos, $"expected ')' after the payload length, found {Found()}");
+                _pos++;
+                if (unchecked(end - seq) != length)
+                    throw Error(rangeStart, $"the sequence range {seq}:{end} spans {unchecked(end - seq)} bytes but the length says {length}");
+                SkipSpaces();
+                if (Peek() != ']') throw Error(_pos, $"expected ']' after the quoted segment, found {Found()}");
+                _pos++;
+                quotes = true;
+            }
+            return new IcmpEvent(line, time, ip, type, code, mtu, seq, length, quotes);
         }
 
         private TcpFlags ParseFlags()
@@ -514,10 +620,19 @@ public static class ScriptParser
                 case "FO":
                 case "FOEXP":
                     return ParseFastOpen(name == "FOEXP");
+                case "md5":
+                {
+                    SkipSpaces();
+                    int at = _pos;
+                    string hex = ReadWhile(char.IsAsciiHexDigit);
+                    if (hex.Length == 0 || hex.Length % 2 != 0 || hex.Length > 2 * ScriptTcpOption.Md5.DigestLength)
+                        throw Error(at, $"expected an MD5 digest (up to 16 bytes in hex, an even digit count) after 'md5', found {FoundAt(at)}");
+                    return new ScriptTcpOption.Md5(new ValueList<byte>(Convert.FromHexString(hex)));
+                }
                 case "":
-                    throw Error(start, $"expected a TCP option (mss, wscale, sackOK, sack, TS, FO, FOEXP, nop, eol), found {Found()}");
+                    throw Error(start, $"expected a TCP option (mss, wscale, sackOK, sack, TS, FO, FOEXP, md5, nop, eol), found {Found()}");
                 default:
-                    throw Error(start, $"unknown TCP option '{Clip(name)}'; known options are mss, wscale, sackOK, sack, TS, FO, FOEXP, nop and eol");
+                    throw Error(start, $"unknown TCP option '{Clip(name)}'; known options are mss, wscale, sackOK, sack, TS, FO, FOEXP, md5, nop and eol");
             }
         }
 

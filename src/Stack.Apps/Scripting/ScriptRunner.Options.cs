@@ -28,7 +28,11 @@ public sealed partial class ScriptRunner
             return new Outcome(0);
         }
         if (level == SolTcp && name == TcpNotSentLowat) return SetNotSentLowat(sock, v);
-        if (level is SolIp or SolIpv6) return SetIpOption(sock, level, name, v);
+        if (level == SolIp && name == IpFreeBind)
+        {
+            sock.Options[(level, name)] = v; // Read back only: the virtual path has no address it could not bind.
+            return new Outcome(0);
+        }
         if (level == SolTcp && name == TcpFastOpenConnect)
             throw Fail("TCP_FASTOPEN_CONNECT (a Fast Open client) is not supported yet; Fast Open listeners are");
         var c = sock.Config;
@@ -45,6 +49,12 @@ public sealed partial class ScriptRunner
             (SolTcp, TcpKeepCnt) when v > 0 => c with { KeepAliveProbes = (int)v },
             (SolTcp, TcpUserTimeout) when v >= 0 => c with { UserTimeout = v == 0 ? null : TimeSpan.FromMilliseconds(v) },
             (SolTcp, TcpMaxSeg) when v is >= 88 and <= 65535 => c with { MaxSegment = (int)v },
+            // The DSCP bits only: a stream socket's ECN bits are TCP's (Linux __ip_sock_set_tos); -1 is the default.
+            (SolIp, IpTos) => c with { TrafficClass = (byte)(v & 0xFC) },
+            (SolIpv6, Ipv6TClass) when v is >= -1 and <= 255 => c with { TrafficClass = (byte)(v == -1 ? 0 : v & 0xFC) },
+            // Linux's modes 0 to 5: WANT (1) and DO (2) discover the path MTU; DONT (0) does not, nor do PROBE,
+            // INTERFACE and OMIT (3 to 5), which send at the interface MTU. The mode set is read back.
+            (SolIp, IpMtuDiscover) or (SolIpv6, Ipv6MtuDiscover) when v is >= 0 and <= 5 => c with { PathMtuDiscovery = v is 1 or 2 },
             _ => null,
         };
         if (next is null)
@@ -75,26 +85,13 @@ public sealed partial class ScriptRunner
         return new Outcome(0);
     }
 
-    /// <summary>
-    /// The IP-level options the suite sets: remembered and read back, as the virtual path has no type of service
-    /// to mark, no path MTU to discover and no address it could not bind. IP_MTU_DISCOVER takes Linux's modes
-    /// 0 to 5 only; Linux hands SOL_IP options on an IPv6 TCP socket to the IPv4 code, so they work in both families.
-    /// </summary>
-    private Outcome SetIpOption(ScriptSocket sock, long level, long name, long value)
-    {
-        bool known = (level, name) is (SolIp, IpTos or IpMtuDiscover or IpFreeBind) or (SolIpv6, Ipv6TClass);
-        if (!known) return Outcome.Error("ENOPROTOOPT");
-        if (name == IpMtuDiscover && level == SolIp && value is < 0 or > 5) return Outcome.Error("EINVAL");
-        sock.Options[(level, name)] = value;
-        return new Outcome(0);
-    }
-
     /// <summary>A buffer size as Linux bounds it: at least SOCK_MIN_RCVBUF (2304), at most 16 MiB.</summary>
     private static int BufferSize(long requested) => (int)Math.Clamp(requested, 2304, 16 << 20);
 
     private static bool IsKnownOption(long level, long name) => (level, name) is
         (SolSocket, SoReuseAddr or SoKeepAlive or SoSndBuf or SoRcvBuf) or
-        (SolTcp, TcpNoDelay or TcpLinger2 or TcpKeepIdle or TcpKeepIntvl or TcpKeepCnt or TcpUserTimeout or TcpMaxSeg);
+        (SolTcp, TcpNoDelay or TcpLinger2 or TcpKeepIdle or TcpKeepIntvl or TcpKeepCnt or TcpUserTimeout or TcpMaxSeg) or
+        (SolIp, IpTos or IpMtuDiscover or IpFreeBind) or (SolIpv6, Ipv6TClass or Ipv6MtuDiscover);
 
     private Outcome GetOption(SyscallEvent s, ScriptSocket sock)
     {
@@ -126,6 +123,7 @@ public sealed partial class ScriptRunner
             // Linux: the MSS in use once connected; before, what was set (or 536).
             (SolTcp, TcpMaxSeg) when sock.Connection is { State: not (TcpState.Closed or TcpState.SynSent) } conn => conn.EffectiveMss,
             (SolTcp, TcpMaxSeg) => sock.Options.TryGetValue((level, name), out long set) ? set : 536,
+            (SolIp, IpTos) or (SolIpv6, Ipv6TClass) => c.TrafficClass, // What was set, less the ECN bits.
             _ when sock.Options.TryGetValue((level, name), out long set) => set,
             (SolSocket, SoReuseAddr) => c.ReuseAddress ? 1 : 0,
             (SolSocket, SoKeepAlive) => c.KeepAlive ? 1 : 0,
@@ -139,8 +137,8 @@ public sealed partial class ScriptRunner
             (SolTcp, TcpUserTimeout) => (long)(c.UserTimeout?.TotalMilliseconds ?? 0),
             (SolTcp, TcpFastOpen) => sock.Listener?.FastOpenQueueLength ?? 0,
             (SolTcp, TcpNotSentLowat) => 0,
-            (SolIp, IpTos) or (SolIpv6, Ipv6TClass) or (SolIp, IpFreeBind) => 0,
-            (SolIp, IpMtuDiscover) => 1, // IP_PMTUDISC_WANT, Linux's ip_no_pmtu_disc = 0 default.
+            (SolIp, IpFreeBind) => 0,
+            (SolIp, IpMtuDiscover) or (SolIpv6, Ipv6MtuDiscover) => c.PathMtuDiscovery ? 1 : 0,
             _ => null,
         };
         if (value is not { } actual) return Outcome.Error("ENOPROTOOPT");

@@ -11,7 +11,7 @@ public sealed partial class ScriptRunner
     private const long PollIn = 0x1, PollOut = 0x4, PollErr = 0x8, PollHup = 0x10, PollNval = 0x20, PollRdNorm = 0x40,
         PollWrNorm = 0x100, PollRdHup = 0x2000;
     private const long SolSocket = 1, SolTcp = 6, SolIp = 0, SolIpv6 = 41;
-    private const long IpTos = 1, IpMtuDiscover = 10, IpFreeBind = 15, Ipv6TClass = 67;
+    private const long IpTos = 1, IpMtuDiscover = 10, IpFreeBind = 15, Ipv6MtuDiscover = 23, Ipv6TClass = 67;
     private const long SoReuseAddr = 2, SoError = 4, SoSndBuf = 7, SoRcvBuf = 8, SoKeepAlive = 9, SoLinger = 13;
     private const long TcpNoDelay = 1, TcpMaxSeg = 2, TcpKeepIdle = 4, TcpKeepIntvl = 5, TcpKeepCnt = 6, TcpLinger2 = 8,
         TcpInfo = 11, TcpUserTimeout = 18, TcpFastOpen = 23, TcpNotSentLowat = 25, TcpFastOpenConnect = 30;
@@ -165,9 +165,15 @@ public sealed partial class ScriptRunner
     /// The descriptor a new socket gets: the one the script expects when it is free, as packetdrill maps a
     /// script's descriptors onto the live ones; else the lowest free, as the kernel gives.
     /// </summary>
-    private int NewDescriptor(SyscallEvent s)
+    /// <summary>
+    /// The descriptor for a new socket: the one the script expects when free (or, with <paramref name="shadow"/>,
+    /// even when taken: packetdrill's accept does not check, and its newest descriptor of a number is the one
+    /// later lines reach; the older socket stays open, out of the script's reach), else the lowest free one.
+    /// </summary>
+    private int NewDescriptor(SyscallEvent s, bool shadow = false)
     {
-        if (!s.Result.IsError && s.Result.Value is >= FirstFd and <= int.MaxValue && !IsDescriptorInUse((int)s.Result.Value))
+        if (!s.Result.IsError && s.Result.Value is >= FirstFd and <= int.MaxValue
+            && (shadow || !IsDescriptorInUse((int)s.Result.Value)))
             return (int)s.Result.Value;
         int fd = FirstFd;
         while (IsDescriptorInUse(fd)) fd++;
@@ -205,7 +211,7 @@ public sealed partial class ScriptRunner
         }
         if (sock.Options.TryGetValue((SolTcp, TcpFastOpen), out long queue))
             sock.Listener.FastOpenQueueLength = (int)Math.Min(queue, SoMaxConn);
-        _scriptPort = ScriptPort;
+        _awaitingPassiveSyn = true;
         _stackPort = sock.Listener.LocalEndPoint.Port;
         return new Outcome(0);
     }
@@ -214,7 +220,7 @@ public sealed partial class ScriptRunner
     {
         if (sock.Listener is null) return Outcome.Error("EINVAL");
         if (!sock.Listener.TryAccept(out var c)) return sock.NonBlocking ? Outcome.Error("EAGAIN") : null;
-        int fd = NewDescriptor(s);
+        int fd = NewDescriptor(s, shadow: _fds.GetValueOrDefault((int)Math.Clamp(s.Result.Value, 0, int.MaxValue)) != sock);
         _fds[fd] = new ScriptSocket(fd) { Connection = c, Config = sock.Config };
         InheritMessageOptions(sock, _fds[fd]);
         _underTest = _fds[fd];

@@ -71,6 +71,13 @@ public sealed partial class ScriptRunner : IFrameTransmitter
     private uint _peerIsn;
     private ushort _scriptPort = ScriptPort;
     private ushort _stackPort = ServerPort;
+
+    // packetdrill gives each connection a listener under test accepts its own remote port: the first one the
+    // port it picked at start (ScriptPort), each later one the next (run_packet.c, next_ephemeral_port). So a
+    // second listener on the same port, as in a script that closes one and listens again, does not meet the
+    // first one's connection on the same 4-tuple.
+    private bool _awaitingPassiveSyn;
+    private int _passiveOpens;
     private int _line;
     private SysctlState _sysctls = SysctlState.Linux;
 
@@ -164,6 +171,11 @@ public sealed partial class ScriptRunner : IFrameTransmitter
                 case PacketEvent p:
                     reference = ExpectSegment(p, reference);
                     break;
+                case IcmpEvent icmp:
+                    reference = StartOf(icmp, reference);
+                    AdvanceTo(reference);
+                    InjectIcmp(icmp);
+                    break;
                 case SyscallEvent s:
                     long previous = reference;
                     reference = StartOf(s, reference);
@@ -231,6 +243,11 @@ public sealed partial class ScriptRunner : IFrameTransmitter
     {
         bool syn = (p.Flags & TcpFlags.Syn) != 0;
         if (syn) _peerIsn = p.StartSeq.Value;
+        if (syn && (p.Flags & TcpFlags.Ack) == 0 && _awaitingPassiveSyn)
+        {
+            _awaitingPassiveSyn = false;
+            _scriptPort = (ushort)(ScriptPort + _passiveOpens++);
+        }
         var segment = InboundSegment.From(WithCookies(p), _scriptPort, _stackPort, PeerIsnFor(syn), _stackIsn);
         int length = segment.SegmentLength;
         byte[] frame;
@@ -239,7 +256,7 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             frame = new byte[EthernetFrame.HeaderLength + Ipv6Header.Length + length];
             EthernetFrame.WriteHeader(frame, StackMac, ScriptMac, EtherType.Ipv6);
             var ip = frame.AsSpan(EthernetFrame.HeaderLength);
-            new Ipv6Repr(_script6, _stack6, IpProtocol.Tcp, length).Write(ip);
+            new Ipv6Repr(_script6, _stack6, IpProtocol.Tcp, length, TrafficClass: p.Ip.TrafficClass).Write(ip);
             segment.Write(ip[Ipv6Header.Length..], InternetChecksum.PseudoHeader(_script6, _stack6, (byte)IpProtocol.Tcp, length));
         }
         else
@@ -247,7 +264,8 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             frame = new byte[EthernetFrame.HeaderLength + Ipv4Header.MinLength + length];
             EthernetFrame.WriteHeader(frame, StackMac, ScriptMac, EtherType.Ipv4);
             var ip = frame.AsSpan(EthernetFrame.HeaderLength);
-            int header = new Ipv4Repr(_script4, _stack4, IpProtocol.Tcp, length, 64, 0, DontFragment: true).Write(ip);
+            int header = new Ipv4Repr(_script4, _stack4, IpProtocol.Tcp, length, 64, 0, DontFragment: true,
+                TypeOfService: p.Ip.TrafficClass).Write(ip);
             segment.Write(ip[header..], InternetChecksum.PseudoHeader(_script4, _stack4, (byte)IpProtocol.Tcp, length));
         }
         _transcript.Add($"{Seconds(ScriptNow)} {p.FormatAction()}");
@@ -292,8 +310,15 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             // matches, and later lines count from it (relative 1 is the byte after the SYN).
             sent = sent with { Segment = sent.Segment with { Seq = p.StartSeq.Value } };
         }
-        string actual = "> " + sent.Segment;
-        if (PacketExpectation.Match(WithCookies(p), sent.Segment) is { } problems)
+        string actual = "> " + p.Ip.Check switch
+        {
+            ScriptTosCheck.None => "",
+            ScriptTosCheck.Tos => $"[tos 0x{sent.TrafficClass:x}] ",
+            _ => $"[{ScriptIpInfo.EcnName(sent.TrafficClass & 3)}] ",
+        } + sent.Segment;
+        string? problems = PacketExpectation.Match(WithCookies(p), sent.Segment);
+        if (p.Ip.Mismatch(sent.TrafficClass) is { } ip) problems = problems is null ? ip : $"{ip}; {problems}";
+        if (problems is not null)
         {
             throw Fail($"unexpected packet at {Seconds(sent.Time)} s: {problems}", expected: p.FormatAction(), actual: actual);
         }
@@ -376,12 +401,12 @@ public sealed partial class ScriptRunner : IFrameTransmitter
                 break;
             case EtherType.Ipv4:
                 if (Ipv4Header.TryParse(eth.Payload, out var v4, out _) && v4.Protocol == IpProtocol.Tcp)
-                    Capture(v4.Payload, InternetChecksum.PseudoHeader(v4.Source, v4.Destination, (byte)IpProtocol.Tcp, v4.Payload.Length));
+                    Capture(v4.Payload, InternetChecksum.PseudoHeader(v4.Source, v4.Destination, (byte)IpProtocol.Tcp, v4.Payload.Length), v4.TypeOfService);
                 break;
             case EtherType.Ipv6:
                 if (!Ipv6Header.TryParse(eth.Payload, out var v6, out _)) return;
                 if (v6.NextHeader == IpProtocol.Tcp)
-                    Capture(v6.Payload, InternetChecksum.PseudoHeader(v6.Source, v6.Destination, (byte)IpProtocol.Tcp, v6.Payload.Length));
+                    Capture(v6.Payload, InternetChecksum.PseudoHeader(v6.Source, v6.Destination, (byte)IpProtocol.Tcp, v6.Payload.Length), v6.TrafficClass);
                 else if (v6.NextHeader == IpProtocol.Icmpv6)
                     AnswerSolicitation(v6.Payload, v6.Source);
                 break;
@@ -404,16 +429,17 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         _host.OnFrame(frame, _now);
     }
 
-    private void Capture(ReadOnlySpan<byte> segment, ulong pseudoHeaderSum)
+    private void Capture(ReadOnlySpan<byte> segment, ulong pseudoHeaderSum, byte trafficClass)
     {
         if (!TcpHeader.TryParse(segment, pseudoHeaderSum, out var h, out var reason))
             throw Fail($"the stack sent a malformed TCP segment ({reason})");
         if ((h.Flags & TcpFlags.Syn) != 0) _stackIsn = h.SequenceNumber;
         var actual = ActualSegment.From(h, _stackIsn, PeerIsnFor((h.Flags & TcpFlags.Syn) != 0));
-        _segments.Enqueue(new CapturedSegment(ScriptNow, actual));
+        _segments.Enqueue(new CapturedSegment(ScriptNow, actual, trafficClass));
     }
 
-    private sealed record CapturedSegment(long Time, ActualSegment Segment);
+    /// <summary>A segment the stack sent, when, and its IP TOS / traffic class byte (for <c>[ect0]</c> lines).</summary>
+    private sealed record CapturedSegment(long Time, ActualSegment Segment, byte TrafficClass);
 
     /// <summary>
     /// What to add to the script's sequence numbers (and take from the stack's acknowledgments) for the script's

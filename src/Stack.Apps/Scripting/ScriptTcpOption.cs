@@ -78,6 +78,17 @@ public abstract record ScriptTcpOption
             + (IsLinuxDefault ? " " + LinuxDefaultName : Cookie.Count > 0 ? " " + Convert.ToHexStringLower(Cookie.ToArray()) : "");
     }
 
+    /// <summary>
+    /// RFC 2385 TCP MD5 signature (kind 19, length 18): <c>md5</c> and a digest of up to 16 bytes in hex, padded
+    /// with zeros, as packetdrill's new_md5_option writes it.
+    /// </summary>
+    public sealed record Md5(ValueList<byte> Digest) : ScriptTcpOption
+    {
+        public const int DigestLength = 16;
+        public override int EncodedLength => 2 + DigestLength;
+        public override string ToString() => "md5 " + Convert.ToHexStringLower(Digest.ToArray());
+    }
+
     /// <summary>An option this notation has no name for, as read from the wire: <c>kind 30 len 4</c>.</summary>
     public sealed record Unknown(byte Kind, ValueList<byte> Body) : ScriptTcpOption
     {
@@ -151,6 +162,12 @@ public abstract record ScriptTcpOption
                     }
                     for (int b = 0; b < f.Cookie.Count; b++) buffer[at + b] = f.Cookie[b];
                     break;
+                case Md5 m:
+                    buffer[i] = 19;
+                    buffer[i + 1] = (byte)m.EncodedLength;
+                    buffer.Slice(i + 2, Md5.DigestLength).Clear();
+                    for (int b = 0; b < m.Digest.Count; b++) buffer[i + 2 + b] = m.Digest[b];
+                    break;
                 case Unknown u:
                     buffer[i] = u.Kind;
                     buffer[i + 1] = (byte)u.EncodedLength;
@@ -198,6 +215,7 @@ public abstract record ScriptTcpOption
                     ScriptNumber.Of(BinaryPrimitives.ReadUInt32BigEndian(body[4..]))),
                 (5, _) when length > 2 && (length - 2) % 8 == 0 => new Sack(new ValueList<SackBlock>(ReadSackBlocks(body))),
                 (34, _) => new FastOpen(false, new ValueList<byte>(body.ToArray())),
+                (19, 18) => new Md5(new ValueList<byte>(body.ToArray())),
                 (254, >= 4) when BinaryPrimitives.ReadUInt16BigEndian(body) == 0xF989 => new FastOpen(true, new ValueList<byte>(body[2..].ToArray())),
                 _ => new Unknown(kind, new ValueList<byte>(body.ToArray())),
             });

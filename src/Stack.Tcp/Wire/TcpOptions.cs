@@ -22,6 +22,7 @@ public struct TcpOptions : IEquatable<TcpOptions>
     internal const byte KindSackPermitted = 4;
     internal const byte KindSack = 5;
     internal const byte KindTimestamps = 8;
+    internal const byte KindMd5Signature = 19;
     internal const byte KindFastOpen = 34;
     internal const byte KindExperimental = 254;
     internal const ushort FastOpenMagic = 0xF989; // RFC 6994 ExID of Fast Open's experimental option.
@@ -33,6 +34,7 @@ public struct TcpOptions : IEquatable<TcpOptions>
     private const int LengthSackBase = 2;
     private const int LengthSackBlock = 8;
     private const int LengthFastOpenBase = 2;
+    private const int LengthMd5Signature = 18;
     private const int LengthExperimentalBase = 4;
 
     private SackEdges _sackEdges;
@@ -66,6 +68,12 @@ public struct TcpOptions : IEquatable<TcpOptions>
     /// kind 34 was assigned; a server answers in the form it was asked in.
     /// </summary>
     public bool FastOpenExperimental { get; set; }
+
+    /// <summary>
+    /// RFC 2385: a TCP MD5 signature option (kind 19, length 18, as Linux's tcp_parse_md5sig_option takes it) is
+    /// present. Only read, never written: the stack has no MD5 keys.
+    /// </summary>
+    public bool HasMd5Signature { get; set; }
 
     /// <summary>How many SACK blocks (RFC 2018 §3) are held, at most <see cref="MaxSackBlocks"/>.</summary>
     public int SackBlockCount { readonly get; private set; }
@@ -121,6 +129,9 @@ public struct TcpOptions : IEquatable<TcpOptions>
             var body = options.Slice(i + 2, length - 2);
             switch (kind)
             {
+                case KindMd5Signature when length == LengthMd5Signature:
+                    parsed.HasMd5Signature = true;
+                    break;
                 case KindMss when length == LengthMss:
                     parsed.Mss = BinaryPrimitives.ReadUInt16BigEndian(body);
                     break;

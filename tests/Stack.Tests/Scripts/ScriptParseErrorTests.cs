@@ -15,7 +15,7 @@ public sealed class ScriptParseErrorTests
     [InlineData("+0 < S 0(0) win 100", 9, "expected ':' in the sequence range (start:end(length)), found '(0)'")]
     [InlineData("+0 < P. 1:1001(10) ack 1 win 100", 9, "the sequence range 1:1001 spans 1000 bytes but the length says 10")]
     [InlineData("+0 < S 0:0(0) win 100 <FO 123,nop,nop,nop>", 27, "expected a Fast Open cookie (4 to 16 bytes in hex, an even digit count) or TFO_COOKIE, found '123'")]
-    [InlineData("+0 < S 0:0(0) win 100 <mss 1460,bogus 3>", 33, "unknown TCP option 'bogus'; known options are mss, wscale, sackOK, sack, TS, FO, FOEXP, nop and eol")]
+    [InlineData("+0 < S 0:0(0) win 100 <mss 1460,bogus 3>", 33, "unknown TCP option 'bogus'; known options are mss, wscale, sackOK, sack, TS, FO, FOEXP, md5, nop and eol")]
     [InlineData("+0 < S 0:0(0) win 100 <mss 1460 nop>", 33, "expected ',' or '>' in the option list, found 'nop>'")]
     [InlineData("+0 < S 0:0(0) win 100 <mss 1460", 23, "unclosed option list: '<' without '>'")]
     [InlineData("+0 < S 0:0(0) win 100 <mss 1460,wscale 7>", 23, "the options take 7 bytes; a TCP header needs a multiple of 4: add nop or eol")]

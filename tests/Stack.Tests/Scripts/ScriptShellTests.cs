@@ -92,7 +92,9 @@ public sealed class ScriptShellTests
         Assert.Equal("a1a1a1a1-b2b2b2b2-c3c3c3c3-d4d4d4d4", state.FastOpenKey?.ToString());
         Assert.Equal("00000001-00000002-00000003-00000004", state.FastOpenBackupKey?.ToString());
         Assert.NotNull(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_fastopen_key", "not-a-key"));
-        Assert.Equal("sysctl net.ipv4.tcp_ecn=1: the stack has no such setting", LinuxSysctls.Apply(ref state, "net.ipv4.tcp_ecn", "1"));
+        Assert.Null(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_ecn", "1"));
+        Assert.Equal(EcnMode.On, state.Config.Ecn);
+        Assert.Equal("sysctl net.ipv4.tcp_ecn=3: the stack has no such setting", LinuxSysctls.Apply(ref state, "net.ipv4.tcp_ecn", "3"));
         Assert.NotNull(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_sack", "lots"));
     }
 }

@@ -45,7 +45,7 @@ public sealed class TcpOverDirectNetworkTests
         public void Register(IpProtocol protocol, IIpTransport transport) => Transport = transport;
 
         public SendResult Send(IpAddress source, IpAddress destination, IpProtocol protocol, ReadOnlySpan<byte> payload,
-            Instant now, byte? hopLimit = null, bool dontFragment = false)
+            Instant now, byte? hopLimit = null, bool dontFragment = false, byte trafficClass = 0)
         {
             if (wire.Drop(wire.Sent++))
             {

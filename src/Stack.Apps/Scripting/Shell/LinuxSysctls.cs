@@ -17,7 +17,7 @@ public sealed record SysctlState(TcpConfig Config, SynCookieMode SynCookies, Fas
 
 /// <summary>
 /// Linux's TCP sysctls (Documentation/networking/ip-sysctl.rst) mapped onto the stack's settings, each as the
-/// kernel applies it. A setting the stack already behaves as (tcp_fack=0, tcp_ecn=0, a FIFO pacing ratio it does
+/// kernel applies it. A setting the stack already behaves as (tcp_fack=0, a FIFO pacing ratio it does
 /// not use) is accepted silently; one it has no knob for is reported, with the value, and changes nothing.
 /// </summary>
 public static class LinuxSysctls
@@ -57,6 +57,7 @@ public static class LinuxSysctls
             "tcp_dsack" when number => c with { Dsack = n != 0 },
             "tcp_window_scaling" when number => c with { WindowScaling = n != 0 },
             "tcp_frto" when number => c with { Frto = n != 0 },
+            "tcp_ecn" when n is >= 0 and <= 2 => c with { Ecn = (EcnMode)n },
             "tcp_synack_retries" when n is >= 0 and <= 255 => c with { SynAckRetries = (int)n },
             // Linux gives up on a connect after the SYN and n retries, each RTO doubled: (2^(n+1) - 1) x 1 s.
             "tcp_syn_retries" when n is >= 1 and <= 127 => c with
@@ -117,8 +118,6 @@ public static class LinuxSysctls
     private static bool AlreadySo(string key, long n, bool number) => key switch
     {
         "tcp_fack" => n == 0, // Removed from Linux 4.15; RACK replaced it.
-        // No ECN here: as 0; 2 (Linux's default: only when the peer asks) differs only with peers that ask.
-        "tcp_ecn" => n is 0 or 2,
         "tcp_ecn_option" or "tcp_pacing_ss_ratio" or "tcp_pacing_ca_ratio" or "tcp_tso_win_divisor"
             or "tcp_min_tso_segs" or "tcp_reordering" or "tcp_autocorking" => true,
         "tcp_slow_start_after_idle" or "tcp_no_metrics_save" or "tcp_moderate_rcvbuf" => number,
