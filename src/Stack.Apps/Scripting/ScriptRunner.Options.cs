@@ -26,8 +26,12 @@ public sealed partial class ScriptRunner
             if (sock.Listener is { IsClosed: false } open) open.FastOpenQueueLength = (int)Math.Min(v, SoMaxConn);
             return new Outcome(0);
         }
-        if (level == SolTcp && name == TcpFastOpenConnect)
-            throw Fail("TCP_FASTOPEN_CONNECT (a Fast Open client) is not supported yet; Fast Open listeners are");
+        if (level == SolTcp && name == TcpFastOpenConnect) return SetFastOpenConnect(sock, v);
+        if (level == SolTcp && name == TcpSynCnt && v is >= 1 and <= 127 && sock.Connection is { State: TcpState.SynSent } connecting)
+        {
+            // Linux reads TCP_SYNCNT at each SYN timeout, so it reaches a connect already under way.
+            connecting.SetConnectTimeout(SynTimeout(v));
+        }
         var c = sock.Config;
         TcpConfig? next = (level, name) switch
         {
@@ -42,6 +46,7 @@ public sealed partial class ScriptRunner
             (SolTcp, TcpKeepCnt) when v > 0 => c with { KeepAliveProbes = (int)v },
             (SolTcp, TcpUserTimeout) when v >= 0 => c with { UserTimeout = v == 0 ? null : TimeSpan.FromMilliseconds(v) },
             (SolTcp, TcpMaxSeg) when v is >= 88 and <= 65535 => c with { MaxSegment = (int)v },
+            (SolTcp, TcpSynCnt) when v is >= 1 and <= 127 => c with { ConnectTimeout = SynTimeout(v) },
             _ => null,
         };
         if (next is null)
@@ -62,7 +67,14 @@ public sealed partial class ScriptRunner
 
     private static bool IsKnownOption(long level, long name) => (level, name) is
         (SolSocket, SoReuseAddr or SoKeepAlive or SoSndBuf or SoRcvBuf) or
-        (SolTcp, TcpNoDelay or TcpLinger2 or TcpKeepIdle or TcpKeepIntvl or TcpKeepCnt or TcpUserTimeout or TcpMaxSeg);
+        (SolTcp, TcpNoDelay or TcpLinger2 or TcpKeepIdle or TcpKeepIntvl or TcpKeepCnt or TcpUserTimeout or TcpMaxSeg or TcpSynCnt);
+
+    /// <summary>
+    /// TCP_SYNCNT as a connect timeout: Linux gives up when the SYN's last retry times out, each RTO doubled from
+    /// 1 s, so n retries last (2^(n+1) − 1) s.
+    /// </summary>
+    private static TimeSpan SynTimeout(long retries) =>
+        TcpConfig.Default.InitialRto * (Math.Pow(2, Math.Min(retries, 20) + 1) - 1);
 
     private Outcome GetOption(SyscallEvent s, ScriptSocket sock)
     {
