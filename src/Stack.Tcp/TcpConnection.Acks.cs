@@ -16,28 +16,11 @@ public sealed partial class TcpConnection
 
     private bool _dataSeen;
     private int _quickAcks;
-    private bool _pingpong;
-
-    /// <summary>When data last arrived (or the SYN-ACK a blocked writer waited for): Linux's icsk_ack.lrcvtime, once ato is set.</summary>
-    private Instant? _lastDataReceived;
-
-    /// <summary>
-    /// Linux tcp_event_data_sent: data sent within the ATO of data received means an interactive exchange
-    /// (pingpong): quick-ACK mode ends, so our ACKs wait to ride on the replies.
-    /// </summary>
-    private void OnDataSent(Instant now)
-    {
-        if (_lastDataReceived is { } at && now - at < DelayedAckTimeout)
-        {
-            _pingpong = true;
-        }
-    }
 
     /// <summary>Decides between an ACK now and a delayed one for a segment that carried data.</summary>
     private void OnDataReceived(int length, bool inOrderNoGap, Instant now)
     {
         _rcv.Mss = Math.Clamp(length, _rcv.Mss, Math.Max(_rcv.Mss, AnnouncedMss));
-        _lastDataReceived = now;
         if (!_dataSeen)
         {
             // Linux tcp_event_data_recv (ato still 0): the first data of a connection starts quick-ACK mode, so
@@ -46,7 +29,7 @@ public sealed partial class TcpConnection
             _dataSeen = true;
             _quickAcks = Math.Clamp(_recv.Window / (2 * _rcv.Mss), 2, 16);
         }
-        if (!inOrderNoGap || _config.QuickAck || (_quickAcks > 0 && !_pingpong) || _rcv.Nxt - _rcv.LastAckSent > _rcv.Mss)
+        if (!inOrderNoGap || _config.QuickAck || _quickAcks > 0 || _rcv.Nxt - _rcv.LastAckSent > _rcv.Mss)
         {
             _ackPending = true; // Out of order, filling a gap, a duplicate, or a second full segment unacknowledged.
             return;
@@ -56,7 +39,6 @@ public sealed partial class TcpConnection
 
     private void OnDelayedAckTimeout()
     {
-        _pingpong = false; // Linux tcp_delack_timer_handler: the reply did not come in time to carry the ACK.
         if (_rcv.Nxt != _rcv.LastAckSent)
         {
             _ackPending = true;

@@ -229,7 +229,6 @@ public sealed partial class TcpConnection
             OnFastOpenSynAck(options, synResent, now);
             if (WritePending)
             {
-                _lastDataReceived = now; // Linux enters quick-ACK mode here, which sets its ATO and lrcvtime.
                 _timers.Arm(TimerKind.DelayedAck, now + SynAckAckHold); // Linux tcp_rcv_synsent_state_process.
             }
             else

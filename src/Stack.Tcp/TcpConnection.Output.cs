@@ -240,10 +240,6 @@ public sealed partial class TcpConnection
         {
             _snd.Sml = seq + len;
         }
-        if (len > 0)
-        {
-            OnDataSent(now);
-        }
         SendSnapshot tx = StampSend(len, now);
         TransmitSegment(seq, len, fin, PushAt(seq, len), now);
         SeqNum end = seq + len + (fin ? 1 : 0);
