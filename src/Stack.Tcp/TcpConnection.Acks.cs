@@ -14,22 +14,11 @@ public sealed partial class TcpConnection
     public static readonly TimeSpan DelayedAckTimeout = TimeSpan.FromMilliseconds(40);
 
 
-    private bool _dataSeen;
-    private int _quickAcks;
-
     /// <summary>Decides between an ACK now and a delayed one for a segment that carried data.</summary>
     private void OnDataReceived(int length, bool inOrderNoGap, Instant now)
     {
         _rcv.Mss = Math.Clamp(length, _rcv.Mss, Math.Max(_rcv.Mss, AnnouncedMss));
-        if (!_dataSeen)
-        {
-            // Linux tcp_event_data_recv (ato still 0): the first data of a connection starts quick-ACK mode, so
-            // the peer's slow start is not held up by delayed ACKs: as many immediate ACKs as half the window
-            // holds segments, 2 to 16 (tcp_incr_quickack).
-            _dataSeen = true;
-            _quickAcks = Math.Clamp(_recv.Window / (2 * _rcv.Mss), 2, 16);
-        }
-        if (!inOrderNoGap || _config.QuickAck || _quickAcks > 0 || _rcv.Nxt - _rcv.LastAckSent > _rcv.Mss)
+        if (!inOrderNoGap || _config.QuickAck || _rcv.Nxt - _rcv.LastAckSent > _rcv.Mss)
         {
             _ackPending = true; // Out of order, filling a gap, a duplicate, or a second full segment unacknowledged.
             return;
@@ -65,10 +54,6 @@ public sealed partial class TcpConnection
     /// <summary>Every segment we send carries the ACK: nothing is owed any more and the delayed ACK is off.</summary>
     private void OnAckSent()
     {
-        if (_quickAcks > 0 && _rcv.Nxt != _rcv.LastAckSent)
-        {
-            _quickAcks--; // Linux tcp_dec_quickack_mode: one used per ACK that acknowledged data.
-        }
         _dsackToSend = null;
         _rcv.LastAckSent = _rcv.Nxt;
         _ackPending = false;
