@@ -11,8 +11,11 @@ namespace Stack.Tcp;
 
 public sealed partial class TcpConnection
 {
-    /// <summary>Active open (RFC 9293 §3.10.1): SYN-SENT, and the SYN goes out.</summary>
-    internal void StartConnect(SeqNum iss, Instant now)
+    /// <summary>
+    /// Active open (RFC 9293 §3.10.1): SYN-SENT, and the SYN goes out — unless a Fast Open client holds it back
+    /// for the data of the first Send (TcpConnection.FastOpenClient.cs).
+    /// </summary>
+    internal void StartConnect(SeqNum iss, Instant now, bool fastOpen = false)
     {
         bool outermost = Enter();
         try
@@ -22,6 +25,10 @@ public sealed partial class TcpConnection
             _lastHeard = now;
             _mss = Math.Min(_opt.PeerMss, PathMss(now));
             SetState(TcpState.SynSent, "active OPEN");
+            if (fastOpen && BeginFastOpen())
+            {
+                return; // The SYN waits for the data it will carry.
+            }
             SendSyn(now);
         }
         catch (Exception e) when (outermost && !IsFatal(e))
@@ -205,6 +212,7 @@ public sealed partial class TcpConnection
         }
         ReceiveSyn(h, options, now);
         var seq = new SeqNum(h.SequenceNumber);
+        bool synResent = _retries > 0;
         if (ack)
         {
             ReceiveSynAckEcn(flags);
@@ -220,7 +228,15 @@ public sealed partial class TcpConnection
             }
             _retries = 0;
             SetState(TcpState.Established, "rcv SYN,ACK");
-            _ackPending = true;
+            OnFastOpenSynAck(options, synResent, now);
+            if (WritePending)
+            {
+                _timers.Arm(TimerKind.DelayedAck, now + SynAckAckHold); // Linux tcp_rcv_synsent_state_process.
+            }
+            else
+            {
+                _ackPending = true;
+            }
             ProcessText(h, seq + 1, now);
             ProcessFin(h, seq + 1, now);
         }

@@ -57,9 +57,10 @@ public sealed partial class TcpConnection
             options.HasTimestamps = true;
             options.TsVal = TsNow(now);
         }
+        int data = TakeFastOpenForSyn(ref options);
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, 0, TcpFlags.Syn | SynEcnFlags(),
             (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
-        Transmit(repr, null, 0, 0, now);
+        Transmit(repr, data > 0 ? _send : null, 0, data, now);
         if (_retries == 0)
         {
             _rto.StartTiming(_snd.Iss + 1, now); // Karn: a retransmitted SYN is not timed.

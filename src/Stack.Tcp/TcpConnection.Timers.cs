@@ -20,6 +20,17 @@ public sealed partial class TcpConnection
 
     private bool _restartRto;
 
+    /// <summary>
+    /// How long a connect may take from its SYN (TCP_SYNCNT on a connect under way: Linux reads it at each SYN
+    /// timeout). Takes effect at the next retransmission timeout.
+    /// </summary>
+    public void SetConnectTimeout(TimeSpan timeout)
+    {
+        var config = _config with { ConnectTimeout = timeout };
+        config.Validate();
+        _config = config;
+    }
+
     internal void OnTimer(Instant now)
     {
         bool outermost = Enter();

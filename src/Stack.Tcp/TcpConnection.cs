@@ -28,7 +28,7 @@ namespace Stack.Tcp;
 public sealed partial class TcpConnection
 {
     private readonly TcpLayer _layer;
-    private TcpConfig _config; // Only the keep-alive settings change after construction (SetKeepAlive).
+    private TcpConfig _config; // Only the keep-alive settings and the connect timeout change after construction.
     private readonly SendBuffer _send;
     private readonly ReceiveBuffer _recv;
     private readonly RtoEstimator _rto;
@@ -201,6 +201,10 @@ public sealed partial class TcpConnection
         if (!WriteAllowed)
         {
             throw new SocketException((int)SocketError.Shutdown);
+        }
+        if (_synDeferred)
+        {
+            return SendWithSyn(data, now);
         }
         SeqNum start = _snd.BufStart + _send.Count;
         // Linux tcp_sendmsg: no new data while TCP_NOTSENT_LOWAT bytes already wait unsent.

@@ -83,6 +83,9 @@ public sealed class TcpLayer : IIpTransport
     /// <summary>TCP Fast Open (RFC 7413): modes and the server's cookie key, Linux's tcp_fastopen sysctls.</summary>
     public TcpFastOpen FastOpen { get; set; } = new();
 
+    /// <summary>The Fast Open client's per-server memory: cookies, MSS and lost SYN-data (Linux's tcp metrics).</summary>
+    public FastOpenCache FastOpenCache { get; } = new();
+
     /// <summary>
     /// The cap on half-open (SYN-RECEIVED) connections across every listener, on top of each listener's own
     /// backlog (Linux net.ipv4.tcp_max_syn_backlog; 1024 is its default on small machines). Beyond it SYNs get
@@ -150,7 +153,16 @@ public sealed class TcpLayer : IIpTransport
     /// AddressAlreadyInUse (the 4-tuple exists).
     /// </exception>
     public TcpConnection Connect(IpAddress? local, ushort localPort, IpAddress remote, ushort remotePort, TcpConfig? config,
-        Instant now)
+        Instant now) => Connect(local, localPort, remote, remotePort, config, now, fastOpen: false);
+
+    /// <summary>
+    /// connect() as <see cref="Connect(IpAddress?, ushort, IpAddress, ushort, TcpConfig?, Instant)"/>; with
+    /// <paramref name="fastOpen"/> a Fast Open client (RFC 7413, Linux's MSG_FASTOPEN and TCP_FASTOPEN_CONNECT):
+    /// with a cookie for the server (or none needed), the SYN waits for the first <see cref="TcpConnection.Send"/>
+    /// to carry its data (<see cref="TcpConnection.IsSynDeferred"/>); without one, the SYN goes now and asks for one.
+    /// </summary>
+    public TcpConnection Connect(IpAddress? local, ushort localPort, IpAddress remote, ushort remotePort, TcpConfig? config,
+        Instant now, bool fastOpen)
     {
         config ??= DefaultConfig;
         config.Validate();
@@ -190,7 +202,7 @@ public sealed class TcpLayer : IIpTransport
         _connections.Add(tuple, c);
         Statistics.ActiveOpens++;
         RaiseCreated(c);
-        c.StartConnect(NextIsn(tuple, now), now);
+        c.StartConnect(NextIsn(tuple, now), now, fastOpen);
         return c;
     }
 

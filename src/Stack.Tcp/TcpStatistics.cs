@@ -95,6 +95,12 @@ public sealed class TcpStatistics
     /// <summary>Fast Open SYNs handled as plain ones because the listener's Fast Open queue was full (Linux TCPFastOpenListenOverflow).</summary>
     public long FastOpenListenOverflows;
 
+    /// <summary>Client SYNs whose data the server acknowledged in full (Linux TCPFastOpenActive).</summary>
+    public long FastOpenActive;
+
+    /// <summary>Client SYNs whose data the SYN-ACK left unacknowledged, sent again after it (Linux TCPFastOpenActiveFail).</summary>
+    public long FastOpenActiveFail;
+
     /// <summary>TIME-WAIT connections replaced by a new incarnation (RFC 9293 §3.10.7.4, RFC 6191).</summary>
     public long TimeWaitRecycled;
 

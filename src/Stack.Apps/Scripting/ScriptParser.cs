@@ -645,9 +645,12 @@ public static class ScriptParser
             if (token.Length == 0) return new ScriptTcpOption.FastOpen(experimental, ValueList<byte>.Empty);
             if (token == ScriptTcpOption.FastOpen.LinuxDefaultName)
                 return new ScriptTcpOption.FastOpen(experimental, ValueList<byte>.Empty, IsLinuxDefault: true);
-            if (!FastOpenCookie.TryParseHex(token, out var cookie))
-                throw Error(start, $"expected a Fast Open cookie (4 to 16 bytes in hex, an even digit count) or {ScriptTcpOption.FastOpen.LinuxDefaultName}, found '{Clip(token)}'");
-            return new ScriptTcpOption.FastOpen(experimental, new ValueList<byte>(cookie.ToArray()));
+            // As packetdrill: any whole number of bytes that fits the option space, so scripts can send cookies
+            // RFC 7413 calls invalid (too short, too long, odd) and check that the stack ignores them.
+            int maxBytes = MaxOptionBytes - (experimental ? 4 : 2);
+            if (token.Length % 2 != 0 || token.Length / 2 > maxBytes || !token.All(char.IsAsciiHexDigit))
+                throw Error(start, $"expected a Fast Open cookie (hex, an even digit count, at most {maxBytes} bytes) or {ScriptTcpOption.FastOpen.LinuxDefaultName}, found '{Clip(token)}'");
+            return new ScriptTcpOption.FastOpen(experimental, new ValueList<byte>(Convert.FromHexString(token)));
         }
 
         /// <summary>A decimal number up to <paramref name="max"/>, or <c>...</c> when <paramref name="allowAny"/>.</summary>

@@ -56,9 +56,9 @@ public sealed partial class ScriptRunner
     /// tcp_sendmsg_locked: a MSG_ZEROCOPY write that takes bytes gets a completion id, and every write that
     /// takes bytes marks its last byte for SO_TIMESTAMPING. The bytes themselves go through <see cref="Write"/>.
     /// </summary>
-    private (Func<Outcome?>, bool, long?) WriteCall(ScriptSocket sock, long count, long flags, IReadOnlyList<long>? iovecs = null)
+    private (Func<Outcome?>, bool, long?) WriteCall(SyscallEvent s, ScriptSocket sock, long count, long flags, IReadOnlyList<long>? iovecs = null)
     {
-        var (attempt, mayBlock, timeout) = Write(sock, count, flags);
+        var (attempt, mayBlock, timeout) = Write(s, sock, count, flags);
         // Linux ignores MSG_ZEROCOPY unless SO_ZEROCOPY is on, and an empty send takes no id.
         bool zeroCopy = (flags & MsgZeroCopy) != 0 && sock.ZeroCopy && count > 0;
         ZeroCopyWrite? begun = null;
@@ -112,7 +112,7 @@ public sealed partial class ScriptRunner
         if (msg["msg_control"] is SyscallArg.ArrayLiteral { Items.Count: > 0 })
             throw Fail("sendmsg(): control messages on send are not supported by this runner");
         var iovecs = Iovecs(s, msg);
-        return WriteCall(sock, iovecs.Sum(), Number(s, 2, "flags"), iovecs);
+        return WriteCall(s, sock, iovecs.Sum(), Number(s, 2, "flags"), iovecs);
     }
 
     private (Func<Outcome?>, bool, long?) RecvMsg(SyscallEvent s, ScriptSocket sock)

@@ -33,8 +33,12 @@ public sealed partial class ScriptRunner
             sock.Options[(level, name)] = v; // Read back only: the virtual path has no address it could not bind.
             return new Outcome(0);
         }
-        if (level == SolTcp && name == TcpFastOpenConnect)
-            throw Fail("TCP_FASTOPEN_CONNECT (a Fast Open client) is not supported yet; Fast Open listeners are");
+        if (level == SolTcp && name == TcpFastOpenConnect) return SetFastOpenConnect(sock, v);
+        if (level == SolTcp && name == TcpSynCnt && v is >= 1 and <= 127 && sock.Connection is { State: TcpState.SynSent } connecting)
+        {
+            // Linux reads TCP_SYNCNT at each SYN timeout, so it reaches a connect already under way.
+            connecting.SetConnectTimeout(SynTimeout(v));
+        }
         var c = sock.Config;
         TcpConfig? next = (level, name) switch
         {
@@ -55,6 +59,7 @@ public sealed partial class ScriptRunner
             // Linux's modes 0 to 5: WANT (1) and DO (2) discover the path MTU; DONT (0) does not, nor do PROBE,
             // INTERFACE and OMIT (3 to 5), which send at the interface MTU. The mode set is read back.
             (SolIp, IpMtuDiscover) or (SolIpv6, Ipv6MtuDiscover) when v is >= 0 and <= 5 => c with { PathMtuDiscovery = v is 1 or 2 },
+            (SolTcp, TcpSynCnt) when v is >= 1 and <= 127 => c with { ConnectTimeout = SynTimeout(v) },
             _ => null,
         };
         if (next is null)
@@ -90,8 +95,15 @@ public sealed partial class ScriptRunner
 
     private static bool IsKnownOption(long level, long name) => (level, name) is
         (SolSocket, SoReuseAddr or SoKeepAlive or SoSndBuf or SoRcvBuf) or
-        (SolTcp, TcpNoDelay or TcpLinger2 or TcpKeepIdle or TcpKeepIntvl or TcpKeepCnt or TcpUserTimeout or TcpMaxSeg) or
+        (SolTcp, TcpNoDelay or TcpLinger2 or TcpKeepIdle or TcpKeepIntvl or TcpKeepCnt or TcpUserTimeout or TcpMaxSeg or TcpSynCnt) or
         (SolIp, IpTos or IpMtuDiscover or IpFreeBind) or (SolIpv6, Ipv6TClass or Ipv6MtuDiscover);
+
+    /// <summary>
+    /// TCP_SYNCNT as a connect timeout: Linux gives up when the SYN's last retry times out, each RTO doubled from
+    /// 1 s, so n retries last (2^(n+1) − 1) s.
+    /// </summary>
+    private static TimeSpan SynTimeout(long retries) =>
+        TcpConfig.Default.InitialRto * (Math.Pow(2, Math.Min(retries, 20) + 1) - 1);
 
     private Outcome GetOption(SyscallEvent s, ScriptSocket sock)
     {

@@ -41,6 +41,8 @@ public sealed partial class ScriptRunner
         bool closed = c.State == TcpState.Closed;
         if (closed || (finReceived && sock.WriteShut)) mask |= PollHup;
         if (finReceived) mask |= PollIn | PollRdNorm | PollRdHup;
+        // Linux: a Fast Open connect whose SYN waits for data is writable, so the application writes that data.
+        if (c.IsSynDeferred) return mask | PollOut | PollWrNorm;
         if (c.State is TcpState.SynSent or TcpState.SynReceived) return mask;
         if (c.Readable > 0) mask |= PollIn | PollRdNorm;
         if (sock.WriteShut || closed || c.IsWritable) mask |= PollOut | PollWrNorm;

@@ -14,7 +14,7 @@ public sealed partial class ScriptRunner
     private const long IpTos = 1, IpMtuDiscover = 10, IpFreeBind = 15, Ipv6MtuDiscover = 23, Ipv6TClass = 67;
     private const long SoReuseAddr = 2, SoError = 4, SoSndBuf = 7, SoRcvBuf = 8, SoKeepAlive = 9, SoLinger = 13;
     private const long TcpNoDelay = 1, TcpMaxSeg = 2, TcpKeepIdle = 4, TcpKeepIntvl = 5, TcpKeepCnt = 6, TcpLinger2 = 8,
-        TcpInfo = 11, TcpUserTimeout = 18, TcpFastOpen = 23, TcpNotSentLowat = 25, TcpFastOpenConnect = 30;
+        TcpSynCnt = 7, TcpInfo = 11, TcpUserTimeout = 18, TcpFastOpen = 23, TcpNotSentLowat = 25, TcpFastOpenConnect = 30;
     private const long MsgPeek = 0x2, MsgDontWait = 0x40, MsgEor = 0x80, MsgFastOpen = 0x20000000;
 
     /// <summary>Linux's net.core.somaxconn default: the most a listen backlog or Fast Open queue gets.</summary>
@@ -136,8 +136,8 @@ public sealed partial class ScriptRunner
             "listen" => (() => Listen(sock, Number(s, 1, "a backlog")), false, null),
             "accept" => (() => Accept(s, sock), !sock.NonBlocking, null),
             "connect" => Connect(sock),
-            "write" => WriteCall(sock, Number(s, 2, "a byte count"), 0),
-            "send" or "sendto" => WriteCall(sock, Number(s, 2, "a byte count"), Number(s, 3, "flags")),
+            "write" => WriteCall(s, sock, Number(s, 2, "a byte count"), 0),
+            "send" or "sendto" => WriteCall(s, sock, Number(s, 2, "a byte count"), Number(s, 3, "flags")),
             "sendmsg" => SendMsg(s, sock),
             "recvmsg" => RecvMsg(s, sock),
             "ioctl" => (() => Ioctl(s, sock), false, null),
@@ -232,17 +232,35 @@ public sealed partial class ScriptRunner
         if (sock.Listener is not null) return (() => Outcome.Error("EINVAL"), false, null);
         if (sock.Connection is { } existing)
         {
+            // A Fast Open connect whose SYN waits for data counts as connected (Linux: EISCONN, not EALREADY).
             return (() => sock.PendingError is { } err ? Reported(sock, err)
-                : existing.State is TcpState.SynSent or TcpState.SynReceived ? Outcome.Error("EALREADY")
+                : existing.State is TcpState.SynSent or TcpState.SynReceived && !existing.IsSynDeferred ? Outcome.Error("EALREADY")
                 : Outcome.Error("EISCONN"), false, null);
         }
+        if (Open(sock, fastOpen: FastOpenConnect(sock)) is { } failed)
+        {
+            return (() => failed, false, null);
+        }
+        var c = sock.Connection!;
+        if (c.IsSynDeferred) return (() => new Outcome(0), false, null); // TCP_FASTOPEN_CONNECT with a cookie: at once.
+        if (sock.NonBlocking) return (() => Outcome.Error("EINPROGRESS"), false, null);
+        return (() => sock.PendingError is { } err ? Reported(sock, err)
+            : c.State is TcpState.SynSent or TcpState.SynReceived ? null
+            : new Outcome(0), true, null);
+    }
+
+    /// <summary>connect()'s work: the connection, its SYN (unless Fast Open defers it) and the runner's port mapping.</summary>
+    /// <returns>Null, or the errno the connect fails with.</returns>
+    private Outcome? Open(ScriptSocket sock, bool fastOpen)
+    {
         try
         {
-            sock.Connection = _tcp.Connect(StackAddress, sock.Bound ? ServerPort : (ushort)0, ScriptAddress, ServerPort, sock.Config, _now);
+            sock.Connection = _tcp.Connect(StackAddress, sock.Bound ? ServerPort : (ushort)0, ScriptAddress, ServerPort, sock.Config,
+                _now, fastOpen);
         }
         catch (SocketException e)
         {
-            return (() => Outcome.Error(Errno.FromSocketError(e.SocketErrorCode) ?? "EINVAL"), false, null);
+            return Outcome.Error(Errno.FromSocketError(e.SocketErrorCode) ?? "EINVAL");
         }
         _scriptPort = ServerPort;
         _stackPort = sock.Connection.LocalEndPoint.Port;
@@ -250,11 +268,7 @@ public sealed partial class ScriptRunner
         Watch(sock);
         ApplyMessageOptions(sock);
         DrainFrames();
-        if (sock.NonBlocking) return (() => Outcome.Error("EINPROGRESS"), false, null);
-        var c = sock.Connection;
-        return (() => sock.PendingError is { } err ? Reported(sock, err)
-            : c.State is TcpState.SynSent or TcpState.SynReceived ? null
-            : new Outcome(0), true, null);
+        return null;
     }
 
     private static Outcome Reported(ScriptSocket sock, SocketError error)
@@ -263,41 +277,55 @@ public sealed partial class ScriptRunner
         return Outcome.Error(Errno.FromSocketError(error) ?? "EIO");
     }
 
-    private (Func<Outcome?>, bool, long?) Write(ScriptSocket sock, long count, long flags)
+    private (Func<Outcome?>, bool, long?) Write(SyscallEvent s, ScriptSocket sock, long count, long flags)
     {
-        if ((flags & MsgFastOpen) != 0 && sock.Connection is null)
-            throw Fail("MSG_FASTOPEN (a Fast Open client: data in the SYN) is not supported yet; Fast Open listeners are");
         bool nonBlocking = sock.NonBlocking || (flags & MsgDontWait) != 0;
+        if (((flags & MsgFastOpen) != 0 && sock.Connection is null) || sock.Connection is { IsSynDeferred: true })
+            return FastOpenWrite(s, sock, count, flags, nonBlocking);
+        if ((flags & MsgFastOpen) != 0 && sock.Connection is { State: TcpState.SynSent } && sock.PendingError is null)
+            return (() => Outcome.Error("EALREADY"), false, null); // Linux: another connect is in progress.
         long written = 0;
-        return (() =>
+        return (() => WriteSome(sock, count, flags, nonBlocking, ref written), !nonBlocking, null);
+    }
+
+    /// <summary>
+    /// One attempt of a write: fails with the pending error, waits (null) or fails with EAGAIN while the handshake
+    /// runs (Linux sk_stream_wait_connect; a Fast Open server's child may write already), else copies what fits.
+    /// </summary>
+    private Outcome? WriteSome(ScriptSocket sock, long count, long flags, bool nonBlocking, ref long written)
+    {
+        if (sock.Connection is not { } c) return Outcome.Error("EPIPE");
+        if (sock.PendingError is { } err) return Reported(sock, err);
+        if (sock.ErrorReported) return Outcome.Error("EPIPE");
+        if (c.State is TcpState.SynSent || (c.State is TcpState.SynReceived && !c.IsPassive))
         {
-            if (sock.Connection is not { } c) return Outcome.Error("EPIPE");
-            if (sock.PendingError is { } err) return Reported(sock, err);
-            if (sock.ErrorReported) return Outcome.Error("EPIPE");
-            try
-            {
-                while (written < count)
-                {
-                    int chunk = (int)Math.Min(count - written, 65536);
-                    // MSG_EOR goes with the last piece of the message: the record ends where the message does.
-                    var sendFlags = (flags & MsgEor) != 0 && written + chunk == count ? TcpSendFlags.EndOfRecord : TcpSendFlags.None;
-                    int n = c.Send(new byte[chunk], _now, sendFlags);
-                    if (n == 0) break;
-                    written += n;
-                }
-            }
-            catch (SocketException e)
-            {
-                return written > 0 ? new Outcome(written) : e.SocketErrorCode == SocketError.Shutdown
-                    ? Outcome.Error("EPIPE") : Reported(sock, e.SocketErrorCode);
-            }
-            finally
-            {
-                DrainFrames();
-            }
-            if (written == count || (nonBlocking && written > 0)) return new Outcome(written);
+            c.WritePending = !nonBlocking;
             return nonBlocking ? Outcome.Error("EAGAIN") : null;
-        }, !nonBlocking, null);
+        }
+        c.WritePending = false;
+        try
+        {
+            while (written < count)
+            {
+                int chunk = (int)Math.Min(count - written, 65536);
+                // MSG_EOR goes with the last piece of the message: the record ends where the message does.
+                var sendFlags = (flags & MsgEor) != 0 && written + chunk == count ? TcpSendFlags.EndOfRecord : TcpSendFlags.None;
+                int n = c.Send(new byte[chunk], _now, sendFlags);
+                if (n == 0) break;
+                written += n;
+            }
+        }
+        catch (SocketException e)
+        {
+            return written > 0 ? new Outcome(written) : e.SocketErrorCode == SocketError.Shutdown
+                ? Outcome.Error("EPIPE") : Reported(sock, e.SocketErrorCode);
+        }
+        finally
+        {
+            DrainFrames();
+        }
+        if (written == count || (nonBlocking && written > 0)) return new Outcome(written);
+        return nonBlocking ? Outcome.Error("EAGAIN") : null;
     }
 
     private (Func<Outcome?>, bool, long?) Read(SyscallEvent s, ScriptSocket sock, long count, long flags)

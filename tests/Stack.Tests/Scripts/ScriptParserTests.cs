@@ -88,6 +88,18 @@ public sealed class ScriptParserTests
     }
 
     [Theory]
+    [InlineData("FO 1122", new byte[] { 0x11, 0x22 })]
+    [InlineData("FO 112233,nop,nop,nop", new byte[] { 0x11, 0x22, 0x33 })]
+    [InlineData("FO 01234567aabbccdd0123456701234567afaf", new byte[] { 0x01, 0x23, 0x45, 0x67, 0xaa, 0xbb, 0xcc, 0xdd, 0x01, 0x23, 0x45, 0x67, 0x01, 0x23, 0x45, 0x67, 0xaf, 0xaf })]
+    public void Cookies_RFC_7413_calls_invalid_are_read_as_packetdrill_reads_them(string option, byte[] cookie)
+    {
+        // packetdrill takes any whole number of bytes, so scripts can check that a stack ignores such cookies.
+        var p = Single<PacketEvent>($"+0 < S. 0:0(0) ack 1 win 100 <{option}>");
+        var fo = Assert.IsType<ScriptTcpOption.FastOpen>(p.Options[0]);
+        Assert.Equal(cookie, fo.Cookie.ToArray());
+    }
+
+    [Theory]
     [InlineData("S", TcpFlags.Syn)]
     [InlineData("S.", TcpFlags.Syn | TcpFlags.Ack)]
     [InlineData(".", TcpFlags.Ack)]

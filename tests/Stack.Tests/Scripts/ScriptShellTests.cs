@@ -27,6 +27,17 @@ public sealed class ScriptShellTests
     }
 
     [Fact]
+    public void Both_sides_of_or_are_read_and_a_metrics_flush_is_noted()
+    {
+        var outcome = ScriptShell.Read(
+            "sysctl -q net.ipv4.tcp_timestamps=1 &> /dev/null ||\\\n ip tcp_metrics flush all &> /dev/null",
+            directory: null);
+        Assert.Equal([("net.ipv4.tcp_timestamps", "1")], outcome.Sysctls);
+        Assert.True(outcome.FlushMetrics);
+        Assert.False(ScriptShell.Read("sysctl -q net.ipv4.tcp_sack=1", directory: null).FlushMetrics);
+    }
+
+    [Fact]
     public void A_sh_file_beside_the_script_is_read_line_by_line_and_unknown_commands_are_reported()
     {
         string dir = Directory.CreateTempSubdirectory("stack-shell-").FullName;

@@ -9,6 +9,9 @@ public sealed class ShellOutcome
     /// <summary>Sysctl names (dotted, as <c>net.ipv4.tcp_sack</c>) with their values, in the order given.</summary>
     public List<(string Name, string Value)> Sysctls { get; } = [];
 
+    /// <summary><c>ip tcp_metrics flush</c> was among the commands: the Fast Open client's cache is emptied.</summary>
+    public bool FlushMetrics { get; set; }
+
     /// <summary>Commands, or parts of them, with no counterpart here; each says why.</summary>
     public List<string> Unsupported { get; } = [];
 }
@@ -19,9 +22,9 @@ public sealed class ShellOutcome
 /// settings: <c>sysctl [-q|-w] NAME=VALUE…</c>, <c>echo VALUE &gt; /proc/sys/…</c>, the suite's
 /// <c>common/defaults.sh</c> (or any <c>.sh</c> file beside the script: its lines are read the same way),
 /// <c>common/set_sysctls.py /proc/sys/…=VALUE…</c>, the restore script it writes (nothing to restore: every
-/// run starts from a fresh stack), <c>ip tcp_metrics flush</c> (the stack keeps no metrics cache) and a FIFO
-/// <c>tc qdisc</c> (the stack sends in order). <c>$((…))</c> arithmetic, <c>$PPID</c>, quotes, <c>;</c> and
-/// <c>&amp;&amp;</c>, redirections and backslash-newline continuations are understood; anything else is reported as unsupported.
+/// run starts from a fresh stack), <c>ip tcp_metrics flush</c> (the Fast Open client's cache) and a FIFO
+/// <c>tc qdisc</c> (the stack sends in order). <c>$((…))</c> arithmetic, <c>$PPID</c>, quotes, <c>;</c>,
+/// <c>&amp;&amp;</c>, <c>||</c>, redirections and backslash-newline continuations are understood; anything else is reported as unsupported.
 /// </summary>
 public static class ScriptShell
 {
@@ -103,6 +106,7 @@ public static class ScriptShell
         }
         if (name == "ip" && words.Count >= 3 && words[1] == "tcp_metrics" && words[2] == "flush")
         {
+            outcome.FlushMetrics = true;
             return;
         }
         if (name == "tc" && words.Count >= 2 && words[1] == "qdisc"
@@ -119,7 +123,10 @@ public static class ScriptShell
         return File.Exists(full) ? Path.GetFullPath(full) : null;
     }
 
-    /// <summary>Splits on <c>;</c> and <c>&amp;&amp;</c> outside quotes.</summary>
+    /// <summary>
+    /// Splits on <c>;</c>, <c>&amp;&amp;</c> and <c>||</c> outside quotes. Both sides of <c>||</c> are read: the
+    /// suite writes <c>A || B</c> for two ways to the same setting (a sysctl some kernels lack, else <c>ip</c>).
+    /// </summary>
     private static IEnumerable<string> SplitCommands(string line)
     {
         var current = new StringBuilder();
@@ -135,9 +142,9 @@ public static class ScriptShell
             {
                 quote = c;
             }
-            else if (c == ';' || (c == '&' && i + 1 < line.Length && line[i + 1] == '&'))
+            else if (c == ';' || (c is '&' or '|' && i + 1 < line.Length && line[i + 1] == c))
             {
-                if (c == '&') i++;
+                if (c != ';') i++;
                 yield return current.ToString();
                 current.Clear();
                 continue;
