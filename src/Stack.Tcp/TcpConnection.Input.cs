@@ -373,6 +373,9 @@ public sealed partial class TcpConnection
             ChallengeAck(now);
             return;
         }
+        // Linux tcp_ack: an ACK within [SND.UNA, SND.MAX] shows the peer alive: the probe count restarts.
+        _probesOut = 0;
+        _lastAckReceivedAt = now;
         // Originals sent before a timeout are what F-RTO looks for among the deliveries (Linux high_seq).
         var sample = new AckSample
         {
@@ -461,10 +464,16 @@ public sealed partial class TcpConnection
             ReportDuplicate(again.Start, again.End); // Out of order, and already held.
         }
         _recv.Insert(_rcv.Nxt, dataSeq, payload, out int advanced);
+        _dataSegmentsIn++;
         if (advanced > 0)
         {
             _rcv.Nxt += advanced;
+            _bytesReceived += advanced;
             _pending |= TcpEvents.Readable;
+        }
+        if (inOrder)
+        {
+            _lastDataReceivedAt = now; // Linux tcp_event_data_recv, for in-sequence data.
         }
         OnDataReceived(payload.Length, inOrder && advanced > 0 && !gapBefore && _recv.HeldRangeCount == 0, now);
     }
@@ -575,6 +584,7 @@ public sealed partial class TcpConnection
         SeqNum dataEnd = _snd.BufStart + _send.Count;
         int dataAcked = Math.Clamp(SeqNum.Min(segAck, dataEnd) - _snd.BufStart, 0, _send.Count);
         _send.Acknowledge(dataAcked);
+        _bytesAcked += segAck - _snd.Una; // Linux tcp_snd_una_update
         _snd.BufStart += dataAcked;
         ForgetPushMarks(_snd.BufStart);
         _snd.Una = segAck;
@@ -590,6 +600,7 @@ public sealed partial class TcpConnection
                 // The SYN was timed (Karn: not when resent): RACK's min_RTT starts from it, as Linux's does.
                 _synRtt = (synRtt, now);
                 _loss.OnRttSample(synRtt, now);
+                OnRttSampleForInfo(synRtt, now);
             }
             else if (sample.HasOldestAcked && !sample.RetransmittedDelivered)
             {
@@ -598,6 +609,7 @@ public sealed partial class TcpConnection
                 TimeSpan rtt = now - sample.OldestAckedSentAt;
                 _rto.Sample(rtt);
                 _loss.OnRttSample(rtt, now);
+                OnRttSampleForInfo(rtt, now);
             }
         }
         _retries = 0;
@@ -630,6 +642,7 @@ public sealed partial class TcpConnection
         _rto.SampleFromTimestamp(rtt, expected);
         _rto.OnRetransmit(); // The timed segment, if any, is not needed: stop timing it.
         _loss.OnRttSample(rtt, now);
+        OnRttSampleForInfo(rtt, now);
         return true;
     }
 

@@ -241,6 +241,7 @@ public sealed partial class TcpConnection
         }
         SendSnapshot tx = StampSend(len, now);
         TransmitSegment(seq, len, fin, PushAt(seq, len), now);
+        CountSent(len, resend: false, now);
         SeqNum end = seq + len + (fin ? 1 : 0);
         if (seq < _snd.Max)
         {
@@ -267,6 +268,7 @@ public sealed partial class TcpConnection
         int len = s.Length - (fin ? 1 : 0);
         SendSnapshot tx = StampSend(len, now);
         TransmitSegment(s.Start, len, fin, PushOnResendAt(s.Start, len), now);
+        CountSent(len, resend: true, now);
         if (!_retransStampSet)
         {
             _retransStampSet = true;

@@ -325,6 +325,7 @@ public sealed partial class TcpConnection
         TransmitSegment(_snd.Nxt, 1, fin: false, psh: false, now);
         _snd.Max = SeqNum.Max(_snd.Max, _snd.Nxt + 1);
         _persistBackoff++;
+        _probesOut++; // Linux tcp_probe_timer / tcp_send_probe0
         _timers.Arm(TimerKind.Persist, now + PersistInterval());
     }
 }

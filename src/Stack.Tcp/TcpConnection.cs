@@ -385,6 +385,10 @@ public sealed partial class TcpConnection
         {
             case TcpState.Established:
                 _layer.Statistics.Established++;
+                // The SYN (or SYN-ACK) was delivered; Linux counts it in tcp_ack or, for a SYN-ACK, in
+                // tcp_rcv_state_process, and starts lrcvtime and rcv_tstamp with the connection.
+                _deliveredSegments++;
+                _lastDataReceivedAt = _lastAckReceivedAt = _lastHeard; // Established is reached on an input.
                 _pending |= TcpEvents.Connected | TcpEvents.Writable;
                 if (IsFastOpenChild && from == TcpState.SynReceived)
                 {

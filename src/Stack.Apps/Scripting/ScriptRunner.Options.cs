@@ -125,7 +125,10 @@ public sealed partial class ScriptRunner
     }
 
     private void CheckTcpInfo(SyscallEvent s, ScriptSocket sock, SyscallArg output) =>
-        CheckStruct(s, output, field => TcpInfoField(sock, field), StateOf(sock));
+        CheckStruct(s, output, field => TcpInfoField(sock, field) ?? MoreTcpInfoField(sock, field), StateOf(sock));
+
+    private long? MoreTcpInfoField(ScriptSocket sock, string field) =>
+        Array.Find(MoreTcpInfoFields, f => f.Name == field) is { Value: { } value } ? value(sock.Connection, _now) : null;
 
     private static TcpState StateOf(ScriptSocket sock) =>
         sock.Listener is { IsClosed: false } ? TcpState.Listen : sock.Connection?.State ?? TcpState.Closed;
