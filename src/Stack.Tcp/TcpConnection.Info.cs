@@ -43,7 +43,7 @@ public sealed partial class TcpConnection
     /// <summary>When data last arrived (Linux icsk_ack.lrcvtime; the handshake's end before any).</summary>
     public Instant LastDataReceivedAt => _lastDataReceivedAt;
 
-    /// <summary>When new data last left (Linux tp->lsndtime).</summary>
+    /// <summary>When data last left, resent or not (Linux tp->lsndtime).</summary>
     public Instant LastDataSentAt => _lastDataSentAt;
 
     /// <summary>When an acceptable ACK last arrived (Linux tp->rcv_tstamp).</summary>
@@ -123,9 +123,12 @@ public sealed partial class TcpConnection
         {
             _bytesRetransmitted += len;
         }
-        else
+        // Linux tcp_event_data_sent, for every segment with data, resends included: CA_EVENT_TX_START when
+        // nothing was in flight, and lsndtime.
+        if (Pipe == 0)
         {
-            _lastDataSentAt = now;
+            _cc?.OnTransmitStart(now - _lastDataSentAt, now);
         }
+        _lastDataSentAt = now;
     }
 }

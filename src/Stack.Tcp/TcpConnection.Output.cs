@@ -175,6 +175,21 @@ public sealed partial class TcpConnection
 
     private void SendData(Instant now)
     {
+        SeqNum before = _snd.Nxt;
+        _stoppedByCwnd = false;
+        SendNewData(now);
+        // Linux tcp_write_xmit: cwnd-limited when cwnd stopped the pass or the flight fills it.
+        bool cwndLimited = _stoppedByCwnd || (_cc is not null && Pipe >= _cc.Cwnd);
+        if (_snd.Nxt != before || cwndLimited)
+        {
+            ValidateCwnd(cwndLimited, now);
+        }
+    }
+
+    private bool _stoppedByCwnd;
+
+    private void SendNewData(Instant now)
+    {
         _packetEnd = _snd.Nxt; // Linux builds its GSO packets within one transmit pass.
         _packetIsGso = false;
         while (true)
@@ -188,6 +203,7 @@ public sealed partial class TcpConnection
                 int len = (int)Math.Min(Math.Min(available, mss), Math.Max(usable, 0));
                 if (len <= 0 || !PacingAllows(now))
                 {
+                    _stoppedByCwnd = CongestionRoom() < Math.Min(available, mss);
                     return;
                 }
                 bool last = len == available;

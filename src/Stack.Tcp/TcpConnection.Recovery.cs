@@ -237,9 +237,10 @@ public sealed partial class TcpConnection
                 _cc.Cwnd = cwnd;
             }
         }
-        else if ((advanced || (_reordering > DupThresh && sample.NewlySacked > 0)) && delivered > 0)
+        else if ((advanced || (_reordering > DupThresh && sample.NewlySacked > 0)) && delivered > 0 && IsCwndLimited)
         {
-            // Linux tcp_may_raise_cwnd: cwnd grows when SND.UNA moves; on a path seen to reorder, on any delivery.
+            // Linux tcp_may_raise_cwnd: cwnd grows when SND.UNA moves; on a path seen to reorder, on any delivery;
+            // and (tcp_cong_avoid's algorithms) only while the sender is cwnd-limited (tcp_is_cwnd_limited).
             _cc.OnAck(delivered, _rto.SmoothedRtt, now);
         }
         _rearmProbe = true;

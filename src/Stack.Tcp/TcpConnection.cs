@@ -187,6 +187,7 @@ public sealed partial class TcpConnection
         {
             RecordWrite(start, n);
             Enter();
+            RestartAfterIdle(now);
             Leave(now);
         }
         return n;
@@ -389,6 +390,7 @@ public sealed partial class TcpConnection
                 // tcp_rcv_state_process, and starts lrcvtime and rcv_tstamp with the connection.
                 _deliveredSegments++;
                 _lastDataReceivedAt = _lastAckReceivedAt = _lastHeard; // Established is reached on an input.
+                StartCwndValidation(_lastHeard);
                 _pending |= TcpEvents.Connected | TcpEvents.Writable;
                 if (IsFastOpenChild && from == TcpState.SynReceived)
                 {

@@ -56,6 +56,8 @@ public static class LinuxSysctls
             "tcp_dsack" when number => c with { Dsack = n != 0 },
             "tcp_window_scaling" when number => c with { WindowScaling = n != 0 },
             "tcp_frto" when number => c with { Frto = n != 0 },
+            "tcp_slow_start_after_idle" when number => c with { SlowStartAfterIdle = n != 0 },
+            "tcp_min_tso_segs" when n is >= 1 and <= 255 => c with { MinTsoSegments = (int)n },
             "tcp_synack_retries" when n is >= 0 and <= 255 => c with { SynAckRetries = (int)n },
             // Linux gives up on a connect after the SYN and n retries, each RTO doubled: (2^(n+1) - 1) x 1 s.
             "tcp_syn_retries" when n is >= 1 and <= 127 => c with
@@ -119,9 +121,9 @@ public static class LinuxSysctls
         // No ECN here: as 0; 2 (Linux's default: only when the peer asks) differs only with peers that ask.
         "tcp_ecn" => n is 0 or 2,
         "tcp_ecn_option" or "tcp_pacing_ss_ratio" or "tcp_pacing_ca_ratio" or "tcp_tso_win_divisor"
-            or "tcp_min_tso_segs" or "tcp_reordering" or "tcp_autocorking" => true,
+            or "tcp_reordering" or "tcp_autocorking" => true,
         "tcp_notsent_lowat" => number && n >= int.MaxValue,
-        "tcp_slow_start_after_idle" or "tcp_no_metrics_save" or "tcp_moderate_rcvbuf" => number,
+        "tcp_no_metrics_save" or "tcp_moderate_rcvbuf" => number,
         _ => false,
     };
 
