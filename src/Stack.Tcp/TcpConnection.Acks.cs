@@ -18,9 +18,11 @@ public sealed partial class TcpConnection
     private void OnDataReceived(int length, bool inOrderNoGap, Instant now)
     {
         _rcv.Mss = Math.Clamp(length, _rcv.Mss, Math.Max(_rcv.Mss, AnnouncedMss));
-        if (!inOrderNoGap || _config.QuickAck || _rcv.Nxt - _rcv.LastAckSent > _rcv.Mss)
+        _dataAckScheduled = true;
+        if (!inOrderNoGap || _config.QuickAck || _rcv.Nxt - _rcv.LastAckSent > _rcv.Mss || InQuickAckMode)
         {
-            _ackPending = true; // Out of order, filling a gap, a duplicate, or a second full segment unacknowledged.
+            // Out of order, filling a gap, a duplicate, a second full segment unacknowledged, or quick-ACK mode.
+            _ackPending = true;
             return;
         }
         _timers.ArmIfIdle(TimerKind.DelayedAck, now + DelayedAckTimeout);
@@ -31,6 +33,7 @@ public sealed partial class TcpConnection
         if (_rcv.Nxt != _rcv.LastAckSent)
         {
             _ackPending = true;
+            OnDelayedAckMissed();
         }
     }
 
@@ -55,6 +58,7 @@ public sealed partial class TcpConnection
     private void OnAckSent()
     {
         _dsackToSend = null;
+        OnAckSentForQuickAck();
         _rcv.LastAckSent = _rcv.Nxt;
         _ackPending = false;
         _timers.Cancel(TimerKind.DelayedAck);

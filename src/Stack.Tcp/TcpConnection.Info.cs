@@ -130,5 +130,6 @@ public sealed partial class TcpConnection
             _cc?.OnTransmitStart(now - _lastDataSentAt, now);
         }
         _lastDataSentAt = now;
+        OnDataSentForQuickAck(now);
     }
 }

@@ -471,8 +471,9 @@ public sealed partial class TcpConnection
             _bytesReceived += advanced;
             _pending |= TcpEvents.Readable;
         }
-        if (inOrder)
+        if (inOrder && advanced > 0)
         {
+            OnInSequenceData(now);
             _lastDataReceivedAt = now; // Linux tcp_event_data_recv, for in-sequence data.
         }
         OnDataReceived(payload.Length, inOrder && advanced > 0 && !gapBefore && _recv.HeldRangeCount == 0, now);
