@@ -295,8 +295,6 @@ public sealed partial class TcpConnection
             return;
         }
 
-        UpdateTsRecent(seq, options);
-
         // Second: RST (RFC 5961 §3: only an exact RCV.NXT match resets; other in-window RSTs get a challenge ACK).
         if (rst)
         {
@@ -372,6 +370,12 @@ public sealed partial class TcpConnection
             // challenge ACK, so limited as one (as Linux 6.18's tcp_ack).
             ChallengeAck(now);
             return;
+        }
+        if (segAck >= _snd.Una)
+        {
+            // Linux tcp_ack updates TS.Recent only once the ACK is known good (neither old nor of data never
+            // sent): a segment with a forged ACK must not move it (RFC 7323 §4.3 leaves the order open).
+            UpdateTsRecent(seq, options);
         }
         // Linux tcp_ack: an ACK within [SND.UNA, SND.MAX] shows the peer alive: the probe count restarts.
         _probesOut = 0;
