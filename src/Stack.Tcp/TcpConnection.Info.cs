@@ -67,6 +67,9 @@ public sealed partial class TcpConnection
     /// <summary>Linux tp->data_segs_in: segments received with payload.</summary>
     public long DataSegmentsIn => _dataSegmentsIn;
 
+    /// <summary>Linux tp->packets_out: segments sent and not cumulatively acknowledged, SACKed or lost ones included.</summary>
+    public int SegmentsOut => _segments.Count;
+
     /// <summary>Linux tp->dsack_dups: segments the peer reported received twice (D-SACK).</summary>
     public long DsackSegments => _dsackSegments;
 
