@@ -54,10 +54,13 @@ public sealed partial class TcpConnection
         _dataAckScheduled = false;
     }
 
-    /// <summary>Linux tcp_event_data_sent: data sent within the ATO of data received makes the exchange interactive.</summary>
+    /// <summary>
+    /// Linux tcp_event_data_sent: data sent within the ATO of data received makes the exchange interactive. Before
+    /// any data has arrived Linux's ATO is 0, so nothing sent then counts.
+    /// </summary>
     private void OnDataSentForQuickAck(Instant now)
     {
-        if (now - _lastDataReceivedAt < DelayedAckTimeout)
+        if (_ackEngineStarted && now - _lastDataReceivedAt < DelayedAckTimeout)
         {
             _pingpong = true;
         }
