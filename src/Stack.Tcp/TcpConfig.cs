@@ -110,6 +110,15 @@ public sealed record TcpConfig
     /// <summary>RFC 2883 D-SACK: report duplicate segments received in the first SACK block (Linux tcp_dsack). Default true.</summary>
     public bool Dsack { get; init; } = true;
 
+    /// <summary>
+    /// Linux tcp_slow_start_after_idle (default on): after an RTO without sending, cwnd restarts from the initial
+    /// window (RFC 5681 §4.1), and an application-limited cwnd decays (RFC 2861).
+    /// </summary>
+    public bool SlowStartAfterIdle { get; init; } = true;
+
+    /// <summary>Linux tcp_min_tso_segs: the fewest segments Linux puts in one GSO packet (default 2); sets PSH placement.</summary>
+    public int MinTsoSegments { get; init; } = 2;
+
     /// <summary>RFC 5682 F-RTO after a retransmission timeout on SACK connections (Linux tcp_frto). Default true.</summary>
     public bool Frto { get; init; } = true;
 

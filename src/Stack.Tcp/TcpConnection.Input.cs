@@ -318,8 +318,6 @@ public sealed partial class TcpConnection
             return;
         }
 
-        UpdateTsRecent(seq, options);
-
         // Second: RST (RFC 5961 §3: only an exact RCV.NXT match resets; other in-window RSTs get a challenge ACK).
         if (rst)
         {
@@ -396,6 +394,15 @@ public sealed partial class TcpConnection
             ChallengeAck(now);
             return;
         }
+        if (segAck >= _snd.Una)
+        {
+            // Linux tcp_ack updates TS.Recent only once the ACK is known good (neither old nor of data never
+            // sent): a segment with a forged ACK must not move it (RFC 7323 §4.3 leaves the order open).
+            UpdateTsRecent(seq, options);
+        }
+        // Linux tcp_ack: an ACK within [SND.UNA, SND.MAX] shows the peer alive: the probe count restarts.
+        _probesOut = 0;
+        _lastAckReceivedAt = now;
         // Originals sent before a timeout are what F-RTO looks for among the deliveries (Linux high_seq).
         var sample = new AckSample
         {
@@ -485,10 +492,16 @@ public sealed partial class TcpConnection
             ReportDuplicate(again.Start, again.End); // Out of order, and already held.
         }
         _recv.Insert(_rcv.Nxt, dataSeq, payload, out int advanced);
+        _dataSegmentsIn++;
         if (advanced > 0)
         {
             _rcv.Nxt += advanced;
+            _bytesReceived += advanced;
             _pending |= TcpEvents.Readable;
+        }
+        if (inOrder && advanced > 0)
+        {
+            _lastDataReceivedAt = now; // Linux tcp_event_data_recv, for in-sequence data (tcpi_last_data_recv).
         }
         OnDataReceived(payload.Length, inOrder && advanced > 0, !gapBefore && _recv.HeldRangeCount == 0, now);
     }
@@ -599,6 +612,7 @@ public sealed partial class TcpConnection
         SeqNum dataEnd = _snd.BufStart + _send.Count;
         int dataAcked = Math.Clamp(SeqNum.Min(segAck, dataEnd) - _snd.BufStart, 0, _send.Count);
         _send.Acknowledge(dataAcked);
+        _bytesAcked += segAck - _snd.Una; // Linux tcp_snd_una_update
         _snd.BufStart += dataAcked;
         ForgetPushMarks(_snd.BufStart);
         _snd.Una = segAck;
@@ -615,6 +629,7 @@ public sealed partial class TcpConnection
                 // The SYN was timed (Karn: not when resent): RACK's min_RTT starts from it, as Linux's does.
                 _synRtt = (synRtt, now);
                 _loss.OnRttSample(synRtt, now);
+                OnRttSampleForInfo(synRtt, now);
             }
             else if (sample.HasOldestAcked && !sample.RetransmittedDelivered)
             {
@@ -623,6 +638,7 @@ public sealed partial class TcpConnection
                 TimeSpan rtt = now - sample.OldestAckedSentAt;
                 _rto.Sample(rtt);
                 _loss.OnRttSample(rtt, now);
+                OnRttSampleForInfo(rtt, now);
             }
         }
         _retries = 0;
@@ -655,6 +671,7 @@ public sealed partial class TcpConnection
         _rto.SampleFromTimestamp(rtt, expected);
         _rto.OnRetransmit(); // The timed segment, if any, is not needed: stop timing it.
         _loss.OnRttSample(rtt, now);
+        OnRttSampleForInfo(rtt, now);
         return true;
     }
 

@@ -90,11 +90,20 @@ public sealed partial class TcpConnection
             Fail(SocketError.TimedOut, "keep-alive probes unanswered");
             return;
         }
+        SendOldSequenceAck(now);
+        _keepAliveProbesSent++;
+        _timers.Arm(TimerKind.KeepAlive, now + _config.KeepAliveInterval);
+    }
+
+    /// <summary>
+    /// An ACK with SND.UNA − 1, a sequence number the peer has already seen (Linux tcp_xmit_probe_skb): it must
+    /// answer with an ACK showing its window. Keep-alive and zero-window probes both use it.
+    /// </summary>
+    private void SendOldSequenceAck(Instant now)
+    {
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, (_snd.Una - 1).Value, _rcv.Nxt.Value, TcpFlags.Ack,
             ComputeWindow(), SegmentOptions(now));
         OnAckSent();
         Transmit(repr, null, 0, 0, now);
-        _keepAliveProbesSent++;
-        _timers.Arm(TimerKind.KeepAlive, now + _config.KeepAliveInterval);
     }
 }

@@ -181,6 +181,21 @@ public sealed partial class TcpConnection
 
     private void SendData(Instant now)
     {
+        SeqNum before = _snd.Nxt;
+        _stoppedByCwnd = false;
+        SendNewData(now);
+        // Linux tcp_write_xmit: cwnd-limited when cwnd stopped the pass or the flight fills it.
+        bool cwndLimited = _stoppedByCwnd || (_cc is not null && Pipe >= _cc.Cwnd);
+        if (_snd.Nxt != before || cwndLimited)
+        {
+            ValidateCwnd(cwndLimited, now);
+        }
+    }
+
+    private bool _stoppedByCwnd;
+
+    private void SendNewData(Instant now)
+    {
         _packetEnd = _snd.Nxt; // Linux builds its GSO packets within one transmit pass.
         _packetIsGso = false;
         while (true)
@@ -200,6 +215,7 @@ public sealed partial class TcpConnection
                 }
                 if (len <= 0 || !PacingAllows(now))
                 {
+                    _stoppedByCwnd = CongestionRoom() < Math.Min(available, mss);
                     return;
                 }
                 bool last = len == available;
@@ -254,6 +270,7 @@ public sealed partial class TcpConnection
         SendSnapshot tx = StampSend(len, now);
         TransmitSegment(seq, len, fin, PushAt(seq, len), now);
         OnNewDataSent(seq, len, now);
+        CountSent(len, resend: false, now);
         SeqNum end = seq + len + (fin ? 1 : 0);
         if (seq < _snd.Max)
         {
@@ -281,6 +298,7 @@ public sealed partial class TcpConnection
         SendSnapshot tx = StampSend(len, now);
         TransmitSegment(s.Start, len, fin, PushOnResendAt(s.Start, len), now);
         OnNewDataSent(s.Start, len, now);
+        CountSent(len, resend: true, now);
         if (!_retransStampSet)
         {
             _retransStampSet = true;

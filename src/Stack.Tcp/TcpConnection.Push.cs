@@ -17,7 +17,6 @@ namespace Stack.Tcp;
 public sealed partial class TcpConnection
 {
     private const int GsoMaxSize = 65536; // Linux's sk_gso_max_size (GSO_LEGACY_MAX_SIZE): the largest packet.
-    private const int MinTsoSegments = 2; // Linux's tcp_min_tso_segs default.
     private const int PacingShift = 10; // Linux's sk_pacing_shift: a packet is about 1 ms of the pacing rate.
     private const int TsoRttLog = 9; // Linux's tcp_tso_rtt_log default: low-RTT flows may build larger packets.
 
@@ -82,6 +81,11 @@ public sealed partial class TcpConnection
             bytes = usable / mss * mss;
         }
         bytes = Math.Min(bytes, (long)TsoSegments(mss) * mss);
+        if (_cc is not null)
+        {
+            // Linux tcp_cwnd_test: at most half of cwnd in one packet, so that at least two are in flight.
+            bytes = Math.Min(bytes, (long)Math.Max(_cc.Cwnd / mss / 2, 1) * mss);
+        }
         if (_writeEnds.FirstAbove(_snd.Nxt) is { } writeEnd)
         {
             bytes = Math.Min(bytes, writeEnd - _snd.Nxt);
@@ -128,7 +132,7 @@ public sealed partial class TcpConnection
                 bytes += GsoMaxSize >> (int)r;
             }
         }
-        return (int)Math.Max((long)Math.Min(bytes, GsoMaxSize) / Math.Max(1, mss), MinTsoSegments);
+        return (int)Math.Max((long)Math.Min(bytes, GsoMaxSize) / Math.Max(1, mss), _config.MinTsoSegments);
     }
 
     /// <summary>

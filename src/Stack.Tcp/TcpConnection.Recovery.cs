@@ -94,6 +94,7 @@ public sealed partial class TcpConnection
         if (_synRtt is var (rtt, at))
         {
             _loss.OnRttSample(rtt, at);
+            OnRttSampleForInfo(rtt, at);
         }
     }
 
@@ -188,11 +189,7 @@ public sealed partial class TcpConnection
             return;
         }
         int delivered = sample.Delivered;
-        if (sample.ReorderingDistance > 0)
-        {
-            // Linux tcp_check_sack_reordering: the reordering degree in segments, at most tcp_max_reordering.
-            _reordering = Math.Min(MaxReordering, Math.Max(_reordering, (sample.ReorderingDistance + _mss - 1) / _mss));
-        }
+        NoteReordering(sample.ReorderingDistance);
         if (!_opt.Sack)
         {
             delivered = CountRenoDuplicates(sample, advanced, duplicate);
@@ -205,6 +202,7 @@ public sealed partial class TcpConnection
         {
             _dupAcks++;
         }
+        CountDelivered(delivered);
 
         ProcessLossProbeAck(sample, advanced, dsack, now); // Before the state machine, as Linux's tcp_ack.
         _tlpDsack = false;
@@ -248,9 +246,10 @@ public sealed partial class TcpConnection
                 _cc.Cwnd = cwnd;
             }
         }
-        else if ((advanced || (_reordering > DupThresh && sample.NewlySacked > 0)) && delivered > 0)
+        else if ((advanced || (_reordering > DupThresh && sample.NewlySacked > 0)) && delivered > 0 && IsCwndLimited)
         {
-            // Linux tcp_may_raise_cwnd: cwnd grows when SND.UNA moves; on a path seen to reorder, on any delivery.
+            // Linux tcp_may_raise_cwnd: cwnd grows when SND.UNA moves; on a path seen to reorder, on any delivery;
+            // and (tcp_cong_avoid's algorithms) only while the sender is cwnd-limited (tcp_is_cwnd_limited).
             _cc.OnAck(delivered, _rto.SmoothedRtt, now);
         }
         _rearmProbe = true;

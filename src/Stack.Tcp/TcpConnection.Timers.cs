@@ -324,18 +324,20 @@ public sealed partial class TcpConnection
         return TimeSpan.FromTicks(Math.Min(ticks, _config.MaxRto.Ticks));
     }
 
-    /// <summary>RFC 9293 §3.8.6.1: a one-byte probe into the zero window, with backoff; never gives up (as RFC 1122 §4.2.2.17).</summary>
+    /// <summary>
+    /// RFC 9293 §3.8.6.1 zero-window probes, with backoff; never gives up (as RFC 1122 §4.2.2.17). Linux
+    /// (tcp_write_wakeup) probes a zero window with an ACK of an old sequence number, not the byte the RFC
+    /// suggests: the peer's answer shows the window just the same, and nothing is sent beyond it.
+    /// </summary>
     private void OnPersistTimeout(Instant now)
     {
         if (_snd.Wnd > 0 || _snd.Nxt != _snd.Una || _snd.BufStart + _send.Count - _snd.Nxt <= 0)
         {
             return;
         }
-        // The byte goes without moving SND.NXT: not in flight, so no retransmission timer; SND.MAX covers it
-        // so that the peer's ACK of it is acceptable.
-        TransmitSegment(_snd.Nxt, 1, fin: false, psh: false, now);
-        _snd.Max = SeqNum.Max(_snd.Max, _snd.Nxt + 1);
+        SendOldSequenceAck(now);
         _persistBackoff++;
+        _probesOut++; // Linux tcp_probe_timer / tcp_send_probe0
         _timers.Arm(TimerKind.Persist, now + PersistInterval());
     }
 }

@@ -177,8 +177,8 @@ public sealed partial class TcpConnection
     /// </summary>
     public bool IsWritable => _error is not null || (CanWrite && ((long)NotSent << 1) < NotSentLowat);
 
-    /// <summary>The peer's FIN arrived and every byte before it has been read (or reading was shut down).</summary>
-    public bool IsEndOfStream => (_finReceived && _recv.Readable == 0) || _readShutdown;
+    /// <summary>The peer's FIN arrived, or reading was shut down, and every byte queued has been read.</summary>
+    public bool IsEndOfStream => (_finReceived || _readShutdown) && _recv.Readable == 0;
 
     private bool WriteAllowed => !_finQueued && _state is TcpState.SynSent or TcpState.SynReceived
         or TcpState.Established or TcpState.CloseWait;
@@ -222,6 +222,7 @@ public sealed partial class TcpConnection
                 CloseSkb(start + n);
             }
             Enter();
+            RestartAfterIdle(now);
             Leave(now);
         }
         return n;
@@ -235,8 +236,9 @@ public sealed partial class TcpConnection
     /// <exception cref="SocketException">The connection failed and no data is left.</exception>
     public int Receive(Span<byte> buffer, Instant now)
     {
-        if (_readShutdown)
+        if (_readShutdown && _recv.Readable == 0)
         {
+            // Linux tcp_recvmsg: after SHUT_RD a read still returns what is queued, and 0 only when nothing is.
             return 0;
         }
         if (_recv.Readable == 0)
@@ -258,7 +260,8 @@ public sealed partial class TcpConnection
 
     /// <summary>
     /// Half-close (seed §2.6). Send: a FIN goes after the queued data and the connection can still receive.
-    /// Receive: later Receive calls return 0 (nothing is sent; arriving data is still acknowledged).
+    /// Receive: Receive returns 0 once what is queued has been read (nothing is sent; arriving data is still
+    /// acknowledged and readable, as Linux's tcp_recvmsg).
     /// </summary>
     public void Shutdown(SocketShutdown how, Instant now)
     {
@@ -373,7 +376,16 @@ public sealed partial class TcpConnection
     {
         if (ResetReachesPeer)
         {
-            _layer.SendReset(Tuple, _snd.Nxt, _rcv.Nxt, Wire.TcpFlags.Rst | Wire.TcpFlags.Ack, now);
+            // Linux tcp_send_active_reset sends it as any segment of the connection: with timestamps when they
+            // are on (RFC 7323 §3.2 allows them on a RST).
+            var options = default(Wire.TcpOptions);
+            if (_opt.Timestamps)
+            {
+                options.HasTimestamps = true;
+                options.TsVal = TsNow(now);
+                options.TsEcr = _opt.TsRecent;
+            }
+            _layer.SendReset(Tuple, _snd.Nxt, _rcv.Nxt, Wire.TcpFlags.Rst | Wire.TcpFlags.Ack, now, options);
         }
         _send.Clear();
         ForgetPushMarks();
@@ -421,6 +433,11 @@ public sealed partial class TcpConnection
         {
             case TcpState.Established:
                 _layer.Statistics.Established++;
+                // The SYN (or SYN-ACK) was delivered; Linux counts it in tcp_ack or, for a SYN-ACK, in
+                // tcp_rcv_state_process, and starts lrcvtime and rcv_tstamp with the connection.
+                _deliveredSegments++;
+                _lastDataReceivedAt = _lastAckReceivedAt = _lastHeard; // Established is reached on an input.
+                StartCwndValidation(_lastHeard);
                 _pending |= TcpEvents.Connected | TcpEvents.Writable;
                 if (IsFastOpenChild && from == TcpState.SynReceived)
                 {

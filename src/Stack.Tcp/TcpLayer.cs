@@ -452,10 +452,10 @@ public sealed class TcpLayer : IIpTransport
     }
 
     /// <summary>Sends a bare RST (or RST+ACK) on <paramref name="tuple"/>: window 0, no options.</summary>
-    internal void SendReset(FourTuple tuple, SeqNum seq, SeqNum ack, TcpFlags flags, Instant now)
+    internal void SendReset(FourTuple tuple, SeqNum seq, SeqNum ack, TcpFlags flags, Instant now, TcpOptions options = default)
     {
         var repr = new TcpRepr(tuple.LocalPort, tuple.RemotePort, seq.Value,
-            (flags & TcpFlags.Ack) != 0 ? ack.Value : 0, flags, 0);
+            (flags & TcpFlags.Ack) != 0 ? ack.Value : 0, flags, 0, options);
         Transmit(tuple, repr, null, 0, 0, now);
     }
 

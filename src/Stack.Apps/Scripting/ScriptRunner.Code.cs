@@ -23,7 +23,7 @@ public sealed partial class ScriptRunner
         var info = new Dictionary<string, long>();
         if (_underTest is { } sock)
         {
-            foreach (var (name, value) in TcpInfoFields) info[name] = value(sock, sock.Connection);
+            foreach (var (name, value) in AllTcpInfo(sock)) info[name] = value;
         }
         _code.Add((e, info));
         _transcript.Add($"{Seconds(ScriptNow)} {e.FormatAction()} ({info.Count} tcpi_* values taken)");

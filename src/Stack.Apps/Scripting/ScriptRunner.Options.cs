@@ -170,7 +170,10 @@ public sealed partial class ScriptRunner
     }
 
     private void CheckTcpInfo(SyscallEvent s, ScriptSocket sock, SyscallArg output) =>
-        CheckStruct(s, output, field => TcpInfoField(sock, field), StateOf(sock));
+        CheckStruct(s, output, field => TcpInfoField(sock, field) ?? MoreTcpInfoField(sock, field), StateOf(sock));
+
+    private long? MoreTcpInfoField(ScriptSocket sock, string field) =>
+        Array.Find(MoreTcpInfoFields, f => f.Name == field) is { Value: { } value } ? value(sock.Connection, _now) : null;
 
     private static TcpState StateOf(ScriptSocket sock) =>
         sock.Listener is { IsClosed: false } ? TcpState.Listen : sock.Connection?.State ?? TcpState.Closed;
@@ -191,7 +194,8 @@ public sealed partial class ScriptRunner
         ("tcpi_rcv_wscale", (_, c) => c?.WindowScale.Receive ?? 0),
         ("tcpi_rto", (_, c) => Microseconds(c?.Rto ?? TimeSpan.FromSeconds(1))),
         ("tcpi_snd_mss", (_, c) => c?.EffectiveMss ?? 536),
-        ("tcpi_unacked", (_, c) => c?.Unacknowledged ?? 0),
+        // Linux's packets_out: segments sent and not cumulatively acknowledged (not bytes, nor unsent data).
+        ("tcpi_unacked", (_, c) => c?.SegmentsOut ?? 0),
         // Linux counts these in segments: the stack's bytes over the MSS.
         ("tcpi_sacked", (_, c) => c is null ? 0 : Segments(c.Scoreboard.Sacked, c)),
         ("tcpi_lost", (_, c) => c is null ? 0 : Segments(c.Scoreboard.Lost, c)),

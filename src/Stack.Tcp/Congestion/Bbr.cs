@@ -460,4 +460,14 @@ public sealed class Bbr : IRateBasedCongestionControl
         _random ^= _random << 5;
         return _random;
     }
+
+    public void Restart(int cwnd, int ssthresh)
+    {
+        Cwnd = cwnd;
+        Ssthresh = ssthresh;
+    }
+
+    public void OnTransmitStart(TimeSpan idle, Instant now)
+    {
+    }
 }

@@ -102,4 +102,26 @@ public sealed class Cubic : ICongestionControl
         _wMax = Math.Max(_wMax, _wMaxBefore);
         _epochStart = Instant.Never;
     }
+
+    public void Restart(int cwnd, int ssthresh)
+    {
+        Cwnd = cwnd;
+        Ssthresh = ssthresh;
+    }
+
+    /// <summary>
+    /// Linux cubictcp_cwnd_event (CA_EVENT_TX_START): the application left the connection idle; the epoch moves
+    /// on by the idle time so that the cubic curve resumes where it stood, not where time alone would put it.
+    /// </summary>
+    public void OnTransmitStart(TimeSpan idle, Instant now)
+    {
+        if (_epochStart != Instant.Never && idle > TimeSpan.Zero)
+        {
+            _epochStart += idle;
+            if (_epochStart > now)
+            {
+                _epochStart = now;
+            }
+        }
+    }
 }

@@ -54,6 +54,18 @@ public interface ICongestionControl
     /// cwnd and ssthresh go back to at least what they were before it, and the algorithm's own state with them.
     /// </summary>
     void Undo(int priorCwnd, int priorSsthresh);
+
+    /// <summary>
+    /// The connection sets cwnd and ssthresh outside a loss (Linux tcp_cwnd_restart after idle,
+    /// tcp_cwnd_application_limited): the algorithm keeps its own state.
+    /// </summary>
+    void Restart(int cwnd, int ssthresh);
+
+    /// <summary>
+    /// New data leaves with nothing in flight (Linux CA_EVENT_TX_START), <paramref name="idle"/> after new data
+    /// last left.
+    /// </summary>
+    void OnTransmitStart(TimeSpan idle, Instant now);
 }
 
 /// <summary>Makes the algorithm a config names.</summary>

@@ -81,4 +81,14 @@ public sealed class NewReno : ICongestionControl
         Cwnd = Math.Max(Cwnd, priorCwnd); // Linux tcp_reno_undo_cwnd
         Ssthresh = Math.Max(Ssthresh, priorSsthresh);
     }
+
+    public void Restart(int cwnd, int ssthresh)
+    {
+        Cwnd = cwnd;
+        Ssthresh = ssthresh;
+    }
+
+    public void OnTransmitStart(TimeSpan idle, Instant now)
+    {
+    }
 }

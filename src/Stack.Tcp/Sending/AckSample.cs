@@ -41,6 +41,16 @@ public struct AckSample
     /// <summary>The most recently sent delivered segment that was never retransmitted (an unambiguous RTT).</summary>
     public DeliveredSegment NewestOriginal;
 
+    /// <summary>
+    /// The delivered segment taken last (SACK blocks first, then the cumulative ACK, each in sequence order), and
+    /// the last of those never retransmitted: Linux's rack.rtt_us is the RTT of the last one tcp_rack_advance
+    /// takes, whichever was sent most recently.
+    /// </summary>
+    public DeliveredSegment Last;
+
+    /// <summary>See <see cref="Last"/>.</summary>
+    public DeliveredSegment LastOriginal;
+
     /// <summary>The earliest send time of the never-retransmitted segments the cumulative ACK covered (Karn's RTT sample).</summary>
     public Instant OldestAckedSentAt;
 
@@ -66,6 +76,7 @@ public struct AckSample
                 OriginalDelivered = true;
             }
             NewestOriginal.Consider(s);
+            LastOriginal.Take(s);
             if (cumulative && (!HasOldestAcked || s.SentAt < OldestAckedSentAt))
             {
                 OldestAckedSentAt = s.SentAt;
@@ -73,6 +84,7 @@ public struct AckSample
             }
         }
         Newest.Consider(s);
+        Last.Take(s);
     }
 }
 
@@ -96,6 +108,16 @@ public struct DeliveredSegment
     /// </summary>
     public static bool SentAfter(Instant t1, long order1, SeqNum end1, Instant t2, long order2, SeqNum end2) =>
         t1 > t2 || (t1 == t2 && (order1 > order2 || (order1 == order2 && end1 > end2)));
+
+    internal void Take(in SentSegment s)
+    {
+        Found = true;
+        SentAt = s.SentAt;
+        SendOrder = s.SendOrder;
+        End = s.End;
+        EverRetransmitted = s.EverRetransmitted;
+        Tx = s.Tx;
+    }
 
     internal void Consider(in SentSegment s)
     {

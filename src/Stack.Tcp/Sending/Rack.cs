@@ -76,6 +76,16 @@ public sealed class Rack
         {
             Advance(sample.NewestOriginal, now);
         }
+        // Linux tcp_rack_advance sets rack.rtt_us on every segment it takes, the most recently sent or not, so
+        // RACK.rtt ends as the RTT of the last one taken in the ACK's processing order.
+        if (sample.Last.Found && !Ambiguous(sample.Last, echoedSendTime, now))
+        {
+            _rtt = now - sample.Last.SentAt;
+        }
+        else if (sample.LastOriginal.Found)
+        {
+            _rtt = now - sample.LastOriginal.SentAt;
+        }
     }
 
     private bool Ambiguous(in DeliveredSegment d, Instant? echoedSendTime, Instant now)

@@ -31,6 +31,7 @@ public sealed class TcpFaultTests
     {
         h.OurIsn = isn;
         h.Inject(TcpFlags.Psh | TcpFlags.Ack, 1, 1, data: Pattern(10));
+        h.Expect(". 1:1(0) ack 11 **"); // The first data is acknowledged at once (Linux's quick-ACK mode).
         Assert.Equal(10, c.Readable);
         Assert.Equal(5, c.Send(Pattern(5), h.Now));
         h.ExpectAfterAcks("P. 1:6(5) ack 11 **");

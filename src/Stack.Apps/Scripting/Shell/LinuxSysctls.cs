@@ -58,6 +58,8 @@ public static class LinuxSysctls
             "tcp_window_scaling" when number => c with { WindowScaling = n != 0 },
             "tcp_frto" when number => c with { Frto = n != 0 },
             "tcp_ecn" when n is >= 0 and <= 2 => c with { Ecn = (EcnMode)n },
+            "tcp_slow_start_after_idle" when number => c with { SlowStartAfterIdle = n != 0 },
+            "tcp_min_tso_segs" when n is >= 1 and <= 255 => c with { MinTsoSegments = (int)n },
             "tcp_synack_retries" when n is >= 0 and <= 255 => c with { SynAckRetries = (int)n },
             // Linux gives up on a connect after the SYN and n retries, each RTO doubled: (2^(n+1) - 1) x 1 s.
             "tcp_syn_retries" when n is >= 1 and <= 127 => c with
@@ -119,8 +121,8 @@ public static class LinuxSysctls
     {
         "tcp_fack" => n == 0, // Removed from Linux 4.15; RACK replaced it.
         "tcp_ecn_option" or "tcp_pacing_ss_ratio" or "tcp_pacing_ca_ratio" or "tcp_tso_win_divisor"
-            or "tcp_min_tso_segs" or "tcp_reordering" or "tcp_autocorking" => true,
-        "tcp_slow_start_after_idle" or "tcp_no_metrics_save" or "tcp_moderate_rcvbuf" => number,
+            or "tcp_reordering" or "tcp_autocorking" => true,
+        "tcp_no_metrics_save" or "tcp_moderate_rcvbuf" => number,
         _ => false,
     };
 
