@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Stack.IP;
 using Stack.IP.Routing;
@@ -10,6 +9,7 @@ using Stack.Tcp;
 using Stack.Tcp.Isn;
 using Stack.Tcp.Ports;
 using Stack.Tcp.Wire;
+using Stack.Tests.Tcp.Harness;
 using ArpOperation = Stack.Link.Wire.ArpOperation;
 
 namespace Stack.Tests.Tcp;
@@ -253,14 +253,14 @@ internal sealed class TcpHarness : IFrameTransmitter
 
     /// <summary>
     /// The next segment, which must match <paramref name="pattern"/> in packetdrill notation; <c>*</c> stands
-    /// for any one number or word and <c>**</c> for anything, e.g. <c>S. 0:0(0) ack 1 win * &lt;mss 1460,nop,nop,TS val * ecr 100,nop,wscale 7&gt;</c>.
+    /// for any one number or word and <c>**</c> for any fields left out, e.g. <c>S. 0:0(0) ack 1 win * &lt;mss 1460,nop,nop,TS val * ecr 100,nop,wscale 7&gt;</c>.
+    /// A mismatch names each field that differs (<see cref="SegmentPattern"/>).
     /// </summary>
     public Seg Expect(string pattern)
     {
         var seg = Next();
-        string regex = "^" + Regex.Escape(pattern).Replace(@"\*\*", ".*", StringComparison.Ordinal)
-            .Replace(@"\*", @"[^ ,>]+", StringComparison.Ordinal) + "$";
-        Assert.True(Regex.IsMatch(seg.ToString(), regex), $"expected {pattern}\n     got {seg}");
+        var differences = SegmentPattern.Parse(pattern).Mismatches(SegmentPattern.Parse(seg.ToString()));
+        Assert.True(differences.Count == 0, $"expected {pattern}\n     got {seg}\n  {string.Join("\n  ", differences)}");
         return seg;
     }
 
