@@ -17,10 +17,12 @@ public sealed class TcpCloseTests
         return states;
     }
 
-    [Fact]
-    public void Buffers_are_held_only_while_data_is_and_not_through_time_wait()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Buffers_are_held_only_while_data_is_and_not_through_time_wait(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         Assert.False(c.HoldsBuffers); // An idle connection holds no buffer.
 
@@ -38,7 +40,7 @@ public sealed class TcpCloseTests
         Assert.Equal(Pattern(100), read[..100]);
         Assert.False(c.HoldsBuffers); // Read out: the rings went back to the pool.
 
-        var h2 = new TcpHarness();
+        var h2 = new TcpHarness(ipv6: ipv6);
         var active = h2.AcceptOne(h2.Listen(), NoTs);
         active.Send(Pattern(10), h2.Now);
         active.Close(h2.Now);
@@ -48,10 +50,12 @@ public sealed class TcpCloseTests
         Assert.False(active.HoldsBuffers); // TIME-WAIT keeps no buffer.
     }
 
-    [Fact]
-    public void Active_close_goes_through_fin_wait_and_time_wait_for_2msl()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Active_close_goes_through_fin_wait_and_time_wait_for_2msl(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         var states = Track(c);
 
@@ -72,10 +76,12 @@ public sealed class TcpCloseTests
         Assert.Equal(0, h.Tcp.ConnectionCount);
     }
 
-    [Fact]
-    public void Passive_close_goes_through_close_wait_and_last_ack()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Passive_close_goes_through_close_wait_and_last_ack(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         var states = Track(c);
 
@@ -98,10 +104,12 @@ public sealed class TcpCloseTests
         Assert.Equal([TcpState.Established, TcpState.CloseWait, TcpState.LastAck, TcpState.Closed], states);
     }
 
-    [Fact]
-    public void Simultaneous_close_goes_through_closing()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Simultaneous_close_goes_through_closing(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         var states = Track(c);
         c.Close(h.Now);
@@ -114,10 +122,12 @@ public sealed class TcpCloseTests
         Assert.Equal([TcpState.Established, TcpState.FinWait1, TcpState.Closing, TcpState.TimeWait], states);
     }
 
-    [Fact]
-    public void Time_wait_reacknowledges_a_retransmitted_fin_and_restarts_2msl()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Time_wait_reacknowledges_a_retransmitted_fin_and_restarts_2msl(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = EnterTimeWait(h);
         h.Advance(TimeSpan.FromSeconds(40));
         h.Inject(TcpFlags.Fin | TcpFlags.Ack, 1, 2);
@@ -143,10 +153,12 @@ public sealed class TcpCloseTests
         Assert.Equal(1, h.Tcp.Statistics.TimeWaitRecycled);
     }
 
-    [Fact]
-    public void Time_wait_rejects_a_syn_with_a_lower_sequence_number()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Time_wait_rejects_a_syn_with_a_lower_sequence_number(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var old = EnterTimeWait(h);
         h.Inject(TcpFlags.Syn, 0, options: NoTs);
         h.Expect(". 2:2(0) ack 2 **"); // Answered as an old duplicate: ACK, no SYN-ACK.
@@ -174,10 +186,12 @@ public sealed class TcpCloseTests
         h.Expect("S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val * ecr 5000,nop,wscale 7>");
     }
 
-    [Fact]
-    public void Fin_wait_2_of_a_closed_connection_times_out()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Fin_wait_2_of_a_closed_connection_times_out(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         c.Close(h.Now);
         h.Expect("F. 1:1(0) ack 1 **");
@@ -190,10 +204,12 @@ public sealed class TcpCloseTests
         h.ExpectNothing();
     }
 
-    [Fact]
-    public void Half_close_keeps_receiving_after_shutdown_write()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Half_close_keeps_receiving_after_shutdown_write(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         c.Shutdown(SocketShutdown.Send, h.Now);
         h.Expect("F. 1:1(0) ack 1 **");
@@ -219,10 +235,12 @@ public sealed class TcpCloseTests
         Assert.True(c.IsEndOfStream);
     }
 
-    [Fact]
-    public void Fin_is_delivered_after_all_queued_data()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Fin_is_delivered_after_all_queued_data(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         h.Inject(TcpFlags.Ack | TcpFlags.Fin, 1001, 1, data: Pattern(500, 1));
         h.Expect(". 1:1(0) ack 1 **"); // Out of order: the FIN cannot count yet.
@@ -239,10 +257,12 @@ public sealed class TcpCloseTests
         Assert.Equal(0, c.Receive(buffer, h.Now));
     }
 
-    [Fact]
-    public void Abort_sends_rst()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Abort_sends_rst(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         c.Abort(h.Now);
         h.Expect("R. 1:1(0) ack 1 win 0");
@@ -250,10 +270,12 @@ public sealed class TcpCloseTests
         Assert.Equal(0, h.Tcp.ConnectionCount);
     }
 
-    [Fact]
-    public void Close_with_unread_data_sends_rst()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Close_with_unread_data_sends_rst(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         h.Inject(TcpFlags.Ack, 1, 1, data: Pattern(10));
         h.Advance(TcpConnection.DelayedAckTimeout); // In-order data: the ACK is delayed.
@@ -262,10 +284,12 @@ public sealed class TcpCloseTests
         h.Expect("R. 1:1(0) ack 11 win 0");
     }
 
-    [Fact]
-    public void Received_rst_gives_connection_reset()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Received_rst_gives_connection_reset(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         var events = TcpEvents.None;
         c.Notify = (_, e) => events |= e;
@@ -281,10 +305,12 @@ public sealed class TcpCloseTests
         Assert.Equal(SocketError.ConnectionReset, e.SocketErrorCode);
     }
 
-    [Fact]
-    public void In_window_rst_with_inexact_sequence_gets_a_challenge_ack()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void In_window_rst_with_inexact_sequence_gets_a_challenge_ack(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         h.Inject(TcpFlags.Rst, 100);
         h.Expect(". 1:1(0) ack 1 **"); // RFC 5961 §3.2
@@ -293,10 +319,12 @@ public sealed class TcpCloseTests
         Assert.Equal(TcpState.Closed, c.State);
     }
 
-    [Fact]
-    public void Syn_on_an_established_connection_gets_a_challenge_ack()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Syn_on_an_established_connection_gets_a_challenge_ack(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         h.Inject(TcpFlags.Syn, 50, options: NoTs);
         h.Expect(". 1:1(0) ack 1 **"); // RFC 5961 §4.2
@@ -304,10 +332,12 @@ public sealed class TcpCloseTests
         Assert.Equal(1, h.Tcp.Statistics.ChallengeAcks);
     }
 
-    [Fact]
-    public void Data_after_close_is_answered_with_rst()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Data_after_close_is_answered_with_rst(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         c.Close(h.Now);
         h.Expect("F. 1:1(0) ack 1 **");
@@ -316,10 +346,12 @@ public sealed class TcpCloseTests
         Assert.Equal(TcpState.Closed, c.State);
     }
 
-    [Fact]
-    public void Listener_close_resets_connections_not_yet_accepted()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Listener_close_resets_connections_not_yet_accepted(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var listener = h.Listen();
         h.Inject(TcpFlags.Syn, 0, options: NoTs);
         h.Expect("S. 0:0(0) ack 1 **");
@@ -332,10 +364,12 @@ public sealed class TcpCloseTests
         h.Expect("R. 0:0(0) ack 1 win 0");
     }
 
-    [Fact]
-    public void Data_before_accept_waits_in_the_receive_buffer()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Data_before_accept_waits_in_the_receive_buffer(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var listener = h.Listen();
         h.Inject(TcpFlags.Syn, 0, options: NoTs);
         h.Expect("S. 0:0(0) ack 1 **");
@@ -351,10 +385,12 @@ public sealed class TcpCloseTests
         Assert.True(c.IsEndOfStream);
     }
 
-    [Fact]
-    public void Close_after_shutdown_in_fin_wait_2_starts_the_linger2_timer()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Close_after_shutdown_in_fin_wait_2_starts_the_linger2_timer(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         c.Shutdown(SocketShutdown.Send, h.Now);
         h.Expect("F. 1:1(0) ack 1 **");
@@ -366,10 +402,12 @@ public sealed class TcpCloseTests
         Assert.Equal(TcpState.Closed, c.State);
     }
 
-    [Fact]
-    public void Lost_fin_is_retransmitted_in_last_ack()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Lost_fin_is_retransmitted_in_last_ack(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         h.Inject(TcpFlags.Fin | TcpFlags.Ack, 1, 1);
         h.Expect(". 1:1(0) ack 2 **");

@@ -57,10 +57,12 @@ public sealed class TcpDataTests
         h.Expect("P. 1449:2001(552) **");
     }
 
-    [Fact]
-    public void Out_of_order_data_is_held_acknowledged_at_once_and_delivered_in_order()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Out_of_order_data_is_held_acknowledged_at_once_and_delivered_in_order(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         var data = Pattern(3000);
 
@@ -81,10 +83,12 @@ public sealed class TcpDataTests
         Assert.Equal(data, buffer[..3000]);
     }
 
-    [Fact]
-    public void Retransmission_timeout_backs_off_exponentially()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Retransmission_timeout_backs_off_exponentially(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         // The handshake's RTT sample was 0, so the RTO is the 200 ms minimum.
         Assert.Equal(TimeSpan.FromMilliseconds(200), c.Rto);
@@ -294,10 +298,12 @@ public sealed class TcpDataTests
         Assert.Equal(1460, c.Send(Pattern(5000), h.Now));
     }
 
-    [Fact]
-    public void Data_written_in_syn_sent_leaves_after_the_handshake()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Data_written_in_syn_sent_leaves_after_the_handshake(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.Connect();
         var syn = h.Expect("S 0:0(0) **");
         Assert.Equal(5, c.Send(Pattern(5), h.Now));
@@ -307,10 +313,12 @@ public sealed class TcpDataTests
         Assert.Equal(syn.Repr.SequenceNumber, c.Iss.Value);
     }
 
-    [Fact]
-    public void Old_timestamp_is_rejected_by_paws()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Old_timestamp_is_rejected_by_paws(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), LinuxSyn(tsVal: 1000));
         h.Inject(TcpFlags.Ack, 1, 1, options: Ts(1002, 0), data: Pattern(10));
         h.Advance(TcpConnection.DelayedAckTimeout); // In-order data: the ACK is delayed.
@@ -321,20 +329,24 @@ public sealed class TcpDataTests
         Assert.Equal(1, h.Tcp.Statistics.PawsRejected);
     }
 
-    [Fact]
-    public void Ack_of_unsent_data_is_answered_and_dropped()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Ack_of_unsent_data_is_answered_and_dropped(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         h.Inject(TcpFlags.Ack, 1, 500, data: Pattern(10));
         h.Expect(". 1:1(0) ack 1 **");
         Assert.Equal(0, c.Readable);
     }
 
-    [Fact]
-    public void Out_of_window_segment_gets_an_ack()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Out_of_window_segment_gets_an_ack(bool ipv6)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(ipv6: ipv6);
         var c = h.AcceptOne(h.Listen(), NoTs);
         h.Inject(TcpFlags.Ack, 5_000_000, 1, data: Pattern(10));
         h.Expect(". 1:1(0) ack 1 **");
