@@ -559,6 +559,12 @@ public sealed partial class TcpConnection
             case TcpState.TimeWait:
                 SetState(TcpState.Closed, "rcv RST");
                 break;
+            case TcpState.CloseWait:
+                // The RFC says "connection reset" in every synchronized state; Linux's tcp_reset says EPIPE here,
+                // the peer having closed already: the application's next write fails as writing to a closed
+                // pipe does (seed §5.13), and reads still end with the FIN (see Receive).
+                Fail(SocketError.Shutdown, "rcv RST in CLOSE-WAIT");
+                break;
             default:
                 Fail(SocketError.ConnectionReset, "rcv RST");
                 break;

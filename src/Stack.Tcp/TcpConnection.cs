@@ -243,7 +243,12 @@ public sealed partial class TcpConnection
         }
         if (_recv.Readable == 0)
         {
-            ThrowIfFailed();
+            // Linux tcp_recvmsg tests SOCK_DONE (the peer's FIN is in) before sk_err: once the FIN has arrived a
+            // read returns end of stream, even after a RST; before it, the RST's error.
+            if (!_finReceived)
+            {
+                ThrowIfFailed();
+            }
             return 0;
         }
         int n = _recv.Read(buffer);
