@@ -68,6 +68,9 @@ public sealed class TcpLayer : IIpTransport
     /// <summary>Connections in the 4-tuple table (every state but CLOSED, TIME-WAIT included).</summary>
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>The open listeners (a snapshot: for inspection, as <c>ss -l</c> lists them).</summary>
+    public IReadOnlyList<TcpListener> Listeners => [.. _listeners.Values];
+
     /// <summary>The default configuration of connections and listeners given none.</summary>
     public TcpConfig DefaultConfig { get; init; } = TcpConfig.Default;
 
@@ -141,6 +144,17 @@ public sealed class TcpLayer : IIpTransport
         _listeners.Add(listener.LocalEndPoint, listener);
         return listener;
     }
+
+    /// <summary>
+    /// bind() to port 0: an ephemeral port free on <paramref name="local"/> now, chosen at random as for a
+    /// listener, so getsockname shows it at once (Linux inet_csk_get_port). The port is taken by the Listen or
+    /// Connect that follows; until then it is not held.
+    /// </summary>
+    /// <exception cref="SocketException">AddressNotAvailable when no port is free.</exception>
+    public ushort ChooseBindPort(IpAddress local, bool reuseAddress) =>
+        _ports.TryAllocateRandom(p => PortInUse(local, p, reuseAddress), out ushort port)
+            ? port
+            : throw new SocketException((int)SocketError.AddressNotAvailable);
 
     /// <summary>
     /// connect(): a connection in SYN-SENT, its SYN sent. <paramref name="local"/> null picks the source address

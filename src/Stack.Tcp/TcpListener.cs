@@ -7,9 +7,10 @@ namespace Stack.Tcp;
 /// <summary>
 /// A listening endpoint (RFC 9293 LISTEN) with the two queues of seed §4.5: the incomplete queue (connections in
 /// SYN-RECEIVED, their SYN-ACK retransmitted up to <see cref="TcpConfig.SynAckRetries"/> times, then dropped)
-/// and the completed queue (ESTABLISHED, waiting for <see cref="TryAccept"/>). Each holds at most
-/// <see cref="Backlog"/> entries; when the completed queue is full an arriving SYN is ignored, not reset, so the
-/// client retries (Linux). Data that arrives before accept waits in the connection's receive buffer.
+/// and the completed queue (ESTABLISHED, waiting for <see cref="TryAccept"/>). As Linux bounds them: the
+/// incomplete queue at <see cref="Backlog"/> entries (inet_csk_reqsk_queue_is_full), the completed queue at one
+/// more (sk_acceptq_is_full tests count &gt; backlog, so a backlog of 0 still takes a connection); when the
+/// completed queue is full an arriving SYN is ignored, not reset, so the client retries. Data that arrives before accept waits in the connection's receive buffer.
 /// When the incomplete queue is full (or the layer's half-open total is), SYNs are answered with SYN cookies
 /// (see TcpListener.Cookies.cs), so a flood of spoofed SYNs cannot shut out real clients.
 /// </summary>
@@ -24,14 +25,18 @@ public sealed partial class TcpListener
     {
         _layer = layer;
         LocalEndPoint = local;
-        Backlog = Math.Max(1, backlog);
+        // Linux __sys_listen: a backlog above net.core.somaxconn, or negative (compared unsigned), is somaxconn.
+        Backlog = backlog < 0 || backlog > SoMaxConn ? SoMaxConn : backlog;
         _config = config;
         _fastOpenQueueLength = layer.FastOpen.DefaultQueueLength(Backlog);
     }
 
     public TcpEndPoint LocalEndPoint { get; }
 
-    /// <summary>The bound on each queue (listen's backlog; at least 1).</summary>
+    /// <summary>Linux's net.core.somaxconn default: the largest backlog listen() takes.</summary>
+    public const int SoMaxConn = 4096;
+
+    /// <summary>listen()'s backlog as Linux takes it (0 to <see cref="SoMaxConn"/>): the bound on the incomplete queue.</summary>
     public int Backlog { get; }
 
     /// <summary>
@@ -57,7 +62,7 @@ public sealed partial class TcpListener
     /// <summary>Connections ready for <see cref="TryAccept"/>.</summary>
     public int CompletedCount => _completed.Count;
 
-    internal bool IsAcceptQueueFull => _completed.Count >= Backlog;
+    internal bool IsAcceptQueueFull => _completed.Count > Backlog; // Linux sk_acceptq_is_full.
 
     /// <summary>Called on the loop thread when the completed queue goes from empty to non-empty.</summary>
     public Action<TcpListener>? AcceptReady { get; set; }

@@ -203,7 +203,7 @@ public sealed partial class ScriptRunner
         if (sock.Listener is not null) return new Outcome(0);
         try
         {
-            sock.Listener = _tcp.Listen(StackAddress, sock.Bound ? ServerPort : (ushort)0, (int)Math.Clamp(backlog, 0, 65535), sock.Config);
+            sock.Listener = _tcp.Listen(StackAddress, sock.Bound ? ServerPort : (ushort)0, (int)Math.Clamp(backlog, int.MinValue, int.MaxValue), sock.Config);
         }
         catch (SocketException e)
         {

@@ -169,10 +169,16 @@ public sealed partial class StackSocket
             throw new StackSocketException(SocketError.InvalidArgument, $"Bind to {localEP}");
         bool ours = address.IsUnspecified || Invoke(_ => _stack.Host.IsLocal(address));
         if (!ours) throw new StackSocketException(SocketError.AddressNotAvailable, $"Bind to {localEP}");
-        // The port is claimed by Listen or Connect (TCP has no separate bind): a conflict is reported there.
+        // The port is claimed by Listen or Connect (the TCP layer has no separate bind): a conflict is reported
+        // there. Port 0 is chosen now, as Linux's bind does, so LocalEndPoint (getsockname) shows it at once.
+        if (port == 0)
+        {
+            bool reuse = _tcpConfig!.ReuseAddress;
+            port = Invoke(_ => _stack.Tcp.ChooseBindPort(address, reuse));
+        }
         _bindAddress = address;
         _bindPort = port;
-        _local = new IPEndPoint(localEP.Address, localEP.Port);
+        _local = new IPEndPoint(localEP.Address, port);
     }
 
     private async ValueTask ConnectStreamAsync(IpAddress address, ushort port, CancellationToken cancellationToken)
