@@ -35,6 +35,14 @@ public sealed record TcpConfig
     /// <summary>Upper bound of the RTO, backoff included. Default 120 s (Linux TCP_RTO_MAX).</summary>
     public TimeSpan MaxRto { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// How RTT samples become the RTO. Default Linux's (tcp_rtt_estimator: SRTT + a per-round variance maximum
+    /// of at least <see cref="MinRto"/>, samples from send times before timestamps, each at full gain), which
+    /// Linux's packetdrill suite times; <see cref="Rto.RtoFormula.Rfc6298"/> gives RFC 6298 §2 with RFC 7323
+    /// Appendix G's gains instead.
+    /// </summary>
+    public Rto.RtoFormula RtoFormula { get; init; } = Rto.RtoFormula.Linux;
+
     /// <summary>connect() gives up this long after the first SYN (seed §4.3, 4.4BSD: 75 s; Linux ~127 s).</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(75);
 
