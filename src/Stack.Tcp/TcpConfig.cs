@@ -124,6 +124,14 @@ public sealed record TcpConfig
     /// </summary>
     public bool SlowStartAfterIdle { get; init; } = true;
 
+    /// <summary>
+    /// Pace a loss-based congestion control (CUBIC, NewReno) at Linux's pacing rate, as Linux does under the fq
+    /// qdisc (tcp_update_skb_after_send's departure times: cwnd per SRTT at 200 % in slow start, 120 % after; the
+    /// first 10 segments unpaced; a sender that fell behind its schedule gains up to half a segment's time).
+    /// Default off, as Linux with pfifo; BBR paces itself regardless.
+    /// </summary>
+    public bool FqPacing { get; init; }
+
     /// <summary>Linux tcp_min_tso_segs: the fewest segments Linux puts in one GSO packet (default 2); sets PSH placement.</summary>
     public int MinTsoSegments { get; init; } = 2;
 

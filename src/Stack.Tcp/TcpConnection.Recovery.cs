@@ -84,6 +84,10 @@ public sealed partial class TcpConnection
         _cc = CongestionControl.Create(_config.CongestionControl, unchecked((int)_snd.Iss.Value));
         _rateBased = _cc as IRateBasedCongestionControl;
         _cc.Start(_mss, _config.InitialWindowSegments);
+        if (_cc is Cubic cubic)
+        {
+            cubic.HyStart.FqPaced = _config.FqPacing;
+        }
         _loss = ILossDetection.Create(_config.LossDetection, _opt.Sack);
         FeedSynRtt();
         _highSeq = _snd.Una;

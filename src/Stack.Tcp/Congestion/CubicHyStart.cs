@@ -33,6 +33,12 @@ public sealed class CubicHyStart
     private uint _currRtt = uint.MaxValue;
     private int _sampleCnt;
 
+    /// <summary>
+    /// The connection is paced by fq (Linux sk_pacing_status SK_PACING_FQ): pacing may have spread the ACKs of a
+    /// round over half the RTT, so the ACK train must last the whole minimum delay.
+    /// </summary>
+    public bool FqPaced { get; set; }
+
     /// <summary>Slow start's exit was found (Linux ca->found); HyStart rests until the curve is reset.</summary>
     public bool Found { get; private set; }
 
@@ -93,7 +99,11 @@ public sealed class CubicHyStart
             _lastAck = us;
             // Without fq pacing (sk_pacing_status NONE) the train must last half the minimum delay, plus a
             // cushion for TSO/GRO of 4 GSO packets at the pacing rate, at most 1 ms (hystart_ack_delay).
-            long threshold = (DelayMinMicroseconds + AckDelay(pacingRate)) >> 1;
+            long threshold = DelayMinMicroseconds + AckDelay(pacingRate);
+            if (!FqPaced)
+            {
+                threshold >>= 1;
+            }
             if (us - _roundStart > threshold)
             {
                 Found = true;
