@@ -29,7 +29,7 @@ public sealed class ShellOutcome
 /// <c>common/defaults.sh</c> (or any <c>.sh</c> file beside the script: its lines are read the same way),
 /// <c>common/set_sysctls.py /proc/sys/…=VALUE…</c>, the restore script it writes (nothing to restore: every
 /// run starts from a fresh stack), <c>ip tcp_metrics flush</c> (the Fast Open client's cache) and a FIFO
-/// <c>tc qdisc</c> (the stack sends in order). <c>$((…))</c> arithmetic, <c>$PPID</c>, quotes, <c>;</c>,
+/// <c>tc qdisc</c> (the stack sends in order), and an fq one (pacing as Linux under fq). <c>$((…))</c> arithmetic, <c>$PPID</c>, quotes, <c>;</c>,
 /// <c>&amp;&amp;</c>, <c>||</c>, redirections and backslash-newline continuations are understood; anything else is reported as unsupported.
 /// </summary>
 public static class ScriptShell
