@@ -35,6 +35,14 @@ public sealed record TcpConfig
     /// <summary>Upper bound of the RTO, backoff included. Default 120 s (Linux TCP_RTO_MAX).</summary>
     public TimeSpan MaxRto { get; init; } = TimeSpan.FromSeconds(120);
 
+    /// <summary>
+    /// How RTT samples become the RTO. Default Linux's (tcp_rtt_estimator: SRTT + a per-round variance maximum
+    /// of at least <see cref="MinRto"/>, samples from send times before timestamps, each at full gain), which
+    /// Linux's packetdrill suite times; <see cref="Rto.RtoFormula.Rfc6298"/> gives RFC 6298 §2 with RFC 7323
+    /// Appendix G's gains instead.
+    /// </summary>
+    public Rto.RtoFormula RtoFormula { get; init; } = Rto.RtoFormula.Linux;
+
     /// <summary>connect() gives up this long after the first SYN (seed §4.3, 4.4BSD: 75 s; Linux ~127 s).</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(75);
 
@@ -115,6 +123,14 @@ public sealed record TcpConfig
     /// window (RFC 5681 §4.1), and an application-limited cwnd decays (RFC 2861).
     /// </summary>
     public bool SlowStartAfterIdle { get; init; } = true;
+
+    /// <summary>
+    /// Pace a loss-based congestion control (CUBIC, NewReno) at Linux's pacing rate, as Linux does under the fq
+    /// qdisc (tcp_update_skb_after_send's departure times: cwnd per SRTT at 200 % in slow start, 120 % after; the
+    /// first 10 segments unpaced; a sender that fell behind its schedule gains up to half a segment's time).
+    /// Default off, as Linux with pfifo; BBR paces itself regardless.
+    /// </summary>
+    public bool FqPacing { get; init; }
 
     /// <summary>Linux tcp_min_tso_segs: the fewest segments Linux puts in one GSO packet (default 2); sets PSH placement.</summary>
     public int MinTsoSegments { get; init; } = 2;

@@ -3,6 +3,7 @@ using Stack.IP;
 using Stack.Link.Time;
 using Stack.Tcp.Diagnostics;
 using Stack.Tcp.Isn;
+using Stack.Tcp.Rto;
 using Stack.Tcp.Sending;
 using Stack.Tcp.Timers;
 using Stack.Tcp.Wire;
@@ -628,9 +629,13 @@ public sealed partial class TcpConnection
         }
         _segments.AckTo(segAck, ref sample);
         OnSendAcknowledged(now);
-        if (!SampleRttFromTimestamp(options, now))
+        // Linux tcp_ack_update_rtt prefers the send-time sample to the echoed timestamp (a middlebox may corrupt
+        // TSecr); the RFC profile takes the timestamp first, as RFC 7323 §4.1 describes.
+        bool sendTimeFirst = _config.RtoFormula == RtoFormula.Linux && sample.HasOldestAcked
+            && !sample.RetransmittedDelivered && _state != TcpState.SynSent && _state != TcpState.SynReceived;
+        if (sendTimeFirst || !SampleRttFromTimestamp(options, now))
         {
-            if (_rto.OnAck(segAck, now) && _rto.SmoothedRtt is { } synRtt)
+            if (_rto.OnAck(segAck, _snd.Nxt, now) && _rto.SmoothedRtt is { } synRtt)
             {
                 // The SYN was timed (Karn: not when resent): RACK's min_RTT starts from it, as Linux's does.
                 _synRtt = (synRtt, now);
@@ -642,7 +647,8 @@ public sealed partial class TcpConnection
                 // Without timestamps, the oldest segment this ACK covers, if none of them was ever resent
                 // (Karn's rule; Linux tcp_clean_rtx_queue's seq_rtt).
                 TimeSpan rtt = now - sample.OldestAckedSentAt;
-                _rto.Sample(rtt);
+                _rto.Sample(rtt, segAck, _snd.Nxt);
+                _rto.OnRetransmit(); // Any segment being timed is answered by this sample.
                 _loss.OnRttSample(rtt, now);
                 OnRttSampleForInfo(rtt, now);
             }
@@ -674,7 +680,7 @@ public sealed partial class TcpConnection
         int flight = Math.Max(_snd.Max - _snd.Una, _mss);
         int expected = (flight + 2 * _mss - 1) / (2 * _mss);
         TimeSpan rtt = TimeSpan.FromMilliseconds(ms);
-        _rto.SampleFromTimestamp(rtt, expected);
+        _rto.SampleFromTimestamp(rtt, _snd.Una, _snd.Nxt, expected);
         _rto.OnRetransmit(); // The timed segment, if any, is not needed: stop timing it.
         _loss.OnRttSample(rtt, now);
         OnRttSampleForInfo(rtt, now);

@@ -13,10 +13,11 @@ public sealed partial class TcpConnection
 {
     private readonly DeliveryRate _rate = new();
     private Pacer _pacer;
+    private int _fqPacketBytes, _fqPacketSegments; // the GSO packet fq pacing is filling (FqPacing)
     private IRateBasedCongestionControl? _rateBased; // _cc, when it sets cwnd from rate samples (BBR)
 
     /// <summary>The pacing rate in bytes per second, 0 when the congestion control does not pace.</summary>
-    public double PacingRate => _rateBased?.PacingRate ?? 0;
+    public double PacingRate => _rateBased?.PacingRate ?? (_config.FqPacing ? LinuxPacingRate() : 0);
 
     /// <summary>The delivery clock's reading for a segment about to leave (before it counts in the pipe).</summary>
     private SendSnapshot StampSend(int length, Instant now)
@@ -26,7 +27,21 @@ public sealed partial class TcpConnection
             _rateBased.OnRestartAfterIdle(now); // Linux CA_EVENT_TX_START: the first data after an idle period.
         }
         SendSnapshot tx = _rate.OnSent(_segments.IsEmpty, now);
-        _pacer.OnSent(Math.Max(length, 1), PacingRate, now);
+        if (_rateBased is null && _config.FqPacing)
+        {
+            // Linux tcp_update_skb_after_send paces per GSO packet (tcp_tso_autosize's segments), which leaves
+            // whole: the schedule moves once a packet's worth has gone; as sch_fq, the first 10 segments unpaced.
+            _fqPacketBytes += Math.Max(length, 1);
+            if (++_fqPacketSegments >= TsoSegments(_mss))
+            {
+                _pacer.OnSentWithCredit(_fqPacketBytes, _dataSegmentsOut + 1 >= 10 ? PacingRate : 0, now);
+                _fqPacketBytes = _fqPacketSegments = 0;
+            }
+        }
+        else
+        {
+            _pacer.OnSent(Math.Max(length, 1), PacingRate, now);
+        }
         return tx;
     }
 

@@ -84,6 +84,10 @@ public sealed partial class TcpConnection
         _cc = CongestionControl.Create(_config.CongestionControl, unchecked((int)_snd.Iss.Value));
         _rateBased = _cc as IRateBasedCongestionControl;
         _cc.Start(_mss, _config.InitialWindowSegments);
+        if (_cc is Cubic cubic)
+        {
+            cubic.HyStart.FqPaced = _config.FqPacing;
+        }
         _loss = ILossDetection.Create(_config.LossDetection, _opt.Sack);
         FeedSynRtt();
         _highSeq = _snd.Una;
@@ -203,6 +207,8 @@ public sealed partial class TcpConnection
             _dupAcks++;
         }
         CountDelivered(delivered);
+        // Linux tcp_clean_rtx_queue calls the algorithm's pkts_acked (CUBIC's HyStart) before the state machine.
+        _cc.OnRttSample(CongestionRttSample(sample, advanced, options, now), _snd.Una, _snd.Nxt, LinuxPacingRate(), now);
 
         ProcessLossProbeAck(sample, advanced, dsack, now); // Before the state machine, as Linux's tcp_ack.
         _tlpDsack = false;
@@ -429,6 +435,24 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>The instant our TSval echoed by this ACK was sent, when it has one.</summary>
+    /// <summary>
+    /// Linux's ca_rtt_us (rs->rtt_us): the RTT of the most recently sent segment this ACK delivered, when none of
+    /// what it covered had been resent (Karn); else, for an ACK that moved SND.UNA, the echoed timestamp's.
+    /// </summary>
+    private TimeSpan? CongestionRttSample(in AckSample sample, bool advanced, in TcpOptions options, Instant now)
+    {
+        if (sample.NewestOriginal.Found && !sample.RetransmittedDelivered)
+        {
+            return now - sample.NewestOriginal.SentAt;
+        }
+        if (advanced && EchoedSendTime(options) is { } echoed && now >= echoed)
+        {
+            TimeSpan rtt = now - echoed;
+            return rtt < TimeSpan.FromMilliseconds(1) ? TimeSpan.FromMilliseconds(1) : rtt;
+        }
+        return null;
+    }
+
     private Instant? EchoedSendTime(in TcpOptions options)
     {
         if (!_opt.Timestamps || !options.HasTimestamps || options.TsEcr == 0)

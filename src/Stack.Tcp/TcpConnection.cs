@@ -65,7 +65,10 @@ public sealed partial class TcpConnection
         _state = passive ? TcpState.Listen : TcpState.Closed;
         _send = new SendBuffer(config.SendBufferSize);
         _recv = new ReceiveBuffer(config.ReceiveBufferSize);
-        _rto = new RtoEstimator { InitialRto = config.InitialRto, MinRto = config.MinRto, MaxRto = config.MaxRto };
+        _rto = new RtoEstimator
+        {
+            InitialRto = config.InitialRto, MinRto = config.MinRto, MaxRto = config.MaxRto, Formula = config.RtoFormula,
+        };
         _tsOffset = tsOffset;
         _mss = _opt.PeerMss;
         _rcv.Mss = 536; // RFC 9293's default MSS, where Linux's tcp_initialize_rcv_mss starts too.

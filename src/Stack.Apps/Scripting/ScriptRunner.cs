@@ -219,6 +219,7 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         foreach (var note in outcome.Unsupported)
             _transcript.Add($"{Seconds(ScriptNow)} unsupported: {note}");
         if (outcome.FlushMetrics) _tcp.FastOpenCache.Clear();
+        if (outcome.FqQdisc is bool fq) _sysctls = _sysctls with { Config = _sysctls.Config with { FqPacing = fq } };
         ApplySysctls();
     }
 

@@ -34,6 +34,15 @@ public interface ICongestionControl
     /// <summary>The sender MSS changed (path MTU discovery).</summary>
     void SetMss(int mss);
 
+    /// <summary>
+    /// An ACK arrived, with the RTT of the newest segment it delivered if it gave one (Linux's pkts_acked, before
+    /// <see cref="OnAck"/>): CUBIC's HyStart reads it; by default nothing.
+    /// </summary>
+    /// <param name="pacingRate">Linux's sk_pacing_rate, bytes per second (infinite before an RTT is known).</param>
+    void OnRttSample(TimeSpan? rtt, SeqNum sndUna, SeqNum sndNxt, double pacingRate, Instant now)
+    {
+    }
+
     /// <summary>New data was cumulatively acknowledged outside loss recovery.</summary>
     /// <param name="acked">Bytes newly acknowledged.</param>
     /// <param name="srtt">The smoothed RTT, if measured.</param>

@@ -17,7 +17,7 @@ namespace Stack.Tcp.Rto;
 /// <see cref="Backoff"/> when the retransmission timer expires, and arm the timer for <c>now + Rto</c>.
 /// With RFC 7323 timestamps, feed <see cref="SampleFromTimestamp"/> instead and skip the timing calls.</para>
 /// </remarks>
-public sealed class RtoEstimator
+public sealed partial class RtoEstimator
 {
     // RFC 6298 §2: alpha = 1/8, beta = 1/4, K = 4.
     private const int K = 4;
@@ -43,11 +43,16 @@ public sealed class RtoEstimator
     /// <summary>Clock granularity G of RFC 6298 §2: the least variance term. Default 1 ms.</summary>
     public TimeSpan Granularity { get; init; } = TimeSpan.FromMilliseconds(1);
 
-    /// <summary>SRTT, or null before the first sample.</summary>
-    public TimeSpan? SmoothedRtt => _hasSample ? TimeSpan.FromTicks(_srttTicks) : null;
+    /// <summary>Which formula turns samples into the RTO: RFC 6298's (the default here) or Linux's.</summary>
+    public RtoFormula Formula { get; init; } = RtoFormula.Rfc6298;
 
-    /// <summary>RTTVAR, or null before the first sample.</summary>
-    public TimeSpan? RttVariance => _hasSample ? TimeSpan.FromTicks(_rttvarTicks) : null;
+    /// <summary>SRTT, or null before the first sample.</summary>
+    public TimeSpan? SmoothedRtt => !_hasSample ? null
+        : Formula == RtoFormula.Linux ? Microseconds(_linux.Srtt8 >> 3) : TimeSpan.FromTicks(_srttTicks);
+
+    /// <summary>RTTVAR, or null before the first sample (with Linux's formula its mdev, as tcpi_rttvar).</summary>
+    public TimeSpan? RttVariance => !_hasSample ? null
+        : Formula == RtoFormula.Linux ? Microseconds(_linux.Mdev4 >> 2) : TimeSpan.FromTicks(_rttvarTicks);
 
     /// <summary>
     /// How many times <see cref="Backoff"/> was called since the last reset. It keeps counting after the RTO has
@@ -63,9 +68,9 @@ public sealed class RtoEstimator
     {
         get
         {
-            long ticks = _hasSample
-                ? _srttTicks + Math.Max(Granularity.Ticks, K * _rttvarTicks)
-                : (_initialOverride > InitialRto ? _initialOverride : InitialRto).Ticks;
+            long ticks = !_hasSample ? (_initialOverride > InitialRto ? _initialOverride : InitialRto).Ticks
+                : Formula == RtoFormula.Linux ? LinuxRto.Ticks
+                : _srttTicks + Math.Max(Granularity.Ticks, K * _rttvarTicks);
             return TimeSpan.FromTicks(Math.Clamp(ticks, MinRto.Ticks, Math.Max(MinRto.Ticks, MaxRto.Ticks)));
         }
     }
@@ -91,9 +96,22 @@ public sealed class RtoEstimator
     /// RTTVAR = 3/4·RTTVAR + 1/4·|SRTT − R| and then SRTT = 7/8·SRTT + 1/8·R. A valid sample also ends any
     /// backoff: the RTO is computed afresh from it (§5.7 keeps the backed-off value only until then).
     /// </summary>
-    public void Sample(TimeSpan rtt)
+    public void Sample(TimeSpan rtt) => Sample(rtt, default, default, newRound: true);
+
+    /// <summary>
+    /// Feeds one RTT measurement taken on an ACK to <paramref name="sndUna"/> while <paramref name="sndNxt"/> was
+    /// the next to send: Linux's formula keeps its variance maximum per round trip of data, told by these.
+    /// </summary>
+    public void Sample(TimeSpan rtt, SeqNum sndUna, SeqNum sndNxt) => Sample(rtt, sndUna, sndNxt, newRound: false);
+
+    private void Sample(TimeSpan rtt, SeqNum sndUna, SeqNum sndNxt, bool newRound)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rtt, TimeSpan.Zero);
+        if (Formula == RtoFormula.Linux)
+        {
+            LinuxSample(rtt, sndUna, sndNxt, newRound);
+            return;
+        }
         long r = rtt.Ticks;
         if (!_hasSample)
         {
@@ -119,15 +137,26 @@ public sealed class RtoEstimator
     /// <paramref name="expectedSamples"/> = ceil(FlightSize / (2·SMSS)) (ACKs expected per flight): alpha' =
     /// 1/8 / n and beta' = 1/4 / n, and SRTT and RTTVAR move about as fast per round trip as with one sample.
     /// </remarks>
-    public bool SampleFromTimestamp(TimeSpan rtt, int expectedSamples = 1)
+    public bool SampleFromTimestamp(TimeSpan rtt, int expectedSamples = 1) =>
+        SampleFromTimestamp(rtt, default, default, expectedSamples, newRound: true);
+
+    /// <summary>
+    /// <see cref="SampleFromTimestamp(TimeSpan, int)"/> on an ACK to <paramref name="sndUna"/> with
+    /// <paramref name="sndNxt"/> next to send (see <see cref="Sample(TimeSpan, SeqNum, SeqNum)"/>). Linux's formula
+    /// takes every sample at full gain (tcp_ack_update_rtt) and ignores <paramref name="expectedSamples"/>.
+    /// </summary>
+    public bool SampleFromTimestamp(TimeSpan rtt, SeqNum sndUna, SeqNum sndNxt, int expectedSamples) =>
+        SampleFromTimestamp(rtt, sndUna, sndNxt, expectedSamples, newRound: false);
+
+    private bool SampleFromTimestamp(TimeSpan rtt, SeqNum sndUna, SeqNum sndNxt, int expectedSamples, bool newRound)
     {
         if (rtt < TimeSpan.Zero)
         {
             return false;
         }
-        if (expectedSamples <= 1 || !_hasSample)
+        if (expectedSamples <= 1 || !_hasSample || Formula == RtoFormula.Linux)
         {
-            Sample(rtt);
+            Sample(rtt, sndUna, sndNxt, newRound);
             return true;
         }
         long r = rtt.Ticks;
@@ -181,7 +210,10 @@ public sealed class RtoEstimator
     /// Handles an acceptable ACK: if it covers the timed segment (ack ≥ its end), takes now − sent as an RTT
     /// sample, stops timing and returns true. The caller must already have checked SND.UNA &lt; ack ≤ SND.NXT.
     /// </summary>
-    public bool OnAck(SeqNum ack, Instant now)
+    public bool OnAck(SeqNum ack, Instant now) => OnAck(ack, ack, now);
+
+    /// <summary><see cref="OnAck(SeqNum, Instant)"/> with SND.NXT for Linux's per-round variance.</summary>
+    public bool OnAck(SeqNum ack, SeqNum sndNxt, Instant now)
     {
         if (!_timing || ack < _timedEnd)
         {
@@ -193,7 +225,7 @@ public sealed class RtoEstimator
         {
             return false;
         }
-        Sample(rtt);
+        Sample(rtt, ack, sndNxt);
         return true;
     }
 

@@ -26,6 +26,26 @@ public struct Pacer
     public readonly Instant WakeAt => _next - Horizon;
 
     /// <summary><paramref name="bytes"/> left at <paramref name="now"/>, paced at <paramref name="bytesPerSecond"/> (0: not paced).</summary>
+    /// <summary>
+    /// Linux tcp_update_skb_after_send, the departure times under the fq qdisc: as <see cref="OnSent"/>, but a
+    /// segment that leaves after its scheduled time takes the delay as credit, up to half its own time
+    /// ("take into account OS jitter"). A rate of 0 or infinity does not pace this segment.
+    /// </summary>
+    public void OnSentWithCredit(int bytes, double bytesPerSecond, Instant now)
+    {
+        Instant prior = _next;
+        Instant from = _next > now ? _next : now;
+        if (bytesPerSecond <= 0 || double.IsInfinity(bytesPerSecond))
+        {
+            _next = from;
+            return;
+        }
+        long length = (long)(bytes / bytesPerSecond * TimeSpan.TicksPerSecond);
+        long credit = (from - prior).Ticks;
+        length -= Math.Min(length / 2, Math.Max(0, credit));
+        _next = from + TimeSpan.FromTicks(length);
+    }
+
     public void OnSent(int bytes, double bytesPerSecond, Instant now)
     {
         if (bytesPerSecond <= 0)

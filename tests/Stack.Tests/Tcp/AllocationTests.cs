@@ -131,10 +131,10 @@ public sealed class StackToStackAllocationTests
             }
         }
 
-        Pump(16 << 20); // Warm up: the windows open, the frame pool fills.
+        Pump(32 << 20); // Warm up: the windows open, the frame pool fills.
         long segments = a.Tcp.Statistics.SegmentsSent + b.Tcp.Statistics.SegmentsSent;
         long before = GC.GetAllocatedBytesForCurrentThread();
-        Pump(32 << 20);
+        Pump(48 << 20);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         segments = a.Tcp.Statistics.SegmentsSent + b.Tcp.Statistics.SegmentsSent - segments;
         Assert.True(segments > 10_000, $"{segments} segments");

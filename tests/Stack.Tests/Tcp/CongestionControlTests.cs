@@ -60,7 +60,7 @@ public sealed class CongestionControlTests
         var cc = new Cubic();
         cc.Start(Mss, 100);
         cc.OnCongestionEvent(100 * Mss, T0);
-        Assert.Equal(100 * Mss * 717 / 1024, cc.Cwnd); // β = 717/1024, as Linux computes 0.7.
+        Assert.Equal(70 * Mss, cc.Cwnd); // β = 717/1024 of 100 segments, in whole segments as Linux computes 0.7.
         // K = cbrt(W_max (1 - beta) / C) = cbrt(100 * 0.3 / 0.4) ≈ 4.2 s. ACK a window per 100 ms RTT: long
         // enough that the cubic curve, not the Reno-friendly estimate (+0.53 segment per RTT), leads.
         var rtt = TimeSpan.FromMilliseconds(100);

@@ -207,4 +207,50 @@ public sealed class RtoEstimatorTests
     [Fact]
     public void A_negative_sample_is_a_programming_error() =>
         Assert.Throws<ArgumentOutOfRangeException>(() => new RtoEstimator().Sample(Ms(-1)));
+
+    [Fact]
+    public void Linux_formula_keeps_the_rto_at_srtt_plus_the_minimum_on_a_steady_path()
+    {
+        var rto = new RtoEstimator { Formula = RtoFormula.Linux };
+        rto.Sample(Ms(100), new SeqNum(1), new SeqNum(1001));
+        // tcp_rtt_estimator's first sample: SRTT = 100, mdev = 50, RTTVAR = max(2 · 100, 200) = 200: RTO 300 ms.
+        Assert.Equal(Ms(100), rto.SmoothedRtt);
+        Assert.Equal(Ms(50), rto.RttVariance);
+        Assert.Equal(Ms(300), rto.Rto);
+        rto.Sample(Ms(100), new SeqNum(1001), new SeqNum(2001));
+        // Same round (SND.UNA 1001 is not past 1001): mdev decays to 37.5 ms, RTTVAR holds at 200: still 300 ms
+        // (RFC 6298 would give 100 + 4 · 37.5 = 250 ms).
+        Assert.Equal(Ms(37.5), rto.RttVariance);
+        Assert.Equal(Ms(300), rto.Rto);
+    }
+
+    [Fact]
+    public void Linux_formula_damps_a_falling_rtt_and_follows_a_rising_one()
+    {
+        var falling = new RtoEstimator { Formula = RtoFormula.Linux };
+        falling.Sample(Ms(100));
+        falling.Sample(Ms(20));
+        // m = 20 − 100 = −80: SRTT 90; |m| − mdev = 80 − 50 = 30, an eighth of it: mdev4 = 200 + 3.75 = 203.75 ms,
+        // which becomes RTTVAR: RTO = 90 + 203.75, rounded up to the jiffy: 294 ms (RFC 6298: 320 ms).
+        Assert.Equal(Ms(90), falling.SmoothedRtt);
+        Assert.Equal(Ms(294), falling.Rto);
+
+        var rising = new RtoEstimator { Formula = RtoFormula.Linux };
+        rising.Sample(Ms(100));
+        rising.Sample(Ms(500));
+        // m = 400: SRTT 150; mdev4 = 200 + 400 − 50 = 550 ms = RTTVAR: RTO 700 ms.
+        Assert.Equal(Ms(150), rising.SmoothedRtt);
+        Assert.Equal(Ms(700), rising.Rto);
+    }
+
+    [Fact]
+    public void Linux_formula_decays_rttvar_toward_each_rounds_maximum()
+    {
+        var rto = new RtoEstimator { Formula = RtoFormula.Linux };
+        rto.Sample(Ms(100));
+        rto.Sample(Ms(500)); // RTTVAR 550 ms, SRTT 150 ms
+        rto.Sample(Ms(150)); // new round: m = 0, mdev4 = 550 − 137.5 = 412.5 < RTTVAR; RTTVAR −= (550 − 412.5) / 4
+        // RTTVAR = 550 − 34.375 = 515.625 ms: RTO = 150 + 515.625 → 666 ms.
+        Assert.Equal(Ms(666), rto.Rto);
+    }
 }

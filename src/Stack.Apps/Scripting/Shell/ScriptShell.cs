@@ -12,6 +12,12 @@ public sealed class ShellOutcome
     /// <summary><c>ip tcp_metrics flush</c> was among the commands: the Fast Open client's cache is emptied.</summary>
     public bool FlushMetrics { get; set; }
 
+    /// <summary>
+    /// <c>tc qdisc … fq</c> (true) or a FIFO qdisc (false) was installed: sockets made after it are paced as
+    /// Linux paces under fq (<see cref="Stack.Tcp.TcpConfig.FqPacing"/>), or not.
+    /// </summary>
+    public bool? FqQdisc { get; set; }
+
     /// <summary>Commands, or parts of them, with no counterpart here; each says why.</summary>
     public List<string> Unsupported { get; } = [];
 }
@@ -23,7 +29,7 @@ public sealed class ShellOutcome
 /// <c>common/defaults.sh</c> (or any <c>.sh</c> file beside the script: its lines are read the same way),
 /// <c>common/set_sysctls.py /proc/sys/…=VALUE…</c>, the restore script it writes (nothing to restore: every
 /// run starts from a fresh stack), <c>ip tcp_metrics flush</c> (the Fast Open client's cache) and a FIFO
-/// <c>tc qdisc</c> (the stack sends in order). <c>$((…))</c> arithmetic, <c>$PPID</c>, quotes, <c>;</c>,
+/// <c>tc qdisc</c> (the stack sends in order), and an fq one (pacing as Linux under fq). <c>$((…))</c> arithmetic, <c>$PPID</c>, quotes, <c>;</c>,
 /// <c>&amp;&amp;</c>, <c>||</c>, redirections and backslash-newline continuations are understood; anything else is reported as unsupported.
 /// </summary>
 public static class ScriptShell
@@ -112,6 +118,12 @@ public static class ScriptShell
         if (name == "tc" && words.Count >= 2 && words[1] == "qdisc"
             && words.Skip(2).Any(w => w is "pfifo" or "pfifo_fast" or "bfifo"))
         {
+            outcome.FqQdisc = false;
+            return;
+        }
+        if (name == "tc" && words.Count >= 2 && words[1] == "qdisc" && words.Skip(2).Contains("fq"))
+        {
+            outcome.FqQdisc = true;
             return;
         }
         outcome.Unsupported.Add($"`{text}`: no counterpart in this runner");

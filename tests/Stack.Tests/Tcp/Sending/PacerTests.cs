@@ -68,4 +68,20 @@ public sealed class PacerTests
         Assert.Equal(2, sent);
         Assert.Equal(later + TimeSpan.FromMilliseconds(2), pacer.NextDeparture);
     }
+
+    [Fact]
+    public void Under_fq_a_late_sender_gains_up_to_half_a_packets_time()
+    {
+        var pacer = default(Pacer);
+        pacer.OnSentWithCredit(2 * Segment, Rate, T0);
+        // The first ever: the schedule is far behind, so the 2 ms packet counts half (tcp_update_skb_after_send).
+        Assert.Equal(T0 + TimeSpan.FromMilliseconds(1), pacer.NextDeparture);
+        pacer.OnSentWithCredit(2 * Segment, Rate, T0 + TimeSpan.FromMilliseconds(1));
+        Assert.Equal(T0 + TimeSpan.FromMilliseconds(3), pacer.NextDeparture); // on time: no credit
+        pacer.OnSentWithCredit(2 * Segment, Rate, T0 + TimeSpan.FromMilliseconds(3.4));
+        // 0.4 ms late: 2 − 0.4 = 1.6 ms.
+        Assert.Equal(T0 + TimeSpan.FromMilliseconds(5), pacer.NextDeparture);
+        pacer.OnSentWithCredit(2 * Segment, 0, T0 + TimeSpan.FromMilliseconds(9));
+        Assert.Equal(T0 + TimeSpan.FromMilliseconds(9), pacer.NextDeparture); // unpaced: no time taken
+    }
 }
