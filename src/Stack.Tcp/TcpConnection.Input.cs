@@ -408,6 +408,7 @@ public sealed partial class TcpConnection
         var sample = new AckSample
         {
             OriginalLimit = _recoveryState == RecoveryState.Loss ? _highSeq : null, PriorInFlight = Pipe,
+            PriorHighSacked = _segments.HighSacked,
         };
         bool dsack = ReceiveSackBlocks(options, segAck, ref sample);
         bool advanced = segAck > _snd.Una;

@@ -181,6 +181,14 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>
+    /// Linux tcp_clean_rtx_queue without a cumulative ACK: the timers are set again only when the SACK RTT is
+    /// measured from data sent before the head of the queue last left (a resent head), so that a SACK of data sent
+    /// after it does not keep pushing the probe and the timeout away.
+    /// </summary>
+    private bool SackedBeforeHeadResent(in AckSample sample) =>
+        sample.FirstSackedOriginal.Found && !_segments.IsEmpty && sample.FirstSackedOriginal.SentAt < _segments[0].SentAt;
+
+    /// <summary>
     /// The sender's half of an acceptable ACK (Linux tcp_ack after the scoreboard, tcp_fastretrans_alert): the end
     /// of a recovery SND.UNA reached (or its undo), loss detection, the start of a recovery, cwnd (PRR in
     /// recovery, the algorithm's growth otherwise), and TLP's loss detection.
@@ -258,7 +266,10 @@ public sealed partial class TcpConnection
             // and (tcp_cong_avoid's algorithms) only while the sender is cwnd-limited (tcp_is_cwnd_limited).
             _cc.OnAck(delivered, _rto.SmoothedRtt, now);
         }
-        _rearmProbe = true;
+        if (advanced || SackedBeforeHeadResent(sample))
+        {
+            _rearmProbe = true; // Linux FLAG_SET_XMIT_TIMER: a duplicate ACK leaves the probe (or RTO) as it was.
+        }
         if (_snd.Una - _highSeq > 1 << 30)
         {
             // Keep high_seq within reach of sequence comparison (2^31) after 1 GiB without a loss.

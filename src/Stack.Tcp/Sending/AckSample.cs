@@ -20,6 +20,12 @@ public struct AckSample
     /// </summary>
     public bool OriginalDelivered;
 
+    /// <summary>
+    /// Set before the ACK is taken: the end of the highest record SACKed before it (Linux prior_fack), or null when
+    /// none was; a hole the cumulative ACK fills below it shows reordering.
+    /// </summary>
+    public SeqNum? PriorHighSacked;
+
     /// <summary>Set before the ACK is taken: only originals sent before this point count for <see cref="OriginalDelivered"/>.</summary>
     public SeqNum? OriginalLimit;
 
@@ -57,6 +63,12 @@ public struct AckSample
     /// <summary><see cref="OldestAckedSentAt"/> is set.</summary>
     public bool HasOldestAcked;
 
+    /// <summary>
+    /// The first never-retransmitted segment this ACK's SACK blocks delivered, in the order they were taken
+    /// (Linux's first_sackt, the start of its SACK RTT sample).
+    /// </summary>
+    public DeliveredSegment FirstSackedOriginal;
+
     /// <summary>The pipe before the ACK was taken (Linux rs->prior_in_flight).</summary>
     public int PriorInFlight;
 
@@ -77,6 +89,10 @@ public struct AckSample
             }
             NewestOriginal.Consider(s);
             LastOriginal.Take(s);
+            if (!cumulative && !FirstSackedOriginal.Found)
+            {
+                FirstSackedOriginal.Take(s);
+            }
             if (cumulative && (!HasOldestAcked || s.SentAt < OldestAckedSentAt))
             {
                 OldestAckedSentAt = s.SentAt;

@@ -132,11 +132,13 @@ public sealed class SentSegments
 
     /// <summary>
     /// The cumulative ACK reached <paramref name="ack"/>: records below it go (the one it cuts is trimmed), and
-    /// what they delivered goes into <paramref name="sample"/>.
+    /// what they delivered goes into <paramref name="sample"/>. A hole it fills below the highest record SACKed
+    /// before this ACK (<see cref="AckSample.PriorHighSacked"/>, Linux's prior_fack) is reordering; one below
+    /// blocks this same ACK brings is not (Linux tcp_clean_rtx_queue).
     /// </summary>
     public void AckTo(SeqNum ack, ref AckSample sample)
     {
-        SeqNum highSacked = HighSacked;
+        SeqNum highSacked = sample.PriorHighSacked ?? Start;
         while (_count > 0 && At(0).Start < ack)
         {
             ref SentSegment s = ref At(0);
@@ -170,8 +172,10 @@ public sealed class SentSegments
     }
 
     /// <summary>
-    /// A SACK block [left, right): the records inside it are SACKed (split at its edges). Returns the bytes it
-    /// newly SACKed; what it delivered goes into <paramref name="sample"/>.
+    /// A SACK block [left, right): the records wholly inside it are SACKed. As Linux's tcp_match_skb_to_sack,
+    /// which rounds a block to whole segments, a record the block covers only part of stays unSACKed: the
+    /// receiver holds a piece of it, not the segment. Returns the bytes it newly SACKed; what it delivered goes
+    /// into <paramref name="sample"/>.
     /// </summary>
     public int Sack(SeqNum left, SeqNum right, ref AckSample sample)
     {
@@ -186,16 +190,11 @@ public sealed class SentSegments
             return 0;
         }
         SeqNum highSackedBefore = HighSacked;
-        int i = SplitAt(left);
-        if (right < End)
-        {
-            SplitAt(right);
-        }
         int newly = 0;
-        for (; i < _count && At(i).Start < right; i++)
+        for (int i = IndexOf(left); i < _count && At(i).Start < right; i++)
         {
             ref SentSegment s = ref At(i);
-            if (s.IsSacked)
+            if (s.IsSacked || s.Start < left || s.End > right)
             {
                 continue;
             }

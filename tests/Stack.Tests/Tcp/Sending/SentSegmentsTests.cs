@@ -34,16 +34,31 @@ public sealed class SentSegmentsTests
     }
 
     [Fact]
-    public void A_sack_block_inside_segments_splits_them_at_its_edges()
+    public void A_sack_block_sacks_only_the_segments_it_covers_whole()
     {
+        // Linux tcp_match_skb_to_sack: a block is rounded to whole segments; a piece of one SACKs nothing.
         var s = TenSegments();
         var sample = default(AckSample);
-        Assert.Equal(1000, s.Sack(new SeqNum(1501), new SeqNum(2501), ref sample));
-        Assert.Equal(12, s.Count);
-        Assert.Equal(new SeqNum(1501), s[2].Start);
-        Assert.True(s[2].IsSacked && s[3].IsSacked && !s[1].IsSacked && !s[4].IsSacked);
+        Assert.Equal(0, s.Sack(new SeqNum(1501), new SeqNum(2501), ref sample));
+        Assert.Equal(1000, s.Sack(new SeqNum(1501), new SeqNum(3501), ref sample));
+        Assert.Equal(10, s.Count);
+        Assert.True(s[2].IsSacked && !s[1].IsSacked && !s[3].IsSacked);
         Assert.Equal(1000, sample.NewlySacked);
-        Assert.Equal(0, s.Sack(new SeqNum(1501), new SeqNum(2501), ref sample)); // Nothing new the second time.
+        Assert.Equal(0, s.Sack(new SeqNum(1501), new SeqNum(3501), ref sample)); // Nothing new the second time.
+    }
+
+    [Fact]
+    public void A_hole_filled_below_sacks_of_the_same_ack_is_not_reordering()
+    {
+        // Linux tcp_clean_rtx_queue compares with prior_fack, the highest SACK before this ACK.
+        var s = TenSegments();
+        var sample = new AckSample { PriorHighSacked = s.HighSacked };
+        s.Sack(new SeqNum(3001), new SeqNum(4001), ref sample);
+        s.AckTo(new SeqNum(2001), ref sample);
+        Assert.False(sample.ReorderingSeen);
+        sample = new AckSample { PriorHighSacked = s.HighSacked };
+        s.AckTo(new SeqNum(3001), ref sample);
+        Assert.True(sample.ReorderingSeen); // Below a SACK an earlier ACK brought: reordered.
     }
 
     [Fact]
