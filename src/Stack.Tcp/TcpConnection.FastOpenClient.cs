@@ -33,6 +33,9 @@ public sealed partial class TcpConnection
     /// <summary>Bytes the first SYN carried (Linux syn_data when nonzero).</summary>
     private int _synDataLength;
 
+    /// <summary>The SYN was sent again because the path MTU dropped under its data (Linux total_retrans).</summary>
+    private bool _synResentForTooBig;
+
     /// <summary>
     /// A Fast Open connect holds its SYN for the data of the first <see cref="Send"/> (Linux's defer_connect,
     /// TCP_FASTOPEN_CONNECT): the connection is in SYN-SENT and nothing has been sent yet.
@@ -143,6 +146,24 @@ public sealed partial class TcpConnection
             _synCookie = null;
         }
         return _synDataLength;
+    }
+
+    /// <summary>
+    /// The path MTU dropped under a SYN that carried data (Linux tcp_v4_mtu_reduced / tcp_v6_mtu_reduced, then
+    /// tcp_simple_retransmit, which takes SYN-data in SYN-SENT as lost whatever its size): the SYN goes again at
+    /// once, plain and announcing the smaller MSS, without a backoff; the data follows the handshake. It counts
+    /// as a retransmission, so a SYN-ACK that leaves the data marks the SYN-data lost in the cache.
+    /// </summary>
+    private void ResendSynForTooBig(Instant now)
+    {
+        if (_synDataLength == 0 || !_config.PathMtuDiscovery)
+        {
+            return;
+        }
+        _synResentForTooBig = true;
+        _layer.Statistics.Retransmissions++;
+        _rto.OnRetransmit();
+        SendSyn(now);
     }
 
     /// <summary>

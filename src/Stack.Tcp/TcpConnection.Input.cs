@@ -213,7 +213,7 @@ public sealed partial class TcpConnection
         }
         ReceiveSyn(h, options, now);
         var seq = new SeqNum(h.SequenceNumber);
-        bool synResent = _retries > 0;
+        bool synResent = _retries > 0 || _synResentForTooBig;
         if (ack)
         {
             ReceiveSynAckEcn(flags);
@@ -229,10 +229,15 @@ public sealed partial class TcpConnection
             }
             _retries = 0;
             SetState(TcpState.Established, "rcv SYN,ACK");
+            _ackTiming.OnConnected(now);
             OnFastOpenSynAck(options, synResent, now);
             if (WritePending)
             {
-                _timers.Arm(TimerKind.DelayedAck, now + SynAckAckHold); // Linux tcp_rcv_synsent_state_process.
+                // Linux tcp_rcv_synsent_state_process: the ACK waits for the writer's data, in quick-ack mode with
+                // the ACK timeout started, so that data written now makes the connection interactive
+                // (tcp_event_data_sent) and the peer's answer is acknowledged with our next segment.
+                _ackTiming.EnterQuickAckMode(AdvertisedWindow, _rcv.Mss);
+                _timers.Arm(TimerKind.DelayedAck, now + SynAckAckHold);
             }
             else
             {
@@ -280,9 +285,10 @@ public sealed partial class TcpConnection
         }
 
         // Simultaneous open: the peer's SYN-ACK in SYN-RECEIVED acknowledges our SYN; take it as that ACK
-        // (Linux tcp_validate_incoming) rather than answering it as out of window.
+        // (Linux tcp_validate_incoming) rather than answering it as out of window. Linux's snd_nxt there is past
+        // the data our SYN carried (Fast Open), which ours reaches only when acknowledged: SND.MAX.
         bool synAckInSynReceived = _state == TcpState.SynReceived && syn && ack && !rst && seq + 1 == _rcv.Nxt
-            && segAck == _snd.Nxt;
+            && segAck >= _snd.Nxt && segAck <= _snd.Max;
 
         if (_state == TcpState.TimeWait && fin && !rst && !syn && seq + segLen == _rcv.Nxt)
         {
@@ -377,7 +383,8 @@ public sealed partial class TcpConnection
             SetState(TcpState.Established, synAckInSynReceived ? "rcv SYN,ACK (simultaneous open)" : "rcv ACK of SYN");
             if (synAckInSynReceived)
             {
-                _ackPending = true;
+                // Linux tcp_data_queue: the SYN-ACK's SYN is old news, answered at once with a D-SACK for it.
+                ReportDuplicate(seq, seq + 1);
             }
             if (IsFastOpenPending)
             {
@@ -701,7 +708,16 @@ public sealed partial class TcpConnection
             _layer.Statistics.IcmpTooBigIgnored++;
             return;
         }
+        int oldPathMtu = _layer.Host.PathMtu(Tuple.RemoteAddress, now);
         int pathMtu = _layer.Host.LowerPathMtu(Tuple.RemoteAddress, mtu, now);
+        if (_state == TcpState.SynSent)
+        {
+            if (pathMtu < oldPathMtu)
+            {
+                ResendSynForTooBig(now);
+            }
+            return; // The MSS is set from the SYN-ACK, with the path MTU.
+        }
         int mss = Math.Max(MinMss, pathMtu - IpHeaderLength - Wire.TcpHeader.MinLength - (_opt.Timestamps ? TimestampSpace : 0));
         if (mss >= _mss)
         {

@@ -47,7 +47,8 @@ public sealed partial class TcpConnection
 
     private void SendSyn(Instant now)
     {
-        var options = new TcpOptions { Mss = (ushort)AnnouncedMss, SackPermitted = _config.Sack };
+        // Linux tcp_advertise_mss: the route's advmss, which follows a path MTU already lowered.
+        var options = new TcpOptions { Mss = (ushort)Math.Min(AnnouncedMss, PathMss(now)), SackPermitted = _config.Sack };
         if (_config.WindowScaling)
         {
             options.WindowScale = (byte)ReceiveShift(_config);
@@ -61,7 +62,7 @@ public sealed partial class TcpConnection
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, 0, TcpFlags.Syn | SynEcnFlags(),
             (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
         Transmit(repr, data > 0 ? _send : null, 0, data, now);
-        if (_retries == 0)
+        if (_retries == 0 && !_synResentForTooBig)
         {
             _rto.StartTiming(_snd.Iss + 1, now); // Karn: a retransmitted SYN is not timed.
         }
@@ -86,7 +87,7 @@ public sealed partial class TcpConnection
             TcpFlags.Syn | TcpFlags.Ack | SynAckEcnFlags, (ushort)Math.Min(_recv.Window, ushort.MaxValue), options);
         OnAckSent();
         Transmit(repr, null, 0, 0, now);
-        if (_retries == 0)
+        if (_retries == 0 && !_synResentForTooBig)
         {
             _rto.StartTiming(_snd.Iss + 1, now); // Karn: a retransmitted SYN is not timed.
         }

@@ -86,6 +86,9 @@ internal sealed class AckTiming
         _ato = AtoMin;
     }
 
+    /// <summary>The handshake ended (Linux tcp_finish_connect sets lrcvtime): a reply timed from here can be interactive.</summary>
+    public void OnConnected(Instant now) => _lastReceived = now;
+
     /// <summary>An ACK left (tcp_dec_quickack_mode): one quick-ack used if it acknowledged data waiting for one.</summary>
     public void OnAckSent(bool acknowledgedNewData)
     {
