@@ -219,6 +219,7 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         foreach (var note in outcome.Unsupported)
             _transcript.Add($"{Seconds(ScriptNow)} unsupported: {note}");
         if (outcome.FlushMetrics) _tcp.FastOpenCache.Clear();
+        foreach (var (path, size) in outcome.Files) SetFile(path, size);
         ApplySysctls();
     }
 
