@@ -1,4 +1,5 @@
 using Stack.Tcp.Buffers;
+using Stack.Tcp.FastOpen;
 
 namespace Stack.Tcp;
 
@@ -66,6 +67,21 @@ public sealed record TcpConfig
 
     /// <summary>TCP_NODELAY: disable Nagle's algorithm (RFC 1122 §4.2.3.4). Default false.</summary>
     public bool NoDelay { get; init; }
+
+    /// <summary>
+    /// TCP_CORK: hold a segment shorter than the MSS until the cork is taken out, as Linux's TCP_NAGLE_CORK (data
+    /// held with nothing in flight still leaves when the probe timer fires). Default false.
+    /// </summary>
+    public bool Cork { get; init; }
+
+    /// <summary>
+    /// TCP_FASTOPEN_KEY on a listener: its own Fast Open cookie key, and optionally a backup whose cookies still
+    /// count (Linux's per-socket fastopenq.ctx). Null: the layer's (<see cref="TcpFastOpen.Key"/>).
+    /// </summary>
+    public FastOpenKey? FastOpenKey { get; init; }
+
+    /// <summary>The backup key that goes with <see cref="FastOpenKey"/>, if any.</summary>
+    public FastOpenKey? FastOpenBackupKey { get; init; }
 
     /// <summary>
     /// TCP_QUICKACK kept on: acknowledge every data segment at once instead of delaying the ACK (RFC 9293

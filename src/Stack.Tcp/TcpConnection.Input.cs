@@ -489,6 +489,7 @@ public sealed partial class TcpConnection
             return;
         }
         ReceiveDataEcn(h.Flags, payload.Length);
+        CheckUrgent(h, dataSeq);
         bool gapBefore = _recv.HeldRangeCount > 0;
         bool inOrder = dataSeq == _rcv.Nxt;
         SeqNum dataEnd = dataSeq + payload.Length;

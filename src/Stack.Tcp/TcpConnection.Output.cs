@@ -220,11 +220,12 @@ public sealed partial class TcpConnection
                     return;
                 }
                 bool last = len == available;
-                if (!skbEnds && len < mss && last && !NoDelay && !_finQueued && SmallSegmentInFlight)
+                if (!skbEnds && len < mss && last && !_finQueued && NagleHolds)
                 {
                     // Nagle (RFC 1122 §4.2.3.4) with Minshall's change, as Linux (tcp_nagle_check): a small segment
                     // waits while an earlier small one is unacknowledged, so a write's tail follows its full
-                    // segments at once and only a stream of small writes coalesces.
+                    // segments at once and only a stream of small writes coalesces. TCP_CORK and MSG_MORE hold it
+                    // regardless (TcpConnection.Cork.cs).
                     return;
                 }
                 if (!skbEnds && len < mss && !last && len < _snd.MaxWnd / 2 && _snd.Nxt != _snd.Una)
@@ -261,7 +262,7 @@ public sealed partial class TcpConnection
     /// New data: [SND.NXT, SND.NXT + len), with a FIN after it if asked, PSH where Linux would put it (see
     /// TcpConnection.Push.cs); recorded, SND.NXT advances.
     /// </summary>
-    private void SendNew(int len, bool fin, Instant now)
+    private void SendNew(int len, bool fin, Instant now, bool push = false)
     {
         SeqNum seq = _snd.Nxt;
         if (len < SendMss)
@@ -269,7 +270,7 @@ public sealed partial class TcpConnection
             _snd.Sml = seq + len;
         }
         SendSnapshot tx = StampSend(len, now);
-        TransmitSegment(seq, len, fin, PushAt(seq, len), now);
+        TransmitSegment(seq, len, fin, push || PushAt(seq, len), now);
         OnNewDataSent(seq, len, now);
         CountSent(len, resend: false, now);
         SeqNum end = seq + len + (fin ? 1 : 0);

@@ -96,7 +96,7 @@ public sealed partial class TcpConnection
 
     /// <summary>Whether data [<paramref name="seq"/>, seq + <paramref name="length"/>) carries PSH.</summary>
     private bool PushAt(SeqNum seq, int length) =>
-        length > 0 && ((_packetIsGso && seq + length == _packetEnd) || _writeEnds.Covers(seq, seq + length));
+        length > 0 && ((_packetIsGso && seq + length == _packetEnd && !InMoreWrite(_packetEnd)) || _writeEnds.Covers(seq, seq + length));
 
     /// <summary>Whether a resend of [<paramref name="seq"/>, seq + <paramref name="length"/>) carries PSH: it ends a write.</summary>
     private bool PushOnResendAt(SeqNum seq, int length) => length > 0 && _writeEnds.Covers(seq, seq + length);

@@ -103,9 +103,11 @@ public sealed partial class TcpConnection
             _restartRto = false;
             _rearmProbe = false;
             bool waiting = _snd.BufStart + _send.Count - _snd.Nxt > 0;
-            if (waiting && _snd.Wnd == 0 && !_timers.IsArmed(TimerKind.Persist))
+            if (waiting && !_timers.IsArmed(TimerKind.Persist))
             {
-                // RFC 9293 §3.8.6.1: probe a zero window so a lost window update cannot deadlock us.
+                // RFC 9293 §3.8.6.1: probe a zero window so a lost window update cannot deadlock us. As Linux
+                // (tcp_check_probe_timer), the same timer runs whenever data waits with nothing in flight, corked
+                // data too (TCP_CORK, MSG_MORE).
                 _persistBackoff = 0;
                 _timers.Arm(TimerKind.Persist, now + PersistInterval());
             }
@@ -331,8 +333,19 @@ public sealed partial class TcpConnection
     /// </summary>
     private void OnPersistTimeout(Instant now)
     {
-        if (_snd.Wnd > 0 || _snd.Nxt != _snd.Una || _snd.BufStart + _send.Count - _snd.Nxt <= 0)
+        int waiting = _snd.BufStart + _send.Count - _snd.Nxt;
+        if (_snd.Nxt != _snd.Una || waiting <= 0)
         {
+            return;
+        }
+        if (_snd.Wnd > 0)
+        {
+            // Linux tcp_write_wakeup: the window takes data that waits (corked): up to one MSS of it goes, with PSH,
+            // and the timer stops, as something is in flight now (tcp_send_probe0).
+            int len = (int)Math.Min(Math.Min(waiting, SendMss), _snd.Wnd);
+            _packetEnd = _snd.Nxt;
+            _packetIsGso = false;
+            SendNew(len, fin: len == waiting && _finQueued, now, push: true);
             return;
         }
         SendOldSequenceAck(now);

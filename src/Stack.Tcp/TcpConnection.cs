@@ -73,6 +73,7 @@ public sealed partial class TcpConnection
         _mss = _opt.PeerMss;
         _rcv.Mss = 536; // RFC 9293's default MSS, where Linux's tcp_initialize_rcv_mss starts too.
         NoDelay = config.NoDelay;
+        Cork = config.Cork;
         NotSentLowat = config.NotSentLowat;
     }
 
@@ -86,7 +87,10 @@ public sealed partial class TcpConnection
 
     internal Instant NextDeadline => _timers.Next;
 
-    /// <summary>TCP_NODELAY, settable at any time (from <see cref="TcpConfig.NoDelay"/>): no Nagle delay for small segments.</summary>
+    /// <summary>
+    /// TCP_NODELAY (from <see cref="TcpConfig.NoDelay"/>): no Nagle delay for small segments. Set it with
+    /// <see cref="SetNoDelay"/> to push what waits, as Linux's setsockopt does.
+    /// </summary>
     public bool NoDelay { get; set; }
 
     /// <summary>TCP_NOTSENT_LOWAT, settable at any time (from <see cref="TcpConfig.NotSentLowat"/>).</summary>
@@ -224,9 +228,18 @@ public sealed partial class TcpConnection
             {
                 CloseSkb(start + n);
             }
+            NoteWriteForCork(start, n, (flags & TcpSendFlags.More) != 0);
             Enter();
             RestartAfterIdle(now);
-            Leave(now);
+            _moreThisCall = (flags & TcpSendFlags.More) != 0;
+            try
+            {
+                Leave(now);
+            }
+            finally
+            {
+                _moreThisCall = false;
+            }
         }
         return n;
     }
@@ -237,7 +250,9 @@ public sealed partial class TcpConnection
     /// error is thrown.
     /// </summary>
     /// <exception cref="SocketException">The connection failed and no data is left.</exception>
-    public int Receive(Span<byte> buffer, Instant now)
+    public int Receive(Span<byte> buffer, Instant now) => ReceiveCore(buffer, now, stopAtMark: false);
+
+    private int ReceiveCore(Span<byte> buffer, Instant now, bool stopAtMark)
     {
         if (_readShutdown && _recv.Readable == 0)
         {
@@ -254,7 +269,7 @@ public sealed partial class TcpConnection
             }
             return 0;
         }
-        int n = _recv.Read(buffer);
+        int n = ReadAroundUrgentMark(buffer, stopAtMark);
         ReleaseBuffersWhenDone();
         if (n > 0 && _state is not (TcpState.Closed or TcpState.TimeWait) && WindowUpdateWorthSending())
         {

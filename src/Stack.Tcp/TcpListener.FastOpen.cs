@@ -53,7 +53,10 @@ public sealed partial class TcpListener
         {
             return FastOpenAnswer.None;
         }
-        FastOpenCookie valid = fastOpen.Key.CookieFor(tuple.RemoteAddress, tuple.LocalAddress);
+        // Linux tcp_fastopen_get_ctx: the listener's own key (TCP_FASTOPEN_KEY) if set, else the stack's.
+        FastOpenKey key = Config.FastOpenKey ?? fastOpen.Key;
+        FastOpenKey? backupKey = Config.FastOpenKey is null ? fastOpen.BackupKey : Config.FastOpenBackupKey;
+        FastOpenCookie valid = key.CookieFor(tuple.RemoteAddress, tuple.LocalAddress);
         if (cookie.IsRequest)
         {
             return FastOpenAnswer.Reply(valid);
@@ -62,7 +65,7 @@ public sealed partial class TcpListener
         {
             return FastOpenAnswer.Open(null);
         }
-        if (fastOpen.BackupKey is { } backup && cookie == backup.CookieFor(tuple.RemoteAddress, tuple.LocalAddress))
+        if (backupKey is { } backup && cookie == backup.CookieFor(tuple.RemoteAddress, tuple.LocalAddress))
         {
             return FastOpenAnswer.Open(valid); // Still good; the client learns the current one.
         }

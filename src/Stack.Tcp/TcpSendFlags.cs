@@ -11,4 +11,10 @@ public enum TcpSendFlags
     /// segment, first sent or resent, carries bytes of both sides of the mark.
     /// </summary>
     EndOfRecord = 1,
+
+    /// <summary>
+    /// MSG_MORE: more data follows. As Linux's tcp_push, the write's own push corks (a segment shorter than the MSS
+    /// waits, TCP_NODELAY or not) and its end gets no PSH; the next ACK or write sends as usual.
+    /// </summary>
+    More = 2,
 }

@@ -75,6 +75,8 @@ public static class ScriptConstants
         ["O_RDONLY"] = 0,
         ["O_WRONLY"] = 1,
         ["O_RDWR"] = 2,
+        ["O_CREAT"] = 0x40,
+        ["O_TRUNC"] = 0x200,
         ["O_NONBLOCK"] = 0x800,
         ["POLLIN"] = 0x1,
         ["POLLPRI"] = 0x2,
@@ -154,6 +156,9 @@ public static class ScriptConstants
         ["EPOLLET"] = 1L << 31,
         // A null pointer: the calls that take a buffer fail with EFAULT, as Linux's copy to or from user memory does.
         ["NULL"] = 0,
+        ["SPLICE_F_MOVE"] = 1,
+        ["SPLICE_F_NONBLOCK"] = 2,
+        ["SPLICE_F_MORE"] = 4,
         ["SIOCATMARK"] = 0x8905,
         ["TCP_INQ"] = 36,
         ["TCP_CM_INQ"] = 36,

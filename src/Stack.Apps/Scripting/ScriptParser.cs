@@ -41,6 +41,10 @@ public static class ScriptParser
         ["epoll_create"] = (1, 1),
         ["epoll_ctl"] = (4, 4),
         ["epoll_wait"] = (4, 4),
+        ["open"] = (2, 3),
+        ["sendfile"] = (4, 4),
+        ["pipe"] = (1, 1),
+        ["splice"] = (6, 6),
     };
 
     public static Script Parse(string text, string file = "<script>")
@@ -892,8 +896,61 @@ public static class ScriptParser
                 _pos++;
                 return new SyscallArg.StructLiteral(new ValueList<StructField>(fields), open);
             }
-            if (c == '"') throw Error(start, "quoted strings are not supported as arguments; write ... instead");
+            if (c == '"') return ParseString(start);
             throw Error(start, $"expected an argument (a number, a constant such as SOCK_STREAM, ..., [...] or {{...}}), found {Found()}");
+        }
+
+        /// <summary>
+        /// A quoted string as packetdrill's lexer and unescape_cstring_expression read it: C escapes \xHH, octal
+        /// \NNN, \n, \t, \r, \\, \" and \' stand for their byte; other characters for their UTF-8 bytes.
+        /// </summary>
+        private SyscallArg.Bytes ParseString(int start)
+        {
+            _pos++;
+            var bytes = new List<byte>();
+            int textStart = _pos;
+            while (true)
+            {
+                if (AtEnd || Peek() == '\n') throw Error(start, "unclosed '\"'");
+                char ch = Peek();
+                if (ch == '"') break;
+                _pos++;
+                if (ch != '\\')
+                {
+                    bytes.AddRange(System.Text.Encoding.UTF8.GetBytes(ch.ToString()));
+                    continue;
+                }
+                int escape = _pos - 1;
+                char e = AtEnd ? '\0' : Peek();
+                _pos++;
+                switch (e)
+                {
+                    case 'x':
+                        int hexStart = _pos;
+                        while (_pos - hexStart < 2 && char.IsAsciiHexDigit(Peek())) _pos++;
+                        string hex = _text[hexStart.._pos];
+                        if (hex.Length == 0) throw Error(escape, "\\x needs one or two hex digits");
+                        bytes.Add(byte.Parse(hex, NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture));
+                        break;
+                    case >= '0' and <= '7':
+                        int value = e - '0';
+                        for (int i = 0; i < 2 && Peek() is >= '0' and <= '7'; i++)
+                        {
+                            value = value * 8 + (Peek() - '0');
+                            _pos++;
+                        }
+                        bytes.Add((byte)value);
+                        break;
+                    case 'n': bytes.Add((byte)'\n'); break;
+                    case 't': bytes.Add((byte)'\t'); break;
+                    case 'r': bytes.Add((byte)'\r'); break;
+                    case '\\' or '"' or '\'': bytes.Add((byte)e); break;
+                    default: throw Error(escape, $"unknown escape '\\{e}' in a quoted string");
+                }
+            }
+            string text = _text[textStart.._pos];
+            _pos++;
+            return new SyscallArg.Bytes(new ValueList<byte>(bytes), text);
         }
 
         /// <summary>The rest of an iovec, <c>{..., 100}</c>, after its <c>...</c>: the length.</summary>

@@ -37,7 +37,7 @@ public sealed partial class ScriptRunner
         public List<EpollItem> Items { get; } = [];
     }
 
-    private bool IsDescriptorInUse(int fd) => _fds.ContainsKey(fd) || _epolls.ContainsKey(fd);
+    private bool IsDescriptorInUse(int fd) => _fds.ContainsKey(fd) || _epolls.ContainsKey(fd) || _openFiles.ContainsKey(fd) || _pipes.ContainsKey(fd);
 
     private Outcome EpollCreate(SyscallEvent s)
     {

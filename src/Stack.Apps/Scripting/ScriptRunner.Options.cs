@@ -17,6 +17,7 @@ public sealed partial class ScriptRunner
             sock.Linger = (onoff, seconds);
             return new Outcome(0);
         }
+        if (level == SolTcp && name == TcpFastOpenKey) return SetFastOpenKey(s, sock);
         long v = Number(s, 3, "a value");
         if (SetMessageOption(sock, level, name, v) is { } done) return done;
         if (level == SolTcp && name == TcpFastOpen)
@@ -47,6 +48,7 @@ public sealed partial class ScriptRunner
             (SolSocket, SoSndBuf) when v > 0 => c with { SendBufferSize = BufferSize(v) },
             (SolSocket, SoRcvBuf) when v > 0 => c with { ReceiveBufferSize = BufferSize(v) },
             (SolTcp, TcpNoDelay) => c with { NoDelay = v != 0 },
+            (SolTcp, TcpCork) => c with { Cork = v != 0 },
             (SolTcp, TcpLinger2) => c with { FinWait2Timeout = v > 0 ? TimeSpan.FromSeconds(v) : TcpConfig.Default.FinWait2Timeout },
             (SolTcp, TcpKeepIdle) when v > 0 => c with { KeepAliveIdle = TimeSpan.FromSeconds(v) },
             (SolTcp, TcpKeepIntvl) when v > 0 => c with { KeepAliveInterval = TimeSpan.FromSeconds(v) },
@@ -72,6 +74,17 @@ public sealed partial class ScriptRunner
         sock.Config = next;
         if (sock.Listener is { IsClosed: false } listener) listener.Config = next; // For connections made after.
         sock.Options[(level, name)] = v;
+        // TCP_NODELAY and TCP_CORK act on a connection at once, and push what waits (Linux tcp_push_pending_frames).
+        if (sock.Connection is { } conn && level == SolTcp && name == TcpNoDelay)
+        {
+            conn.SetNoDelay(v != 0, _now);
+            DrainFrames();
+        }
+        if (sock.Connection is { } corked && level == SolTcp && name == TcpCork)
+        {
+            corked.SetCork(v != 0, _now);
+            DrainFrames();
+        }
         return new Outcome(0);
     }
 
@@ -95,7 +108,7 @@ public sealed partial class ScriptRunner
 
     private static bool IsKnownOption(long level, long name) => (level, name) is
         (SolSocket, SoReuseAddr or SoKeepAlive or SoSndBuf or SoRcvBuf) or
-        (SolTcp, TcpNoDelay or TcpLinger2 or TcpKeepIdle or TcpKeepIntvl or TcpKeepCnt or TcpUserTimeout or TcpMaxSeg or TcpSynCnt) or
+        (SolTcp, TcpNoDelay or TcpCork or TcpLinger2 or TcpKeepIdle or TcpKeepIntvl or TcpKeepCnt or TcpUserTimeout or TcpMaxSeg or TcpSynCnt) or
         (SolIp, IpTos or IpMtuDiscover or IpFreeBind) or (SolIpv6, Ipv6TClass or Ipv6MtuDiscover);
 
     /// <summary>
@@ -109,6 +122,7 @@ public sealed partial class ScriptRunner
     {
         long level = Number(s, 1, "a level"), name = Number(s, 2, "an option name");
         var output = s.Arguments[3];
+        if (level == SolTcp && name == TcpFastOpenKey) return GetFastOpenKey(s, sock, output);
         if (level == SolTcp && name == TcpInfo)
         {
             CheckTcpInfo(s, sock, output);
@@ -142,6 +156,7 @@ public sealed partial class ScriptRunner
             (SolSocket, SoSndBuf) => c.SendBufferSize,
             (SolSocket, SoRcvBuf) => c.ReceiveBufferSize,
             (SolTcp, TcpNoDelay) => c.NoDelay ? 1 : 0,
+            (SolTcp, TcpCork) => c.Cork ? 1 : 0,
             (SolTcp, TcpLinger2) => (long)c.FinWait2Timeout.TotalSeconds,
             (SolTcp, TcpKeepIdle) => (long)c.KeepAliveIdle.TotalSeconds,
             (SolTcp, TcpKeepIntvl) => (long)c.KeepAliveInterval.TotalSeconds,

@@ -14,8 +14,9 @@ public sealed partial class ScriptRunner
     private const long IpTos = 1, IpMtuDiscover = 10, IpFreeBind = 15, Ipv6MtuDiscover = 23, Ipv6TClass = 67;
     private const long SoReuseAddr = 2, SoError = 4, SoSndBuf = 7, SoRcvBuf = 8, SoKeepAlive = 9, SoLinger = 13;
     private const long TcpNoDelay = 1, TcpMaxSeg = 2, TcpKeepIdle = 4, TcpKeepIntvl = 5, TcpKeepCnt = 6, TcpLinger2 = 8,
-        TcpSynCnt = 7, TcpInfo = 11, TcpUserTimeout = 18, TcpFastOpen = 23, TcpNotSentLowat = 25, TcpFastOpenConnect = 30;
-    private const long MsgPeek = 0x2, MsgDontWait = 0x40, MsgEor = 0x80, MsgFastOpen = 0x20000000;
+        TcpSynCnt = 7, TcpCork = 3, TcpInfo = 11, TcpUserTimeout = 18, TcpFastOpen = 23, TcpNotSentLowat = 25, TcpFastOpenConnect = 30,
+        TcpFastOpenKey = 33;
+    private const long MsgPeek = 0x2, MsgDontWait = 0x40, MsgEor = 0x80, MsgMore = 0x8000, MsgFastOpen = 0x20000000;
 
     /// <summary>Linux's net.core.somaxconn default: the most a listen backlog or Fast Open queue gets.</summary>
     private const int SoMaxConn = 4096;
@@ -125,7 +126,13 @@ public sealed partial class ScriptRunner
         if (s.Name == "socket") return (() => Socket(s), false, null);
         if (s.Name == "poll") return Poll(s, start);
         if (s.Name == "epoll_create") return (() => EpollCreate(s), false, null);
+        if (s.Name == "open") return (() => OpenFile(s), false, null);
+        if (s.Name == "pipe") return (() => MakePipe(s), false, null);
+        if (s.Name == "splice") return Splice(s);
         int fd = (int)Number(s, 0, "a descriptor");
+        if (_openFiles.ContainsKey(fd)) return PrepareFileCall(s, fd);
+        if (_pipes.ContainsKey(fd)) return PreparePipeCall(s, fd);
+        if (s.Name == "sendfile") return SendFile(s, fd);
         if (s.Name is "epoll_ctl" or "epoll_wait" || _epolls.ContainsKey(fd)) return PrepareEpoll(s, fd, start);
         if (!_fds.TryGetValue(fd, out var sock)) return (() => Outcome.Error("EBADF"), false, null);
         if (s.Name is "write" or "send" or "sendto" or "read" or "recv" or "recvfrom" && IsNull(s.Arguments[1]))
@@ -310,6 +317,7 @@ public sealed partial class ScriptRunner
                 int chunk = (int)Math.Min(count - written, 65536);
                 // MSG_EOR goes with the last piece of the message: the record ends where the message does.
                 var sendFlags = (flags & MsgEor) != 0 && written + chunk == count ? TcpSendFlags.EndOfRecord : TcpSendFlags.None;
+                if ((flags & MsgMore) != 0) sendFlags |= TcpSendFlags.More;
                 int n = c.Send(new byte[chunk], _now, sendFlags);
                 if (n == 0) break;
                 written += n;

@@ -220,6 +220,7 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             _transcript.Add($"{Seconds(ScriptNow)} unsupported: {note}");
         if (outcome.FlushMetrics) _tcp.FastOpenCache.Clear();
         if (outcome.FqQdisc is bool fq) _sysctls = _sysctls with { Config = _sysctls.Config with { FqPacing = fq } };
+        foreach (var (path, size) in outcome.Files) SetFile(path, size);
         ApplySysctls();
     }
 

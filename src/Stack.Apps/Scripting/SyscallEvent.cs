@@ -93,6 +93,15 @@ public abstract record SyscallArg
     }
 
     /// <summary>
+    /// <c>"\xf7\x63..."</c>: packetdrill's quoted string, its C escapes undone (a TCP_FASTOPEN_KEY's bytes, a file
+    /// name). <see cref="Text"/> is the script's spelling, between the quotes.
+    /// </summary>
+    public sealed record Bytes(ValueList<byte> Value, string Text) : SyscallArg
+    {
+        public override string ToString() => "\"" + Text + "\"";
+    }
+
+    /// <summary>
     /// The value of a number, a constant or an OR of them (a constant's value from <see cref="ScriptConstants"/>);
     /// false for anything else.
     /// </summary>

@@ -48,6 +48,17 @@ public sealed class FastOpenKey
         return true;
     }
 
+    /// <summary>
+    /// A key from its 16 bytes as Linux's TCP_FASTOPEN_KEY takes them (the SipHash key as is, so the words of the
+    /// sysctl's notation are these bytes read little-endian).
+    /// </summary>
+    public static FastOpenKey FromBytes(ReadOnlySpan<byte> key) => key.Length == SipHash.KeySize
+        ? new FastOpenKey(key.ToArray())
+        : throw new ArgumentException($"A Fast Open key has {SipHash.KeySize} bytes, not {key.Length}.", nameof(key));
+
+    /// <summary>The key's 16 bytes, as TCP_FASTOPEN_KEY reads them back.</summary>
+    public ReadOnlySpan<byte> Bytes => _key;
+
     public static FastOpenKey Parse(string text) =>
         TryParse(text, out var key) ? key : throw new FormatException($"'{text}' is not a Fast Open key (four hex words joined by '-').");
 

@@ -188,6 +188,17 @@ public sealed class ScriptParserTests
     }
 
     [Fact]
+    public void Quoted_strings_are_bytes_with_their_c_escapes_undone()
+    {
+        var e = Single<SyscallEvent>("+0  setsockopt(3, SOL_TCP, TCP_FASTOPEN_KEY, \"\\xf7\\x63a\\n\\0\\101\\\"\", 7) = 0");
+        var bytes = Assert.IsType<SyscallArg.Bytes>(e.Arguments[3]);
+        Assert.Equal(new byte[] { 0xf7, 0x63, (byte)'a', (byte)'\n', 0, (byte)'A', (byte)'"' }, bytes.Value.ToArray());
+        Assert.Equal("\"\\xf7\\x63a\\n\\0\\101\\\"\"", bytes.ToString());
+        var empty = Single<SyscallEvent>("+0  open(\"\", O_RDONLY) = -1 ENOENT");
+        Assert.Empty(Assert.IsType<SyscallArg.Bytes>(empty.Arguments[0]).Value);
+    }
+
+    [Fact]
     public void Tcp_info_asserts_a_state_in_an_open_struct()
     {
         var e = Single<SyscallEvent>("+0  getsockopt(4, SOL_TCP, TCP_INFO, {tcpi_state=TCP_ESTABLISHED, ...}, [...]) = 0");

@@ -27,6 +27,17 @@ public sealed class ScriptShellTests
     }
 
     [Fact]
+    public void Files_of_zeros_made_by_dd_and_removed_by_rm_are_noted_not_made()
+    {
+        var outcome = ScriptShell.Read(
+            "/bin/rm -f /tmp/testfile\n/bin/dd bs=1 count=5 if=/dev/zero of=/tmp/testfile status=none\n" +
+            "dd if=/dev/zero of=/tmp/big bs=1k count=3\ndd if=/dev/urandom of=/tmp/random bs=1 count=5", directory: null);
+        Assert.Equal([("/tmp/testfile", null), ("/tmp/testfile", 5), ("/tmp/big", 3072)], outcome.Files);
+        Assert.Single(outcome.Unsupported); // Random bytes: packetdrill's payloads are zeros.
+        Assert.False(File.Exists("/tmp/big"));
+    }
+
+    [Fact]
     public void Both_sides_of_or_are_read_and_a_metrics_flush_is_noted()
     {
         var outcome = ScriptShell.Read(

@@ -18,6 +18,12 @@ public sealed class ShellOutcome
     /// </summary>
     public bool? FqQdisc { get; set; }
 
+    /// <summary>
+    /// Files the commands make or remove, in order: a size (of zeros, <c>dd if=/dev/zero</c>) or null (<c>rm</c>).
+    /// They live in the runner's own table, never on the host: open() and sendfile() read them.
+    /// </summary>
+    public List<(string Path, long? Size)> Files { get; } = [];
+
     /// <summary>Commands, or parts of them, with no counterpart here; each says why.</summary>
     public List<string> Unsupported { get; } = [];
 }
@@ -110,6 +116,16 @@ public static class ScriptShell
             Read(File.ReadAllText(file), Path.GetDirectoryName(file), outcome, depth + 1);
             return;
         }
+        if (name == "rm" && words.Skip(1).All(w => w == "-f" || !w.StartsWith('-')))
+        {
+            foreach (var path in words.Skip(1).Where(w => !w.StartsWith('-'))) outcome.Files.Add((path, null));
+            return;
+        }
+        if (name == "dd" && ZeroFile(words) is { } made)
+        {
+            outcome.Files.Add(made);
+            return;
+        }
         if (name == "ip" && words.Count >= 3 && words[1] == "tcp_metrics" && words[2] == "flush")
         {
             outcome.FlushMetrics = true;
@@ -127,6 +143,27 @@ public static class ScriptShell
             return;
         }
         outcome.Unsupported.Add($"`{text}`: no counterpart in this runner");
+    }
+
+    /// <summary>
+    /// <c>dd if=/dev/zero of=PATH bs=N count=M</c> (the suite's way to make a file of zeros, packetdrill's payload):
+    /// the file and its size, bs·count bytes (bs 512 by default; k, M and G suffixes as dd's). Null for other dd lines.
+    /// </summary>
+    private static (string Path, long? Size)? ZeroFile(List<string> words)
+    {
+        var args = words.Skip(1).Select(w => w.Split('=', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
+        if (!args.TryGetValue("if", out var input) || input != "/dev/zero" || !args.TryGetValue("of", out var output)
+            || !args.TryGetValue("count", out var count) || DdNumber(count) is not { } blocks
+            || DdNumber(args.GetValueOrDefault("bs", "512")) is not { } blockSize)
+            return null;
+        return (output, blocks * blockSize);
+    }
+
+    private static long? DdNumber(string text)
+    {
+        long unit = text.Length > 0 ? char.ToUpperInvariant(text[^1]) switch { 'K' => 1024, 'M' => 1 << 20, 'G' => 1 << 30, _ => 1 } : 1;
+        string digits = unit == 1 ? text : text[..^1];
+        return long.TryParse(digits, NumberStyles.None, CultureInfo.InvariantCulture, out long n) ? n * unit : null;
     }
 
     private static string? Resolve(string path, string? directory)
