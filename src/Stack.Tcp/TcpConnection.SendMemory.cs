@@ -123,10 +123,15 @@ public sealed partial class TcpConnection
                 PushFullSkb(ref pieceStart, now);
             }
         }
-        if (taken > 0 && (WriteSeq > pieceStart || _openWriteEnd == WriteSeq))
+        bool marked = _writeEnds.Count > 0 && _writeEnds.Last == WriteSeq; // A forced push ended the write.
+        if (taken > 0 && (WriteSeq > pieceStart || (_openWriteEnd == WriteSeq && !marked)))
         {
             RecordWrite(pieceStart, WriteSeq - pieceStart, final: true);
             _pushedSeq = WriteSeq; // tcp_push marks the write's end.
+        }
+        else if (taken > 0)
+        {
+            _openWriteEnd = null;
         }
         return taken;
     }
@@ -147,6 +152,7 @@ public sealed partial class TcpConnection
         if (forced)
         {
             _pushedSeq = WriteSeq;
+            _openWriteEnd = WriteSeq; // The write goes on from its mark: a later part must not take the mark back.
         }
         pieceStart = WriteSeq;
         RestartAfterIdle(now);
