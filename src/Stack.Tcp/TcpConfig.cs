@@ -11,8 +11,38 @@ public sealed record TcpConfig
 {
     public static TcpConfig Default { get; } = new();
 
-    /// <summary>SO_SNDBUF: bytes written and not yet acknowledged. Default 1 MiB.</summary>
+    /// <summary>
+    /// Linux's sk_sndbuf: the send-buffer memory a connection may queue, counted as Linux counts it (each skb's
+    /// payload plus <see cref="SendBufferSkbOverhead"/>; see TcpConnection.SendMemory.cs), so a write takes
+    /// somewhat less than this many bytes. SO_SNDBUF sets twice what it is given (<see cref="FromSoSndBuf"/>).
+    /// Default 1 MiB.
+    /// </summary>
     public int SendBufferSize { get; init; } = SendBuffer.DefaultCapacity;
+
+    /// <summary>
+    /// Linux's tcp_wmem[2]: how far the send buffer may grow from the congestion window once connected
+    /// (tcp_sndbuf_expand), unless <see cref="SendBufferLocked"/>. Default 1 MiB, so by default it does not grow.
+    /// </summary>
+    public int SendBufferMax { get; init; } = SendBuffer.DefaultCapacity;
+
+    /// <summary>Linux's SOCK_SNDBUF_LOCK: the size was set with SO_SNDBUF and is never grown. Default false.</summary>
+    public bool SendBufferLocked { get; init; }
+
+    /// <summary>The bytes of bookkeeping Linux counts for each skb beside its payload (an empty skb's truesize).</summary>
+    public const int SendBufferSkbOverhead = 1280;
+
+    /// <summary>Linux's SOCK_MIN_SNDBUF: 2 · (2048 + sizeof(struct sk_buff)), the least SO_SNDBUF gives.</summary>
+    public const int MinSendBufferSize = 4608;
+
+    /// <summary>
+    /// SO_SNDBUF as Linux's sock_setsockopt applies it: the value (at most <paramref name="max"/>, Linux's
+    /// net.core.wmem_max) doubled for bookkeeping, at least <see cref="MinSendBufferSize"/>, and locked.
+    /// </summary>
+    public TcpConfig FromSoSndBuf(long requested, long max = SendBuffer.MaxCapacity / 2) => this with
+    {
+        SendBufferSize = (int)Math.Clamp(2 * Math.Min(Math.Max(requested, 0), max), MinSendBufferSize, SendBuffer.MaxCapacity),
+        SendBufferLocked = true,
+    };
 
     /// <summary>SO_RCVBUF: bytes received and not yet read, out-of-order data included. Default 1 MiB (window scale 7 advertises all of it).</summary>
     public int ReceiveBufferSize { get; init; } = ReceiveBuffer.DefaultCapacity;
@@ -174,6 +204,7 @@ public sealed record TcpConfig
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(SendBufferSize);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(SendBufferSize, SendBuffer.MaxCapacity);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(SendBufferMax, SendBuffer.MaxCapacity);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(ReceiveBufferSize);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(ReceiveBufferSize, SendBuffer.MaxCapacity);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(WindowScale, (byte)14);

@@ -66,7 +66,10 @@ public sealed partial class TcpConnection
         {
             return;
         }
-        _writeEnds.RemoveLast();
+        if (_writeEnds.Count > 0 && _writeEnds.Last == start + length)
+        {
+            _writeEnds.RemoveLast(); // The write's end, unless a forced push marked it.
+        }
         if (_moreEnd != start)
         {
             _moreStart = start;

@@ -97,7 +97,7 @@ public sealed partial class TcpConnection
             int n = _send.Write(data[..Math.Min(data.Length, SynDataSpace(now))]);
             if (n > 0)
             {
-                RecordWrite(_snd.BufStart, n);
+                RecordWrite(_snd.BufStart, n, final: true);
             }
             _synDataLength = n;
             _snd.Max = _snd.Iss + 1 + n; // The SYN-ACK may acknowledge the data.

@@ -666,6 +666,7 @@ public sealed partial class TcpConnection
         if (dataAcked > 0)
         {
             _pending |= TcpEvents.Writable;
+            CheckSendSpace();
         }
         _restartRto = true;
     }

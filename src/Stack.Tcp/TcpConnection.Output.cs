@@ -185,6 +185,7 @@ public sealed partial class TcpConnection
         SeqNum before = _snd.Nxt;
         _stoppedByCwnd = false;
         SendNewData(now);
+        SplitSkbAt(_snd.Nxt); // What was sent leaves the unsent rest as an skb of its own (tso_fragment).
         // Linux tcp_write_xmit: cwnd-limited when cwnd stopped the pass or the flight fills it.
         bool cwndLimited = _stoppedByCwnd || (_cc is not null && Pipe >= _cc.Cwnd);
         if (_snd.Nxt != before || cwndLimited)
@@ -279,6 +280,10 @@ public sealed partial class TcpConnection
             _layer.Statistics.Retransmissions++; // The byte a zero-window probe sent, now sent for real.
         }
         _segments.Append(seq, end, fin, now, tx);
+        if (end >= _packetEnd)
+        {
+            SplitSkbAt(end); // Each packet sent is one skb.
+        }
         _snd.Nxt = end;
         _snd.Max = SeqNum.Max(_snd.Max, end);
         _rearmProbe = true;
@@ -307,6 +312,7 @@ public sealed partial class TcpConnection
             _retransStampTsVal = _lastTsVal;
         }
         _segments.MarkRetransmitted(index, now, countAsResend, tx);
+        SplitSkbAt(s.Start + len); // tcp_retransmit_skb resends an MSS of a larger skb as an skb of its own.
         _layer.Statistics.Retransmissions++;
         _totalRetransmittedSegments++;
         _undoRetrans = _undoRetrans < 0 ? 1 : _undoRetrans + 1;

@@ -22,6 +22,7 @@ public sealed partial class TcpConnection
 
     private readonly PushMarks _writeEnds = new(); // Where writes ended: PSH, first sent or resent.
     private SeqNum _tailSkbStart; // Where Linux's write-queue tail skb would start (meaningful while a write end is held).
+    private SeqNum? _openWriteEnd; // The end of the part of a write pushed before the rest (RecordWrite's final: false).
     private SeqNum _packetEnd; // The end of the GSO packet SendData is sending (≤ SND.NXT when none).
     private bool _packetIsGso; // That packet holds two segments or more: PSH on its last.
 
@@ -30,12 +31,20 @@ public sealed partial class TcpConnection
     /// push point. Like Linux (tcp_sendmsg_locked) the write first fills the tail skb when none of it has left and
     /// it is short of the size goal; that skb's old end then loses its PSH.
     /// </summary>
-    private void RecordWrite(SeqNum start, int length)
+    /// <param name="final">False for a part of a write still under way, pushed before the rest (see
+    /// TcpConnection.SendMemory.cs): its end is no push point, and the next part goes on from it.</param>
+    private void RecordWrite(SeqNum start, int length, bool final)
     {
         SeqNum end = start + length;
         int goal = SizeGoal();
         SeqNum skb = start;
-        if (_writeEnds.Count > 0 && _writeEnds.Last == start && _tailSkbStart >= _snd.Max && start - _tailSkbStart < goal
+        bool continued = _openWriteEnd == start;
+        _openWriteEnd = final ? null : end;
+        if (continued)
+        {
+            skb = _tailSkbStart;
+        }
+        else if (_writeEnds.Count > 0 && _writeEnds.Last == start && _tailSkbStart >= _snd.Max && start - _tailSkbStart < goal
             && !IsHardSkbEnd(start))
         {
             _writeEnds.RemoveLast();
@@ -50,7 +59,10 @@ public sealed partial class TcpConnection
         {
             skb += goal;
         }
-        _writeEnds.Add(end);
+        if (final)
+        {
+            _writeEnds.Add(end);
+        }
         _tailSkbStart = skb;
     }
 
@@ -60,10 +72,13 @@ public sealed partial class TcpConnection
         if (ackedTo is { } una)
         {
             _writeEnds.AckTo(una);
+            _skbEnds.AckTo(una);
         }
         else
         {
             _writeEnds.Clear();
+            _skbEnds.Clear();
+            _openWriteEnd = null;
         }
     }
 

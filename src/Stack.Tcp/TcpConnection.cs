@@ -63,7 +63,8 @@ public sealed partial class TcpConnection
         Tuple = tuple;
         IsPassive = passive;
         _state = passive ? TcpState.Listen : TcpState.Closed;
-        _send = new SendBuffer(config.SendBufferSize);
+        _send = new SendBuffer(RingCapacity(config));
+        _sndBuf = config.SendBufferSize;
         _recv = new ReceiveBuffer(config.ReceiveBufferSize);
         _rto = new RtoEstimator
         {
@@ -174,15 +175,19 @@ public sealed partial class TcpConnection
     /// <summary>Receive would return data, end of stream or an error without waiting.</summary>
     public bool CanRead => _recv.Readable > 0 || IsEndOfStream || _error is not null;
 
-    /// <summary>Send would accept bytes now (or fail at once with the error).</summary>
-    public bool CanWrite => _error is not null || (WriteAllowed && _send.Free > 0 && NotSent < NotSentLowat);
+    /// <summary>
+    /// Send would accept bytes now (or fail at once with the error): the tail skb has room, or Linux's
+    /// sk_stream_memory_free holds (see TcpConnection.SendMemory.cs).
+    /// </summary>
+    public bool CanWrite => _error is not null
+        || (WriteAllowed && _send.Free > 0 && (TailSkbRoom(SizeGoal()) > 0 || SendMemoryFree(0)));
 
     /// <summary>
-    /// What poll reports as POLLOUT: <see cref="CanWrite"/>, with unsent bytes below half of
-    /// <see cref="NotSentLowat"/> (Linux tcp_stream_memory_free with wake = 1, so a writer woken finds room for
-    /// a fair amount).
+    /// What poll reports as POLLOUT, and when a writer that found the buffer full is woken: Linux's
+    /// sk_stream_is_writeable, a third of the buffer free and unsent bytes below half of <see cref="NotSentLowat"/>
+    /// (so a writer woken finds room for a fair amount).
     /// </summary>
-    public bool IsWritable => _error is not null || (CanWrite && ((long)NotSent << 1) < NotSentLowat);
+    public bool IsWritable => _error is not null || (WriteAllowed && _send.Free > 0 && SendSpaceToWake);
 
     /// <summary>The peer's FIN arrived, or reading was shut down, and every byte queued has been read.</summary>
     public bool IsEndOfStream => (_finReceived || _readShutdown) && _recv.Readable == 0;
@@ -213,25 +218,26 @@ public sealed partial class TcpConnection
         {
             return SendWithSyn(data, now);
         }
-        SeqNum start = _snd.BufStart + _send.Count;
-        // Linux tcp_sendmsg: no new data while TCP_NOTSENT_LOWAT bytes already wait unsent.
-        long room = NotSentLowat - NotSent;
-        if (room <= 0)
+        Enter();
+        SeqNum start = WriteSeq;
+        bool more = (flags & TcpSendFlags.More) != 0;
+        _moreThisCall = more; // Segments sent while this call runs are corked by its MSG_MORE.
+        try
         {
-            return 0;
-        }
-        int n = _send.Write(room < data.Length ? data[..(int)room] : data);
-        if (n > 0)
-        {
-            RecordWrite(start, n);
-            if ((flags & TcpSendFlags.EndOfRecord) != 0 && n == data.Length)
+            int n = WriteSkbs(data, now);
+            if (n > 0)
             {
-                CloseSkb(start + n);
+                if ((flags & TcpSendFlags.EndOfRecord) != 0 && n == data.Length)
+                {
+                    CloseSkb(WriteSeq);
+                }
+                NoteWriteForCork(start, n, more);
+                RestartAfterIdle(now);
             }
-            NoteWriteForCork(start, n, (flags & TcpSendFlags.More) != 0);
-            Enter();
-            RestartAfterIdle(now);
-            _moreThisCall = (flags & TcpSendFlags.More) != 0;
+            return n;
+        }
+        finally
+        {
             try
             {
                 Leave(now);
@@ -241,7 +247,6 @@ public sealed partial class TcpConnection
                 _moreThisCall = false;
             }
         }
-        return n;
     }
 
     /// <summary>
@@ -470,6 +475,7 @@ public sealed partial class TcpConnection
                 {
                     StartCongestionControl();
                 }
+                ExpandSendBuffer(); // Linux tcp_init_buffer_space.
                 if (from == TcpState.SynReceived && IsPassive)
                 {
                     _lastInvalidReply = null; // Linux: the full socket does not inherit its request's last_oow_ack_time.

@@ -45,7 +45,7 @@ public sealed partial class ScriptRunner
         {
             (SolSocket, SoReuseAddr) => c with { ReuseAddress = v != 0 },
             (SolSocket, SoKeepAlive) => c with { KeepAlive = v != 0 },
-            (SolSocket, SoSndBuf) when v > 0 => c with { SendBufferSize = BufferSize(v) },
+            (SolSocket, SoSndBuf) when v > 0 => c.FromSoSndBuf(v, WmemMax),
             (SolSocket, SoRcvBuf) when v > 0 => c with { ReceiveBufferSize = BufferSize(v) },
             (SolTcp, TcpNoDelay) => c with { NoDelay = v != 0 },
             (SolTcp, TcpCork) => c with { Cork = v != 0 },
@@ -72,6 +72,7 @@ public sealed partial class ScriptRunner
         // listener for the connections it makes afterwards; a connection that exists keeps its own (the value is
         // still read back).
         sock.Config = next;
+        if ((level, name) == (SolSocket, SoSndBuf)) sock.Connection?.SetSendBufferSize(next.SendBufferSize); // At once, as Linux.
         if (sock.Listener is { IsClosed: false } listener) listener.Config = next; // For connections made after.
         sock.Options[(level, name)] = v;
         // TCP_NODELAY and TCP_CORK act on a connection at once, and push what waits (Linux tcp_push_pending_frames).
@@ -102,6 +103,9 @@ public sealed partial class ScriptRunner
         if (sock.Connection is { } c) c.NotSentLowat = effective;
         return new Outcome(0);
     }
+
+    /// <summary>Linux's net.core.wmem_max default: the most SO_SNDBUF takes (before doubling it).</summary>
+    private const long WmemMax = 212_992;
 
     /// <summary>A buffer size as Linux bounds it: at least SOCK_MIN_RCVBUF (2304), at most 16 MiB.</summary>
     private static int BufferSize(long requested) => (int)Math.Clamp(requested, 2304, 16 << 20);
@@ -153,7 +157,7 @@ public sealed partial class ScriptRunner
             _ when sock.Options.TryGetValue((level, name), out long set) => set,
             (SolSocket, SoReuseAddr) => c.ReuseAddress ? 1 : 0,
             (SolSocket, SoKeepAlive) => c.KeepAlive ? 1 : 0,
-            (SolSocket, SoSndBuf) => c.SendBufferSize,
+            (SolSocket, SoSndBuf) => sock.Connection?.SendBufferSize ?? c.SendBufferSize,
             (SolSocket, SoRcvBuf) => c.ReceiveBufferSize,
             (SolTcp, TcpNoDelay) => c.NoDelay ? 1 : 0,
             (SolTcp, TcpCork) => c.Cork ? 1 : 0,

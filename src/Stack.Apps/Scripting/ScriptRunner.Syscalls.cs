@@ -310,6 +310,10 @@ public sealed partial class ScriptRunner
             return nonBlocking ? Outcome.Error("EAGAIN") : null;
         }
         c.WritePending = false;
+        // Linux sk_stream_wait_memory: a writer waiting for room is woken by sk_stream_write_space, which wants a
+        // third of the buffer free (sk_stream_is_writeable), not just any room.
+        if (sock.WriteWaitsForSpace && !c.IsWritable) return null;
+        sock.WriteWaitsForSpace = false;
         try
         {
             while (written < count)
@@ -333,6 +337,7 @@ public sealed partial class ScriptRunner
             DrainFrames();
         }
         if (written == count || (nonBlocking && written > 0)) return new Outcome(written);
+        sock.WriteWaitsForSpace = !nonBlocking;
         return nonBlocking ? Outcome.Error("EAGAIN") : null;
     }
 

@@ -40,6 +40,9 @@ internal sealed class ScriptSocket(int fd)
     /// <summary>shutdown(SHUT_WR) or (SHUT_RDWR) was called.</summary>
     public bool WriteShut { get; set; }
 
+    /// <summary>A blocking write found the send buffer full: it goes on only once the connection is writable again.</summary>
+    public bool WriteWaitsForSpace { get; set; }
+
     /// <summary>The connection whose wakeups epoll items of this descriptor follow (hooked once).</summary>
     public TcpConnection? Watched { get; set; }
 

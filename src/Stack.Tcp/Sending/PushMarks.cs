@@ -40,6 +40,33 @@ public sealed class PushMarks
         _count++;
     }
 
+    /// <summary>
+    /// Puts <paramref name="mark"/> in its place among the others (nothing if it is held already). Cheap near the
+    /// newest end, where the send path splits skbs (see TcpConnection.SendMemory.cs, which keeps skb ends here).
+    /// </summary>
+    public void Insert(SeqNum mark)
+    {
+        int at = _count;
+        while (at > 0 && _ring[Index(at - 1)] > mark)
+        {
+            at--;
+        }
+        if (at > 0 && _ring[Index(at - 1)] == mark)
+        {
+            return;
+        }
+        if (_count == _ring.Length)
+        {
+            Grow();
+        }
+        for (int i = _count; i > at; i--)
+        {
+            _ring[Index(i)] = _ring[Index(i - 1)];
+        }
+        _ring[Index(at)] = mark;
+        _count++;
+    }
+
     /// <summary>Drops the newest mark (a later write goes on filling its chunk, as Linux clears the tail skb's PSH).</summary>
     public void RemoveLast()
     {

@@ -162,7 +162,7 @@ public sealed class TcpDataTests
         Assert.Equal(TcpState.Established, c.State);
 
         h.Inject(TcpFlags.Ack, 1, 1001, win: 4000);
-        h.Expect(". 1001:2461(1460) ack 1 **");
+        h.Expect("P. 1001:2461(1460) ack 1 **"); // Crosses 1461, where Linux's forced_push marked the first skb.
         h.Expect("P. 2461:3001(540) ack 1 **");
     }
 
@@ -248,14 +248,15 @@ public sealed class TcpDataTests
         var h = new TcpHarness(TcpConfig.Default with { NoDelay = true });
         var c = h.ConnectOne(synAckOptions: NoTs, win: 2000);
         c.Send(Pattern(5000), h.Now);
-        h.Expect(". 1:1461(1460) ack 1 **");
+        // Each full skb of the write ends more than half the largest window past the last push: PSH (Linux forced_push).
+        h.Expect("P. 1:1461(1460) ack 1 **");
         h.ExpectNothing(); // 540 bytes of window left: a silly window segment (RFC 1122 §4.2.3.4)
 
         h.Inject(TcpFlags.Ack, 1, 1461, win: 2000);
-        h.Expect(". 1461:2921(1460) ack 1 **");
+        h.Expect("P. 1461:2921(1460) ack 1 **");
         h.ExpectNothing();
         h.Inject(TcpFlags.Ack, 1, 2921, win: 2000);
-        h.Expect(". 2921:4381(1460) ack 1 **");
+        h.Expect("P. 2921:4381(1460) ack 1 **");
         h.Inject(TcpFlags.Ack, 1, 4381, win: 2000);
         h.Expect("P. 4381:5001(620) ack 1 **"); // the last of the data goes as it is
     }
@@ -281,21 +282,31 @@ public sealed class TcpDataTests
     [Fact]
     public void Send_buffer_fills_and_frees_as_data_is_acknowledged()
     {
-        var h = new TcpHarness(TcpConfig.Default with { SendBufferSize = 3000, NoDelay = true });
+        // SO_SNDBUF 2,500: Linux doubles it to 5,000 and locks it (no growth from cwnd).
+        var h = new TcpHarness(TcpConfig.Default.FromSoSndBuf(2500) with { NoDelay = true });
         var c = h.ConnectOne(synAckOptions: NoTs);
+        Assert.Equal(5000, c.SendBufferSize);
         var events = TcpEvents.None;
         c.Notify = (_, e) => events |= e;
-        Assert.Equal(3000, c.Send(Pattern(5000), h.Now));
+        // As Linux accounts it (sk_wmem_queued): a new skb starts while less than the buffer is queued, and takes up
+        // to the size goal (half the peer's 65,535 window), so the whole write fits in one.
+        Assert.Equal(5000, c.Send(Pattern(5000), h.Now));
+        Assert.Equal(5000 + TcpConfig.SendBufferSkbOverhead, c.SendBufferQueued);
         Assert.Equal(0, c.Send(Pattern(10), h.Now));
         Assert.False(c.CanWrite);
         h.Expect(". 1:1461(1460) **");
         h.Expect(". 1461:2921(1460) **");
-        h.Expect("P. 2921:3001(80) **");
-        events = TcpEvents.None;
+        h.Expect(". 2921:4381(1460) **");
+        h.Expect("P. 4381:5001(620) **");
         h.Inject(TcpFlags.Ack, 1, 1461);
+        Assert.False(c.IsWritable); // 3,540 bytes and their skb queued (4,820): not a third of 5,000 free.
+        events = TcpEvents.None;
+        h.Inject(TcpFlags.Ack, 1, 5001);
         Assert.True(events.HasFlag(TcpEvents.Writable));
         Assert.True(c.CanWrite);
-        Assert.Equal(1460, c.Send(Pattern(5000), h.Now));
+        Assert.True(c.IsWritable);
+        Assert.Equal(0, c.SendBufferQueued);
+        Assert.Equal(5000, c.Send(Pattern(5000), h.Now));
     }
 
     [Theory]

@@ -50,7 +50,7 @@ public static class LinuxSysctls
                 ReceiveBufferSize = Buffer(numbers[1]),
                 WindowScale = WindowScaleFor(numbers[2]),
             },
-            "tcp_wmem" when numbers.Length == 3 => c with { SendBufferSize = Buffer(numbers[1]) },
+            "tcp_wmem" when numbers.Length == 3 => c with { SendBufferSize = Buffer(numbers[1]), SendBufferMax = Buffer(numbers[2]) },
             "tcp_notsent_lowat" when number && n > 0 => c with { NotSentLowat = Math.Min(n, uint.MaxValue) },
             "tcp_timestamps" when number => c with { Timestamps = n != 0 },
             "tcp_sack" when number => c with { Sack = n != 0 },
