@@ -139,12 +139,7 @@ public struct DeliveredSegment
     {
         if (!Found || SentAfter(s.SentAt, s.SendOrder, s.End, SentAt, SendOrder, End))
         {
-            Found = true;
-            SentAt = s.SentAt;
-            SendOrder = s.SendOrder;
-            End = s.End;
-            EverRetransmitted = s.EverRetransmitted;
-            Tx = s.Tx;
+            Take(s);
         }
     }
 }

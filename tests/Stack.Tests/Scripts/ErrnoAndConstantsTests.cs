@@ -124,6 +124,13 @@ public sealed class ErrnoAndConstantsTests
     [InlineData("TCP_ESTABLISHED", 1)]
     [InlineData("TCP_CLOSE", 7)]
     [InlineData("TCP_LISTEN", 10)]
+    [InlineData("ENOMSG", 42)]
+    [InlineData("SO_ZEROCOPY", 60)]
+    [InlineData("MSG_ZEROCOPY", 0x4000000)]
+    [InlineData("MSG_ERRQUEUE", 0x2000)]
+    [InlineData("SO_EE_ORIGIN_ZEROCOPY", 5)]
+    [InlineData("SOF_TIMESTAMPING_OPT_ID", 128)]
+    [InlineData("TCP_CM_INQ", 36)]
     public void Constants_have_linuxs_values(string name, long value)
     {
         Assert.True(ScriptConstants.TryGetValue(name, out long v));

@@ -35,20 +35,6 @@ public sealed class ScriptMessageParserTests
         Assert.Equal(e, Call("+0 " + e.FormatAction()));
     }
 
-    [Theory]
-    [InlineData("ENOMSG", 42)]
-    [InlineData("SO_ZEROCOPY", 60)]
-    [InlineData("MSG_ZEROCOPY", 0x4000000)]
-    [InlineData("MSG_ERRQUEUE", 0x2000)]
-    [InlineData("SO_EE_ORIGIN_ZEROCOPY", 5)]
-    [InlineData("SOF_TIMESTAMPING_OPT_ID", 128)]
-    [InlineData("TCP_CM_INQ", 36)]
-    public void The_error_queue_names_have_linux_values(string name, long value)
-    {
-        Assert.True(ScriptConstants.TryGetValue(name, out long v));
-        Assert.Equal(value, v);
-    }
-
     [Fact]
     public void The_recverr_cmsg_names_depend_on_the_family()
     {
