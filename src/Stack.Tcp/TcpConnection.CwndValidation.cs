@@ -74,6 +74,11 @@ public sealed partial class TcpConnection
         {
             ApplicationLimited(now);
         }
+        // Sent what there was, not held by cwnd, and a writer waits for room: the send buffer is the limit.
+        if (NotSentBytes == 0 && _sendNoSpace && _state is TcpState.Established or TcpState.CloseWait)
+        {
+            ChronoStart(Chrono.SndbufLimited, now);
+        }
     }
 
     /// <summary>

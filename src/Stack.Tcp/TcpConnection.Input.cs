@@ -637,6 +637,10 @@ public sealed partial class TcpConnection
             _snd.Nxt = _snd.Una;
         }
         _segments.AckTo(segAck, ref sample);
+        if (_segments.Count == 0)
+        {
+            ChronoStop(Chrono.Busy, now); // Linux tcp_clean_rtx_queue: the retransmit queue ran empty.
+        }
         OnSendAcknowledged(now);
         // Linux tcp_ack_update_rtt prefers the send-time sample to the echoed timestamp (a middlebox may corrupt
         // TSecr); the RFC profile takes the timestamp first, as RFC 7323 §4.1 describes.
@@ -666,7 +670,7 @@ public sealed partial class TcpConnection
         if (dataAcked > 0)
         {
             _pending |= TcpEvents.Writable;
-            CheckSendSpace();
+            CheckSendSpace(now);
         }
         _restartRto = true;
     }

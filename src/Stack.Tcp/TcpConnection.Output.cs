@@ -184,7 +184,21 @@ public sealed partial class TcpConnection
     {
         SeqNum before = _snd.Nxt;
         _stoppedByCwnd = false;
+        _stoppedByRwnd = false;
+        bool hadUnsent = NotSentBytes > 0;
         SendNewData(now);
+        if (hadUnsent)
+        {
+            // Linux tcp_write_xmit, which runs when there is something to send (tcp_push_pending_frames).
+            if (_stoppedByRwnd)
+            {
+                ChronoStart(Chrono.RwndLimited, now);
+            }
+            else
+            {
+                ChronoStop(Chrono.RwndLimited, now);
+            }
+        }
         SplitSkbAt(_snd.Nxt); // What was sent leaves the unsent rest as an skb of its own (tso_fragment).
         // Linux tcp_write_xmit: cwnd-limited when cwnd stopped the pass or the flight fills it.
         bool cwndLimited = _stoppedByCwnd || (_cc is not null && Pipe >= _cc.Cwnd);
@@ -195,6 +209,7 @@ public sealed partial class TcpConnection
     }
 
     private bool _stoppedByCwnd;
+    private bool _stoppedByRwnd; // Linux tcp_write_xmit's is_rwnd_limited: the send window, not cwnd, stopped it.
 
     private void SendNewData(Instant now)
     {
@@ -218,6 +233,7 @@ public sealed partial class TcpConnection
                 if (len <= 0 || !PacingAllows(now))
                 {
                     _stoppedByCwnd = CongestionRoom() < Math.Min(available, mss);
+                    _stoppedByRwnd = !_stoppedByCwnd && WindowShort(available, mss);
                     return;
                 }
                 bool last = len == available;
@@ -234,6 +250,7 @@ public sealed partial class TcpConnection
                     // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): the window allows only a sliver of the data
                     // waiting; hold it until the window opens to a full segment or half the largest window seen,
                     // or until everything in flight is acknowledged (the override, in place of a timer).
+                    _stoppedByRwnd = CongestionRoom() >= Math.Min(available, mss) && WindowShort(available, mss);
                     return;
                 }
                 if (_snd.Nxt >= _packetEnd)
@@ -252,6 +269,9 @@ public sealed partial class TcpConnection
             return;
         }
     }
+
+    /// <summary>Linux !tcp_snd_wnd_test: the send window has no room for the next segment.</summary>
+    private bool WindowShort(int available, int mss) => _snd.Wnd - (_snd.Nxt - _snd.Una) < Math.Min(available, mss);
 
     /// <summary>The room cwnd leaves for new data: cwnd less the pipe.</summary>
     private long CongestionRoom() => _cc is null ? long.MaxValue : (long)_cc.Cwnd - Pipe;

@@ -78,6 +78,7 @@ public sealed partial class TcpConnection
     {
         int taken = 0;
         SeqNum pieceStart = WriteSeq;
+        bool queueWasEmpty = NotSentBytes == 0;
         _pushedSeq ??= pieceStart;
         while (taken < data.Length)
         {
@@ -122,6 +123,10 @@ public sealed partial class TcpConnection
             {
                 PushFullSkb(ref pieceStart, now);
             }
+        }
+        if (taken > 0 && queueWasEmpty)
+        {
+            ChronoStart(Chrono.Busy, now); // Linux tcp_add_write_queue_tail: the first skb of an empty write queue.
         }
         bool marked = _writeEnds.Count > 0 && _writeEnds.Last == WriteSeq; // A forced push ended the write.
         if (taken > 0 && (WriteSeq > pieceStart || (_openWriteEnd == WriteSeq && !marked)))
@@ -198,7 +203,7 @@ public sealed partial class TcpConnection
     /// Linux tcp_check_space / tcp_new_space, after an ACK freed memory: if a writer waits, grow the buffer when cwnd
     /// is not full (tcp_should_expand_sndbuf), then wake it once a third of the buffer is free.
     /// </summary>
-    private void CheckSendSpace()
+    private void CheckSendSpace(Instant now)
     {
         if (!_sendNoSpace)
         {
@@ -212,6 +217,7 @@ public sealed partial class TcpConnection
         {
             _sendNoSpace = false;
             _pending |= TcpEvents.Writable;
+            ChronoStop(Chrono.SndbufLimited, now);
         }
     }
 }

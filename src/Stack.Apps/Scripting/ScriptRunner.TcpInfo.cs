@@ -30,6 +30,10 @@ public sealed partial class ScriptRunner
         ("tcpi_data_segs_in", (c, _) => c?.DataSegmentsIn ?? 0),
         ("tcpi_dsack_dups", (c, _) => c?.DsackSegments ?? 0),
         ("tcpi_notsent_bytes", (c, _) => c?.NotSentBytes ?? 0),
+        // Microseconds, as Linux's tcp_get_info_chrono_stats.
+        ("tcpi_busy_time", (c, now) => c is null ? 0 : Microseconds(c.BusyTime(now))),
+        ("tcpi_rwnd_limited", (c, now) => c is null ? 0 : Microseconds(c.RwndLimitedTime(now))),
+        ("tcpi_sndbuf_limited", (c, now) => c is null ? 0 : Microseconds(c.SndbufLimitedTime(now))),
     ];
 
     private static long MillisecondsSince(Instant then, Instant now) => Math.Max(0, (now - then).Ticks / TimeSpan.TicksPerMillisecond);
