@@ -125,6 +125,7 @@ public sealed partial class TcpConnection
         _rcv.Irs = irs;
         _rcv.Nxt = _rcv.Irs + 1;
         _rcv.Edge = _rcv.Nxt + Math.Min(_recv.Window, ushort.MaxValue);
+        InitReceiveWindowGrowth();
         bool v6 = Tuple.RemoteAddress.IsIpv6;
         _opt.PeerMss = mss is ushort m && m > 0 ? m : v6 ? 1220 : 536;
         _opt.WindowScale = _config.WindowScaling && windowScale is not null;
@@ -512,6 +513,7 @@ public sealed partial class TcpConnection
         if (inOrder && advanced > 0)
         {
             _lastDataReceivedAt = now; // Linux tcp_event_data_recv, for in-sequence data (tcpi_last_data_recv).
+            GrowReceiveWindow(payload.Length);
         }
         OnDataReceived(payload.Length, inOrder && advanced > 0, !gapBefore && _recv.HeldRangeCount == 0, now);
     }

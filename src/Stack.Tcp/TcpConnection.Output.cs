@@ -420,8 +420,11 @@ public sealed partial class TcpConnection
     private ushort ComputeWindow()
     {
         int current = Math.Max(0, _rcv.Edge - _rcv.Nxt);
-        int free = _recv.Window;
-        int wnd = free - current < Math.Min(_recv.Capacity / 2, AnnouncedMss) ? current : free;
+        int free = WindowSpace();
+        // Receiver SWS avoidance holds the edge only while free buffer space limits the window; a window held
+        // back by rcv_ssthresh opens to it at once, as Linux's __tcp_select_window does.
+        bool grown = free < _recv.Window;
+        int wnd = !grown && free - current < Math.Min(_recv.Capacity / 2, AnnouncedMss) ? current : free;
         int shift = _rcv.Wscale;
         int scaled = Math.Min(wnd >> shift, ushort.MaxValue);
         if (scaled << shift < current)
@@ -441,7 +444,7 @@ public sealed partial class TcpConnection
     private bool WindowUpdateWorthSending()
     {
         int current = Math.Max(0, _rcv.Edge - _rcv.Nxt);
-        long window = Math.Min(_recv.Window, (long)ushort.MaxValue << _rcv.Wscale); // What the field can say.
+        long window = Math.Min(WindowSpace(), (long)ushort.MaxValue << _rcv.Wscale); // What the field can say.
         return 2L * current <= _recv.Capacity && window >= 2L * current
             && window - current >= Math.Min(_recv.Capacity / 2, AnnouncedMss);
     }
