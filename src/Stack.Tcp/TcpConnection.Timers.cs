@@ -332,7 +332,8 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>
-    /// RFC 9293 §3.8.6.1 zero-window probes, with backoff; never gives up (as RFC 1122 §4.2.2.17). Linux
+    /// RFC 9293 §3.8.6.1 zero-window probes, with backoff; gives up only at TCP_USER_TIMEOUT (as RFC 1122 §4.2.2.17
+    /// and Linux tcp_probe_timer). The same timer retries data a local queue dropped (tcp_send_probe0). Linux
     /// (tcp_write_wakeup) probes a zero window with an ACK of an old sequence number, not the byte the RFC
     /// suggests: the peer's answer shows the window just the same, and nothing is sent beyond it.
     /// </summary>
