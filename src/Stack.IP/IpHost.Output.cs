@@ -1,5 +1,6 @@
 using Stack.IP.Fragments;
 using Stack.IP.Wire;
+using Stack.Link.Devices;
 using Stack.Link.Time;
 using Stack.Link.Wire;
 
@@ -146,14 +147,16 @@ public sealed partial class IpHost
         {
             if (nextHop.V6.IsMulticast) mac = MacAddress.ForIpv6Multicast(nextHop.V6);
             else if (!Ndp.Cache.TryResolve(nextHop.V6, packet, now, out mac)) return SendResult.Queued;
-            _link.SendInPlace(frame, mac, EtherType.Ipv6);
-            return SendResult.Sent;
+            return Sent(_link.SendInPlace(frame, mac, EtherType.Ipv6));
         }
         var v4 = nextHop.V4;
         if (v4.IsBroadcast || IsDirectedBroadcast(v4)) mac = MacAddress.Broadcast;
         else if (v4.IsMulticast) mac = new MacAddress(0x0100_5E00_0000UL | (v4.Value & 0x7F_FFFF)); // RFC 1112 §6.4
         else if (!Arp.Cache.TryResolve(v4, packet, now, out mac)) return SendResult.Queued;
-        _link.SendInPlace(frame, mac, EtherType.Ipv4);
-        return SendResult.Sent;
+        return Sent(_link.SendInPlace(frame, mac, EtherType.Ipv4));
     }
+
+    /// <summary>A frame the link's local queue dropped fails the send (Linux: NET_XMIT_DROP from the qdisc).</summary>
+    private static SendResult Sent(TransmitResult result) =>
+        result == TransmitResult.Dropped ? SendResult.Dropped : SendResult.Sent;
 }

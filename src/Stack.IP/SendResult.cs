@@ -13,6 +13,6 @@ public enum SendResult
     MessageTooLong,
     /// <summary>The source address is not one of ours.</summary>
     BadSource,
-    /// <summary>Dropped: a queue was full.</summary>
+    /// <summary>Dropped before it left: a local queue was full (Linux NET_XMIT_DROP).</summary>
     Dropped,
 }

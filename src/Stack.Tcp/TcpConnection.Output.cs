@@ -42,7 +42,7 @@ public sealed partial class TcpConnection
     private bool _tsSent;
 
     /// <summary>Hands a segment of this connection to the layer with its IP marks: ECN, DSCP and DF.</summary>
-    private void Transmit(in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now, byte ecn = EcnNotEct) =>
+    private bool Transmit(in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now, byte ecn = EcnNotEct) =>
         _layer.Transmit(Tuple, repr, data, offset, length, now, ecn, _config.TrafficClass, _config.PathMtuDiscovery);
 
     private void SendSyn(Instant now)
@@ -170,7 +170,10 @@ public sealed partial class TcpConnection
             {
                 return;
             }
-            Retransmit(i, now, countAsResend: true);
+            if (!Retransmit(i, now, countAsResend: true))
+            {
+                return; // Linux tcp_xmit_retransmit_queue: a resend that failed locally ends the pass.
+            }
             if (i == 0)
             {
                 _restartRto = true; // Linux: resending the head restarts the retransmission timer.
@@ -257,12 +260,18 @@ public sealed partial class TcpConnection
                 {
                     StartPacket(available, usable, mss);
                 }
-                SendNew(len, last && _finQueued, now);
+                if (!SendNew(len, last && _finQueued, now))
+                {
+                    return; // Linux tcp_write_xmit: a segment the local queue dropped stops the pass, unsent.
+                }
                 continue;
             }
             if (_finQueued && _snd.Nxt == dataEnd)
             {
-                SendNew(0, fin: true, now); // A lone FIN goes even into a zero window.
+                if (!SendNew(0, fin: true, now)) // A lone FIN goes even into a zero window.
+                {
+                    return;
+                }
                 continue;
             }
             CheckApplicationLimited();
@@ -281,17 +290,21 @@ public sealed partial class TcpConnection
 
     /// <summary>
     /// New data: [SND.NXT, SND.NXT + len), with a FIN after it if asked, PSH where Linux would put it (see
-    /// TcpConnection.Push.cs); recorded, SND.NXT advances.
+    /// TcpConnection.Push.cs); recorded, SND.NXT advances. False, with nothing recorded, when the link's local
+    /// queue dropped it: as Linux's tcp_write_xmit, the data stays unsent and nothing is in flight for it.
     /// </summary>
-    private void SendNew(int len, bool fin, Instant now, bool push = false)
+    private bool SendNew(int len, bool fin, Instant now, bool push = false)
     {
         SeqNum seq = _snd.Nxt;
+        if (!TransmitSegment(seq, len, fin, push || PushAt(seq, len), now))
+        {
+            return false;
+        }
         if (len < SendMss)
         {
             _snd.Sml = seq + len;
         }
         SendSnapshot tx = StampSend(len, now);
-        TransmitSegment(seq, len, fin, push || PushAt(seq, len), now);
         OnNewDataSent(seq, len, now);
         CountSent(len, resend: false, now);
         SeqNum end = seq + len + (fin ? 1 : 0);
@@ -311,19 +324,25 @@ public sealed partial class TcpConnection
         {
             _prr.OnSent(1);
         }
+        return true;
     }
 
     /// <summary>
     /// Resends record <paramref name="index"/> as it is (at most one MSS: callers split). A FIN it carries goes
     /// again. A loss probe's resend is not counted as a retransmission in flight (Linux __tcp_retransmit_skb).
+    /// False, with nothing counted, when the link's local queue dropped it (Linux tcp_retransmit_skb: a failed
+    /// resend is neither in flight nor in tcpi_retrans / tcpi_total_retrans).
     /// </summary>
-    private void Retransmit(int index, Instant now, bool countAsResend)
+    private bool Retransmit(int index, Instant now, bool countAsResend)
     {
         SentSegment s = _segments[index];
         bool fin = (s.Marks & SegmentMarks.Fin) != 0;
         int len = s.Length - (fin ? 1 : 0);
+        if (!TransmitSegment(s.Start, len, fin, PushOnResendAt(s.Start, len), now))
+        {
+            return false;
+        }
         SendSnapshot tx = StampSend(len, now);
-        TransmitSegment(s.Start, len, fin, PushOnResendAt(s.Start, len), now);
         OnNewDataSent(s.Start, len, now);
         CountSent(len, resend: true, now);
         if (!_retransStampSet)
@@ -340,14 +359,15 @@ public sealed partial class TcpConnection
         {
             _prr.OnSent(1);
         }
+        return true;
     }
 
     /// <summary>
     /// The one place a segment of the send buffer leaves: [seq, seq + len) with the FIN after it if asked, the
     /// ACK, window and options of now. Callers record it (<see cref="SendNew"/>, <see cref="Retransmit"/>, the
-    /// zero-window probe).
+    /// zero-window probe). False when the link's local queue dropped it.
     /// </summary>
-    private void TransmitSegment(SeqNum seq, int len, bool fin, bool psh, Instant now)
+    private bool TransmitSegment(SeqNum seq, int len, bool fin, bool psh, Instant now)
     {
         TcpFlags flags = TcpFlags.Ack | (psh && len > 0 ? TcpFlags.Psh : 0) | (fin ? TcpFlags.Fin : 0);
         byte ecn = EcnForSegment(seq, len, ref flags);
@@ -355,7 +375,7 @@ public sealed partial class TcpConnection
             SegmentOptions(now));
         OnAckSent();
         if (len > 0) _ackTiming.OnDataSent(now);
-        Transmit(repr, _send, seq - _snd.BufStart, len, now, ecn);
+        return Transmit(repr, _send, seq - _snd.BufStart, len, now, ecn);
     }
 
     /// <summary>

@@ -103,6 +103,10 @@ public sealed partial class TcpConnection
             _restartRto = false;
             _rearmProbe = false;
             bool waiting = _snd.BufStart + _send.Count - _snd.Nxt > 0;
+            if (!waiting)
+            {
+                _probesSince = null; // Linux tcp_send_probe0: nothing waits, the probes are over.
+            }
             if (waiting && !_timers.IsArmed(TimerKind.Persist))
             {
                 // RFC 9293 §3.8.6.1: probe a zero window so a lost window update cannot deadlock us. As Linux
@@ -114,6 +118,7 @@ public sealed partial class TcpConnection
             return;
         }
         _timers.Cancel(TimerKind.Persist);
+        _probesSince = null; // Linux tcp_probe_timer: packets in flight end the probes.
         Instant rtoAt = _restartRto || !_timers.IsArmed(TimerKind.Retransmission)
             ? now + _rto.Rto
             : _timers.Deadline(TimerKind.Retransmission);
@@ -327,7 +332,8 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>
-    /// RFC 9293 §3.8.6.1 zero-window probes, with backoff; never gives up (as RFC 1122 §4.2.2.17). Linux
+    /// RFC 9293 §3.8.6.1 zero-window probes, with backoff; gives up only at TCP_USER_TIMEOUT (as RFC 1122 §4.2.2.17
+    /// and Linux tcp_probe_timer). The same timer retries data a local queue dropped (tcp_send_probe0). Linux
     /// (tcp_write_wakeup) probes a zero window with an ACK of an old sequence number, not the byte the RFC
     /// suggests: the peer's answer shows the window just the same, and nothing is sent beyond it.
     /// </summary>
@@ -338,6 +344,13 @@ public sealed partial class TcpConnection
         {
             return;
         }
+        // Linux tcp_probe_timer: TCP_USER_TIMEOUT counts from the first probe that found data still waiting.
+        _probesSince ??= now;
+        if (_config.UserTimeout is { } limit && now - _probesSince.Value >= limit)
+        {
+            Fail(_softError ?? SocketError.TimedOut, "probe timeout (user timeout)");
+            return;
+        }
         if (_snd.Wnd > 0)
         {
             // Linux tcp_write_wakeup: the window takes data that waits (corked): up to one MSS of it goes, with PSH,
@@ -345,12 +358,48 @@ public sealed partial class TcpConnection
             int len = (int)Math.Min(Math.Min(waiting, SendMss), _snd.Wnd);
             _packetEnd = _snd.Nxt;
             _packetIsGso = false;
-            SendNew(len, fin: len == waiting && _finQueued, now, push: true);
+            if (SendNew(len, fin: len == waiting && _finQueued, now, push: true))
+            {
+                return;
+            }
+            // Linux tcp_send_probe0: the local queue dropped it; senders contend for local resources gently, a
+            // retry every TCP_RESOURCE_PROBE_INTERVAL with no backoff.
+            _probesOut++;
+            _timers.Arm(TimerKind.Persist, now + ClampToUserTimeout(ResourceProbeInterval, now));
             return;
         }
         SendOldSequenceAck(now);
         _persistBackoff++;
         _probesOut++; // Linux tcp_probe_timer / tcp_send_probe0
-        _timers.Arm(TimerKind.Persist, now + PersistInterval());
+        _timers.Arm(TimerKind.Persist, now + ClampToUserTimeout(PersistInterval(), now));
+    }
+
+    /// <summary>
+    /// TCP_USER_TIMEOUT on a live connection (null: none), as Linux allows at any time: the retransmission and
+    /// probe timers read it when they next fire.
+    /// </summary>
+    public void SetUserTimeout(TimeSpan? timeout) => _config = _config with { UserTimeout = timeout };
+
+    /// <summary>Linux TCP_RESOURCE_PROBE_INTERVAL: the probe timer's period while the local queue drops.</summary>
+    private static readonly TimeSpan ResourceProbeInterval = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Linux TCP_TIMEOUT_MIN: the shortest a clamped probe timer runs (2 jiffies).</summary>
+    private static readonly TimeSpan ProbeTimeoutMin = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>When the probes began (Linux icsk_probes_tstamp); null when none is outstanding.</summary>
+    private Instant? _probesSince;
+
+    /// <summary>
+    /// Linux tcp_clamp_probe0_to_user_timeout: a probe timer never runs past the user timeout counted from the
+    /// first probe, so the connection is given up on time.
+    /// </summary>
+    private TimeSpan ClampToUserTimeout(TimeSpan when, Instant now)
+    {
+        if (_config.UserTimeout is not { } limit || _probesSince is not { } since)
+        {
+            return when;
+        }
+        TimeSpan remaining = limit - (now - since);
+        return remaining < ProbeTimeoutMin ? ProbeTimeoutMin : remaining < when ? remaining : when;
     }
 }

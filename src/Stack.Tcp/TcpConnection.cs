@@ -28,7 +28,7 @@ namespace Stack.Tcp;
 public sealed partial class TcpConnection
 {
     private readonly TcpLayer _layer;
-    private TcpConfig _config; // Only the keep-alive settings and the connect timeout change after construction.
+    private TcpConfig _config; // Only the keep-alive settings, the connect and user timeouts change after construction.
     private readonly SendBuffer _send;
     private readonly ReceiveBuffer _recv;
     private readonly RtoEstimator _rto;

@@ -443,9 +443,10 @@ public sealed class TcpLayer : IIpTransport
 
     /// <summary>
     /// Builds one segment in the layer's buffer — header, options, and <paramref name="length"/> bytes copied
-    /// once out of <paramref name="data"/> at <paramref name="offset"/> — and hands it to IP.
+    /// once out of <paramref name="data"/> at <paramref name="offset"/> — and hands it to IP. False when the
+    /// link's local queue dropped it (Linux: tcp_transmit_skb failing with NET_XMIT_DROP): it never left.
     /// </summary>
-    internal void Transmit(FourTuple tuple, in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now, byte ecn = 0,
+    internal bool Transmit(FourTuple tuple, in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now, byte ecn = 0,
         byte dscp = 0, bool dontFragment = true)
     {
         int headerLength = repr.HeaderLength;
@@ -461,8 +462,8 @@ public sealed class TcpLayer : IIpTransport
             Statistics.ResetsSent++;
         }
         // RFC 1191 / RFC 8201: TCP segments carry DF and fit the path MTU; a packet-too-big lowers the MSS.
-        Host.Send(tuple.LocalAddress, tuple.RemoteAddress, IpProtocol.Tcp, segment, now, dontFragment: dontFragment,
-            trafficClass: (byte)((dscp & ~3) | (ecn & 3)));
+        return Host.Send(tuple.LocalAddress, tuple.RemoteAddress, IpProtocol.Tcp, segment, now, dontFragment: dontFragment,
+            trafficClass: (byte)((dscp & ~3) | (ecn & 3))) != SendResult.Dropped;
     }
 
     /// <summary>Sends a bare RST (or RST+ACK) on <paramref name="tuple"/>: window 0, no options.</summary>

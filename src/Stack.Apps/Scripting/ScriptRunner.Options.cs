@@ -81,7 +81,11 @@ public sealed partial class ScriptRunner
             conn.SetNoDelay(v != 0, _now);
             DrainFrames();
         }
-        if (sock.Connection is { } corked && level == SolTcp && name == TcpCork)
+        if (sock.Connection is { } timed && level == SolTcp && name == TcpUserTimeout)
+        {
+            timed.SetUserTimeout(next.UserTimeout); // Linux reads icsk_user_timeout at each timeout.
+        }
+                if (sock.Connection is { } corked && level == SolTcp && name == TcpCork)
         {
             corked.SetCork(v != 0, _now);
             DrainFrames();

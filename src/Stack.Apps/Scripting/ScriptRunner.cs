@@ -219,6 +219,7 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         foreach (var note in outcome.Unsupported)
             _transcript.Add($"{Seconds(ScriptNow)} unsupported: {note}");
         if (outcome.FlushMetrics) _tcp.FastOpenCache.Clear();
+        if (outcome.QdiscDropsAll is bool drops) _qdiscDropsAll = drops;
         if (outcome.FqQdisc is bool fq) _sysctls = _sysctls with { Config = _sysctls.Config with { FqPacing = fq } };
         foreach (var (path, size) in outcome.Files) SetFile(path, size);
         ApplySysctls();
@@ -379,6 +380,24 @@ public sealed partial class ScriptRunner : IFrameTransmitter
 
     /// <summary>The link: the stack's frames, handled after each call into the host returns.</summary>
     void IFrameTransmitter.Transmit(ReadOnlySpan<byte> frame) => _frames.Enqueue(frame.ToArray());
+
+    /// <summary>
+    /// The link's local queue: while a script's <c>pfifo limit 0</c> is installed it drops every frame, and says so,
+    /// as a qdisc answers NET_XMIT_DROP.
+    /// </summary>
+    TransmitResult IFrameTransmitter.TryTransmit(ReadOnlySpan<byte> frame)
+    {
+        if (_qdiscDropsAll)
+        {
+            _transcript.Add($"{Seconds(ScriptNow)} dropped by the local qdisc: {frame.Length} bytes");
+            return TransmitResult.Dropped;
+        }
+        _frames.Enqueue(frame.ToArray());
+        return TransmitResult.Sent;
+    }
+
+    /// <summary>A <c>tc qdisc … pfifo limit 0</c> is installed: the stack's frames are dropped before they leave.</summary>
+    private bool _qdiscDropsAll;
 
     /// <summary>Takes the stack's frames (answering ARP and neighbour solicitations), then checks a blocked call.</summary>
     private void Settle()

@@ -12,6 +12,27 @@ public interface IFrameTransmitter
 {
     /// <summary>Sends one whole Ethernet frame. The span is only valid during the call.</summary>
     void Transmit(ReadOnlySpan<byte> frame);
+
+    /// <summary>
+    /// Sends one whole Ethernet frame and says whether it left: a local queue that drops it (Linux's qdisc
+    /// answering NET_XMIT_DROP) reports <see cref="TransmitResult.Dropped"/>, so the sender can tell a local
+    /// failure from a loss on the path. A link with no queue of its own sends every frame.
+    /// </summary>
+    TransmitResult TryTransmit(ReadOnlySpan<byte> frame)
+    {
+        Transmit(frame);
+        return TransmitResult.Sent;
+    }
+}
+
+/// <summary>What became of a frame handed to a link.</summary>
+public enum TransmitResult
+{
+    /// <summary>Handed on: on the wire, or queued to go.</summary>
+    Sent,
+
+    /// <summary>Dropped before it left this host: the link's own queue refused it.</summary>
+    Dropped,
 }
 
 /// <summary>

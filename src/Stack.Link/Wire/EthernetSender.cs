@@ -18,11 +18,14 @@ public sealed class EthernetSender(IFrameTransmitter link, MacAddress source, in
         SendInPlace(frame, destination, type);
     }
 
-    /// <summary>Sends a frame whose payload is already in place after a 14-byte gap for the header.</summary>
-    public void SendInPlace(Span<byte> frame, MacAddress destination, EtherType type)
+    /// <summary>
+    /// Sends a frame whose payload is already in place after a 14-byte gap for the header; says whether the
+    /// link took it or its local queue dropped it.
+    /// </summary>
+    public TransmitResult SendInPlace(Span<byte> frame, MacAddress destination, EtherType type)
     {
         EthernetFrame.WriteHeader(frame, destination, source, type);
         FramesSent++;
-        link.Transmit(frame);
+        return link.TryTransmit(frame);
     }
 }

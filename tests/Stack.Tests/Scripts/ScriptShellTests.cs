@@ -26,6 +26,19 @@ public sealed class ScriptShellTests
         Assert.Empty(outcome.Unsupported);
     }
 
+    [Theory]
+    [InlineData("tc qdisc delete dev tun0 root 2>/dev/null ; tc qdisc add dev tun0 root pfifo limit 0", true)]
+    [InlineData("tc qdisc replace dev tun0 root pfifo limit 0", true)]
+    [InlineData("tc qdisc replace dev tun0 root pfifo limit 0; tc qdisc del dev tun0 root", false)]
+    [InlineData("tc qdisc replace dev tun0 root pfifo limit 100", false)]
+    [InlineData("tc qdisc replace dev tun0 root fq", false)]
+    public void A_fifo_qdisc_with_no_room_drops_everything_until_replaced_or_deleted(string command, bool dropsAll)
+    {
+        var outcome = ScriptShell.Read(command, directory: null);
+        Assert.Equal(dropsAll, outcome.QdiscDropsAll);
+        Assert.Empty(outcome.Unsupported);
+    }
+
     [Fact]
     public void Files_of_zeros_made_by_dd_and_removed_by_rm_are_noted_not_made()
     {

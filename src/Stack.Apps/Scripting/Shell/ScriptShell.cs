@@ -19,6 +19,13 @@ public sealed class ShellOutcome
     public bool? FqQdisc { get; set; }
 
     /// <summary>
+    /// <c>tc qdisc … pfifo limit 0</c> (true: a local queue with no room, which drops all the host sends, as
+    /// the suite emulates local congestion) or another qdisc, or <c>tc qdisc delete</c> (false): the link
+    /// takes frames again.
+    /// </summary>
+    public bool? QdiscDropsAll { get; set; }
+
+    /// <summary>
     /// Files the commands make or remove, in order: a size (of zeros, <c>dd if=/dev/zero</c>) or null (<c>rm</c>).
     /// They live in the runner's own table, never on the host: open() and sendfile() read them.
     /// </summary>
@@ -35,7 +42,7 @@ public sealed class ShellOutcome
 /// <c>common/defaults.sh</c> (or any <c>.sh</c> file beside the script: its lines are read the same way),
 /// <c>common/set_sysctls.py /proc/sys/…=VALUE…</c>, the restore script it writes (nothing to restore: every
 /// run starts from a fresh stack), <c>ip tcp_metrics flush</c> (the Fast Open client's cache) and a FIFO
-/// <c>tc qdisc</c> (the stack sends in order), and an fq one (pacing as Linux under fq). <c>$((…))</c> arithmetic, <c>$PPID</c>, quotes, <c>;</c>,
+/// <c>tc qdisc</c> (the stack sends in order; with <c>limit 0</c> it drops all, and <c>tc qdisc delete</c> removes it), and an fq one (pacing as Linux under fq). <c>$((…))</c> arithmetic, <c>$PPID</c>, quotes, <c>;</c>,
 /// <c>&amp;&amp;</c>, <c>||</c>, redirections and backslash-newline continuations are understood; anything else is reported as unsupported.
 /// </summary>
 public static class ScriptShell
@@ -131,15 +138,22 @@ public static class ScriptShell
             outcome.FlushMetrics = true;
             return;
         }
+        if (name == "tc" && words.Count >= 3 && words[1] == "qdisc" && words[2] is "delete" or "del")
+        {
+            outcome.QdiscDropsAll = false;
+            return;
+        }
         if (name == "tc" && words.Count >= 2 && words[1] == "qdisc"
             && words.Skip(2).Any(w => w is "pfifo" or "pfifo_fast" or "bfifo"))
         {
             outcome.FqQdisc = false;
+            outcome.QdiscDropsAll = words.SkipWhile(w => w != "limit").Skip(1).FirstOrDefault() == "0";
             return;
         }
         if (name == "tc" && words.Count >= 2 && words[1] == "qdisc" && words.Skip(2).Contains("fq"))
         {
             outcome.FqQdisc = true;
+            outcome.QdiscDropsAll = false;
             return;
         }
         outcome.Unsupported.Add($"`{text}`: no counterpart in this runner");
