@@ -188,6 +188,7 @@ public sealed partial class TcpConnection
             {
                 index = _segments.SplitAt(tail.Start + (dataLength - mss));
             }
+            StartResendBurst();
             Retransmit(index, now, countAsResend: false);
             _tlpRetransmission = true;
         }
@@ -272,6 +273,7 @@ public sealed partial class TcpConnection
                     {
                         _segments.SplitAt(_segments.Start + mss);
                     }
+                    StartResendBurst();
                     Retransmit(0, now, countAsResend: true);
                 }
                 _restartRto = true;
