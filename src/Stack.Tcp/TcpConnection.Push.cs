@@ -11,7 +11,9 @@ namespace Stack.Tcp;
 //   connection's start) carries PSH on its last segment, so a 10,000-byte write leaves as five 2-MSS packets
 //   each with PSH (slow-start-ack-per-1pkt), while data sent one MSS at a time, as in recovery or limited
 //   transmit, and the resends of it, carry none but the write's end (prr-ss-10pkt-lost-1, prr-ss-30pkt-lost1_4,
-//   fr-4pkt-fack-last-byte).
+//   fr-4pkt-fack-last-byte);
+// - a resend of a whole skb of two segments or more is one packet again, with PSH on its last segment
+//   (__tcp_transmit_skb flags every packet of more than one segment; sack-route-refresh-ip-tos).
 // The stack sends MSS segments, not GSO packets: SendData groups the new segments it sends together into the
 // packets Linux would build (StartPacket) and flags the last of each.
 public sealed partial class TcpConnection
