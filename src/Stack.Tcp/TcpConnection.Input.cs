@@ -428,10 +428,18 @@ public sealed partial class TcpConnection
         if (segAck >= _snd.Una && (_snd.Wl1 < seq || (_snd.Wl1 == seq && _snd.Wl2 <= segAck)))
         {
             // RFC 9293 §3.10.7.4: update SND.WND only from segments no older than the last update.
-            _snd.Wnd = (long)h.Window << _snd.Wscale;
+            long window = (long)h.Window << _snd.Wscale;
+            bool windowChanged = window != _snd.Wnd;
+            _snd.Wnd = window;
             _snd.MaxWnd = Math.Max(_snd.MaxWnd, _snd.Wnd);
             _snd.Wl1 = seq;
             _snd.Wl2 = segAck;
+            if (windowChanged && _snd.BufStart + _send.Count > _snd.Nxt)
+            {
+                // Linux tcp_ack_update_window: a window that changes while data waits checks for idleness
+                // (tcp_slow_start_after_idle_check) before that data leaves, as a write does.
+                RestartAfterIdle(now);
+            }
             if (_snd.Wnd > 0)
             {
                 _timers.Cancel(TimerKind.Persist);

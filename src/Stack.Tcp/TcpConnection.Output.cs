@@ -155,6 +155,7 @@ public sealed partial class TcpConnection
         {
             return;
         }
+        StartResendBurst();
         for (int i = 0; i < _segments.Count && _segments.LostBytes > _segments.RetransmittedBytes; i++)
         {
             if (!_segments[i].NeedsRetransmission)

@@ -11,7 +11,9 @@ namespace Stack.Tcp;
 //   connection's start) carries PSH on its last segment, so a 10,000-byte write leaves as five 2-MSS packets
 //   each with PSH (slow-start-ack-per-1pkt), while data sent one MSS at a time, as in recovery or limited
 //   transmit, and the resends of it, carry none but the write's end (prr-ss-10pkt-lost-1, prr-ss-30pkt-lost1_4,
-//   fr-4pkt-fack-last-byte).
+//   fr-4pkt-fack-last-byte);
+// - a resend of a whole skb of two segments or more is one packet again, with PSH on its last segment
+//   (__tcp_transmit_skb flags every packet of more than one segment; sack-route-refresh-ip-tos).
 // The stack sends MSS segments, not GSO packets: SendData groups the new segments it sends together into the
 // packets Linux would build (StartPacket) and flags the last of each.
 public sealed partial class TcpConnection
@@ -25,6 +27,9 @@ public sealed partial class TcpConnection
     private SeqNum? _openWriteEnd; // The end of the part of a write pushed before the rest (RecordWrite's final: false).
     private SeqNum _packetEnd; // The end of the GSO packet SendData is sending (≤ SND.NXT when none).
     private bool _packetIsGso; // That packet holds two segments or more: PSH on its last.
+    private SeqNum? _resendSkbEnd; // The end of the skb the resends of this burst go through (null: none yet).
+    private SeqNum _resendEnd; // Where the last resend of this burst ended.
+    private int _resendSegments; // Segments of that skb resent in a row in this burst.
 
     /// <summary>
     /// A write put [<paramref name="start"/>, start + <paramref name="length"/>) in the send buffer: its end is a
@@ -113,8 +118,28 @@ public sealed partial class TcpConnection
     private bool PushAt(SeqNum seq, int length) =>
         length > 0 && ((_packetIsGso && seq + length == _packetEnd && !InMoreWrite(_packetEnd)) || _writeEnds.Covers(seq, seq + length));
 
-    /// <summary>Whether a resend of [<paramref name="seq"/>, seq + <paramref name="length"/>) carries PSH: it ends a write.</summary>
-    private bool PushOnResendAt(SeqNum seq, int length) => length > 0 && _writeEnds.Covers(seq, seq + length);
+    /// <summary>
+    /// Whether a resend of [<paramref name="seq"/>, seq + <paramref name="length"/>) carries PSH: it ends a write,
+    /// or it ends an skb of two segments or more resent whole in this burst. Linux resends skbs
+    /// (__tcp_retransmit_skb) and __tcp_transmit_skb puts PSH on every packet of more than one segment
+    /// (tcp_skb_pcount(skb) &gt; 1), resent or not; an skb of one segment keeps only the PSH of a write's end.
+    /// </summary>
+    private bool PushOnResendAt(SeqNum seq, int length)
+    {
+        if (length <= 0)
+        {
+            return false;
+        }
+        SeqNum? skbEnd = _skbEnds.FirstAbove(seq);
+        bool continues = _resendSkbEnd is { } end && end == skbEnd && _resendEnd == seq;
+        _resendSegments = continues ? _resendSegments + 1 : 1;
+        _resendSkbEnd = skbEnd;
+        _resendEnd = seq + length;
+        return (_resendSegments > 1 && _resendEnd == skbEnd) || _writeEnds.Covers(seq, seq + length);
+    }
+
+    /// <summary>A burst of resends begins: the skb being resent, if any, was sent in an earlier one.</summary>
+    private void StartResendBurst() => _resendSkbEnd = null;
 
     /// <summary>
     /// Linux's tcp_xmit_size_goal: how large a write's skbs grow, 64 KiB bounded by half the largest window the

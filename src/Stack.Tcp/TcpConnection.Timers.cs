@@ -193,6 +193,7 @@ public sealed partial class TcpConnection
             {
                 index = _segments.SplitAt(tail.Start + (dataLength - mss));
             }
+            StartResendBurst();
             Retransmit(index, now, countAsResend: false);
             _tlpRetransmission = true;
         }
@@ -277,6 +278,7 @@ public sealed partial class TcpConnection
                     {
                         _segments.SplitAt(_segments.Start + mss);
                     }
+                    StartResendBurst();
                     Retransmit(0, now, countAsResend: true);
                 }
                 _restartRto = true;
