@@ -670,7 +670,7 @@ public sealed partial class TcpConnection
                 // Without timestamps, the oldest segment this ACK covers, if none of them was ever resent
                 // (Karn's rule; Linux tcp_clean_rtx_queue's seq_rtt).
                 TimeSpan rtt = now - sample.OldestAckedSentAt;
-                _rto.Sample(rtt, segAck, _snd.Nxt);
+                _rto.AddSample(rtt, segAck, _snd.Nxt);
                 _rto.OnRetransmit(); // Any segment being timed is answered by this sample.
                 _loss.OnRttSample(rtt, now);
                 OnRttSampleForInfo(rtt, now);

@@ -96,15 +96,15 @@ public sealed partial class RtoEstimator
     /// RTTVAR = 3/4·RTTVAR + 1/4·|SRTT − R| and then SRTT = 7/8·SRTT + 1/8·R. A valid sample also ends any
     /// backoff: the RTO is computed afresh from it (§5.7 keeps the backed-off value only until then).
     /// </summary>
-    public void Sample(TimeSpan rtt) => Sample(rtt, default, default, newRound: true);
+    public void AddSample(TimeSpan rtt) => AddSample(rtt, default, default, newRound: true);
 
     /// <summary>
     /// Feeds one RTT measurement taken on an ACK to <paramref name="sndUna"/> while <paramref name="sndNxt"/> was
     /// the next to send: Linux's formula keeps its variance maximum per round trip of data, told by these.
     /// </summary>
-    public void Sample(TimeSpan rtt, SeqNum sndUna, SeqNum sndNxt) => Sample(rtt, sndUna, sndNxt, newRound: false);
+    public void AddSample(TimeSpan rtt, SeqNum sndUna, SeqNum sndNxt) => AddSample(rtt, sndUna, sndNxt, newRound: false);
 
-    private void Sample(TimeSpan rtt, SeqNum sndUna, SeqNum sndNxt, bool newRound)
+    private void AddSample(TimeSpan rtt, SeqNum sndUna, SeqNum sndNxt, bool newRound)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(rtt, TimeSpan.Zero);
         if (Formula == RtoFormula.Linux)
@@ -142,7 +142,7 @@ public sealed partial class RtoEstimator
 
     /// <summary>
     /// <see cref="SampleFromTimestamp(TimeSpan, int)"/> on an ACK to <paramref name="sndUna"/> with
-    /// <paramref name="sndNxt"/> next to send (see <see cref="Sample(TimeSpan, SeqNum, SeqNum)"/>). Linux's formula
+    /// <paramref name="sndNxt"/> next to send (see <see cref="AddSample(TimeSpan, SeqNum, SeqNum)"/>). Linux's formula
     /// takes every sample at full gain (tcp_ack_update_rtt) and ignores <paramref name="expectedSamples"/>.
     /// </summary>
     public bool SampleFromTimestamp(TimeSpan rtt, SeqNum sndUna, SeqNum sndNxt, int expectedSamples) =>
@@ -156,7 +156,7 @@ public sealed partial class RtoEstimator
         }
         if (expectedSamples <= 1 || !_hasSample || Formula == RtoFormula.Linux)
         {
-            Sample(rtt, sndUna, sndNxt, newRound);
+            AddSample(rtt, sndUna, sndNxt, newRound);
             return true;
         }
         long r = rtt.Ticks;
@@ -225,7 +225,7 @@ public sealed partial class RtoEstimator
         {
             return false;
         }
-        Sample(rtt, ack, sndNxt);
+        AddSample(rtt, ack, sndNxt);
         return true;
     }
 

@@ -23,7 +23,7 @@ public sealed class RtoEstimatorTests
     public void First_sample_sets_srtt_to_r_and_rttvar_to_half_r()
     {
         var rto = new RtoEstimator();
-        rto.Sample(Ms(100));
+        rto.AddSample(Ms(100));
         // RFC 6298 §2.2: SRTT = 100, RTTVAR = 50, RTO = 100 + max(G, 4·50) = 300 ms.
         Assert.Equal(Ms(100), rto.SmoothedRtt);
         Assert.Equal(Ms(50), rto.RttVariance);
@@ -34,15 +34,15 @@ public sealed class RtoEstimatorTests
     public void Later_samples_update_rttvar_with_the_old_srtt_then_srtt()
     {
         var rto = new RtoEstimator();
-        rto.Sample(Ms(100));
-        rto.Sample(Ms(200));
+        rto.AddSample(Ms(100));
+        rto.AddSample(Ms(200));
         // RFC 6298 §2.3: RTTVAR = 3/4·50 + 1/4·|100 − 200| = 62.5; SRTT = 7/8·100 + 1/8·200 = 112.5;
         // RTO = 112.5 + 4·62.5 = 362.5 ms.
         Assert.Equal(Ms(62.5), rto.RttVariance);
         Assert.Equal(Ms(112.5), rto.SmoothedRtt);
         Assert.Equal(Ms(362.5), rto.Rto);
 
-        rto.Sample(Ms(50));
+        rto.AddSample(Ms(50));
         // RTTVAR = 3/4·62.5 + 1/4·62.5 = 62.5; SRTT = 7/8·112.5 + 1/8·50 = 104.6875; RTO = 354.6875 ms.
         Assert.Equal(Ms(62.5), rto.RttVariance);
         Assert.Equal(Ms(104.6875), rto.SmoothedRtt);
@@ -53,11 +53,11 @@ public sealed class RtoEstimatorTests
     public void The_minimum_rto_applies_and_is_configurable()
     {
         var linux = new RtoEstimator();
-        linux.Sample(Ms(1));
+        linux.AddSample(Ms(1));
         Assert.Equal(Ms(200), linux.Rto);
 
         var rfc = new RtoEstimator { MinRto = TimeSpan.FromSeconds(1) };
-        rfc.Sample(Ms(1));
+        rfc.AddSample(Ms(1));
         Assert.Equal(TimeSpan.FromSeconds(1), rfc.Rto);
     }
 
@@ -67,7 +67,7 @@ public sealed class RtoEstimatorTests
         var rto = new RtoEstimator { MinRto = TimeSpan.Zero, Granularity = Ms(10) };
         for (int i = 0; i < 200; i++)
         {
-            rto.Sample(Ms(100));
+            rto.AddSample(Ms(100));
         }
         // Steady RTT: RTTVAR decays to nothing, so RTO = SRTT + max(G, 0) = 110 ms.
         Assert.Equal(Ms(100), rto.SmoothedRtt);
@@ -114,7 +114,7 @@ public sealed class RtoEstimatorTests
         var rto = new RtoEstimator();
         rto.Backoff();
         rto.Backoff();
-        rto.Sample(Ms(100));
+        rto.AddSample(Ms(100));
         Assert.Equal(Ms(300), rto.Rto);
     }
 
@@ -200,24 +200,24 @@ public sealed class RtoEstimatorTests
         rto.Backoff();
         rto.OnSynTimedOut();
         Assert.Equal(TimeSpan.FromSeconds(3), rto.Rto);
-        rto.Sample(Ms(100));
+        rto.AddSample(Ms(100));
         Assert.Equal(Ms(300), rto.Rto);
     }
 
     [Fact]
     public void A_negative_sample_is_a_programming_error() =>
-        Assert.Throws<ArgumentOutOfRangeException>(() => new RtoEstimator().Sample(Ms(-1)));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new RtoEstimator().AddSample(Ms(-1)));
 
     [Fact]
     public void Linux_formula_keeps_the_rto_at_srtt_plus_the_minimum_on_a_steady_path()
     {
         var rto = new RtoEstimator { Formula = RtoFormula.Linux };
-        rto.Sample(Ms(100), new SeqNum(1), new SeqNum(1001));
+        rto.AddSample(Ms(100), new SeqNum(1), new SeqNum(1001));
         // tcp_rtt_estimator's first sample: SRTT = 100, mdev = 50, RTTVAR = max(2 · 100, 200) = 200: RTO 300 ms.
         Assert.Equal(Ms(100), rto.SmoothedRtt);
         Assert.Equal(Ms(50), rto.RttVariance);
         Assert.Equal(Ms(300), rto.Rto);
-        rto.Sample(Ms(100), new SeqNum(1001), new SeqNum(2001));
+        rto.AddSample(Ms(100), new SeqNum(1001), new SeqNum(2001));
         // Same round (SND.UNA 1001 is not past 1001): mdev decays to 37.5 ms, RTTVAR holds at 200: still 300 ms
         // (RFC 6298 would give 100 + 4 · 37.5 = 250 ms).
         Assert.Equal(Ms(37.5), rto.RttVariance);
@@ -228,16 +228,16 @@ public sealed class RtoEstimatorTests
     public void Linux_formula_damps_a_falling_rtt_and_follows_a_rising_one()
     {
         var falling = new RtoEstimator { Formula = RtoFormula.Linux };
-        falling.Sample(Ms(100));
-        falling.Sample(Ms(20));
+        falling.AddSample(Ms(100));
+        falling.AddSample(Ms(20));
         // m = 20 − 100 = −80: SRTT 90; |m| − mdev = 80 − 50 = 30, an eighth of it: mdev4 = 200 + 3.75 = 203.75 ms,
         // which becomes RTTVAR: RTO = 90 + 203.75, rounded up to the jiffy: 294 ms (RFC 6298: 320 ms).
         Assert.Equal(Ms(90), falling.SmoothedRtt);
         Assert.Equal(Ms(294), falling.Rto);
 
         var rising = new RtoEstimator { Formula = RtoFormula.Linux };
-        rising.Sample(Ms(100));
-        rising.Sample(Ms(500));
+        rising.AddSample(Ms(100));
+        rising.AddSample(Ms(500));
         // m = 400: SRTT 150; mdev4 = 200 + 400 − 50 = 550 ms = RTTVAR: RTO 700 ms.
         Assert.Equal(Ms(150), rising.SmoothedRtt);
         Assert.Equal(Ms(700), rising.Rto);
@@ -247,9 +247,9 @@ public sealed class RtoEstimatorTests
     public void Linux_formula_decays_rttvar_toward_each_rounds_maximum()
     {
         var rto = new RtoEstimator { Formula = RtoFormula.Linux };
-        rto.Sample(Ms(100));
-        rto.Sample(Ms(500)); // RTTVAR 550 ms, SRTT 150 ms
-        rto.Sample(Ms(150)); // new round: m = 0, mdev4 = 550 − 137.5 = 412.5 < RTTVAR; RTTVAR −= (550 − 412.5) / 4
+        rto.AddSample(Ms(100));
+        rto.AddSample(Ms(500)); // RTTVAR 550 ms, SRTT 150 ms
+        rto.AddSample(Ms(150)); // new round: m = 0, mdev4 = 550 − 137.5 = 412.5 < RTTVAR; RTTVAR −= (550 − 412.5) / 4
         // RTTVAR = 550 − 34.375 = 515.625 ms: RTO = 150 + 515.625 → 666 ms.
         Assert.Equal(Ms(666), rto.Rto);
     }
