@@ -78,16 +78,16 @@ internal sealed class SegmentPattern
                 differences.Add($"{field}: expected {want}, got none");
                 continue;
             }
-            if (field == "options" ? OptionsMatch(want!, got!, out string? detail) : ValueMatches(want!, got!, out detail))
+            string? detail = null;
+            if (field == "options" ? OptionsMatch(want!, got!, out detail) : ValueMatches(want!, got!))
                 continue;
             differences.Add($"{field}: expected {want}, got {got}{detail}");
         }
         return differences;
     }
 
-    private static bool ValueMatches(string pattern, string value, out string? detail)
+    private static bool ValueMatches(string pattern, string value)
     {
-        detail = null;
         string regex = "^" + Regex.Escape(pattern).Replace(@"\*\*", ".*", StringComparison.Ordinal)
             .Replace(@"\*", @"[^ ,>]+", StringComparison.Ordinal) + "$";
         return Regex.IsMatch(value, regex);
@@ -97,14 +97,12 @@ internal sealed class SegmentPattern
     private static bool OptionsMatch(string pattern, string value, out string? detail)
     {
         detail = null;
-        if (pattern == "**") return true;
         string[] want = Split(pattern), got = Split(value);
-        if (want.Length == 1 && want[0] == "**") return true;
         for (int i = 0; i < Math.Max(want.Length, got.Length); i++)
         {
             if (i < want.Length && want[i] == "**") return true; // The rest of the list is left open.
             string? w = i < want.Length ? want[i] : null, g = i < got.Length ? got[i] : null;
-            if (w is not null && g is not null && ValueMatches(w, g, out _)) continue;
+            if (w is not null && g is not null && ValueMatches(w, g)) continue;
             detail = $" (option {i + 1}: expected {w ?? "none"}, got {g ?? "none"})";
             return false;
         }
