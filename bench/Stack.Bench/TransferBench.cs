@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
-using Stack.Apps.Simulation;
+using Stack.Sockets.Simulation;
 using Stack.IP;
 using Stack.IP.Routing;
 using Stack.Link.Devices.Impairment;

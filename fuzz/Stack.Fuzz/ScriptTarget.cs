@@ -1,5 +1,5 @@
 using System.Text;
-using Stack.Apps.Scripting;
+using Stack.Scripting;
 
 namespace Stack.Fuzz;
 

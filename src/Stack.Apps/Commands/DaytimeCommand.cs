@@ -1,8 +1,8 @@
 using System.Net.Sockets;
 using System.Text;
-using Stack.Apps.Hosting;
+using Stack.Sockets.Hosting;
 using Stack.Apps.Services;
-using Stack.Apps.Sockets;
+using Stack.Sockets;
 
 namespace Stack.Apps.Commands;
 
@@ -22,7 +22,7 @@ public static class DaytimeCommand
     {
         var options = ClientArgs.Read(args, DaytimeService.WellKnownPort);
         using var logs = StackArgs.CreateLogs(options.Stack.LogLevel);
-        using var stack = LinkFactory.StartOnTap(options.Stack, logs);
+        using var stack = StackInstance.Start(options.Stack.ToOptions(logs));
         try
         {
             return options.Udp ? RunUdp(stack, options, stdout, stderr) : RunTcp(stack, options, stdout);

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using Stack.Apps.Hosting;
+using Stack.Sockets.Hosting;
 using Stack.Apps.Services;
 
 namespace Stack.Apps.Commands;
@@ -27,7 +27,7 @@ public static class ServeCommand
 
         // The services are bound before the link comes up: the first datagram or SYN finds them.
         ServiceHost? started = null;
-        using (var stack = LinkFactory.StartOnTap(options, logs,
+        using (var stack = StackInstance.Start(options.ToOptions(logs),
             configure: s => started = ServiceHost.Start(s, services, log: logs.CreateLogger("stack.services"))))
         {
             using (var running = started!)

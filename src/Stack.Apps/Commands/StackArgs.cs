@@ -5,6 +5,7 @@ using Stack.IP;
 using Stack.IP.Routing;
 using Stack.Link.Devices.Impairment;
 using Stack.Link.Wire;
+using Stack.Sockets.Hosting;
 using Stack.Tcp;
 using Stack.Tcp.Congestion;
 
@@ -23,6 +24,21 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
 
     /// <summary>The TCP configuration the stack's sockets start from.</summary>
     public TcpConfig Tcp => TcpConfig.Default with { CongestionControl = CongestionControl };
+
+    /// <summary>The stack these options ask for, on the TAP device they name, logging to <paramref name="logs"/>.</summary>
+    public StackOptions ToOptions(ILoggerFactory logs) => new()
+    {
+        Link = StackLink.Tap(Tap, offload: TapOffload),
+        Addresses = Host.Addresses,
+        GatewayV4 = Host.GatewayV4,
+        GatewayV6 = Host.GatewayV6,
+        Mac = Host.Mac,
+        Mtu = Host.Mtu,
+        PcapFile = Pcap,
+        Impairment = Impair,
+        Tcp = Tcp,
+        Logs = logs,
+    };
 
     public static StackArgs Read(ArgReader args, LogLevel defaultLevel = LogLevel.Information)
     {

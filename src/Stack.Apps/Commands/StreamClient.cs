@@ -1,6 +1,6 @@
 using System.Net.Sockets;
-using Stack.Apps.Hosting;
-using Stack.Apps.Sockets;
+using Stack.Sockets.Hosting;
+using Stack.Sockets;
 
 namespace Stack.Apps.Commands;
 

@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Stack.Apps.Sockets;
+using Stack.Sockets;
 
 namespace Stack.Apps.Commands;
 

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text;
-using Stack.Apps.Sockets;
+using Stack.Sockets;
 
 namespace Stack.Apps.Services;
 

@@ -1,4 +1,4 @@
-using Stack.Apps.Sockets;
+using Stack.Sockets;
 
 namespace Stack.Apps.Services;
 

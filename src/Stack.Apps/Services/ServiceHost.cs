@@ -2,8 +2,8 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Stack.Apps.Hosting;
-using Stack.Apps.Sockets;
+using Stack.Sockets.Hosting;
+using Stack.Sockets;
 
 namespace Stack.Apps.Services;
 

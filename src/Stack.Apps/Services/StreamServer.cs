@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Stack.Apps.Sockets;
+using Stack.Sockets;
 using Stack.Link.Loop;
 
 namespace Stack.Apps.Services;

@@ -1,4 +1,4 @@
-using Stack.Apps.Hosting;
+using Stack.Sockets.Hosting;
 
 namespace Stack.Tests.Apps;
 

@@ -1,4 +1,4 @@
-using Stack.Apps.Simulation;
+using Stack.Sockets.Simulation;
 using Stack.IP;
 using Stack.IP.Routing;
 using Stack.Link.Wire;

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using Stack.Apps.Hosting;
+using Stack.Sockets.Hosting;
 using Stack.IP;
 using Stack.IP.Routing;
 using Stack.Link.Devices;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Stack.Apps.Hosting;
+using Stack.Sockets.Hosting;
 using Stack.Apps.Services;
 using Stack.IP;
 using Stack.IP.Routing;

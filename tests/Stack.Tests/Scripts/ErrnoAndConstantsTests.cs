@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Stack.Apps.Scripting;
+using Stack.Scripting;
 using Stack.Tcp;
 
 namespace Stack.Tests.Scripts;

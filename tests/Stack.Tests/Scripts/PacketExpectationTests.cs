@@ -1,4 +1,4 @@
-using Stack.Apps.Scripting;
+using Stack.Scripting;
 using Stack.Tcp.Wire;
 
 namespace Stack.Tests.Scripts;

@@ -1,5 +1,5 @@
 using CsCheck;
-using Stack.Apps.Scripting;
+using Stack.Scripting;
 
 namespace Stack.Tests.Scripts;
 

@@ -1,4 +1,4 @@
-using Stack.Apps.Scripting;
+using Stack.Scripting;
 
 namespace Stack.Tests.Scripts;
 

@@ -1,5 +1,5 @@
 using Stack.IP;
-using Stack.Apps.Scripting;
+using Stack.Scripting;
 using Stack.Tcp.Wire;
 
 namespace Stack.Tests.Scripts;

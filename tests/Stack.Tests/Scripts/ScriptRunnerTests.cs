@@ -1,5 +1,5 @@
 using Stack.Apps;
-using Stack.Apps.Scripting;
+using Stack.Scripting;
 
 namespace Stack.Tests.Scripts;
 

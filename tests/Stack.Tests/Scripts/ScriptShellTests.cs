@@ -1,4 +1,4 @@
-using Stack.Apps.Scripting.Shell;
+using Stack.Scripting.Shell;
 using Stack.Tcp;
 using Stack.Tcp.Congestion;
 using Stack.Tcp.FastOpen;

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using Stack.Apps.Hosting;
-using Stack.Apps.Sockets;
+using Stack.Sockets.Hosting;
+using Stack.Sockets;
 using Stack.IP;
 using Stack.IP.Routing;
 using Stack.Link.Devices.Memory;

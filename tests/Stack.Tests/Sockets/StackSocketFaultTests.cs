@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Stack.Apps.Sockets;
+using Stack.Sockets;
 using Stack.Link.Devices;
 using Stack.Tests.Support;
 

@@ -1,8 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
-using Stack.Apps.Hosting;
-using Stack.Apps.Sockets;
+using Stack.Sockets.Hosting;
+using Stack.Sockets;
 using Stack.IP;
 using Stack.IP.Routing;
 using Stack.Link.Devices.Memory;

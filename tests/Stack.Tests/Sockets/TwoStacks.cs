@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Stack.Apps.Hosting;
+using Stack.Sockets.Hosting;
 using Stack.IP;
 using Stack.IP.Routing;
 using Stack.Link.Devices;

@@ -109,7 +109,7 @@ public sealed class StackToStackAllocationTests
     [InlineData(Stack.Tcp.Congestion.CongestionControlKind.Bbr)] // Rate samples, the model and the pacer too.
     public void A_bulk_transfer_between_two_stacks_allocates_nothing_per_segment(Stack.Tcp.Congestion.CongestionControlKind cc)
     {
-        var net = new Stack.Apps.Simulation.VirtualNetwork(TimeSpan.FromMicroseconds(50));
+        var net = new Stack.Sockets.Simulation.VirtualNetwork(TimeSpan.FromMicroseconds(50));
         var config = TcpConfig.Default with { CongestionControl = cc };
         var a = net.AddHost(Host(1), seed: 1, config);
         var b = net.AddHost(Host(2), seed: 2, config);

@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.IO.Hashing;
-using Stack.Apps.Simulation;
+using Stack.Sockets.Simulation;
 using Stack.IP;
 using Stack.IP.Routing;
 using Stack.Link.Devices.Impairment;

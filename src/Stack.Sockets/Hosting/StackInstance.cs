@@ -1,0 +1,115 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Stack.IP;
+using Stack.Link.Devices;
+using Stack.Link.Devices.Impairment;
+using Stack.Link.Devices.Pcap;
+using Stack.Link.Loop;
+using Stack.Link.Time;
+using Stack.Tcp;
+using Stack.Tcp.Isn;
+using Stack.Tcp.Ports;
+using Stack.Udp;
+
+namespace Stack.Sockets.Hosting;
+
+/// <summary>
+/// A running stack: one link device, the event loop that owns it, and the protocol layers on top. Everything an
+/// application does to the stack goes through <see cref="Loop"/>.
+/// </summary>
+public sealed class StackInstance : IDisposable
+{
+    private StackInstance(string name, ILinkDevice device, IpHost host, UdpLayer udp, TcpLayer tcp, EventLoop loop)
+    {
+        Name = name;
+        Device = device;
+        Host = host;
+        Udp = udp;
+        Tcp = tcp;
+        Loop = loop;
+    }
+
+    public string Name { get; }
+    public ILinkDevice Device { get; }
+    public IpHost Host { get; }
+
+    /// <summary>The UDP layer; touched only on <see cref="Loop"/> (the socket API does that for applications).</summary>
+    public UdpLayer Udp { get; }
+
+    /// <summary>The TCP layer; touched only on <see cref="Loop"/> (the socket API does that for applications).</summary>
+    public TcpLayer Tcp { get; }
+    public EventLoop Loop { get; }
+
+    /// <summary>
+    /// Opens the link <paramref name="options"/> name (inside its impairment, with the pcap trace next to the stack,
+    /// so the trace shows what the stack really sent and got), builds the layers and starts the loop; see
+    /// <see cref="Start(string, ILinkDevice, IpHostOptions, TimeProvider?, ILoggerFactory?, TcpConfig?, Action{StackInstance}?)"/>
+    /// for <paramref name="configure"/>. Disposing the instance stops the loop and closes the link and the trace.
+    /// </summary>
+    /// <exception cref="ArgumentException">An option cannot work (<see cref="StackOptions.Validate"/>).</exception>
+    /// <exception cref="LinkDeviceException">The link cannot be opened (no TAP permission, no such interface).</exception>
+    public static StackInstance Start(StackOptions options, Action<StackInstance>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var logs = options.Logs ?? NullLoggerFactory.Instance;
+        var time = options.Time ?? TimeProvider.System;
+        var device = options.Link.Open(options.Mtu, logs);
+        try
+        {
+            if (options.Impairment is { IsNone: false } impair) device = new ImpairedDevice(device, impair);
+            if (options.PcapFile is { } path) device = new TracingDevice(device, new PcapWriter(File.Create(path)), time);
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+        return Start(options.Name ?? options.Link.Name, device, options.ToHostOptions(), time, logs, options.Tcp, configure);
+    }
+
+    /// <summary>
+    /// Builds the layers on <paramref name="device"/> and starts the loop. <paramref name="tcp"/> is the TCP
+    /// configuration sockets start from (default <see cref="TcpConfig.Default"/>; tests shorten the MSL with it).
+    /// </summary>
+    /// <remarks>
+    /// Start is two steps: the layers are built, then <paramref name="configure"/> (when given) runs on the loop
+    /// thread before the loop reads a frame or the stack announces itself on the link, then the link comes up.
+    /// Whatever a program serves belongs in <paramref name="configure"/> (bind its UDP endpoints, listen, e.g.
+    /// <c>configure: s => services = ServiceHost.Start(s, names)</c>): a socket bound after Start returns races the
+    /// first packets, which meet port unreachable or a RST. On the loop thread socket calls that touch only loop
+    /// state (Bind, Listen, options) run inline; those that wait for the network throw there, and
+    /// <paramref name="configure"/> must not block. Start returns once it has run and rethrows what it threw,
+    /// after disposing the stack.
+    /// </remarks>
+    public static StackInstance Start(string name, ILinkDevice device, IpHostOptions options,
+        TimeProvider? time = null, ILoggerFactory? logs = null, TcpConfig? tcp = null, Action<StackInstance>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        logs ??= NullLoggerFactory.Instance;
+        var host = new IpHost(options, device, logs.CreateLogger($"stack.{name}"));
+        var udp = UdpLayer.Attach(host, options.Random, logs.CreateLogger($"stack.{name}.udp"));
+        var tcpLayer = new TcpLayer(host, new IsnGenerator(), new EphemeralPorts(random: options.Random), options.Random,
+            logs.CreateLogger($"stack.{name}.tcp"))
+        {
+            DefaultConfig = tcp ?? TcpConfig.Default,
+        };
+        var loop = new EventLoop(device, time, logs.CreateLogger($"stack.{name}.loop"));
+        var instance = new StackInstance(name, device, host, udp, tcpLayer, loop);
+        try
+        {
+            loop.Start(host, configure is null ? null : _ => configure(instance));
+        }
+        catch
+        {
+            loop.Dispose();
+            throw;
+        }
+        return instance;
+    }
+
+    /// <summary>Runs <paramref name="work"/> on the loop and returns its result.</summary>
+    public Task<T> InvokeAsync<T>(Func<IpHost, Instant, T> work) => Loop.InvokeAsync(now => work(Host, now));
+
+    public void Dispose() => Loop.Dispose();
+}

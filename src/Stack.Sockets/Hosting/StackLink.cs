@@ -1,0 +1,72 @@
+using Microsoft.Extensions.Logging;
+using Stack.Link.Devices;
+using Stack.Link.Devices.Pcap;
+using Stack.Link.Devices.Tap;
+
+namespace Stack.Sockets.Hosting;
+
+/// <summary>
+/// The link a stack runs on, chosen in <see cref="StackOptions.Link"/>: a TAP device, a network interface opened
+/// through libpcap, or a device the program made itself (an in-memory port from
+/// <c>Stack.Link.Devices.Memory.MemoryLink.CreatePair()</c>, a hub port, a device of its own).
+/// </summary>
+public abstract record StackLink
+{
+    private protected StackLink()
+    {
+    }
+
+    /// <summary>The device's name, which names the stack unless <see cref="StackOptions.Name"/> does.</summary>
+    public abstract string Name { get; }
+
+    /// <summary>
+    /// A TAP device (created unless it exists; root or CAP_NET_ADMIN, and <c>/dev/net/tun</c>), in network namespace
+    /// <paramref name="netns"/> when given. <paramref name="offload"/> negotiates the virtio header so the kernel may
+    /// hand over 64 KiB super-frames with checksums left to do.
+    /// </summary>
+    public static StackLink Tap(string name, string? netns = null, bool offload = true)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        return new TapLink(name, netns, offload);
+    }
+
+    /// <summary>An existing interface opened with libpcap (the libpcap0.8 package), in <paramref name="netns"/> when given.</summary>
+    public static StackLink Pcap(string interfaceName, string? netns = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(interfaceName);
+        return new PcapLink(interfaceName, netns);
+    }
+
+    /// <summary>A device the caller made; the stack owns it from <see cref="StackInstance.Start(StackOptions, Action{StackInstance}?)"/> on and disposes it.</summary>
+    public static StackLink Device(ILinkDevice device)
+    {
+        ArgumentNullException.ThrowIfNull(device);
+        return new DeviceLink(device);
+    }
+
+    /// <summary>Opens the device; <paramref name="mtu"/> is the stack's.</summary>
+    internal abstract ILinkDevice Open(int mtu, ILoggerFactory logs);
+
+    private sealed record TapLink(string Interface, string? Netns, bool Offload) : StackLink
+    {
+        public override string Name => Interface;
+
+        internal override ILinkDevice Open(int mtu, ILoggerFactory logs) =>
+            TapDevice.Open(Interface, Netns, mtu, logs.CreateLogger("stack.tap"), Offload);
+    }
+
+    private sealed record PcapLink(string Interface, string? Netns) : StackLink
+    {
+        public override string Name => Interface;
+
+        internal override ILinkDevice Open(int mtu, ILoggerFactory logs) =>
+            LivePcapDevice.Open(Interface, Netns, mtu, logs.CreateLogger("stack.pcap"));
+    }
+
+    private sealed record DeviceLink(ILinkDevice Given) : StackLink
+    {
+        public override string Name => Given.Name;
+
+        internal override ILinkDevice Open(int mtu, ILoggerFactory logs) => Given;
+    }
+}

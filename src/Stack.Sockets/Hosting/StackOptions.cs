@@ -1,0 +1,96 @@
+using Microsoft.Extensions.Logging;
+using Stack.IP;
+using Stack.IP.Routing;
+using Stack.Link.Devices.Impairment;
+using Stack.Link.Wire;
+using Stack.Tcp;
+
+namespace Stack.Sockets.Hosting;
+
+/// <summary>
+/// Everything a stack is brought up from (<see cref="StackInstance.Start(StackOptions, Action{StackInstance}?)"/>):
+/// the link, its addresses and gateways, the MTU, an optional pcap trace and impairment, the TCP settings its
+/// sockets start from, and where logs and time come from.
+/// </summary>
+/// <example>
+/// <code>
+/// using var stack = StackInstance.Start(new StackOptions
+/// {
+///     Link = StackLink.Tap("stack0"),
+///     Addresses = [InterfaceAddress.Parse("192.0.2.2/24"), InterfaceAddress.Parse("2001:db8::2/64")],
+///     GatewayV4 = Ipv4Address.Parse("192.0.2.1"),
+/// });
+/// </code>
+/// </example>
+public sealed record StackOptions
+{
+    /// <summary>IPv6 needs links of at least 1280 bytes (RFC 8200 §5); IPv4 alone, 576 (RFC 791).</summary>
+    public const int MinMtuIpv6 = 1280;
+
+    public const int MinMtuIpv4 = 576;
+
+    /// <summary>Jumbo frames.</summary>
+    public const int MaxMtu = 9000;
+
+    public required StackLink Link { get; init; }
+
+    /// <summary>The stack's name in logs; the link's name when not given.</summary>
+    public string? Name { get; init; }
+
+    /// <summary>The stack's addresses with their prefixes; at least one.</summary>
+    public IReadOnlyList<InterfaceAddress> Addresses { get; init; } = [];
+
+    public Ipv4Address? GatewayV4 { get; init; }
+
+    public Ipv6Address? GatewayV6 { get; init; }
+
+    /// <summary>The link-layer address; a random locally administered one when not given.</summary>
+    public MacAddress? Mac { get; init; }
+
+    public int Mtu { get; init; } = 1500;
+
+    /// <summary>When given, every frame the stack sends and receives is written to this pcap file.</summary>
+    public string? PcapFile { get; init; }
+
+    /// <summary>Loss, delay, duplication, reordering, corruption or a rate limit on the stack's side of the link.</summary>
+    public ImpairmentSpec? Impairment { get; init; }
+
+    /// <summary>The TCP configuration every socket starts from (congestion control, buffers, timers).</summary>
+    public TcpConfig Tcp { get; init; } = TcpConfig.Default;
+
+    /// <summary>Where the stack logs; nowhere when not given.</summary>
+    public ILoggerFactory? Logs { get; init; }
+
+    /// <summary>The stack's clock; the system's when not given (tests pass a fake one).</summary>
+    public TimeProvider? Time { get; init; }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentException"/> naming the first option that cannot work: no address, an address
+    /// that cannot be an interface's, a multicast MAC, an MTU outside what the addresses' families allow.
+    /// </summary>
+    public void Validate()
+    {
+        ArgumentNullException.ThrowIfNull(Link, nameof(Link));
+        if (Addresses.Count == 0) throw new ArgumentException("at least one address is needed", nameof(Addresses));
+        foreach (var a in Addresses)
+        {
+            if (a.Address.IsUnspecified || a.Address.IsMulticast)
+                throw new ArgumentException($"{a} cannot be an interface address", nameof(Addresses));
+        }
+        if (Mac is { } mac && (mac.IsMulticast || mac == MacAddress.Zero))
+            throw new ArgumentException($"{mac} is not a unicast address", nameof(Mac));
+        int min = Addresses.Any(a => a.Address.IsIpv6) ? MinMtuIpv6 : MinMtuIpv4;
+        if (Mtu < min || Mtu > MaxMtu)
+            throw new ArgumentException($"MTU {Mtu} is outside {min}..{MaxMtu} for these addresses", nameof(Mtu));
+    }
+
+    /// <summary>The IP layer's options these give.</summary>
+    public IpHostOptions ToHostOptions() => new()
+    {
+        Mac = Mac ?? MacAddress.RandomLocal(Random.Shared),
+        Mtu = Mtu,
+        Addresses = Addresses,
+        GatewayV4 = GatewayV4,
+        GatewayV6 = GatewayV6,
+    };
+}

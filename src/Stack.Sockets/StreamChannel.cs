@@ -1,0 +1,313 @@
+using System.Net.Sockets;
+using Stack.IP;
+using Stack.Link.Loop;
+using Stack.Link.Time;
+using Stack.Tcp;
+using TcpListener = Stack.Tcp.TcpListener;
+
+namespace Stack.Sockets;
+
+/// <summary>A receive waiting on the loop for stream data: where to copy it. Completes with the byte count (0 at end of stream).</summary>
+internal sealed class StreamReceive(Memory<byte> buffer) : TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)
+{
+    public Memory<byte> Buffer { get; } = buffer;
+}
+
+/// <summary>A send waiting on the loop for buffer space: completes when every byte is queued (a blocking BSD send).</summary>
+internal sealed class StreamSend(ReadOnlyMemory<byte> buffer) : TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)
+{
+    public ReadOnlyMemory<byte> Buffer { get; } = buffer;
+
+    /// <summary>Bytes already taken by the connection's send buffer.</summary>
+    public int Queued { get; set; }
+}
+
+/// <summary>An accept waiting for a completed connection; completes with the new socket's loop half.</summary>
+internal sealed class StreamAccept() : TaskCompletionSource<StreamChannel>(TaskCreationOptions.RunContinuationsAsynchronously);
+
+/// <summary>
+/// The loop's half of a stream <see cref="StackSocket"/>: a TCP listener or a TCP connection, and the calls
+/// waiting on it. Every method here runs on the event loop; the socket posts to it and awaits the completion.
+/// <see cref="TcpConnection.Notify"/> and <see cref="TcpListener.AcceptReady"/> complete the waiters.
+/// </summary>
+internal sealed class StreamChannel
+{
+    private readonly TcpLayer _tcp;
+    private readonly EventLoop _loop;
+    private readonly LinkedList<StreamReceive> _receives = new();
+    private readonly LinkedList<StreamSend> _sends = new();
+    private readonly LinkedList<StreamAccept> _accepts = new();
+    private TaskCompletionSource? _connect;
+    private TaskCompletionSource? _closed;
+
+    public StreamChannel(TcpLayer tcp, EventLoop loop)
+    {
+        _tcp = tcp;
+        _loop = loop;
+    }
+
+    /// <summary>An accepted connection's channel (made on the loop, so no event is missed).</summary>
+    private StreamChannel(TcpLayer tcp, EventLoop loop, TcpConnection connection)
+        : this(tcp, loop) => Attach(connection);
+
+    public TcpListener? Listener { get; private set; }
+    public TcpConnection? Connection { get; private set; }
+    public bool IsClosed { get; private set; }
+
+    public void Listen(IpAddress address, ushort port, int backlog, TcpConfig config)
+    {
+        if (IsClosed) throw new StackSocketException(SocketError.OperationAborted, "Listen");
+        if (Connection is not null) throw new StackSocketException(SocketError.IsConnected, "Listen");
+        if (Listener is not null) return; // listen() twice only changes the backlog on Linux; ours stays.
+        try
+        {
+            Listener = _tcp.Listen(address, port, backlog, config);
+        }
+        catch (SocketException e)
+        {
+            throw new StackSocketException(e.SocketErrorCode, $"Listen on port {port}");
+        }
+        Listener.AcceptReady = _ => PumpAccepts();
+    }
+
+    /// <summary>connect(): the SYN goes now; <paramref name="done"/> completes on ESTABLISHED or fails with the connection's error.</summary>
+    public void Connect(IpAddress? local, ushort localPort, IpAddress remote, ushort remotePort, TcpConfig config,
+        TaskCompletionSource done, Instant now)
+    {
+        if (IsClosed)
+        {
+            done.TrySetException(new StackSocketException(SocketError.OperationAborted, "Connect"));
+            return;
+        }
+        if (Connection is not null || Listener is not null)
+        {
+            done.TrySetException(new StackSocketException(Listener is null ? SocketError.IsConnected : SocketError.InvalidArgument, "Connect"));
+            return;
+        }
+        TcpConnection c;
+        try
+        {
+            c = _tcp.Connect(local, localPort, remote, remotePort, config, now);
+        }
+        catch (SocketException e)
+        {
+            done.TrySetException(new StackSocketException(e.SocketErrorCode, $"Connect to {new TcpEndPoint(remote, remotePort)}"));
+            return;
+        }
+        _connect = done;
+        Attach(c);
+        OnEvents(c, TcpEvents.None);
+    }
+
+    /// <summary>A cancelled connect abandons the connection attempt (as closing a connecting socket does).</summary>
+    public void CancelConnect(TaskCompletionSource done, Instant now, CancellationToken token)
+    {
+        if (_connect != done) return;
+        _connect = null;
+        Connection?.Abort(now);
+        done.TrySetCanceled(token);
+    }
+
+    public void StartAccept(StreamAccept op)
+    {
+        if (IsClosed || Listener is null)
+        {
+            op.TrySetException(IsClosed
+                ? new StackSocketException(SocketError.OperationAborted, "Accept")
+                : new StackSocketException(SocketError.InvalidArgument, "Accept before Listen"));
+            return;
+        }
+        _accepts.AddLast(op);
+        PumpAccepts();
+    }
+
+    public void CancelAccept(StreamAccept op, CancellationToken token)
+    {
+        if (_accepts.Remove(op)) op.TrySetCanceled(token);
+    }
+
+    public void StartReceive(StreamReceive op)
+    {
+        if (FailIfUnusable(op, "Receive")) return;
+        _receives.AddLast(op);
+        PumpReceives();
+    }
+
+    public void CancelReceive(StreamReceive op, CancellationToken token)
+    {
+        if (_receives.Remove(op)) op.TrySetCanceled(token);
+    }
+
+    public void StartSend(StreamSend op, Instant now)
+    {
+        if (FailIfUnusable(op, "Send")) return;
+        _sends.AddLast(op);
+        PumpSends(now);
+    }
+
+    /// <summary>A cancelled send leaves the line; the bytes it already queued stay queued (see <see cref="StreamSend.Queued"/>).</summary>
+    public void CancelSend(StreamSend op, CancellationToken token)
+    {
+        if (_sends.Remove(op)) op.TrySetCanceled(token);
+    }
+
+    public void Shutdown(SocketShutdown how, Instant now)
+    {
+        if (Connection is not { } c) throw new StackSocketException(SocketError.NotConnected, "Shutdown");
+        c.Shutdown(how, now);
+        PumpReceives();
+    }
+
+    /// <summary>
+    /// close(): graceful (queued data, then a FIN; the connection finishes on its own) or, with
+    /// <paramref name="abort"/> (SO_LINGER 0), a RST. Waiting calls fail with OperationAborted.
+    /// </summary>
+    public void Close(bool abort, Instant now)
+    {
+        if (IsClosed) return;
+        IsClosed = true;
+        // Waiters fail first: closing raises events that would otherwise complete them with end of stream.
+        FailAll(new StackSocketException(SocketError.OperationAborted, "The socket was closed"));
+        Listener?.Close(now);
+        if (Connection is { } c && c.State != TcpState.Closed)
+        {
+            if (abort) c.Abort(now);
+            else c.Close(now);
+        }
+        CheckClosed();
+    }
+
+    /// <summary>Completes <paramref name="done"/> when our FIN is acknowledged (or the connection is gone).</summary>
+    public void WhenFinAcknowledged(TaskCompletionSource done)
+    {
+        _closed = done;
+        CheckClosed();
+    }
+
+    public SocketError PendingError => Connection?.Error ?? SocketError.Success;
+
+    private void Attach(TcpConnection c)
+    {
+        Connection = c;
+        c.Notify = OnEvents;
+    }
+
+    private void OnEvents(TcpConnection c, TcpEvents events)
+    {
+        if (_connect is { } connect)
+        {
+            if (c.Error is { } error)
+            {
+                _connect = null;
+                connect.TrySetException(new StackSocketException(error, $"Connect to {c.RemoteEndPoint}"));
+            }
+            else if (c.State is not (TcpState.SynSent or TcpState.SynReceived))
+            {
+                _connect = null;
+                if (c.State == TcpState.Closed) connect.TrySetException(new StackSocketException(SocketError.OperationAborted, "Connect"));
+                else connect.TrySetResult();
+            }
+        }
+        if (_receives.Count > 0) PumpReceives();
+        if (_sends.Count > 0) PumpSends(_loop.Now);
+        CheckClosed();
+    }
+
+    private void PumpAccepts()
+    {
+        while (_accepts.First is { } first && Listener is { } l && l.TryAccept(out var c))
+        {
+            _accepts.RemoveFirst();
+            first.Value.TrySetResult(new StreamChannel(_tcp, _loop, c));
+        }
+    }
+
+    // Both pumps remove the node they served, not the list's first: the connection's Notify can run inside the
+    // Receive or Send they call (a fault there raises Error at once) and pump the same line first.
+    private void PumpReceives()
+    {
+        while (_receives.First is { } first && TryComplete(first.Value))
+        {
+            if (first.List == _receives) _receives.Remove(first);
+        }
+    }
+
+    /// <summary>Hands data, end of stream or the connection's error to <paramref name="op"/>; false to keep waiting.</summary>
+    private bool TryComplete(StreamReceive op)
+    {
+        var c = Connection!;
+        try
+        {
+            int n = c.Receive(op.Buffer.Span, _loop.Now);
+            // A connection closed without a FIN or an error (aborted here) has nothing more to give: end of stream.
+            if (n > 0 || op.Buffer.Length == 0 || c.IsEndOfStream || c.State == TcpState.Closed)
+            {
+                op.TrySetResult(n);
+                return true;
+            }
+            return false;
+        }
+        catch (SocketException e)
+        {
+            op.TrySetException(new StackSocketException(e.SocketErrorCode, "Receive"));
+            return true;
+        }
+    }
+
+    private void PumpSends(Instant now)
+    {
+        var c = Connection!;
+        while (_sends.First is { } first)
+        {
+            var op = first.Value;
+            try
+            {
+                while (op.Queued < op.Buffer.Length)
+                {
+                    int n = c.Send(op.Buffer.Span[op.Queued..], now);
+                    if (n == 0) return; // Wait for Writable.
+                    op.Queued += n;
+                }
+                op.TrySetResult(op.Queued);
+            }
+            catch (SocketException e)
+            {
+                op.TrySetException(new StackSocketException(e.SocketErrorCode, "Send"));
+            }
+            if (first.List == _sends) _sends.Remove(first);
+        }
+    }
+
+    private bool FailIfUnusable<T>(TaskCompletionSource<T> op, string what)
+    {
+        if (IsClosed) op.TrySetException(new StackSocketException(SocketError.OperationAborted, what));
+        else if (Connection is null) op.TrySetException(new StackSocketException(SocketError.NotConnected, what));
+        else return false;
+        return true;
+    }
+
+    private void FailAll(StackSocketException error)
+    {
+        foreach (var op in _receives) op.TrySetException(error);
+        foreach (var op in _sends) op.TrySetException(error);
+        foreach (var op in _accepts) op.TrySetException(error);
+        _receives.Clear();
+        _sends.Clear();
+        _accepts.Clear();
+        if (_connect is { } connect)
+        {
+            _connect = null;
+            connect.TrySetException(error);
+        }
+    }
+
+    private void CheckClosed()
+    {
+        if (_closed is null) return;
+        if (Connection is not { } c || c.State is TcpState.Closed or TcpState.TimeWait or TcpState.FinWait2)
+        {
+            _closed.TrySetResult();
+            _closed = null;
+        }
+    }
+}
