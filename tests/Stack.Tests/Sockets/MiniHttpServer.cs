@@ -11,13 +11,14 @@ namespace Stack.Tests.Sockets;
 /// <summary>
 /// Just enough HTTP/1.1 on a stack socket to test clients against, with keep-alive: <c>GET /bytes/N</c> answers N
 /// bytes of <see cref="Pattern"/>, <c>POST /sha256</c> the body's SHA-256 in hex, <c>GET /hang</c> never answers.
-/// Counts the connections it accepted.
+/// Counts the connections it accepted and the requests it read.
 /// </summary>
 internal sealed class MiniHttpServer : IDisposable
 {
     private readonly StackSocket _listener;
     private readonly CancellationTokenSource _stop = new();
     private int _connections;
+    private int _requests;
 
     public MiniHttpServer(StackInstance stack, AddressFamily family, int port)
     {
@@ -28,6 +29,9 @@ internal sealed class MiniHttpServer : IDisposable
     }
 
     public int Connections => Volatile.Read(ref _connections);
+
+    /// <summary>Requests whose head has arrived.</summary>
+    public int Requests => Volatile.Read(ref _requests);
 
     public static byte Pattern(long i) => (byte)(i * 7 + (i >> 9));
 
@@ -65,6 +69,7 @@ internal sealed class MiniHttpServer : IDisposable
                 }
                 var head = Encoding.ASCII.GetString(buffer, 0, end).Split("\r\n");
                 var request = head[0].Split(' ');
+                Interlocked.Increment(ref _requests);
                 long length = head.Skip(1).Select(h => h.Split(':', 2)).Where(h => h[0].Equals("Content-Length", StringComparison.OrdinalIgnoreCase))
                     .Select(h => long.Parse(h[1].Trim(), CultureInfo.InvariantCulture)).FirstOrDefault();
                 int consumed = end + 4;

@@ -83,10 +83,10 @@ public sealed class StackHttpTests : IDisposable
         using var http = StackA.CreateHttpClient();
         using var cancel = new CancellationTokenSource();
         var hanging = http.GetAsync(Url(false, "/hang"), cancel.Token);
-        await WaitFor(() => server.Connections == 1);
+        // Cancelled once the request is on the wire: its connection is then mid-exchange and cannot be reused.
+        await WaitFor(() => server.Requests == 1);
         cancel.Cancel();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => hanging.WaitAsync(Patience));
-        // The cancelled request's connection is not reused: it was in the middle of a response.
         Assert.Equal(10, (await http.GetByteArrayAsync(Url(false, "/bytes/10")).WaitAsync(Patience)).Length);
         Assert.Equal(2, server.Connections);
     }
