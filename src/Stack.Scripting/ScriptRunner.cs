@@ -252,7 +252,7 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             _awaitingPassiveSyn = false;
             _scriptPort = (ushort)(ScriptPort + _passiveOpens++);
         }
-        var segment = InboundSegment.From(WithCookies(p), _scriptPort, _stackPort, PeerIsnFor(syn), _stackIsn);
+        var segment = InboundSegment.From(WithCookies(WithLiveTsEcr(p)), _scriptPort, _stackPort, PeerIsnFor(syn), _stackIsn);
         int length = segment.SegmentLength;
         byte[] frame;
         if (_family == ScriptIpVersion.Ipv6)
@@ -338,6 +338,7 @@ public sealed partial class ScriptRunner : IFrameTransmitter
                 expected: $"{p.Time} {p.FormatAction()}", actual: actual);
         }
         _transcript.Add($"{Seconds(sent.Time)} {actual}");
+        RememberTsVal(p, sent.Segment);
         return p.Time.Kind is ScriptTimeKind.Absolute or ScriptTimeKind.Relative ? p.Time.Start.Resolve(reference) : sent.Time;
     }
 

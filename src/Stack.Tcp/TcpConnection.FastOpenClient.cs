@@ -10,7 +10,7 @@ namespace Stack.Tcp;
 // then carries: as much of that write as fits (SynDataSpace), with the cookie. Without one the SYN goes at once
 // and asks for a cookie. Only the first SYN carries the option and the data: a retransmitted SYN is a plain one,
 // in case a middlebox dropped it for them. The SYN-ACK teaches the cache (cookie, MSS, lost SYN-data); data it
-// does not acknowledge is sent again at once, as ordinary data from SND.UNA.
+// does not acknowledge is resent at once, as Linux's sent skb of it is (ResendSynData).
 public sealed partial class TcpConnection
 {
     /// <summary>Linux reserves the whole option space (MAX_TCP_OPTION_SPACE) for a SYN's data, for middleboxes that add options.</summary>
@@ -167,6 +167,26 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>
+    /// The SYN-ACK left [SND.UNA, end of the SYN's data): as Linux, that data was sent and is resent. Linux's
+    /// tcp_send_syn_data keeps the SYN's data as a sent skb (ACK|PSH) in the retransmit queue, and
+    /// tcp_rcv_fastopen_synack marks what the SYN-ACK left of it lost (tcp_mark_skb_lost) and resends it through
+    /// tcp_non_congestion_loss_retransmit: a retransmission (tcpi_retrans, total_retrans), in the loss state
+    /// without a cwnd reduction, the PSH of the write's end kept.
+    /// </summary>
+    private void ResendSynData()
+    {
+        SeqNum end = _snd.Iss + 1 + _synDataLength;
+        if (_cc is null || !_segments.IsEmpty || _snd.Una >= end)
+        {
+            return;
+        }
+        _segments.Append(_snd.Una, end, fin: false, _connectStart);
+        _segments.MarkLost(0);
+        _snd.Nxt = end;
+        EnterNonCongestionLoss();
+    }
+
+    /// <summary>
     /// Linux tcp_rcv_fastopen_synack, once the SYN-ACK is taken: the cache learns its MSS and cookie (not an
     /// unsolicited one), which option to ask in next time, and whether SYN-data was lost; the SYN's data counts as
     /// accepted only when all of it is acknowledged (TCPI_OPT_SYN_DATA), else what is left goes again at once.
@@ -203,7 +223,8 @@ public sealed partial class TcpConnection
         if (dataLeft)
         {
             _layer.Statistics.FastOpenActiveFail++;
-            return; // Output sends it from SND.UNA.
+            ResendSynData();
+            return;
         }
         SynDataAccepted = _synDataLength > 0;
         if (SynDataAccepted)

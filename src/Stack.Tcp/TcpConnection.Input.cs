@@ -199,6 +199,17 @@ public sealed partial class TcpConnection
             }
             return;
         }
+        if (ack && EchoPredatesSyn(options, now))
+        {
+            // Linux tcp_rcv_synsent_state_process: an echo outside [the first SYN's TSval, now] answers no SYN of
+            // ours (an old or forged SYN-ACK); reset it (reset_and_undo) and stay in SYN-SENT.
+            _layer.Statistics.PawsActiveRejected++;
+            if (!rst)
+            {
+                _layer.ReplyReset(Tuple, segAck, default, TcpFlags.Rst, now);
+            }
+            return;
+        }
         if (rst)
         {
             _layer.Statistics.ResetsReceived++;
@@ -258,6 +269,14 @@ public sealed partial class TcpConnection
             SendSynAck(now);
         }
     }
+
+    /// <summary>
+    /// Linux's active PAWS test (tcp_rcv_synsent_state_process): a segment in SYN-SENT whose TS ecr is set (and
+    /// timestamps are on) must echo a TSval between the first SYN's (retrans_stamp) and now.
+    /// </summary>
+    private bool EchoPredatesSyn(in TcpOptions options, Instant now) =>
+        _config.Timestamps && options.HasTimestamps && options.TsEcr != 0 && _firstSynTsVal is uint first
+        && unchecked(options.TsEcr - first) > unchecked(TsNow(now) - first);
 
     /// <summary>RFC 9293 §3.10.7.4: every other state, checks in the RFC's order.</summary>
     private void OnSegmentSynchronized(in TcpHeader h, in TcpOptions options, Instant now)

@@ -45,6 +45,9 @@ public sealed partial class TcpConnection
     private bool Transmit(in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now, byte ecn = EcnNotEct) =>
         _layer.Transmit(Tuple, repr, data, offset, length, now, ecn, _config.TrafficClass, _config.PathMtuDiscovery);
 
+    /// <summary>The TSval of the first SYN sent, for the active PAWS test (<see cref="EchoPredatesSyn"/>).</summary>
+    private uint? _firstSynTsVal;
+
     private void SendSyn(Instant now)
     {
         // Linux tcp_advertise_mss: the route's advmss, which follows a path MTU already lowered.
@@ -57,6 +60,7 @@ public sealed partial class TcpConnection
         {
             options.HasTimestamps = true;
             options.TsVal = TsNow(now);
+            _firstSynTsVal ??= options.TsVal; // Linux's retrans_stamp, set once in tcp_connect.
         }
         int data = TakeFastOpenForSyn(ref options);
         var repr = new TcpRepr(Tuple.LocalPort, Tuple.RemotePort, _snd.Iss.Value, 0, TcpFlags.Syn | SynEcnFlags(),

@@ -142,8 +142,38 @@ public sealed partial class TcpConnection
                 continue; // Nothing, inverted, or beyond what we sent: not a SACK of ours.
             }
             _segments.Sack(l, r, ref sample);
+            SplitSkbsAtSack(l, r);
         }
         return dsack;
+    }
+
+    /// <summary>
+    /// Linux tcp_match_skb_to_sack: an skb that a SACK block covers only in part is cut (tcp_fragment) where the
+    /// block's whole segments begin and end, so the part left out is an skb of its own: resent whole, a part of
+    /// two segments or more is one packet with PSH (see TcpConnection.Push.cs).
+    /// </summary>
+    private void SplitSkbsAtSack(SeqNum left, SeqNum right)
+    {
+        int first = _segments.IndexOf(left);
+        int last = _segments.IndexOf(right - 1);
+        if (first < 0 || last < 0)
+        {
+            return;
+        }
+        if (_segments[first].Start < left)
+        {
+            first++;
+        }
+        if (_segments[last].End > right)
+        {
+            last--;
+        }
+        if (first > last)
+        {
+            return; // The block holds no whole segment: nothing SACKed, nothing cut.
+        }
+        SplitSkbAt(_segments[first].Start);
+        SplitSkbAt(_segments[last].End);
     }
 
     /// <summary>

@@ -301,17 +301,27 @@ public sealed partial class TcpConnection
                 any = true;
             }
         }
-        if (!any || _cc is null)
+        if (any)
+        {
+            EnterNonCongestionLoss();
+        }
+    }
+
+    /// <summary>
+    /// Linux tcp_non_congestion_loss_retransmit: segments were marked lost for a reason other than congestion (the
+    /// path MTU dropped, or a SYN-ACK left a Fast Open SYN's data): the loss state, without a cwnd reduction or an
+    /// undo, so that the lost segments go again (Output) and nothing else is resent meanwhile.
+    /// </summary>
+    private void EnterNonCongestionLoss()
+    {
+        if (_cc is null || _recoveryState == RecoveryState.Loss)
         {
             return;
         }
-        if (_recoveryState != RecoveryState.Loss)
-        {
-            _highSeq = _snd.Max;
-            _undoArmed = false;
-            SetRecoveryState(RecoveryState.Loss);
-            _frto = false;
-        }
+        _highSeq = _snd.Max;
+        _undoArmed = false;
+        SetRecoveryState(RecoveryState.Loss);
+        _frto = false;
     }
 
     /// <summary>Adds the retransmissions loss detection found lost again to the layer's counter.</summary>

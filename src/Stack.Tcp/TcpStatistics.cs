@@ -131,6 +131,9 @@ public sealed class TcpStatistics
     /// <summary>Segments dropped by PAWS (RFC 7323 §5.3): their timestamp was older than TS.Recent.</summary>
     public long PawsRejected;
 
+    /// <summary>SYN-ACKs answered with a RST: their TS ecr echoed no time our SYN could have carried (Linux PAWSActiveRejected).</summary>
+    public long PawsActiveRejected;
+
     /// <summary>Segments that were not acceptable (RFC 9293 §3.10.7.4 first check) and drew an ACK or were dropped.</summary>
     public long OutOfWindow;
 
