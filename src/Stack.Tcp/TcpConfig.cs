@@ -172,8 +172,9 @@ public sealed record TcpConfig
 
     /// <summary>
     /// Pace a loss-based congestion control (CUBIC, NewReno) at Linux's pacing rate, as Linux does under the fq
-    /// qdisc (tcp_update_skb_after_send's departure times: cwnd per SRTT at 200 % in slow start, 120 % after; the
-    /// first 10 segments unpaced; a sender that fell behind its schedule gains up to half a segment's time).
+    /// qdisc (tcp_update_skb_after_send's departure times: cwnd per SRTT at 200 % in slow start, 120 % after, one
+    /// GSO packet as tcp_write_xmit cut it at a time; the first 10 segments unpaced; a sender that fell behind its
+    /// schedule gains up to half a packet's time).
     /// Default off, as Linux with pfifo; BBR paces itself regardless.
     /// </summary>
     public bool FqPacing { get; init; }

@@ -195,6 +195,7 @@ public sealed partial class TcpConnection
         _stoppedByRwnd = false;
         bool hadUnsent = NotSentBytes > 0;
         SendNewData(now);
+        EndFqPacket(now);
         if (hadUnsent)
         {
             // Linux tcp_write_xmit, which runs when there is something to send (tcp_push_pending_frames).
@@ -309,10 +310,10 @@ public sealed partial class TcpConnection
         {
             _snd.Sml = seq + len;
         }
-        SendSnapshot tx = StampSend(len, now);
+        SeqNum end = seq + len + (fin ? 1 : 0);
+        SendSnapshot tx = StampSend(len, now, endsPacket: end >= _packetEnd);
         OnNewDataSent(seq, len, now);
         CountSent(len, resend: false, now);
-        SeqNum end = seq + len + (fin ? 1 : 0);
         if (seq < _snd.Max)
         {
             _layer.Statistics.Retransmissions++; // The byte a zero-window probe sent, now sent for real.

@@ -19,8 +19,11 @@ public sealed partial class TcpConnection
     /// <summary>The pacing rate in bytes per second, 0 when the congestion control does not pace.</summary>
     public double PacingRate => _rateBased?.PacingRate ?? (_config.FqPacing ? LinuxPacingRate() : 0);
 
-    /// <summary>The delivery clock's reading for a segment about to leave (before it counts in the pipe).</summary>
-    private SendSnapshot StampSend(int length, Instant now)
+    /// <summary>
+    /// The delivery clock's reading for a segment about to leave (before it counts in the pipe);
+    /// <paramref name="endsPacket"/>: it is the last segment of the GSO packet being sent.
+    /// </summary>
+    private SendSnapshot StampSend(int length, Instant now, bool endsPacket = false)
     {
         if (_rateBased is not null && Pipe == 0 && _rate.IsAppLimited)
         {
@@ -32,10 +35,9 @@ public sealed partial class TcpConnection
             // Linux tcp_update_skb_after_send paces per GSO packet (tcp_tso_autosize's segments), which leaves
             // whole: the schedule moves once a packet's worth has gone; as sch_fq, the first 10 segments unpaced.
             _fqPacketBytes += Math.Max(length, 1);
-            if (++_fqPacketSegments >= TsoSegments(_mss))
+            if (endsPacket || ++_fqPacketSegments >= TsoSegments(_mss))
             {
-                _pacer.OnSentWithCredit(_fqPacketBytes, _dataSegmentsOut + 1 >= 10 ? PacingRate : 0, now);
-                _fqPacketBytes = _fqPacketSegments = 0;
+                PaceFqPacket(_dataSegmentsOut + 1, now);
             }
         }
         else
@@ -43,6 +45,23 @@ public sealed partial class TcpConnection
             _pacer.OnSent(Math.Max(length, 1), PacingRate, now);
         }
         return tx;
+    }
+
+    /// <summary>
+    /// A transmit pass is over: a GSO packet it left short (cwnd, the window or Nagle cut it) was one skb of its
+    /// own in Linux, paced alone (tcp_update_skb_after_send runs per skb), not merged with the next pass's data.
+    /// </summary>
+    private void EndFqPacket(Instant now) => PaceFqPacket(_dataSegmentsOut, now);
+
+    /// <summary>Linux tcp_update_skb_after_send under fq for the packet filled so far; sch_fq leaves the first 10 segments unpaced.</summary>
+    private void PaceFqPacket(long segmentsOut, Instant now)
+    {
+        if (_fqPacketBytes == 0)
+        {
+            return;
+        }
+        _pacer.OnSentWithCredit(_fqPacketBytes, segmentsOut >= 10 ? PacingRate : 0, now);
+        _fqPacketBytes = _fqPacketSegments = 0;
     }
 
     /// <summary>

@@ -85,6 +85,10 @@ public sealed class CubicHyStart
         {
             return false;
         }
+        // Linux hystart_update since 6.13 (25c1a9ca53db, "tcp_cubic: fix incorrect HyStart round start detection"):
+        // a round ends and the next starts whatever cwnd is; only the detectors wait for LowWindow. From 5.16 to
+        // 6.12 the cwnd check came first, so no round started below 16 segments; the suite's
+        // cubic/cubic-bulk-166k*.pkt expect that order (exit at cwnd 48 where Linux 6.18, measured, gives 36).
         if (!_endSeqKnown || sndUna > _endSeq)
         {
             Reset(sndNxt, now);
