@@ -231,7 +231,7 @@ public sealed partial class TcpConnection
             int available = dataEnd - _snd.Nxt;
             if (available > 0)
             {
-                long usable = Math.Min(_snd.Wnd - (_snd.Nxt - _snd.Una), CongestionRoom());
+                long usable = Math.Min(WindowRoom, CongestionRoom());
                 int len = (int)Math.Min(Math.Min(available, mss), Math.Max(usable, 0));
                 int toSkbEnd = NextHardSkbEnd(_snd.Nxt) is { } hard ? hard - _snd.Nxt : int.MaxValue;
                 bool skbEnds = toSkbEnd <= len && toSkbEnd < available;
@@ -286,10 +286,20 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>Linux !tcp_snd_wnd_test: the send window has no room for the next segment.</summary>
-    private bool WindowShort(int available, int mss) => _snd.Wnd - (_snd.Nxt - _snd.Una) < Math.Min(available, mss);
+    private bool WindowShort(int available, int mss) => WindowRoom < Math.Min(available, mss);
+
+    /// <summary>The room the send window leaves for new data: the window less what is in flight.</summary>
+    private long WindowRoom => _snd.Wnd - (_snd.Nxt - _snd.Una) + UncountedSynAck;
 
     /// <summary>The room cwnd leaves for new data: cwnd less the pipe.</summary>
-    private long CongestionRoom() => _cc is null ? long.MaxValue : (long)_cc.Cwnd - Pipe;
+    private long CongestionRoom() => _cc is null ? long.MaxValue : (long)_cc.Cwnd - Pipe + UncountedSynAck;
+
+    /// <summary>
+    /// 1 while a Fast Open child's SYN-ACK is unacknowledged: its data does not count it against the windows, as
+    /// Linux starts the child's snd_una past the SYN (tcp_create_openreq_child) and keeps the SYN-ACK, sent for the
+    /// request sock, out of the child's packets_out. So the child's first write has the whole window and cwnd.
+    /// </summary>
+    private int UncountedSynAck => _state == TcpState.SynReceived && IsFastOpenPending && _snd.Una == _snd.Iss ? 1 : 0;
 
     /// <summary>Linux's tcp_minshall_check: a segment shorter than the MSS is in flight.</summary>
     private bool SmallSegmentInFlight => _snd.Sml > _snd.Una && _snd.Sml <= _snd.Nxt;
@@ -306,8 +316,10 @@ public sealed partial class TcpConnection
         {
             return false;
         }
-        if (len < SendMss)
+        if (len < SendMss && seq + len > _snd.Max)
         {
+            // Linux tcp_minshall_update runs for new data only: SYN data sent again after a SYN-ACK that left it
+            // goes by __tcp_retransmit_skb (tcp_rcv_fastopen_synack) and is no small segment for Nagle.
             _snd.Sml = seq + len;
         }
         SeqNum end = seq + len + (fin ? 1 : 0);

@@ -91,7 +91,7 @@ public sealed partial class TcpConnection
     /// New data from SND.NXT is about to leave and no packet is under way: what the windows allow
     /// (<paramref name="usable"/>) of what is waiting (<paramref name="available"/>) forms one, as Linux's
     /// tcp_write_xmit cuts an skb: whole segments where the windows cut it (tcp_mss_split_point), at most the
-    /// TSO segment count, never past a write's end.
+    /// TSO segment count, never past a write's end or the end of the skb it starts in.
     /// </summary>
     private void StartPacket(int available, long usable, int mss)
     {
@@ -109,6 +109,10 @@ public sealed partial class TcpConnection
         if (_writeEnds.FirstAbove(_snd.Nxt) is { } writeEnd)
         {
             bytes = Math.Min(bytes, writeEnd - _snd.Nxt);
+        }
+        if (_skbEnds.FirstAbove(_snd.Nxt) is { } skbEnd)
+        {
+            bytes = Math.Min(bytes, skbEnd - _snd.Nxt); // tcp_write_xmit sends one skb per packet: none spans two.
         }
         _packetEnd = _snd.Nxt + (int)Math.Max(bytes, 0);
         _packetIsGso = bytes > mss && _snd.Nxt >= _snd.Max; // Resends after a timeout leave one by one.
