@@ -79,6 +79,12 @@ public interface IIpNetwork
     /// </summary>
     int LowerPathMtu(IpAddress destination, int mtu, Instant now);
 
+    /// <summary>The metrics of the route to <paramref name="destination"/> (advmss, a locked MTU, initcwnd); none by default.</summary>
+    Routing.RouteMetrics RouteMetrics(IpAddress destination) => default;
+
+    /// <summary>Changes when route metrics change (<see cref="Routing.RouteTable.Generation"/>); 0 by default.</summary>
+    int RouteGeneration => 0;
+
     /// <summary>True when <paramref name="address"/> is one of ours.</summary>
     bool IsLocal(IpAddress address);
 

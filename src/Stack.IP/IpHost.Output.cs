@@ -38,8 +38,14 @@ public sealed partial class IpHost
         bool locked = false;
         int mtu = destination.IsMulticast ? Mtu
             : destination.IsIpv6 ? Pmtu6.Get(destination.V6, now) : Pmtu4.Get(destination.V4, now, out locked);
+        if (!destination.IsMulticast && Routes.Metrics(destination) is { Mtu: { } routeMtu } route)
+        {
+            mtu = route.MtuLocked ? routeMtu : Math.Min(mtu, routeMtu);
+            locked |= route.MtuLocked;
+        }
         // Linux (ip_dont_fragment): a path an error reported below the floor is locked there and sent without
-        // DF, so that the routers of a path that small fragment what the floor lets through.
+        // DF, so that the routers of a path that small fragment what the floor lets through; so is a route whose
+        // MTU was locked (ip route … mtu lock M).
         dontFragment &= !locked;
         return destination.IsIpv6
             ? SendIpv6(source.V6, destination.V6, protocol, payload, ttl, mtu, nextHop, now, trafficClass)

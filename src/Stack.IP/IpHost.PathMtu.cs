@@ -1,4 +1,5 @@
 using Stack.IP.Fragments;
+using Stack.IP.Routing;
 using Stack.Link.Time;
 using Stack.Link.Wire;
 
@@ -25,9 +26,22 @@ public sealed partial class IpHost
     private PathMtuCache<Ipv4Address> Pmtu4 => _pmtu4 ??= new(Mtu, Math.Min(MinIpv4PathMtu, Mtu));
     private PathMtuCache<Ipv6Address> Pmtu6 => _pmtu6 ??= new(Mtu, MinIpv6PathMtu);
 
-    /// <summary>The path MTU towards <paramref name="destination"/>: the link MTU unless ICMP said less.</summary>
-    public int PathMtu(IpAddress destination, Instant now) =>
-        destination.IsIpv6 ? Pmtu6.Get(destination.V6, now) : Pmtu4.Get(destination.V4, now);
+    /// <summary>
+    /// The path MTU towards <paramref name="destination"/>: the link MTU unless ICMP said less; a route's MTU
+    /// (<see cref="RouteMetrics"/>) replaces the link's, and when locked ICMP cannot lower it (Linux ipv4_mtu).
+    /// </summary>
+    public int PathMtu(IpAddress destination, Instant now)
+    {
+        int learned = destination.IsIpv6 ? Pmtu6.Get(destination.V6, now) : Pmtu4.Get(destination.V4, now);
+        var route = Routes.Metrics(destination);
+        return route.Mtu is not { } mtu ? learned : route.MtuLocked ? mtu : Math.Min(mtu, learned);
+    }
+
+    /// <inheritdoc cref="IIpNetwork.RouteMetrics"/>
+    public RouteMetrics RouteMetrics(IpAddress destination) => Routes.Metrics(destination);
+
+    /// <inheritdoc cref="IIpNetwork.RouteGeneration"/>
+    public int RouteGeneration => Routes.Generation;
 
     /// <summary>
     /// A transport matched a too-big error (<see cref="IcmpError.Mtu"/>) to a datagram of its own: lowers the path
@@ -36,6 +50,7 @@ public sealed partial class IpHost
     /// </summary>
     public int LowerPathMtu(IpAddress destination, int mtu, Instant now)
     {
+        if (Routes.Metrics(destination).MtuLocked) return PathMtu(destination, now); // Linux __ip_rt_update_pmtu.
         if (destination.IsIpv6) Pmtu6.Update(destination.V6, mtu, now);
         else Pmtu4.Update(destination.V4, mtu, now);
         return PathMtu(destination, now);

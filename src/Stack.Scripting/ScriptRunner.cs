@@ -222,6 +222,7 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         if (outcome.QdiscDropsAll is bool drops) _qdiscDropsAll = drops;
         if (outcome.FqQdisc is bool fq) _sysctls = _sysctls with { Config = _sysctls.Config with { FqPacing = fq } };
         foreach (var (path, size) in outcome.Files) SetFile(path, size);
+        foreach (var route in outcome.Routes) ApplyRoute(route);
         ApplySysctls();
     }
 

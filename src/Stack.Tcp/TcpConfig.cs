@@ -201,6 +201,24 @@ public sealed record TcpConfig
     /// </summary>
     public bool PathMtuDiscovery { get; init; } = true;
 
+    /// <summary>
+    /// Linux's tcp_mtu_probing: packetization-layer path MTU discovery (RFC 4821) by probing with larger segments
+    /// (TcpConnection.MtuProbe.cs). Default <see cref="Sending.MtuProbing.Off"/>, as Linux's 0.
+    /// </summary>
+    public Sending.MtuProbing MtuProbing { get; init; } = Sending.MtuProbing.Off;
+
+    /// <summary>Linux's tcp_base_mss: the MSS the probing search starts from (its low end). Default 1024.</summary>
+    public int MtuProbeBaseMss { get; init; } = 1024;
+
+    /// <summary>Linux's tcp_probe_threshold: the search stops when its range is narrower than this many bytes. Default 8.</summary>
+    public int MtuProbeThreshold { get; init; } = 8;
+
+    /// <summary>Linux's tcp_probe_interval: how long after a search began a new one starts. Default 600 s.</summary>
+    public TimeSpan MtuProbeInterval { get; init; } = TimeSpan.FromSeconds(600);
+
+    /// <summary>Linux's tcp_mtu_probe_floor: the least MSS a suspected black hole lowers the search to. Default 48.</summary>
+    public int MtuProbeFloor { get; init; } = 48;
+
     internal void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(SendBufferSize);
@@ -220,5 +238,9 @@ public sealed record TcpConfig
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeepAliveIdle, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(KeepAliveInterval, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfNegative(KeepAliveProbes);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MtuProbeBaseMss, 48, nameof(MtuProbeBaseMss));
+        ArgumentOutOfRangeException.ThrowIfNegative(MtuProbeThreshold);
+        ArgumentOutOfRangeException.ThrowIfLessThan(MtuProbeInterval, TimeSpan.Zero, nameof(MtuProbeInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MtuProbeFloor, 48, nameof(MtuProbeFloor));
     }
 }

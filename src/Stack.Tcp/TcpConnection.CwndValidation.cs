@@ -90,7 +90,7 @@ public sealed partial class TcpConnection
     {
         if (_recoveryState == RecoveryState.Open && _send.Free > 0)
         {
-            int initial = _config.InitialWindowSegments;
+            int initial = InitialWindow;
             int used = Math.Max(_cwndUsed, initial);
             int cwnd = _cc!.Cwnd / _mss;
             if (used < cwnd)
@@ -121,7 +121,7 @@ public sealed partial class TcpConnection
             return;
         }
         int cwnd = _cc.Cwnd / _mss;
-        int restart = Math.Min(_config.InitialWindowSegments, cwnd);
+        int restart = Math.Min(InitialWindow, cwnd);
         int ssthresh = CurrentSsthresh();
         while ((idle -= rto) > TimeSpan.Zero && cwnd > restart)
         {

@@ -25,6 +25,7 @@ public sealed partial class TcpConnection
             _connectStart = now;
             _lastHeard = now;
             _mss = Math.Min(_opt.PeerMss, PathMss(now));
+            InitMtuProbingForConnect(now);
             SetState(TcpState.SynSent, "active OPEN");
             if (fastOpen && BeginFastOpen())
             {
@@ -145,7 +146,7 @@ public sealed partial class TcpConnection
         {
             _opt.TsRecent = tsVal!.Value;
         }
-        _mss = Math.Max(MinMss, Math.Min(_opt.PeerMss, PathMss(now)) - (_opt.Timestamps ? TimestampSpace : 0));
+        SyncMssAtHandshake(now);
     }
 
     /// <summary>The shift we announce: the configured one, or more if the receive buffer needs it.</summary>
@@ -241,6 +242,7 @@ public sealed partial class TcpConnection
             }
             _retries = 0;
             SetState(TcpState.Established, "rcv SYN,ACK");
+            InitMtuProbing(now); // Linux tcp_init_transfer → tcp_mtup_init.
             _ackTiming.OnConnected(now);
             OnFastOpenSynAck(options, synResent, now);
             if (WritePending)
@@ -401,6 +403,7 @@ public sealed partial class TcpConnection
             }
             _retries = 0;
             SetState(TcpState.Established, synAckInSynReceived ? "rcv SYN,ACK (simultaneous open)" : "rcv ACK of SYN");
+            InitMtuProbing(now); // Linux tcp_init_transfer → tcp_mtup_init.
             if (synAckInSynReceived)
             {
                 // Linux tcp_data_queue: the SYN-ACK's SYN is old news, answered at once with a D-SACK for it.
@@ -753,14 +756,13 @@ public sealed partial class TcpConnection
             }
             return; // The MSS is set from the SYN-ACK, with the path MTU.
         }
-        int mss = Math.Max(MinMss, pathMtu - IpHeaderLength - Wire.TcpHeader.MinLength - (_opt.Timestamps ? TimestampSpace : 0));
-        if (mss >= _mss)
+        _routeMtu = pathMtu; // The route's MTU as the connection sees it (Linux updates the socket's dst).
+        if (MtuToMss(pathMtu) >= _mss)
         {
             return; // Not smaller than what we send: a late copy of an error already acted on, or a bogus one.
         }
-        _mss = mss;
-        _cc?.SetMss(mss);
-        TcpLog.MssLowered(_layer.Log, Tuple, mss);
+        SyncMss(pathMtu);
+        TcpLog.MssLowered(_layer.Log, Tuple, _mss);
         // With IP_PMTUDISC_DONT Linux (tcp_v4_mtu_reduced) resends nothing: what is in flight went without DF, and
         // only later segments take the smaller MSS (tcp_current_mss follows the route's MTU).
         if (_state is not (TcpState.SynSent or TcpState.SynReceived) && _snd.Nxt > _snd.Una && _config.PathMtuDiscovery)

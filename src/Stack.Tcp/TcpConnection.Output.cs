@@ -18,8 +18,19 @@ public sealed partial class TcpConnection
     private int PathMss(Instant now) =>
         Math.Min(_layer.Host.PathMtu(Tuple.RemoteAddress, now) - IpHeaderLength - TcpHeader.MinLength, _config.MaxSegment ?? int.MaxValue);
 
-    /// <summary>The MSS we announce: the interface MTU less headers (RFC 9293 §3.7.1), or TCP_MAXSEG when lower.</summary>
-    private int AnnouncedMss => Math.Min(_layer.Host.Mtu - IpHeaderLength - TcpHeader.MinLength, _config.MaxSegment ?? int.MaxValue);
+    /// <summary>
+    /// The MSS we announce: the interface MTU less headers (RFC 9293 §3.7.1), or TCP_MAXSEG when lower. A route's
+    /// advmss, or else its MTU, stands in for the interface's (Linux dst_metric_advmss).
+    /// </summary>
+    private int AnnouncedMss
+    {
+        get
+        {
+            var route = _layer.Host.RouteMetrics(Tuple.RemoteAddress);
+            int mss = route.AdvertisedMss ?? (route.Mtu ?? _layer.Host.Mtu) - IpHeaderLength - TcpHeader.MinLength;
+            return Math.Min(mss, _config.MaxSegment ?? int.MaxValue);
+        }
+    }
 
     /// <summary>The sequence number of our FIN (meaningful once one is queued: no writes follow it).</summary>
     private SeqNum FinSeq => _snd.BufStart + _send.Count;
@@ -42,8 +53,11 @@ public sealed partial class TcpConnection
     private bool _tsSent;
 
     /// <summary>Hands a segment of this connection to the layer with its IP marks: ECN, DSCP and DF.</summary>
-    private bool Transmit(in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now, byte ecn = EcnNotEct) =>
-        _layer.Transmit(Tuple, repr, data, offset, length, now, ecn, _config.TrafficClass, _config.PathMtuDiscovery);
+    private bool Transmit(in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now, byte ecn = EcnNotEct)
+    {
+        RefreshRoute(now);
+        return _layer.Transmit(Tuple, repr, data, offset, length, now, ecn, _config.TrafficClass, _config.PathMtuDiscovery);
+    }
 
     /// <summary>The TSval of the first SYN sent, for the active PAWS test (<see cref="EchoPredatesSyn"/>).</summary>
     private uint? _firstSynTsVal;
@@ -222,6 +236,11 @@ public sealed partial class TcpConnection
 
     private void SendNewData(Instant now)
     {
+        SyncMssToRoute();
+        if (TryMtuProbe(now) == ProbeOutcome.Wait)
+        {
+            return;
+        }
         _packetEnd = _snd.Nxt; // Linux builds its GSO packets within one transmit pass.
         _packetIsGso = false;
         while (true)

@@ -83,7 +83,7 @@ public sealed partial class TcpConnection
     {
         _cc = CongestionControl.Create(_config.CongestionControl, unchecked((int)_snd.Iss.Value));
         _rateBased = _cc as IRateBasedCongestionControl;
-        _cc.Start(_mss, _config.InitialWindowSegments);
+        _cc.Start(_mss, InitialWindow);
         if (_cc is Cubic cubic)
         {
             cubic.HyStart.FqPaced = _config.FqPacing;
@@ -247,6 +247,7 @@ public sealed partial class TcpConnection
         CountDelivered(delivered);
         // Linux tcp_clean_rtx_queue calls the algorithm's pkts_acked (CUBIC's HyStart) before the state machine.
         _cc.OnRttSample(CongestionRttSample(sample, advanced, options, now), _snd.Una, _snd.Nxt, LinuxPacingRate(), now);
+        CheckMtuProbeAcked(); // Linux tcp_clean_rtx_queue, before the state machine and cwnd growth.
 
         ProcessLossProbeAck(sample, advanced, dsack, now); // Before the state machine, as Linux's tcp_ack.
         _tlpDsack = false;
@@ -260,7 +261,10 @@ public sealed partial class TcpConnection
             {
                 if (_segments.LostBytes > 0)
                 {
-                    EnterRecovery(now);
+                    if (!MtuProbeLost())
+                    {
+                        EnterRecovery(now);
+                    }
                 }
                 else
                 {

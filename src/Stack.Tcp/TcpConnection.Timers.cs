@@ -253,6 +253,7 @@ public sealed partial class TcpConnection
                 Fail(_softError ?? SocketError.TimedOut, "retransmission limit");
                 return;
         }
+        OnPossibleBlackHole(now); // Linux tcp_write_timeout, before the timer's work.
         _retries++;
         Count(LossEvent.RetransmissionTimeout);
         _rto.Backoff();

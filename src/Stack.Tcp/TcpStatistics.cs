@@ -134,6 +134,15 @@ public sealed class TcpStatistics
     /// <summary>SYN-ACKs answered with a RST: their TS ecr echoed no time our SYN could have carried (Linux PAWSActiveRejected).</summary>
     public long PawsActiveRejected;
 
+    /// <summary>Path MTU probes sent (RFC 4821 packetization-layer path MTU discovery).</summary>
+    public long MtuProbesSent;
+
+    /// <summary>Path MTU probes acknowledged: the MSS grew (Linux TCPMTUPSuccess).</summary>
+    public long MtuProbesSucceeded;
+
+    /// <summary>Path MTU probes lost: the search's top came down (Linux TCPMTUPFail).</summary>
+    public long MtuProbesFailed;
+
     /// <summary>Segments that were not acceptable (RFC 9293 §3.10.7.4 first check) and drew an ACK or were dropped.</summary>
     public long OutOfWindow;
 

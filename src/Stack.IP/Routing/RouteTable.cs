@@ -7,11 +7,28 @@ namespace Stack.IP.Routing;
 public sealed class RouteTable
 {
     private readonly List<InterfaceAddress> _onLink = [];
+    private readonly Dictionary<IpAddress, RouteMetrics> _metrics = new();
 
     public IpAddress? GatewayV4 { get; set; }
     public IpAddress? GatewayV6 { get; set; }
 
     public void AddOnLink(InterfaceAddress prefix) => _onLink.Add(prefix);
+
+    /// <summary>
+    /// Bumped by each change of metrics, as Linux's route generation id: a transport that cached what a route said
+    /// (Linux's socket dst cache) looks again when it sees a new one.
+    /// </summary>
+    public int Generation { get; private set; }
+
+    /// <summary>Sets the metrics of the host route to <paramref name="destination"/> (Linux's <c>ip route change</c>).</summary>
+    public void SetMetrics(IpAddress destination, RouteMetrics metrics)
+    {
+        _metrics[destination] = metrics;
+        Generation++;
+    }
+
+    /// <summary>The metrics of the route to <paramref name="destination"/>: none set, unless a host route has them.</summary>
+    public RouteMetrics Metrics(IpAddress destination) => _metrics.GetValueOrDefault(destination);
 
     /// <summary>The next hop for <paramref name="destination"/>, or false when there is no route.</summary>
     public bool TryGetNextHop(IpAddress destination, out IpAddress nextHop)

@@ -82,6 +82,11 @@ public static class LinuxSysctls
             "tcp_recovery" when number => c with { LossDetection = (n & 1) != 0 ? LossDetectionKind.Rack : LossDetectionKind.DupThresh },
             // tcp_early_retrans 3 and 4 enable TLP (4: with RACK's timer, which is how the stack runs it).
             "tcp_early_retrans" when number => c with { TailLossProbe = n >= 3 },
+            "tcp_mtu_probing" when n is >= 0 and <= 2 => c with { MtuProbing = (MtuProbing)n },
+            "tcp_base_mss" when n is >= 48 and <= 65535 => c with { MtuProbeBaseMss = (int)n },
+            "tcp_probe_threshold" when n is >= 0 and <= int.MaxValue => c with { MtuProbeThreshold = (int)n },
+            "tcp_probe_interval" when n is >= 0 and <= uint.MaxValue => c with { MtuProbeInterval = TimeSpan.FromSeconds(n) },
+            "tcp_mtu_probe_floor" when n is >= 48 and <= 65535 => c with { MtuProbeFloor = (int)n },
             _ => null,
         };
         if (next is not null)

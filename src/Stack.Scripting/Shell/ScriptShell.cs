@@ -31,9 +31,18 @@ public sealed class ShellOutcome
     /// </summary>
     public List<(string Path, long? Size)> Files { get; } = [];
 
+    /// <summary>
+    /// <c>ip [-6] route add|change|replace DEST … [advmss N] [mtu [lock] M] [initcwnd K]</c>, in order: the route's
+    /// metrics, which the runner gives the stack's route to the script's host.
+    /// </summary>
+    public List<ShellRoute> Routes { get; } = [];
+
     /// <summary>Commands, or parts of them, with no counterpart here; each says why.</summary>
     public List<string> Unsupported { get; } = [];
 }
+
+/// <summary>An <c>ip route</c> line's destination (as written) and the metrics it sets.</summary>
+public sealed record ShellRoute(string Destination, int? AdvertisedMss, int? Mtu, bool MtuLocked, int? InitialCwnd);
 
 /// <summary>
 /// Reads the shell lines of packetdrill scripts — never runs them: the stack under test is not the host, and a
@@ -41,7 +50,9 @@ public sealed class ShellOutcome
 /// settings: <c>sysctl [-q|-w] NAME=VALUE…</c>, <c>echo VALUE &gt; /proc/sys/…</c>, the suite's
 /// <c>common/defaults.sh</c> (or any <c>.sh</c> file beside the script: its lines are read the same way),
 /// <c>common/set_sysctls.py /proc/sys/…=VALUE…</c>, the restore script it writes (nothing to restore: every
-/// run starts from a fresh stack), <c>ip tcp_metrics flush</c> (the Fast Open client's cache) and a FIFO
+/// run starts from a fresh stack), <c>ip tcp_metrics flush</c> (the Fast Open client's cache), <c>ip route</c>
+/// metrics (advmss, mtu [lock], initcwnd, for the route to the script's host), <c>ethtool -K … gso/tso off</c>
+/// (the runner's link has no offloads to turn off) and a FIFO
 /// <c>tc qdisc</c> (the stack sends in order; with <c>limit 0</c> it drops all, and <c>tc qdisc delete</c> removes it), and an fq one (pacing as Linux under fq). <c>$((…))</c> arithmetic, <c>$PPID</c>, quotes, <c>;</c>,
 /// <c>&amp;&amp;</c>, <c>||</c>, redirections and backslash-newline continuations are understood; anything else is reported as unsupported.
 /// </summary>
@@ -138,6 +149,15 @@ public static class ScriptShell
             outcome.FlushMetrics = true;
             return;
         }
+        if (name == "ip" && RouteLine(words) is { } route)
+        {
+            outcome.Routes.Add(route);
+            return;
+        }
+        if (name == "ethtool" && words.Count >= 3 && words[1] == "-K" && words.Skip(3).Where((_, i) => i % 2 == 1).All(w => w == "off"))
+        {
+            return; // Turning offloads off: the runner's link segments nothing, so there is nothing to turn off.
+        }
         if (name == "tc" && words.Count >= 3 && words[1] == "qdisc" && words[2] is "delete" or "del")
         {
             outcome.QdiscDropsAll = false;
@@ -157,6 +177,40 @@ public static class ScriptShell
             return;
         }
         outcome.Unsupported.Add($"`{text}`: no counterpart in this runner");
+    }
+
+    /// <summary>Route keywords that take a value and change nothing the stack models (the next hop, the device, ...).</summary>
+    private static readonly HashSet<string> RouteWordsWithValue = ["via", "dev", "src", "proto", "metric", "table", "scope"];
+
+    /// <summary>
+    /// <c>ip [-4|-6] route add|change|replace DEST [via A] [dev D] [advmss N] [mtu [lock] M] [initcwnd K]</c>: the
+    /// destination and metrics. Null for other ip lines, or a route with a keyword this runner does not know.
+    /// </summary>
+    private static ShellRoute? RouteLine(List<string> words)
+    {
+        int i = 1;
+        while (i < words.Count && words[i] is "-4" or "-6") i++;
+        if (i + 2 >= words.Count || words[i] is not ("route" or "r" or "ro") || words[i + 1] is not ("add" or "change" or "replace")) return null;
+        string destination = words[i + 2];
+        int? advmss = null, mtu = null, initcwnd = null;
+        bool locked = false;
+        for (i += 3; i < words.Count; i++)
+        {
+            string word = words[i];
+            bool hasValue = i + 1 < words.Count;
+            if (RouteWordsWithValue.Contains(word) && hasValue) i++;
+            else if (word == "advmss" && hasValue && int.TryParse(words[++i], NumberStyles.None, CultureInfo.InvariantCulture, out int a)) advmss = a;
+            else if (word == "initcwnd" && hasValue && int.TryParse(words[++i], NumberStyles.None, CultureInfo.InvariantCulture, out int c)) initcwnd = c;
+            else if (word == "mtu" && hasValue)
+            {
+                locked = words[i + 1] == "lock";
+                if (locked) i++;
+                if (i + 1 >= words.Count || !int.TryParse(words[++i], NumberStyles.None, CultureInfo.InvariantCulture, out int m)) return null;
+                mtu = m;
+            }
+            else return null;
+        }
+        return new ShellRoute(destination, advmss, mtu, locked, initcwnd);
     }
 
     /// <summary>

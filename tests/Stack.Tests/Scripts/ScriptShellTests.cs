@@ -132,4 +132,46 @@ public sealed class ScriptShellTests
         Assert.Equal("sysctl net.ipv4.tcp_ecn=3: the stack has no such setting", LinuxSysctls.Apply(ref state, "net.ipv4.tcp_ecn", "3"));
         Assert.NotNull(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_sack", "lots"));
     }
+    [Fact]
+    public void Ip_route_lines_give_their_metrics_and_offload_switches_are_nothing_to_do()
+    {
+        var outcome = ScriptShell.Read(
+            "ip route change 192.0.2.1 via 192.168.0.2 dev tun0 advmss 600 mtu lock 640 initcwnd 11\n" +
+            " ip -6 route add 2001:DB8::1 dev tun0 mtu 1400\n ethtool -K tun0 gso off tso off", directory: null);
+        Assert.Equal(
+        [
+            new ShellRoute("192.0.2.1", 600, 640, true, 11),
+            new ShellRoute("2001:DB8::1", null, 1400, false, null),
+        ], outcome.Routes);
+        Assert.Empty(outcome.Unsupported);
+    }
+
+    [Theory]
+    [InlineData("ip route change 192.0.2.1 dev tun0 rto_min 10ms")] // A metric the stack does not have.
+    [InlineData("ip route show")]
+    [InlineData("ethtool -K tun0 gso on")]
+    public void Route_and_offload_lines_the_runner_cannot_follow_are_reported(string command)
+    {
+        var outcome = ScriptShell.Read(command, directory: null);
+        Assert.Empty(outcome.Routes);
+        Assert.Single(outcome.Unsupported);
+    }
+
+    [Fact]
+    public void Mtu_probing_sysctls_map_onto_the_configuration()
+    {
+        var state = SysctlState.Linux;
+        Assert.Equal(Stack.Tcp.Sending.MtuProbing.Off, state.Config.MtuProbing);
+        Assert.Null(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_mtu_probing", "2"));
+        Assert.Null(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_base_mss", "512"));
+        Assert.Null(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_probe_threshold", "16"));
+        Assert.Null(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_probe_interval", "300"));
+        Assert.Null(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_mtu_probe_floor", "256"));
+        Assert.Equal(Stack.Tcp.Sending.MtuProbing.Always, state.Config.MtuProbing);
+        Assert.Equal(512, state.Config.MtuProbeBaseMss);
+        Assert.Equal(16, state.Config.MtuProbeThreshold);
+        Assert.Equal(TimeSpan.FromSeconds(300), state.Config.MtuProbeInterval);
+        Assert.Equal(256, state.Config.MtuProbeFloor);
+        Assert.NotNull(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_mtu_probing", "3"));
+    }
 }
