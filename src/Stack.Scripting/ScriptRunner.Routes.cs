@@ -1,4 +1,4 @@
-using Stack.Apps.Scripting.Shell;
+using Stack.Scripting.Shell;
 using Stack.IP;
 using Stack.IP.Routing;
 

@@ -12,12 +12,20 @@ namespace Stack.Apps.Commands;
 /// </summary>
 public static class ServeCommand
 {
-    public const string Usage = "stack serve " + StackArgs.Usage + " [--services LIST]";
+    public const string Usage = "stack serve " + StackArgs.Usage + " [--services LIST] [--cert FILE]";
+
+    /// <summary>What `--services` knows: the small services on UDP and TCP, and ASP.NET Core on 80 and 443.</summary>
+    private const string KnownServices = ServiceHost.DefaultList + "," + WebService.Names;
 
     public static int Run(ArgReader args, TextWriter stdout, TextWriter stderr)
     {
         var options = StackArgs.Read(args);
         var services = ReadServices(args.Optional("--services"));
+        var web = services.Where(n => WebService.Names.Split(',').Contains(n)).ToList();
+        var small = services.Except(web).ToList();
+        var certificate = args.Optional("--cert");
+        if (certificate is not null && !web.Contains("https")) throw new UsageException("--cert is for the https service (--services ...,https)");
+        if (certificate is not null && !File.Exists(certificate)) throw new UsageException($"--cert: no such file '{certificate}'");
         args.EnsureConsumed();
         using var logs = StackArgs.CreateLogs(options.LogLevel);
         var log = logs.CreateLogger("stack.serve");
@@ -28,8 +36,10 @@ public static class ServeCommand
         // The services are bound before the link comes up: the first datagram or SYN finds them.
         ServiceHost? started = null;
         using (var stack = StackInstance.Start(options.ToOptions(logs),
-            configure: s => started = ServiceHost.Start(s, services, log: logs.CreateLogger("stack.services"))))
+            configure: s => started = ServiceHost.Start(s, small, log: logs.CreateLogger("stack.services"))))
         {
+            // ASP.NET Core starts once the link is up (Kestrel binds from its own threads, not the loop's).
+            var webRunning = web.Count == 0 ? null : WebService.StartAsync(stack, web, certificate, logs).GetAwaiter().GetResult();
             using (var running = started!)
             using (new MemoryTrimmer(TimeSpan.FromSeconds(5), () => stack.Loop.FramesHandled, logs.CreateLogger("stack.memory")))
             {
@@ -41,9 +51,12 @@ public static class ServeCommand
                     log.LogInformation("services on TCP: {Services}",
                         string.Join(", ", running.Services.OfType<IStreamService>().Select(s => $"{s.Name} {s.Port}")));
                 }
+                if (webRunning is not null)
+                    log.LogInformation("ASP.NET Core on TCP: {Services}", string.Join(", ", web.Select(n => n == "http" ? $"http {WebService.HttpPort}" : $"https {WebService.HttpsPort}")));
                 stdout.Flush();
                 stopping.Wait();
                 log.LogInformation("shutting down");
+                webRunning?.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 foreach (var (layer, reason, count) in stack.Host.Rejects.Snapshot())
                     log.LogInformation("rejected {Layer}/{Reason}: {Count}", layer, reason, count);
             }
@@ -60,9 +73,9 @@ public static class ServeCommand
         }
     }
 
-    /// <summary>`--services LIST`: default all four; "none" for none; an unknown name is a usage error.</summary>
+    /// <summary>`--services LIST`: default the four small ones; "none" for none; an unknown name is a usage error.</summary>
     private static IReadOnlyList<string> ReadServices(string? text) =>
-        ServiceHost.TryParseList(text ?? ServiceHost.DefaultList, out var names, out var error)
+        ServiceHost.TryParseList(text ?? ServiceHost.DefaultList, out var names, out var error, KnownServices)
             ? names
             : throw new UsageException($"--services: {error}");
 }

@@ -43,23 +43,23 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
     public IReadOnlyList<IDatagramService> Services { get; private set; } = [];
 
     /// <summary>
-    /// The names `--services` takes: a comma-separated subset of <see cref="DefaultList"/>, or "none". False,
-    /// with a one-line reason, for an unknown name.
+    /// The names `--services` takes: a comma-separated subset of <paramref name="knownList"/> (default
+    /// <see cref="DefaultList"/>), or "none". False, with a one-line reason, for an unknown name.
     /// </summary>
-    public static bool TryParseList(string text, out IReadOnlyList<string> names, out string? error)
+    public static bool TryParseList(string text, out IReadOnlyList<string> names, out string? error, string knownList = DefaultList)
     {
         ArgumentNullException.ThrowIfNull(text);
         names = [];
         error = null;
         if (text.Trim() == "none") return true;
-        var known = DefaultList.Split(',');
+        var known = knownList.Split(',');
         var list = new List<string>();
         foreach (var raw in text.Split(','))
         {
             var name = raw.Trim().ToLowerInvariant();
             if (!known.Contains(name))
             {
-                error = $"unknown service '{raw.Trim()}' (known: {DefaultList}, or none)";
+                error = $"unknown service '{raw.Trim()}' (known: {knownList}, or none)";
                 return false;
             }
             if (!list.Contains(name)) list.Add(name);
