@@ -7,8 +7,9 @@ namespace Stack.IP;
 public readonly ref struct IpDatagram
 {
     public IpDatagram(IpAddress source, IpAddress destination, IpProtocol protocol, byte hopLimit,
-        ReadOnlySpan<byte> payload, ReadOnlySpan<byte> packet, bool toGroup)
+        ReadOnlySpan<byte> payload, ReadOnlySpan<byte> packet, bool toGroup, int segmentSize = 0)
     {
+        SegmentSize = segmentSize;
         Source = source;
         Destination = destination;
         Protocol = protocol;
@@ -31,6 +32,12 @@ public readonly ref struct IpDatagram
 
     /// <summary>Sent to a broadcast or multicast address: no ICMP error may answer it.</summary>
     public bool IsToGroup { get; }
+
+    /// <summary>
+    /// The size of the segments this datagram was made of when the link handed it over as one offloaded aggregate
+    /// (GRO; a TAP's virtio-net header's gso_size), 0 when it came as it was sent. See <see cref="IpHost.OnFrame(ReadOnlySpan{byte}, Instant, int)"/>.
+    /// </summary>
+    public int SegmentSize { get; }
 
     /// <summary>
     /// The ECN field (RFC 3168 §5: 0 not-ECT, 1 ECT(1), 2 ECT(0), 3 CE): the low two bits of the IPv4 TOS byte or

@@ -10,7 +10,7 @@ public sealed partial class IpHost
     /// <summary>RFC 1812 §4.3.2.3: quote as much of the offending datagram as keeps the error within 576 bytes.</summary>
     private const int MaxIcmpv4Quote = 576 - 20 - Icmpv4Message.HeaderLength;
 
-    private void OnIpv4(ReadOnlySpan<byte> packet, bool linkGroup, Instant now)
+    private void OnIpv4(ReadOnlySpan<byte> packet, bool linkGroup, Instant now, int segmentSize)
     {
         if (!Ipv4Header.TryParse(packet, out var ip, out var reason))
         {
@@ -35,11 +35,11 @@ public sealed partial class IpHost
             OnIpv4Fragment(ip, now);
             return;
         }
-        DeliverIpv4(ip, packet[..ip.TotalLength], toGroup, now);
+        DeliverIpv4(ip, packet[..ip.TotalLength], toGroup, now, segmentSize);
     }
 
     /// <summary>Hands a whole datagram (received whole, or reassembled) to ICMP or its transport.</summary>
-    private void DeliverIpv4(Ipv4Header ip, ReadOnlySpan<byte> whole, bool toGroup, Instant now)
+    private void DeliverIpv4(Ipv4Header ip, ReadOnlySpan<byte> whole, bool toGroup, Instant now, int segmentSize = 0)
     {
         Statistics.Ipv4Delivered++;
         if (ip.Protocol == IpProtocol.Icmp)
@@ -49,7 +49,7 @@ public sealed partial class IpHost
         }
         if (_transports.TryGetValue(ip.Protocol, out var transport))
         {
-            transport.OnDatagram(new IpDatagram(ip.Source, ip.Destination, ip.Protocol, ip.Ttl, ip.Payload, whole, toGroup), now);
+            transport.OnDatagram(new IpDatagram(ip.Source, ip.Destination, ip.Protocol, ip.Ttl, ip.Payload, whole, toGroup, segmentSize), now);
             return;
         }
         Reject(Layer.Ipv4, RejectReason.UnsupportedType);

@@ -10,7 +10,7 @@ public sealed partial class IpHost
     /// <summary>RFC 4443 §2.4(c): an error must not exceed the minimum IPv6 MTU.</summary>
     private const int MaxIcmpv6Quote = 1280 - Ipv6Header.Length - Icmpv6Message.HeaderLength;
 
-    private void OnIpv6(ReadOnlySpan<byte> packet, Instant now, bool reassembled = false)
+    private void OnIpv6(ReadOnlySpan<byte> packet, Instant now, bool reassembled = false, int segmentSize = 0)
     {
         if (!Ipv6Header.TryParse(packet, out var ip, out var reason))
         {
@@ -69,7 +69,7 @@ public sealed partial class IpHost
         }
         if (_transports.TryGetValue(chain.UpperProtocol, out var transport))
         {
-            transport.OnDatagram(new IpDatagram(src, dst, chain.UpperProtocol, ip.HopLimit, upper, whole, toGroup), now);
+            transport.OnDatagram(new IpDatagram(src, dst, chain.UpperProtocol, ip.HopLimit, upper, whole, toGroup, segmentSize), now);
             return;
         }
         // RFC 8200 §4: an unrecognized next header gets a parameter problem pointing at its next-header field.

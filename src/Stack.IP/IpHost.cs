@@ -106,7 +106,15 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
             if (t.NextDeadline <= now) t.OnTimer(now);
     }
 
-    public void OnFrame(ReadOnlySpan<byte> frame, Instant now)
+    public void OnFrame(ReadOnlySpan<byte> frame, Instant now) => OnFrame(frame, now, segmentSize: 0);
+
+    /// <summary>
+    /// A frame that the link delivers as one receive-offload aggregate (GRO) of segments of
+    /// <paramref name="segmentSize"/> payload bytes each, as a TAP with a virtio-net header says (gso_size); 0 for a
+    /// plain frame. The size travels with the datagram to its transport (<see cref="IpDatagram.SegmentSize"/>),
+    /// which may read it as Linux reads skb_shinfo(skb)->gso_size; fragments and reassembled datagrams have none.
+    /// </summary>
+    public void OnFrame(ReadOnlySpan<byte> frame, Instant now, int segmentSize)
     {
         Statistics.FramesReceived++;
         if (!EthernetFrame.TryParse(frame, out var eth, out var reason))
@@ -131,10 +139,10 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
                 Arp.OnPacket(eth.Payload, eth.Source, now);
                 break;
             case EtherType.Ipv4:
-                OnIpv4(eth.Payload, dst.IsBroadcast || dst.IsMulticast, now);
+                OnIpv4(eth.Payload, dst.IsBroadcast || dst.IsMulticast, now, segmentSize);
                 break;
             case EtherType.Ipv6:
-                OnIpv6(eth.Payload, now);
+                OnIpv6(eth.Payload, now, segmentSize: segmentSize);
                 break;
             default:
                 Reject(Layer.Ethernet, RejectReason.UnsupportedType);

@@ -36,7 +36,10 @@ public sealed record ScriptSettings(long ToleranceMicroseconds = ScriptSettings.
         return null;
     }
 
-    /// <summary>--mss: the MSS the script's side announces where a line leaves it out (not used yet).</summary>
+    /// <summary>
+    /// --mss: the segment size of inbound TCP packets, as packetdrill gives it to the kernel (a virtio-net header's
+    /// gso_size on every packet it writes to its tun device): a packet longer than it arrives as a GRO aggregate.
+    /// </summary>
     public int? Mss { get; init; }
 
     /// <summary>--mtu: the link MTU.</summary>

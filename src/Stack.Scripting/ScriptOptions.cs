@@ -20,7 +20,7 @@ public static class ScriptOptions
         new("gateway_ip", true, "the gateway the kernel routes through"),
         new("netmask_ip", true, "the netmask of the test network"),
         new("speed", true, "the tun device's link speed"),
-        new("mss", true, "the MSS packetdrill assumes"),
+        new("mss", true, "gso_size for inbound TCP packets (GRO)"),
         new("mtu", true, "the tun device's MTU"),
         new("init_scripts", true, "scripts run before the test"),
         new("tolerance_usecs", true, "how late an event may be"),

@@ -274,7 +274,9 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             segment.Write(ip[header..], InternetChecksum.PseudoHeader(_script4, _stack4, (byte)IpProtocol.Tcp, length));
         }
         _transcript.Add($"{Seconds(ScriptNow)} {p.FormatAction()}");
-        _host.OnFrame(frame, _now);
+        // packetdrill's --mss: every TCP packet goes into its tun device with a virtio-net header saying GSO with
+        // gso_size = --mss (linux_tun_write), so the kernel sees a longer one as a GRO aggregate of such segments.
+        _host.OnFrame(frame, _now, segmentSize: _script.Settings.Mss ?? 0);
         Settle();
     }
 

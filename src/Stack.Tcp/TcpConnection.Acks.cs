@@ -25,7 +25,10 @@ public sealed partial class TcpConnection
     /// <param name="noGap">Nothing is held out of order before or after it.</param>
     private void OnDataReceived(int length, bool inOrder, bool noGap, Instant now)
     {
-        _rcv.Mss = Math.Clamp(length, _rcv.Mss, Math.Max(_rcv.Mss, AnnouncedMss));
+        // Linux tcp_measure_rcv_mss: a receive-offload aggregate counts as its segment size (gso_size), not its
+        // length, and the estimate never passes the MSS we announced.
+        int size = _layer.ReceivedSegmentSize is > 0 and var gso ? gso : length;
+        _rcv.Mss = Math.Clamp(size, _rcv.Mss, Math.Max(_rcv.Mss, AnnouncedMss));
         if (inOrder)
         {
             _ackTiming.OnData(now, Rto, AdvertisedWindow, _rcv.Mss);

@@ -264,6 +264,17 @@ public sealed partial class TcpConnection
                     _stoppedByRwnd = !_stoppedByCwnd && WindowShort(available, mss);
                     return;
                 }
+                if (!skbEnds && _snd.Nxt >= _packetEnd && WindowShort(available, mss))
+                {
+                    // Sender SWS avoidance as Linux does it (tcp_write_xmit's tcp_snd_wnd_test): a packet leaves only
+                    // when its first segment, a full MSS or all that waits, fits the peer's window whole. That is
+                    // RFC 1122 §4.2.3.4's "full segment" and "all queued data" cases; Linux has no "half the largest
+                    // window" case (it bounds the MSS to half that window instead, tcp_bound_to_half_wnd), and its
+                    // override timer is the persist timer, which sends the sliver that fits, with PSH
+                    // (tcp_write_wakeup; OnPersistTimeout), even with nothing in flight and an ACK in hand.
+                    _stoppedByRwnd = CongestionRoom() >= Math.Min(available, mss);
+                    return;
+                }
                 bool last = len == available;
                 if (!skbEnds && len < mss && last && !_finQueued && NagleHolds)
                 {
@@ -275,9 +286,9 @@ public sealed partial class TcpConnection
                 }
                 if (!skbEnds && len < mss && !last && len < _snd.MaxWnd / 2 && _snd.Nxt != _snd.Una)
                 {
-                    // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): the window allows only a sliver of the data
-                    // waiting; hold it until the window opens to a full segment or half the largest window seen,
-                    // or until everything in flight is acknowledged (the override, in place of a timer).
+                    // Sender SWS avoidance (RFC 9293 §3.8.6.2.1) inside a packet whose head went: the window allows
+                    // only a sliver of the data waiting; hold it until the window opens to a full segment or half
+                    // the largest window seen; with nothing in flight the check above applies instead.
                     _stoppedByRwnd = CongestionRoom() >= Math.Min(available, mss) && WindowShort(available, mss);
                     return;
                 }

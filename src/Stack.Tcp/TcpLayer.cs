@@ -230,9 +230,19 @@ public sealed class TcpLayer : IIpTransport
     /// </summary>
     internal byte ReceivedEcn { get; private set; }
 
+    /// <summary>
+    /// The segment size of the datagram being handled when the link handed it over as a receive-offload aggregate
+    /// (<see cref="IpDatagram.SegmentSize"/>), else 0: set on entry to <see cref="OnDatagram"/>, only read beneath it.
+    /// As Linux's virtio_net_hdr_to_skb, "too small packets are not really GSO ones": the size counts only when
+    /// what follows the fixed TCP header is longer than it.
+    /// </summary>
+    internal int ReceivedSegmentSize { get; private set; }
+
     public void OnDatagram(in IpDatagram datagram, Instant now)
     {
         ReceivedEcn = datagram.Ecn;
+        int size = datagram.SegmentSize;
+        ReceivedSegmentSize = size > 0 && datagram.Payload.Length - TcpHeader.MinLength > size ? size : 0;
         if (datagram.IsToGroup)
         {
             Reject(RejectReason.BadAddress); // RFC 9293 §3.9.1.3 / RFC 1122 §4.2.3.10: TCP is unicast only.

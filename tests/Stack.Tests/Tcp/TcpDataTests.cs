@@ -142,7 +142,9 @@ public sealed class TcpDataTests
         var h = new TcpHarness(TcpConfig.Default with { NoDelay = true });
         var c = h.ConnectOne(synAckOptions: NoTs, win: 1000);
         c.Send(Pattern(3000), h.Now);
-        h.Expect(". 1:1001(1000) ack 1 **");
+        h.ExpectNothing(); // Linux tcp_snd_wnd_test: a full segment does not fit the 1000-byte window.
+        h.Advance(TimeSpan.FromMilliseconds(200));
+        h.Expect("P. 1:1001(1000) ack 1 **"); // The persist timer sends what fits (tcp_write_wakeup).
         h.ExpectNothing();
 
         h.Inject(TcpFlags.Ack, 1, 1001, win: 0);

@@ -131,9 +131,12 @@ internal sealed class TcpHarness : IFrameTransmitter
     public TcpConnection Connect(TcpConfig? config = null) =>
         Tcp.Connect(Our, OurPort, Peer, PeerPort, config, Now);
 
-    /// <summary>Injects a segment from the peer; seq and ack are relative to the peer's and our ISN.</summary>
+    /// <summary>
+    /// Injects a segment from the peer; seq and ack are relative to the peer's and our ISN. A
+    /// <paramref name="segmentSize"/> delivers it as a receive-offload aggregate of segments of that size (GRO).
+    /// </summary>
     public void Inject(TcpFlags flags, uint seq, uint ack = 0, ushort win = 65535, TcpOptions options = default,
-        byte[]? data = null, ushort from = PeerPort, ushort to = OurPort, bool absolute = false)
+        byte[]? data = null, ushort from = PeerPort, ushort to = OurPort, bool absolute = false, int segmentSize = 0)
     {
         uint s = absolute ? seq : unchecked(seq + PeerIsn);
         uint a = (flags & TcpFlags.Ack) == 0 ? 0 : absolute ? ack : unchecked(ack + OurIsn);
@@ -143,11 +146,11 @@ internal sealed class TcpHarness : IFrameTransmitter
         repr.Write(tcp, data, Pseudo(Peer, Our, IpProtocol.Tcp, tcp.Length));
         if (Peer.IsIpv6)
         {
-            InjectIp6(IpProtocol.Tcp, tcp);
+            InjectIp6(IpProtocol.Tcp, tcp, segmentSize);
         }
         else
         {
-            InjectIp(IpProtocol.Tcp, tcp);
+            InjectIp(IpProtocol.Tcp, tcp, segmentSize: segmentSize);
         }
     }
 
@@ -155,12 +158,12 @@ internal sealed class TcpHarness : IFrameTransmitter
         ? InternetChecksum.PseudoHeader(source.V6, destination.V6, (byte)protocol, length)
         : InternetChecksum.PseudoHeader(source.V4, destination.V4, (byte)protocol, length);
 
-    public void InjectIp6(IpProtocol protocol, byte[] payload)
+    public void InjectIp6(IpProtocol protocol, byte[] payload, int segmentSize = 0)
     {
         var ip = new byte[40 + payload.Length];
         new Ipv6Repr(Peer6, Our6, protocol, payload.Length, 64).Write(ip);
         payload.CopyTo(ip, 40);
-        Host.OnFrame(Frame(PeerMac, OurMac, EtherType.Ipv6, ip), Now);
+        Host.OnFrame(Frame(PeerMac, OurMac, EtherType.Ipv6, ip), Now, segmentSize);
     }
 
     /// <summary>ICMPv6 packet too big (RFC 4443 §3.2) from the peer, quoting <paramref name="packet"/>, one of ours.</summary>
@@ -185,12 +188,12 @@ internal sealed class TcpHarness : IFrameTransmitter
         }
     }
 
-    public void InjectIp(IpProtocol protocol, byte[] payload, Ipv4Address? source = null)
+    public void InjectIp(IpProtocol protocol, byte[] payload, Ipv4Address? source = null, int segmentSize = 0)
     {
         var ip = new byte[20 + payload.Length];
         new Ipv4Repr(source ?? Peer4, Our4, protocol, payload.Length, 64, 1).Write(ip);
         payload.CopyTo(ip, 20);
-        Host.OnFrame(Frame(PeerMac, OurMac, EtherType.Ipv4, ip), Now);
+        Host.OnFrame(Frame(PeerMac, OurMac, EtherType.Ipv4, ip), Now, segmentSize);
     }
 
     /// <summary>ICMPv4 fragmentation needed (RFC 1191) quoting <paramref name="packet"/>, one of ours.</summary>
