@@ -7,7 +7,7 @@ namespace Stack.Scripting;
 /// <summary>
 /// One TCP option as a script spells it, in the script's order: <c>mss 1460</c>, <c>wscale 7</c>, <c>sackOK</c>,
 /// <c>sack 1001:2001</c>, <c>TS val 100 ecr 0</c>, <c>nop</c>, <c>eol</c>. Values may be <c>...</c> on outbound
-/// lines. <see cref="Encode"/> lays a list out byte for byte; <see cref="Decode"/> reads wire bytes back into a list.
+/// lines. <see cref="Encode(IReadOnlyList{ScriptTcpOption}, Span{byte})"/> lays a list out byte for byte; <see cref="TryDecode"/> reads wire bytes back into a list.
 /// </summary>
 public abstract record ScriptTcpOption
 {

@@ -20,7 +20,7 @@ namespace Stack.Sockets;
 /// completion; for callers on other threads, continuations never run on the loop thread. A receive with nothing
 /// queued waits in line on the loop, which copies the next datagram straight into the caller's buffer and
 /// completes it.</para>
-/// <para>On the loop thread (a service run on the loop, see <see cref="Services.IStreamService"/>) a call does
+/// <para>On the loop thread (a service run on the loop, such as the `stack` command's services) a call does
 /// its loop work inline instead of posting it, completes synchronously when it can (data already queued, room in
 /// the send buffer, a connection waiting to be accepted), and otherwise resumes through the loop's
 /// <see cref="System.Threading.SynchronizationContext"/>, on the loop: no thread hop at all. The synchronous calls

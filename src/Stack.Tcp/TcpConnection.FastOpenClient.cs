@@ -37,7 +37,7 @@ public sealed partial class TcpConnection
     private bool _synResentForTooBig;
 
     /// <summary>
-    /// A Fast Open connect holds its SYN for the data of the first <see cref="Send"/> (Linux's defer_connect,
+    /// A Fast Open connect holds its SYN for the data of the first <see cref="Send(ReadOnlySpan{byte}, Instant)"/> (Linux's defer_connect,
     /// TCP_FASTOPEN_CONNECT): the connection is in SYN-SENT and nothing has been sent yet.
     /// </summary>
     public bool IsSynDeferred => _synDeferred;

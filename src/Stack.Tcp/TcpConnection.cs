@@ -14,7 +14,7 @@ namespace Stack.Tcp;
 /// output. Every member is for the event loop thread only.
 /// </summary>
 /// <remarks>
-/// <para>The socket layer's view: <see cref="Send"/> and <see cref="Receive"/> never block — they return 0 when
+/// <para>The socket layer's view: <see cref="Send(ReadOnlySpan{byte}, Instant)"/> and <see cref="Receive"/> never block — they return 0 when
 /// the buffer is full or empty (check <see cref="IsEndOfStream"/> on a 0 from Receive) and throw
 /// <see cref="SocketException"/> with <see cref="Error"/> once the connection has failed. <see cref="Notify"/>
 /// is called once at the end of each input, timer or API call with the <see cref="TcpEvents"/> that happened,

@@ -172,7 +172,7 @@ public sealed class TcpLayer : IIpTransport
     /// <summary>
     /// connect() as <see cref="Connect(IpAddress?, ushort, IpAddress, ushort, TcpConfig?, Instant)"/>; with
     /// <paramref name="fastOpen"/> a Fast Open client (RFC 7413, Linux's MSG_FASTOPEN and TCP_FASTOPEN_CONNECT):
-    /// with a cookie for the server (or none needed), the SYN waits for the first <see cref="TcpConnection.Send"/>
+    /// with a cookie for the server (or none needed), the SYN waits for the first <see cref="TcpConnection.Send(ReadOnlySpan{byte}, Instant)"/>
     /// to carry its data (<see cref="TcpConnection.IsSynDeferred"/>); without one, the SYN goes now and asks for one.
     /// </summary>
     public TcpConnection Connect(IpAddress? local, ushort localPort, IpAddress remote, ushort remotePort, TcpConfig? config,

@@ -79,7 +79,7 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Binds every service in both families and starts serving; fails if a port is taken. Call it in the stack's
-    /// configure step (<see cref="StackInstance.Start"/>), so that the ports are bound before the first packet
+    /// configure step (<see cref="StackInstance.Start(StackOptions, Action{StackInstance}?)"/>), so that the ports are bound before the first packet
     /// arrives; on a running stack the first requests can meet port unreachable or a RST. With
     /// <paramref name="onLoop"/> (the default) the services run on the stack's event loop, each await resuming
     /// there (no thread hop per request; see <see cref="IStreamService"/>); without it, on the thread pool.

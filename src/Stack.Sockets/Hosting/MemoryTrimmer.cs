@@ -15,7 +15,7 @@ namespace Stack.Sockets.Hosting;
 /// A trim stops every thread, the event loop too, for tens of milliseconds. While frames are pouring in that pause
 /// overflows the TAP's queue and drops them — a SYN flood's and a legitimate client's alike, and a client whose
 /// cookie-validated ACK is lost waits a whole retransmission timeout. So the trimmer waits for the link to go
-/// quiet (<paramref name="activity"/>, a count of frames handled, barely moving) before it pauses anything.
+/// quiet (the constructor's <c>activity</c>, a count of frames handled, barely moving) before it pauses anything.
 /// </remarks>
 public sealed class MemoryTrimmer : IDisposable
 {

@@ -13,9 +13,9 @@ namespace Stack.Tcp.Rto;
 /// millisecond, so we follow Linux and let a caller who wants the RFC value set <c>MinRto = 1 s</c>.</para>
 /// <para><see cref="MaxRto"/> defaults to 120 s (Linux TCP_RTO_MAX); RFC 6298 §2.5 allows any maximum ≥ 60 s.</para>
 /// <para>Usage by the connection: call <see cref="StartTiming"/> when sending new data while nothing is timed,
-/// <see cref="OnRetransmit"/> whenever anything is retransmitted, <see cref="OnAck"/> for each acceptable ACK,
+/// <see cref="OnRetransmit"/> whenever anything is retransmitted, <see cref="OnAck(SeqNum, Instant)"/> for each acceptable ACK,
 /// <see cref="Backoff"/> when the retransmission timer expires, and arm the timer for <c>now + Rto</c>.
-/// With RFC 7323 timestamps, feed <see cref="SampleFromTimestamp"/> instead and skip the timing calls.</para>
+/// With RFC 7323 timestamps, feed <see cref="SampleFromTimestamp(TimeSpan, int)"/> instead and skip the timing calls.</para>
 /// </remarks>
 public sealed partial class RtoEstimator
 {
