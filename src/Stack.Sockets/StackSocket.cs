@@ -50,6 +50,7 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
     private int _sendBufferSize;
     private bool _reuseAddress;
     private int _ttl;
+    private bool _dontFragment;
 
     private StackSocket(StackInstance stack, AddressFamily family, SocketType type, StreamChannel? accepted = null)
     {
@@ -110,12 +111,24 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
         set => SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReceiveBuffer, value);
     }
 
-    /// <summary>SO_SNDBUF in bytes. UDP sends never wait in a buffer, so for UDP this is only remembered; TCP
-    /// (default 256 KiB): set it before Connect or Listen.</summary>
+    /// <summary>SO_SNDBUF in bytes. UDP sends never wait in a buffer; as on Linux, a datagram whose fragments
+    /// outgrow twice the doubled value fails with NoBufferSpaceAvailable (ENOBUFS). TCP (default 256 KiB): set
+    /// it before Connect or Listen.</summary>
     public int SendBufferSize
     {
         get => _sendBufferSize;
         set => SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.SendBuffer, value);
+    }
+
+    /// <summary>
+    /// UDP: IP_MTU_DISCOVER = IP_PMTUDISC_DO (IPv4) or IPV6_DONTFRAG (IPv6), as <see cref="Socket.DontFragment"/>:
+    /// a datagram over the path MTU fails with MessageSize (EMSGSIZE) instead of being fragmented.
+    /// </summary>
+    public bool DontFragment
+    {
+        get => _dontFragment;
+        set => SetSocketOption(AddressFamily == AddressFamily.InterNetworkV6 ? SocketOptionLevel.IPv6 : SocketOptionLevel.IP,
+            SocketOptionName.DontFragment, value);
     }
 
     /// <summary>SO_REUSEADDR: allows binding a port that other sockets with this option hold. Set before Bind.</summary>
@@ -277,7 +290,8 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
 
     /// <summary>
     /// Sets an option. Supported: Socket/ReceiveBuffer, SendBuffer, ReuseAddress, ReceiveTimeout, SendTimeout;
-    /// for UDP IP or IPv6/IpTimeToLive (the hop limit of what this socket sends; 0 restores the default); for
+    /// for UDP IP or IPv6/IpTimeToLive (the hop limit of what this socket sends; 0 restores the default) and
+    /// IP or IPv6/DontFragment (<see cref="DontFragment"/>); for
     /// TCP Socket/KeepAlive, Tcp/TcpKeepAliveTime, TcpKeepAliveInterval, TcpKeepAliveRetryCount (any time, as Linux) and Tcp/NoDelay.
     /// </summary>
     public void SetSocketOption(SocketOptionLevel optionLevel, SocketOptionName optionName, int optionValue)
@@ -298,7 +312,7 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
             case (SocketOptionLevel.Socket, SocketOptionName.SendBuffer):
                 ArgumentOutOfRangeException.ThrowIfLessThan(optionValue, 1, nameof(optionValue));
                 _sendBufferSize = optionValue;
-                OnLoop(_ => Datagram.Endpoint.SendBufferSize = optionValue);
+                OnLoop(_ => Datagram.Endpoint.SendBufferSize = UdpEndpoint.FromSoSndBuf(optionValue));
                 break;
             case (SocketOptionLevel.Socket, SocketOptionName.ReuseAddress):
                 if (IsBound) throw new InvalidOperationException("Set ReuseAddress before Bind: it decides whether the bind may share a port.");
@@ -320,6 +334,11 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
                 _ttl = optionValue;
                 byte? hops = optionValue == 0 ? null : (byte)optionValue;
                 OnLoop(_ => Datagram.Endpoint.HopLimit = hops);
+                break;
+            case (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.DontFragment):
+                _dontFragment = optionValue != 0;
+                bool dontFragment = _dontFragment;
+                OnLoop(_ => Datagram.Endpoint.DontFragment = dontFragment);
                 break;
             default:
                 throw Unsupported(optionLevel, optionName);
@@ -347,6 +366,7 @@ public sealed partial class StackSocket : IDisposable, IAsyncDisposable
             (SocketOptionLevel.Socket, SocketOptionName.Type) => (int)SocketType,
             (SocketOptionLevel.Socket, SocketOptionName.Error) => (int)Invoke(_ => Datagram.Endpoint.TakeError()),
             (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.IpTimeToLive) => _ttl,
+            (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.DontFragment) => _dontFragment ? 1 : 0,
             _ => throw Unsupported(optionLevel, optionName),
         };
     }

@@ -68,6 +68,12 @@ public sealed class TcpLayer : IIpTransport
     /// <summary>Connections in the 4-tuple table (every state but CLOSED, TIME-WAIT included).</summary>
     public int ConnectionCount => _connections.Count;
 
+    /// <summary>
+    /// Connections the user closed whose FIN is not yet acknowledged (FIN-WAIT-1, CLOSING, LAST-ACK): what a
+    /// shutting-down server waits for before it lets the stack go.
+    /// </summary>
+    public int ClosingCount => _connections.Values.Count(c => c.State is TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck);
+
     /// <summary>The open listeners (a snapshot: for inspection, as <c>ss -l</c> lists them).</summary>
     public IReadOnlyList<TcpListener> Listeners => [.. _listeners.Values];
 

@@ -52,10 +52,27 @@ public sealed class UdpEndpoint
     public int ReceiveBufferSize { get; set; } = DefaultReceiveBufferSize;
 
     /// <summary>
-    /// SO_SNDBUF. Kept for the socket API's sake: a UDP send goes straight to the link (or the neighbour
-    /// queue), so nothing waits in a send buffer.
+    /// Linux's sk_sndbuf: net.core.wmem_default at first, SO_SNDBUF doubled once set (<see cref="FromSoSndBuf"/>).
+    /// A UDP send goes straight to the link (or the neighbour queue), so nothing waits in it; it bounds only the
+    /// fragments of one datagram (<see cref="UdpLayer.SendTo"/>), as Linux's __ip_append_data does.
     /// </summary>
     public int SendBufferSize { get; set; } = DefaultSendBufferSize;
+
+    /// <summary>Linux's SOCK_MIN_SNDBUF: the least sk_sndbuf SO_SNDBUF gives.</summary>
+    public const int MinSendBufferSize = 4608;
+
+    /// <summary>Linux's net.core.wmem_max: the most SO_SNDBUF takes before doubling.</summary>
+    public const int MaxSoSndBuf = 212_992;
+
+    /// <summary>sk_sndbuf for SO_SNDBUF = <paramref name="requested"/>, as sock_setsockopt computes it.</summary>
+    public static int FromSoSndBuf(int requested) =>
+        Math.Max(2 * Math.Clamp(requested, 0, MaxSoSndBuf), MinSendBufferSize);
+
+    /// <summary>
+    /// IP_MTU_DISCOVER = IP_PMTUDISC_DO / IPV6_DONTFRAG: a datagram over the path MTU is refused with
+    /// <see cref="SocketError.MessageSize"/> instead of fragmented, and IPv4 datagrams carry DF.
+    /// </summary>
+    public bool DontFragment { get; set; }
 
     /// <summary>IP_TTL / IPV6_UNICAST_HOPS for what this endpoint sends; null: the host's default.</summary>
     public byte? HopLimit { get; set; }

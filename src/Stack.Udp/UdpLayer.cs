@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Stack.IP;
+using Stack.IP.Fragments;
 using Stack.IP.Wire;
 using Stack.Link.Diagnostics;
 using Stack.Link.Time;
@@ -149,18 +150,39 @@ public sealed class UdpLayer : IIpTransport
             source = chosen;
         }
         int length = UdpHeader.HeaderLength + payload.Length;
+        if (CheckFragments(endpoint, destination, length, now) is var refused and not SocketError.Success) return refused;
         UdpWriter.Write(_tx, endpoint.LocalPort, port, payload, PseudoHeader(source, destination, length));
-        var result = _host.Send(source, destination, IpProtocol.Udp, _tx.AsSpan(0, length), now, endpoint.HopLimit);
+        var result = _host.Send(source, destination, IpProtocol.Udp, _tx.AsSpan(0, length), now, endpoint.HopLimit,
+            dontFragment: endpoint.DontFragment);
         if (result is SendResult.Sent or SendResult.Queued) Statistics.DatagramsSent++;
         return result switch
         {
             SendResult.Sent or SendResult.Queued => SocketError.Success,
             SendResult.NoRoute => SocketError.NetworkUnreachable,
-            // Until IP fragments, anything over the path MTU ends here (EMSGSIZE, as with IP_PMTUDISC_DO).
             SendResult.MessageTooLong => SocketError.MessageSize,
             SendResult.BadSource => SocketError.AddressNotAvailable,
             _ => SocketError.NoBufferSpaceAvailable,
         };
+    }
+
+    /// <summary>
+    /// A datagram of <paramref name="length"/> bytes over the path MTU, as Linux's __ip_append_data and
+    /// __ip6_append_data treat it: refused with EMSGSIZE under <see cref="UdpEndpoint.DontFragment"/>; otherwise
+    /// fragmented, where the first fragment's skb comes from sock_alloc_send_skb (which waits only for a send
+    /// queue, and UDP here has none) and each later one is allocated only while those before it are charged at
+    /// most 2 · sk_sndbuf, else ENOBUFS. A fragment is charged its bytes plus an skb's overhead.
+    /// </summary>
+    private SocketError CheckFragments(UdpEndpoint endpoint, IpAddress destination, int length, Instant now)
+    {
+        int mtu = _host.PathMtu(destination, now);
+        int header = destination.IsIpv6 ? Ipv6Header.Length : Ipv4Header.MinLength;
+        if (header + length <= mtu) return SocketError.Success;
+        if (endpoint.DontFragment) return SocketError.MessageSize;
+        int step = Fragmenter.MaxFragmentPayload(mtu, header, destination.IsIpv6);
+        if (step == 0) return SocketError.Success; // IP refuses it.
+        int fragment = header + (destination.IsIpv6 ? Fragmenter.Ipv6FragmentHeaderLength : 0) + step; // All but the last are full.
+        long before = (long)(Fragmenter.Count(length, step) - 1) * (fragment + UdpEndpoint.PerDatagramOverhead);
+        return before > 2L * endpoint.SendBufferSize ? SocketError.NoBufferSpaceAvailable : SocketError.Success;
     }
 
     /// <summary>Unbinds the endpoint and frees its queue. Idempotent.</summary>

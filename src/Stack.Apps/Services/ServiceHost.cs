@@ -171,6 +171,12 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the services: closes the listeners and every open connection gracefully (its queued data, then a
+    /// FIN), then waits up to <see cref="DrainTime"/> for those FINs to be acknowledged, so that `stack serve`
+    /// on SIGTERM ends its connections as a server process's exit does on Linux (where the kernel finishes the
+    /// orphaned connections) instead of cutting them off. A peer that never acknowledges costs only the bound.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         if (_disposed) return;
@@ -178,9 +184,11 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
         await _stop.CancelAsync().ConfigureAwait(false);
         foreach (var s in _sockets) s.Dispose();
         await Task.WhenAll(_servers).WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        await DrainAsync().ConfigureAwait(false);
         _stop.Dispose();
     }
 
+    /// <inheritdoc cref="DisposeAsync"/>
     public void Dispose()
     {
         if (_disposed) return;
@@ -188,7 +196,31 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
         _stop.Cancel();
         foreach (var s in _sockets) s.Dispose();
         // On the loop thread (a configure step that failed) the servers can only finish once the loop runs again.
-        if (!_stack.Loop.IsLoopThread) Task.WhenAll(_servers).Wait(TimeSpan.FromSeconds(5));
+        if (!_stack.Loop.IsLoopThread)
+        {
+            Task.WhenAll(_servers).Wait(TimeSpan.FromSeconds(5));
+            DrainAsync().GetAwaiter().GetResult();
+        }
         _stop.Dispose();
+    }
+
+    /// <summary>How long disposing waits for the closed connections' FINs to be acknowledged (real time).</summary>
+    public TimeSpan DrainTime { get; set; } = TimeSpan.FromSeconds(5);
+
+    private static readonly TimeSpan DrainPoll = TimeSpan.FromMilliseconds(10);
+
+    private async Task DrainAsync()
+    {
+        using var bound = new CancellationTokenSource(DrainTime);
+        try
+        {
+            // Bounded as a whole: a stack already stopping may never run the question.
+            while (await _stack.Loop.InvokeAsync(_ => _stack.Tcp.ClosingCount).WaitAsync(bound.Token).ConfigureAwait(false) > 0)
+                await Task.Delay(DrainPoll, bound.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The bound: what is still closing is cut off with the stack.
+        }
     }
 }

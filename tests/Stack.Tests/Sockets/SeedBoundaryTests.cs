@@ -143,6 +143,52 @@ public sealed class SeedBoundaryTests() : TwoStacks
         Assert.Equal([Stack.Tcp.TcpListener.SoMaxConn, Stack.Tcp.TcpListener.SoMaxConn], backlogs);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_listener_bound_to_one_address_refuses_SYNs_to_the_others(bool v6)
+    {
+        // §4.4 as Linux's __inet_lookup_listener matches: a listener bound to .3 does not take a SYN to the same
+        // host's .4, which is answered as a closed port (RST, connect() ECONNREFUSED); a wildcard one takes both.
+        var (linkC, linkD) = MemoryLink.CreatePair();
+        using var c = StackInstance.Start("c", linkC, new IpHostOptions
+        {
+            Mac = new MacAddress(0x0200_0000_0012UL),
+            Addresses = [InterfaceAddress.Parse("192.0.2.12/24"), InterfaceAddress.Parse("2001:db8::12/64")],
+        }, Clock);
+        using var d = StackInstance.Start("d", linkD, new IpHostOptions
+        {
+            Mac = new MacAddress(0x0200_0000_0013UL),
+            Addresses =
+            [
+                InterfaceAddress.Parse("192.0.2.13/24"), InterfaceAddress.Parse("192.0.2.14/24"),
+                InterfaceAddress.Parse("2001:db8::13/64"), InterfaceAddress.Parse("2001:db8::14/64"),
+            ],
+        }, Clock);
+        var bound = IPAddress.Parse(v6 ? "2001:db8::13" : "192.0.2.13");
+        var other = IPAddress.Parse(v6 ? "2001:db8::14" : "192.0.2.14");
+        using (var listener = StackSocket.Create(d, Family(v6), SocketType.Stream))
+        {
+            listener.Bind(new IPEndPoint(bound, 7105));
+            listener.Listen(8);
+            using var refused = StackSocket.Create(c, Family(v6), SocketType.Stream);
+            var e = await Assert.ThrowsAsync<StackSocketException>(() => refused.ConnectAsync(new IPEndPoint(other, 7105)).AsTask().WaitAsync(Patience));
+            Assert.Equal(SocketError.ConnectionRefused, e.SocketErrorCode);
+            Assert.Equal(0, await d.Loop.InvokeAsync(_ => d.Tcp.Listeners.Single().CompletedCount + d.Tcp.Listeners.Single().IncompleteCount));
+            using var taken = StackSocket.Create(c, Family(v6), SocketType.Stream);
+            await taken.ConnectAsync(new IPEndPoint(bound, 7105)).AsTask().WaitAsync(Patience);
+            using var accepted = await listener.AcceptAsync().AsTask().WaitAsync(Patience);
+            Assert.Equal(bound, accepted.LocalEndPoint!.Address);
+        }
+        using var wildcard = StackSocket.Create(d, Family(v6), SocketType.Stream);
+        wildcard.Bind(new IPEndPoint(Any(v6), 7106));
+        wildcard.Listen(8);
+        using var client = StackSocket.Create(c, Family(v6), SocketType.Stream);
+        await client.ConnectAsync(new IPEndPoint(other, 7106)).AsTask().WaitAsync(Patience);
+        using var served = await wildcard.AcceptAsync().AsTask().WaitAsync(Patience);
+        Assert.Equal(other, served.LocalEndPoint!.Address);
+    }
+
     private static async Task Eventually(Func<Task<bool>> condition)
     {
         var deadline = DateTime.UtcNow + Patience;

@@ -257,6 +257,23 @@ public sealed class UdpLayerTests
         Assert.Equal(1, u.Udp.Statistics.DatagramsSent);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Ipv4_datagrams_carry_DF_only_under_IP_PMTUDISC_DO(bool dontFragment)
+    {
+        // Linux ip_dont_fragment: IP_PMTUDISC_DO sets DF on every datagram; here the default leaves it clear.
+        var u = new UdpHarness();
+        u.LearnPeer(false);
+        var e = u.Bound(Any(false), 1234);
+        e.DontFragment = dontFragment;
+
+        Assert.Equal(SocketError.Success, u.Udp.SendTo(e, Peer4, 7, Bytes("payload"), u.H.Now));
+
+        var ip = u.H.NextRaw().AsSpan(14);
+        Assert.Equal(dontFragment, (ip[6] & 0x40) != 0);
+    }
+
     [Fact]
     public void Bad_checksum_is_counted_and_dropped_silently()
     {
