@@ -20,13 +20,8 @@ namespace Stack.Sockets;
 /// completion; for callers on other threads, continuations never run on the loop thread. A receive with nothing
 /// queued waits in line on the loop, which copies the next datagram straight into the caller's buffer and
 /// completes it.</para>
-/// <para>On the loop thread (a service run on the loop, such as the `stack` command's services) a call does
-/// its loop work inline instead of posting it, completes synchronously when it can (data already queued, room in
-/// the send buffer, a connection waiting to be accepted), and otherwise resumes through the loop's
-/// <see cref="System.Threading.SynchronizationContext"/>, on the loop: no thread hop at all. The synchronous calls
-/// that wait for the network (Connect, Accept, Send, SendTo, Receive, ReceiveFrom, Close with a timeout) would
-/// wait for the loop itself there, so they throw <see cref="InvalidOperationException"/>; those that only touch
-/// loop state (Bind, Listen, Shutdown, options) run inline.</para>
+/// <para>On the loop thread a call does its loop work inline and resumes on the loop; the synchronous calls that
+/// wait for the network throw there. The rules for every thread: docs/threading.md.</para>
 /// <para>Allocation: a receive costs one completion object (a <see cref="TaskCompletionSource{TResult}"/>)
 /// and the sender's <see cref="IPEndPoint"/>; an asynchronous send costs the loop request's closure and task.
 /// The datagram itself is copied from the frame into a pooled buffer in the endpoint's queue, and from there
