@@ -12,7 +12,8 @@ public static class Cli
         "  " + DemoCommand.Usage,
         "  " + DaytimeCommand.Usage,
         "  " + EchoCommand.Usage,
-        "  " + ScriptCommand.Usage);
+        "  " + ScriptCommand.Usage,
+        "  " + WebKernelCommand.Usage);
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr) => Run(args, TextReader.Null, stdout, stderr);
 
@@ -37,6 +38,7 @@ public static class Cli
                 "daytime" => DaytimeCommand.Run(rest, stdout, stderr),
                 "echo" => EchoCommand.Run(rest, stdin, stdout, stderr),
                 "script" => ScriptCommand.Run(rest, stdout, stderr),
+                "web-kernel" => WebKernelCommand.Run(rest, stdout),
                 _ => throw new UsageException($"unknown command '{args[0]}' (try: stack --help)"),
             };
         }

@@ -31,28 +31,32 @@ public sealed class WebService : IAsyncDisposable
         _certificate = certificate;
     }
 
-    /// <summary>Starts the app for <paramref name="names"/> (http, https, or both); the listeners are up when it returns.</summary>
-    public static async Task<WebService> StartAsync(StackInstance stack, IReadOnlyCollection<string> names, string? certificateFile,
-        ILoggerFactory logs, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Starts the app for <paramref name="names"/> (http, https, or both) on <paramref name="stack"/>, or, with
+    /// none, on Kestrel's own sockets (the host's TCP: the comparison bench/http-bench.sh makes); the listeners are
+    /// up when it returns. <paramref name="httpPort"/> and <paramref name="httpsPort"/> default to 80 and 443.
+    /// </summary>
+    public static async Task<WebService> StartAsync(StackInstance? stack, IReadOnlyCollection<string> names, string? certificateFile,
+        ILoggerFactory logs, int httpPort = HttpPort, int httpsPort = HttpsPort, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(stack);
         ArgumentNullException.ThrowIfNull(names);
         var log = logs.CreateLogger("stack.web");
         X509Certificate2? certificate = null;
         if (names.Contains("https"))
         {
-            certificate = certificateFile is null ? MakeCertificate(stack) : LoadCertificate(certificateFile);
+            certificate = certificateFile is not null ? LoadCertificate(certificateFile)
+                : MakeCertificate(stack?.Name ?? "kernel", stack?.Host.Addresses.Select(a => a.Address.ToIPAddress()) ?? []);
             log.LogInformation("https certificate {Subject}, SHA-256 fingerprint {Fingerprint}", certificate.Subject,
                 certificate.GetCertHashString(HashAlgorithmName.SHA256));
         }
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseStackTransport(stack);
+        if (stack is not null) builder.WebHost.UseStackTransport(stack);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = null;
-            if (names.Contains("http")) kestrel.ListenAnyIP(HttpPort);
-            if (certificate is not null) kestrel.ListenAnyIP(HttpsPort, o => o.UseHttps(certificate));
+            if (names.Contains("http")) kestrel.ListenAnyIP(httpPort);
+            if (certificate is not null) kestrel.ListenAnyIP(httpsPort, o => o.UseHttps(certificate));
         });
         var app = builder.Build();
         app.MapGet("/", (Delegate)Page);
@@ -103,13 +107,13 @@ public sealed class WebService : IAsyncDisposable
             : X509CertificateLoader.LoadPkcs12FromFile(path, password: null);
     }
 
-    /// <summary>Self-signed, ECDSA P-256, valid for a year, with the stack's addresses as subject alternative names.</summary>
-    private static X509Certificate2 MakeCertificate(StackInstance stack)
+    /// <summary>Self-signed, ECDSA P-256, valid for a year, with the server's addresses as subject alternative names.</summary>
+    private static X509Certificate2 MakeCertificate(string name, IEnumerable<IPAddress> addresses)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var request = new CertificateRequest($"CN=stack {stack.Name}", key, HashAlgorithmName.SHA256);
+        var request = new CertificateRequest($"CN=stack {name}", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
-        foreach (var a in stack.Host.Addresses) names.AddIpAddress(a.Address.ToIPAddress());
+        foreach (var a in addresses) names.AddIpAddress(a);
         request.CertificateExtensions.Add(names.Build());
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], critical: false));
         return request.CreateSelfSigned(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddYears(1));
