@@ -187,7 +187,8 @@ public sealed partial class ScriptRunner
     /// <summary>
     /// Linux ep_poll_callback: a wakeup lists each item of the descriptor whose events it concerns. Data, end of
     /// stream and errors concern readers; freed send space concerns writers only when the socket is writable by
-    /// tcp_poll's rule (sk_stream_write_space wakes nobody before); a state change concerns everyone.
+    /// tcp_poll's rule (sk_stream_write_space wakes nobody before); an error-queue entry (a zerocopy completion)
+    /// wakes with EPOLLERR, which every item watches; a state change concerns everyone.
     /// </summary>
     private void Wake(int fd, TcpEvents events)
     {
@@ -195,13 +196,17 @@ public sealed partial class ScriptRunner
         long key = 0;
         if ((events & (TcpEvents.Readable | TcpEvents.Error)) != 0) key |= PollIn | PollRdNorm | PollRdHup | PollErr;
         if ((events & TcpEvents.Writable) != 0 && (PollMask(sock) & PollOut) != 0) key |= PollOut | PollWrNorm;
+        if ((events & TcpEvents.ErrorQueued) != 0) key |= PollErr; // sock_queue_err_skb's sk_error_report (sock_def_error_report).
         if ((events & (TcpEvents.Connected | TcpEvents.Closed | TcpEvents.StateChanged | TcpEvents.Error)) != 0) key = ~0L;
         if (key == 0) return;
         foreach (var ep in _epolls.Values)
         {
             foreach (var item in ep.Items)
             {
-                if (item.Fd == fd && (item.Events & key & ~EpollPrivateBits) != 0) item.Ready = true;
+                // epoll watches EPOLLERR and EPOLLHUP with any events (ep_insert adds them), but not on an item
+                // EPOLLONESHOT disabled (ep_poll_callback skips an item with only private bits left).
+                long watched = item.Events & ~EpollPrivateBits;
+                if (item.Fd == fd && watched != 0 && ((watched | PollErr | PollHup) & key) != 0) item.Ready = true;
             }
         }
     }

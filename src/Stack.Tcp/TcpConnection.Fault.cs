@@ -40,6 +40,7 @@ public sealed partial class TcpConnection
             try
             {
                 Output(now);
+                CheckSendSpace(now);
                 ArmKeepAlive();
             }
             catch (Exception e) when (!IsFatal(e))

@@ -701,8 +701,8 @@ public sealed partial class TcpConnection
         _retries = 0;
         if (dataAcked > 0)
         {
-            _pending |= TcpEvents.Writable;
-            CheckSendSpace(now);
+            // Writable is raised there, only for a writer that found the buffer full (sk_stream_write_space).
+            _sendSpaceFreed = true;
         }
         _restartRto = true;
     }

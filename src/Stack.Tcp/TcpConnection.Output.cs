@@ -294,6 +294,10 @@ public sealed partial class TcpConnection
                 }
                 if (_snd.Nxt >= _packetEnd)
                 {
+                    if (_snd.Nxt > _snd.Una && TsoShouldDefer(available, mss, now))
+                    {
+                        return;
+                    }
                     StartPacket(available, usable, mss);
                 }
                 if (!SendNew(len, last && _finQueued, now))

@@ -33,6 +33,7 @@ public sealed partial class TcpConnection
     private SeqNum? _pushedSeq; // Linux's pushed_seq: the write sequence of the last push mark (the first write's start before).
     private int _sndBuf; // Linux's sk_sndbuf.
     private bool _sendNoSpace; // Linux's SOCK_NOSPACE: a write found the buffer full and waits for room.
+    private bool _sendSpaceFreed; // An ACK freed memory: tcp_check_space is due once output is done.
 
     /// <summary>Linux's sk_sndbuf now: <see cref="TcpConfig.SendBufferSize"/>, grown with cwnd unless locked.</summary>
     public int SendBufferSize => _sndBuf;
@@ -201,10 +202,17 @@ public sealed partial class TcpConnection
 
     /// <summary>
     /// Linux tcp_check_space / tcp_new_space, after an ACK freed memory: if a writer waits, grow the buffer when cwnd
-    /// is not full (tcp_should_expand_sndbuf), then wake it once a third of the buffer is free.
+    /// is not full (tcp_should_expand_sndbuf), then wake it once a third of the buffer is free. Linux runs it after
+    /// sending what the ACK let go (tcp_data_snd_check: tcp_push_pending_frames, then tcp_check_space), so the
+    /// flight that decides whether cwnd is full includes what was just sent: Leave calls it after Output.
     /// </summary>
     private void CheckSendSpace(Instant now)
     {
+        if (!_sendSpaceFreed)
+        {
+            return;
+        }
+        _sendSpaceFreed = false;
         if (!_sendNoSpace)
         {
             return;

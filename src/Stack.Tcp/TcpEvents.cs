@@ -12,7 +12,10 @@ public enum TcpEvents
     /// <summary>Data, end of stream or an error can be picked up with Receive.</summary>
     Readable = 1,
 
-    /// <summary>The send buffer has room again (or an error makes Send fail at once).</summary>
+    /// <summary>
+    /// The send buffer has room again for a writer that found it full (Linux sk_stream_write_space: raised once per
+    /// such wait, not on every ACK), or an error makes Send fail at once.
+    /// </summary>
     Writable = 2,
 
     /// <summary>The connection reached ESTABLISHED (connect completed, or the handshake of an accepted one).</summary>
