@@ -74,6 +74,13 @@ public sealed class TcpLayer : IIpTransport
     /// </summary>
     public int ClosingCount => _connections.Values.Count(c => c.State is TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck);
 
+    /// <summary>
+    /// Connections whose FIN is still to be sent or acknowledged: those closing (<see cref="ClosingCount"/>) and
+    /// those not closed yet (SYN-RECEIVED, ESTABLISHED, CLOSE-WAIT), which a server shutting down is about to close.
+    /// </summary>
+    public int PendingFinCount => _connections.Values.Count(c => c.State is TcpState.SynReceived or TcpState.Established
+        or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck);
+
     /// <summary>The open listeners (a snapshot: for inspection, as <c>ss -l</c> lists them).</summary>
     public IReadOnlyList<TcpListener> Listeners => [.. _listeners.Values];
 

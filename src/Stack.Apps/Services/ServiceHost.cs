@@ -214,8 +214,9 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
         using var bound = new CancellationTokenSource(DrainTime);
         try
         {
-            // Bounded as a whole: a stack already stopping may never run the question.
-            while (await _stack.Loop.InvokeAsync(_ => _stack.Tcp.ClosingCount).WaitAsync(bound.Token).ConfigureAwait(false) > 0)
+            // Bounded as a whole: a stack already stopping may never run the question. Connections not closed yet
+            // count too: a service's connection task may not have closed its socket when the servers returned.
+            while (await _stack.Loop.InvokeAsync(_ => _stack.Tcp.PendingFinCount).WaitAsync(bound.Token).ConfigureAwait(false) > 0)
                 await Task.Delay(DrainPoll, bound.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException)
