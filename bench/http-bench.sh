@@ -23,7 +23,16 @@ stack=(dotnet "$PWD/src/Stack.Apps/bin/Release/net10.0/stack.dll")
 ns="stkhttp-$$"
 pids=()
 cleanup() {
+  # SIGTERM lets both servers close their connections; what has not exited after 20 s is killed, and only then does
+  # the namespace (and the stack's TAP) go.
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  for _ in $(seq 1 200); do
+    alive=0
+    for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" -eq 0 ] && break
+    sleep 0.1
+  done
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
   scripts/tap-setup down --netns "$ns" >/dev/null 2>&1 || true
 }
