@@ -132,11 +132,12 @@ public sealed class ScriptShellTests
         Assert.Equal("sysctl net.ipv4.tcp_ecn=3: the stack has no such setting", LinuxSysctls.Apply(ref state, "net.ipv4.tcp_ecn", "3"));
         Assert.NotNull(LinuxSysctls.Apply(ref state, "net.ipv4.tcp_sack", "lots"));
     }
+
     [Fact]
     public void Ip_route_lines_give_their_metrics_and_offload_switches_are_nothing_to_do()
     {
         var outcome = ScriptShell.Read(
-            "ip route change 192.0.2.1 via 192.168.0.2 dev tun0 advmss 600 mtu lock 640 initcwnd 11\n" +
+            "ip route change 192.0.2.1 via 192.0.2.3 dev tun0 advmss 600 mtu lock 640 initcwnd 11\n" +
             " ip -6 route add 2001:DB8::1 dev tun0 mtu 1400\n ethtool -K tun0 gso off tso off", directory: null);
         Assert.Equal(
         [
