@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Stack.Sockets.Hosting;
 using Stack.Apps.Services;
@@ -29,9 +28,7 @@ public static class ServeCommand
         args.EnsureConsumed();
         using var logs = StackArgs.CreateLogs(options.LogLevel);
         var log = logs.CreateLogger("stack.serve");
-        using var stopping = new ManualResetEventSlim();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var stopping = new StopSignal();
 
         // The services are bound before the link comes up: the first datagram or SYN finds them.
         ServiceHost? started = null;
@@ -65,12 +62,6 @@ public static class ServeCommand
             stderr.Flush();
         }
         return 0;
-
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stopping.Set();
-        }
     }
 
     /// <summary>`--services LIST`: default the four small ones; "none" for none; an unknown name is a usage error.</summary>

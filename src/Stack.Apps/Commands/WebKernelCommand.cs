@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Stack.Apps.Services;
 
@@ -18,20 +17,12 @@ public static class WebKernelCommand
         var level = StackArgs.ParseLevel(args.Optional("--log-level")) ?? LogLevel.Information;
         args.EnsureConsumed();
         using var logs = StackArgs.CreateLogs(level);
-        using var stopping = new ManualResetEventSlim();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+        using var stopping = new StopSignal();
         var web = WebService.StartAsync(null, ["http"], null, logs, httpPort: port).GetAwaiter().GetResult();
         logs.CreateLogger("stack.web").LogInformation("ASP.NET Core on the host's sockets: http {Port}", port);
         stdout.Flush();
         stopping.Wait();
         web.DisposeAsync().AsTask().GetAwaiter().GetResult();
         return 0;
-
-        void Stop(PosixSignalContext context)
-        {
-            context.Cancel = true;
-            stopping.Set();
-        }
     }
 }

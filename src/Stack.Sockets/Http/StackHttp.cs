@@ -65,11 +65,15 @@ public static class StackHttp
                 await socket.ConnectAsync(new IPEndPoint(address, endPoint.Port), cancellationToken).ConfigureAwait(false);
                 return socket.GetStream(ownsSocket: true);
             }
-            catch (Exception e) when (e is StackSocketException or OperationCanceledException)
+            catch (StackSocketException e)
             {
                 socket.Dispose();
-                if (e is OperationCanceledException) throw;
                 first ??= e;
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
             }
         }
         throw new HttpRequestException($"No connection to {endPoint.Host}:{endPoint.Port} through the stack", first);

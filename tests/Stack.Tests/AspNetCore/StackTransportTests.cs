@@ -7,11 +7,10 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Stack.AspNetCore;
-using Stack.IP.Routing;
-using Stack.Link.Devices.Memory;
 using Stack.Sockets;
 using Stack.Sockets.Hosting;
 using Stack.Sockets.Http;
+using Stack.Tests.Support;
 
 namespace Stack.Tests.AspNetCore;
 
@@ -28,9 +27,7 @@ public sealed class StackTransportTests : IAsyncDisposable
 
     public StackTransportTests()
     {
-        var (linkA, linkB) = MemoryLink.CreatePair();
-        _client = StackInstance.Start(Options(linkA, 2));
-        _server = StackInstance.Start(Options(linkB, 3));
+        (_client, _server) = MemoryStacks.StartPair();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseStackTransport(_server);
@@ -47,12 +44,6 @@ public sealed class StackTransportTests : IAsyncDisposable
         });
         _app.StartAsync().WaitAsync(Patience).GetAwaiter().GetResult();
     }
-
-    private static StackOptions Options(MemoryPort port, byte last) => new()
-    {
-        Link = StackLink.Device(port),
-        Addresses = [InterfaceAddress.Parse($"192.0.2.{last}/24"), InterfaceAddress.Parse($"2001:db8::{last}/64")],
-    };
 
     [Theory]
     [InlineData("192.0.2.3")]

@@ -1,11 +1,10 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
-using Stack.IP.Routing;
-using Stack.Link.Devices.Memory;
 using Stack.Sockets;
 using Stack.Sockets.Hosting;
 using Stack.Sockets.Http;
+using Stack.Tests.Support;
 
 namespace Stack.Tests.Sockets;
 
@@ -17,21 +16,10 @@ public sealed class StackHttpTests : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
-    public StackHttpTests()
-    {
-        var (linkA, linkB) = MemoryLink.CreatePair();
-        StackA = StackInstance.Start(Options(linkA, 2));
-        StackB = StackInstance.Start(Options(linkB, 3));
-    }
+    public StackHttpTests() => (StackA, StackB) = MemoryStacks.StartPair();
 
     private StackInstance StackA { get; }
     private StackInstance StackB { get; }
-
-    private static StackOptions Options(MemoryPort port, byte last) => new()
-    {
-        Link = StackLink.Device(port),
-        Addresses = [InterfaceAddress.Parse($"192.0.2.{last}/24"), InterfaceAddress.Parse($"2001:db8::{last}/64")],
-    };
 
     private static AddressFamily Family(bool v6) => v6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
 

@@ -9,6 +9,7 @@ using Stack.Sockets;
 using Stack.Sockets.Hosting;
 using Stack.Tcp;
 using Stack.Tcp.Congestion;
+using Stack.Tests.Support;
 
 namespace Stack.Tests.Sockets;
 
@@ -18,13 +19,6 @@ public sealed class StackOptionsTests : IDisposable
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(10);
     private readonly string _dir = Directory.CreateTempSubdirectory("stack-options-").FullName;
 
-    private static StackOptions Options(MemoryPort port, byte last) => new()
-    {
-        Link = StackLink.Device(port),
-        Addresses = [InterfaceAddress.Parse($"192.0.2.{last}/24"), InterfaceAddress.Parse($"2001:db8::{last}/64")],
-        Mac = new MacAddress(0x0200_0000_0000UL | last),
-    };
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -32,8 +26,8 @@ public sealed class StackOptionsTests : IDisposable
     {
         var (linkA, linkB) = MemoryLink.CreatePair();
         var trace = Path.Combine(_dir, "a.pcap");
-        using (var a = StackInstance.Start(Options(linkA, 2) with { PcapFile = trace, Name = "client" }))
-        using (var b = StackInstance.Start(Options(linkB, 3) with { Tcp = TcpConfig.Default with { CongestionControl = CongestionControlKind.NewReno } }))
+        using (var a = StackInstance.Start(MemoryStacks.Options(linkA, 2) with { PcapFile = trace, Name = "client" }))
+        using (var b = StackInstance.Start(MemoryStacks.Options(linkB, 3) with { Tcp = TcpConfig.Default with { CongestionControl = CongestionControlKind.NewReno } }))
         {
             Assert.Equal("client", a.Name);
             Assert.Equal(linkB.Name, b.Name);
@@ -61,8 +55,8 @@ public sealed class StackOptionsTests : IDisposable
     public async Task An_impairment_that_drops_everything_keeps_the_handshake_from_completing()
     {
         var (linkA, linkB) = MemoryLink.CreatePair();
-        using var a = StackInstance.Start(Options(linkA, 2) with { Impairment = new ImpairmentSpec { Loss = 1.0 } });
-        using var b = StackInstance.Start(Options(linkB, 3));
+        using var a = StackInstance.Start(MemoryStacks.Options(linkA, 2) with { Impairment = new ImpairmentSpec { Loss = 1.0 } });
+        using var b = StackInstance.Start(MemoryStacks.Options(linkB, 3));
         using var listener = StackSocket.Create(b, AddressFamily.InterNetwork, SocketType.Stream);
         listener.Bind(new IPEndPoint(IPAddress.Any, 7));
         listener.Listen(1);
@@ -94,7 +88,7 @@ public sealed class StackOptionsTests : IDisposable
     {
         var (port, other) = MemoryLink.CreatePair();
         using var _ = other;
-        var options = Options(port, 2);
+        var options = MemoryStacks.Options(port, 2);
         options = what switch
         {
             "none" => options with { Addresses = [] },
@@ -114,7 +108,7 @@ public sealed class StackOptionsTests : IDisposable
     {
         var (port, other) = MemoryLink.CreatePair(mtu: 576);
         using var _ = other;
-        using var stack = StackInstance.Start(Options(port, 2) with { Addresses = [InterfaceAddress.Parse("192.0.2.2/24")], Mtu = 576 });
+        using var stack = StackInstance.Start(MemoryStacks.Options(port, 2) with { Addresses = [InterfaceAddress.Parse("192.0.2.2/24")], Mtu = 576 });
         Assert.Equal(576, stack.Host.Mtu);
     }
 
