@@ -64,6 +64,12 @@ public interface IIpTransport
 
     /// <summary>The transport's earliest timer, or <see cref="Instant.Never"/>.</summary>
     Instant NextDeadline { get; }
+
+    /// <summary>
+    /// <paramref name="address"/> is no longer ours (<see cref="IpHost.RemoveAddress"/>): state bound to it can no
+    /// longer send or receive. Nothing by default.
+    /// </summary>
+    void OnAddressRemoved(IpAddress address, Instant now) { }
 }
 
 /// <summary>

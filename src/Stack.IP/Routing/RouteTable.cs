@@ -14,6 +14,9 @@ public sealed class RouteTable
 
     public void AddOnLink(InterfaceAddress prefix) => _onLink.Add(prefix);
 
+    /// <summary>Withdraws one on-link prefix added by <see cref="AddOnLink"/>; false when there was none.</summary>
+    public bool RemoveOnLink(InterfaceAddress prefix) => _onLink.Remove(prefix);
+
     /// <summary>
     /// Bumped by each change of metrics, as Linux's route generation id: a transport that cached what a route said
     /// (Linux's socket dst cache) looks again when it sees a new one.
