@@ -6,11 +6,31 @@ using Stack.Udp;
 
 namespace Stack.Sockets;
 
-/// <summary>A receive waiting on the loop for a datagram: where to copy it, and whom to tell.</summary>
-internal sealed class ReceiveOperation(Memory<byte> buffer)
-    : TaskCompletionSource<(int Length, IpAddress Source, ushort Port)>(TaskCreationOptions.RunContinuationsAsynchronously)
+/// <summary>What a datagram receive gives: the bytes copied, and the sender.</summary>
+internal readonly record struct DatagramReceipt(int Length, IpAddress Source, ushort Port);
+
+/// <summary>A receive waiting on the loop for a datagram: where to copy it. Reused call after call (<see cref="LoopOperation{TResult}"/>).</summary>
+internal sealed class DatagramReceive(OperationSlot<DatagramReceive> home) : LoopOperation<DatagramReceipt>
 {
-    public Memory<byte> Buffer { get; } = buffer;
+    public Memory<byte> Buffer { get; set; }
+    protected override void Clear() => Buffer = default;
+    protected override void Release() => home.Put(this);
+}
+
+/// <summary>A send handed to the loop by a caller on another thread: the datagram and where it goes (none: the connected peer).</summary>
+internal sealed class DatagramSend(OperationSlot<DatagramSend> home) : LoopOperation<int>
+{
+    public ReadOnlyMemory<byte> Buffer { get; set; }
+    public IpAddress? Destination { get; set; }
+    public ushort Port { get; set; }
+
+    protected override void Clear()
+    {
+        Buffer = default;
+        Destination = null;
+    }
+
+    protected override void Release() => home.Put(this);
 }
 
 /// <summary>
@@ -20,7 +40,7 @@ internal sealed class ReceiveOperation(Memory<byte> buffer)
 internal sealed class DatagramChannel
 {
     private readonly UdpLayer _udp;
-    private readonly LinkedList<ReceiveOperation> _waiters = new();
+    private readonly LinkedList<DatagramReceive> _waiters = new();
 
     public DatagramChannel(StackInstance stack, AddressFamily family)
     {
@@ -35,6 +55,13 @@ internal sealed class DatagramChannel
 
     public SocketError Connect(IpAddress address, ushort port) => _udp.Connect(Endpoint, address, port);
 
+    /// <summary>Completes a send with its datagram's length or the error.</summary>
+    public static void Complete(DatagramSend op, SocketError error)
+    {
+        if (error == SocketError.Success) op.Succeed(op.Buffer.Length);
+        else op.Fail(new StackSocketException(error, op.Destination is { } d ? $"Send to {d} port {op.Port}" : "Send"));
+    }
+
     public SocketError SendTo(IpAddress? destination, ushort port, ReadOnlySpan<byte> payload, Instant now)
     {
         if (destination is { } d) return _udp.SendTo(Endpoint, d, port, payload, now);
@@ -43,11 +70,11 @@ internal sealed class DatagramChannel
     }
 
     /// <summary>Completes at once when a datagram (or an error) is there; otherwise waits in line.</summary>
-    public void StartReceive(ReceiveOperation op)
+    public void StartReceive(DatagramReceive op)
     {
         if (Endpoint.IsClosed)
         {
-            op.TrySetException(new StackSocketException(SocketError.OperationAborted));
+            op.Fail(new StackSocketException(SocketError.OperationAborted));
             return;
         }
         if (_waiters.Count == 0 && TryComplete(op)) return;
@@ -55,9 +82,9 @@ internal sealed class DatagramChannel
     }
 
     /// <summary>A cancelled receive leaves the line; if a datagram already completed it, nothing is lost.</summary>
-    public void Cancel(ReceiveOperation op, CancellationToken token)
+    public void Cancel(DatagramReceive op, short version, CancellationToken token)
     {
-        if (_waiters.Remove(op)) op.TrySetCanceled(token);
+        if (op.IsPending(version) && _waiters.Remove(op)) op.Fail(new OperationCanceledException(token));
     }
 
     public void Close()
@@ -67,7 +94,7 @@ internal sealed class DatagramChannel
         while (_waiters.First is { } first)
         {
             _waiters.RemoveFirst();
-            first.Value.TrySetException(new StackSocketException(SocketError.OperationAborted));
+            first.Value.Fail(new StackSocketException(SocketError.OperationAborted));
         }
     }
 
@@ -77,15 +104,15 @@ internal sealed class DatagramChannel
     }
 
     /// <summary>Hands the oldest datagram, or the pending ICMP error, to <paramref name="op"/>.</summary>
-    private bool TryComplete(ReceiveOperation op)
+    private bool TryComplete(DatagramReceive op)
     {
         if (Endpoint.PendingError != SocketError.Success)
         {
-            op.TrySetException(new StackSocketException(Endpoint.TakeError()));
+            op.Fail(new StackSocketException(Endpoint.TakeError()));
             return true;
         }
         if (!Endpoint.TryReceive(op.Buffer.Span, out var datagram, out int copied)) return false;
-        op.TrySetResult((copied, datagram.Source, datagram.SourcePort));
+        op.Succeed(new DatagramReceipt(copied, datagram.Source, datagram.SourcePort));
         return true;
     }
 }

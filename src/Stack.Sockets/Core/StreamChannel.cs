@@ -7,19 +7,32 @@ using TcpListener = Stack.Tcp.TcpListener;
 
 namespace Stack.Sockets;
 
-/// <summary>A receive waiting on the loop for stream data: where to copy it. Completes with the byte count (0 at end of stream).</summary>
-internal sealed class StreamReceive(Memory<byte> buffer) : TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)
+/// <summary>
+/// A receive waiting on the loop for stream data: where to copy it. Completes with the byte count (0 at end of
+/// stream). Reused call after call (<see cref="LoopOperation{TResult}"/>).
+/// </summary>
+internal sealed class StreamReceive(OperationSlot<StreamReceive> home) : LoopOperation<int>
 {
-    public Memory<byte> Buffer { get; } = buffer;
+    public Memory<byte> Buffer { get; set; }
+    protected override void Clear() => Buffer = default;
+    protected override void Release() => home.Put(this);
 }
 
 /// <summary>A send waiting on the loop for buffer space: completes when every byte is queued (a blocking BSD send).</summary>
-internal sealed class StreamSend(ReadOnlyMemory<byte> buffer) : TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously)
+internal sealed class StreamSend(OperationSlot<StreamSend> home) : LoopOperation<int>
 {
-    public ReadOnlyMemory<byte> Buffer { get; } = buffer;
+    public ReadOnlyMemory<byte> Buffer { get; set; }
 
     /// <summary>Bytes already taken by the connection's send buffer.</summary>
     public int Queued { get; set; }
+
+    protected override void Clear()
+    {
+        Buffer = default;
+        Queued = 0;
+    }
+
+    protected override void Release() => home.Put(this);
 }
 
 /// <summary>An accept waiting for a completed connection; completes with the new socket's loop half.</summary>
@@ -133,9 +146,9 @@ internal sealed class StreamChannel
         PumpReceives();
     }
 
-    public void CancelReceive(StreamReceive op, CancellationToken token)
+    public void CancelReceive(StreamReceive op, short version, CancellationToken token)
     {
-        if (_receives.Remove(op)) op.TrySetCanceled(token);
+        if (op.IsPending(version) && _receives.Remove(op)) op.Fail(new OperationCanceledException(token));
     }
 
     public void StartSend(StreamSend op, Instant now)
@@ -146,9 +159,9 @@ internal sealed class StreamChannel
     }
 
     /// <summary>A cancelled send leaves the line; the bytes it already queued stay queued (see <see cref="StreamSend.Queued"/>).</summary>
-    public void CancelSend(StreamSend op, CancellationToken token)
+    public void CancelSend(StreamSend op, short version, CancellationToken token)
     {
-        if (_sends.Remove(op)) op.TrySetCanceled(token);
+        if (op.IsPending(version) && _sends.Remove(op)) op.Fail(new OperationCanceledException(token));
     }
 
     public void Shutdown(SocketShutdown how, Instant now)
@@ -223,7 +236,9 @@ internal sealed class StreamChannel
     }
 
     // Both pumps remove the node they served, not the list's first: the connection's Notify can run inside the
-    // Receive or Send they call (a fault there raises Error at once) and pump the same line first.
+    // Receive or Send they call (a fault there raises Error at once) and pump the same line first. The operation
+    // then completed in there, and its caller may already be reusing it for the next call: the version taken
+    // before the call tells.
     private void PumpReceives()
     {
         while (_receives.First is { } first && TryComplete(first.Value))
@@ -236,20 +251,22 @@ internal sealed class StreamChannel
     private bool TryComplete(StreamReceive op)
     {
         var c = Connection!;
+        short version = op.Version;
         try
         {
             int n = c.Receive(op.Buffer.Span, _loop.Now);
+            if (!op.IsPending(version)) return true;
             // A connection closed without a FIN or an error (aborted here) has nothing more to give: end of stream.
             if (n > 0 || op.Buffer.Length == 0 || c.IsEndOfStream || c.State == TcpState.Closed)
             {
-                op.TrySetResult(n);
+                op.Succeed(n);
                 return true;
             }
             return false;
         }
         catch (SocketException e)
         {
-            op.TrySetException(new StackSocketException(e.SocketErrorCode, "Receive"));
+            if (op.IsPending(version)) op.Fail(new StackSocketException(e.SocketErrorCode, "Receive"));
             return true;
         }
     }
@@ -260,36 +277,37 @@ internal sealed class StreamChannel
         while (_sends.First is { } first)
         {
             var op = first.Value;
+            short version = op.Version;
             try
             {
-                while (op.Queued < op.Buffer.Length)
+                while (op.IsPending(version) && op.Queued < op.Buffer.Length)
                 {
                     int n = c.Send(op.Buffer.Span[op.Queued..], now);
                     if (n == 0) return; // Wait for Writable.
-                    op.Queued += n;
+                    if (op.IsPending(version)) op.Queued += n;
                 }
-                op.TrySetResult(op.Queued);
+                if (op.IsPending(version)) op.Succeed(op.Queued);
             }
             catch (SocketException e)
             {
-                op.TrySetException(new StackSocketException(e.SocketErrorCode, "Send"));
+                if (op.IsPending(version)) op.Fail(new StackSocketException(e.SocketErrorCode, "Send"));
             }
             if (first.List == _sends) _sends.Remove(first);
         }
     }
 
-    private bool FailIfUnusable<T>(TaskCompletionSource<T> op, string what)
+    private bool FailIfUnusable(LoopOperation<int> op, string what)
     {
-        if (IsClosed) op.TrySetException(new StackSocketException(SocketError.OperationAborted, what));
-        else if (Connection is null) op.TrySetException(new StackSocketException(SocketError.NotConnected, what));
+        if (IsClosed) op.Fail(new StackSocketException(SocketError.OperationAborted, what));
+        else if (Connection is null) op.Fail(new StackSocketException(SocketError.NotConnected, what));
         else return false;
         return true;
     }
 
     private void FailAll(StackSocketException error)
     {
-        foreach (var op in _receives) op.TrySetException(error);
-        foreach (var op in _sends) op.TrySetException(error);
+        foreach (var op in _receives) op.Fail(error);
+        foreach (var op in _sends) op.Fail(error);
         foreach (var op in _accepts) op.TrySetException(error);
         _receives.Clear();
         _sends.Clear();
