@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Http.Features;
+using Stack.Link.Loop;
 using Stack.Sockets;
 
 namespace Stack.AspNetCore;
@@ -13,6 +14,12 @@ namespace Stack.AspNetCore;
 /// send buffer (each send completes once the bytes are queued, so a full send buffer holds Kestrel's writes).
 /// When Kestrel completes its output the connection sends its FIN; <see cref="Abort"/> resets it.
 /// </summary>
+/// <remarks>
+/// With <see cref="StackTransportOptions.PumpOnLoop"/> both pumps run on the stack's event loop (started there,
+/// resuming there through the loop's context and the pipes' <see cref="LoopPipeScheduler"/>): they never block,
+/// and a socket call that can complete at once does so inline. Kestrel's own code stays on the thread pool, and so
+/// does the <c>ConnectionClosed</c> notification, which runs Kestrel's callbacks.
+/// </remarks>
 internal sealed class StackConnection : ConnectionContext
 {
     private static long s_lastId;
@@ -20,16 +27,19 @@ internal sealed class StackConnection : ConnectionContext
     private readonly Pipe _input;
     private readonly Pipe _output;
     private readonly CancellationTokenSource _closed = new();
-    private Task _receiving = Task.CompletedTask;
-    private Task _sending = Task.CompletedTask;
+    private readonly EventLoop? _loop;
+    private Task<(Task Receiving, Task Sending)> _pumps = Task.FromResult((Task.CompletedTask, Task.CompletedTask));
     private volatile bool _aborted;
 
-    public StackConnection(StackSocket socket, StackTransportOptions options)
+    /// <param name="loop">The loop to run the pumps on; null runs them on the thread pool.</param>
+    public StackConnection(StackSocket socket, StackTransportOptions options, EventLoop? loop)
     {
         _socket = socket;
-        _input = new Pipe(new PipeOptions(pauseWriterThreshold: options.MaxReadBufferSize,
+        _loop = loop;
+        var transport = loop is null ? PipeScheduler.ThreadPool : new LoopPipeScheduler(loop);
+        _input = new Pipe(new PipeOptions(writerScheduler: transport, pauseWriterThreshold: options.MaxReadBufferSize,
             resumeWriterThreshold: options.MaxReadBufferSize / 2, useSynchronizationContext: false));
-        _output = new Pipe(new PipeOptions(pauseWriterThreshold: options.MaxWriteBufferSize,
+        _output = new Pipe(new PipeOptions(readerScheduler: transport, pauseWriterThreshold: options.MaxWriteBufferSize,
             resumeWriterThreshold: options.MaxWriteBufferSize / 2, useSynchronizationContext: false));
         Transport = new DuplexPipe(_input.Reader, _output.Writer);
         ConnectionId = $"stack-{Interlocked.Increment(ref s_lastId):x}";
@@ -46,11 +56,12 @@ internal sealed class StackConnection : ConnectionContext
 
     public override IDuplexPipe Transport { get; set; }
 
-    public void Start()
-    {
-        _receiving = ReceiveAsync();
-        _sending = SendAsync();
-    }
+    public void Start() => _pumps = _loop is null
+        ? Task.FromResult((ReceiveAsync(), SendAsync()))
+        : _loop.InvokeAsync(_ => (ReceiveAsync(), SendAsync()));
+
+    /// <summary>Where the pumps' socket awaits resume: on the loop through its context when they run there.</summary>
+    private bool OnLoop => _loop is not null;
 
     private async Task ReceiveAsync()
     {
@@ -61,7 +72,7 @@ internal sealed class StackConnection : ConnectionContext
             while (true)
             {
                 var memory = writer.GetMemory(16 * 1024);
-                int n = await _socket.ReceiveAsync(memory).ConfigureAwait(false);
+                int n = await _socket.ReceiveAsync(memory).ConfigureAwait(OnLoop);
                 if (n == 0) break;
                 writer.Advance(n);
                 var flushed = await writer.FlushAsync().ConfigureAwait(false);
@@ -88,7 +99,7 @@ internal sealed class StackConnection : ConnectionContext
                 var result = await reader.ReadAsync().ConfigureAwait(false);
                 if (result.IsCanceled) break;
                 foreach (var segment in result.Buffer)
-                    await _socket.SendAsync(segment).ConfigureAwait(false);
+                    await _socket.SendAsync(segment).ConfigureAwait(OnLoop);
                 reader.AdvanceTo(result.Buffer.End);
                 if (result.IsCompleted) break;
             }
@@ -132,15 +143,22 @@ internal sealed class StackConnection : ConnectionContext
         await _input.Reader.CompleteAsync().ConfigureAwait(false);
         await _output.Writer.CompleteAsync().ConfigureAwait(false);
         // The send loop drains what Kestrel wrote and sends the FIN before the socket closes.
-        await _sending.ConfigureAwait(false);
+        var (receiving, sending) = await _pumps.ConfigureAwait(false);
+        await sending.ConfigureAwait(false);
         _socket.Dispose();
-        await _receiving.ConfigureAwait(false);
+        await receiving.ConfigureAwait(false);
         _closed.Dispose();
         await base.DisposeAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Tells Kestrel the connection is over; off the loop, since the token runs Kestrel's callbacks.</summary>
     private void FireClosed()
     {
+        if (_loop is { IsLoopThread: true })
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(static c => c.FireClosed(), this, preferLocal: false);
+            return;
+        }
         try
         {
             _closed.Cancel();

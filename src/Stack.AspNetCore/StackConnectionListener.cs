@@ -14,14 +14,16 @@ namespace Stack.AspNetCore;
 /// </summary>
 internal sealed class StackConnectionListener : IConnectionListener
 {
+    private readonly StackInstance _stack;
     private readonly StackSocket[] _sockets;
     private readonly StackTransportOptions _options;
     private readonly Channel<StackSocket> _accepted = Channel.CreateUnbounded<StackSocket>(new UnboundedChannelOptions { SingleReader = false });
     private readonly CancellationTokenSource _stop = new();
     private readonly Task[] _loops;
 
-    private StackConnectionListener(StackSocket[] sockets, EndPoint endPoint, StackTransportOptions options)
+    private StackConnectionListener(StackInstance stack, StackSocket[] sockets, EndPoint endPoint, StackTransportOptions options)
     {
+        _stack = stack;
         _sockets = sockets;
         _options = options;
         EndPoint = endPoint;
@@ -34,12 +36,12 @@ internal sealed class StackConnectionListener : IConnectionListener
     {
         var first = Listen(stack, endPoint, options.Backlog);
         var bound = first.LocalEndPoint!;
-        if (!endPoint.Address.Equals(IPAddress.IPv6Any)) return new StackConnectionListener([first], bound, options);
+        if (!endPoint.Address.Equals(IPAddress.IPv6Any)) return new StackConnectionListener(stack, [first], bound, options);
         try
         {
             // The IPv4 half takes the port the IPv6 one has (chosen there when port 0 was asked for).
             var second = Listen(stack, new IPEndPoint(IPAddress.Any, bound.Port), options.Backlog);
-            return new StackConnectionListener([first, second], bound, options);
+            return new StackConnectionListener(stack, [first, second], bound, options);
         }
         catch
         {
@@ -90,7 +92,7 @@ internal sealed class StackConnectionListener : IConnectionListener
         try
         {
             var socket = await _accepted.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            var connection = new StackConnection(socket, _options);
+            var connection = new StackConnection(socket, _options, _options.PumpOnLoop ? _stack.Loop : null);
             connection.Start();
             return connection;
         }

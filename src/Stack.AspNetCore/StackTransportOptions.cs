@@ -14,4 +14,12 @@ public sealed class StackTransportOptions
 
     /// <summary>Response bytes Kestrel may have queued before its writes wait for the connection. Kestrel's default, 64 KiB.</summary>
     public long MaxWriteBufferSize { get; set; } = 64 * 1024;
+
+    /// <summary>
+    /// Runs each connection's two pumps (socket to input pipe, output pipe to socket) on the stack's event loop:
+    /// a socket read or write completes there and its pump goes on there, with no thread hop; the one hop left
+    /// per direction is to and from Kestrel's code on the thread pool. Off (false), the pumps run on the thread
+    /// pool and every read and write crosses threads twice. On by default.
+    /// </summary>
+    public bool PumpOnLoop { get; set; } = true;
 }

@@ -17,20 +17,21 @@ namespace Stack.Tests.AspNetCore;
 /// <summary>
 /// ASP.NET Core on the stack (<see cref="StackWebHostExtensions.UseStackTransport"/>): Kestrel on stack B, clients on
 /// stack A (HttpClient through <see cref="StackHttp"/>, and raw sockets), on an in-memory link and the real clock.
+/// Every test runs twice: with the connection pumps on the stack's loop (the default) and on the thread pool.
 /// </summary>
-public sealed class StackTransportTests : IAsyncDisposable
+public abstract class StackTransportTests : IAsyncDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
     private readonly StackInstance _client;
     private readonly StackInstance _server;
     private readonly WebApplication _app;
 
-    public StackTransportTests()
+    protected StackTransportTests(bool pumpOnLoop)
     {
         (_client, _server) = MemoryStacks.StartPair();
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        builder.WebHost.UseStackTransport(_server);
+        builder.WebHost.UseStackTransport(_server, o => o.PumpOnLoop = pumpOnLoop);
         builder.WebHost.ConfigureKestrel(k => k.ListenAnyIP(8080));
         _app = builder.Build();
         _app.MapGet("/", (HttpContext c) => $"hello from {c.Connection.LocalIpAddress} to {c.Connection.RemoteIpAddress} on {c.Connection.Id}");
@@ -105,5 +106,10 @@ public sealed class StackTransportTests : IAsyncDisposable
         await _app.DisposeAsync();
         _client.Dispose();
         _server.Dispose();
+        GC.SuppressFinalize(this);
     }
 }
+
+public sealed class StackTransportOnLoopTests() : StackTransportTests(pumpOnLoop: true);
+
+public sealed class StackTransportOnThreadPoolTests() : StackTransportTests(pumpOnLoop: false);
