@@ -52,9 +52,11 @@ echo "machine=$(nproc)cpu-$(awk '/MemTotal/ {printf "%.0fGiB", $2/1048576}' /pro
 echo "wrk=-t$threads -c$conns -d${seconds}s --latency"
 
 scripts/tap-setup up --netns "$ns" --taps 1 >/dev/null
-inns "${stack[@]}" serve --tap tap0 --ip 192.0.2.2/24 --services http --log-level warning &
+# Started without the inns function: $! must be the server itself (ip netns exec execs it), not a subshell
+# whose child SIGTERM would never reach.
+ip netns exec "$ns" "${stack[@]}" serve --tap tap0 --ip 192.0.2.2/24 --services http --log-level warning &
 pids+=($!)
-inns "${stack[@]}" web-kernel --port 8080 --log-level warning &
+ip netns exec "$ns" "${stack[@]}" web-kernel --port 8080 --log-level warning &
 pids+=($!)
 wait_http http://192.0.2.2/
 wait_http http://192.0.2.1:8080/
