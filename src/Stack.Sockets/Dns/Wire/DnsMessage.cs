@@ -45,10 +45,9 @@ public sealed record DnsMessage(
                 (DnsClass)BinaryPrimitives.ReadUInt16BigEndian(bytes[(offset + 2)..])));
             offset += 4;
         }
-        var sections = new List<DnsRecord>[3];
+        List<DnsRecord>[] sections = [[], [], []];
         for (int s = 0; s < 3; s++)
         {
-            sections[s] = [];
             for (int i = 0; i < counts[s + 1]; i++)
             {
                 var reason = TryReadRecord(bytes, ref offset, out var record);
