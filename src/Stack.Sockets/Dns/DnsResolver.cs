@@ -76,14 +76,7 @@ public sealed partial class DnsResolver
     public void SetServers(DnsServerSource source, IEnumerable<IPAddress> servers)
     {
         ArgumentNullException.ThrowIfNull(servers);
-        SetServers(source, servers.Select(DnsResolverOptions.Server));
-    }
-
-    /// <inheritdoc cref="SetServers(DnsServerSource, IEnumerable{IPAddress})"/>
-    public void SetServers(DnsServerSource source, IEnumerable<IPEndPoint> servers)
-    {
-        ArgumentNullException.ThrowIfNull(servers);
-        IReadOnlyList<IPEndPoint> list = [.. servers];
+        IReadOnlyList<IPEndPoint> list = [.. servers.Select(DnsResolverOptions.Server)];
         lock (_lock) _servers[source] = list;
     }
 

@@ -12,7 +12,7 @@ public sealed record DnsResolverOptions
     /// <summary>The well-known DNS port (RFC 1035 §4.2).</summary>
     public const int Port = 53;
 
-    /// <summary>Servers given by configuration; DHCP and router advertisements add theirs with <see cref="DnsResolver.SetServers(DnsServerSource, IEnumerable{IPAddress})"/>.</summary>
+    /// <summary>Servers given by configuration; DHCP and router advertisements add theirs with <see cref="DnsResolver.SetServers"/>.</summary>
     public IReadOnlyList<IPEndPoint> Servers { get; init; } = [];
 
     /// <summary>How long one try waits for an answer from one server (over UDP; over TCP, for the connection and the answer).</summary>

@@ -44,7 +44,7 @@ public sealed class StackInstance : IDisposable
 
     /// <summary>
     /// The stack's DNS stub resolver (<see cref="DnsResolver.ResolveAsync"/>), over its own UDP and TCP; callable from
-    /// any thread. Its servers come from <see cref="StackOptions.Dns"/> and <see cref="DnsResolver.SetServers(DnsServerSource, IEnumerable{System.Net.IPAddress})"/>.
+    /// any thread. Its servers come from <see cref="StackOptions.Dns"/> and <see cref="DnsResolver.SetServers"/>.
     /// </summary>
     public DnsResolver Dns { get; }
 
