@@ -104,18 +104,13 @@ public sealed partial class DnsResolver
             _ => throw new ArgumentException($"DNS resolves InterNetwork and InterNetworkV6 addresses, not {family}", nameof(family)),
         };
         var lookups = types.Select(t => LookupAsync(host, t, cancellationToken).AsTask()).ToArray();
-        try
-        {
-            await Task.WhenAll(lookups).ConfigureAwait(false);
-        }
-        catch when (lookups.Any(t => t.IsCompletedSuccessfully && t.Result.Addresses.Count > 0))
-        {
-            // One family answered: its addresses do (getaddrinfo returns what it has).
-        }
+        await ((Task)Task.WhenAll(lookups)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        // Whatever one family found is the answer (getaddrinfo returns what it has); else the first failure.
         var answers = lookups.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result).ToList();
         var addresses = answers.SelectMany(a => a.Addresses).Select(a => a.Address).ToList();
         if (addresses.Count > 0) return addresses;
-        if (answers.Count == lookups.Length && answers.Any(a => a.IsNameError))
+        if (lookups.FirstOrDefault(t => !t.IsCompletedSuccessfully) is { } failed) await failed.ConfigureAwait(false);
+        if (answers.Any(a => a.IsNameError))
             throw new DnsResolveException(SocketError.HostNotFound, $"'{host}' does not exist (NXDOMAIN)");
         throw new DnsResolveException(SocketError.NoData, $"'{host}' has no {string.Join(" or ", types)} record");
     }
