@@ -82,4 +82,68 @@ public sealed class DnsInteropTests(ITestOutputHelper output)
             File.Delete(pcap);
         }
     }
+
+    /// <summary>
+    /// A kernel UDP server on 192.0.2.1:53 that answers every query with forgeries first (wrong ID, another name,
+    /// the other type, the right answer from port 5353), then the true answer, and logs each query's ID and port.
+    /// </summary>
+    private const string ForgingServer = """
+        import socket, struct
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("192.0.2.1", 53))
+        stray = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); stray.bind(("192.0.2.1", 5353))
+        def name(text):
+            return b"".join(bytes([len(l)]) + l.encode() for l in text.split(".")) + b"\0"
+        def address(qtype, last):
+            return socket.inet_pton(socket.AF_INET, "192.0.2.%d" % last) if qtype == 1 else socket.inet_pton(socket.AF_INET6, "2001:db8::%d" % last)
+        def response(qid, qname, qtype, last):
+            rdata = address(qtype, last)
+            return (struct.pack(">HHHHHH", qid, 0x8180, 1, 1, 0, 0) + name(qname) + struct.pack(">HH", qtype, 1)
+                + b"\xc0\x0c" + struct.pack(">HHIH", qtype, 1, 60, len(rdata)) + rdata)
+        print("ready", flush=True)
+        while True:
+            data, peer = s.recvfrom(512)
+            qid, qtype = struct.unpack(">H", data[:2])[0], struct.unpack(">H", data[-4:-2])[0]
+            labels, i = [], 12
+            while data[i]:
+                labels.append(data[i + 1:i + 1 + data[i]].decode()); i += 1 + data[i]
+            qname = ".".join(labels)
+            print("query id=%d port=%d type=%d" % (qid, peer[1], qtype), flush=True)
+            s.sendto(response((qid + 1) & 0xFFFF, qname, qtype, 66), peer)
+            s.sendto(response(qid, "evil." + qname, qtype, 66), peer)
+            s.sendto(response(qid, qname, 28 if qtype == 1 else 1, 66), peer)
+            stray.sendto(response(qid, qname, qtype, 66), peer)
+            s.sendto(response(qid, qname, qtype, 10), peer)
+        """;
+
+    [SkippableFact]
+    public void Forged_answers_are_ignored_and_every_query_has_its_own_random_ID_and_port()
+    {
+        TapRequirement.Check("python3", "dotnet");
+        using var ns = TestNamespace.Create(taps: 1);
+        var script = UdpInteropTests.WriteScript("forger.py", ForgingServer);
+        try
+        {
+            using var server = ns.StartBackground($"exec python3 {script}");
+            server.WaitForOutput("ready");
+            for (int run = 0; run < 2; run++)
+            {
+                var (code, stdout, stderr) = Run(ns, $"{Stack} resolve www.example --server 192.0.2.1 {StackArgs}");
+                Assert.Equal(0, code);
+                Assert.Equal("www.example\t60\tIN\tA\t192.0.2.10\nwww.example\t60\tIN\tAAAA\t2001:db8::10\n", stdout);
+                // Per query: one wrong ID, two wrong questions, one from the wrong port (more if a query was sent again).
+                Assert.Matches(@"ignored WrongServer=\d+, WrongId=\d+, WrongQuestion=\d+", stderr);
+            }
+            output.WriteLine(server.StdOut);
+            var queries = server.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.StartsWith("query", StringComparison.Ordinal))
+                .Select(l => l.Split(' ')).Select(f => (Id: f[1], Port: int.Parse(f[2]["port=".Length..], CultureInfo.InvariantCulture))).ToList();
+            Assert.True(queries.Count >= 4, "two runs, A and AAAA each");
+            Assert.Equal(queries.Count, queries.Select(q => q.Id).Distinct().Count());
+            Assert.Equal(queries.Count, queries.Select(q => q.Port).Distinct().Count());
+            Assert.All(queries, q => Assert.InRange(q.Port, 49152, 65535));
+        }
+        finally
+        {
+            File.Delete(script);
+        }
+    }
 }
