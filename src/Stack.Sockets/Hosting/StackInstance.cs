@@ -120,6 +120,14 @@ public sealed class StackInstance : IDisposable
         return instance;
     }
 
+    /// <summary>
+    /// The addresses of <paramref name="host"/> through <see cref="Dns"/>: of <paramref name="family"/>, or IPv6 then
+    /// IPv4 when null; a literal address as it is.
+    /// </summary>
+    /// <exception cref="DnsResolveException">The name has no address (NXDOMAIN, NODATA) or no server answered.</exception>
+    public ValueTask<IReadOnlyList<System.Net.IPAddress>> ResolveAsync(string host, System.Net.Sockets.AddressFamily? family = null,
+        CancellationToken cancellationToken = default) => Dns.ResolveAsync(host, family, cancellationToken);
+
     /// <summary>Runs <paramref name="work"/> on the loop and returns its result.</summary>
     public Task<T> InvokeAsync<T>(Func<IpHost, Instant, T> work) => Loop.InvokeAsync(now => work(Host, now));
 

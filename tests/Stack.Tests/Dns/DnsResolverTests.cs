@@ -64,7 +64,7 @@ public sealed class DnsResolverTests : IDisposable
         using var server = new FakeDnsServer(_b);
         server.Add(DnsRecord.ForAddress("www.example", 300, V4), DnsRecord.ForAddress("www.example", 200, V6));
 
-        Assert.Equal([V6, V4], await Resolver.ResolveAsync("www.example").AsTask().WaitAsync(Patience));
+        Assert.Equal([V6, V4], await _a.ResolveAsync("www.example").AsTask().WaitAsync(Patience));
         Assert.Equal([V4], await Resolver.ResolveAsync("WWW.example.", AddressFamily.InterNetwork).AsTask().WaitAsync(Patience));
         var aaaa = await Resolver.LookupAsync("www.example", DnsRecordType.AAAA).AsTask().WaitAsync(Patience);
         Assert.Equal([new DnsAddress(V6, TimeSpan.FromSeconds(200))], aaaa.Addresses);
