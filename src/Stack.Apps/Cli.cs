@@ -12,6 +12,7 @@ public static class Cli
         "  " + DemoCommand.Usage,
         "  " + DaytimeCommand.Usage,
         "  " + EchoCommand.Usage,
+        "  " + ResolveCommand.Usage,
         "  " + ScriptCommand.Usage,
         "  " + WebKernelCommand.Usage);
 
@@ -37,6 +38,7 @@ public static class Cli
                 "demo" => DemoCommand.Run(rest, stdout),
                 "daytime" => DaytimeCommand.Run(rest, stdout, stderr),
                 "echo" => EchoCommand.Run(rest, stdin, stdout, stderr),
+                "resolve" => ResolveCommand.Run(rest, stdout, stderr),
                 "script" => ScriptCommand.Run(rest, stdout, stderr),
                 "web-kernel" => WebKernelCommand.Run(rest, stdout),
                 _ => throw new UsageException($"unknown command '{args[0]}' (try: stack --help)"),

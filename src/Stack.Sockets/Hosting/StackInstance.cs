@@ -6,6 +6,7 @@ using Stack.Link.Devices.Impairment;
 using Stack.Link.Devices.Pcap;
 using Stack.Link.Loop;
 using Stack.Link.Time;
+using Stack.Sockets.Dns;
 using Stack.Tcp;
 using Stack.Tcp.Isn;
 using Stack.Tcp.Ports;
@@ -27,6 +28,7 @@ public sealed class StackInstance : IDisposable
         Udp = udp;
         Tcp = tcp;
         Loop = loop;
+        Dns = new DnsResolver(this);
     }
 
     public string Name { get; }
@@ -39,6 +41,12 @@ public sealed class StackInstance : IDisposable
     /// <summary>The TCP layer; touched only on <see cref="Loop"/> (the socket API does that for applications).</summary>
     public TcpLayer Tcp { get; }
     public EventLoop Loop { get; }
+
+    /// <summary>
+    /// The stack's DNS stub resolver (<see cref="DnsResolver.ResolveAsync"/>), over its own UDP and TCP; callable from
+    /// any thread. Its servers come from <see cref="StackOptions.Dns"/> and <see cref="DnsResolver.SetServers"/>.
+    /// </summary>
+    public DnsResolver Dns { get; }
 
     /// <summary>
     /// Opens the link <paramref name="options"/> name (inside its impairment, with the pcap trace next to the stack,
@@ -65,7 +73,11 @@ public sealed class StackInstance : IDisposable
             device.Dispose();
             throw;
         }
-        return Start(options.Name ?? options.Link.Name, device, options.ToHostOptions(), time, logs, options.Tcp, configure);
+        return Start(options.Name ?? options.Link.Name, device, options.ToHostOptions(), time, logs, options.Tcp, s =>
+        {
+            s.Dns.Options = options.Dns;
+            configure?.Invoke(s);
+        });
     }
 
     /// <summary>
@@ -107,6 +119,14 @@ public sealed class StackInstance : IDisposable
         }
         return instance;
     }
+
+    /// <summary>
+    /// The addresses of <paramref name="host"/> through <see cref="Dns"/>: of <paramref name="family"/>, or IPv6 then
+    /// IPv4 when null; a literal address as it is.
+    /// </summary>
+    /// <exception cref="DnsResolveException">The name has no address (NXDOMAIN, NODATA) or no server answered.</exception>
+    public ValueTask<IReadOnlyList<System.Net.IPAddress>> ResolveAsync(string host, System.Net.Sockets.AddressFamily? family = null,
+        CancellationToken cancellationToken = default) => Dns.ResolveAsync(host, family, cancellationToken);
 
     /// <summary>Runs <paramref name="work"/> on the loop and returns its result.</summary>
     public Task<T> InvokeAsync<T>(Func<IpHost, Instant, T> work) => Loop.InvokeAsync(now => work(Host, now));

@@ -3,6 +3,7 @@ using Stack.IP;
 using Stack.IP.Routing;
 using Stack.Link.Devices.Impairment;
 using Stack.Link.Wire;
+using Stack.Sockets.Dns;
 using Stack.Tcp;
 
 namespace Stack.Sockets.Hosting;
@@ -58,6 +59,9 @@ public sealed record StackOptions
     /// <summary>The TCP configuration every socket starts from (congestion control, buffers, timers).</summary>
     public TcpConfig Tcp { get; init; } = TcpConfig.Default;
 
+    /// <summary>The DNS resolver's servers, timeouts and cache (<see cref="StackInstance.Dns"/>).</summary>
+    public DnsResolverOptions Dns { get; init; } = new();
+
     /// <summary>Where the stack logs; nowhere when not given.</summary>
     public ILoggerFactory? Logs { get; init; }
 
@@ -71,6 +75,8 @@ public sealed record StackOptions
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Link, nameof(Link));
+        ArgumentNullException.ThrowIfNull(Dns, nameof(Dns));
+        Dns.Validate();
         if (Addresses.Count == 0) throw new ArgumentException("at least one address is needed", nameof(Addresses));
         foreach (var a in Addresses)
         {

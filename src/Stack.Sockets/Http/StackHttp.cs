@@ -1,12 +1,13 @@
 using System.Net;
 using System.Net.Sockets;
+using Stack.Sockets.Dns;
 using Stack.Sockets.Hosting;
 
 namespace Stack.Sockets.Http;
 
 /// <summary>
-/// Resolves a host name to the addresses to try, in order. The stack has no DNS client of its own yet: give
-/// one here, or use literal addresses in URIs.
+/// Resolves a host name to the addresses to try, in order. Without one, the stack's own resolver
+/// (<see cref="StackInstance.Dns"/>) is used.
 /// </summary>
 public delegate ValueTask<IPAddress[]> StackHostResolver(string host, CancellationToken cancellationToken);
 
@@ -29,7 +30,7 @@ public static class StackHttp
     /// <see cref="SocketsHttpHandler.ConnectCallback"/> is the stack's and its proxy is off (a proxy would be
     /// reached through the host's network, not the stack's).
     /// </summary>
-    /// <param name="resolve">Turns host names into addresses; without it only literal addresses connect.</param>
+    /// <param name="resolve">Turns host names into addresses; without it the stack's own resolver (<see cref="StackInstance.Dns"/>) does.</param>
     public static SocketsHttpHandler CreateHttpMessageHandler(this StackInstance stack, StackHostResolver? resolve = null)
     {
         ArgumentNullException.ThrowIfNull(stack);
@@ -53,7 +54,7 @@ public static class StackHttp
     {
         ArgumentNullException.ThrowIfNull(stack);
         ArgumentNullException.ThrowIfNull(endPoint);
-        var addresses = await ResolveAsync(endPoint.Host, resolve, cancellationToken).ConfigureAwait(false);
+        var addresses = await ResolveAsync(stack, endPoint.Host, resolve, cancellationToken).ConfigureAwait(false);
         Exception? first = null;
         foreach (var address in addresses)
         {
@@ -79,14 +80,23 @@ public static class StackHttp
         throw new HttpRequestException($"No connection to {endPoint.Host}:{endPoint.Port} through the stack", first);
     }
 
-    private static async ValueTask<IPAddress[]> ResolveAsync(string host, StackHostResolver? resolve, CancellationToken cancellationToken)
+    private static async ValueTask<IPAddress[]> ResolveAsync(StackInstance stack, string host, StackHostResolver? resolve,
+        CancellationToken cancellationToken)
     {
         // A URI's IPv6 literal comes bracketed ("[2001:db8::1]").
         var literal = host.StartsWith('[') && host.EndsWith(']') ? host[1..^1] : host;
         if (IPAddress.TryParse(literal, out var address)) return [address];
-        if (resolve is null)
-            throw new HttpRequestException($"'{host}' is a name and the stack has no resolver: pass one to CreateHttpClient, or use an address");
-        var found = await resolve(host, cancellationToken).ConfigureAwait(false);
+        IPAddress[] found;
+        try
+        {
+            found = resolve is null
+                ? [.. await stack.Dns.ResolveAsync(host, null, cancellationToken).ConfigureAwait(false)]
+                : await resolve(host, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DnsResolveException e)
+        {
+            throw new HttpRequestException($"'{host}': {e.Message}", e);
+        }
         var usable = found.Where(a => a.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6).ToArray();
         return usable.Length > 0 ? usable : throw new HttpRequestException($"'{host}' resolved to no IPv4 or IPv6 address");
     }

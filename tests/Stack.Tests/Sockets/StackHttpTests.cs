@@ -89,13 +89,13 @@ public sealed class StackHttpTests : IDisposable
     }
 
     [Fact]
-    public async Task Names_need_a_resolver_and_go_through_it()
+    public async Task Names_need_a_DNS_server_or_a_resolver_and_go_through_it()
     {
         using var server = new MiniHttpServer(StackB, Family(true), 8080);
         using (var bare = StackA.CreateHttpClient())
         {
             var e = await Assert.ThrowsAsync<HttpRequestException>(() => bare.GetAsync("http://b.example:8080/bytes/1").WaitAsync(Patience));
-            Assert.Contains("no resolver", e.Message + e.InnerException?.Message, StringComparison.Ordinal);
+            Assert.Contains("no DNS server", e.Message + e.InnerException?.Message, StringComparison.Ordinal);
         }
         var asked = new List<string>();
         using var http = StackA.CreateHttpClient((host, _) =>
