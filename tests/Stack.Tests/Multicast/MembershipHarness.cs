@@ -9,7 +9,7 @@ using static Stack.Tests.IP.HostHarness;
 namespace Stack.Tests.Multicast;
 
 /// <summary>One record of a report as the test reads it back.</summary>
-internal sealed record Record(MembershipRecordType Type, IpAddress Group, IpAddress[] Sources)
+internal sealed record ReportRecord(MembershipRecordType Type, IpAddress Group, IpAddress[] Sources)
 {
     public override string ToString() => $"{Type} {Group} [{string.Join(", ", (IEnumerable<IpAddress>)Sources)}]";
 }
@@ -19,7 +19,7 @@ internal sealed record Record(MembershipRecordType Type, IpAddress Group, IpAddr
 /// Ethernet group, the IP destination and source, the hop limit / TTL, the Router Alert, and the checksum.
 /// </summary>
 internal sealed record Sent(MacAddress EthernetDestination, IpAddress Source, IpAddress Destination, byte HopLimit,
-    bool RouterAlert, byte Type, IpAddress Group, Record[] Records, byte TypeOfService = 0);
+    bool RouterAlert, byte Type, IpAddress Group, ReportRecord[] Records, byte TypeOfService = 0);
 
 /// <summary>
 /// A <see cref="HostHarness"/> with MLD and IGMP speaking, and the queries a querier sends, built to order
@@ -162,14 +162,14 @@ internal static class MembershipHarness
         if (type is MembershipReport.MldV2Type or MembershipReport.IgmpV3Type)
         {
             int count = BinaryPrimitives.ReadUInt16BigEndian(m[6..]);
-            var records = new Record[count];
+            var records = new ReportRecord[count];
             int at = 8;
             for (int i = 0; i < count; i++)
             {
                 int n = BinaryPrimitives.ReadUInt16BigEndian(m[(at + 2)..]);
                 var sources = new IpAddress[n];
                 for (int s = 0; s < n; s++) sources[s] = ReadAddress(m[(at + 4 + size + s * size)..]);
-                records[i] = new Record((MembershipRecordType)m[at], ReadAddress(m[(at + 4)..]), sources);
+                records[i] = new ReportRecord((MembershipRecordType)m[at], ReadAddress(m[(at + 4)..]), sources);
                 at += 4 + size + n * size;
             }
             Assert.Equal(m.Length, at);

@@ -15,10 +15,10 @@ public sealed class MldTests
     private static readonly Ipv6Address SolicitedNode = Our6.SolicitedNodeMulticast;
     private static readonly Ipv6Address AppGroup = Ipv6Address.Parse("ff05::1234");
 
-    private static Record Rec(MembershipRecordType type, Ipv6Address group, params Ipv6Address[] sources) =>
+    private static ReportRecord Rec(MembershipRecordType type, Ipv6Address group, params Ipv6Address[] sources) =>
         new(type, group, [.. sources.Select(s => (IpAddress)s)]);
 
-    private static void AssertMldv2Report(Sent r, params Record[] records)
+    private static void AssertMldv2Report(Sent r, params ReportRecord[] records)
     {
         Assert.Equal(MacAddress.ForIpv6Multicast(Mld.AllMldv2Routers), r.EthernetDestination);
         Assert.Equal((IpAddress)Mld.AllMldv2Routers, r.Destination);
