@@ -19,6 +19,7 @@ public sealed partial class IpHost
         if (IsLocal(address.Address)) return false;
         _addresses.Add(address);
         Routes.AddOnLink(address);
+        JoinSolicitedNode(address.Address, now);
         if (address.Address.IsIpv4) Arp.Announce(address.Address.V4);
         else Ndp.Announce(address.Address.V6);
         return true;
@@ -36,6 +37,7 @@ public sealed partial class IpHost
         var removed = _addresses[index];
         _addresses.RemoveAt(index);
         Routes.RemoveOnLink(removed);
+        LeaveSolicitedNode(address, now);
         foreach (var t in _transports.Values) t.OnAddressRemoved(address, now);
         return true;
     }

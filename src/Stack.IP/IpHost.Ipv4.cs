@@ -25,9 +25,9 @@ public sealed partial class IpHost
             return;
         }
         bool toGroup = linkGroup || dst.IsBroadcast || dst.IsMulticast || IsDirectedBroadcast(dst);
-        if (!toGroup && !IsLocal(dst))
+        if (dst.IsMulticast ? !Igmp.IsJoined(dst) : !toGroup && !IsLocal(dst))
         {
-            Rejects.Count(Layer.Ipv4, RejectReason.NotForUs); // A host does not forward.
+            Rejects.Count(Layer.Ipv4, RejectReason.NotForUs); // A host does not forward, nor take groups it left.
             return;
         }
         if (ip.IsFragment)
@@ -45,6 +45,11 @@ public sealed partial class IpHost
         if (ip.Protocol == IpProtocol.Icmp)
         {
             OnIcmpv4(ip.Payload, ip.Source, ip.Destination, toGroup, now);
+            return;
+        }
+        if (ip.Protocol == IpProtocol.Igmp)
+        {
+            Igmp.OnMessage(ip.Payload, ip.Ttl, ip.HasRouterAlert, now);
             return;
         }
         if (_transports.TryGetValue(ip.Protocol, out var transport))

@@ -62,7 +62,7 @@ public sealed partial class IpHost
         switch (chain.UpperProtocol)
         {
             case IpProtocol.Icmpv6:
-                OnIcmpv6(upper, src, dst, ip.HopLimit, toGroup, now);
+                OnIcmpv6(upper, src, dst, ip.HopLimit, toGroup, chain.RouterAlert, now);
                 return;
             case IpProtocol.Ipv6NoNext:
                 return;
@@ -77,7 +77,8 @@ public sealed partial class IpHost
         SendIcmpv6Error(whole, Icmpv6Type.ParameterProblem, Icmpv6Code.UnrecognizedNextHeader, (uint)chain.NextHeaderPointer, now);
     }
 
-    private void OnIcmpv6(ReadOnlySpan<byte> message, Ipv6Address src, Ipv6Address dst, byte hopLimit, bool toGroup, Instant now)
+    private void OnIcmpv6(ReadOnlySpan<byte> message, Ipv6Address src, Ipv6Address dst, byte hopLimit, bool toGroup,
+        ushort? routerAlert, Instant now)
     {
         if (!Icmpv6Message.TryParse(message, src, dst, out var icmp, out var reason))
         {
@@ -107,16 +108,16 @@ public sealed partial class IpHost
             case Icmpv6Type.RouterAdvertisement:
                 Ndp.OnMessage(icmp.Message, src, dst, hopLimit, now);
                 return;
+            case Icmpv6Type.MulticastListenerQuery:
+            case Icmpv6Type.MulticastListenerReport:
+            case Icmpv6Type.MulticastListenerDone:
+            case Icmpv6Type.MulticastListenerReportV2:
+                Mld.OnMessage(icmp.Message, src, hopLimit, routerAlert, now);
+                return;
         }
     }
 
-    private bool IsJoinedGroup(Ipv6Address group)
-    {
-        if (group == Ipv6Address.AllNodes) return true;
-        foreach (var a in _addresses)
-            if (a.Address.IsIpv6 && group == a.Address.V6.SolicitedNodeMulticast) return true;
-        return false;
-    }
+    private bool IsJoinedGroup(Ipv6Address group) => Mld.IsJoined(group);
 
     /// <summary>
     /// Sends an ICMPv6 error about <paramref name="offending"/> unless RFC 4443 §2.4(e) forbids it: an error

@@ -157,7 +157,7 @@ public sealed partial class IpHost
         }
         var v4 = nextHop.V4;
         if (v4.IsBroadcast || IsDirectedBroadcast(v4)) mac = MacAddress.Broadcast;
-        else if (v4.IsMulticast) mac = new MacAddress(0x0100_5E00_0000UL | (v4.Value & 0x7F_FFFF)); // RFC 1112 §6.4
+        else if (v4.IsMulticast) mac = MacAddress.ForIpv4Multicast(v4);
         else if (!Arp.Cache.TryResolve(v4, packet, now, out mac)) return SendResult.Queued;
         return Sent(_link.SendInPlace(frame, mac, EtherType.Ipv4));
     }

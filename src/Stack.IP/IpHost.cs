@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Stack.IP.Diagnostics;
 using Stack.IP.Fragments;
+using Stack.IP.Multicast;
 using Stack.IP.Ndp;
 using Stack.IP.Routing;
 using Stack.IP.Wire;
@@ -50,6 +51,9 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         _identifiers = NewIdentifiers(options.Random);
         Arp = new ArpProtocol(_link, IsLocal, SourceFor, options.Neighbors, Rejects, _log);
         Ndp = new NeighborDiscovery(this, options.Neighbors);
+        Mld = new Mld(this, options.Membership, options.Random);
+        Igmp = new Igmp(this, options.Membership, options.Random);
+        JoinOwnGroups();
     }
 
     /// <summary>A secret from the system's generator, unless a test seeded <see cref="IpHostOptions.Random"/>.</summary>
@@ -84,6 +88,8 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
             if (a.Address.IsIpv4) Arp.Announce(a.Address.V4);
             else Ndp.Announce(a.Address.V6);
         }
+        Mld.Start(now);
+        Igmp.Start(now);
     }
 
     public Instant NextDeadline
@@ -91,6 +97,7 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         get
         {
             var next = Instant.Min(Instant.Min(Arp.Cache.NextDeadline, Ndp.Cache.NextDeadline), FragmentDeadline);
+            next = Instant.Min(next, Instant.Min(Mld.NextDeadline, Igmp.NextDeadline));
             foreach (var t in _transports.Values) next = Instant.Min(next, t.NextDeadline);
             return next;
         }
@@ -102,6 +109,8 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         OnFragmentTimers(now);
         Arp.Cache.OnTimer(now);
         Ndp.Cache.OnTimer(now);
+        if (Mld.NextDeadline <= now) Mld.OnTimer(now);
+        if (Igmp.NextDeadline <= now) Igmp.OnTimer(now);
         foreach (var t in _transports.Values)
             if (t.NextDeadline <= now) t.OnTimer(now);
     }
@@ -178,16 +187,8 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
 
     private Ipv4Address SourceFor(Ipv4Address target) => SelectSource(target) is { IsIpv4: true } s ? s.V4 : Ipv4Address.Any;
 
-    /// <summary>Ethernet multicast groups we listen to: all-hosts, all-nodes, and each address's solicited-node group.</summary>
-    private bool IsJoinedGroup(MacAddress mac)
-    {
-        if (mac == AllHostsMac || mac == MacAddress.ForIpv6Multicast(Ipv6Address.AllNodes)) return true;
-        foreach (var a in _addresses)
-            if (a.Address.IsIpv6 && mac == MacAddress.ForIpv6Multicast(a.Address.V6.SolicitedNodeMulticast)) return true;
-        return false;
-    }
-
-    private static readonly MacAddress AllHostsMac = new(0x0100_5E00_0001UL);
+    /// <summary>The link filter: Ethernet groups of the IP groups joined (<see cref="JoinGroup"/>).</summary>
+    private bool IsJoinedGroup(MacAddress mac) => _linkGroups.ContainsKey(mac);
 
     internal void Reject(Layer layer, RejectReason reason)
     {

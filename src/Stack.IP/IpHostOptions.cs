@@ -1,3 +1,4 @@
+using Stack.IP.Multicast;
 using Stack.IP.Routing;
 using Stack.Link.Neighbors;
 using Stack.Link.Wire;
@@ -28,4 +29,7 @@ public sealed record IpHostOptions
 
     /// <summary>Answer echo requests sent to a broadcast address (Linux: icmp_echo_ignore_broadcasts = 1).</summary>
     public bool AnswerBroadcastEcho { get; init; }
+
+    /// <summary>MLD and IGMP: whether groups are reported, and the protocols' timers.</summary>
+    public MembershipOptions Membership { get; init; } = new();
 }

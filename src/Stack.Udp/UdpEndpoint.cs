@@ -77,6 +77,43 @@ public sealed class UdpEndpoint
     /// <summary>IP_TTL / IPV6_UNICAST_HOPS for what this endpoint sends; null: the host's default.</summary>
     public byte? HopLimit { get; set; }
 
+    /// <summary>
+    /// IP_MULTICAST_TTL / IPV6_MULTICAST_HOPS for datagrams to a group; null: 1, as on Linux (RFC 1112 §6.1),
+    /// so that a group datagram stays on the link unless the application says otherwise.
+    /// </summary>
+    public byte? MulticastHopLimit { get; set; }
+
+    /// <summary>
+    /// IP_MULTICAST_LOOP / IPV6_MULTICAST_LOOP: a datagram this endpoint sends to a group the interface belongs to
+    /// is also delivered to the stack's own endpoints of that group (this one included), as on Linux (default on).
+    /// </summary>
+    public bool MulticastLoopback { get; set; } = true;
+
+    /// <summary>
+    /// IP_MULTICAST_ALL / IPV6_MULTICAST_ALL: on (Linux's default), the endpoint receives datagrams to every group
+    /// the interface belongs to, whoever joined it; off, only to the groups it joined itself (<see cref="Groups"/>).
+    /// </summary>
+    public bool MulticastAll { get; set; } = true;
+
+    private List<IpAddress>? _groups;
+
+    /// <summary>The groups this endpoint joined (<see cref="UdpLayer.JoinGroup"/>).</summary>
+    public IReadOnlyList<IpAddress> Groups => _groups ?? (IReadOnlyList<IpAddress>)[];
+
+    internal bool HasJoined(IpAddress group) => _groups is not null && _groups.Contains(group);
+
+    internal void AddGroup(IpAddress group) => (_groups ??= []).Add(group);
+
+    internal bool RemoveGroup(IpAddress group) => _groups is not null && _groups.Remove(group);
+
+    /// <summary>Takes the endpoint's groups away from it, for the layer to leave them.</summary>
+    internal List<IpAddress>? TakeGroups()
+    {
+        var groups = _groups;
+        _groups = null;
+        return groups;
+    }
+
     /// <summary>Bytes queued, as charged against <see cref="ReceiveBufferSize"/>.</summary>
     public int QueuedBytes { get; private set; }
 

@@ -24,7 +24,7 @@ namespace Stack.Udp;
 /// an IPv6 wildcard bind of the same port are independent (as with IPV6_V6ONLY=1 on Linux). A server that wants
 /// both families binds twice.
 /// </remarks>
-public sealed class UdpLayer : IIpTransport
+public sealed partial class UdpLayer : IIpTransport
 {
     /// <summary>The largest payload over IPv4: 65535 less the IPv4 and UDP headers.</summary>
     public const int MaxIpv4Payload = ushort.MaxValue - Ipv4Header.MinLength - UdpHeader.HeaderLength;
@@ -83,7 +83,8 @@ public sealed class UdpLayer : IIpTransport
         if (endpoint.IsClosed) return SocketError.OperationAborted;
         if (endpoint.IsBound) return SocketError.InvalidArgument;
         if (address.Family != endpoint.Family) return SocketError.AddressFamilyNotSupported;
-        if (!address.IsUnspecified && !_host.IsLocal(address)) return SocketError.AddressNotAvailable;
+        // Linux binds UDP to a group address too: the endpoint then takes only that group's datagrams.
+        if (!address.IsUnspecified && !address.IsMulticast && !_host.IsLocal(address)) return SocketError.AddressNotAvailable;
         if (port == 0)
         {
             if (!_ephemeral.TryAllocate(InUse, out port)) return SocketError.AddressNotAvailable;
@@ -144,7 +145,7 @@ public sealed class UdpLayer : IIpTransport
             return bound;
 
         var source = endpoint.LocalAddress;
-        if (source.IsUnspecified)
+        if (source.IsUnspecified || source.IsMulticast)
         {
             if (_host.SelectSource(destination) is not { } chosen) return SocketError.NetworkUnreachable;
             source = chosen;
@@ -152,9 +153,14 @@ public sealed class UdpLayer : IIpTransport
         int length = UdpHeader.HeaderLength + payload.Length;
         if (CheckFragments(endpoint, destination, length, now) is var refused and not SocketError.Success) return refused;
         UdpWriter.Write(_tx, endpoint.LocalPort, port, payload, PseudoHeader(source, destination, length));
-        var result = _host.Send(source, destination, IpProtocol.Udp, _tx.AsSpan(0, length), now, endpoint.HopLimit,
+        var hopLimit = destination.IsMulticast ? endpoint.MulticastHopLimit ?? DefaultMulticastHopLimit : endpoint.HopLimit;
+        var result = _host.Send(source, destination, IpProtocol.Udp, _tx.AsSpan(0, length), now, hopLimit,
             dontFragment: endpoint.DontFragment);
-        if (result is SendResult.Sent or SendResult.Queued) Statistics.DatagramsSent++;
+        if (result is SendResult.Sent or SendResult.Queued)
+        {
+            Statistics.DatagramsSent++;
+            if (destination.IsMulticast && endpoint.MulticastLoopback) LoopBack(source, destination, length, hopLimit ?? 0);
+        }
         return result switch
         {
             SendResult.Sent or SendResult.Queued => SocketError.Success,
@@ -191,6 +197,7 @@ public sealed class UdpLayer : IIpTransport
         ArgumentNullException.ThrowIfNull(endpoint);
         if (endpoint.IsClosed) return;
         endpoint.IsClosed = true;
+        LeaveAll(endpoint);
         if (endpoint.IsBound && _ports.TryGetValue(endpoint.LocalPort, out var list))
         {
             list.Remove(endpoint);
@@ -291,6 +298,7 @@ public sealed class UdpLayer : IIpTransport
         foreach (var e in list)
         {
             if (!Accepts(e, datagram.Destination, datagram.Source, udp.SourcePort)) continue;
+            if (datagram.Destination.IsMulticast && !e.MulticastAll && !e.HasJoined(datagram.Destination)) continue;
             any = true;
             Deliver(e, datagram, udp);
         }

@@ -5,6 +5,7 @@ public enum IpProtocol : byte
 {
     HopByHop = 0,
     Icmp = 1,
+    Igmp = 2,
     Tcp = 6,
     Udp = 17,
     Ipv6Routing = 43,

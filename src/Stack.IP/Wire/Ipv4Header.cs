@@ -32,6 +32,10 @@ public readonly ref struct Ipv4Header
     private const byte OptionEndOfList = 0;
     private const byte OptionNoOperation = 1;
 
+    /// <summary>RFC 2113: the Router Alert option, copied, class 0, number 20 (148), four bytes long.</summary>
+    public const byte OptionRouterAlert = 148;
+    public const int RouterAlertLength = 4;
+
     private readonly ReadOnlySpan<byte> _bytes;
 
     private Ipv4Header(ReadOnlySpan<byte> bytes) => _bytes = bytes;
@@ -119,6 +123,28 @@ public readonly ref struct Ipv4Header
     public Ipv4Address Source => Ipv4Address.Read(_bytes[SourceOffset..]);
     public Ipv4Address Destination => Ipv4Address.Read(_bytes[DestinationOffset..]);
     public ReadOnlySpan<byte> Options => _bytes[MinLength..HeaderLength];
+
+    /// <summary>True when the options hold a Router Alert (RFC 2113), as IGMPv2 and IGMPv3 messages must.</summary>
+    public bool HasRouterAlert
+    {
+        get
+        {
+            var options = Options;
+            int i = 0;
+            // The options were checked well-formed by TryParse, so each length stays inside them.
+            while (i < options.Length && options[i] != OptionEndOfList)
+            {
+                if (options[i] == OptionNoOperation)
+                {
+                    i++;
+                    continue;
+                }
+                if (options[i] == OptionRouterAlert && options[i + 1] == RouterAlertLength) return true;
+                i += options[i + 1];
+            }
+            return false;
+        }
+    }
     public ReadOnlySpan<byte> Header => _bytes[..HeaderLength];
     public ReadOnlySpan<byte> Payload => _bytes[HeaderLength..];
 

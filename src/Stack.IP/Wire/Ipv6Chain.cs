@@ -19,6 +19,9 @@ public readonly record struct Ipv6Chain(IpProtocol UpperProtocol, int UpperOffse
     /// <summary>Where the next-header field that names <see cref="UpperProtocol"/> is, from the start of the IPv6 header.</summary>
     public int NextHeaderPointer { get; init; } = Ipv6Header.NextHeaderFieldOffset;
 
+    /// <summary>The value of the Hop-by-Hop header's Router Alert option (RFC 2711; 0 is MLD), or null when absent.</summary>
+    public ushort? RouterAlert { get; init; }
+
     private const int NextHeaderOffset = 0;
     private const int HeaderExtLengthOffset = 1;
     private const int RoutingTypeOffset = 2;
@@ -44,6 +47,7 @@ public readonly record struct Ipv6Chain(IpProtocol UpperProtocol, int UpperOffse
         int fragmentHeaderOffset = -1;
         int unfragmentable = 0;
         int count = 0;
+        ushort? routerAlert = null;
         while (IsExtensionHeader(next))
         {
             // RFC 8200 §4.1: Hop-by-Hop may only come right after the IPv6 header.
@@ -75,12 +79,14 @@ public readonly record struct Ipv6Chain(IpProtocol UpperProtocol, int UpperOffse
                 case IpProtocol.HopByHop:
                 case IpProtocol.Ipv6DestinationOptions:
                     if (!Ipv6Options.Check(header, headerPointer, destinationIsMulticast, out reason,
-                            out parameterProblemPointer))
+                            out parameterProblemPointer, out var alert))
                     {
                         if (parameterProblemPointer >= 0)
                             parameterProblemCode = Icmpv6Code.UnrecognizedOption;
                         return false;
                     }
+                    if (next == IpProtocol.HopByHop)
+                        routerAlert = alert;
                     if (next == IpProtocol.HopByHop && fragmentHeaderOffset < 0)
                         if (fragmentHeaderOffset < 0)
                         unfragmentable = offset + length;
@@ -121,7 +127,11 @@ public readonly record struct Ipv6Chain(IpProtocol UpperProtocol, int UpperOffse
             next = (IpProtocol)header[NextHeaderOffset];
             offset += length;
         }
-        chain = new Ipv6Chain(next, offset, fragmentHeaderOffset, unfragmentable) { NextHeaderPointer = nextHeaderPointer };
+        chain = new Ipv6Chain(next, offset, fragmentHeaderOffset, unfragmentable)
+        {
+            NextHeaderPointer = nextHeaderPointer,
+            RouterAlert = routerAlert,
+        };
         reason = RejectReason.None;
         return true;
     }

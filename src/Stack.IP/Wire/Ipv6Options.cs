@@ -3,8 +3,9 @@ using Stack.Link.Diagnostics;
 namespace Stack.IP.Wire;
 
 /// <summary>
-/// The TLV options of a Hop-by-Hop or Destination Options header (RFC 8200 §4.2). We implement no option, so
-/// every option other than padding is handled by its two high "action" bits.
+/// The TLV options of a Hop-by-Hop or Destination Options header (RFC 8200 §4.2). The only option we read is
+/// the Router Alert (RFC 2711), which MLD requires; every other option but padding is handled by its two high
+/// "action" bits.
 /// </summary>
 internal static class Ipv6Options
 {
@@ -14,6 +15,10 @@ internal static class Ipv6Options
     private const byte Pad1 = 0;
     private const byte PadN = 1;
 
+    /// <summary>RFC 2711 §2.1: the Router Alert option, type 5 (action "skip"), two bytes of value.</summary>
+    public const byte RouterAlert = 5;
+    public const int RouterAlertLength = 2;
+
     private const int ActionSkip = 0b00;
     private const int ActionDiscard = 0b01;
     private const int ActionDiscardAndReport = 0b10;
@@ -22,11 +27,13 @@ internal static class Ipv6Options
     /// <summary>
     /// Checks the options of one header. <paramref name="header"/> is the whole extension header;
     /// <paramref name="headerPointer"/> is its offset from the start of the IPv6 header, so a returned
-    /// <paramref name="pointer"/> can go straight into an ICMPv6 parameter problem (-1: send none).
+    /// <paramref name="pointer"/> can go straight into an ICMPv6 parameter problem (-1: send none). The value of a
+    /// well-formed Router Alert option goes to <paramref name="routerAlert"/> (null when there is none).
     /// </summary>
     public static bool Check(ReadOnlySpan<byte> header, int headerPointer, bool destinationIsMulticast,
-        out RejectReason reason, out int pointer)
+        out RejectReason reason, out int pointer, out ushort? routerAlert)
     {
+        routerAlert = null;
         int i = FirstOptionOffset;
         while (i < header.Length)
         {
@@ -43,7 +50,9 @@ internal static class Ipv6Options
                 pointer = -1;
                 return false;
             }
-            if (type != PadN)
+            if (type == RouterAlert && header[i + 1] == RouterAlertLength)
+                routerAlert = (ushort)(header[i + 2] << 8 | header[i + 3]);
+            else if (type != PadN)
             {
                 // RFC 8200 §4.2: the two high-order bits say what to do with an option we do not recognise.
                 switch (type >> 6)

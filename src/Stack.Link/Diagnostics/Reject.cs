@@ -14,6 +14,10 @@ public enum Layer
     Tcp,
     /// <summary>The virtio_net_hdr a TAP with offloads puts before each frame.</summary>
     VirtioNet,
+    /// <summary>Multicast listener discovery (RFC 2710, RFC 3810), inside ICMPv6.</summary>
+    Mld,
+    /// <summary>IGMP (RFC 1112, RFC 2236, RFC 3376).</summary>
+    Igmp,
 }
 
 /// <summary>
@@ -42,4 +46,6 @@ public enum RejectReason
     NoListener,
     /// <summary>A fragment the reassembler turned away; its own counters say why.</summary>
     BadFragment,
+    /// <summary>An MLD or IGMP message that must carry the IP Router Alert option (RFC 2711, RFC 2113) came without it.</summary>
+    NoRouterAlert,
 }

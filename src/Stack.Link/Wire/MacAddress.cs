@@ -29,6 +29,10 @@ public readonly record struct MacAddress(ulong Value)
     public static MacAddress ForIpv6Multicast(Ipv6Address group) =>
         new(0x3333_0000_0000UL | (uint)group.Value);
 
+    /// <summary>RFC 1112 §6.4: IPv4 multicast maps to 01:00:5e followed by the low 23 bits of the group.</summary>
+    public static MacAddress ForIpv4Multicast(Ipv4Address group) =>
+        new(0x0100_5E00_0000UL | (group.Value & 0x7F_FFFF));
+
     public static bool TryParse(string text, out MacAddress mac)
     {
         mac = default;

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Stack.IP;
+using Stack.IP.Multicast;
 using Stack.IP.Routing;
 using Stack.Link.Devices.Impairment;
 using Stack.Link.Wire;
@@ -68,6 +69,9 @@ public sealed record StackOptions
     /// <summary>The stack's clock; the system's when not given (tests pass a fake one).</summary>
     public TimeProvider? Time { get; init; }
 
+    /// <summary>MLD and IGMP: whether the groups the stack joins are reported (on by default), and their timers.</summary>
+    public MembershipOptions Membership { get; init; } = new();
+
     /// <summary>
     /// Throws <see cref="ArgumentException"/> naming the first option that cannot work: no address, an address
     /// that cannot be an interface's, a multicast MAC, an MTU outside what the addresses' families allow.
@@ -98,5 +102,6 @@ public sealed record StackOptions
         Addresses = Addresses,
         GatewayV4 = GatewayV4,
         GatewayV6 = GatewayV6,
+        Membership = Membership,
     };
 }

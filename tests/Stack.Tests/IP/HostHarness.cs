@@ -1,6 +1,7 @@
 using System.Net;
 using PacketDotNet;
 using Stack.IP;
+using Stack.IP.Multicast;
 using Stack.IP.Routing;
 using Stack.Link.Devices;
 using Stack.Link.Time;
@@ -23,11 +24,21 @@ internal sealed class HostHarness : IFrameTransmitter
 
     private readonly Queue<byte[]> _sent = new();
 
-    public HostHarness(bool start = true)
+    /// <param name="start">Start the host (its announcements are then dropped from what it sent).</param>
+    /// <param name="membership">
+    /// MLD and IGMP; silent unless a test asks, so that other tests' traces hold no reports.
+    /// </param>
+    public HostHarness(bool start = true, MembershipOptions? membership = null)
     {
         var a4 = InterfaceAddress.Parse("192.0.2.2/24");
         var a6 = InterfaceAddress.Parse("2001:db8::2/64");
-        Host = new IpHost(new IpHostOptions { Mac = OurMac, Addresses = [a4, a6], Random = new Random(7) }, this);
+        Host = new IpHost(new IpHostOptions
+        {
+            Mac = OurMac,
+            Addresses = [a4, a6],
+            Random = new Random(7),
+            Membership = membership ?? MembershipOptions.Silent,
+        }, this);
         if (start)
         {
             Host.Start(Now);

@@ -15,12 +15,14 @@ namespace Stack.Tests.Udp;
 /// </summary>
 internal sealed class UdpHarness
 {
-    public UdpHarness()
+    /// <param name="membership">MLD and IGMP; silent unless given (see <see cref="HostHarness"/>).</param>
+    public UdpHarness(Stack.IP.Multicast.MembershipOptions? membership = null)
     {
+        H = new HostHarness(membership: membership);
         Udp = UdpLayer.Attach(H.Host, new Random(7));
     }
 
-    public HostHarness H { get; } = new();
+    public HostHarness H { get; }
     public UdpLayer Udp { get; }
 
     public static IpAddress Our(bool v6) => v6 ? Our6 : Our4;
@@ -52,7 +54,7 @@ internal sealed class UdpHarness
         if (corrupt) ip[^1] ^= 0x55;
         if (src.IsIpv6) new Ipv6Repr(src.V6, dst.V6, IpProtocol.Udp, udpLength, 64).Write(ip);
         else new Ipv4Repr(src.V4, dst.V4, IpProtocol.Udp, udpLength, 64, 42).Write(ip);
-        var mac = toMac ?? (dst.IsMulticast ? (dst.IsIpv6 ? MacAddress.ForIpv6Multicast(dst.V6) : MacAddress.Broadcast) : OurMac);
+        var mac = toMac ?? (dst.IsMulticast ? (dst.IsIpv6 ? MacAddress.ForIpv6Multicast(dst.V6) : MacAddress.ForIpv4Multicast(dst.V4)) : OurMac);
         return Ethernet(PeerMac, mac, src.IsIpv6 ? EtherType.Ipv6 : EtherType.Ipv4, ip);
     }
 

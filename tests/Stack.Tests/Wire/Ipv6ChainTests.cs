@@ -24,7 +24,7 @@ public sealed class Ipv6ChainTests
             OptionsHeader(IpProtocol.Tcp, 0x1E, 4), // unknown, action 00: skip
             new byte[20]);
         var chain = Walk(IpProtocol.HopByHop, payload);
-        Assert.Equal(new Ipv6Chain(IpProtocol.Tcp, 16, -1, 8) { NextHeaderPointer = 48 }, chain);
+        Assert.Equal(new Ipv6Chain(IpProtocol.Tcp, 16, -1, 8) { NextHeaderPointer = 48, RouterAlert = 0 }, chain);
     }
 
     [Fact]
