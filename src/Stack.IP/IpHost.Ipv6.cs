@@ -105,6 +105,7 @@ public sealed partial class IpHost
             case Icmpv6Type.NeighborSolicitation:
             case Icmpv6Type.NeighborAdvertisement:
             case Icmpv6Type.RouterAdvertisement:
+            case Icmpv6Type.Redirect:
                 Ndp.OnMessage(icmp.Message, src, dst, hopLimit, now);
                 return;
         }
@@ -113,6 +114,7 @@ public sealed partial class IpHost
     private bool IsJoinedGroup(Ipv6Address group)
     {
         if (group == Ipv6Address.AllNodes) return true;
+        if (Autoconf?.IsTentativeGroup(group) == true) return true;
         foreach (var a in _addresses)
             if (a.Address.IsIpv6 && group == a.Address.V6.SolicitedNodeMulticast) return true;
         return false;

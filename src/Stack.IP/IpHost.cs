@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Stack.IP.Autoconf;
 using Stack.IP.Diagnostics;
 using Stack.IP.Fragments;
 using Stack.IP.Ndp;
@@ -50,6 +51,7 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         _identifiers = NewIdentifiers(options.Random);
         Arp = new ArpProtocol(_link, IsLocal, SourceFor, options.Neighbors, Rejects, _log);
         Ndp = new NeighborDiscovery(this, options.Neighbors);
+        Autoconf = options.Autoconf is { } autoconf ? new Ipv6Autoconf(this, autoconf, options.Random) : null;
     }
 
     /// <summary>A secret from the system's generator, unless a test seeded <see cref="IpHostOptions.Random"/>.</summary>
@@ -84,13 +86,14 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
             if (a.Address.IsIpv4) Arp.Announce(a.Address.V4);
             else Ndp.Announce(a.Address.V6);
         }
+        Autoconf?.Start(now);
     }
 
     public Instant NextDeadline
     {
         get
         {
-            var next = Instant.Min(Instant.Min(Arp.Cache.NextDeadline, Ndp.Cache.NextDeadline), FragmentDeadline);
+            var next = Instant.Min(Instant.Min(Arp.Cache.NextDeadline, Ndp.Cache.NextDeadline), Instant.Min(FragmentDeadline, AutoconfDeadline));
             foreach (var t in _transports.Values) next = Instant.Min(next, t.NextDeadline);
             return next;
         }
@@ -102,6 +105,7 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         OnFragmentTimers(now);
         Arp.Cache.OnTimer(now);
         Ndp.Cache.OnTimer(now);
+        OnAutoconfTimer(now);
         foreach (var t in _transports.Values)
             if (t.NextDeadline <= now) t.OnTimer(now);
     }
@@ -164,16 +168,21 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
     /// <summary>RFC 6724 in miniature: a same-family address on the destination's prefix, else the first one.</summary>
     public IpAddress? SelectSource(IpAddress destination)
     {
-        IpAddress? first = null;
+        IpAddress? first = null, deprecated = null;
         bool wantLinkLocal = destination.IsIpv6 && (destination.V6.IsLinkLocal || destination.V6.IsMulticast);
         foreach (var a in _addresses)
         {
             if (a.Address.IsIpv6 != destination.IsIpv6) continue;
             if (destination.IsIpv6 && a.Address.V6.IsLinkLocal != wantLinkLocal) continue;
+            if (destination.IsIpv6 && IsDeprecated(a.Address.V6))
+            {
+                deprecated ??= a.Address; // RFC 6724 rule 3: avoid deprecated addresses
+                continue;
+            }
             if (a.Covers(destination)) return a.Address;
             first ??= a.Address;
         }
-        return first ?? (destination.IsIpv6 ? LinkLocal : null);
+        return first ?? deprecated ?? (destination.IsIpv6 ? LinkLocal : null);
     }
 
     private Ipv4Address SourceFor(Ipv4Address target) => SelectSource(target) is { IsIpv4: true } s ? s.V4 : Ipv4Address.Any;
@@ -182,6 +191,7 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
     private bool IsJoinedGroup(MacAddress mac)
     {
         if (mac == AllHostsMac || mac == MacAddress.ForIpv6Multicast(Ipv6Address.AllNodes)) return true;
+        if (Autoconf?.IsTentativeGroup(mac) == true) return true;
         foreach (var a in _addresses)
             if (a.Address.IsIpv6 && mac == MacAddress.ForIpv6Multicast(a.Address.V6.SolicitedNodeMulticast)) return true;
         return false;

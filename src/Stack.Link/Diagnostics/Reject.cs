@@ -42,4 +42,9 @@ public enum RejectReason
     NoListener,
     /// <summary>A fragment the reassembler turned away; its own counters say why.</summary>
     BadFragment,
+    /// <summary>
+    /// A redirect from a node that is not the current first hop for the destination it names (RFC 4861 §8.1,
+    /// RFC 1122 §3.2.2.2).
+    /// </summary>
+    NotFirstHop,
 }
