@@ -34,21 +34,9 @@ public sealed class AutoconfInteropTests(ITestOutputHelper output)
         var dir = Directory.CreateTempSubdirectory("stack-radvd-");
         try
         {
-            File.WriteAllText(Path.Combine(dir.FullName, "radvd.conf"), """
-                interface br0 {
-                    AdvSendAdvert on;
-                    MinRtrAdvInterval 3;
-                    MaxRtrAdvInterval 4;
-                    AdvDefaultLifetime 600;
-                    prefix 2001:db8::/64 { AdvOnLink on; AdvAutonomous on; AdvValidLifetime 3600; AdvPreferredLifetime 1800; };
-                    RDNSS 2001:db8::1 { AdvRDNSSLifetime 600; };
-                };
-                """);
             using var stack = StartStack(ns, "192.0.2.2/24");
             ns.WaitUntilForwarding("tap0");
-            // radvd is a router only where forwarding is on: inside the test's namespace, never the host's.
-            ns.ExecOk("sysctl -q -w net.ipv6.conf.all.forwarding=1");
-            using var radvd = ns.StartBackground($"exec radvd -n -m stderr -C {dir.FullName}/radvd.conf -p {dir.FullName}/radvd.pid");
+            using var radvd = StartRadvd(ns, dir.FullName);
 
             var autoconf = stack.Host.Autoconf!;
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
@@ -130,6 +118,53 @@ public sealed class AutoconfInteropTests(ITestOutputHelper output)
         {
             File.Delete(script);
         }
+    }
+
+    [SkippableFact]
+    public void Stack_serve_with_only_autoconf_prints_what_radvd_gave_it_and_answers_on_it()
+    {
+        TapRequirement.Check("ping", "radvd");
+        using var ns = TestNamespace.Create(taps: 1);
+        var dir = Directory.CreateTempSubdirectory("stack-radvd-");
+        var stackDll = Path.Combine(AppContext.BaseDirectory, "stack.dll");
+        try
+        {
+            using var serve = ns.StartBackground($"exec dotnet {stackDll} serve --tap tap0 --autoconf on --mac 02:00:53:54:0a:03 --services none");
+            serve.WaitForError("stack up on tap0", seconds: 20);
+            ns.WaitUntilForwarding("tap0");
+            using var radvd = StartRadvd(ns, dir.FullName);
+            serve.WaitForError("assigned (SLAAC)", seconds: 20);
+            serve.WaitForError("DNS server 2001:db8::1 (RDNSS)");
+            Assert.Contains("default router fe80::", serve.StdErr, StringComparison.Ordinal);
+            var address = System.Text.RegularExpressions.Regex.Match(serve.StdErr, @"address (2001:db8::[0-9a-f:]+)/64 assigned").Groups[1].Value;
+            var (code, text, _) = ns.Exec($"ping -6 -c 2 -i 0.2 -W 2 {address}", TimeSpan.FromSeconds(10));
+            output.WriteLine(serve.StdErr);
+            Assert.True(code == 0, text);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// radvd on br0 advertising 2001:db8::/64 (on-link, autonomous) with RDNSS 2001:db8::1. radvd is a router only
+    /// where forwarding is on: the sysctl is set inside the test's namespace, never the host's.
+    /// </summary>
+    private static BackgroundProcess StartRadvd(TestNamespace ns, string dir)
+    {
+        File.WriteAllText(Path.Combine(dir, "radvd.conf"), """
+            interface br0 {
+                AdvSendAdvert on;
+                MinRtrAdvInterval 3;
+                MaxRtrAdvInterval 4;
+                AdvDefaultLifetime 600;
+                prefix 2001:db8::/64 { AdvOnLink on; AdvAutonomous on; AdvValidLifetime 3600; AdvPreferredLifetime 1800; };
+                RDNSS 2001:db8::1 { AdvRDNSSLifetime 600; };
+            };
+            """);
+        ns.ExecOk("sysctl -q -w net.ipv6.conf.all.forwarding=1");
+        return ns.StartBackground($"exec radvd -n -m stderr -C {dir}/radvd.conf -p {dir}/radvd.pid");
     }
 
     private static long Memory()
