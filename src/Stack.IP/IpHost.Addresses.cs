@@ -13,12 +13,14 @@ public sealed partial class IpHost
     /// <summary>
     /// Assigns <paramref name="address"/> with its on-link prefix and announces it (a gratuitous ARP, an unsolicited
     /// neighbour advertisement). False when the address is already assigned; then nothing changes.
+    /// <paramref name="onLink"/> false leaves the prefix off-link, as for a SLAAC address (RFC 5942 §4: an address
+    /// does not make its prefix on-link; a router advertisement's L flag does).
     /// </summary>
-    public bool AddAddress(InterfaceAddress address, Instant now)
+    public bool AddAddress(InterfaceAddress address, Instant now, bool onLink = true)
     {
         if (IsLocal(address.Address)) return false;
         _addresses.Add(address);
-        Routes.AddOnLink(address);
+        if (onLink) Routes.AddOnLink(address);
         JoinSolicitedNode(address.Address, now);
         if (address.Address.IsIpv4) Arp.Announce(address.Address.V4);
         else Ndp.Announce(address.Address.V6);

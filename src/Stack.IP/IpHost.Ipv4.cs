@@ -84,6 +84,11 @@ public sealed partial class IpHost
             if (!toGroup) RaiseEchoReply(src, icmp.Identifier, icmp.SequenceNumber, icmp.Body, now);
             return;
         }
+        if (icmp.Type == Icmpv4Type.Redirect)
+        {
+            if (!toGroup) OnIcmpv4Redirect(icmp, src, now);
+            return;
+        }
         if (icmp.IsError && !toGroup) OnIcmpv4Error(icmp, src, now);
         // Timestamps and the like are not answered, as by most hosts today.
     }

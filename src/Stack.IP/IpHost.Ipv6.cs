@@ -106,6 +106,7 @@ public sealed partial class IpHost
             case Icmpv6Type.NeighborSolicitation:
             case Icmpv6Type.NeighborAdvertisement:
             case Icmpv6Type.RouterAdvertisement:
+            case Icmpv6Type.Redirect:
                 Ndp.OnMessage(icmp.Message, src, dst, hopLimit, now);
                 return;
             case Icmpv6Type.MulticastListenerQuery:
@@ -117,7 +118,7 @@ public sealed partial class IpHost
         }
     }
 
-    private bool IsJoinedGroup(Ipv6Address group) => Mld.IsJoined(group);
+    private bool IsJoinedGroup(Ipv6Address group) => Mld.IsJoined(group) || Autoconf?.IsTentativeGroup(group) == true;
 
     /// <summary>
     /// Sends an ICMPv6 error about <paramref name="offending"/> unless RFC 4443 §2.4(e) forbids it: an error

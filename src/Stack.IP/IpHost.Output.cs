@@ -34,10 +34,10 @@ public sealed partial class IpHost
         if (source.IsUnspecified && SelectSource(destination) is { } chosen) source = chosen;
         if (source.IsIpv6 != destination.IsIpv6 || !IsLocal(source)) return SendResult.BadSource;
         if (!Routes.TryGetNextHop(destination, out var nextHop)) return SendResult.NoRoute;
-        byte ttl = hopLimit ?? DefaultTtl;
+        byte ttl = hopLimit ?? (destination.IsIpv6 ? Ipv6HopLimit : DefaultTtl);
         bool locked = false;
-        int mtu = destination.IsMulticast ? Mtu
-            : destination.IsIpv6 ? Pmtu6.Get(destination.V6, now) : Pmtu4.Get(destination.V4, now, out locked);
+        int mtu = destination.IsMulticast ? (destination.IsIpv6 ? Ipv6Mtu : Mtu)
+            : destination.IsIpv6 ? Math.Min(Pmtu6.Get(destination.V6, now), Ipv6Mtu) : Pmtu4.Get(destination.V4, now, out locked);
         if (!destination.IsMulticast && Routes.Metrics(destination) is { Mtu: { } routeMtu } route)
         {
             mtu = route.MtuLocked ? routeMtu : Math.Min(mtu, routeMtu);

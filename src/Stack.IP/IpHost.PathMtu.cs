@@ -32,7 +32,7 @@ public sealed partial class IpHost
     /// </summary>
     public int PathMtu(IpAddress destination, Instant now)
     {
-        int learned = destination.IsIpv6 ? Pmtu6.Get(destination.V6, now) : Pmtu4.Get(destination.V4, now);
+        int learned = destination.IsIpv6 ? Math.Min(Pmtu6.Get(destination.V6, now), Ipv6Mtu) : Pmtu4.Get(destination.V4, now);
         var route = Routes.Metrics(destination);
         return route.Mtu is not { } mtu ? learned : route.MtuLocked ? mtu : Math.Min(mtu, learned);
     }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
+using Stack.IP.Autoconf;
 using Stack.IP.Diagnostics;
 using Stack.IP.Fragments;
 using Stack.IP.Multicast;
@@ -54,6 +55,7 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         Mld = new Mld(this, options.Membership, options.Random);
         Igmp = new Igmp(this, options.Membership, options.Random);
         JoinOwnGroups();
+        Autoconf = options.Autoconf is { } autoconf ? new Ipv6Autoconf(this, autoconf, options.Random) : null;
     }
 
     /// <summary>A secret from the system's generator, unless a test seeded <see cref="IpHostOptions.Random"/>.</summary>
@@ -90,13 +92,14 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         }
         Mld.Start(now);
         Igmp.Start(now);
+        Autoconf?.Start(now);
     }
 
     public Instant NextDeadline
     {
         get
         {
-            var next = Instant.Min(Instant.Min(Arp.Cache.NextDeadline, Ndp.Cache.NextDeadline), FragmentDeadline);
+            var next = Instant.Min(Instant.Min(Arp.Cache.NextDeadline, Ndp.Cache.NextDeadline), Instant.Min(FragmentDeadline, AutoconfDeadline));
             next = Instant.Min(next, Instant.Min(Mld.NextDeadline, Igmp.NextDeadline));
             foreach (var t in _transports.Values) next = Instant.Min(next, t.NextDeadline);
             return next;
@@ -111,6 +114,7 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         Ndp.Cache.OnTimer(now);
         if (Mld.NextDeadline <= now) Mld.OnTimer(now);
         if (Igmp.NextDeadline <= now) Igmp.OnTimer(now);
+        OnAutoconfTimer(now);
         foreach (var t in _transports.Values)
             if (t.NextDeadline <= now) t.OnTimer(now);
     }
@@ -173,22 +177,27 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
     /// <summary>RFC 6724 in miniature: a same-family address on the destination's prefix, else the first one.</summary>
     public IpAddress? SelectSource(IpAddress destination)
     {
-        IpAddress? first = null;
+        IpAddress? first = null, deprecated = null;
         bool wantLinkLocal = destination.IsIpv6 && (destination.V6.IsLinkLocal || destination.V6.IsMulticast);
         foreach (var a in _addresses)
         {
             if (a.Address.IsIpv6 != destination.IsIpv6) continue;
             if (destination.IsIpv6 && a.Address.V6.IsLinkLocal != wantLinkLocal) continue;
+            if (destination.IsIpv6 && IsDeprecated(a.Address.V6))
+            {
+                deprecated ??= a.Address; // RFC 6724 rule 3: avoid deprecated addresses
+                continue;
+            }
             if (a.Covers(destination)) return a.Address;
             first ??= a.Address;
         }
-        return first ?? (destination.IsIpv6 ? LinkLocal : null);
+        return first ?? deprecated ?? (destination.IsIpv6 ? LinkLocal : null);
     }
 
     private Ipv4Address SourceFor(Ipv4Address target) => SelectSource(target) is { IsIpv4: true } s ? s.V4 : Ipv4Address.Any;
 
-    /// <summary>The link filter: Ethernet groups of the IP groups joined (<see cref="JoinGroup"/>).</summary>
-    private bool IsJoinedGroup(MacAddress mac) => _linkGroups.ContainsKey(mac);
+    /// <summary>The link filter: Ethernet groups of the IP groups joined (<see cref="JoinGroup"/>), and those of tentative addresses.</summary>
+    private bool IsJoinedGroup(MacAddress mac) => _linkGroups.ContainsKey(mac) || Autoconf?.IsTentativeGroup(mac) == true;
 
     internal void Reject(Layer layer, RejectReason reason)
     {

@@ -1,4 +1,5 @@
 using Stack.IP.Multicast;
+using Stack.IP.Autoconf;
 using Stack.IP.Routing;
 using Stack.Link.Neighbors;
 using Stack.Link.Wire;
@@ -32,4 +33,13 @@ public sealed record IpHostOptions
 
     /// <summary>MLD and IGMP: whether groups are reported, and the protocols' timers.</summary>
     public MembershipOptions Membership { get; init; } = new();
+
+    /// <summary>
+    /// IPv6 autoconfiguration (router discovery, SLAAC, RDNSS); null leaves IPv6 as configured, silent on the link.
+    /// Hosting turns it on (<c>StackOptions.Autoconf</c>), as Linux's accept_ra = 1 does for a host.
+    /// </summary>
+    public AutoconfOptions? Autoconf { get; init; }
+
+    /// <summary>Honour ICMP and ICMPv6 redirects from the current first hop (Linux: accept_redirects = 1 on a host).</summary>
+    public bool AcceptRedirects { get; init; } = true;
 }

@@ -12,4 +12,7 @@ public sealed class IpStatistics
     public long PacketsSent;
     public long FragmentsSent;
     public long DatagramsReassembled;
+
+    /// <summary>ICMP and ICMPv6 redirects that installed a host route.</summary>
+    public long RedirectsAccepted;
 }

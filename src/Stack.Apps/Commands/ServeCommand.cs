@@ -33,7 +33,11 @@ public static class ServeCommand
         // The services are bound before the link comes up: the first datagram or SYN finds them.
         ServiceHost? started = null;
         using (var stack = StackInstance.Start(options.ToOptions(logs),
-            configure: s => started = ServiceHost.Start(s, small, log: logs.CreateLogger("stack.services"))))
+            configure: s =>
+            {
+                AutoconfReport.Attach(s.Host, logs.CreateLogger("stack.autoconf"));
+                started = ServiceHost.Start(s, small, log: logs.CreateLogger("stack.services"));
+            }))
         {
             // ASP.NET Core starts once the link is up (Kestrel binds from its own threads, not the loop's).
             var webRunning = web.Count == 0 ? null : WebService.StartAsync(stack, web, certificate, logs).GetAwaiter().GetResult();

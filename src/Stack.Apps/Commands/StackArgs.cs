@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Stack.IP;
+using Stack.IP.Autoconf;
 using Stack.IP.Routing;
 using Stack.Link.Devices.Impairment;
 using Stack.Link.Wire;
@@ -14,13 +15,15 @@ namespace Stack.Apps.Commands;
 /// <summary>
 /// The options every command that brings up its own stack shares:
 /// `--tap NAME --ip ADDR/PREFIX [--ip ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--tap-offload on|off]
-/// [--cc cubic|bbr|newreno] [--log-level LEVEL]`.
+/// [--cc cubic|bbr|newreno] [--autoconf on|off] [--log-level LEVEL]`. IPv6 autoconfiguration is on unless
+/// `--autoconf off`; `--ip` may be left out when `--autoconf on` is given, for a stack that takes its addresses
+/// from router advertisements alone.
 /// </summary>
 public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, LogLevel LogLevel, ImpairmentSpec? Impair = null,
     bool TapOffload = true, CongestionControlKind CongestionControl = CongestionControlKind.Cubic)
 {
     public const string Usage =
-        "--tap NAME --ip ADDR/PREFIX [--ip ADDR/PREFIX ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--impair SPEC] [--tap-offload on|off] [--cc cubic|bbr|newreno] [--log-level LEVEL]";
+        "--tap NAME --ip ADDR/PREFIX [--ip ADDR/PREFIX ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--impair SPEC] [--tap-offload on|off] [--cc cubic|bbr|newreno] [--autoconf on|off] [--log-level LEVEL]";
 
     /// <summary>The TCP configuration the stack's sockets start from.</summary>
     public TcpConfig Tcp => TcpConfig.Default with { CongestionControl = CongestionControl };
@@ -32,6 +35,7 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
         Addresses = Host.Addresses,
         GatewayV4 = Host.GatewayV4,
         GatewayV6 = Host.GatewayV6,
+        Autoconf = Host.Autoconf,
         Mac = Host.Mac,
         Mtu = Host.Mtu,
         PcapFile = Pcap,
@@ -50,7 +54,15 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
                 throw new UsageException($"--ip wants ADDR/PREFIX such as 192.0.2.2/24 or 2001:db8::2/64, not '{text}'");
             addresses.Add(a);
         }
-        if (addresses.Count == 0) throw new UsageException("--ip is required (ADDR/PREFIX, repeatable)");
+        var autoconfText = args.Optional("--autoconf");
+        var autoconf = autoconfText switch
+        {
+            null or "on" => new AutoconfOptions(),
+            "off" => null,
+            var other => throw new UsageException($"--autoconf wants on or off, not '{other}'"),
+        };
+        if (addresses.Count == 0 && autoconfText != "on")
+            throw new UsageException("--ip is required (ADDR/PREFIX, repeatable), or --autoconf on for IPv6 from router advertisements alone");
         Ipv4Address? gw4 = null;
         Ipv6Address? gw6 = null;
         foreach (var text in args.All("--gateway"))
@@ -90,7 +102,7 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
             var other => throw new UsageException($"--cc wants cubic, bbr or newreno, not '{other}'"),
         };
         var level = ParseLevel(args.Optional("--log-level")) ?? defaultLevel;
-        var host = new IpHostOptions { Mac = mac, Mtu = mtu, Addresses = addresses, GatewayV4 = gw4, GatewayV6 = gw6 };
+        var host = new IpHostOptions { Mac = mac, Mtu = mtu, Addresses = addresses, GatewayV4 = gw4, GatewayV6 = gw6, Autoconf = autoconf };
         return new StackArgs(tap, host, pcap, level, impair, offload, cc);
     }
 

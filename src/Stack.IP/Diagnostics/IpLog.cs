@@ -15,4 +15,7 @@ internal static partial class IpLog
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "ND: no answer from {Address}; dropping a queued packet")]
     public static partial void NeighborUnreachable(ILogger log, Ipv6Address address);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "SLAAC: duplicate address detection found {Address} in use; not assigned")]
+    public static partial void DuplicateAddress(ILogger log, Ipv6Address address);
 }

@@ -49,8 +49,12 @@ public sealed class NeighborDiscovery : INeighborActions<Ipv6Address>
             case (byte)Icmpv6Type.NeighborAdvertisement:
                 OnAdvertisement(nd, dst, now);
                 break;
-            default:
-                // Router advertisements: this host is configured statically; routers are not learned (yet).
+            case (byte)Icmpv6Type.RouterAdvertisement:
+                // Without autoconfiguration the host keeps to its configuration, as Linux with accept_ra = 0.
+                _host.Autoconf?.OnRouterAdvertisement(nd, src, now);
+                break;
+            case (byte)Icmpv6Type.Redirect:
+                _host.OnIcmpv6Redirect(nd, src, now);
                 break;
         }
     }
@@ -65,6 +69,7 @@ public sealed class NeighborDiscovery : INeighborActions<Ipv6Address>
             Reject(RejectReason.BadAddress);
             return;
         }
+        if (src.IsUnspecified && _host.Autoconf?.OnDadConflict(ns.Target, now) == true) return;
         if (!_host.IsLocal(ns.Target))
         {
             _host.Rejects.Count(Layer.Ndp, RejectReason.NotForUs);
@@ -87,6 +92,7 @@ public sealed class NeighborDiscovery : INeighborActions<Ipv6Address>
             Reject(RejectReason.BadFlags); // RFC 4861 §7.1.2
             return;
         }
+        if (_host.Autoconf?.OnDadConflict(na.Target, now) == true) return;
         if (_host.IsLocal(na.Target))
         {
             IpLog.AddressConflict(_host.Log, na.Target);
@@ -127,8 +133,11 @@ public sealed class NeighborDiscovery : INeighborActions<Ipv6Address>
     void INeighborActions<Ipv6Address>.Deliver(Ipv6Address target, MacAddress mac, ReadOnlySpan<byte> packet) =>
         _host.Link.Send(mac, EtherType.Ipv6, packet);
 
-    void INeighborActions<Ipv6Address>.Unreachable(Ipv6Address target, ReadOnlySpan<byte> packet) =>
+    void INeighborActions<Ipv6Address>.Unreachable(Ipv6Address target, ReadOnlySpan<byte> packet)
+    {
         IpLog.NeighborUnreachable(_host.Log, target);
+        _host.Autoconf?.OnNeighborUnreachable(target);
+    }
 
     private void Reject(RejectReason reason)
     {

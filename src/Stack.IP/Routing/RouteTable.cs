@@ -1,8 +1,11 @@
+using Stack.Link.Wire;
+
 namespace Stack.IP.Routing;
 
 /// <summary>
-/// The host's routes: the on-link prefixes of its addresses, then a default gateway per family. A host never
-/// forwards, so this only answers "which neighbour gets a packet for D".
+/// The host's routes: host routes from redirects, the on-link prefixes of its addresses (and of router
+/// advertisements), then a default gateway per family: the configured one, else for IPv6 the router that router
+/// discovery chose. A host never forwards, so this only answers "which neighbour gets a packet for D".
 /// </summary>
 public sealed class RouteTable
 {
@@ -11,6 +14,24 @@ public sealed class RouteTable
 
     public IpAddress? GatewayV4 { get; set; }
     public IpAddress? GatewayV6 { get; set; }
+
+    /// <summary>
+    /// The default router that router discovery chose (RFC 4861 §6.3.6), used when no <see cref="GatewayV6"/> is
+    /// configured; null when the default router list is empty.
+    /// </summary>
+    public Ipv6Address? LearnedGatewayV6 { get; set; }
+
+    /// <summary>Host routes installed by ICMP redirects.</summary>
+    public RedirectRoutes Redirects { get; } = new();
+
+    /// <summary>True when <paramref name="address"/> is on one of the on-link prefixes (or IPv6 link-local).</summary>
+    public bool IsOnLink(IpAddress address)
+    {
+        if (address.IsIpv6 && address.V6.IsLinkLocal) return true;
+        foreach (var p in _onLink)
+            if (p.Covers(address)) return true;
+        return false;
+    }
 
     public void AddOnLink(InterfaceAddress prefix) => _onLink.Add(prefix);
 
@@ -39,9 +60,11 @@ public sealed class RouteTable
         nextHop = destination;
         if (destination.IsMulticast) return true;
         if (destination.IsIpv6 && destination.V6.IsLinkLocal) return true; // RFC 4861 §5.2: fe80::/10 is on-link.
+        if (Redirects.TryGet(destination, out nextHop)) return true; // a host route beats any prefix
+        nextHop = destination;
         foreach (var p in _onLink)
             if (p.Covers(destination)) return true;
-        var gateway = destination.IsIpv6 ? GatewayV6 : GatewayV4;
+        var gateway = destination.IsIpv6 ? GatewayV6 ?? (IpAddress?)LearnedGatewayV6 : GatewayV4;
         if (gateway is not { } g) return false;
         nextHop = g;
         return true;

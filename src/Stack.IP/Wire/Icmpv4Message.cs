@@ -55,6 +55,9 @@ public readonly ref struct Icmpv4Message
     /// <summary>RFC 792: the octet of the quoted header where a parameter problem was found.</summary>
     public byte Pointer => _bytes[PointerOffset];
 
+    /// <summary>RFC 792: the gateway a redirect names as the better first hop.</summary>
+    public Ipv4Address Gateway => new(RestOfHeader);
+
     public uint RestOfHeader => BinaryPrimitives.ReadUInt32BigEndian(_bytes[RestOfHeaderOffset..]);
 
     /// <summary>Echo data, or the quoted IP header and the first bytes of its payload for errors.</summary>

@@ -48,4 +48,9 @@ public enum RejectReason
     BadFragment,
     /// <summary>An MLD or IGMP message that must carry the IP Router Alert option (RFC 2711, RFC 2113) came without it.</summary>
     NoRouterAlert,
+    /// <summary>
+    /// A redirect from a node that is not the current first hop for the destination it names (RFC 4861 §8.1,
+    /// RFC 1122 §3.2.2.2).
+    /// </summary>
+    NotFirstHop,
 }

@@ -11,7 +11,7 @@ namespace Stack.Link.Neighbors;
 public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<TAddress>
 {
     private readonly Dictionary<TAddress, Entry> _entries = [];
-    private readonly NeighborTimings _timings;
+    private NeighborTimings _timings;
     private readonly INeighborActions<TAddress> _actions;
     private Instant _nextDeadline = Instant.Never;
     private int _incomplete;
@@ -24,6 +24,16 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
     }
 
     public int Count => _entries.Count;
+
+    /// <summary>
+    /// The protocol constants in force; router advertisements change the reachable time and the retransmission
+    /// timer (RFC 4861 §6.3.4). A change applies to timers armed from then on.
+    /// </summary>
+    public NeighborTimings Timings
+    {
+        get => _timings;
+        set => _timings = value ?? throw new ArgumentNullException(nameof(value));
+    }
 
     /// <summary>Entries still being resolved (at most <see cref="NeighborTimings.MaxIncomplete"/>).</summary>
     public int IncompleteCount => _incomplete;

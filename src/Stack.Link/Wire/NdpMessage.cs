@@ -20,6 +20,7 @@ public readonly ref struct NdpMessage
     private const int TypeOffset = 0;
     private const int CodeOffset = 1;
     private const int TargetOffset = 8;
+    private const int DestinationOffset = 24;
 
     // Router advertisement (§4.2).
     private const int CurHopLimitOffset = 4;
@@ -40,6 +41,7 @@ public readonly ref struct NdpMessage
     private const int RouterSolicitationLength = 8;
     private const int RouterAdvertisementLength = 16;
     private const int NeighborMessageLength = 24;
+    private const int RedirectLength = 40;
 
     private readonly ReadOnlySpan<byte> _bytes;
     private readonly int _optionsOffset;
@@ -65,8 +67,8 @@ public readonly ref struct NdpMessage
             case RouterAdvertisement: optionsOffset = RouterAdvertisementLength; break;
             case NeighborSolicitation:
             case NeighborAdvertisement: optionsOffset = NeighborMessageLength; break;
+            case Redirect: optionsOffset = RedirectLength; break;
             default:
-                // Redirects (§8) are not handled: a host may ignore them and keep using its router.
                 reason = RejectReason.UnsupportedType;
                 return false;
         }
@@ -86,6 +88,18 @@ public readonly ref struct NdpMessage
             reason = RejectReason.BadAddress;
             return false;
         }
+        // §8.1: a redirect's destination is a unicast address, and its target is a link-local address (a better
+        // router) or the destination itself (which is then a neighbour).
+        if (optionsOffset == RedirectLength)
+        {
+            var target = Ipv6Address.Read(icmp[TargetOffset..]);
+            var destination = Ipv6Address.Read(icmp[DestinationOffset..]);
+            if (destination.IsMulticast || destination.IsUnspecified || (!target.IsLinkLocal && target != destination))
+            {
+                reason = RejectReason.BadAddress;
+                return false;
+            }
+        }
         if (!NdpOption.AreWellFormed(icmp[optionsOffset..]))
         {
             reason = RejectReason.BadOption;
@@ -98,8 +112,11 @@ public readonly ref struct NdpMessage
 
     public byte Type => _bytes[TypeOffset];
 
-    /// <summary>The target of a neighbour solicitation or advertisement (the unspecified address for other types).</summary>
-    public Ipv6Address Target => Fits(TargetOffset, 16) ? Ipv6Address.Read(_bytes[TargetOffset..]) : default;
+    /// <summary>The target of a neighbour solicitation, advertisement or redirect (the unspecified address for other types).</summary>
+    public Ipv6Address Target => Fits(TargetOffset, 16) && Type != RouterAdvertisement ? Ipv6Address.Read(_bytes[TargetOffset..]) : default;
+
+    /// <summary>The destination a redirect is about (RFC 4861 §4.5; the unspecified address for other types).</summary>
+    public Ipv6Address Destination => Type == Redirect ? Ipv6Address.Read(_bytes[DestinationOffset..]) : default;
 
     // The fixed fields of one type read as zero in a message of another type that is too short to hold them
     // (a router solicitation is 8 bytes): a view never reads outside its buffer.

@@ -11,6 +11,9 @@ public static class NdpOption
     public const byte RedirectedHeader = 4;
     public const byte Mtu = 5;
 
+    /// <summary>RFC 8106 §5.1: Recursive DNS Server.</summary>
+    public const byte RecursiveDnsServer = 25;
+
     internal const int TypeOffset = 0;
     internal const int LengthOffset = 1;
     internal const int Unit = 8;
@@ -21,6 +24,30 @@ public static class NdpOption
 
     internal const int MtuLength = 8;
     internal const int MtuValueOffset = 4;
+
+    /// <summary>The type of an option the walker returned.</summary>
+    public static byte TypeOf(ReadOnlySpan<byte> option) => option[TypeOffset];
+
+    /// <summary>An MTU option (RFC 4861 §4.6.4): false unless it is exactly one unit long.</summary>
+    public static bool TryReadMtu(ReadOnlySpan<byte> option, out uint mtu)
+    {
+        mtu = 0;
+        if (option.Length != MtuLength || option[TypeOffset] != Mtu) return false;
+        mtu = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(option[MtuValueOffset..]);
+        return true;
+    }
+
+    /// <summary>
+    /// A source or target link-layer address option for Ethernet (RFC 4861 §4.6.1, RFC 2464 §6): false unless it
+    /// is one unit long.
+    /// </summary>
+    public static bool TryReadLinkLayer(ReadOnlySpan<byte> option, out MacAddress mac)
+    {
+        mac = default;
+        if (option.Length != LinkLayerAddressLength) return false;
+        mac = MacAddress.Read(option[LinkLayerAddressOffset..]);
+        return true;
+    }
 
     /// <summary>
     /// Finds the first option of <paramref name="type"/> in an already-validated option area, that is at least
@@ -56,7 +83,7 @@ public static class NdpOption
 }
 
 /// <summary>Steps through a validated option area one whole option at a time.</summary>
-internal ref struct NdpOptionWalker
+public ref struct NdpOptionWalker
 {
     private ReadOnlySpan<byte> _rest;
 

@@ -21,6 +21,15 @@ public readonly record struct NdpPrefixInformation(
     private const byte OnLinkFlag = 0x80;
     private const byte AutonomousFlag = 0x40;
 
+    /// <summary>A Prefix Information option as the walker returns it: false unless it is exactly 4 units long.</summary>
+    public static bool TryRead(ReadOnlySpan<byte> option, out NdpPrefixInformation prefix)
+    {
+        prefix = default;
+        if (option.Length != Length || option[NdpOption.TypeOffset] != NdpOption.PrefixInformation) return false;
+        prefix = Read(option);
+        return true;
+    }
+
     internal static NdpPrefixInformation Read(ReadOnlySpan<byte> option) => new(
         Ipv6Address.Read(option[PrefixOffset..]),
         option[PrefixLengthOffset],

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Stack.IP;
 using Stack.IP.Multicast;
+using Stack.IP.Autoconf;
 using Stack.IP.Routing;
 using Stack.Link.Devices.Impairment;
 using Stack.Link.Wire;
@@ -39,12 +40,21 @@ public sealed record StackOptions
     /// <summary>The stack's name in logs; the link's name when not given.</summary>
     public string? Name { get; init; }
 
-    /// <summary>The stack's addresses with their prefixes; at least one.</summary>
+    /// <summary>The stack's addresses with their prefixes; at least one, unless <see cref="Autoconf"/> is on.</summary>
     public IReadOnlyList<InterfaceAddress> Addresses { get; init; } = [];
 
     public Ipv4Address? GatewayV4 { get; init; }
 
     public Ipv6Address? GatewayV6 { get; init; }
+
+    /// <summary>
+    /// IPv6 autoconfiguration: router solicitation, default routers, on-link prefixes and SLAAC addresses from
+    /// router advertisements, DNS servers from RDNSS (<see cref="IpHost.Autoconf"/>). On by default, as Linux's
+    /// accept_ra = 1 is for a host, so that a stack bridged to a LAN joins it as any host does; null turns it off.
+    /// Configured addresses and <see cref="GatewayV6"/> stay, and the configured gateway wins over a learned router.
+    /// Off on a link below IPv6's 1280-byte minimum MTU, where Linux disables IPv6 altogether.
+    /// </summary>
+    public AutoconfOptions? Autoconf { get; init; } = new();
 
     /// <summary>The link-layer address; a random locally administered one when not given.</summary>
     public MacAddress? Mac { get; init; }
@@ -81,7 +91,9 @@ public sealed record StackOptions
         ArgumentNullException.ThrowIfNull(Link, nameof(Link));
         ArgumentNullException.ThrowIfNull(Dns, nameof(Dns));
         Dns.Validate();
-        if (Addresses.Count == 0) throw new ArgumentException("at least one address is needed", nameof(Addresses));
+        if (Addresses.Count == 0 && Autoconf is null)
+            throw new ArgumentException("at least one address is needed, or IPv6 autoconfiguration", nameof(Addresses));
+        Autoconf?.Validate();
         foreach (var a in Addresses)
         {
             if (a.Address.IsUnspecified || a.Address.IsMulticast)
@@ -89,7 +101,7 @@ public sealed record StackOptions
         }
         if (Mac is { } mac && (mac.IsMulticast || mac == MacAddress.Zero))
             throw new ArgumentException($"{mac} is not a unicast address", nameof(Mac));
-        int min = Addresses.Any(a => a.Address.IsIpv6) ? MinMtuIpv6 : MinMtuIpv4;
+        int min = Addresses.Any(a => a.Address.IsIpv6) || Addresses.Count == 0 ? MinMtuIpv6 : MinMtuIpv4;
         if (Mtu < min || Mtu > MaxMtu)
             throw new ArgumentException($"MTU {Mtu} is outside {min}..{MaxMtu} for these addresses", nameof(Mtu));
     }
@@ -103,5 +115,6 @@ public sealed record StackOptions
         GatewayV4 = GatewayV4,
         GatewayV6 = GatewayV6,
         Membership = Membership,
+        Autoconf = Mtu >= MinMtuIpv6 ? Autoconf : null,
     };
 }

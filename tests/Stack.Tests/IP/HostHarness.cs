@@ -28,17 +28,19 @@ internal sealed class HostHarness : IFrameTransmitter
     /// <param name="membership">
     /// MLD and IGMP; silent unless a test asks, so that other tests' traces hold no reports.
     /// </param>
-    public HostHarness(bool start = true, MembershipOptions? membership = null)
+    /// <param name="configure">Changes to the options before the host is built (autoconfiguration, a gateway).</param>
+    public HostHarness(bool start = true, MembershipOptions? membership = null, Func<IpHostOptions, IpHostOptions>? configure = null)
     {
         var a4 = InterfaceAddress.Parse("192.0.2.2/24");
         var a6 = InterfaceAddress.Parse("2001:db8::2/64");
-        Host = new IpHost(new IpHostOptions
+        var options = new IpHostOptions
         {
             Mac = OurMac,
             Addresses = [a4, a6],
             Random = new Random(7),
             Membership = membership ?? MembershipOptions.Silent,
-        }, this);
+        };
+        Host = new IpHost(configure?.Invoke(options) ?? options, this);
         if (start)
         {
             Host.Start(Now);
@@ -56,6 +58,26 @@ internal sealed class HostHarness : IFrameTransmitter
     {
         Now += by;
         if (Host.NextDeadline <= Now) Host.OnTimer(Now);
+    }
+
+    /// <summary>Lets <paramref name="span"/> of virtual time pass, running each timer when it is due.</summary>
+    public void Run(TimeSpan span)
+    {
+        var end = Now + span;
+        while (Host.NextDeadline <= end)
+        {
+            Now = Instant.Max(Now, Host.NextDeadline);
+            Host.OnTimer(Now);
+        }
+        Now = end;
+    }
+
+    /// <summary>Everything the host sent so far, raw, oldest first; the queue is emptied.</summary>
+    public List<byte[]> Drain()
+    {
+        var all = _sent.ToList();
+        _sent.Clear();
+        return all;
     }
 
     public void Inject(byte[] frame) => Host.OnFrame(frame, Now);

@@ -91,7 +91,7 @@ public sealed class StackOptionsTests : IDisposable
         var options = MemoryStacks.Options(port, 2);
         options = what switch
         {
-            "none" => options with { Addresses = [] },
+            "none" => options with { Addresses = [], Autoconf = null },
             "multicast" => options with { Addresses = [InterfaceAddress.Parse("224.0.0.5/24")] },
             "unspecified" => options with { Addresses = [InterfaceAddress.Parse("::/64")] },
             "mac" => options with { Mac = MacAddress.Broadcast },

@@ -143,15 +143,90 @@ public sealed class NdpTests
         Assert.Equal(RejectReason.Truncated, reason);
     }
 
-    [Theory]
-    [InlineData(137)]
-    [InlineData(128)]
-    public void Redirect_and_other_types_are_unsupported(byte type)
+    [Fact]
+    public void Other_types_are_unsupported()
     {
         var icmp = new byte[48];
-        icmp[0] = type;
+        icmp[0] = 128;
         Assert.False(NdpMessage.TryParse(icmp, out _, out var reason));
         Assert.Equal(RejectReason.UnsupportedType, reason);
+    }
+
+    [Fact]
+    public void Redirect_of_a_destination_to_a_link_local_router_with_its_link_layer_address()
+    {
+        var destination = Ipv6Address.Parse("2001:db8:7::1");
+        var icmp = new byte[64];
+        int n = NdpWriter.WriteRedirect(icmp, LinkLocalB, destination, MacB);
+        Assert.Equal(48, n);
+        Assert.True(NdpMessage.TryParse(icmp.AsSpan(0, n), out var redirect, out var reason), reason.ToString());
+        Assert.Equal((NdpMessage.Redirect, LinkLocalB, destination), (redirect.Type, redirect.Target, redirect.Destination));
+        Assert.True(redirect.TryGetTargetLinkLayer(out var mac));
+        Assert.Equal(MacB, mac);
+    }
+
+    [Theory]
+    [InlineData("2001:db8:9::1", "2001:db8:7::1")] // target neither link-local nor the destination
+    [InlineData("fe80::1", "ff02::1")] // multicast destination
+    [InlineData("fe80::1", "::")]
+    public void Redirect_with_a_bad_target_or_destination_is_rejected(string target, string destination)
+    {
+        var icmp = new byte[64];
+        int n = NdpWriter.WriteRedirect(icmp, Ipv6Address.Parse(target), Ipv6Address.Parse(destination), null);
+        Assert.False(NdpMessage.TryParse(icmp.AsSpan(0, n), out _, out var reason));
+        Assert.Equal(RejectReason.BadAddress, reason);
+    }
+
+    [Fact]
+    public void Redirect_below_40_bytes_is_truncated()
+    {
+        var icmp = new byte[39];
+        icmp[0] = NdpMessage.Redirect;
+        Assert.False(NdpMessage.TryParse(icmp, out _, out var reason));
+        Assert.Equal(RejectReason.Truncated, reason);
+    }
+
+    [Fact]
+    public void Written_advertisement_reads_back_with_its_options()
+    {
+        var icmp = new byte[256];
+        int n = NdpWriter.WriteRouterAdvertisement(icmp, 64, true, false, 1800, 30000, 1000);
+        var prefix = new NdpPrefixInformation(Ipv6Address.Parse("2001:db8:1::"), 64, true, true, 86400, 14400);
+        n += NdpWriter.WritePrefixOption(icmp.AsSpan(n), prefix);
+        n += NdpWriter.WriteMtuOption(icmp.AsSpan(n), 1400);
+        n += NdpWriter.WriteDnsServersOption(icmp.AsSpan(n), 600, [LinkLocalB, Ipv6Address.Parse("2001:db8::53")]);
+        n += NdpWriter.WriteSourceLinkLayerOption(icmp.AsSpan(n), MacB);
+        Assert.True(NdpMessage.TryParse(icmp.AsSpan(0, n), out var ra, out _));
+        Assert.Equal((64, true, (ushort)1800, 30000u, 1000u), (ra.CurHopLimit, ra.ManagedFlag, ra.RouterLifetime, ra.ReachableTime, ra.RetransTimer));
+        Assert.True(ra.TryGetMtu(out uint mtu));
+        Assert.Equal(1400u, mtu);
+        Assert.True(ra.TryGetSourceLinkLayer(out var mac));
+        Assert.Equal(MacB, mac);
+        var walker = new NdpOptionWalker(ra.Options);
+        var kinds = new List<byte>();
+        while (walker.MoveNext(out var option))
+        {
+            kinds.Add(NdpOption.TypeOf(option));
+            if (NdpPrefixInformation.TryRead(option, out var p)) Assert.Equal(prefix, p);
+            if (NdpDnsServers.TryParse(option, out var dns))
+            {
+                Assert.Equal((600u, 2), (dns.Lifetime, dns.Count));
+                Assert.Equal(LinkLocalB, dns[0]);
+                Assert.Equal("2001:db8::53", dns[1].ToString());
+            }
+        }
+        Assert.Equal([NdpOption.PrefixInformation, NdpOption.Mtu, NdpOption.RecursiveDnsServer, NdpOption.SourceLinkLayerAddress], kinds);
+    }
+
+    [Theory]
+    [InlineData(2)] // no address
+    [InlineData(4)] // even: half an address
+    public void Rdnss_option_of_a_bad_length_does_not_parse(int units)
+    {
+        var option = new byte[units * 8];
+        option[0] = NdpOption.RecursiveDnsServer;
+        option[1] = (byte)units;
+        Assert.False(NdpDnsServers.TryParse(option, out _));
     }
 
     /// <summary>RFC 4861 §4.2, written out byte by byte.</summary>
