@@ -76,6 +76,10 @@ public sealed class StackInstance : IDisposable
         return Start(options.Name ?? options.Link.Name, device, options.ToHostOptions(), time, logs, options.Tcp, s =>
         {
             s.Dns.Options = options.Dns;
+            // RDNSS servers (RFC 8106) reach the resolver as router advertisements bring and withdraw them.
+            if (s.Host.Autoconf is { } autoconf)
+                autoconf.Changed += _ => s.Dns.SetServers(DnsServerSource.RouterAdvertisement,
+                    autoconf.DnsServers.Select(d => d.Address.ToIPAddress()));
             configure?.Invoke(s);
         });
     }
