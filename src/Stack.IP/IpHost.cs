@@ -92,7 +92,7 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         {
             var next = Instant.Min(Instant.Min(Arp.Cache.NextDeadline, Ndp.Cache.NextDeadline), FragmentDeadline);
             foreach (var t in _transports.Values) next = Instant.Min(next, t.NextDeadline);
-            return next;
+            return Instant.Min(next, ClientDeadline());
         }
     }
 
@@ -104,6 +104,7 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         Ndp.Cache.OnTimer(now);
         foreach (var t in _transports.Values)
             if (t.NextDeadline <= now) t.OnTimer(now);
+        OnClientTimers(now);
     }
 
     public void OnFrame(ReadOnlySpan<byte> frame, Instant now) => OnFrame(frame, now, segmentSize: 0);

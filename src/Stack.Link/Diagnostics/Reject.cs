@@ -14,6 +14,8 @@ public enum Layer
     Tcp,
     /// <summary>The virtio_net_hdr a TAP with offloads puts before each frame.</summary>
     VirtioNet,
+    /// <summary>A DHCP client's messages (RFC 2131); its own counters give the finer reason.</summary>
+    Dhcp,
 }
 
 /// <summary>
