@@ -93,7 +93,7 @@ public sealed class DhcpAttachment : IDhcpHost, IHostClient, IDisposable
     public void Send(ReadOnlySpan<byte> message, Ipv4Address destination, Instant now)
     {
         var result = _udp.SendTo(_endpoint, destination, DhcpLayout.ServerPort, message, now);
-        if (result != SocketError.Success) _log.LogDebug("dhcp: send to {Destination} failed: {Error}", destination, result);
+        if (result != SocketError.Success) DhcpLog.SendFailed(_log, destination, result);
     }
 
     public void Probe(Ipv4Address address, Instant now) => _host.Arp.Probe(address);
@@ -125,12 +125,12 @@ public sealed class DhcpAttachment : IDhcpHost, IHostClient, IDisposable
             DhcpRejectReason.BadYourAddress => RejectReason.BadAddress,
             _ => RejectReason.BadOption,
         });
-        _log.LogDebug("dhcp: rejected a message: {Reason}", reason);
+        DhcpLog.Rejected(_log, reason);
     }
 
     private void OnChanged(DhcpEvent e)
     {
-        _log.LogInformation("dhcp: {Kind} {Lease}", e.Kind, e.Lease);
+        DhcpLog.Changed(_log, e.Kind, e.Lease);
         Changed?.Invoke(e);
     }
 
