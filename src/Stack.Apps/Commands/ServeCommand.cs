@@ -11,14 +11,14 @@ namespace Stack.Apps.Commands;
 /// </summary>
 public static class ServeCommand
 {
-    public const string Usage = "stack serve " + StackArgs.Usage + " [--services LIST] [--cert FILE]";
+    public const string Usage = "stack serve " + StackArgs.Usage + " [--dhcp [--dhcp-probes N]] [--services LIST] [--cert FILE]";
 
     /// <summary>What `--services` knows: the small services on UDP and TCP, and ASP.NET Core on 80 and 443.</summary>
     private const string KnownServices = ServiceHost.DefaultList + "," + WebService.Names;
 
     public static int Run(ArgReader args, TextWriter stdout, TextWriter stderr)
     {
-        var options = StackArgs.Read(args);
+        var options = StackArgs.Read(args, allowDhcp: true);
         var services = ReadServices(args.Optional("--services"));
         var web = services.Where(n => WebService.Names.Split(',').Contains(n)).ToList();
         var small = services.Except(web).ToList();
@@ -33,7 +33,11 @@ public static class ServeCommand
         // The services are bound before the link comes up: the first datagram or SYN finds them.
         ServiceHost? started = null;
         using (var stack = StackInstance.Start(options.ToOptions(logs),
-            configure: s => started = ServiceHost.Start(s, small, log: logs.CreateLogger("stack.services"))))
+            configure: s =>
+            {
+                DhcpLines.Print(s.Dhcp, stdout);
+                started = ServiceHost.Start(s, small, log: logs.CreateLogger("stack.services"));
+            }))
         {
             // ASP.NET Core starts once the link is up (Kestrel binds from its own threads, not the loop's).
             var webRunning = web.Count == 0 ? null : WebService.StartAsync(stack, web, certificate, logs).GetAwaiter().GetResult();

@@ -75,14 +75,13 @@ public sealed partial class DhcpClient
 
     /// <summary>
     /// Starts acquiring: INIT-REBOOT when <see cref="DhcpClientOptions.PreviousAddress"/> names an earlier lease,
-    /// else INIT. The first message goes out at once.
+    /// else INIT. The first message is due at <paramref name="now"/>: it leaves with the next <see cref="OnTimer"/>.
     /// </summary>
     public void Start(Instant now)
     {
         if (State != DhcpState.Stopped) throw new InvalidOperationException($"The DHCP client is already running ({State}).");
         Transition(_requested is null ? DhcpState.Init : DhcpState.InitReboot);
         _sendAt = now;
-        OnTimer(now);
     }
 
     /// <summary>

@@ -41,6 +41,13 @@ public sealed class StackInstance : IDisposable
     public EventLoop Loop { get; }
 
     /// <summary>
+    /// The DHCPv4 client when <see cref="StackOptions.Dhcp"/> asked for one, else null. Its <c>Lease</c> and
+    /// <c>DnsServers</c> may be read from any thread; subscribe to <c>Changed</c> in the start's configure step
+    /// (it is raised on the loop).
+    /// </summary>
+    public Stack.Sockets.Dhcp.DhcpAttachment? Dhcp { get; private set; }
+
+    /// <summary>
     /// Opens the link <paramref name="options"/> name (inside its impairment, with the pcap trace next to the stack,
     /// so the trace shows what the stack really sent and got), builds the layers and starts the loop; see
     /// <see cref="Start(string, ILinkDevice, IpHostOptions, TimeProvider?, ILoggerFactory?, TcpConfig?, Action{StackInstance}?)"/>
@@ -65,7 +72,15 @@ public sealed class StackInstance : IDisposable
             device.Dispose();
             throw;
         }
-        return Start(options.Name ?? options.Link.Name, device, options.ToHostOptions(), time, logs, options.Tcp, configure);
+        var name = options.Name ?? options.Link.Name;
+        if (options.Dhcp is not { } dhcp) return Start(name, device, options.ToHostOptions(), time, logs, options.Tcp, configure);
+        // The client binds port 68 before the application's configure step, which may subscribe to its events;
+        // its first DISCOVER leaves with the loop's first timer run, once the link is up.
+        return Start(name, device, options.ToHostOptions(), time, logs, options.Tcp, s =>
+        {
+            s.Dhcp = Stack.Sockets.Dhcp.DhcpAttachment.Start(s.Host, s.Udp, dhcp, s.Loop.Now, logs.CreateLogger($"stack.{name}.dhcp"));
+            configure?.Invoke(s);
+        });
     }
 
     /// <summary>

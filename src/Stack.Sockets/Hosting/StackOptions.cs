@@ -37,10 +37,16 @@ public sealed record StackOptions
     /// <summary>The stack's name in logs; the link's name when not given.</summary>
     public string? Name { get; init; }
 
-    /// <summary>The stack's addresses with their prefixes; at least one.</summary>
+    /// <summary>The stack's addresses with their prefixes; at least one, unless <see cref="Dhcp"/> gets one.</summary>
     public IReadOnlyList<InterfaceAddress> Addresses { get; init; } = [];
 
     public Ipv4Address? GatewayV4 { get; init; }
+
+    /// <summary>
+    /// When given, a DHCPv4 client (<see cref="Stack.Sockets.Dhcp.DhcpAttachment"/>) leases an IPv4 address, its
+    /// prefix and router (<see cref="StackInstance.Dhcp"/>); the stack may then start with no address at all.
+    /// </summary>
+    public Stack.Sockets.Dhcp.DhcpClientOptions? Dhcp { get; init; }
 
     public Ipv6Address? GatewayV6 { get; init; }
 
@@ -71,7 +77,8 @@ public sealed record StackOptions
     public void Validate()
     {
         ArgumentNullException.ThrowIfNull(Link, nameof(Link));
-        if (Addresses.Count == 0) throw new ArgumentException("at least one address is needed", nameof(Addresses));
+        if (Addresses.Count == 0 && Dhcp is null)
+            throw new ArgumentException("at least one address is needed, or DHCP", nameof(Addresses));
         foreach (var a in Addresses)
         {
             if (a.Address.IsUnspecified || a.Address.IsMulticast)
