@@ -32,7 +32,8 @@ public sealed partial class IpHost
         Instant now, byte? hopLimit = null, bool dontFragment = false, byte trafficClass = 0)
     {
         if (source.IsUnspecified && SelectSource(destination) is { } chosen) source = chosen;
-        if (source.IsIpv6 != destination.IsIpv6 || !IsLocal(source)) return SendResult.BadSource;
+        if (source.IsIpv6 != destination.IsIpv6 || !(IsLocal(source) || IsUnconfiguredBroadcast(source, destination)))
+            return SendResult.BadSource;
         if (!Routes.TryGetNextHop(destination, out var nextHop)) return SendResult.NoRoute;
         byte ttl = hopLimit ?? (destination.IsIpv6 ? Ipv6HopLimit : DefaultTtl);
         bool locked = false;
@@ -109,6 +110,13 @@ public sealed partial class IpHost
         Statistics.FragmentsSent += count;
         return result;
     }
+
+    /// <summary>
+    /// RFC 1122 §3.2.1.3 (a): 0.0.0.0 is a source only while a host learns its own address (BOOTP, DHCP), and then
+    /// only to the limited broadcast: allowed while the host has no IPv4 address to send from.
+    /// </summary>
+    private bool IsUnconfiguredBroadcast(IpAddress source, IpAddress destination) =>
+        source.IsIpv4 && source.IsUnspecified && destination.V4.IsBroadcast && SelectSource(destination) is null;
 
     /// <summary>Sends straight to a link-layer address, as neighbour discovery does when it probes a neighbour.</summary>
     internal void SendToNeighbor(Ipv6Address source, Ipv6Address destination, IpProtocol protocol, ReadOnlySpan<byte> payload,

@@ -102,7 +102,7 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
             var next = Instant.Min(Instant.Min(Arp.Cache.NextDeadline, Ndp.Cache.NextDeadline), Instant.Min(FragmentDeadline, AutoconfDeadline));
             next = Instant.Min(next, Instant.Min(Mld.NextDeadline, Igmp.NextDeadline));
             foreach (var t in _transports.Values) next = Instant.Min(next, t.NextDeadline);
-            return next;
+            return Instant.Min(next, ClientDeadline());
         }
     }
 
@@ -117,6 +117,7 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         OnAutoconfTimer(now);
         foreach (var t in _transports.Values)
             if (t.NextDeadline <= now) t.OnTimer(now);
+        OnClientTimers(now);
     }
 
     public void OnFrame(ReadOnlySpan<byte> frame, Instant now) => OnFrame(frame, now, segmentSize: 0);

@@ -147,8 +147,10 @@ public sealed partial class UdpLayer : IIpTransport
         var source = endpoint.LocalAddress;
         if (source.IsUnspecified || source.IsMulticast)
         {
-            if (_host.SelectSource(destination) is not { } chosen) return SocketError.NetworkUnreachable;
-            source = chosen;
+            // A host with no IPv4 address yet sends its limited broadcasts from 0.0.0.0 (a DHCP client, RFC 2131
+            // §4.1); IP allows that source for nothing else.
+            if (_host.SelectSource(destination) is { } chosen) source = chosen;
+            else if (!(destination.IsIpv4 && destination.V4.IsBroadcast)) return SocketError.NetworkUnreachable;
         }
         int length = UdpHeader.HeaderLength + payload.Length;
         if (CheckFragments(endpoint, destination, length, now) is var refused and not SocketError.Success) return refused;

@@ -11,14 +11,14 @@ namespace Stack.Apps.Commands;
 /// </summary>
 public static class ServeCommand
 {
-    public const string Usage = "stack serve " + StackArgs.Usage + " [--services LIST] [--cert FILE]";
+    public const string Usage = "stack serve " + StackArgs.Usage + " [--dhcp [--dhcp-probes N]] [--services LIST] [--cert FILE]";
 
     /// <summary>What `--services` knows: the small services on UDP and TCP, and ASP.NET Core on 80 and 443.</summary>
     private const string KnownServices = ServiceHost.DefaultList + "," + WebService.Names;
 
     public static int Run(ArgReader args, TextWriter stdout, TextWriter stderr)
     {
-        var options = StackArgs.Read(args);
+        var options = StackArgs.Read(args, allowDhcp: true);
         var services = ReadServices(args.Optional("--services"));
         var web = services.Where(n => WebService.Names.Split(',').Contains(n)).ToList();
         var small = services.Except(web).ToList();
@@ -36,6 +36,7 @@ public static class ServeCommand
             configure: s =>
             {
                 AutoconfReport.Attach(s.Host, logs.CreateLogger("stack.autoconf"));
+                DhcpLines.Print(s.Dhcp, stdout);
                 started = ServiceHost.Start(s, small, log: logs.CreateLogger("stack.services"));
             }))
         {

@@ -25,6 +25,9 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
     public const string Usage =
         "--tap NAME --ip ADDR/PREFIX [--ip ADDR/PREFIX ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--impair SPEC] [--tap-offload on|off] [--cc cubic|bbr|newreno] [--autoconf on|off] [--log-level LEVEL]";
 
+    /// <summary>`--dhcp`: lease an IPv4 address (with `--dhcp-probes N`, N RFC 5227 ARP probes first) instead of, or besides, `--ip`.</summary>
+    public Stack.Sockets.Dhcp.DhcpClientOptions? Dhcp { get; init; }
+
     /// <summary>The TCP configuration the stack's sockets start from.</summary>
     public TcpConfig Tcp => TcpConfig.Default with { CongestionControl = CongestionControl };
 
@@ -42,11 +45,14 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
         Impairment = Impair,
         Tcp = Tcp,
         Logs = logs,
+        Dhcp = Dhcp,
     };
 
-    public static StackArgs Read(ArgReader args, LogLevel defaultLevel = LogLevel.Information)
+    /// <summary>Reads the shared options; <paramref name="allowDhcp"/> lets `--dhcp` stand in for `--ip` (stack serve).</summary>
+    public static StackArgs Read(ArgReader args, LogLevel defaultLevel = LogLevel.Information, bool allowDhcp = false)
     {
         var tap = args.Required("--tap");
+        var dhcp = allowDhcp ? ReadDhcp(args) : null;
         var addresses = new List<InterfaceAddress>();
         foreach (var text in args.All("--ip"))
         {
@@ -61,8 +67,10 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
             "off" => null,
             var other => throw new UsageException($"--autoconf wants on or off, not '{other}'"),
         };
-        if (addresses.Count == 0 && autoconfText != "on")
-            throw new UsageException("--ip is required (ADDR/PREFIX, repeatable), or --autoconf on for IPv6 from router advertisements alone");
+        if (addresses.Count == 0 && dhcp is null && autoconfText != "on")
+            throw new UsageException(allowDhcp
+                ? "--ip (ADDR/PREFIX, repeatable) or --dhcp is required, or --autoconf on for IPv6 from router advertisements alone"
+                : "--ip is required (ADDR/PREFIX, repeatable), or --autoconf on for IPv6 from router advertisements alone");
         Ipv4Address? gw4 = null;
         Ipv6Address? gw6 = null;
         foreach (var text in args.All("--gateway"))
@@ -103,7 +111,17 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
         };
         var level = ParseLevel(args.Optional("--log-level")) ?? defaultLevel;
         var host = new IpHostOptions { Mac = mac, Mtu = mtu, Addresses = addresses, GatewayV4 = gw4, GatewayV6 = gw6, Autoconf = autoconf };
-        return new StackArgs(tap, host, pcap, level, impair, offload, cc);
+        return new StackArgs(tap, host, pcap, level, impair, offload, cc) { Dhcp = dhcp };
+    }
+
+    private static Stack.Sockets.Dhcp.DhcpClientOptions? ReadDhcp(ArgReader args)
+    {
+        bool on = args.Flag("--dhcp");
+        int? probes = args.OptionalInt("--dhcp-probes", 0, 10);
+        if (probes is not null && !on) throw new UsageException("--dhcp-probes goes with --dhcp");
+        if (!on) return null;
+        var options = new Stack.Sockets.Dhcp.DhcpClientOptions();
+        return probes is { } n ? options with { ProbeCount = n } : options;
     }
 
     public static LogLevel? ParseLevel(string? text) => text?.ToLowerInvariant() switch

@@ -59,6 +59,8 @@ public sealed class RouteTable
     {
         nextHop = destination;
         if (destination.IsMulticast) return true;
+        // The limited broadcast never leaves the link, and needs no address of ours (a DHCP client's DISCOVER).
+        if (destination.IsIpv4 && destination.V4.IsBroadcast) return true;
         if (destination.IsIpv6 && destination.V6.IsLinkLocal) return true; // RFC 4861 §5.2: fe80::/10 is on-link.
         if (Redirects.TryGet(destination, out nextHop)) return true; // a host route beats any prefix
         nextHop = destination;

@@ -6,6 +6,12 @@ using Stack.Link.Wire;
 
 namespace Stack.Link.Arp;
 
+/// <summary>
+/// An ARP packet seen on the link from another host (its sender MAC is not ours): what an address conflict
+/// detector (RFC 5227) watches while it probes an address it does not yet own.
+/// </summary>
+public delegate void ArpSeen(ArpOperation operation, MacAddress senderMac, Ipv4Address senderIp, Ipv4Address targetIp, Instant now);
+
 /// <summary>Tells the IP layer that a packet it queued could not be delivered.</summary>
 public delegate void UndeliverablePacket(ReadOnlySpan<byte> packet);
 
@@ -42,6 +48,9 @@ public sealed class ArpProtocol : INeighborActions<Ipv4Address>
     /// <summary>Another host claims one of our addresses (RFC 5227 §2.4): counted and logged, not defended.</summary>
     public long Conflicts { get; private set; }
 
+    /// <summary>Raised on the loop for each well-formed ARP packet from another host, before it is processed.</summary>
+    public event ArpSeen? Seen;
+
     public void OnPacket(ReadOnlySpan<byte> payload, MacAddress frameSource, Instant now)
     {
         if (!ArpPacket.TryParse(payload, out var arp, out var reason))
@@ -55,6 +64,7 @@ public sealed class ArpProtocol : INeighborActions<Ipv4Address>
             Reject(RejectReason.BadAddress);
             return;
         }
+        if (arp.SenderMac != _link.Source) Seen?.Invoke(arp.Operation, arp.SenderMac, sender, arp.TargetIp, now);
         if (_isLocal(sender))
         {
             if (arp.SenderMac != _link.Source)
@@ -89,6 +99,16 @@ public sealed class ArpProtocol : INeighborActions<Ipv4Address>
     public void Announce(Ipv4Address address)
     {
         ArpPacket.Write(_scratch, ArpOperation.Request, _link.Source, address, MacAddress.Zero, address);
+        _link.Send(MacAddress.Broadcast, EtherType.Arp, _scratch);
+    }
+
+    /// <summary>
+    /// An ARP probe (RFC 5227 §2.1.1): a broadcast request for <paramref name="address"/> with sender address
+    /// 0.0.0.0, so that no neighbour learns a mapping for an address we do not own yet. Whoever owns it answers.
+    /// </summary>
+    public void Probe(Ipv4Address address)
+    {
+        ArpPacket.Write(_scratch, ArpOperation.Request, _link.Source, Ipv4Address.Any, MacAddress.Zero, address);
         _link.Send(MacAddress.Broadcast, EtherType.Arp, _scratch);
     }
 

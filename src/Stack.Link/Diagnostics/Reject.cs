@@ -18,6 +18,8 @@ public enum Layer
     Mld,
     /// <summary>IGMP (RFC 1112, RFC 2236, RFC 3376).</summary>
     Igmp,
+    /// <summary>A DHCP client's messages (RFC 2131); its own counters give the finer reason.</summary>
+    Dhcp,
 }
 
 /// <summary>

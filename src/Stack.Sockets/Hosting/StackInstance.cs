@@ -49,6 +49,13 @@ public sealed class StackInstance : IDisposable
     public DnsResolver Dns { get; }
 
     /// <summary>
+    /// The DHCPv4 client when <see cref="StackOptions.Dhcp"/> asked for one, else null. Its <c>Lease</c> and
+    /// <c>DnsServers</c> may be read from any thread; subscribe to <c>Changed</c> in the start's configure step
+    /// (it is raised on the loop).
+    /// </summary>
+    public Stack.Sockets.Dhcp.DhcpAttachment? Dhcp { get; private set; }
+
+    /// <summary>
     /// Opens the link <paramref name="options"/> name (inside its impairment, with the pcap trace next to the stack,
     /// so the trace shows what the stack really sent and got), builds the layers and starts the loop; see
     /// <see cref="Start(string, ILinkDevice, IpHostOptions, TimeProvider?, ILoggerFactory?, TcpConfig?, Action{StackInstance}?)"/>
@@ -73,13 +80,22 @@ public sealed class StackInstance : IDisposable
             device.Dispose();
             throw;
         }
-        return Start(options.Name ?? options.Link.Name, device, options.ToHostOptions(), time, logs, options.Tcp, s =>
+        var name = options.Name ?? options.Link.Name;
+        return Start(name, device, options.ToHostOptions(), time, logs, options.Tcp, s =>
         {
             s.Dns.Options = options.Dns;
-            // RDNSS servers (RFC 8106) reach the resolver as router advertisements bring and withdraw them.
+            // DNS servers from router advertisements (RDNSS, RFC 8106) and DHCP (option 6) reach the resolver as
+            // they come and go.
             if (s.Host.Autoconf is { } autoconf)
                 autoconf.Changed += _ => s.Dns.SetServers(DnsServerSource.RouterAdvertisement,
                     autoconf.DnsServers.Select(d => d.Address.ToIPAddress()));
+            // The DHCP client binds port 68 before the application's configure step, which may subscribe to its
+            // events; its first DISCOVER leaves with the loop's first timer run, once the link is up.
+            if (options.Dhcp is { } dhcp)
+            {
+                var client = s.Dhcp = Stack.Sockets.Dhcp.DhcpAttachment.Start(s.Host, s.Udp, dhcp, s.Loop.Now, logs.CreateLogger($"stack.{name}.dhcp"));
+                client.Changed += _ => s.Dns.SetServers(DnsServerSource.Dhcp, client.DnsServers.Select(d => d.ToIPAddress()));
+            }
             configure?.Invoke(s);
         });
     }

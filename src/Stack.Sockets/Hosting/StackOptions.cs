@@ -40,10 +40,16 @@ public sealed record StackOptions
     /// <summary>The stack's name in logs; the link's name when not given.</summary>
     public string? Name { get; init; }
 
-    /// <summary>The stack's addresses with their prefixes; at least one, unless <see cref="Autoconf"/> is on.</summary>
+    /// <summary>The stack's addresses with their prefixes; at least one, unless <see cref="Autoconf"/> is on or <see cref="Dhcp"/> gets one.</summary>
     public IReadOnlyList<InterfaceAddress> Addresses { get; init; } = [];
 
     public Ipv4Address? GatewayV4 { get; init; }
+
+    /// <summary>
+    /// When given, a DHCPv4 client (<see cref="Stack.Sockets.Dhcp.DhcpAttachment"/>) leases an IPv4 address, its
+    /// prefix and router (<see cref="StackInstance.Dhcp"/>); the stack may then start with no address at all.
+    /// </summary>
+    public Stack.Sockets.Dhcp.DhcpClientOptions? Dhcp { get; init; }
 
     public Ipv6Address? GatewayV6 { get; init; }
 
@@ -91,8 +97,8 @@ public sealed record StackOptions
         ArgumentNullException.ThrowIfNull(Link, nameof(Link));
         ArgumentNullException.ThrowIfNull(Dns, nameof(Dns));
         Dns.Validate();
-        if (Addresses.Count == 0 && Autoconf is null)
-            throw new ArgumentException("at least one address is needed, or IPv6 autoconfiguration", nameof(Addresses));
+        if (Addresses.Count == 0 && Autoconf is null && Dhcp is null)
+            throw new ArgumentException("at least one address is needed, or DHCP, or IPv6 autoconfiguration", nameof(Addresses));
         Autoconf?.Validate();
         foreach (var a in Addresses)
         {
