@@ -226,6 +226,34 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
         SetSocketOption(optionLevel, optionName, optionValue ? 1 : 0);
 
     /// <summary>
+    /// The object-valued options, as <see cref="Socket.SetSocketOption(SocketOptionLevel, SocketOptionName, object)"/>
+    /// takes them: IP/AddMembership and DropMembership with a <see cref="MulticastOption"/>, IPv6/AddMembership and
+    /// DropMembership with an <see cref="IPv6MulticastOption"/> (IP_ADD_MEMBERSHIP, IPV6_JOIN_GROUP: a UDP socket
+    /// then receives datagrams sent to the group on its port; the stack has one interface, so the option's
+    /// interface is not used), and Socket/Linger with a <see cref="LingerOption"/>. With the int options
+    /// IP or IPv6/MulticastTimeToLive (default 1) and MulticastLoopback (default on) shape what it sends to groups.
+    /// </summary>
+    public void SetSocketOption(SocketOptionLevel optionLevel, SocketOptionName optionName, object optionValue)
+    {
+        ArgumentNullException.ThrowIfNull(optionValue);
+        switch (optionLevel, optionName, optionValue)
+        {
+            case (SocketOptionLevel.IP, SocketOptionName.AddMembership or SocketOptionName.DropMembership, MulticastOption m):
+                _core.SetMembership(optionName == SocketOptionName.AddMembership, m.Group);
+                break;
+            case (SocketOptionLevel.IPv6, SocketOptionName.AddMembership or SocketOptionName.DropMembership, IPv6MulticastOption m):
+                _core.SetMembership(optionName == SocketOptionName.AddMembership, m.Group);
+                break;
+            case (SocketOptionLevel.Socket, SocketOptionName.Linger, LingerOption linger):
+                LingerState = linger;
+                break;
+            default:
+                throw new StackSocketException(SocketError.ProtocolOption,
+                    $"Option {optionLevel}/{optionName} with a {optionValue.GetType().Name} is not supported by the stack's sockets");
+        }
+    }
+
+    /// <summary>
     /// Reads an option: those <see cref="SetSocketOption(SocketOptionLevel, SocketOptionName, int)"/> takes (a
     /// hop limit of 0 means the host's default), Socket/Type, and Socket/Error (which clears a pending error).
     /// </summary>

@@ -23,6 +23,8 @@ internal sealed class DatagramSocketCore : SocketCore
     private bool _reuseAddress;
     private int _ttl;
     private bool _dontFragment;
+    private int _multicastHops = UdpLayer.DefaultMulticastHopLimit;
+    private bool _multicastLoopback = true;
 
     private readonly Action<LoopOperation<DatagramReceipt>, short, CancellationToken> _cancelReceive;
 
@@ -150,6 +152,16 @@ internal sealed class DatagramSocketCore : SocketCore
                 byte? hops = value == 0 ? null : (byte)value;
                 OnLoop(_ => endpoint.HopLimit = hops);
                 return true;
+            case (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.MulticastTimeToLive):
+                ArgumentOutOfRangeException.ThrowIfNegative(value, nameof(value));
+                ArgumentOutOfRangeException.ThrowIfGreaterThan(value, 255, nameof(value));
+                byte multicastHops = (byte)(_multicastHops = value);
+                OnLoop(_ => endpoint.MulticastHopLimit = multicastHops);
+                return true;
+            case (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.MulticastLoopback):
+                bool loopback = _multicastLoopback = value != 0;
+                OnLoop(_ => endpoint.MulticastLoopback = loopback);
+                return true;
             case (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.DontFragment):
                 bool dontFragment = _dontFragment = value != 0;
                 OnLoop(_ => endpoint.DontFragment = dontFragment);
@@ -164,8 +176,26 @@ internal sealed class DatagramSocketCore : SocketCore
         (SocketOptionLevel.Socket, SocketOptionName.Error) => (int)Invoke(_ => _channel.Endpoint.TakeError()),
         (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.IpTimeToLive) => _ttl,
         (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.DontFragment) => _dontFragment ? 1 : 0,
+        (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.MulticastTimeToLive) => _multicastHops,
+        (SocketOptionLevel.IP or SocketOptionLevel.IPv6, SocketOptionName.MulticastLoopback) => _multicastLoopback ? 1 : 0,
         _ => null,
     };
+
+    /// <summary>
+    /// IP_ADD_MEMBERSHIP / IPV6_JOIN_GROUP (and the drops): the endpoint receives datagrams to <paramref name="group"/>
+    /// on its port, and the host reports the group (MLD, IGMP) while any endpoint holds it. Errors as Linux's setsockopt.
+    /// </summary>
+    public override void SetMembership(bool join, IPAddress group)
+    {
+        ObjectDisposedException.ThrowIf(Disposed, this);
+        ArgumentNullException.ThrowIfNull(group);
+        var address = IpAddress.FromIPAddress(group);
+        var endpoint = _channel.Endpoint;
+        var udp = Stack.Udp;
+        var error = Invoke(now => join ? udp.JoinGroup(endpoint, address, now) : udp.LeaveGroup(endpoint, address, now));
+        if (error != SocketError.Success)
+            throw new StackSocketException(error, $"{(join ? "Join" : "Leave")} group {group}");
+    }
 
     /// <summary>A datagram goes whole: one loop request, however long.</summary>
     protected override int SendChunk(int length) => length;

@@ -63,6 +63,10 @@ internal abstract class SocketCore
         throw NotOnStream("ReceiveFrom");
 
     public virtual void Listen(int backlog) => throw NotOnDatagram("Listen");
+
+    /// <summary>Joins or leaves a multicast group: datagram sockets only (Linux answers a TCP socket's join with EPROTO).</summary>
+    public virtual void SetMembership(bool join, IPAddress group) =>
+        throw new StackSocketException(SocketError.ProtocolOption, "Multicast membership on a stream socket: it needs SocketType.Dgram");
     public virtual ValueTask<StackSocket> AcceptAsync(CancellationToken cancellationToken) => throw NotOnDatagram("Accept");
     public virtual void Shutdown(SocketShutdown how) => throw NotOnDatagram("Shutdown");
 
