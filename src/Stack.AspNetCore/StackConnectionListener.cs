@@ -34,13 +34,13 @@ internal sealed class StackConnectionListener : IConnectionListener
 
     public static StackConnectionListener Bind(StackInstance stack, IPEndPoint endPoint, StackTransportOptions options)
     {
-        var first = Listen(stack, endPoint, options.Backlog);
+        var first = Listen(stack, endPoint, options);
         var bound = first.LocalEndPoint!;
         if (!endPoint.Address.Equals(IPAddress.IPv6Any)) return new StackConnectionListener(stack, [first], bound, options);
         try
         {
             // The IPv4 half takes the port the IPv6 one has (chosen there when port 0 was asked for).
-            var second = Listen(stack, new IPEndPoint(IPAddress.Any, bound.Port), options.Backlog);
+            var second = Listen(stack, new IPEndPoint(IPAddress.Any, bound.Port), options);
             return new StackConnectionListener(stack, [first, second], bound, options);
         }
         catch
@@ -50,13 +50,14 @@ internal sealed class StackConnectionListener : IConnectionListener
         }
     }
 
-    private static StackSocket Listen(StackInstance stack, IPEndPoint endPoint, int backlog)
+    private static StackSocket Listen(StackInstance stack, IPEndPoint endPoint, StackTransportOptions options)
     {
         var socket = StackSocket.Create(stack, endPoint.AddressFamily, SocketType.Stream);
         try
         {
+            socket.NoDelay = options.NoDelay; // the connections it accepts take it
             socket.Bind(endPoint);
-            socket.Listen(backlog);
+            socket.Listen(options.Backlog);
             return socket;
         }
         catch (StackSocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
