@@ -49,6 +49,12 @@ public static class Cli
             stderr.WriteLine($"stack: {e.Message}");
             return 2;
         }
+        catch (LinkDeviceException e) when (e.NoSuchDevice)
+        {
+            // A TAP name that is not there is as much a bad argument as a bad option: exit 2, with how to make one.
+            stderr.WriteLine($"stack: {e.Message}");
+            return 2;
+        }
         catch (LinkDeviceException e)
         {
             // The arguments were fine; the machine said no (no TAP, no permission): exit 1, with what to do.

@@ -23,10 +23,13 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
     bool TapOffload = true, CongestionControlKind CongestionControl = CongestionControlKind.Cubic)
 {
     public const string Usage =
-        "--tap NAME --ip ADDR/PREFIX [--ip ADDR/PREFIX ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--impair SPEC] [--tap-offload on|off] [--cc cubic|bbr|newreno] [--autoconf on|off] [--log-level LEVEL]";
+        "--tap NAME --ip ADDR/PREFIX [--ip ADDR/PREFIX ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--impair SPEC] [--create-tap] [--tap-offload on|off] [--cc cubic|bbr|newreno] [--autoconf on|off] [--log-level LEVEL]";
 
     /// <summary>`--dhcp`: lease an IPv4 address (with `--dhcp-probes N`, N RFC 5227 ARP probes first) instead of, or besides, `--ip`.</summary>
     public Stack.Sockets.Dhcp.DhcpClientOptions? Dhcp { get; init; }
+
+    /// <summary>`--create-tap`: make the TAP for this run when there is none by that name (it goes when the stack exits).</summary>
+    public bool CreateTap { get; init; }
 
     /// <summary>The TCP configuration the stack's sockets start from.</summary>
     public TcpConfig Tcp => TcpConfig.Default with { CongestionControl = CongestionControl };
@@ -34,7 +37,7 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
     /// <summary>The stack these options ask for, on the TAP device they name, logging to <paramref name="logs"/>.</summary>
     public StackOptions ToOptions(ILoggerFactory logs) => new()
     {
-        Link = StackLink.Tap(Tap, offload: TapOffload),
+        Link = StackLink.Tap(Tap, offload: TapOffload, create: CreateTap),
         Addresses = Host.Addresses,
         GatewayV4 = Host.GatewayV4,
         GatewayV6 = Host.GatewayV6,
@@ -111,7 +114,7 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
         };
         var level = ParseLevel(args.Optional("--log-level")) ?? defaultLevel;
         var host = new IpHostOptions { Mac = mac, Mtu = mtu, Addresses = addresses, GatewayV4 = gw4, GatewayV6 = gw6, Autoconf = autoconf };
-        return new StackArgs(tap, host, pcap, level, impair, offload, cc) { Dhcp = dhcp };
+        return new StackArgs(tap, host, pcap, level, impair, offload, cc) { Dhcp = dhcp, CreateTap = args.Flag("--create-tap") };
     }
 
     private static Stack.Sockets.Dhcp.DhcpClientOptions? ReadDhcp(ArgReader args)

@@ -12,4 +12,7 @@ public sealed class LinkDeviceException : IOException
     public LinkDeviceException(string message, int errno) : base(message) => Errno = errno;
 
     public int Errno { get; }
+
+    /// <summary>The device named does not exist (and the caller did not ask for one to be made): a usage error more than the machine's.</summary>
+    public bool NoSuchDevice { get; init; }
 }

@@ -20,14 +20,15 @@ public abstract record StackLink
     public abstract string Name { get; }
 
     /// <summary>
-    /// A TAP device (created unless it exists; root or CAP_NET_ADMIN, and <c>/dev/net/tun</c>), in network namespace
-    /// <paramref name="netns"/> when given. <paramref name="offload"/> negotiates the virtio header so the kernel may
-    /// hand over 64 KiB super-frames with checksums left to do.
+    /// A TAP device (root or CAP_NET_ADMIN, and <c>/dev/net/tun</c>), in network namespace <paramref name="netns"/>
+    /// when given: an existing one (<c>scripts/tap-setup up</c>), or with <paramref name="create"/> a transient one
+    /// made for the run. <paramref name="offload"/> negotiates the virtio header so the kernel may hand over 64 KiB
+    /// super-frames with checksums left to do.
     /// </summary>
-    public static StackLink Tap(string name, string? netns = null, bool offload = true)
+    public static StackLink Tap(string name, string? netns = null, bool offload = true, bool create = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
-        return new TapLink(name, netns, offload);
+        return new TapLink(name, netns, offload, create);
     }
 
     /// <summary>An existing interface opened with libpcap (the libpcap0.8 package), in <paramref name="netns"/> when given.</summary>
@@ -47,12 +48,12 @@ public abstract record StackLink
     /// <summary>Opens the device; <paramref name="mtu"/> is the stack's.</summary>
     internal abstract ILinkDevice Open(int mtu, ILoggerFactory logs);
 
-    private sealed record TapLink(string Interface, string? Netns, bool Offload) : StackLink
+    private sealed record TapLink(string Interface, string? Netns, bool Offload, bool Create) : StackLink
     {
         public override string Name => Interface;
 
         internal override ILinkDevice Open(int mtu, ILoggerFactory logs) =>
-            TapDevice.Open(Interface, Netns, mtu, logs.CreateLogger("stack.tap"), Offload);
+            TapDevice.Open(Interface, Netns, mtu, logs.CreateLogger("stack.tap"), Offload, Create);
     }
 
     private sealed record PcapLink(string Interface, string? Netns) : StackLink

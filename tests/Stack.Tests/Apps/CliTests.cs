@@ -59,11 +59,23 @@ public sealed class CliTests
     [Fact]
     public void A_TAP_that_cannot_be_opened_is_one_line_and_exit_1()
     {
-        // "bad/name" can never name an interface, so this fails whatever the machine (root or not, TUN or not).
-        var (code, _, stderr) = Run("serve", "--tap", "bad/name", "--ip", "192.0.2.2/24", "--log-level", "none");
+        // "bad/name" can never name an interface, so making it fails whatever the machine (root or not, TUN or not).
+        var (code, _, stderr) = Run("serve", "--tap", "bad/name", "--create-tap", "--ip", "192.0.2.2/24", "--log-level", "none");
         Assert.Equal(1, code);
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
         Assert.StartsWith("stack: ", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_TAP_that_is_not_there_is_named_with_how_to_make_one_and_exit_2()
+    {
+        // Only looked up (if_nametoindex), never made: nothing is added to the namespace the test runs in.
+        var (code, _, stderr) = Run("serve", "--tap", "stknosuch0", "--ip", "192.0.2.2/24", "--log-level", "none");
+        Assert.Equal(2, code);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("no network device 'stknosuch0'", stderr, StringComparison.Ordinal);
+        Assert.Contains("scripts/tap-setup up", stderr, StringComparison.Ordinal);
+        Assert.Contains("--create-tap", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -23,10 +23,16 @@ public sealed unsafe partial class TapDevice
     /// Opens /dev/net/tun non-blocking (a polling loop reads until EAGAIN; the reader thread polls first) and
     /// attaches it to TAP <paramref name="name"/>, with or without the virtio header and offloads.
     /// </summary>
-    private static SafeFileHandle Attach(string name, string? netns, bool offload)
+    private static SafeFileHandle Attach(string name, string? netns, bool offload, bool create)
     {
         const string Tun = "/dev/net/tun";
         var setup = netns is null ? "sudo scripts/tap-setup up" : $"sudo scripts/tap-setup up --netns {netns}";
+        // TUNSETIFF on a name that does not exist makes a new, down TAP and succeeds: a typo would leave the stack
+        // running on a device nothing is connected to. Making one is the caller's explicit choice.
+        if (!create && LibC.IfNameToIndex(name) == 0)
+            throw new LinkDeviceException(
+                $"There is no network device '{name}'{(netns is null ? " in this namespace" : $" in namespace {netns}")}. Make a TAP with `{setup}`, or let the stack make one for its run (--create-tap).",
+                LibC.ENODEV) { NoSuchDevice = true };
         var fd = LibC.Open(Tun, LibC.O_RDWR | LibC.O_CLOEXEC | LibC.O_NONBLOCK);
         if (fd < 0)
         {

@@ -79,18 +79,19 @@ public sealed unsafe partial class TapDevice : IPollableDevice
     public SafeHandle PollHandle => _fd;
 
     /// <summary>
-    /// Attaches to the TAP device <paramref name="name"/> (a persistent one from <c>scripts/tap-setup up</c>), or
-    /// creates a transient one if it does not exist and the caller may. With <paramref name="netns"/>, the device is
+    /// Attaches to the TAP device <paramref name="name"/> (a persistent one from <c>scripts/tap-setup up</c>). When
+    /// there is no such device it fails with errno ENODEV, unless <paramref name="create"/> lets it make a transient
+    /// one (root or CAP_NET_ADMIN; down until someone brings it up, gone when the device is disposed). With <paramref name="netns"/>, the device is
     /// looked up in that network namespace (see <c>ip netns</c>); the calling thread stays where it is. With
     /// <paramref name="offload"/> the kernel may pass GSO super-frames and leave checksums for us to finish.
     /// </summary>
-    public static TapDevice Open(string name, string? netns = null, int mtu = 1500, ILogger? logger = null, bool offload = true)
+    public static TapDevice Open(string name, string? netns = null, int mtu = 1500, ILogger? logger = null, bool offload = true, bool create = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (Encoding.UTF8.GetByteCount(name) >= IfNameSize)
             throw new ArgumentException($"'{name}' is longer than an interface name can be ({IfNameSize - 1} bytes)", nameof(name));
         ArgumentOutOfRangeException.ThrowIfLessThan(mtu, 68);
-        var fd = NetworkNamespace.Run(netns, () => Attach(name, netns, offload));
+        var fd = NetworkNamespace.Run(netns, () => Attach(name, netns, offload, create));
         return new TapDevice(name, mtu, fd, offload, logger);
     }
 
