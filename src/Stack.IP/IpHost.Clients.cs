@@ -3,7 +3,7 @@ using Stack.Link.Time;
 namespace Stack.IP;
 
 /// <summary>
-/// A protocol client that lives on the host but is not a transport (a DHCP client, a resolver): it has timers
+/// A protocol client that lives on the host but is not a transport (MLD, IGMP, a DHCP client): it has timers
 /// that the host's event loop must run. Called only on the loop.
 /// </summary>
 public interface IHostClient
@@ -38,9 +38,12 @@ public sealed partial class IpHost
 
     private void OnClientTimers(Instant now)
     {
-        // A client may add or remove clients from its timer: walk a copy.
-        if (_clients.Count == 0) return;
-        foreach (var c in _clients.ToArray())
+        // By index, without a copy (this runs on every timer tick): a client its timer adds is reached in this
+        // pass, and one removed is not run.
+        for (int i = 0; i < _clients.Count; i++)
+        {
+            var c = _clients[i];
             if (c.NextDeadline <= now) c.OnTimer(now);
+        }
     }
 }

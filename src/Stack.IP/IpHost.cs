@@ -54,6 +54,8 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         Ndp = new NeighborDiscovery(this, options.Neighbors);
         Mld = new Mld(this, options.Membership, options.Random);
         Igmp = new Igmp(this, options.Membership, options.Random);
+        AddClient(Mld);
+        AddClient(Igmp);
         JoinOwnGroups();
         Autoconf = options.Autoconf is { } autoconf ? new Ipv6Autoconf(this, autoconf, options.Random) : null;
     }
@@ -100,7 +102,6 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         get
         {
             var next = Instant.Min(Instant.Min(Arp.Cache.NextDeadline, Ndp.Cache.NextDeadline), Instant.Min(FragmentDeadline, AutoconfDeadline));
-            next = Instant.Min(next, Instant.Min(Mld.NextDeadline, Igmp.NextDeadline));
             foreach (var t in _transports.Values) next = Instant.Min(next, t.NextDeadline);
             return Instant.Min(next, ClientDeadline());
         }
@@ -112,12 +113,10 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         OnFragmentTimers(now);
         Arp.Cache.OnTimer(now);
         Ndp.Cache.OnTimer(now);
-        if (Mld.NextDeadline <= now) Mld.OnTimer(now);
-        if (Igmp.NextDeadline <= now) Igmp.OnTimer(now);
+        OnClientTimers(now);
         OnAutoconfTimer(now);
         foreach (var t in _transports.Values)
             if (t.NextDeadline <= now) t.OnTimer(now);
-        OnClientTimers(now);
     }
 
     public void OnFrame(ReadOnlySpan<byte> frame, Instant now) => OnFrame(frame, now, segmentSize: 0);

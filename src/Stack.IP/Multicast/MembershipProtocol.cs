@@ -24,7 +24,7 @@ namespace Stack.IP.Multicast;
 /// Older Version Querier Present Timeout.
 /// </para>
 /// </remarks>
-public abstract class MembershipProtocol
+public abstract class MembershipProtocol : IHostClient
 {
     private readonly Dictionary<IpAddress, GroupState> _groups = [];
     private readonly List<MembershipRecord> _records = [];
