@@ -285,6 +285,9 @@ public sealed partial class UdpLayer : IIpTransport
     /// <summary>Whether any endpoint is bound to <paramref name="port"/>, in either family.</summary>
     public bool InUse(ushort port) => _ports.ContainsKey(port);
 
+    /// <summary>The bound endpoints, for inspection (<c>ss -u</c>); read on the loop only.</summary>
+    public IEnumerable<UdpEndpoint> Endpoints => _ports.Values.SelectMany(list => list);
+
     private static bool Accepts(UdpEndpoint e, IpAddress destination, IpAddress source, ushort sourcePort)
     {
         if (e.Family != destination.Family) return false;
