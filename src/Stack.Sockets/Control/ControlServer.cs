@@ -99,7 +99,7 @@ public sealed class ControlServer : IDisposable
         {
             throw new IOException($"{path} exists and is not a stack's control socket ({e.SocketErrorCode}); remove it or pick another --name", e);
         }
-        throw new IOException($"a stack is already running with control socket {path}; pick another --name");
+        throw new ControlSocketInUseException(path);
     }
 
     private async Task AcceptLoop()
@@ -264,4 +264,11 @@ public sealed class ControlServer : IDisposable
         }
         _stop.Dispose();
     }
+}
+
+/// <summary>Another running stack answers on the control socket's path.</summary>
+public sealed class ControlSocketInUseException(string path)
+    : IOException($"a stack is already running with control socket {path}; pick another --name")
+{
+    public string Path { get; } = path;
 }
