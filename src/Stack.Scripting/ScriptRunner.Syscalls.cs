@@ -52,6 +52,7 @@ public sealed partial class ScriptRunner
             throw Fail($"{s.Name}() while {_blocked.Event.Name}() on line {_blocked.Event.Line} still blocks: the runner runs one call at a time");
         }
         var (attempt, mayBlock, timeout) = Prepare(s, start);
+        int traceAt = _trace.Count; // a call that returns at once goes in the trace before what it caused
         if (attempt() is { } done)
         {
             if (s.Time.BlockingEndAt(previous) is { } end && Math.Abs(end - ScriptNow) > _tolerance)
@@ -59,7 +60,7 @@ public sealed partial class ScriptRunner
                 throw Fail($"timing: {s.Name}() returned at once ({Seconds(ScriptNow)} s), expected it to block until {Seconds(end)}±{Seconds(_tolerance)} s",
                     expected: $"{s.Time} {s.FormatAction()}", actual: Format(s, done));
             }
-            Complete(s, done, ScriptNow);
+            Complete(s, done, ScriptNow, traceAt);
             return;
         }
         if (!mayBlock)
@@ -105,9 +106,9 @@ public sealed partial class ScriptRunner
         }
     }
 
-    private void Complete(SyscallEvent s, Outcome actual, long started)
+    private void Complete(SyscallEvent s, Outcome actual, long started, int? traceAt = null)
     {
-        Trace(s, actual, started);
+        Trace(s, actual, started, traceAt ?? _trace.Count);
         var expected = s.Result;
         bool same = expected.IsError
             ? actual.Errno is { } e && (expected.Errno == SyscallResult.AnyErrno || Errno.SameErrno(e, expected.Errno!))

@@ -9,11 +9,15 @@ namespace Stack.Apps.Plots;
 /// segment an arrow in its direction labelled in packetdrill notation (flags, relative seq:end(length), ack,
 /// window, options), each system call and each state change of the stack's connections on the stack's side, and
 /// the script time of every row on the left. Marks carry classes: <c>arrow to-stack</c>/<c>arrow from-stack</c>
-/// (one per segment), <c>syscall</c>, <c>state</c> (with <c>data-state</c>) and <c>failure</c>.
+/// (one per segment; <c>retrans</c> added for data sent again), <c>syscall</c>, <c>state</c> (with
+/// <c>data-state</c>) and <c>failure</c>.
 /// </summary>
 public static class ScriptDiagram
 {
-    private const double Width = 1180, TimeColumn = 70, PeerX = 300, StackX = 760, Top = 96, Slope = 12;
+    private const double Width = 1200, TimeColumn = 70, PeerX = 280, StackX = 740, Top = 96, Slope = 12;
+
+    /// <summary>The width of a character of the 11 px monospace labels, near enough for layout.</summary>
+    private const double CharWidth = 6.65;
 
     private const string Css = """
         .background { fill: #fff; }
@@ -28,6 +32,8 @@ public static class ScriptDiagram
         .arrow.to-stack { stroke: #1f77b4; }
         .arrow.from-stack { stroke: #2ca02c; }
         .arrow.rst { stroke: #d62728; }
+        .arrow.retrans { stroke: #d62728; stroke-dasharray: 6 3; }
+        .retrans-label { fill: #d62728; }
         .label { font-size: 11px; font-family: monospace; fill: #222; }
         .syscall { font-size: 11px; font-family: monospace; fill: #6a3d9a; }
         .syscall-box { fill: #f3eefa; stroke: #6a3d9a; stroke-width: 0.8; }
@@ -66,6 +72,7 @@ public static class ScriptDiagram
         svg.Line(StackX, Top - 8, StackX, bottom, "lifeline");
 
         long? previous = null;
+        var highest = new Dictionary<TraceDirection, long>();
         foreach (var (e, y) in rows)
         {
             svg.Line(TimeColumn + 6, y, PeerX - 4, y, "rule");
@@ -73,7 +80,7 @@ public static class ScriptDiagram
             previous = e.Time;
             switch (e)
             {
-                case TracedSegment s: Arrow(svg, s, y, manyPorts); break;
+                case TracedSegment s: Arrow(svg, s, y, manyPorts, IsRetransmission(s, highest)); break;
                 case TracedSyscall c: Syscall(svg, c, y); break;
                 case TracedStateChange st: State(svg, st, y); break;
             }
@@ -104,28 +111,46 @@ public static class ScriptDiagram
         svg.End();
     }
 
-    private static void Arrow(Svg svg, TracedSegment s, double y, bool ports)
+    /// <summary>Data that starts below the highest sequence number its sender had sent (as the time-sequence graph counts).</summary>
+    private static bool IsRetransmission(TracedSegment s, Dictionary<TraceDirection, long> highest)
+    {
+        var seg = s.Segment;
+        long start = seg.Seq + ((seg.Flags & TcpFlags.Syn) != 0 ? 1 : 0);
+        long end = start + seg.PayloadLength + ((seg.Flags & TcpFlags.Fin) != 0 ? 1 : 0);
+        bool seen = highest.TryGetValue(s.Direction, out long high);
+        if ((seg.Flags & TcpFlags.Syn) != 0) highest[s.Direction] = end; // a new ISN: relative numbers start again
+        else if (!seen || end > high) highest[s.Direction] = Math.Max(end, seen ? high : 0);
+        return seen && end > start && start < high && (seg.Flags & TcpFlags.Syn) == 0;
+    }
+
+    private static void Arrow(Svg svg, TracedSegment s, double y, bool ports, bool retransmission)
     {
         bool toStack = s.Direction == TraceDirection.ToStack;
         double from = toStack ? PeerX : StackX, to = toStack ? StackX : PeerX;
         string kind = toStack ? "to-stack" : "from-stack";
         var seg = s.Segment;
-        string cls = $"arrow {kind}{((seg.Flags & TcpFlags.Rst) != 0 ? " rst" : "")}";
+        string cls = $"arrow {kind}{((seg.Flags & TcpFlags.Rst) != 0 ? " rst" : "")}{(retransmission ? " retrans" : "")}";
         svg.Start("line", cls).Attribute("x1", from).Attribute("y1", y + 10).Attribute("x2", to).Attribute("y2", y + 10 + Slope)
             .Attribute("marker-end", $"url(#head-{kind})").Attribute("data-flags", PacketEvent.FormatFlags(seg.Flags))
             .Attribute("data-seq", seg.Seq).Attribute("data-len", seg.PayloadLength).End();
         string label = (toStack ? "< " : "> ") + seg;
         if (ports) label = $":{s.SourcePort} > :{s.DestinationPort} " + label;
-        svg.Text((PeerX + StackX) / 2, y + 5, label, "label", "middle");
+        if (retransmission) label += "  (retransmission)";
+        svg.Text((PeerX + StackX) / 2, y + 5, label, retransmission ? "label retrans-label" : "label", "middle");
     }
 
     private static void Syscall(Svg svg, TracedSyscall c, double y)
     {
-        string text = $"{c.Call} = {c.Result}";
-        if (c.Started < c.Time) text += $"  (blocked from {ScriptRunner.Seconds(c.Started)} s)";
+        string result = $" = {c.Result}";
+        if (c.Started < c.Time) result += $"  (blocked from {ScriptRunner.Seconds(c.Started)} s)";
         double x = StackX + 14;
-        svg.Rect(x - 4, y - 6, text.Length * 6.6 + 8, 18, "syscall-box");
-        svg.Start("text", "syscall").Attribute("x", x).Attribute("y", y + 7).Attribute("data-line", c.Line).Content(text).End();
+        // What does not fit before the right edge is cut from the call's arguments; the whole call is the tooltip.
+        int room = (int)((Width - x - 24) / CharWidth);
+        string text = c.Call + result;
+        if (text.Length > room) text = c.Call[..Math.Max(8, room - result.Length - 2)] + "…)" + result;
+        svg.Rect(x - 4, y - 6, text.Length * CharWidth + 8, 18, "syscall-box");
+        svg.Start("text", "syscall").Attribute("x", x).Attribute("y", y + 7).Attribute("data-line", c.Line)
+            .Tooltip($"line {c.Line}: {c.Call}{result}").Content(text).End();
     }
 
     private static void State(Svg svg, TracedStateChange st, double y)

@@ -178,11 +178,14 @@ internal static class TimeSequenceSvg
             double width = s.State.Length * 6.8 + 8;
             int r = Array.FindIndex(rowEnds, end => end < px);
             if (r < 0) r = Array.IndexOf(rowEnds, rowEnds.Min());
-            rowEnds[r] = px + width;
+            rowEnds[r] = px + width > Width - 4 ? Width : px + width;
             double ty = firstRow + r * rowHeight;
             svg.Line(px, Top, px, Bottom, "state-line");
             svg.Line(px, Bottom + 40, px, ty - 11, "state-tick");
-            svg.Start("text", "state").Attribute("x", px + 2).Attribute("y", ty).Attribute("data-state", s.State)
+            // A label that would run off the right edge ends at its line instead.
+            bool flip = px + width > Width - 4;
+            svg.Start("text", "state").Attribute("x", flip ? px - 2 : px + 2).Attribute("y", ty).Attribute("text-anchor", flip ? "end" : "start")
+                .Attribute("data-state", s.State)
                 .Attribute("data-t", seconds(s.Microseconds).ToString("0.000000", CultureInfo.InvariantCulture)).Content(s.State).End();
         }
         svg.End();

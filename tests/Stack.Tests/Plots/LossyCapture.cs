@@ -12,15 +12,18 @@ using Stack.Tcp.Ports;
 namespace Stack.Tests.Plots;
 
 /// <summary>
-/// A bulk transfer from 192.0.2.1 to 192.0.2.2:5001 over a lossy link on a virtual clock, captured as tcpdump on
-/// the sender's interface would: every frame the sender sends (lost ones too, as the loss is further along the
-/// path) and every frame that reaches it. Given the same seed and size, the same capture, byte for byte.
+/// A bulk transfer from 192.0.2.1 to 192.0.2.2:5001 over a lossy 50 Mbit/s link with 10 ms each way on a virtual
+/// clock, captured as a tap on the sender's side of the wire would: every frame the sender puts on the wire (lost
+/// ones too, as the loss is further along the path) and every frame that reaches it. Given the same seed and size,
+/// the same capture, byte for byte.
 /// </summary>
 internal sealed class LossyCapture
 {
     private static readonly TimeSpan OneWay = TimeSpan.FromMilliseconds(10);
+    private const long BitsPerSecond = 50_000_000;
 
-    private readonly PriorityQueue<(Host To, byte[] Frame), (Instant, long)> _wire = new();
+    /// <summary>Frames on their way: leaving their sender's queue (<c>Departing</c>), or arriving at <c>To</c>.</summary>
+    private readonly PriorityQueue<(Host To, byte[] Frame, bool Departing), (Instant, long)> _wire = new();
     private readonly PcapWriter _pcap;
     private readonly Random _loss;
     private readonly double _dataLoss, _ackLoss;
@@ -72,26 +75,32 @@ internal sealed class LossyCapture
         public Host? Peer { get; set; }
         public bool IsSender { get; init; }
 
+        /// <summary>When the link is free of this host's last frame (frames queue behind each other at the link's rate).</summary>
+        public Instant BusyUntil { get; set; }
+
         public void Transmit(ReadOnlySpan<byte> frame) => _link.Carry(this, frame.ToArray());
     }
 
+    /// <summary>A frame joins its sender's queue; it leaves when the frames before it are on the wire.</summary>
     private void Carry(Host from, byte[] frame)
     {
+        var leaves = Instant.Max(_now, from.BusyUntil) + TimeSpan.FromTicks(frame.Length * 8L * TimeSpan.TicksPerSecond / BitsPerSecond);
+        from.BusyUntil = leaves;
+        _wire.Enqueue((from.Peer!, frame, true), (leaves, ++_order));
+    }
+
+    /// <summary>A frame leaves its sender: the tap sees the sender's; then the path may lose it.</summary>
+    private void Depart(Host to, byte[] frame)
+    {
         bool ip = frame.Length > EthernetFrame.HeaderLength + 20 && frame[12] == 0x08 && frame[13] == 0x00;
-        if (from.IsSender)
+        bool fromSender = !to.IsSender;
+        if (fromSender) _pcap.Write(frame, DateTimeOffset.UnixEpoch.AddTicks(_now.Microseconds * TimeSpan.TicksPerMicrosecond));
+        if (ip && _loss.NextDouble() < (fromSender ? _dataLoss : _ackLoss))
         {
-            _pcap.Write(frame, DateTimeOffset.UnixEpoch.AddTicks(_now.Microseconds * TimeSpan.TicksPerMicrosecond));
-            if (ip && _loss.NextDouble() < _dataLoss)
-            {
-                DataFramesLost++;
-                return;
-            }
+            if (fromSender) DataFramesLost++;
+            return; // an ACK lost on the way never reaches the sender's tap
         }
-        else if (ip && _loss.NextDouble() < _ackLoss)
-        {
-            return; // lost before it reached the sender: not in the capture
-        }
-        _wire.Enqueue((from.Peer!, frame), (_now + OneWay, ++_order));
+        _wire.Enqueue((to, frame, false), (_now + OneWay, ++_order));
     }
 
     private void Transfer(int seed, int total)
@@ -142,9 +151,16 @@ internal sealed class LossyCapture
         {
             _wire.Dequeue();
             if (at.Item1 > _now) _now = at.Item1;
-            if (item.To == a)
-                _pcap.Write(item.Frame, DateTimeOffset.UnixEpoch.AddTicks(_now.Microseconds * TimeSpan.TicksPerMicrosecond));
-            item.To.Ip.OnFrame(item.Frame, _now);
+            if (item.Departing)
+            {
+                Depart(item.To, item.Frame);
+            }
+            else
+            {
+                if (item.To == a)
+                    _pcap.Write(item.Frame, DateTimeOffset.UnixEpoch.AddTicks(_now.Microseconds * TimeSpan.TicksPerMicrosecond));
+                item.To.Ip.OnFrame(item.Frame, _now);
+            }
         }
         else
         {

@@ -44,15 +44,18 @@ public sealed class ScriptDiagramTests
     [Fact]
     public void The_trace_holds_segments_calls_and_state_changes_in_time_order()
     {
-        var (result, _) = Draw(ScriptParser.ParseFile(ScriptCorpus.PathOf("fast-retransmit-three-dupacks.pkt")));
+        var (result, svg) = Draw(ScriptParser.ParseFile(ScriptCorpus.PathOf("fast-retransmit-three-dupacks.pkt")));
 
         Assert.True(result.Passed, result.ToString());
         Assert.Equal(result.Trace.OrderBy(e => e.Time).ToList(), result.Trace); // OrderBy is stable: equal means in order
         var resent = result.Trace.OfType<TracedSegment>().Where(s => s.Direction == TraceDirection.FromStack && s.Segment.PayloadLength > 0)
             .GroupBy(s => s.Segment.Seq).Where(g => g.Count() > 1).Select(g => g.Key).Order().ToList();
         Assert.Equal([1001u, 6001u], resent);
-        var write = Assert.Single(result.Trace.OfType<TracedSyscall>(), c => c.Call.StartsWith("write(", StringComparison.Ordinal));
-        Assert.Equal("10000", write.Result);
+        Assert.Equal(["1001", "6001"], svg.WithClass("arrow", "retrans").Select(a => a.Attribute("data-seq")!.Value));
+        // A call that returns at once comes before the segments it made the stack send.
+        int write = result.Trace.ToList().FindIndex(e => e is TracedSyscall { Call: var c } && c.StartsWith("write(", StringComparison.Ordinal));
+        Assert.IsType<TracedSegment>(result.Trace[write + 1]);
+        Assert.Equal("10000", ((TracedSyscall)result.Trace[write]).Result);
     }
 
     [Fact]
