@@ -5,7 +5,8 @@ namespace Stack.Tests.Plots;
 /// <summary>Capture files written by the test itself, in the formats and link types <c>stack plot</c> reads.</summary>
 internal static class PcapBuilder
 {
-    public static byte[] Pcap(uint linkType, IEnumerable<(long Micros, byte[] Frame)> frames, bool bigEndianNanoseconds = false)
+    /// <summary>A pcap file; frames longer than <paramref name="snap"/> are cut there, their original length kept.</summary>
+    public static byte[] Pcap(uint linkType, IEnumerable<(long Micros, byte[] Frame)> frames, bool bigEndianNanoseconds = false, int snap = 262144)
     {
         var s = new MemoryStream();
         var w = new Writer(s, bigEndianNanoseconds);
@@ -20,9 +21,9 @@ internal static class PcapBuilder
         {
             w.U32((uint)(micros / 1_000_000));
             w.U32((uint)(micros % 1_000_000 * (bigEndianNanoseconds ? 1000 : 1)));
+            w.U32((uint)Math.Min(frame.Length, snap));
             w.U32((uint)frame.Length);
-            w.U32((uint)frame.Length);
-            s.Write(frame);
+            s.Write(frame.AsSpan(0, Math.Min(frame.Length, snap)));
         }
         return s.ToArray();
     }

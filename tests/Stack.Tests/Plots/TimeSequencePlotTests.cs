@@ -185,6 +185,7 @@ public sealed class TimeSequencePlotTests : IDisposable
     [InlineData("raw")]
     [InlineData("sll")]
     [InlineData("pcap-big-endian-nanoseconds")]
+    [InlineData("snap-length-96")]
     public void Pcapng_and_other_link_types_give_the_same_marks(string format)
     {
         var records = PcapRecords.Read(Lossy.Value.Pcap).Select(r => (r.Micros, r.Frame)).ToList();
@@ -194,6 +195,7 @@ public sealed class TimeSequencePlotTests : IDisposable
             "pcapng-big-endian" => PcapBuilder.Pcapng(records, bigEndian: true),
             "raw" => PcapBuilder.Pcap(101, records.Select(r => (r.Micros, r.Frame[14..]))),
             "sll" => PcapBuilder.Pcap(113, records.Select(r => (r.Micros, PcapBuilder.Sll(r.Frame)))),
+            "snap-length-96" => PcapBuilder.Pcap(1, records, snap: 96), // tcpdump -s 96: headers only
             _ => PcapBuilder.Pcap(1, records, bigEndianNanoseconds: true),
         };
         var (_, _, _, expected) = Plot(Lossy.Value.Pcap, null, "reference.pcap");
@@ -204,5 +206,35 @@ public sealed class TimeSequencePlotTests : IDisposable
         Assert.Equal(expected!.WithClass("seg").Select(e => e.Attribute("data-seq")!.Value + "@" + e.Attribute("data-t")!.Value),
             svg!.WithClass("seg").Select(e => e.Attribute("data-seq")!.Value + "@" + e.Attribute("data-t")!.Value));
         Assert.Equal(expected.WithClass("seg", "retrans").Count, svg.WithClass("seg", "retrans").Count);
+    }
+
+    /// <summary>The pcapng tshark itself writes (with its comments, options and statistics blocks) reads the same.</summary>
+    [SkippableFact]
+    public void A_pcapng_written_by_tshark_gives_the_same_marks()
+    {
+        Stack.Tests.Support.TapRequirement.CheckTools("tshark");
+        string pcap = Path.Combine(_dir, "reference.pcap");
+        File.WriteAllBytes(pcap, Lossy.Value.Pcap);
+        string pcapng = Path.Combine(_dir, "tshark.pcapng");
+        var start = new System.Diagnostics.ProcessStartInfo(Stack.Tests.Support.TapRequirement.FindOnPath("tshark")!)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var arg in new[] { "-r", pcap, "-F", "pcapng", "-w", pcapng }) start.ArgumentList.Add(arg);
+        using (var tshark = System.Diagnostics.Process.Start(start)!)
+        {
+            string log = tshark.StandardError.ReadToEnd() + tshark.StandardOutput.ReadToEnd();
+            tshark.WaitForExit();
+            Assert.True(tshark.ExitCode == 0, log);
+        }
+        var (_, _, _, expected) = Plot(Lossy.Value.Pcap, null, "reference.pcap");
+
+        var (exit, _, stderr, svg) = Plot(File.ReadAllBytes(pcapng), null, "tshark.pcapng");
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal("", stderr);
+        Assert.Equal(expected!.WithClass("seg").Select(e => e.Attribute("data-seq")!.Value + "@" + e.Attribute("data-t")!.Value),
+            svg!.WithClass("seg").Select(e => e.Attribute("data-seq")!.Value + "@" + e.Attribute("data-t")!.Value));
     }
 }
