@@ -14,7 +14,8 @@ internal sealed class Svg : IDisposable
 
     public Svg(TextWriter output, double width, double height, string title, string css)
     {
-        _xml = XmlWriter.Create(output, new XmlWriterSettings { Indent = true, IndentChars = " ", OmitXmlDeclaration = false });
+        // No XML declaration: over a StringWriter it would say utf-16, wrong once the text is saved as UTF-8.
+        _xml = XmlWriter.Create(output, new XmlWriterSettings { Indent = true, IndentChars = " ", OmitXmlDeclaration = true });
         _xml.WriteStartDocument();
         _xml.WriteStartElement("svg", Namespace);
         Attribute("width", width);
