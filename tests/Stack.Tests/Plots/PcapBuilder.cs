@@ -84,6 +84,29 @@ internal static class PcapBuilder
         return frame;
     }
 
+    /// <summary>The same as Linux's cooked capture v2 (<c>tcpdump -i any</c>): a 20-byte header starting with the EtherType.</summary>
+    public static byte[] Sll2(byte[] ethernet)
+    {
+        var frame = new byte[20 + ethernet.Length - 14];
+        ethernet.AsSpan(12, 2).CopyTo(frame);
+        BinaryPrimitives.WriteUInt32BigEndian(frame.AsSpan(4), 2); // interface index
+        BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(8), 1); // ARPHRD_ETHER
+        frame[10] = 4; // sent by us
+        frame[11] = 6;
+        ethernet.AsSpan(6, 6).CopyTo(frame.AsSpan(12));
+        ethernet.AsSpan(14).CopyTo(frame.AsSpan(20));
+        return frame;
+    }
+
+    /// <summary>The IP packet behind BSD loopback's 4-byte address family (AF_INET, 2, in little-endian host order).</summary>
+    public static byte[] Null(byte[] ethernet)
+    {
+        var frame = new byte[4 + ethernet.Length - 14];
+        BinaryPrimitives.WriteUInt32LittleEndian(frame, 2);
+        ethernet.AsSpan(14).CopyTo(frame.AsSpan(4));
+        return frame;
+    }
+
     private sealed class Writer(Stream s, bool bigEndian)
     {
         public void U32(uint v)

@@ -186,6 +186,8 @@ public sealed class TimeSequencePlotTests : IDisposable
     [InlineData("sll")]
     [InlineData("pcap-big-endian-nanoseconds")]
     [InlineData("snap-length-96")]
+    [InlineData("sll2")]
+    [InlineData("null")]
     public void Pcapng_and_other_link_types_give_the_same_marks(string format)
     {
         var records = PcapRecords.Read(Lossy.Value.Pcap).Select(r => (r.Micros, r.Frame)).ToList();
@@ -195,6 +197,8 @@ public sealed class TimeSequencePlotTests : IDisposable
             "pcapng-big-endian" => PcapBuilder.Pcapng(records, bigEndian: true),
             "raw" => PcapBuilder.Pcap(101, records.Select(r => (r.Micros, r.Frame[14..]))),
             "sll" => PcapBuilder.Pcap(113, records.Select(r => (r.Micros, PcapBuilder.Sll(r.Frame)))),
+            "sll2" => PcapBuilder.Pcap(276, records.Select(r => (r.Micros, PcapBuilder.Sll2(r.Frame)))),
+            "null" => PcapBuilder.Pcap(0, records.Select(r => (r.Micros, PcapBuilder.Null(r.Frame)))),
             "snap-length-96" => PcapBuilder.Pcap(1, records, snap: 96), // tcpdump -s 96: headers only
             _ => PcapBuilder.Pcap(1, records, bigEndianNanoseconds: true),
         };
