@@ -39,6 +39,7 @@ public static class ScriptDiagram
         .syscall-box { fill: #f3eefa; stroke: #6a3d9a; stroke-width: 0.8; }
         .state-box { fill: #fff4d6; stroke: #b8860b; stroke-width: 1; }
         .state { font-size: 11px; font-weight: bold; fill: #8a6100; }
+        .gap { font-size: 11px; fill: #888; font-style: italic; }
         .failure { font-size: 12px; fill: #d62728; font-weight: bold; }
         .head-to-stack { fill: #1f77b4; }
         .head-from-stack { fill: #2ca02c; }
@@ -75,6 +76,8 @@ public static class ScriptDiagram
         var highest = new Dictionary<TraceDirection, long>();
         foreach (var (e, y) in rows)
         {
+            if (IsGap(previous, e.Time))
+                svg.Text((PeerX + StackX) / 2, y - 14, $"⋯ {ScriptRunner.Seconds(e.Time - previous!.Value)} s later ⋯", "gap", "middle");
             svg.Line(TimeColumn + 6, y, PeerX - 4, y, "rule");
             svg.Text(TimeColumn, y + 4, ScriptRunner.Seconds(e.Time), previous == e.Time ? "time same" : "time", "end");
             previous = e.Time;
@@ -94,14 +97,22 @@ public static class ScriptDiagram
     {
         var rows = new List<(ScriptTraceEvent, double)>();
         double y = Top + 10;
+        long? previous = null;
         foreach (var e in trace)
         {
+            if (IsGap(previous, e.Time)) y += GapHeight;
+            previous = e.Time;
             rows.Add((e, y));
             y += e is TracedSegment ? 24 + Slope : 24;
         }
         bottom = y;
         return rows;
     }
+
+    /// <summary>A second or more with nothing happening: the diagram says how long rather than draw it to scale.</summary>
+    private static bool IsGap(long? previous, long time) => previous is { } p && time - p >= 1_000_000;
+
+    private const double GapHeight = 20;
 
     private static void Arrowhead(Svg svg, string id)
     {

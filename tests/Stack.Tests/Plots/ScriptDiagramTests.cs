@@ -39,6 +39,8 @@ public sealed class ScriptDiagramTests
         Assert.Equal(["LISTEN", "SYN-RECV", "ESTABLISHED", "FIN-WAIT-1", "FIN-WAIT-2", "TIME-WAIT", "CLOSED"],
             svg.WithClass("state").Select(s => s.Attribute("data-state")!.Value));
         Assert.Empty(svg.WithClass("failure"));
+        // TIME-WAIT's 59.9 s, and the second before the last segment: told, not drawn to scale.
+        Assert.Equal(["⋯ 59.900 s later ⋯", "⋯ 1.000 s later ⋯"], svg.WithClass("gap").Select(g => g.Value));
     }
 
     [Fact]
