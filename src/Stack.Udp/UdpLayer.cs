@@ -217,6 +217,7 @@ public sealed partial class UdpLayer : IIpTransport
         if (!UdpHeader.TryParse(bytes, pseudo, checksumRequired: datagram.Source.IsIpv6, out var udp, out var reason))
         {
             Statistics.InErrors++;
+            if (reason == RejectReason.BadChecksum) Statistics.ChecksumErrors++;
             Reject(reason);
             return;
         }

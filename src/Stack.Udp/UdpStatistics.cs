@@ -14,6 +14,9 @@ public sealed class UdpStatistics
     /// <summary>Malformed or failing the checksum (udpInErrors, less the queue drops).</summary>
     public long InErrors { get; internal set; }
 
+    /// <summary>Failing the checksum (Linux InCsumErrors; also in <see cref="InErrors"/>).</summary>
+    public long ChecksumErrors { get; internal set; }
+
     /// <summary>Dropped because the endpoint's receive queue was full (Linux's RcvbufErrors).</summary>
     public long ReceiveBufferErrors { get; internal set; }
 
