@@ -58,6 +58,21 @@ public sealed class StackCountersTests
         Assert.Contains(counters, c => c.Name == "StackRejectIpv4BadChecksum" && !c.IsGauge);
     }
 
+    /// <summary>Families documented by their pattern (StackReject{Layer}{Reason}…) rather than name by name.</summary>
+    private static readonly string[] Patterns =
+        ["StackReject", "IcmpMsgInType", "IcmpMsgOutType", "Icmp6InType", "Icmp6OutType", "StackIpReasmDrop", "StackIp6Reasm", "StackTcpCurr", "StackDhcpOut", "StackDhcpReject", "StackDnsReject", "StackAutoconf"];
+
+    [Fact]
+    public void Docs_name_every_counter()
+    {
+        var doc = File.ReadAllText(Path.Combine(Stack.Tests.Support.TestNamespace.RepoRoot, "docs", "metrics.md"));
+        var missing = StackCounters.Read(_b.Ip, _b.Udp, _b.Tcp).Select(c => c.Name)
+            .Where(n => !Patterns.Any(p => n.StartsWith(p, StringComparison.Ordinal)))
+            .Where(n => !System.Text.RegularExpressions.Regex.IsMatch(doc, $@"\b{n}\b"))
+            .ToList();
+        Assert.True(missing.Count == 0, "docs/metrics.md does not name " + string.Join(", ", missing));
+    }
+
     [Fact]
     public void A_ping_counts_an_echo_in_and_a_reply_out()
     {
