@@ -129,6 +129,49 @@ public sealed class StackCountersTests
     }
 
     [Fact]
+    public void An_IPv6_ping_counts_the_neighbour_solicitation_and_the_echo_by_type()
+    {
+        var net = new VirtualNetwork();
+        var a = net.AddHost(new IpHostOptions { Mac = MacA, Addresses = [InterfaceAddress.Parse("2001:db8::1/64")] }, seed: 1);
+        var b = net.AddHost(new IpHostOptions { Mac = MacB, Addresses = [InterfaceAddress.Parse("2001:db8::2/64")] }, seed: 2);
+        net.RunUntil(() => false, TimeSpan.FromSeconds(30));
+        var before = Read(b);
+        long replies = 0;
+        a.Ip.EchoReply += (_, _, _, _, _) => replies++;
+        a.Ip.SendEchoRequest(IpAddress.Parse("2001:db8::2"), 7, 1, "ping"u8, net.Now);
+        Assert.True(net.RunUntil(() => replies == 1, TimeSpan.FromSeconds(5)));
+        AssertDelta(new()
+        {
+            // A's neighbour solicitation for B, then its echo request; B's advertisement, then its echo reply.
+            ["Ip6InReceives"] = 2, ["Ip6InDelivers"] = 2, ["Ip6OutRequests"] = 2,
+            ["Icmp6InMsgs"] = 2, ["Icmp6InNeighborSolicits"] = 1, ["Icmp6InType135"] = 1, ["Icmp6InEchos"] = 1, ["Icmp6InType128"] = 1,
+            ["Icmp6OutMsgs"] = 2, ["Icmp6OutNeighborAdvertisements"] = 1, ["Icmp6OutType136"] = 1,
+            ["Icmp6OutEchoReplies"] = 1, ["Icmp6OutType129"] = 1,
+            ["StackIpFramesReceived"] = 2, ["StackIpPacketsSent"] = 2, ["StackNdpEntries"] = 1,
+        }, Delta(before, Read(b)));
+    }
+
+    [Fact]
+    public void A_segment_with_a_bad_TCP_checksum_is_in_InSegs_and_InErrs_as_on_Linux()
+    {
+        var tcp = new byte[20];
+        tcp[0] = 0x30; tcp[1] = 0x39; tcp[3] = 80; // ports 12345 -> 80
+        tcp[12] = 5 << 4; tcp[13] = 0x02; // SYN, checksum left zero: wrong
+        var frame = new byte[EthernetFrame.HeaderLength + Ipv4Header.MinLength + tcp.Length];
+        EthernetFrame.WriteHeader(frame, MacB, MacA, EtherType.Ipv4);
+        new Ipv4Repr(A.V4, B.V4, IpProtocol.Tcp, tcp.Length).Write(frame.AsSpan(EthernetFrame.HeaderLength));
+        tcp.CopyTo(frame, EthernetFrame.HeaderLength + Ipv4Header.MinLength);
+        var before = Read(_b);
+        _b.Ip.OnFrame(frame, _net.Now);
+        AssertDelta(new()
+        {
+            ["IpInReceives"] = 1, ["IpInDelivers"] = 1,
+            ["TcpInSegs"] = 1, ["TcpInErrs"] = 1, ["TcpInCsumErrors"] = 1,
+            ["StackRejectTcpBadChecksum"] = 1, ["StackIpFramesReceived"] = 1,
+        }, Delta(before, Read(_b)));
+    }
+
+    [Fact]
     public void A_connection_counts_its_opens_segments_bytes_and_states_like_Linux()
     {
         const int Total = 100_000;
