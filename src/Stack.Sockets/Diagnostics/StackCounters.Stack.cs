@@ -1,5 +1,8 @@
 using Stack.IP;
 using Stack.IP.Fragments;
+using Stack.Link.Devices;
+using Stack.Link.Devices.Impairment;
+using Stack.Link.Devices.Tap;
 using Stack.Link.Diagnostics;
 using Stack.Link.Neighbors;
 using Stack.Sockets.Dhcp.Wire;
@@ -84,5 +87,37 @@ public static partial class StackCounters
         list.Add(new("StackDnsCacheHits", s.CacheHits));
         list.Add(new("StackDnsCacheMisses", s.CacheMisses));
         foreach (var reason in Enum.GetValues<DnsRejectReason>()) list.Add(new($"StackDnsReject{reason}", s[reason]));
+    }
+
+    /// <summary>
+    /// The link device's own counters, when the stack holds it directly: a TAP's (StackTap…), or an impairment's
+    /// in each direction (StackImpairIn…, StackImpairOut…: what `--impair` lost, duplicated, reordered, corrupted).
+    /// </summary>
+    private static void AddDevice(List<StackCounter> list, ILinkDevice device)
+    {
+        if (device is TapDevice tap)
+        {
+            list.Add(new("StackTapFramesReceived", tap.FramesReceived));
+            list.Add(new("StackTapGsoFramesReceived", tap.GsoFramesReceived));
+            list.Add(new("StackTapFramesSent", tap.FramesSent));
+            list.Add(new("StackTapReceiveErrors", tap.ReceiveErrors));
+            list.Add(new("StackTapTransmitErrors", tap.TransmitErrors));
+            list.Add(new("StackTapSinkErrors", tap.SinkErrors));
+        }
+        else if (device is ImpairedDevice impaired)
+        {
+            AddImpairment(list, "StackImpairIn", impaired.Inbound);
+            AddImpairment(list, "StackImpairOut", impaired.Outbound);
+        }
+    }
+
+    private static void AddImpairment(List<StackCounter> list, string prefix, ImpairmentCounters c)
+    {
+        list.Add(new(prefix + "Offered", c.Offered));
+        list.Add(new(prefix + "Lost", c.Lost));
+        list.Add(new(prefix + "Duplicated", c.Duplicated));
+        list.Add(new(prefix + "Reordered", c.Reordered));
+        list.Add(new(prefix + "Corrupted", c.Corrupted));
+        list.Add(new(prefix + "RateDropped", c.RateDropped));
     }
 }

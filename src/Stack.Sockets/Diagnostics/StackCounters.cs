@@ -32,6 +32,7 @@ public static partial class StackCounters
         AddDns(list, stack.Dns.Statistics);
         list.Add(new("StackLoopFramesHandled", stack.Loop.FramesHandled));
         list.Add(new("StackLoopInboxDrops", stack.Loop.InboxDrops));
+        AddDevice(list, stack.Device);
         return list;
     }
 

@@ -124,7 +124,7 @@ public sealed class MetricsInteropTests(ITestOutputHelper output)
         collector.WaitForExit();
     }
 
-    /// <summary>Installs the tool once per machine into a cache folder under /tmp (`dotnet tool install --tool-path`).</summary>
+    /// <summary>Installs the tool once per machine into a cache folder under /tmp (`dotnet tool install --tool-path`, from NuGet).</summary>
     private static string InstallDotnetCounters()
     {
         var dir = Path.Combine(Path.GetTempPath(), "stack-tools", $"dotnet-counters-{CountersVersion}");
@@ -134,12 +134,8 @@ public sealed class MetricsInteropTests(ITestOutputHelper output)
             if (File.Exists(tool)) return tool;
             var (code, stdout, stderr) = ProcessRunner.Run("dotnet",
                 ["tool", "install", "dotnet-counters", "--version", CountersVersion, "--tool-path", dir], TimeSpan.FromMinutes(3));
-            if (code != 0 || !File.Exists(tool))
-            {
-                var reason = $"dotnet tool install dotnet-counters {CountersVersion} failed ({code}): {stdout}{stderr}";
-                Skip.If(!TapRequirement.IsCi, reason);
-                Assert.Fail(reason);
-            }
+            // A TAP test skips only for want of root or /dev/net/tun: a tool that cannot be installed fails it.
+            Assert.True(code == 0 && File.Exists(tool), $"dotnet tool install dotnet-counters {CountersVersion} failed ({code}): {stdout}{stderr}");
             return tool;
         }
     }
