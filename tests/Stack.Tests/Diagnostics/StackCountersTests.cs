@@ -231,6 +231,60 @@ public sealed class StackCountersTests
         Assert.All(Read(_b).Where(kv => kv.Key.StartsWith("StackTcpCurr", StringComparison.Ordinal)), kv => Assert.Equal(0, kv.Value));
     }
 
+    /// <summary>
+    /// The per-state gauges are moved at each transition, not counted from the table: through loss, resets, aborts
+    /// and TIME-WAIT they must still sum to the connections in the table after every step, and to zero at the end.
+    /// </summary>
+    [Fact]
+    public void The_connection_gauges_balance_with_the_table_through_a_lossy_run()
+    {
+        _net.Impair(new Stack.Link.Devices.Impairment.ImpairmentSpec { Loss = 0.05, Duplicate = 0.02, Reorder = 0.05, Seed = 11 });
+        var random = new Random(11);
+        var listener = _b.Tcp.Listen(B, 6000, 64);
+        var clients = new List<TcpConnection>();
+        var servers = new List<TcpConnection>();
+        var chunk = new byte[3000];
+        var sink = new byte[65536];
+        var seen = new HashSet<TcpState>();
+        _a.Tcp.ConnectionCreated += c => c.StateChanged += (_, t) => seen.Add(t.From);
+        _b.Tcp.ConnectionCreated += c => c.StateChanged += (_, t) => seen.Add(t.From);
+        long Sum(VirtualHost h) => Read(h).Where(kv => kv.Key.StartsWith("StackTcpCurr", StringComparison.Ordinal)).Sum(kv => kv.Value);
+        for (int step = 0; step < 20_000 && (step < 2_000 || _a.Tcp.ConnectionCount + _b.Tcp.ConnectionCount > 0); step++)
+        {
+            if (step < 2_000 && step % 100 == 0) clients.Add(_a.Tcp.Connect(null, 0, B, 6000, null, _net.Now));
+            while (listener.TryAccept(out var accepted)) servers.Add(accepted);
+            foreach (var server in servers.Where(c => c.Error is null && c.State != TcpState.Closed))
+            {
+                while (server.Receive(sink, _net.Now) > 0) { }
+                if (server.IsEndOfStream && server.State == TcpState.CloseWait) server.Close(_net.Now); // to LAST-ACK
+            }
+            if (step % 50 == 25)
+            {
+                foreach (var c in clients.Where(c => c.State is TcpState.Established or TcpState.CloseWait))
+                {
+                    switch (random.Next(10))
+                    {
+                        case < 6: c.Send(chunk, _net.Now); break;
+                        case < 9: c.Close(_net.Now); break;
+                        default: c.Abort(_net.Now); break;
+                    }
+                }
+                foreach (var server in servers.Where(c => c.State == TcpState.Established && random.Next(20) == 0)) server.Close(_net.Now);
+            }
+            if (step == 2_000) foreach (var c in clients.Concat(servers)) c.Close(_net.Now);
+            if (!_net.Step() && step > 2_000) break; // Idle before the last connect: the loop goes on to it.
+            Assert.Equal(_a.Tcp.ConnectionCount, Sum(_a));
+            Assert.Equal(_b.Tcp.ConnectionCount, Sum(_b));
+        }
+        Assert.True(clients.Count == 20 && servers.Count > 10, $"{clients.Count} connects, {servers.Count} accepted");
+        Assert.True(Read(_a)["TcpEstabResets"] > 0, "some connections were reset");
+        TcpState[] required = [TcpState.SynSent, TcpState.SynReceived, TcpState.Established, TcpState.FinWait1, TcpState.FinWait2,
+            TcpState.CloseWait, TcpState.LastAck, TcpState.TimeWait];
+        Assert.True(required.All(seen.Contains), "states left: " + string.Join(", ", seen));
+        Assert.Equal(0, Sum(_a));
+        Assert.Equal(0, Sum(_b));
+    }
+
     [Fact]
     public void A_refused_connect_is_an_attempt_fail_and_a_reset_is_an_established_reset()
     {
