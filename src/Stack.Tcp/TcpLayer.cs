@@ -271,6 +271,8 @@ public sealed class TcpLayer : IIpTransport
         ulong pseudo = PseudoHeader(datagram.Source, datagram.Destination, payload.Length);
         if (!TcpHeader.TryParse(payload, pseudo, out var h, out var reason))
         {
+            Statistics.InErrors++;
+            if (reason == RejectReason.BadChecksum) Statistics.ChecksumErrors++;
             Reject(reason);
             return;
         }

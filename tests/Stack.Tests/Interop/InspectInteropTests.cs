@@ -19,7 +19,7 @@ public sealed class InspectInteropTests(ITestOutputHelper output)
     {
         var stdout = new StringWriter();
         var stderr = new StringWriter();
-        int code = Apps.Cli.Run(args, stdout, stderr);
+        int code = global::Stack.Apps.Cli.Run(args, stdout, stderr);
         return (code, stdout.ToString(), stderr.ToString());
     }
 
