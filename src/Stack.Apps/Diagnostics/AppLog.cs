@@ -36,4 +36,7 @@ internal static partial class AppLog
 
     [LoggerMessage(EventId = 6010, Level = LogLevel.Debug, Message = "{Service}: {Error}")]
     public static partial void ServiceError(ILogger log, Exception exception, string service, System.Net.Sockets.SocketError error);
+
+    [LoggerMessage(EventId = 6011, Level = LogLevel.Information, Message = "a stack named {Name} is running already; this one is {Other} (stack ss --name {Other})")]
+    public static partial void ControlRenamed(ILogger log, string name, string other);
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Stack.Sockets.Control;
+using Stack.Apps.Diagnostics;
 using Stack.Sockets.Hosting;
 
 namespace Stack.Apps.Inspect;
@@ -24,7 +25,7 @@ public static class ControlHost
         catch (ControlSocketInUseException)
         {
             var other = $"{defaultName}-{Environment.ProcessId}";
-            log.LogInformation("a stack named {Name} is running already; this one is {Other} (stack ss --name {Other})", defaultName, other, other);
+            AppLog.ControlRenamed(log, defaultName, other);
             return ControlServer.Start(stack, ControlPaths.For(other), log);
         }
     }

@@ -128,7 +128,7 @@ public sealed class ControlServer : IDisposable
         {
             if (PeerUid(client) is { } uid && uid != ControlPaths.EffectiveUid)
             {
-                _log.LogWarning("control: refused a connection from uid {Uid}", uid);
+                HostingLog.ControlRefused(_log, uid);
                 await Refuse(client, stream, $"permission denied: this stack belongs to uid {ControlPaths.EffectiveUid}").ConfigureAwait(false);
                 return;
             }
@@ -146,7 +146,7 @@ public sealed class ControlServer : IDisposable
         }
         catch (Exception e)
         {
-            _log.LogError(e, "control: a request failed");
+            HostingLog.ControlFailed(_log, e);
         }
         finally
         {
