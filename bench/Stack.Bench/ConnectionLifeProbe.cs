@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Diagnostics.Tracing;
+
+namespace Stack.Bench;
+
+/// <summary>
+/// `connlife [--count N] [--types]`: runs <see cref="ConnectionLife"/> and prints bytes allocated and time per
+/// connection without BenchmarkDotNet's start-up; with --types, the runtime's allocation samples (one per ~100 KB)
+/// by type, to see where the bytes go.
+/// </summary>
+internal static class ConnectionLifeProbe
+{
+    public static int Run(string[] args)
+    {
+        int count = 20_000;
+        bool types = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--count" && i + 1 < args.Length) count = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+            else if (args[i] == "--types") types = true;
+        }
+        var life = new ConnectionLife();
+        for (int i = 0; i < 2000; i++) life.Run();
+        using var listener = types ? new AllocationSamples() : null;
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++) life.Run();
+        watch.Stop();
+        long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        Console.WriteLine($"{count} connections: {(double)bytes / count:F0} bytes and {watch.Elapsed.TotalMicroseconds / count:F2} µs per connection");
+        if (listener is not null)
+        {
+            foreach (var (type, n) in listener.ByType.OrderByDescending(p => p.Value).Take(30)) Console.WriteLine($"{n,8:N0} KB~ {type}");
+        }
+        return 0;
+    }
+
+    private sealed class AllocationSamples : EventListener
+    {
+        public Dictionary<string, long> ByType { get; } = [];
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime") EnableEvents(source, EventLevel.Verbose, (EventKeywords)0x1);
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            if (e.EventName is null || !e.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.Payload is null) return;
+            int i = e.PayloadNames!.IndexOf("TypeName");
+            string type = i >= 0 ? e.Payload[i] as string ?? "?" : "?";
+            lock (ByType) ByType[type] = ByType.GetValueOrDefault(type) + 100;
+        }
+    }
+}
