@@ -45,8 +45,12 @@ internal sealed class ConnectionLife
 
     public ConnectionLife()
     {
-        _a = _net.AddHost(Host(1), seed: 1);
-        _b = _net.AddHost(Host(2), seed: 2);
+        // TIME-WAIT is 2 MSL of virtual time per connection. At the default MSL (30 s) every connection would
+        // outlast the neighbour cache's stale lifetime and the benchmark would measure ARP re-resolution, not TCP;
+        // a short MSL changes how long TIME-WAIT waits, not the work it does.
+        var config = TcpConfig.Default with { Msl = TimeSpan.FromMilliseconds(50) };
+        _a = _net.AddHost(Host(1), seed: 1, config);
+        _b = _net.AddHost(Host(2), seed: 2, config);
         _listener = _b.Tcp.Listen(Server, 13, 16);
     }
 
