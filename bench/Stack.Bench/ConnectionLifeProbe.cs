@@ -4,9 +4,10 @@ using System.Diagnostics.Tracing;
 namespace Stack.Bench;
 
 /// <summary>
-/// `connlife [--count N] [--types]`: runs <see cref="ConnectionLife"/> and prints bytes allocated and time per
-/// connection without BenchmarkDotNet's start-up; with --types, the runtime's allocation samples (one per ~100 KB)
-/// by type, to see where the bytes go.
+/// `connlife [--count N] [--types] [--sockets]`: runs <see cref="ConnectionLife"/> (with --sockets, the
+/// socket-API connection of <see cref="SocketCallBench.TcpConnection"/> instead) and prints bytes allocated in the
+/// process and time per connection without BenchmarkDotNet's start-up; with --types, the runtime's allocation
+/// samples (one per ~100 KB) by type, to see where the bytes go.
 /// </summary>
 internal static class ConnectionLifeProbe
 {
@@ -19,15 +20,38 @@ internal static class ConnectionLifeProbe
             if (args[i] == "--count" && i + 1 < args.Length) count = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
             else if (args[i] == "--types") types = true;
         }
-        var life = new ConnectionLife();
-        for (int i = 0; i < 2000; i++) life.Run();
+        Action run;
+        SocketCallBench? sockets = null;
+        if (args.Contains("--sockets"))
+        {
+            // Through the socket API with real loops: every thread's allocations count.
+            sockets = new SocketCallBench();
+            sockets.Setup();
+            run = () => sockets.TcpConnection().GetAwaiter().GetResult();
+        }
+        else
+        {
+            var life = new ConnectionLife();
+            run = () => life.Run();
+        }
+        for (int i = 0; i < 2000; i++) run();
+        // Exceptions thrown and caught cost tens of microseconds each: count them, and show where the first came from.
+        long exceptions = 0;
+        string? first = null;
+        AppDomain.CurrentDomain.FirstChanceException += (_, e) =>
+        {
+            Interlocked.Increment(ref exceptions);
+            first ??= e.Exception.ToString();
+        };
         using var listener = types ? new AllocationSamples() : null;
-        long before = GC.GetAllocatedBytesForCurrentThread();
+        long before = GC.GetTotalAllocatedBytes(precise: true);
         var watch = Stopwatch.StartNew();
-        for (int i = 0; i < count; i++) life.Run();
+        for (int i = 0; i < count; i++) run();
         watch.Stop();
-        long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
-        Console.WriteLine($"{count} connections: {(double)bytes / count:F0} bytes and {watch.Elapsed.TotalMicroseconds / count:F2} µs per connection");
+        long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
+        sockets?.Cleanup();
+        Console.WriteLine($"{count} connections: {(double)bytes / count:F0} bytes and {watch.Elapsed.TotalMicroseconds / count:F2} µs per connection, {(double)exceptions / count:F2} exceptions");
+        if (first is not null) Console.WriteLine($"The first exception: {first}");
         if (listener is not null)
         {
             foreach (var (type, n) in listener.ByType.OrderByDescending(p => p.Value).Take(30)) Console.WriteLine($"{n,8:N0} KB~ {type}");
