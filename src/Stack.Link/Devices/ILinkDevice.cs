@@ -52,4 +52,20 @@ public interface ILinkDevice : IFrameTransmitter, IDisposable
     /// disposed. Called once.
     /// </summary>
     void Start(IFrameSink sink);
+
+    /// <summary>
+    /// Whether the link joins consecutive full-MSS TCP segments into GSO super-frames on their way out (a TAP with
+    /// IFF_VNET_HDR; see <see cref="Tap.TcpSegmentCoalescer"/>). Such a link may hold the frames the thread that
+    /// calls <see cref="Flush"/> transmits until that thread calls it again; frames from other threads go at once.
+    /// Links without it (memory links, libpcap) send every frame as it comes.
+    /// </summary>
+    bool SegmentationOffload => false;
+
+    /// <summary>
+    /// Sends whatever the link holds back from this thread. The event loop calls it at the end of every round, so
+    /// a burst of segments leaves as one write and nothing waits past the round that sent it.
+    /// </summary>
+    void Flush()
+    {
+    }
 }

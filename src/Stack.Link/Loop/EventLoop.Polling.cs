@@ -51,6 +51,7 @@ public sealed unsafe partial class EventLoop
                 RunInbox(core);
                 var now = Now;
                 if (core.NextDeadline <= now) RunTimers(core, now);
+                FlushDevice();
                 if (frames < PollBatch) Sleep(core, fds);
             }
         }

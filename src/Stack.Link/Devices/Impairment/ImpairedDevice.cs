@@ -48,6 +48,12 @@ public sealed class ImpairedDevice : ILinkDevice, IFrameSink
 
     public void Transmit(ReadOnlySpan<byte> frame) => Impair(_out, frame, inbound: false);
 
+    // Impairment sees single segments (drops, delays, reorders them as the wire would) before the inner device
+    // joins what passes on this thread; delayed frames leave from the scheduler's thread, one by one.
+    public bool SegmentationOffload => _inner.SegmentationOffload;
+
+    public void Flush() => _inner.Flush();
+
     void IFrameSink.OnFrame(ReadOnlySpan<byte> frame) => Impair(_in, frame, inbound: true);
 
     private void Impair(Impairment impairment, ReadOnlySpan<byte> frame, bool inbound)

@@ -58,6 +58,12 @@ public sealed class TracingDevice : IPollableDevice
         _inner.Transmit(frame);
     }
 
+    // The trace records the frames as TCP sent them, one per segment, as they will be on the wire; the inner
+    // device may join them afterwards.
+    public bool SegmentationOffload => _inner.SegmentationOffload;
+
+    public void Flush() => _inner.Flush();
+
     public void Dispose()
     {
         _inner.Dispose();

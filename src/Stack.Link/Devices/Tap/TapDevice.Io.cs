@@ -59,7 +59,44 @@ public sealed unsafe partial class TapDevice
         }
     }
 
+    public bool SegmentationOffload => Offload;
+
+    /// <summary>
+    /// Sends <paramref name="frame"/>. With offloads, on the thread that flushes (the event loop's), a TCP segment
+    /// that continues the held super-frame joins it, and one that could start one is held; the rest go at once.
+    /// </summary>
     public void Transmit(ReadOnlySpan<byte> frame)
+    {
+        if (!Offload || Environment.CurrentManagedThreadId != _flushThread)
+        {
+            Write(frame, withHeader: Offload);
+            return;
+        }
+        if (_coalescer.TryAppend(frame)) return;
+        Flush();
+        if (_coalescer.TryStart(frame)) return;
+        Write(frame, withHeader: true);
+    }
+
+    /// <summary>
+    /// Writes the held super-frame, if any. The first thread to call it becomes the one whose segments are joined
+    /// (the event loop, at the end of each round); other threads' frames always go at once.
+    /// </summary>
+    public void Flush()
+    {
+        if (!Offload) return;
+        if (_flushThread != Environment.CurrentManagedThreadId)
+        {
+            if (_flushThread != 0) return;
+            _flushThread = Environment.CurrentManagedThreadId;
+        }
+        if (!_coalescer.IsHolding) return;
+        if (_coalescer.Segments > 1) Interlocked.Increment(ref _gsoFramesSent);
+        Write(_coalescer.Take(), withHeader: false);
+    }
+
+    /// <summary>Writes one frame, after the plain virtio header when <paramref name="withHeader"/> (else the bytes carry their own, or none is used).</summary>
+    private void Write(ReadOnlySpan<byte> frame, bool withHeader)
     {
         var added = false;
         _fd.DangerousAddRef(ref added); // throws ObjectDisposedException after Dispose
@@ -69,12 +106,12 @@ public sealed unsafe partial class TapDevice
             fixed (byte* p = frame)
             fixed (byte* header = PlainHeader)
             {
-                // With offloads the header goes first: two iovecs, so the frame is not copied to make room.
+                // The plain header goes first in an iovec of its own, so the frame is not copied to make room.
                 var iov = stackalloc LibC.IoVec[2];
                 iov[0] = new LibC.IoVec { Base = header, Length = VirtioNetHeader.Length };
                 iov[1] = new LibC.IoVec { Base = p, Length = (nuint)frame.Length };
-                int skip = Offload ? 0 : 1;
-                long expected = frame.Length + (Offload ? VirtioNetHeader.Length : 0);
+                int skip = withHeader ? 0 : 1;
+                long expected = frame.Length + (withHeader ? VirtioNetHeader.Length : 0);
                 for (var attempt = 0; attempt < 16; attempt++)
                 {
                     var n = LibC.Writev(fd, iov + skip, 2 - skip);

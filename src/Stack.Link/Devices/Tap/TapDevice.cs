@@ -36,7 +36,9 @@ public sealed unsafe partial class TapDevice : IPollableDevice
     private readonly byte[] _receiveBuffer = GC.AllocateArray<byte>(ReceiveBufferSize, pinned: true);
     private Thread? _reader;
     private volatile bool _stopping;
-    private long _framesReceived, _framesSent, _gsoFramesReceived, _receiveErrors, _transmitErrors, _sinkErrors;
+    private readonly TcpSegmentCoalescer _coalescer = new();
+    private int _flushThread; // The managed id of the thread whose segments are joined (0: none yet).
+    private long _framesReceived, _framesSent, _gsoFramesSent, _gsoFramesReceived, _receiveErrors, _transmitErrors, _sinkErrors;
 
     private TapDevice(string name, int mtu, SafeFileHandle fd, bool offload, ILogger? logger)
     {
@@ -63,6 +65,9 @@ public sealed unsafe partial class TapDevice : IPollableDevice
 
     /// <summary>Received GSO super-frames (each standing for several segments on the wire), a subset of FramesReceived.</summary>
     public long GsoFramesReceived => Interlocked.Read(ref _gsoFramesReceived);
+
+    /// <summary>GSO super-frames written (each standing for several segments on the wire), a subset of FramesSent.</summary>
+    public long GsoFramesSent => Interlocked.Read(ref _gsoFramesSent);
 
     /// <summary>poll/read failures other than EINTR/EAGAIN.</summary>
     public long ReceiveErrors => Interlocked.Read(ref _receiveErrors);
