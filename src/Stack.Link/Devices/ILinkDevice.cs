@@ -68,4 +68,13 @@ public interface ILinkDevice : IFrameTransmitter, IDisposable
     void Flush()
     {
     }
+
+    /// <summary>
+    /// Asks the link to finish the TCP checksum of every TCP segment sent through it from now on (Linux's
+    /// CHECKSUM_PARTIAL: the field holds only the folded pseudo-header sum). True when it will; the caller must then
+    /// write partial checksums into all its TCP segments, and complete them itself before it fragments one. A link
+    /// that cannot (memory links, libpcap) or that must see real checksums on the way (impairment, which may corrupt
+    /// a frame the checksum should then expose) says false.
+    /// </summary>
+    bool TryEnableChecksumOffload() => false;
 }

@@ -155,6 +155,33 @@ public sealed class TcpSegmentCoalescerTests
     }
 
     [Fact]
+    public void With_checksum_offload_one_segment_says_NEEDS_CSUM_from_its_TCP_header()
+    {
+        var c = new TcpSegmentCoalescer { ChecksumsPartial = true };
+        Assert.True(c.TryStart(Segment(5000, Mss)));
+        Assert.True(VirtioNetHeader.TryParse(c.Take(), out var header, out _));
+        Assert.Equal(new VirtioNetHeader(VirtioNetHeader.FlagNeedsChecksum, VirtioNetHeader.GsoNone,
+            EthernetFrame.HeaderLength + 20 + TcpHeader, 0, EthernetFrame.HeaderLength + 20, 16), header);
+    }
+
+    [Theory]
+    [InlineData(false, 0)]
+    [InlineData(true, 0)]
+    [InlineData(false, Mss)]
+    public void A_partial_header_goes_on_TCP_segments_only(bool ipv6, int payload)
+    {
+        var header = VirtioNetHeader.ForPartialTcp(Segment(1, payload, ipv6: ipv6));
+        Assert.True(header.NeedsChecksum);
+        Assert.Equal(EthernetFrame.HeaderLength + IpHeader(ipv6), header.ChecksumStart);
+        var fragment = Segment(1, payload);
+        fragment[EthernetFrame.HeaderLength + 6] = 0x20; // MF: the IP layer completes a segment's checksum before it fragments it
+        Assert.False(VirtioNetHeader.ForPartialTcp(fragment).NeedsChecksum);
+        var udp = Segment(1, payload);
+        udp[EthernetFrame.HeaderLength + 9] = 17;
+        Assert.False(VirtioNetHeader.ForPartialTcp(udp).NeedsChecksum);
+    }
+
+    [Fact]
     public void A_shorter_segment_or_PSH_ends_the_super_frame()
     {
         var c = Burst(full: 3, tail: 500);

@@ -48,11 +48,12 @@ public sealed class ImpairedDevice : ILinkDevice, IFrameSink
 
     public void Transmit(ReadOnlySpan<byte> frame) => Impair(_out, frame, inbound: false);
 
-    // Impairment sees single segments (drops, delays, reorders them as the wire would) before the inner device
-    // joins what passes on this thread; delayed frames leave from the scheduler's thread, one by one.
-    public bool SegmentationOffload => _inner.SegmentationOffload;
+    // Neither segmentation nor checksum offload through impairment: every frame leaves as the impairment left it,
+    // one segment per frame, and a corrupted segment must fail its checksum at the receiver; a super-frame or a
+    // checksum filled in after the corruption would hide it. (No Flush: the inner device joins nothing.)
+    public bool SegmentationOffload => false;
 
-    public void Flush() => _inner.Flush();
+    public bool TryEnableChecksumOffload() => false;
 
     void IFrameSink.OnFrame(ReadOnlySpan<byte> frame) => Impair(_in, frame, inbound: true);
 

@@ -64,6 +64,9 @@ public sealed class TracingDevice : IPollableDevice
 
     public void Flush() => _inner.Flush();
 
+    // The trace then holds partial TCP checksums, as a capture on a Linux host with offloads does.
+    public bool TryEnableChecksumOffload() => _inner.TryEnableChecksumOffload();
+
     public void Dispose()
     {
         _inner.Dispose();

@@ -5,8 +5,6 @@ namespace Stack.Link.Devices.Tap;
 
 public sealed unsafe partial class TapDevice
 {
-    /// <summary>What goes before every frame we send with offloads: no GSO, checksums complete.</summary>
-    private static readonly byte[] PlainHeader = GC.AllocateArray<byte>(VirtioNetHeader.Length, pinned: true);
 
     public int ReceiveBatch(IFrameSink sink, int max)
     {
@@ -95,7 +93,23 @@ public sealed unsafe partial class TapDevice
         Write(_coalescer.Take(), withHeader: false);
     }
 
-    /// <summary>Writes one frame, after the plain virtio header when <paramref name="withHeader"/> (else the bytes carry their own, or none is used).</summary>
+    /// <summary>
+    /// With checksum offload the stack's TCP writes partial checksums (see <see cref="TryEnableChecksumOffload"/>):
+    /// every TCP segment we write then says NEEDS_CSUM, whichever thread sends it.
+    /// </summary>
+    public bool TryEnableChecksumOffload()
+    {
+        if (!Offload) return false;
+        _checksumPartial = true;
+        _coalescer.ChecksumsPartial = true;
+        return true;
+    }
+
+    /// <summary>
+    /// Writes one frame. With <paramref name="withHeader"/> a virtio header goes first, in an iovec of its own so the
+    /// frame is not copied to make room: plain, or NEEDS_CSUM for a TCP segment when checksums are offloaded.
+    /// Without, the bytes carry their own header, or the device has none.
+    /// </summary>
     private void Write(ReadOnlySpan<byte> frame, bool withHeader)
     {
         var added = false;
@@ -103,10 +117,14 @@ public sealed unsafe partial class TapDevice
         try
         {
             var fd = (int)_fd.DangerousGetHandle();
-            fixed (byte* p = frame)
-            fixed (byte* header = PlainHeader)
+            byte* header = stackalloc byte[VirtioNetHeader.Length];
+            if (withHeader)
             {
-                // The plain header goes first in an iovec of its own, so the frame is not copied to make room.
+                var h = _checksumPartial ? VirtioNetHeader.ForPartialTcp(frame) : default;
+                h.Write(new Span<byte>(header, VirtioNetHeader.Length));
+            }
+            fixed (byte* p = frame)
+            {
                 var iov = stackalloc LibC.IoVec[2];
                 iov[0] = new LibC.IoVec { Base = header, Length = VirtioNetHeader.Length };
                 iov[1] = new LibC.IoVec { Base = p, Length = (nuint)frame.Length };

@@ -37,6 +37,7 @@ public sealed unsafe partial class TapDevice : IPollableDevice
     private Thread? _reader;
     private volatile bool _stopping;
     private readonly TcpSegmentCoalescer _coalescer = new();
+    private volatile bool _checksumPartial; // TCP segments come with partial checksums (TryEnableChecksumOffload).
     private int _flushThread; // The managed id of the thread whose segments are joined (0: none yet).
     private long _framesReceived, _framesSent, _gsoFramesSent, _gsoFramesReceived, _receiveErrors, _transmitErrors, _sinkErrors;
 

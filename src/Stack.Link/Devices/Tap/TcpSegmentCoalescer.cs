@@ -38,6 +38,12 @@ public sealed class TcpSegmentCoalescer
     private bool _ipv6;
     private bool _closed;      // The last segment is in: shorter than gso_size, or PSH.
 
+    /// <summary>
+    /// The segments come with partial TCP checksums (the link offloads them): a single segment handed out then says
+    /// NEEDS_CSUM as well. Otherwise it goes with a plain header, its checksum complete.
+    /// </summary>
+    public bool ChecksumsPartial { get; set; }
+
     /// <summary>Whether a frame is held.</summary>
     public bool IsHolding => _frameLength > 0;
 
@@ -91,14 +97,14 @@ public sealed class TcpSegmentCoalescer
 
     /// <summary>
     /// Hands out the held frame with its virtio header before it, ready for one write, and lets it go. One
-    /// segment goes as it came (a plain header: its checksum is complete); more go as a GSO frame whose TCP
+    /// segment goes as it came (a plain header, or NEEDS_CSUM with <see cref="ChecksumsPartial"/>); more go as a GSO frame whose TCP
     /// checksum field holds the pseudo-header sum, for the kernel to finish per segment (NEEDS_CSUM).
     /// </summary>
     public ReadOnlySpan<byte> Take()
     {
         if (!IsHolding) return default;
         var frame = _buffer.AsSpan(VirtioNetHeader.Length, _frameLength);
-        var header = default(VirtioNetHeader);
+        var header = ChecksumsPartial ? VirtioNetHeader.ForPartialTcp(frame) : default;
         if (_segments > 1)
         {
             int l3 = EthernetFrame.HeaderLength;
