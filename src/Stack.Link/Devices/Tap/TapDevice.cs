@@ -18,7 +18,10 @@ namespace Stack.Link.Devices.Tap;
 /// loop polls it (<see cref="IPollableDevice"/>: frames are read on the loop's thread and handled in place), or
 /// <see cref="Start"/> runs a reader thread ("tap-rx NAME") that hands each frame to a sink. Transmit writes from
 /// the caller's thread. With offloads (the default) the kernel may hand over GSO super-frames of up to 64 KiB
-/// whose checksums the device completes; see <see cref="VirtioNetHeader"/>.
+/// whose checksums the device completes; see <see cref="VirtioNetHeader"/>. The other way, the stack's full-MSS
+/// segments sent from the thread that calls <see cref="Flush"/> (the event loop's) leave joined into GSO
+/// super-frames (<see cref="TcpSegmentCoalescer"/>), and with <see cref="TryEnableChecksumOffload"/> every TCP
+/// segment leaves with its checksum for the kernel to finish.
 /// </summary>
 public sealed unsafe partial class TapDevice : IPollableDevice
 {
