@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The TAP benchmark (root): in private namespaces, the kernel's TCP as client against `stack serve` on a TAP —
-# bulk throughput into discard (Mbit/s), bulk the other way out of chargen (stack → kernel, send_mbit_per_s), 1-byte echo round trips (p50/p99 µs), serial daytime connections per
-# second, and 10,000 idle connections held with the memory each costs — then the same figures for kernel to
-# kernel over a veth pair, printed as key=value lines. Everything stays in namespaces this script creates.
+# bulk throughput into discard (Mbit/s), bulk the other way read from chargen (send_mbit_per_s: the stack's,
+# then the kernel's, sending rate), 1-byte echo round trips (p50/p99 µs), serial daytime connections per second,
+# and 10,000 idle connections held with the memory each costs — then the same figures for kernel to kernel over
+# a veth pair, printed as key=value lines. Everything stays in namespaces this script creates.
 #   BENCH_SECONDS (default 5) sets each timed run; BENCH_IDLE (default 10000) the idle connections.
 #   BENCH_CLIENT (default dotnet) picks the kernel-side clients and baseline servers: dotnet (bench/Stack.TcpClients,
 #   blocking sockets) or python (bench/tap/tcp_clients.py, which limits daytime to ~3,000 connections/s). The
