@@ -44,7 +44,7 @@ public sealed class CliTests
     public void Tap_offload_is_on_unless_turned_off(string? value, bool expected)
     {
         string[] args = ["--tap", "tap0", "--ip", "192.0.2.2/24", .. value is null ? [] : new[] { "--tap-offload", value }];
-        Assert.Equal(expected, Stack.Apps.Commands.StackArgs.Read(new Stack.Apps.Commands.ArgReader(args)).TapOffload);
+        Assert.Equal(expected, Stack.Apps.Commands.StackArgs.Parse(args).TapOffload);
     }
 
     [Fact]
