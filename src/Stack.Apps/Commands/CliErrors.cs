@@ -17,7 +17,9 @@ internal static class CliErrors
         if (result.Action is CommandLineAction { ClearsParseErrors: true }) return null;
         var command = result.CommandResult.Command;
         // "--verbos" is not an option, so the parser may take it as a positional value; no value of ours starts with "--".
-        var unknown = result.Tokens.FirstOrDefault(t => t.Type == TokenType.Argument && t.Value.StartsWith("--", StringComparison.Ordinal) && t.Value.Length > 2)?.Value
+        // At the top, a word that is no command comes first: "stack serv --tap tap0" is about "serv", not "--tap".
+        var unknown = (command is RootCommand ? result.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith('-')) : null)
+            ?? result.Tokens.FirstOrDefault(t => t.Type == TokenType.Argument && t.Value.StartsWith("--", StringComparison.Ordinal) && t.Value.Length > 2)?.Value
             ?? (result.UnmatchedTokens.Count > 0 ? result.UnmatchedTokens[0] : null);
         if (unknown is null && result.Errors.Count == 0) return null;
         if (unknown is { } token)
