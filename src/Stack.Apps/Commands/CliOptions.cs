@@ -10,14 +10,27 @@ namespace Stack.Apps.Commands;
 /// </summary>
 internal static class CliOptions
 {
-    /// <summary>An option with one value, turned into a <typeparamref name="T"/> by <paramref name="parse"/>, which throws <see cref="UsageException"/> on a bad one.</summary>
-    public static Option<T> Value<T>(string name, string helpName, string description, Func<string, T> parse) => new(name)
+    /// <summary>
+    /// An option with one value, turned into a <typeparamref name="T"/> by <paramref name="parse"/>, which throws
+    /// <see cref="UsageException"/> on a bad one. <paramref name="choices"/>, when the values are a fixed few, are
+    /// offered to shell completion (`stack [suggest] ...`, dotnet-suggest).
+    /// </summary>
+    public static Option<T> Value<T>(string name, string helpName, string description, Func<string, T> parse, params string[] choices)
     {
-        HelpName = helpName,
-        Description = description,
-        Arity = ArgumentArity.ExactlyOne,
-        CustomParser = result => Parse(result, name, parse),
-    };
+        var option = new Option<T>(name)
+        {
+            HelpName = helpName,
+            Description = description,
+            Arity = ArgumentArity.ExactlyOne,
+            CustomParser = result => Parse(result, name, parse),
+        };
+        if (choices.Length > 0)
+        {
+            option.CompletionSources.Clear(); // an enum's own member names (Bbr, NewReno) are not what the option reads
+            option.CompletionSources.Add(choices);
+        }
+        return option;
+    }
 
     /// <summary>A repeatable option (`--ip A --ip B`): one value per occurrence, all kept in order.</summary>
     public static Option<T[]> Repeated<T>(string name, string helpName, string description, Func<string, T> parse) => new(name)
@@ -49,12 +62,12 @@ internal static class CliOptions
         "on" => Switch.On,
         "off" => Switch.Off,
         _ => throw new UsageException($"{name} wants on or off, not '{text}'"),
-    });
+    }, "on", "off");
 
     /// <summary>`--log-level LEVEL`, the levels of Microsoft.Extensions.Logging by their short names.</summary>
     public static Option<LogLevel?> LogLevel(LogLevel defaultLevel) => Value<LogLevel?>("--log-level", "LEVEL",
         $"trace, debug, info, warning, error, critical or none (default {StackArgs.LevelName(defaultLevel)}); logs go to stderr",
-        text => StackArgs.ParseLevel(text));
+        text => StackArgs.ParseLevel(text), "trace", "debug", "info", "warning", "error", "critical", "none");
 
     public static int ParseInt(string name, string text, int min, int max) =>
         int.TryParse(text, System.Globalization.NumberStyles.None, null, out int value) && value >= min && value <= max

@@ -26,7 +26,7 @@ public static class ScriptCommand
                 "4" => ScriptIpVersion.Ipv4,
                 "6" => ScriptIpVersion.Ipv6,
                 _ => throw new UsageException($"--ip-version must be 4 or 6, not '{text}'"),
-            });
+            }, "4", "6");
         var verbose = CliOptions.Flag("--verbose", "print the transcript: every event with its virtual time, packets as the stack sent them");
         var command = new Command("script",
             "Run a packetdrill script against a fresh stack on a virtual clock: exit 0 when it passes, 1 when it fails.") { file, family, verbose };

@@ -95,7 +95,7 @@ public sealed class StackArgOptions
             "bbr" => CongestionControlKind.Bbr,
             "newreno" or "reno" => CongestionControlKind.NewReno,
             _ => throw new UsageException($"--cc wants cubic, bbr or newreno, not '{text}'"),
-        });
+        }, "cubic", "bbr", "newreno");
 
     internal Option<Switch?> Autoconf { get; } = CliOptions.OnOff("--autoconf",
         "IPv6 autoconfiguration from router advertisements (default on, as Linux's accept_ra); `on` with no --ip runs on it alone");

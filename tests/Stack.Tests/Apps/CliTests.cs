@@ -234,4 +234,16 @@ public sealed class CliTests
         Assert.Equal(expected, stdout.Trim());
         Assert.StartsWith(typeof(Cli).Assembly.GetName().Version!.ToString(3), expected, StringComparison.Ordinal);
     }
+
+    [Theory]
+    [InlineData("serve --cc ", "bbr,cubic,newreno")]
+    [InlineData("serve --tap-offload ", "off,on")]
+    [InlineData("resolv", "resolve")]
+    public void Shell_completion_offers_what_an_option_reads(string line, string expected)
+    {
+        // The [suggest:POSITION] directive is what dotnet-suggest calls with the line being typed.
+        var (code, stdout, _) = Run($"[suggest:{line.Length}]", line);
+        Assert.Equal(0, code);
+        Assert.Equal(expected, string.Join(',', stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+    }
 }
