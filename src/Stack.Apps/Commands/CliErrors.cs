@@ -16,6 +16,7 @@ internal static class CliErrors
         ArgumentNullException.ThrowIfNull(result);
         if (result.Action is CommandLineAction { ClearsParseErrors: true }) return null;
         var command = result.CommandResult.Command;
+        if (OptionTakenAsValue(result, command) is { } valueless) return $"{valueless} needs a value";
         // "--verbos" is not an option, so the parser may take it as a positional value; no value of ours starts with "--".
         // At the top, a word that is no command comes first: "stack serv --tap tap0" is about "serv", not "--tap".
         var unknown = (command is RootCommand ? result.UnmatchedTokens.FirstOrDefault(t => !t.StartsWith('-')) : null)
@@ -32,7 +33,40 @@ internal static class CliErrors
                 ? $"unknown option '{token}' for stack {command.Name}{Hint(token, OptionNames(command)) ?? $" (try: stack {command.Name} --help)"}"
                 : $"unexpected argument '{token}' (try: stack {command.Name} --help)";
         }
-        return result.Errors[0].Message;
+        return ArityProblem(result, command) ?? result.Errors[0].Message;
+    }
+
+    /// <summary>
+    /// The option whose value the parser took from the next option's name (`--tap --ip ...` gives --tap the value
+    /// "--ip"): that option was given no value. Null when there is none.
+    /// </summary>
+    private static string? OptionTakenAsValue(ParseResult result, Command command)
+    {
+        var names = OptionNames(command).ToHashSet(StringComparer.Ordinal);
+        for (int i = 1; i < result.Tokens.Count; i++)
+        {
+            var token = result.Tokens[i];
+            if (token.Type == TokenType.Argument && names.Contains(token.Value) && result.Tokens[i - 1].Type == TokenType.Option)
+                return result.Tokens[i - 1].Value;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The library's own arity errors ("Option '--tap' is required.", "Required argument missing for option",
+    /// "expects a single argument but 2 were provided") in the words the command has always used for them.
+    /// </summary>
+    private static string? ArityProblem(ParseResult result, Command command)
+    {
+        if (command.Options.FirstOrDefault(o => o.Required && result.GetResult(o) is null or { Implicit: true }) is { } missing)
+            return $"{missing.Name} is required";
+        foreach (var given in result.CommandResult.Children.OfType<OptionResult>().Where(r => !r.Implicit))
+        {
+            var arity = given.Option.Arity;
+            if (given.Tokens.Count < arity.MinimumNumberOfValues) return $"{given.Option.Name} needs a value";
+            if (given.Tokens.Count > arity.MaximumNumberOfValues) return $"{given.Option.Name} given more than once";
+        }
+        return null;
     }
 
     /// <summary>Every name and alias of the options <paramref name="command"/> takes, its parents' recursive ones included.</summary>

@@ -191,11 +191,13 @@ public sealed class CliTests
     [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --dhcp-probes 2", "--dhcp-probes goes with --dhcp")]
     [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --dhcp --dhcp-probes 11", "--dhcp-probes must be a number from 0 to 10, not '11'")]
     [InlineData("demo --count 101", "--count must be a number from 1 to 100, not '101'")]
-    [InlineData("demo --count", "'--count'")]
-    [InlineData("demo --count 2 --count 3", "'--count'")]
+    [InlineData("demo --count", "--count needs a value")]
+    [InlineData("demo --count 2 --count 3", "--count given more than once")]
     [InlineData("web-kernel --port 0", "--port must be a number from 1 to 65535, not '0'")]
     [InlineData("script a.pkt --ip-version 5", "--ip-version must be 4 or 6, not '5'")]
-    [InlineData("serve --ip 192.0.2.2/24", "'--tap'")]
+    [InlineData("serve --ip 192.0.2.2/24", "--tap is required")]
+    [InlineData("serve --tap --ip 192.0.2.2/24", "--tap needs a value")]
+    [InlineData("daytime 192.0.2.1 --tap tap0 --ip", "--ip needs a value")]
     [InlineData("resolve www.example --server 192.0.2.1 --attempts 11 --tap tap0 --ip 192.0.2.2/24", "--attempts must be a number from 1 to 10, not '11'")]
     public void A_bad_value_names_the_option(string args, string message)
     {
