@@ -67,6 +67,12 @@ public sealed unsafe partial class TapDevice
 
     public void Transmit(ReadOnlySpan<byte> frame)
     {
+        if (IsGone)
+        {
+            // Said once already; a write would only answer EBADFD again.
+            Interlocked.Increment(ref _transmitErrors);
+            return;
+        }
         var added = false;
         _fd.DangerousAddRef(ref added); // throws ObjectDisposedException after Dispose
         try
