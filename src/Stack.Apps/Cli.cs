@@ -83,8 +83,12 @@ public static class Cli
             ScriptCommand.Create(context),
             WebKernelCommand.Create(context),
         };
-        root.Options.OfType<HelpOption>().Single().Action = new Help(new HelpAction { MaxWidth = HelpWidth });
-        root.Options.OfType<VersionOption>().Single().Action = new PrintVersion(context.Stdout);
+        var help = root.Options.OfType<HelpOption>().Single();
+        help.Action = new Help(new HelpAction { MaxWidth = HelpWidth });
+        help.Description = "show the command's options and what they do";
+        var version = root.Options.OfType<VersionOption>().Single();
+        version.Action = new PrintVersion(context.Stdout);
+        version.Description = "print the version";
         // No command: the synopses on stderr and exit 2, as any other usage error.
         root.SetAction(_ =>
         {
