@@ -77,7 +77,7 @@ public sealed class TapStateInteropTests(ITestOutputHelper output)
             stack = StackInstance.Start("tap0", tap, Options(), logs: logs);
             ns.WaitUntilForwarding("tap0");
             // The kernel's ping teaches the stack its neighbour, so the datagrams below leave at once as writes.
-            ns.ExecOk("ping -c 1 -W 5 192.0.2.2");
+            ns.ExecOk("ping -c 1 -w 10 -i 0.2 192.0.2.2", TimeSpan.FromSeconds(15)); // one reply, retrying up to 10 s
         }
         finally
         {
