@@ -45,6 +45,7 @@ public sealed partial class IpHost
 
     private void OnIpv4Fragment(Ipv4Header ip, Instant now)
     {
+        Statistics.Ipv4FragmentsReceived++;
         var key = new Ipv4FragmentKey(ip.Source, ip.Destination, ip.Protocol, ip.Identification);
         var result = _reassembler4.Add(key, ip.FragmentOffset, ip.MoreFragments, ip.Payload, ip.Header, now);
         if (result.Status == ReassemblyStatus.Dropped) Reject(Layer.Ipv4, RejectReason.BadFragment);
@@ -86,6 +87,7 @@ public sealed partial class IpHost
     {
         int unfragmentable = Ipv6Header.Length + chain.FragmentHeaderOffset;
         int headerLength = unfragmentable + Ipv6FragmentHeader.Length;
+        Statistics.Ipv6FragmentsReceived++;
         var key = new Ipv6FragmentKey(ip.Source, ip.Destination, fragment.Identification);
         var result = _reassembler6.Add(key, fragment.FragmentOffset, fragment.MoreFragments, packet[headerLength..],
             packet[..headerLength], now);

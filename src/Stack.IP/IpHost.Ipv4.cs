@@ -12,8 +12,10 @@ public sealed partial class IpHost
 
     private void OnIpv4(ReadOnlySpan<byte> packet, bool linkGroup, Instant now, int segmentSize)
     {
+        Statistics.Ipv4Received++;
         if (!Ipv4Header.TryParse(packet, out var ip, out var reason))
         {
+            CountIpv4HeaderError(packet, reason);
             Reject(Layer.Ipv4, reason);
             return;
         }
@@ -27,6 +29,7 @@ public sealed partial class IpHost
         bool toGroup = linkGroup || dst.IsBroadcast || dst.IsMulticast || IsDirectedBroadcast(dst);
         if (dst.IsMulticast ? !Igmp.IsJoined(dst) : !toGroup && !IsLocal(dst))
         {
+            if (!dst.IsMulticast) Statistics.Ipv4AddressErrors++; // Linux ip_error: EHOSTUNREACH on a host that does not forward.
             Rejects.Count(Layer.Ipv4, RejectReason.NotForUs); // A host does not forward, nor take groups it left.
             return;
         }
@@ -57,6 +60,7 @@ public sealed partial class IpHost
             transport.OnDatagram(new IpDatagram(ip.Source, ip.Destination, ip.Protocol, ip.Ttl, ip.Payload, whole, toGroup, segmentSize), now);
             return;
         }
+        Statistics.Ipv4UnknownProtocols++;
         Reject(Layer.Ipv4, RejectReason.UnsupportedType);
         SendIcmpv4Error(whole, Icmpv4Type.DestinationUnreachable, Icmpv4Code.ProtocolUnreachable, 0, now);
     }
@@ -65,9 +69,11 @@ public sealed partial class IpHost
     {
         if (!Icmpv4Message.TryParse(message, out var icmp, out var reason))
         {
+            Statistics.Icmpv4.CountMalformed(reason == RejectReason.BadChecksum);
             Reject(Layer.Icmpv4, reason);
             return;
         }
+        Statistics.Icmpv4.CountIn((byte)icmp.Type);
         if (icmp.Type == Icmpv4Type.EchoRequest)
         {
             if (toGroup && !_options.AnswerBroadcastEcho) return;
@@ -127,6 +133,21 @@ public sealed partial class IpHost
         var source = IsLocal(dst) ? dst : SourceFor(src);
         if (Send(source, src, IpProtocol.Icmp, _icmpScratch.AsSpan(0, length), now) is SendResult.Sent or SendResult.Queued)
             Statistics.IcmpErrorsSent++;
+    }
+
+    /// <summary>
+    /// Linux ip_rcv_core: a datagram shorter than its total length is a truncated packet (IpExtInTruncatedPkts),
+    /// every other malformed header a header error, a bad checksum both a header and a checksum error.
+    /// </summary>
+    private void CountIpv4HeaderError(ReadOnlySpan<byte> packet, RejectReason reason)
+    {
+        if (reason == RejectReason.BadTotalLength && packet.Length >= 4 && (packet[2] << 8 | packet[3]) > packet.Length)
+        {
+            Statistics.Ipv4Truncated++;
+            return;
+        }
+        Statistics.Ipv4HeaderErrors++;
+        if (reason == RejectReason.BadChecksum) Statistics.Ipv4ChecksumErrors++;
     }
 
     /// <summary>RFC 1122 §3.2.2: destination unreachable, source quench, redirect, time exceeded, parameter problem.</summary>

@@ -12,8 +12,12 @@ public sealed partial class IpHost
 
     private void OnIpv6(ReadOnlySpan<byte> packet, Instant now, bool reassembled = false, int segmentSize = 0)
     {
+        if (!reassembled) Statistics.Ipv6Received++;
         if (!Ipv6Header.TryParse(packet, out var ip, out var reason))
         {
+            // Linux ip6_rcv_core: a payload length beyond the packet is a truncated packet, the rest header errors.
+            if (reason == RejectReason.BadTotalLength) Statistics.Ipv6Truncated++;
+            else Statistics.Ipv6HeaderErrors++;
             Reject(Layer.Ipv6, reason);
             return;
         }
@@ -27,12 +31,14 @@ public sealed partial class IpHost
         bool toGroup = dst.IsMulticast;
         if (toGroup ? !IsJoinedGroup(dst) : !IsLocal(dst))
         {
+            if (!toGroup) Statistics.Ipv6AddressErrors++; // Linux ip6_forward with forwarding off.
             Rejects.Count(Layer.Ipv6, RejectReason.NotForUs);
             return;
         }
         var whole = packet[..(Ipv6Header.Length + ip.PayloadLength)];
         if (!Ipv6Chain.TryWalk(ip.Payload, ip.NextHeader, toGroup, out var chain, out reason, out int pointer, out byte code))
         {
+            Statistics.Ipv6HeaderErrors++;
             Reject(Layer.Ipv6, reason);
             if (pointer >= 0)
                 SendIcmpv6Error(whole, Icmpv6Type.ParameterProblem, code, (uint)pointer, now, toGroupAllowed: code == Icmpv6Code.UnrecognizedOption);
@@ -73,6 +79,7 @@ public sealed partial class IpHost
             return;
         }
         // RFC 8200 §4: an unrecognized next header gets a parameter problem pointing at its next-header field.
+        Statistics.Ipv6UnknownProtocols++;
         Reject(Layer.Ipv6, RejectReason.UnsupportedType);
         SendIcmpv6Error(whole, Icmpv6Type.ParameterProblem, Icmpv6Code.UnrecognizedNextHeader, (uint)chain.NextHeaderPointer, now);
     }
@@ -82,9 +89,11 @@ public sealed partial class IpHost
     {
         if (!Icmpv6Message.TryParse(message, src, dst, out var icmp, out var reason))
         {
+            Statistics.Icmpv6.CountMalformed(reason == RejectReason.BadChecksum);
             Reject(Layer.Icmpv6, reason);
             return;
         }
+        Statistics.Icmpv6.CountIn((byte)icmp.Type);
         switch (icmp.Type)
         {
             case Icmpv6Type.EchoRequest:

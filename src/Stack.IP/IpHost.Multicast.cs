@@ -92,6 +92,7 @@ public sealed partial class IpHost
         ];
         header.CopyTo(packet[Ipv6Header.Length..]);
         icmp.CopyTo(packet[Mld.Overhead..]);
+        CountOutput(ipv6: true, IpProtocol.Icmpv6, icmp);
         Transmit(TxFrame(packet.Length), destination, Instant.Zero);
     }
 
@@ -109,6 +110,7 @@ public sealed partial class IpHost
         var packet = TxPacket(Igmp.Overhead + igmp.Length);
         int header = repr.Write(packet, routerAlert);
         igmp.CopyTo(packet[header..]);
+        CountOutput(ipv6: false, IpProtocol.Igmp, igmp);
         Transmit(TxFrame(packet.Length), destination, Instant.Zero);
     }
 }

@@ -34,7 +34,13 @@ public sealed partial class IpHost
         if (source.IsUnspecified && SelectSource(destination) is { } chosen) source = chosen;
         if (source.IsIpv6 != destination.IsIpv6 || !(IsLocal(source) || IsUnconfiguredBroadcast(source, destination)))
             return SendResult.BadSource;
-        if (!Routes.TryGetNextHop(destination, out var nextHop)) return SendResult.NoRoute;
+        if (!Routes.TryGetNextHop(destination, out var nextHop))
+        {
+            if (destination.IsIpv6) Statistics.Ipv6NoRoutes++;
+            else Statistics.Ipv4NoRoutes++;
+            return SendResult.NoRoute;
+        }
+        CountOutput(destination.IsIpv6, protocol, payload);
         byte ttl = hopLimit ?? (destination.IsIpv6 ? Ipv6HopLimit : DefaultTtl);
         bool locked = false;
         int mtu = destination.IsMulticast ? (destination.IsIpv6 ? Ipv6Mtu : Mtu)
@@ -58,7 +64,11 @@ public sealed partial class IpHost
     {
         const int header = Ipv4Header.MinLength;
         if (header + payload.Length > MaxIpv4Datagram) return SendResult.MessageTooLong;
-        if (header + payload.Length > mtu && dontFragment) return SendResult.MessageTooLong;
+        if (header + payload.Length > mtu && dontFragment)
+        {
+            Statistics.Ipv4FragmentFails++;
+            return SendResult.MessageTooLong;
+        }
         var id = (ushort)NextIdentification(destination, protocol);
         if (header + payload.Length <= mtu)
         {
@@ -79,6 +89,8 @@ public sealed partial class IpHost
             result = Worst(result, Transmit(TxFrame(packet.Length), nextHop, now));
         }
         Statistics.FragmentsSent += count;
+        Statistics.Ipv4Fragmented++;
+        Statistics.Ipv4FragmentsCreated += count;
         return result;
     }
 
@@ -108,7 +120,27 @@ public sealed partial class IpHost
             result = Worst(result, Transmit(TxFrame(packet.Length), nextHop, now));
         }
         Statistics.FragmentsSent += count;
+        Statistics.Ipv6Fragmented++;
+        Statistics.Ipv6FragmentsCreated += count;
         return result;
+    }
+
+    /// <summary>
+    /// Counts a datagram handed to IP to send (OutRequests, whether it leaves whole or in fragments) and, for ICMP,
+    /// its type (Linux icmp_out_count).
+    /// </summary>
+    private void CountOutput(bool ipv6, IpProtocol protocol, ReadOnlySpan<byte> payload)
+    {
+        if (ipv6)
+        {
+            Statistics.Ipv6OutRequests++;
+            if (protocol == IpProtocol.Icmpv6 && !payload.IsEmpty) Statistics.Icmpv6.CountOut(payload[0]);
+        }
+        else
+        {
+            Statistics.Ipv4OutRequests++;
+            if (protocol == IpProtocol.Icmp && !payload.IsEmpty) Statistics.Icmpv4.CountOut(payload[0]);
+        }
     }
 
     /// <summary>
@@ -125,6 +157,7 @@ public sealed partial class IpHost
         var packet = TxPacket(Ipv6Header.Length + payload.Length);
         payload.CopyTo(packet[Ipv6Header.Length..]);
         new Ipv6Repr(source, destination, protocol, payload.Length, hopLimit).Write(packet);
+        CountOutput(ipv6: true, protocol, payload);
         Statistics.PacketsSent++;
         _link.SendInPlace(TxFrame(packet.Length), mac, EtherType.Ipv6);
     }

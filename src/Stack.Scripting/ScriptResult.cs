@@ -31,6 +31,9 @@ public sealed record ScriptResult(
 {
     public bool Passed => Failure is null;
 
+    /// <summary>Every segment, system call and state change of the run in time order (see <see cref="ScriptTraceEvent"/>).</summary>
+    public IReadOnlyList<ScriptTraceEvent> Trace { get; init; } = [];
+
     public override string ToString() => Passed
         ? $"{File} ({Family}): passed, {ScriptRunner.Seconds(VirtualElapsed.Ticks / TimeSpan.TicksPerMicrosecond)} s of virtual time"
         : $"{Failure} ({Family})";

@@ -34,7 +34,7 @@ public sealed partial class ScriptRunner
     }
 
     /// <summary>A blocking call in progress: retried after every input and timer until it completes.</summary>
-    private sealed record BlockedCall(SyscallEvent Event, long Expected, Func<Outcome?> Attempt, long? Timeout)
+    private sealed record BlockedCall(SyscallEvent Event, long Expected, Func<Outcome?> Attempt, long? Timeout, long Started)
     {
         /// <summary>When the clock must stop for this call: its poll timeout, or just past its latest return time.</summary>
         public long WakeAt(long tolerance) => Math.Min(Timeout ?? long.MaxValue, Expected + tolerance + 1);
@@ -52,6 +52,7 @@ public sealed partial class ScriptRunner
             throw Fail($"{s.Name}() while {_blocked.Event.Name}() on line {_blocked.Event.Line} still blocks: the runner runs one call at a time");
         }
         var (attempt, mayBlock, timeout) = Prepare(s, start);
+        int traceAt = _trace.Count; // a call that returns at once goes in the trace before what it caused
         if (attempt() is { } done)
         {
             if (s.Time.BlockingEndAt(previous) is { } end && Math.Abs(end - ScriptNow) > _tolerance)
@@ -59,14 +60,14 @@ public sealed partial class ScriptRunner
                 throw Fail($"timing: {s.Name}() returned at once ({Seconds(ScriptNow)} s), expected it to block until {Seconds(end)}±{Seconds(_tolerance)} s",
                     expected: $"{s.Time} {s.FormatAction()}", actual: Format(s, done));
             }
-            Complete(s, done);
+            Complete(s, done, ScriptNow, traceAt);
             return;
         }
         if (!mayBlock)
         {
             throw Fail($"{s.Name}() would block on a non-blocking socket", expected: s.FormatAction());
         }
-        _blocked = new BlockedCall(s, s.Time.BlockingEndAt(previous) ?? start, attempt, timeout);
+        _blocked = new BlockedCall(s, s.Time.BlockingEndAt(previous) ?? start, attempt, timeout, ScriptNow);
         _transcript.Add($"{Seconds(ScriptNow)} {s.Name}(...) blocks");
     }
 
@@ -83,7 +84,7 @@ public sealed partial class ScriptRunner
                 throw Fail($"timing: {b.Event.Name}() expected to return at {Seconds(b.Expected)}±{Seconds(_tolerance)} s, returned at {Seconds(ScriptNow)} s",
                     expected: $"{b.Event.Time} {b.Event.FormatAction()}", actual: Format(b.Event, done));
             }
-            Complete(b.Event, done);
+            Complete(b.Event, done, b.Started);
         }
         else if (ScriptNow > b.Expected + _tolerance)
         {
@@ -105,8 +106,9 @@ public sealed partial class ScriptRunner
         }
     }
 
-    private void Complete(SyscallEvent s, Outcome actual)
+    private void Complete(SyscallEvent s, Outcome actual, long started, int? traceAt = null)
     {
+        Trace(s, actual, started, traceAt ?? _trace.Count);
         var expected = s.Result;
         bool same = expected.IsError
             ? actual.Errno is { } e && (expected.Errno == SyscallResult.AnyErrno || Errno.SameErrno(e, expected.Errno!))

@@ -64,6 +64,7 @@ public sealed partial class ScriptRunner : IFrameTransmitter
     private readonly Queue<byte[]> _frames = new();
     private readonly Queue<CapturedSegment> _segments = new();
     private readonly List<string> _transcript = [];
+    private readonly List<ScriptTraceEvent> _trace = [];
     private Instant _now = Origin;
     private uint _stackIsn;
 
@@ -109,6 +110,8 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             DefaultConfig = TcpConfig.Default,
         };
         ApplySysctls();
+        _tcp.ConnectionCreated += c => c.StateChanged += (conn, t) => _trace.Add(new TracedStateChange(ScriptNow,
+            conn.LocalEndPoint.Port, conn.RemoteEndPoint.Port, t.From, t.To, t.Cause));
         _host.Arp.Cache.LearnUnsolicited(_script4, ScriptMac, _now);
         _host.Ndp.Cache.LearnUnsolicited(_script6, ScriptMac, _now);
     }
@@ -143,7 +146,10 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         }
         if (failure is not null) runner._transcript.Add($"{Seconds(runner.ScriptNow)} FAILED {failure}");
         return new ScriptResult(script.File, runner._family, failure, runner._transcript,
-            TimeSpan.FromTicks(runner.ScriptNow * TimeSpan.TicksPerMicrosecond));
+            TimeSpan.FromTicks(runner.ScriptNow * TimeSpan.TicksPerMicrosecond))
+        {
+            Trace = runner._trace,
+        };
     }
 
     private IpAddress StackAddress => _family == ScriptIpVersion.Ipv6 ? _stack6 : _stack4;
@@ -255,6 +261,10 @@ public sealed partial class ScriptRunner : IFrameTransmitter
         }
         var segment = InboundSegment.From(WithCookies(WithLiveTsEcr(p)), _scriptPort, _stackPort, PeerIsnFor(syn), _stackIsn);
         int length = segment.SegmentLength;
+        var h = segment.Header;
+        _trace.Add(new TracedSegment(ScriptNow, TraceDirection.ToStack, ActualSegment.FromWire(h.Flags, h.SequenceNumber,
+            h.AcknowledgmentNumber, h.Window, segment.PayloadLength, [.. segment.OptionBytes], PeerIsnFor(syn), _stackIsn,
+            h.UrgentPointer), _scriptPort, _stackPort));
         byte[] frame;
         if (_family == ScriptIpVersion.Ipv6)
         {
@@ -467,6 +477,7 @@ public sealed partial class ScriptRunner : IFrameTransmitter
             throw Fail($"the stack sent a malformed TCP segment ({reason})");
         if ((h.Flags & TcpFlags.Syn) != 0) _stackIsn = h.SequenceNumber;
         var actual = ActualSegment.From(h, _stackIsn, PeerIsnFor((h.Flags & TcpFlags.Syn) != 0));
+        _trace.Add(new TracedSegment(ScriptNow, TraceDirection.FromStack, actual, h.SourcePort, h.DestinationPort));
         _segments.Enqueue(new CapturedSegment(ScriptNow, actual, trafficClass, h.SourcePort));
     }
 

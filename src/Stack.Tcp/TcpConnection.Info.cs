@@ -121,10 +121,12 @@ public sealed partial class TcpConnection
             return;
         }
         _bytesSent += len;
+        _layer.Statistics.BytesSent += len;
         _dataSegmentsOut++;
         if (resend)
         {
             _bytesRetransmitted += len;
+            _layer.Statistics.BytesRetransmitted += len;
         }
         // Linux tcp_event_data_sent, for every segment with data, resends included: CA_EVENT_TX_START when
         // nothing was in flight, and lsndtime (its pingpong test is AckTiming.OnDataSent, in TransmitSegment).

@@ -538,6 +538,7 @@ public sealed partial class TcpConnection
         {
             _rcv.Nxt += advanced;
             _bytesReceived += advanced;
+            _layer.Statistics.BytesReceived += advanced;
             _pending |= TcpEvents.Readable;
         }
         if (inOrder && advanced > 0)

@@ -98,7 +98,28 @@ public sealed partial class TcpConnection
     {
         TimeSpan? minRtt = (_loss as RackLossDetection)?.Rack.MinRtt;
         RateSample rs = _rate.OnAck(sample, newlyLost, minRtt, now);
+        KeepDeliveryRate(rs);
         _rateBased?.OnRateSample(rs, _recoveryState, Pipe, _rate, now);
         return _rateBased is not null;
+    }
+
+    private double _deliveryRate;
+    private bool _deliveryRateAppLimited;
+
+    /// <summary>
+    /// The last delivery rate sample worth reporting, bytes per second (Linux tcpi_delivery_rate, 0 before one).
+    /// As Linux's tcp_rate_gen: an application-limited sample replaces the last only when it is faster, since it
+    /// shows less than the path can do.
+    /// </summary>
+    public double DeliveryRate => _deliveryRate;
+
+    /// <summary>The sample behind <see cref="DeliveryRate"/> was application limited (Linux tcpi_delivery_rate_app_limited).</summary>
+    public bool DeliveryRateAppLimited => _deliveryRateAppLimited;
+
+    private void KeepDeliveryRate(in RateSample rs)
+    {
+        if (!rs.IsValid || (rs.AppLimited && rs.BytesPerSecond < _deliveryRate)) return;
+        _deliveryRate = rs.BytesPerSecond;
+        _deliveryRateAppLimited = rs.AppLimited;
     }
 }

@@ -65,6 +65,7 @@ public sealed partial class TcpConnection
     {
         LossCounters.Add(kind, n);
         _layer.Statistics.Add(kind, n);
+        if (kind == LossEvent.FastRecovery && !_opt.Sack) _layer.Statistics.RenoRecoveries += n;
     }
 
     /// <summary>Bytes in flight the peer SACKed, deemed lost, and resent and not yet (S)ACKed.</summary>

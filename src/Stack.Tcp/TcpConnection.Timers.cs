@@ -31,6 +31,9 @@ public sealed partial class TcpConnection
         _config = config;
     }
 
+    /// <summary>When <paramref name="kind"/> fires next, <see cref="Instant.Never"/> when it is not running (for <c>ss -o</c>).</summary>
+    public Instant TimerDeadline(TimerKind kind) => _timers.Deadline(kind);
+
     internal void OnTimer(Instant now)
     {
         bool outermost = Enter();

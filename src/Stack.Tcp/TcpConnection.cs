@@ -454,6 +454,7 @@ public sealed partial class TcpConnection
             return;
         }
         _state = to;
+        _layer.Statistics.OnTransition(from, to);
         LastTransition = new TcpTransition(from, to, cause);
         TcpLog.StateChanged(_layer.Log, Tuple, from, to, cause);
         _pending |= TcpEvents.StateChanged;

@@ -81,6 +81,12 @@ public sealed class TcpLayer : IIpTransport
     public int PendingFinCount => _connections.Values.Count(c => c.State is TcpState.SynReceived or TcpState.Established
         or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck);
 
+    /// <summary>
+    /// The connections in the 4-tuple table, TIME-WAIT included, for inspection (<c>ss</c>); read on the loop only,
+    /// and not across a call that may add or remove one.
+    /// </summary>
+    public IEnumerable<TcpConnection> Connections => _connections.Values;
+
     /// <summary>The open listeners (a snapshot: for inspection, as <c>ss -l</c> lists them).</summary>
     public IReadOnlyList<TcpListener> Listeners => [.. _listeners.Values];
 
@@ -265,6 +271,8 @@ public sealed class TcpLayer : IIpTransport
         ulong pseudo = PseudoHeader(datagram.Source, datagram.Destination, payload.Length);
         if (!TcpHeader.TryParse(payload, pseudo, out var h, out var reason))
         {
+            Statistics.InErrors++;
+            if (reason == RejectReason.BadChecksum) Statistics.ChecksumErrors++;
             Reject(reason);
             return;
         }

@@ -5,9 +5,38 @@ namespace Stack.Tcp;
 /// <summary>Counters of one TCP layer; plain fields written by the event loop (RFC 4022 names where they fit).</summary>
 public sealed class TcpStatistics
 {
+    /// <summary>Well-formed segments taken in (Linux InSegs also counts <see cref="InErrors"/>).</summary>
     public long SegmentsReceived;
+
+    /// <summary>Segments sent, retransmissions and RSTs included (Linux OutSegs).</summary>
     public long SegmentsSent;
+
+    /// <summary>Segments retransmitted (Linux RetransSegs).</summary>
     public long Retransmissions;
+
+    /// <summary>Segments that failed to parse: too short, a bad header length or checksum (Linux InErrs).</summary>
+    public long InErrors;
+
+    /// <summary>Segments whose checksum failed (Linux InCsumErrors; also in <see cref="InErrors"/>).</summary>
+    public long ChecksumErrors;
+
+    /// <summary>Payload bytes sent, retransmissions included (the sum of tcpi_bytes_sent).</summary>
+    public long BytesSent;
+
+    /// <summary>Payload bytes resent (the sum of tcpi_bytes_retrans).</summary>
+    public long BytesRetransmitted;
+
+    /// <summary>Payload bytes received in sequence, each once (the sum of tcpi_bytes_received).</summary>
+    public long BytesReceived;
+
+    /// <summary>Connections that went from SYN-SENT or SYN-RECEIVED to CLOSED (Linux AttemptFails, from tcp_set_state).</summary>
+    public long AttemptFails;
+
+    /// <summary>Connections that went from ESTABLISHED or CLOSE-WAIT straight to CLOSED: reset or aborted (Linux EstabResets).</summary>
+    public long EstablishedResets;
+
+    /// <summary>The part of <see cref="FastRetransmits"/> on connections without SACK (Linux TCPRenoRecovery).</summary>
+    public long RenoRecoveries;
 
     /// <summary>Entries into fast recovery after losses found by RACK, SACKs or duplicate ACKs (Linux TCPSACKRecovery + TCPRenoRecovery).</summary>
     public long FastRetransmits;
@@ -157,6 +186,33 @@ public sealed class TcpStatistics
 
     /// <summary>Segments with an RFC 2385 MD5 signature, dropped as no socket has a key (Linux TCPMD5Unexpected).</summary>
     public long Md5Unexpected;
+
+    private readonly long[] _states = new long[Enum.GetValues<TcpState>().Length];
+
+    /// <summary>
+    /// Connections in <paramref name="state"/> now (a gauge, kept at each transition; never LISTEN or CLOSED: a
+    /// listener is not a connection, and a closed one has left the table).
+    /// </summary>
+    public long InState(TcpState state) => Volatile.Read(ref _states[(int)state]);
+
+    /// <summary>Connections in ESTABLISHED or CLOSE-WAIT now (Linux CurrEstab).</summary>
+    public long CurrentEstablished => InState(TcpState.Established) + InState(TcpState.CloseWait);
+
+    /// <summary>
+    /// Counts a state change, as Linux's tcp_set_state does: AttemptFails, EstabResets and the gauges. A
+    /// connection starts in CLOSED or LISTEN (a listener's child before its SYN) and ends in CLOSED, always
+    /// through a transition, so the gauges balance.
+    /// </summary>
+    internal void OnTransition(TcpState from, TcpState to)
+    {
+        if (from is not (TcpState.Closed or TcpState.Listen)) _states[(int)from]--;
+        if (to is not (TcpState.Closed or TcpState.Listen)) _states[(int)to]++;
+        if (to == TcpState.Closed)
+        {
+            if (from is TcpState.SynSent or TcpState.SynReceived) AttemptFails++;
+            else if (from is TcpState.Established or TcpState.CloseWait) EstablishedResets++;
+        }
+    }
 
     /// <summary>Adds a connection's <see cref="Diagnostics.LossEvent"/> to the field that counts it for the layer.</summary>
     internal void Add(Diagnostics.LossEvent kind, long n)

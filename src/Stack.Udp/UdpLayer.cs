@@ -161,6 +161,7 @@ public sealed partial class UdpLayer : IIpTransport
         if (result is SendResult.Sent or SendResult.Queued)
         {
             Statistics.DatagramsSent++;
+            if (destination.IsIpv6) Statistics.Ipv6DatagramsSent++;
             if (destination.IsMulticast && endpoint.MulticastLoopback) LoopBack(source, destination, length, hopLimit ?? 0);
         }
         return result switch
@@ -217,17 +218,23 @@ public sealed partial class UdpLayer : IIpTransport
         if (!UdpHeader.TryParse(bytes, pseudo, checksumRequired: datagram.Source.IsIpv6, out var udp, out var reason))
         {
             Statistics.InErrors++;
+            if (reason == RejectReason.BadChecksum) Statistics.ChecksumErrors++;
+            if (datagram.Source.IsIpv6)
+            {
+                Statistics.Ipv6InErrors++;
+                if (reason == RejectReason.BadChecksum) Statistics.Ipv6ChecksumErrors++;
+            }
             Reject(reason);
             return;
         }
         if (datagram.IsToGroup)
         {
-            if (!DeliverToGroup(datagram, udp)) NoListener();
+            if (!DeliverToGroup(datagram, udp)) NoListener(datagram.Source.IsIpv6);
             return;
         }
         if (Match(datagram.Destination, udp.DestinationPort, datagram.Source, udp.SourcePort) is not { } endpoint)
         {
-            NoListener();
+            NoListener(datagram.Source.IsIpv6);
             // RFC 1122 §4.1.3.1: port unreachable. IpHost refuses it for broadcasts, multicasts and errors.
             if (datagram.Source.IsIpv6)
                 _host.SendIcmpv6Error(datagram.Packet, Icmpv6Type.DestinationUnreachable, Icmpv6Code.PortUnreachable, 0, now);
@@ -285,6 +292,9 @@ public sealed partial class UdpLayer : IIpTransport
     /// <summary>Whether any endpoint is bound to <paramref name="port"/>, in either family.</summary>
     public bool InUse(ushort port) => _ports.ContainsKey(port);
 
+    /// <summary>The bound endpoints, for inspection (<c>ss -u</c>); read on the loop only.</summary>
+    public IEnumerable<UdpEndpoint> Endpoints => _ports.Values.SelectMany(list => list);
+
     private static bool Accepts(UdpEndpoint e, IpAddress destination, IpAddress source, ushort sourcePort)
     {
         if (e.Family != destination.Family) return false;
@@ -312,17 +322,20 @@ public sealed partial class UdpLayer : IIpTransport
         if (!endpoint.TryEnqueue(datagram.Source, udp.SourcePort, datagram.Destination, udp.Payload))
         {
             Statistics.ReceiveBufferErrors++;
+            if (datagram.Source.IsIpv6) Statistics.Ipv6ReceiveBufferErrors++;
             _host.Rejects.Count(Layer.Udp, RejectReason.QueueFull);
             UdpLog.QueueFull(_log, endpoint.LocalPort, endpoint.QueuedBytes);
             return;
         }
         Statistics.DatagramsReceived++;
+        if (datagram.Source.IsIpv6) Statistics.Ipv6DatagramsReceived++;
         endpoint.Notify();
     }
 
-    private void NoListener()
+    private void NoListener(bool ipv6)
     {
         Statistics.NoPorts++;
+        if (ipv6) Statistics.Ipv6NoPorts++;
         Reject(RejectReason.NoListener);
     }
 

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Stack.IP;
 using Stack.IP.Autoconf;
+using Stack.Apps.Diagnostics;
 
 namespace Stack.Apps.Commands;
 
@@ -15,7 +16,7 @@ public static class AutoconfReport
     {
         ArgumentNullException.ThrowIfNull(host);
         if (host.Autoconf is not { } autoconf) return;
-        autoconf.Changed += change => log.LogInformation("{Line}", Describe(change));
+        autoconf.Changed += change => AppLog.AutoconfChanged(log, Describe(change));
     }
 
     public static string Describe(AutoconfChange change) => change.Kind switch

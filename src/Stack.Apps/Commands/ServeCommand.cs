@@ -2,6 +2,7 @@ using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Stack.Sockets.Hosting;
 using Stack.Apps.Services;
+using Stack.Apps.Diagnostics;
 
 namespace Stack.Apps.Commands;
 
@@ -63,22 +64,21 @@ public static class ServeCommand
             using (var running = started!)
             using (new MemoryTrimmer(TimeSpan.FromSeconds(5), () => stack.Loop.FramesHandled, logs.CreateLogger("stack.memory")))
             {
-                log.LogInformation("stack up on {Tap}: mac {Mac}, {Addresses}, mtu {Mtu}", options.Tap, stack.Host.Mac,
-                    string.Join(", ", stack.Host.Addresses), stack.Host.Mtu);
+                AppLog.StackUp(log, options.Tap, stack.Host.Mac, string.Join(", ", stack.Host.Addresses), stack.Host.Mtu);
                 if (running.Services.Count > 0)
                 {
-                    log.LogInformation("services on UDP: {Services}", string.Join(", ", running.Services.Select(s => $"{s.Name} {s.Port}")));
-                    log.LogInformation("services on TCP: {Services}",
+                    AppLog.UdpServices(log, string.Join(", ", running.Services.Select(s => $"{s.Name} {s.Port}")));
+                    AppLog.TcpServices(log,
                         string.Join(", ", running.Services.OfType<IStreamService>().Select(s => $"{s.Name} {s.Port}")));
                 }
                 if (webRunning is not null)
-                    log.LogInformation("ASP.NET Core on TCP: {Services}", string.Join(", ", web.Select(n => n == "http" ? $"http {WebService.HttpPort}" : $"https {WebService.HttpsPort}")));
+                    AppLog.WebServices(log, string.Join(", ", web.Select(n => n == "http" ? $"http {WebService.HttpPort}" : $"https {WebService.HttpsPort}")));
                 stdout.Flush();
                 stopping.Wait();
-                log.LogInformation("shutting down");
+                AppLog.ShuttingDown(log);
                 webRunning?.DisposeAsync().AsTask().GetAwaiter().GetResult();
                 foreach (var (layer, reason, count) in stack.Host.Rejects.Snapshot())
-                    log.LogInformation("rejected {Layer}/{Reason}: {Count}", layer, reason, count);
+                    AppLog.RejectedTotal(log, layer, reason, count);
             }
             // Plain lines whatever the log level, after the services have closed their connections.
             foreach (var (name, value) in stack.Tcp.Statistics.Snapshot()) stderr.WriteLine($"tcp.{name}={value}");

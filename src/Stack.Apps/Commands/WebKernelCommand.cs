@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Stack.Apps.Services;
+using Stack.Apps.Diagnostics;
 
 namespace Stack.Apps.Commands;
 
@@ -26,7 +27,7 @@ public static class WebKernelCommand
         using var logs = StackArgs.CreateLogs(level);
         using var stopping = new StopSignal();
         var web = WebService.StartAsync(null, ["http"], null, logs, httpPort: port).GetAwaiter().GetResult();
-        logs.CreateLogger("stack.web").LogInformation("ASP.NET Core on the host's sockets: http {Port}", port);
+        AppLog.WebKernel(logs.CreateLogger("stack.web"), port);
         stdout.Flush();
         stopping.Wait();
         web.DisposeAsync().AsTask().GetAwaiter().GetResult();

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Stack.Sockets.Hosting;
 using Stack.Sockets;
+using Stack.Apps.Diagnostics;
 
 namespace Stack.Apps.Services;
 
@@ -166,7 +167,7 @@ public sealed class ServiceHost : IAsyncDisposable, IDisposable
             catch (StackSocketException e)
             {
                 // One failed reply (no route back, too big for the MTU) must not stop the service.
-                _log.LogDebug(e, "{Service}: {Error}", service.Name, e.SocketErrorCode);
+                AppLog.ServiceError(_log, e, service.Name, e.SocketErrorCode);
             }
         }
     }

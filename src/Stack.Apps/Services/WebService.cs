@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Stack.AspNetCore;
 using Stack.Sockets.Hosting;
+using Stack.Apps.Diagnostics;
 
 namespace Stack.Apps.Services;
 
@@ -46,8 +47,7 @@ public sealed class WebService : IAsyncDisposable
         {
             certificate = certificateFile is not null ? LoadCertificate(certificateFile)
                 : MakeCertificate(stack?.Name ?? "kernel", stack?.Host.Addresses.Select(a => a.Address.ToIPAddress()) ?? []);
-            log.LogInformation("https certificate {Subject}, SHA-256 fingerprint {Fingerprint}", certificate.Subject,
-                certificate.GetCertHashString(HashAlgorithmName.SHA256));
+            AppLog.Certificate(log, certificate.Subject, certificate.GetCertHashString(HashAlgorithmName.SHA256));
         }
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();

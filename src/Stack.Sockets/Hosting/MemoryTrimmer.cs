@@ -62,8 +62,7 @@ public sealed class MemoryTrimmer : IDisposable
             long after = Environment.WorkingSet;
             _policy.Trimmed(after, DateTime.UtcNow);
             Trims++;
-            if (_log.IsEnabled(LogLevel.Debug))
-                _log.LogDebug("memory trimmed: working set {Before} MiB -> {After} MiB ({Rate:F0} frames/s)", before >> 20, after >> 20, rate);
+            Diagnostics.HostingLog.MemoryTrimmed(_log, before >> 20, after >> 20, rate);
         }
         finally
         {

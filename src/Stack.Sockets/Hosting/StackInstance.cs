@@ -131,6 +131,7 @@ public sealed class StackInstance : IDisposable
         try
         {
             loop.Start(host, configure is null ? null : _ => configure(instance));
+            instance.Metrics = Diagnostics.StackMetrics.Create(instance);
         }
         catch
         {
@@ -151,5 +152,12 @@ public sealed class StackInstance : IDisposable
     /// <summary>Runs <paramref name="work"/> on the loop and returns its result.</summary>
     public Task<T> InvokeAsync<T>(Func<IpHost, Instant, T> work) => Loop.InvokeAsync(now => work(Host, now));
 
-    public void Dispose() => Loop.Dispose();
+    /// <summary>The stack's System.Diagnostics.Metrics instruments (meter "Stack"), disposed with it.</summary>
+    public Diagnostics.StackMetrics? Metrics { get; private set; }
+
+    public void Dispose()
+    {
+        Metrics?.Dispose();
+        Loop.Dispose();
+    }
 }

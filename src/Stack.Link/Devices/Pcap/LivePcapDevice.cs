@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using SharpPcap;
 using SharpPcap.LibPcap;
+using Stack.Link.Diagnostics;
 
 namespace Stack.Link.Devices.Pcap;
 
@@ -122,7 +123,7 @@ public sealed class LivePcapDevice : ILinkDevice
         catch (Exception ex)
         {
             Interlocked.Increment(ref _sinkErrors);
-            _logger?.LogError(ex, "{Device}: the frame sink threw; frame dropped", Name);
+            if (_logger is not null) LinkLog.SinkThrew(_logger, ex, Name);
         }
     }
 
@@ -137,8 +138,7 @@ public sealed class LivePcapDevice : ILinkDevice
         catch (PcapException e)
         {
             var count = Interlocked.Increment(ref _transmitErrors);
-            _logger?.LogWarning("{Device}: sending a {Length}-byte frame failed: {Error} ({Count} transmit errors so far)",
-                Name, frame.Length, e.Message, count);
+            if (_logger is not null) LinkLog.TransmitFailed(_logger, Name, frame.Length, e.Message, count);
         }
     }
 

@@ -1,0 +1,200 @@
+using Stack.IP;
+using Stack.Link.Time;
+using Stack.Sockets.Hosting;
+using Stack.Tcp;
+using Stack.Tcp.Timers;
+using Stack.Udp;
+
+namespace Stack.Sockets.Control;
+
+/// <summary>
+/// One socket as <c>ss</c> shows it: protocol, state by <c>ss</c>'s names (ESTAB, LISTEN, UNCONN...), the queues,
+/// both ends, and for a TCP connection its internals (<see cref="TcpSocketDetails"/>). For a listener Recv-Q is
+/// the accept queue and Send-Q the backlog, as Linux reports them.
+/// </summary>
+public sealed record SocketEntry(string Protocol, string State, long RecvQ, long SendQ,
+    string LocalAddress, int LocalPort, string PeerAddress, int PeerPort, TcpSocketDetails? Tcp = null);
+
+/// <summary>A running timer as <c>ss -o</c> shows it: on, persist, keepalive or timewait, time left and backoffs.</summary>
+public sealed record TcpTimer(string Name, double RemainingMs, int Retries);
+
+/// <summary>
+/// A TCP connection's internals by the names of Linux's <c>struct tcp_info</c> and <c>ss -i</c>. Times in
+/// microseconds where tcp_info has them so, sizes in bytes, windows in segments as Linux counts them.
+/// </summary>
+public sealed record TcpSocketDetails(
+    string CongestionControl,
+    bool Timestamps,
+    bool Sack,
+    int SendWscale,
+    int ReceiveWscale,
+    long RtoUs,
+    long RttUs,
+    long RttVarUs,
+    long? MinRttUs,
+    int Mss,
+    int AdvMss,
+    int RcvMss,
+    int Pmtu,
+    long Cwnd,
+    long? Ssthresh,
+    long BytesSent,
+    long BytesRetrans,
+    long BytesAcked,
+    long BytesReceived,
+    long DataSegsOut,
+    long DataSegsIn,
+    long Delivered,
+    long TotalRetrans,
+    long Retrans,
+    long Lost,
+    long Sacked,
+    long Unacked,
+    long NotSent,
+    int Reordering,
+    int Backoff,
+    long SendWindow,
+    double DeliveryRateBps,
+    bool DeliveryRateAppLimited,
+    double PacingRateBps,
+    long LastSendMs,
+    long LastReceiveMs,
+    long LastAckMs,
+    string CaState,
+    TcpTimer? Timer);
+
+/// <summary>Takes the sockets of a stack; on its loop only, where the layers' tables may be walked.</summary>
+public static class SocketSnapshot
+{
+    public static IReadOnlyList<SocketEntry> Take(StackInstance stack, Instant now)
+    {
+        ArgumentNullException.ThrowIfNull(stack);
+        var list = new List<SocketEntry>();
+        foreach (var l in stack.Tcp.Listeners)
+            list.Add(new SocketEntry("tcp", "LISTEN", l.CompletedCount, l.Backlog,
+                Text(l.LocalEndPoint.Address), l.LocalEndPoint.Port, Any(l.LocalEndPoint.Address), 0));
+        foreach (var c in stack.Tcp.Connections)
+        {
+            if (c.State == TcpState.Closed) continue;
+            list.Add(new SocketEntry("tcp", StateName(c.State), c.Readable, c.Unacknowledged,
+                Text(c.LocalEndPoint.Address), c.LocalEndPoint.Port, Text(c.RemoteEndPoint.Address), c.RemoteEndPoint.Port,
+                Details(c, stack.Host.Mtu, now)));
+        }
+        foreach (var u in stack.Udp.Endpoints)
+        {
+            list.Add(new SocketEntry("udp", u.IsConnected ? "ESTAB" : "UNCONN", u.QueuedBytes, 0,
+                Text(u.LocalAddress, u.Family), u.LocalPort,
+                u.IsConnected ? Text(u.RemoteAddress) : Any(u.LocalAddress, u.Family), u.RemotePort));
+        }
+        return list;
+    }
+
+    /// <summary><c>ss</c>'s short state names (its sstate_name table).</summary>
+    public static string StateName(TcpState state) => state switch
+    {
+        TcpState.Established => "ESTAB",
+        TcpState.SynSent => "SYN-SENT",
+        TcpState.SynReceived => "SYN-RECV",
+        TcpState.FinWait1 => "FIN-WAIT-1",
+        TcpState.FinWait2 => "FIN-WAIT-2",
+        TcpState.TimeWait => "TIME-WAIT",
+        TcpState.CloseWait => "CLOSE-WAIT",
+        TcpState.LastAck => "LAST-ACK",
+        TcpState.Listen => "LISTEN",
+        TcpState.Closing => "CLOSING",
+        _ => "UNCONN",
+    };
+
+    private static TcpSocketDetails Details(TcpConnection c, int linkMtu, Instant now)
+    {
+        int mss = Math.Max(1, c.EffectiveMss);
+        var (sacked, lost, retransmitted) = c.Scoreboard;
+        long? ssthresh = c.SlowStartThreshold >= 1 << 30 ? null : c.SlowStartThreshold / mss;
+        return new TcpSocketDetails(
+            CongestionControl: c.Config.CongestionControl.ToString().ToLowerInvariant(),
+            Timestamps: c.TimestampsEnabled,
+            Sack: c.SackEnabled,
+            SendWscale: c.WindowScale.Send,
+            ReceiveWscale: c.WindowScale.Receive,
+            RtoUs: Microseconds(c.Rto),
+            RttUs: Microseconds(c.SmoothedRtt ?? TimeSpan.Zero),
+            RttVarUs: Microseconds(c.RttVariance ?? TimeSpan.Zero),
+            MinRttUs: c.MinRtt is { } m ? Microseconds(m) : null,
+            Mss: c.EffectiveMss,
+            AdvMss: c.AdvertisedMss,
+            RcvMss: c.ReceiveMss,
+            Pmtu: linkMtu,
+            Cwnd: c.CongestionWindow >= int.MaxValue / 2 ? 0 : c.CongestionWindow / mss,
+            Ssthresh: ssthresh,
+            BytesSent: c.BytesSent,
+            BytesRetrans: c.BytesRetransmitted,
+            BytesAcked: c.BytesAcked,
+            BytesReceived: c.BytesReceived,
+            DataSegsOut: c.DataSegmentsOut,
+            DataSegsIn: c.DataSegmentsIn,
+            Delivered: c.DeliveredSegments,
+            TotalRetrans: c.TotalRetransmissions,
+            Retrans: Segments(retransmitted, mss),
+            Lost: Segments(lost, mss),
+            Sacked: Segments(sacked, mss),
+            Unacked: c.SegmentsOut,
+            NotSent: c.NotSent,
+            Reordering: c.Reordering,
+            Backoff: c.RtoBackoffs,
+            SendWindow: c.SendWindow,
+            DeliveryRateBps: c.DeliveryRate * 8,
+            DeliveryRateAppLimited: c.DeliveryRateAppLimited,
+            PacingRateBps: c.PacingRate * 8,
+            LastSendMs: MillisecondsSince(c.LastDataSentAt, now),
+            LastReceiveMs: MillisecondsSince(c.LastDataReceivedAt, now),
+            LastAckMs: MillisecondsSince(c.LastAckReceivedAt, now),
+            CaState: c.RecoveryState.ToString(),
+            Timer: Timer(c, now));
+    }
+
+    /// <summary>
+    /// The timer <c>ss -o</c> would show (Linux's tcp_get_info order, icsk_pending then keepalive): the
+    /// retransmission timer and its kin (loss probe, RACK's reorder timer) as "on", then persist, keepalive, and
+    /// TIME-WAIT or the orphan FIN-WAIT-2 timer as "timewait".
+    /// </summary>
+    private static TcpTimer? Timer(TcpConnection c, Instant now)
+    {
+        (string Name, TimerKind[] Kinds)[] order =
+        [
+            ("on", [TimerKind.Retransmission, TimerKind.LossProbe, TimerKind.Reorder]),
+            ("persist", [TimerKind.Persist]),
+            ("keepalive", [TimerKind.KeepAlive]),
+            ("timewait", [TimerKind.TimeWait, TimerKind.FinWait2]),
+        ];
+        foreach (var (name, kinds) in order)
+        {
+            var at = Instant.Never;
+            foreach (var kind in kinds) at = Instant.Min(at, c.TimerDeadline(kind));
+            if (at == Instant.Never) continue;
+            double ms = Math.Max(0, (at - now).Ticks / (double)TimeSpan.TicksPerMillisecond);
+            int retries = name is "persist" ? c.ProbesOut : name is "on" ? c.RtoBackoffs : 0;
+            return new TcpTimer(name, ms, retries);
+        }
+        return null;
+    }
+
+    private static long Microseconds(TimeSpan t) => t.Ticks / TimeSpan.TicksPerMicrosecond;
+
+    private static long MillisecondsSince(Instant then, Instant now) => Math.Max(0, (now - then).Ticks / TimeSpan.TicksPerMillisecond);
+
+    private static long Segments(int bytes, int mss) => (bytes + mss - 1) / mss;
+
+    private static string Text(IpAddress a) => a.ToString();
+
+    /// <summary>An unbound UDP endpoint's address: the family's wildcard.</summary>
+    private static string Text(IpAddress a, System.Net.Sockets.AddressFamily family) =>
+        a.IsUnspecified ? Any(family) : a.ToString();
+
+    private static string Any(IpAddress like) => like.IsIpv6 ? "::" : "0.0.0.0";
+
+    private static string Any(IpAddress like, System.Net.Sockets.AddressFamily family) =>
+        family == System.Net.Sockets.AddressFamily.InterNetworkV6 || like.IsIpv6 ? "::" : "0.0.0.0";
+
+    private static string Any(System.Net.Sockets.AddressFamily family) =>
+        family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "::" : "0.0.0.0";
+}
