@@ -61,6 +61,12 @@ public static class Cli
             stderr.WriteLine($"stack: {e.Message}");
             return 2;
         }
+        catch (Stack.Sockets.Control.ControlSocketException e)
+        {
+            // The control socket asked for by --name or --control cannot be had (taken, or its directory not private).
+            stderr.WriteLine($"stack: {e.Message}");
+            return 1;
+        }
         catch (LinkDeviceException e)
         {
             // The arguments were fine; the machine said no (no TAP, no permission): exit 1, with what to do.
@@ -82,6 +88,9 @@ public static class Cli
             ResolveCommand.Create(context),
             ScriptCommand.Create(context),
             WebKernelCommand.Create(context),
+            InspectCommands.Ss(context),
+            InspectCommands.Nstat(context),
+            InspectCommands.Plot(context),
         };
         var help = root.Options.OfType<HelpOption>().Single();
         help.Action = new Help(new HelpAction { MaxWidth = HelpWidth });

@@ -28,14 +28,20 @@ public static class ScriptCommand
                 _ => throw new UsageException($"--ip-version must be 4 or 6, not '{text}'"),
             }, "4", "6");
         var verbose = CliOptions.Flag("--verbose", "print the transcript: every event with its virtual time, packets as the stack sent them");
+        var diagram = new Option<string>("--diagram")
+        {
+            HelpName = "FILE.svg",
+            Description = "draw the run as a ladder diagram (segments, system calls, the stack's state changes) in FILE.svg",
+            Arity = ArgumentArity.ExactlyOne,
+        };
         var command = new Command("script",
-            "Run a packetdrill script against a fresh stack on a virtual clock: exit 0 when it passes, 1 when it fails.") { file, family, verbose };
+            "Run a packetdrill script against a fresh stack on a virtual clock: exit 0 when it passes, 1 when it fails.") { file, family, verbose, diagram };
         command.SetAction(result => Run(result.GetValue(file) ?? throw new UsageException("script needs a FILE.pkt"),
-            result.GetValue(family), result.GetValue(verbose), context.Stdout, context.Stderr));
+            result.GetValue(family), result.GetValue(verbose), result.GetValue(diagram), context.Stdout, context.Stderr));
         return command;
     }
 
-    private static int Run(string path, ScriptIpVersion? family, bool verbose, TextWriter stdout, TextWriter stderr)
+    private static int Run(string path, ScriptIpVersion? family, bool verbose, string? diagram, TextWriter stdout, TextWriter stderr)
     {
         Script script;
         try
@@ -62,6 +68,7 @@ public static class ScriptCommand
             return 3;
         }
         var result = ScriptRunner.Run(script, family);
+        if (diagram is not null && !WriteDiagram(result, diagram, stderr)) return 1;
         if (verbose)
         {
             foreach (var line in result.Transcript) stdout.WriteLine(line);
@@ -78,5 +85,21 @@ public static class ScriptCommand
         if (!verbose) stdout.WriteLine(result.Failure); // The transcript ends with it already.
         stdout.WriteLine($"{path}: FAILED ({(result.IpVersion == ScriptIpVersion.Ipv6 ? "ipv6" : "ipv4")})");
         return 1;
+    }
+
+    /// <summary>`--diagram FILE.svg`: the run's ladder diagram, passed or failed (a failed one shows where).</summary>
+    private static bool WriteDiagram(ScriptResult result, string path, TextWriter stderr)
+    {
+        try
+        {
+            using var output = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false));
+            Stack.Apps.Plots.ScriptDiagram.Write(result, output);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"stack: cannot write {path}: {e.Message}");
+            return false;
+        }
     }
 }
