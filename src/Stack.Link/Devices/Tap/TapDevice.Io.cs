@@ -5,10 +5,10 @@ namespace Stack.Link.Devices.Tap;
 
 public sealed unsafe partial class TapDevice
 {
-
     public int ReceiveBatch(IFrameSink sink, int max)
     {
         ArgumentNullException.ThrowIfNull(sink);
+        if (IsGone) return IPollableDevice.Gone;
         var fd = (int)_fd.DangerousGetHandle();
         int read = 0;
         fixed (byte* buffer = _receiveBuffer)
@@ -21,6 +21,11 @@ public sealed unsafe partial class TapDevice
                     if (n == 0) break;
                     var errno = Marshal.GetLastPInvokeError();
                     if (errno == LibC.EINTR) continue;
+                    if (errno == LibC.EBADFD)
+                    {
+                        MarkGone("read", errno);
+                        return read > 0 ? read : IPollableDevice.Gone;
+                    }
                     if (errno != LibC.EAGAIN) ReceiveFailed("read", errno);
                     break;
                 }
@@ -112,6 +117,12 @@ public sealed unsafe partial class TapDevice
     /// </summary>
     private void Write(ReadOnlySpan<byte> frame, bool withHeader)
     {
+        if (IsGone)
+        {
+            // Said once already; a write would only answer EBADFD again.
+            Interlocked.Increment(ref _transmitErrors);
+            return;
+        }
         var added = false;
         _fd.DangerousAddRef(ref added); // throws ObjectDisposedException after Dispose
         try
@@ -136,13 +147,17 @@ public sealed unsafe partial class TapDevice
                     if (n == expected)
                     {
                         Interlocked.Increment(ref _framesSent);
+                        if (_transmitFailing) _transmitFailing = false;
                         return;
                     }
                     var errno = n < 0 ? Marshal.GetLastPInvokeError() : 0;
                     if (errno is LibC.EINTR or LibC.EAGAIN) continue;
                     var count = Interlocked.Increment(ref _transmitErrors);
-                    if (_logger is { } log)
+                    if (errno == LibC.EBADFD) MarkGone("write", errno);
+                    else if (!_transmitFailing && _logger is { } log)
                         LinkLog.TransmitFailed(log, Name, frame.Length, n < 0 ? LibC.Describe(errno) : $"short write of {n}", count);
+                    // One line per run of failures (a TAP down sends EIO for every frame), not one per frame.
+                    _transmitFailing = true;
                     return;
                 }
                 Interlocked.Increment(ref _transmitErrors);
