@@ -65,6 +65,7 @@ public sealed unsafe partial class EventLoop
                 RunInbox(core);
                 var now = Now;
                 if (core.NextDeadline <= now) RunTimers(core, now);
+                FlushDevice();
                 deviceError = frames < PollBatch && Sleep(core, fds);
             }
         }

@@ -5,9 +5,6 @@ namespace Stack.Link.Devices.Tap;
 
 public sealed unsafe partial class TapDevice
 {
-    /// <summary>What goes before every frame we send with offloads: no GSO, checksums complete.</summary>
-    private static readonly byte[] PlainHeader = GC.AllocateArray<byte>(VirtioNetHeader.Length, pinned: true);
-
     public int ReceiveBatch(IFrameSink sink, int max)
     {
         ArgumentNullException.ThrowIfNull(sink);
@@ -65,7 +62,60 @@ public sealed unsafe partial class TapDevice
         }
     }
 
+    public bool SegmentationOffload => Offload;
+
+    /// <summary>
+    /// Sends <paramref name="frame"/>. With offloads, on the thread that flushes (the event loop's), a TCP segment
+    /// that continues the held super-frame joins it, and one that could start one is held; the rest go at once.
+    /// </summary>
     public void Transmit(ReadOnlySpan<byte> frame)
+    {
+        if (!Offload || Environment.CurrentManagedThreadId != _flushThread)
+        {
+            Write(frame, withHeader: Offload);
+            return;
+        }
+        if (_coalescer.TryAppend(frame)) return;
+        Flush();
+        if (_coalescer.TryStart(frame)) return;
+        Write(frame, withHeader: true);
+    }
+
+    /// <summary>
+    /// Writes the held super-frame, if any. The first thread to call it becomes the one whose segments are joined
+    /// (the event loop, at the end of each round); other threads' frames always go at once.
+    /// </summary>
+    public void Flush()
+    {
+        if (!Offload) return;
+        if (_flushThread != Environment.CurrentManagedThreadId)
+        {
+            if (_flushThread != 0) return;
+            _flushThread = Environment.CurrentManagedThreadId;
+        }
+        if (!_coalescer.IsHolding) return;
+        if (_coalescer.Segments > 1) Interlocked.Increment(ref _gsoFramesSent);
+        Write(_coalescer.Take(), withHeader: false);
+    }
+
+    /// <summary>
+    /// With checksum offload the stack's TCP writes partial checksums (see <see cref="TryEnableChecksumOffload"/>):
+    /// every TCP segment we write then says NEEDS_CSUM, whichever thread sends it.
+    /// </summary>
+    public bool TryEnableChecksumOffload()
+    {
+        if (!Offload) return false;
+        _checksumPartial = true;
+        _coalescer.ChecksumsPartial = true;
+        return true;
+    }
+
+    /// <summary>
+    /// Writes one frame. With <paramref name="withHeader"/> a virtio header goes first, in an iovec of its own so the
+    /// frame is not copied to make room: plain, or NEEDS_CSUM for a TCP segment when checksums are offloaded.
+    /// Without, the bytes carry their own header, or the device has none.
+    /// </summary>
+    private void Write(ReadOnlySpan<byte> frame, bool withHeader)
     {
         if (IsGone)
         {
@@ -78,15 +128,19 @@ public sealed unsafe partial class TapDevice
         try
         {
             var fd = (int)_fd.DangerousGetHandle();
-            fixed (byte* p = frame)
-            fixed (byte* header = PlainHeader)
+            byte* header = stackalloc byte[VirtioNetHeader.Length];
+            if (withHeader)
             {
-                // With offloads the header goes first: two iovecs, so the frame is not copied to make room.
+                var h = _checksumPartial ? VirtioNetHeader.ForPartialTcp(frame) : default;
+                h.Write(new Span<byte>(header, VirtioNetHeader.Length));
+            }
+            fixed (byte* p = frame)
+            {
                 var iov = stackalloc LibC.IoVec[2];
                 iov[0] = new LibC.IoVec { Base = header, Length = VirtioNetHeader.Length };
                 iov[1] = new LibC.IoVec { Base = p, Length = (nuint)frame.Length };
-                int skip = Offload ? 0 : 1;
-                long expected = frame.Length + (Offload ? VirtioNetHeader.Length : 0);
+                int skip = withHeader ? 0 : 1;
+                long expected = frame.Length + (withHeader ? VirtioNetHeader.Length : 0);
                 for (var attempt = 0; attempt < 16; attempt++)
                 {
                     var n = LibC.Writev(fd, iov + skip, 2 - skip);

@@ -18,7 +18,10 @@ namespace Stack.Link.Devices.Tap;
 /// loop polls it (<see cref="IPollableDevice"/>: frames are read on the loop's thread and handled in place), or
 /// <see cref="Start"/> runs a reader thread ("tap-rx NAME") that hands each frame to a sink. Transmit writes from
 /// the caller's thread. With offloads (the default) the kernel may hand over GSO super-frames of up to 64 KiB
-/// whose checksums the device completes; see <see cref="VirtioNetHeader"/>.
+/// whose checksums the device completes; see <see cref="VirtioNetHeader"/>. The other way, the stack's full-MSS
+/// segments sent from the thread that calls <see cref="Flush"/> (the event loop's) leave joined into GSO
+/// super-frames (<see cref="TcpSegmentCoalescer"/>), and with <see cref="TryEnableChecksumOffload"/> every TCP
+/// segment leaves with its checksum for the kernel to finish.
 /// </summary>
 public sealed unsafe partial class TapDevice : IPollableDevice
 {
@@ -36,9 +39,12 @@ public sealed unsafe partial class TapDevice : IPollableDevice
     private readonly byte[] _receiveBuffer = GC.AllocateArray<byte>(ReceiveBufferSize, pinned: true);
     private Thread? _reader;
     private volatile bool _stopping;
+    private readonly TcpSegmentCoalescer _coalescer = new();
+    private volatile bool _checksumPartial; // TCP segments come with partial checksums (TryEnableChecksumOffload).
+    private int _flushThread; // The managed id of the thread whose segments are joined (0: none yet).
     private int _gone;                                 // 1 once the interface is gone (EBADFD): never read or written again
     private volatile bool _transmitFailing;            // a failed write was logged (or the TAP is known down): the rest are only counted
-    private long _framesReceived, _framesSent, _gsoFramesReceived, _receiveErrors, _transmitErrors, _sinkErrors;
+    private long _framesReceived, _framesSent, _gsoFramesSent, _gsoFramesReceived, _receiveErrors, _transmitErrors, _sinkErrors;
 
     private TapDevice(string name, int mtu, SafeFileHandle fd, bool offload, ILogger? logger)
     {
@@ -65,6 +71,9 @@ public sealed unsafe partial class TapDevice : IPollableDevice
 
     /// <summary>Received GSO super-frames (each standing for several segments on the wire), a subset of FramesReceived.</summary>
     public long GsoFramesReceived => Interlocked.Read(ref _gsoFramesReceived);
+
+    /// <summary>GSO super-frames written (each standing for several segments on the wire), a subset of FramesSent.</summary>
+    public long GsoFramesSent => Interlocked.Read(ref _gsoFramesSent);
 
     /// <summary>poll/read failures other than EINTR/EAGAIN.</summary>
     public long ReceiveErrors => Interlocked.Read(ref _receiveErrors);
