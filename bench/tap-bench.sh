@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The TAP benchmark (root): in private namespaces, the kernel's TCP as client against `stack serve` on a TAP —
-# bulk throughput into discard (Mbit/s), 1-byte echo round trips (p50/p99 µs), serial daytime connections per
-# second, and 10,000 idle connections held with the memory each costs — then the same figures for kernel to
-# kernel over a veth pair, printed as key=value lines. Everything stays in namespaces this script creates.
+# bulk throughput into discard (Mbit/s), bulk the other way read from chargen (send_mbit_per_s: the stack's,
+# then the kernel's, sending rate), 1-byte echo round trips (p50/p99 µs), serial daytime connections per second,
+# and 10,000 idle connections held with the memory each costs — then the same figures for kernel to kernel over
+# a veth pair, printed as key=value lines. Everything stays in namespaces this script creates.
 #   BENCH_SECONDS (default 5) sets each timed run; BENCH_IDLE (default 10000) the idle connections.
 #   BENCH_CLIENT (default dotnet) picks the kernel-side clients and baseline servers: dotnet (bench/Stack.TcpClients,
 #   blocking sockets) or python (bench/tap/tcp_clients.py, which limits daytime to ~3,000 connections/s). The
@@ -60,6 +61,7 @@ ip netns exec "$ns" "${stack[@]}" serve --tap tap0 --ip 192.0.2.2/24 --log-level
 pid=$!
 wait_for "$ns" 192.0.2.2 13
 inns "$ns" "${timed[@]}" bulk 192.0.2.2 9 "$seconds" | sed 's/^/stack_/'
+inns "$ns" "${timed[@]}" recv 192.0.2.2 19 "$seconds" | sed 's/^/stack_/'
 inns "$ns" "${timed[@]}" rtt 192.0.2.2 7 20000 | sed 's/^/stack_/'
 inns "$ns" "${timed[@]}" cps 192.0.2.2 13 "$seconds" | sed 's/^/stack_/'
 before=$(rss_kib "$pid")
@@ -83,5 +85,6 @@ ip netns exec "$nsb" "${timed[@]}" serve 192.0.2.9 >/dev/null &
 kpid=$!
 wait_for "$nsa" 192.0.2.9 13
 inns "$nsa" "${timed[@]}" bulk 192.0.2.9 9 "$seconds" | sed 's/^/kernel_/'
+inns "$nsa" "${timed[@]}" recv 192.0.2.9 19 "$seconds" | sed 's/^/kernel_/'
 inns "$nsa" "${timed[@]}" rtt 192.0.2.9 7 20000 | sed 's/^/kernel_/'
 inns "$nsa" "${timed[@]}" cps 192.0.2.9 13 "$seconds" | sed 's/^/kernel_/'

@@ -21,6 +21,24 @@ internal static class Clients
         Print("bulk_mbit_per_s", sent * 8 / seconds / 1e6, "F0");
     }
 
+    /// <summary>Reads from a server that streams (chargen) for <paramref name="duration"/>: the server's send rate.</summary>
+    public static void Recv(string host, int port, TimeSpan duration)
+    {
+        using var s = Connect(host, port);
+        s.ReceiveBufferSize = 4 << 20;
+        var buffer = new byte[1 << 20];
+        long got = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            int n = s.Receive(buffer);
+            if (n == 0) throw new InvalidOperationException($"recv: end of file after {got} bytes");
+            got += n;
+        }
+        double seconds = clock.Elapsed.TotalSeconds;
+        Print("send_mbit_per_s", got * 8 / seconds / 1e6, "F0");
+    }
+
     public static void Rtt(string host, int port, int count)
     {
         using var s = Connect(host, port);

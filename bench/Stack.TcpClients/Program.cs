@@ -12,11 +12,12 @@ public static class Program
     private const string Usage = """
         usage: tcp-clients MODE ARGS
           bulk HOST PORT SECONDS   send as fast as possible into a discard server; Mbit/s
+          recv HOST PORT SECONDS   read from a streaming server (chargen) for SECONDS; its send rate in Mbit/s
           rtt HOST PORT COUNT      1-byte echo round trips with TCP_NODELAY; p50/p99 in microseconds
           cps HOST PORT SECONDS    serial daytime connections (connect, read to EOF, close); connections/s
           send HOST PORT BYTES     send BYTES into a discard server, half-close, wait for its end of file; seconds
           read HOST PORT BYTES     read exactly BYTES from a streaming server (chargen), then close; seconds
-          serve ADDR               discard (9), echo (7) and daytime (13) servers, for the kernel-to-kernel baseline
+          serve ADDR               discard (9), echo (7), daytime (13) and chargen (19) servers, for the kernel-to-kernel baseline
         """;
 
     public static int Main(string[] args)
@@ -27,6 +28,9 @@ public static class Program
             {
                 case ["bulk", var host, var port, var seconds]:
                     Clients.Bulk(host, Port(port), Seconds(seconds));
+                    return 0;
+                case ["recv", var host, var port, var seconds]:
+                    Clients.Recv(host, Port(port), Seconds(seconds));
                     return 0;
                 case ["rtt", var host, var port, var count]:
                     Clients.Rtt(host, Port(port), int.Parse(count, CultureInfo.InvariantCulture));

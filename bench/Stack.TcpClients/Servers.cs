@@ -5,8 +5,9 @@ using System.Text;
 namespace Stack.TcpClients;
 
 /// <summary>
-/// Kernel discard (9), echo (7) and daytime (13) servers on one address: the other end of the kernel-to-kernel
-/// rows. Daytime answers on its accept thread (no thread per connection: that would be what we measured);
+/// Kernel discard (9), echo (7), daytime (13) and chargen (19) servers on one address: the other end of the
+/// kernel-to-kernel rows. Chargen streams a fixed 256 KiB block as fast as the socket takes it (the bulk sender of
+/// the kernel → kernel row; not RFC 864's pattern, which only the stack's own service keeps). Daytime answers on its accept thread (no thread per connection: that would be what we measured);
 /// discard and echo get a thread per connection, as they are long-lived.
 /// </summary>
 internal static class Servers
@@ -19,6 +20,7 @@ internal static class Servers
             Listen(ip, 9, c => Serve(c, Discard)),
             Listen(ip, 7, c => Serve(c, Echo)),
             Listen(ip, 13, Daytime),
+            Listen(ip, 19, c => Serve(c, Chargen)),
         };
         Console.WriteLine("serving");
         foreach (var t in threads) t.Join();
@@ -54,6 +56,14 @@ internal static class Servers
         while (c.Receive(buffer) > 0)
         {
         }
+    }
+
+    private static void Chargen(Socket c)
+    {
+        c.SendBufferSize = 4 << 20;
+        var block = new byte[256 << 10];
+        for (int i = 0; i < block.Length; i++) block[i] = (byte)(' ' + i % 95);
+        while (true) c.Send(block);
     }
 
     private static void Echo(Socket c)

@@ -2,10 +2,11 @@
 """Kernel-side TCP clients and servers for bench/tap-bench.sh. Each mode prints key=value lines.
 
   bulk HOST PORT SECONDS          send as fast as possible into a discard server; Mbit/s
+  recv HOST PORT SECONDS          read from a streaming server (chargen) for SECONDS; its send rate in Mbit/s
   rtt HOST PORT COUNT             1-byte echo round trips with TCP_NODELAY; p50/p99 in microseconds
   cps HOST PORT SECONDS           serial daytime connections (connect, read to EOF, close); connections/s
   idle HOST PORT COUNT SECONDS    hold COUNT idle connections open for SECONDS; prints how many opened
-  serve ADDR                      discard (9), echo (7) and daytime (13) servers, for the kernel-to-kernel baseline
+  serve ADDR                      discard (9), echo (7), daytime (13) and chargen (19) servers, for the kernel-to-kernel baseline
 """
 import os, resource, socket, statistics, sys, threading, time
 
@@ -21,6 +22,22 @@ def bulk(host, port, seconds):
     elapsed = time.perf_counter() - start
     s.close()
     print(f"bulk_mbit_per_s={sent * 8 / elapsed / 1e6:.0f}")
+
+
+def recv(host, port, seconds):
+    s = socket.create_connection((host, port), timeout=10)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+    buf = bytearray(1 << 20)
+    got, start = 0, time.perf_counter()
+    end = start + seconds
+    while time.perf_counter() < end:
+        n = s.recv_into(buf)
+        if n == 0:
+            raise SystemExit(f"recv: end of file after {got} bytes")
+        got += n
+    elapsed = time.perf_counter() - start
+    s.close()
+    print(f"send_mbit_per_s={got * 8 / elapsed / 1e6:.0f}")
 
 
 def rtt(host, port, count):
@@ -92,11 +109,20 @@ def serve(addr):
             c.sendall(d)
         c.close()
 
+    def chargen(c):
+        block = bytes(32 + i % 95 for i in range(1 << 18))
+        try:
+            while True:
+                c.sendall(block)
+        except OSError:
+            pass
+        c.close()
+
     def daytime(c):
         c.sendall(time.strftime("%a %b %d %H:%M:%S %Y\r\n").encode())
         c.close()
 
-    for port, handle in ((9, discard), (7, echo), (13, daytime)):
+    for port, handle in ((9, discard), (7, echo), (13, daytime), (19, chargen)):
         threading.Thread(target=listener, args=(port, handle), daemon=True).start()
     print("serving", flush=True)
     time.sleep(3600)
@@ -106,6 +132,8 @@ if __name__ == "__main__":
     mode, args = sys.argv[1], sys.argv[2:]
     if mode == "bulk":
         bulk(args[0], int(args[1]), float(args[2]))
+    elif mode == "recv":
+        recv(args[0], int(args[1]), float(args[2]))
     elif mode == "rtt":
         rtt(args[0], int(args[1]), int(args[2]))
     elif mode == "cps":

@@ -98,6 +98,12 @@ public interface IIpNetwork
     /// <summary>Changes when route metrics change (<see cref="Routing.RouteTable.Generation"/>); 0 by default.</summary>
     int RouteGeneration => 0;
 
+    /// <summary>
+    /// True when the link finishes TCP checksums: TCP writes only the pseudo-header sum (see
+    /// <see cref="IpHost.TcpChecksumOffload"/>). False by default.
+    /// </summary>
+    bool TcpChecksumOffload => false;
+
     /// <summary>True when <paramref name="address"/> is one of ours.</summary>
     bool IsLocal(IpAddress address);
 

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Stack.IP.Fragments;
 using Stack.IP.Wire;
 using Stack.Link.Devices;
@@ -20,6 +21,14 @@ public sealed partial class IpHost
     private readonly byte[] _icmpScratch = new byte[65536];
     private readonly FragmentSlice[] _slices = new FragmentSlice[MaxFragments];
     private readonly FragmentIdentifiers _identifiers;
+    private byte[]? _completedTcp; // A TCP segment about to be fragmented, its partial checksum completed.
+
+    /// <summary>
+    /// The link finishes TCP checksums (<see cref="ILinkDevice.TryEnableChecksumOffload"/>, a TAP with offloads):
+    /// TCP writes only the pseudo-header sum into its segments. A segment that must be fragmented gets its checksum
+    /// completed here first, since the link fills in checksums of whole segments only.
+    /// </summary>
+    public bool TcpChecksumOffload { get; }
 
     /// <summary>
     /// Sends one datagram from <paramref name="source"/> (one of ours; unspecified picks one) to
@@ -78,6 +87,7 @@ public sealed partial class IpHost
             return Transmit(TxFrame(packet.Length), nextHop, now);
         }
         // RFC 791 §3.2: fragments share the identification; offsets in 8-byte units; all but the last have MF.
+        if (protocol == IpProtocol.Tcp) payload = CompleteTcpChecksum(payload);
         int count = Fragmenter.Plan(payload.Length, Fragmenter.MaxFragmentPayload(mtu, header, ipv6: false), _slices);
         var result = SendResult.Sent;
         foreach (var slice in _slices.AsSpan(0, count))
@@ -107,6 +117,7 @@ public sealed partial class IpHost
             return Transmit(TxFrame(packet.Length), nextHop, now);
         }
         // RFC 8200 §4.5: only the source fragments; each fragment is the header, a Fragment header, and a slice.
+        if (protocol == IpProtocol.Tcp) payload = CompleteTcpChecksum(payload);
         uint id = NextIdentification(destination);
         int count = Fragmenter.Plan(payload.Length, Fragmenter.MaxFragmentPayload(mtu, header, ipv6: true), _slices);
         var result = SendResult.Sent;
@@ -160,6 +171,21 @@ public sealed partial class IpHost
         CountOutput(ipv6: true, protocol, payload);
         Statistics.PacketsSent++;
         _link.SendInPlace(TxFrame(packet.Length), mac, EtherType.Ipv6);
+    }
+
+    /// <summary>
+    /// With <see cref="TcpChecksumOffload"/>, a copy of TCP segment <paramref name="segment"/> with its checksum
+    /// finished: the field holds the folded pseudo-header sum, so the sum over the segment, field included, is the
+    /// checksum (as Linux's skb_checksum_help does before it fragments a CHECKSUM_PARTIAL packet). Else the segment.
+    /// </summary>
+    private ReadOnlySpan<byte> CompleteTcpChecksum(ReadOnlySpan<byte> segment)
+    {
+        const int checksumOffset = 16;
+        if (!TcpChecksumOffload || segment.Length < checksumOffset + 2) return segment;
+        var copy = (_completedTcp ??= new byte[MaxIpv6Payload]).AsSpan(0, segment.Length);
+        segment.CopyTo(copy);
+        BinaryPrimitives.WriteUInt16BigEndian(copy[checksumOffset..], InternetChecksum.Compute(copy));
+        return copy;
     }
 
     /// <summary>Room for one IP packet in the transmit buffer, after the Ethernet header's 14 bytes.</summary>

@@ -39,6 +39,7 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
         _options = options ?? throw new ArgumentNullException(nameof(options));
         _log = log ?? NullLogger.Instance;
         _link = new EthernetSender(link, options.Mac, options.Mtu);
+        TcpChecksumOffload = link is ILinkDevice device && device.TryEnableChecksumOffload();
         _tx = new byte[EthernetFrame.HeaderLength + options.Mtu];
         LinkLocal = Ipv6Address.LinkLocalFromMac(options.Mac);
         _addresses.Add(new InterfaceAddress(LinkLocal, 64));

@@ -491,7 +491,7 @@ public sealed class TcpLayer : IIpTransport
         {
             data!.CopyOut(offset, segment[headerLength..]);
         }
-        repr.WriteHeaderInPlace(segment, length, PseudoHeader(tuple.LocalAddress, tuple.RemoteAddress, segment.Length));
+        repr.WriteHeaderInPlace(segment, length, PseudoHeader(tuple.LocalAddress, tuple.RemoteAddress, segment.Length), Host.TcpChecksumOffload);
         Statistics.SegmentsSent++;
         if ((repr.Flags & TcpFlags.Rst) != 0)
         {

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net.Sockets;
 using System.Text;
 using Stack.Sockets.Hosting;
@@ -13,14 +14,21 @@ namespace Stack.Apps.Commands;
 /// </summary>
 public static class DaytimeCommand
 {
-    public const string Usage = "stack daytime " + ClientArgs.Usage;
-
     /// <summary>How long the close may wait for the server's ACK of our FIN before the process (and its stack) ends.</summary>
     private const int CloseWaitMs = 2000;
 
-    public static int Run(ArgReader args, TextWriter stdout, TextWriter stderr)
+    public static Command Create(CliContext context)
     {
-        var options = ClientArgs.Read(args, DaytimeService.WellKnownPort);
+        ArgumentNullException.ThrowIfNull(context);
+        var options = new ClientArgOptions(DaytimeService.WellKnownPort);
+        var command = new Command("daytime", "Bring a stack up on a TAP and print HOST's date (RFC 867, port 13).");
+        options.AddTo(command);
+        command.SetAction(result => Run(options.Read(result), context.Stdout, context.Stderr));
+        return command;
+    }
+
+    private static int Run(ClientArgs options, TextWriter stdout, TextWriter stderr)
+    {
         using var logs = StackArgs.CreateLogs(options.Stack.LogLevel);
         using var stack = StackInstance.Start(options.Stack.ToOptions(logs));
         try

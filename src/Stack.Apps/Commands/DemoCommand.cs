@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using System.Net;
 using System.Net.Sockets;
@@ -20,13 +21,19 @@ namespace Stack.Apps.Commands;
 /// </summary>
 public static class DemoCommand
 {
-    public const string Usage = "stack demo [--count N] [--log-level LEVEL]";
-
-    public static int Run(ArgReader args, TextWriter stdout)
+    public static Command Create(CliContext context)
     {
-        int count = args.OptionalInt("--count", 1, 100) ?? 3;
-        var level = StackArgs.ParseLevel(args.Optional("--log-level")) ?? LogLevel.Warning;
-        args.EnsureConsumed();
+        ArgumentNullException.ThrowIfNull(context);
+        var count = CliOptions.Int("--count", 1, 100, "pings per address (default 3)");
+        var level = CliOptions.LogLevel(LogLevel.Warning);
+        var command = new Command("demo",
+            "Two stacks on an in-memory link ping each other and talk daytime and echo over UDP and TCP, showing the TCP state transitions (no root needed).") { count, level };
+        command.SetAction(result => Run(result.GetValue(count) ?? 3, result.GetValue(level) ?? LogLevel.Warning, context.Stdout));
+        return command;
+    }
+
+    private static int Run(int count, LogLevel level, TextWriter stdout)
+    {
         using var logs = StackArgs.CreateLogs(level);
 
         var (linkA, linkB) = MemoryLink.CreatePair();

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Net.Sockets;
 using System.Text;
 using Stack.Sockets.Hosting;
@@ -15,14 +16,21 @@ namespace Stack.Apps.Commands;
 /// </summary>
 public static class EchoCommand
 {
-    public const string Usage = "stack echo " + ClientArgs.Usage;
-
     private const int CloseWaitMs = 2000;
 
-    public static int Run(ArgReader args, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    public static Command Create(CliContext context)
     {
-        ArgumentNullException.ThrowIfNull(stdin);
-        var options = ClientArgs.Read(args, EchoService.WellKnownPort);
+        ArgumentNullException.ThrowIfNull(context);
+        var options = new ClientArgOptions(EchoService.WellKnownPort);
+        var command = new Command("echo",
+            "Bring a stack up on a TAP and send stdin's lines to HOST's echo service (RFC 862, port 7), printing what comes back.");
+        options.AddTo(command);
+        command.SetAction(result => Run(options.Read(result), context.Stdin, context.Stdout, context.Stderr));
+        return command;
+    }
+
+    private static int Run(ClientArgs options, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    {
         using var logs = StackArgs.CreateLogs(options.Stack.LogLevel);
         using var stack = StackInstance.Start(options.Stack.ToOptions(logs));
         try

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Net;
 using Microsoft.Extensions.Logging;
@@ -15,14 +16,57 @@ namespace Stack.Apps.Commands;
 /// </summary>
 public static class ResolveCommand
 {
-    public const string Usage = "stack resolve NAME --server ADDR [--server ADDR ...] [-4|-6] [--timeout SECONDS] [--attempts N] " + StackArgs.Usage;
-
-    public static int Run(ArgReader args, TextWriter stdout, TextWriter stderr)
+    public static Command Create(CliContext context)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        ArgumentNullException.ThrowIfNull(stdout);
-        ArgumentNullException.ThrowIfNull(stderr);
-        var (name, types, dns, stackArgs) = Read(args);
+        ArgumentNullException.ThrowIfNull(context);
+        var name = new Argument<string?>("NAME")
+        {
+            Description = "the host name to look up, such as www.example",
+            Arity = ArgumentArity.ZeroOrOne,
+            CustomParser = result =>
+            {
+                var text = result.Tokens[0].Value;
+                if (DnsName.TryLabels(text, out _, out var error)) return text;
+                result.AddError($"'{text}' is not a domain name: {error}");
+                return null;
+            },
+        };
+        var servers = CliOptions.Repeated("--server", "ADDR", "a DNS server's IPv4 or IPv6 address; repeatable, asked in order",
+            text => IPAddress.TryParse(text, out var address)
+                ? DnsResolverOptions.Server(address)
+                : throw new UsageException($"--server wants an IPv4 or IPv6 address, not '{text}'"));
+        Synopsis.ShowAsRequired(name);
+        Synopsis.ShowAsRequired(servers);
+        var v4 = CliOptions.Flag("-4", "ask for A records only");
+        var v6 = CliOptions.Flag("-6", "ask for AAAA records only");
+        var timeout = CliOptions.Int("--timeout", 1, 60, "how long to wait for each answer (default 2)", "SECONDS");
+        var attempts = CliOptions.Int("--attempts", 1, 10, "how many times to ask each server (default 2)");
+        var stackOptions = new StackArgOptions(LogLevel.Warning);
+        var command = new Command("resolve",
+            "Bring a stack up on a TAP and look NAME's A and AAAA records up through the stack's own DNS resolver.") { name, servers, v4, v6, timeout, attempts };
+        stackOptions.AddTo(command);
+        command.SetAction(result =>
+        {
+            bool only4 = result.GetValue(v4), only6 = result.GetValue(v6);
+            if (only4 && only6) throw new UsageException("-4 and -6 exclude each other (give neither for both families)");
+            var list = result.GetValue(servers) ?? [];
+            if (list.Length == 0) throw new UsageException("--server is required (the address of a DNS server; repeatable)");
+            var stack = stackOptions.Read(result);
+            var host = result.GetValue(name) ?? throw new UsageException("NAME is required (a host name such as www.example)");
+            DnsRecordType[] types = only4 ? [DnsRecordType.A] : only6 ? [DnsRecordType.AAAA] : [DnsRecordType.A, DnsRecordType.AAAA];
+            var dns = new DnsResolverOptions
+            {
+                Servers = list,
+                Timeout = TimeSpan.FromSeconds(result.GetValue(timeout) ?? 2),
+                Attempts = result.GetValue(attempts) ?? 2,
+            };
+            return Run(host, types, dns, stack, context.Stdout, context.Stderr);
+        });
+        return command;
+    }
+
+    private static int Run(string name, DnsRecordType[] types, DnsResolverOptions dns, StackArgs stackArgs, TextWriter stdout, TextWriter stderr)
+    {
         using var logs = StackArgs.CreateLogs(stackArgs.LogLevel);
         using var stack = StackInstance.Start(stackArgs.ToOptions(logs) with { Dns = dns });
         bool found = false;
@@ -50,27 +94,5 @@ public static class ResolveCommand
         if (stack.Dns.Statistics.Rejected > 0)
             stderr.WriteLine("stack resolve: ignored " + string.Join(", ", stack.Dns.Statistics.RejectSnapshot().Select(r => $"{r.Reason}={r.Count}")));
         return found ? 0 : 1;
-    }
-
-    private static (string Name, DnsRecordType[] Types, DnsResolverOptions Dns, StackArgs Stack) Read(ArgReader args)
-    {
-        bool v4 = args.Flag("-4"), v6 = args.Flag("-6");
-        if (v4 && v6) throw new UsageException("-4 and -6 exclude each other (give neither for both families)");
-        var servers = new List<IPEndPoint>();
-        foreach (var text in args.All("--server"))
-        {
-            if (!IPAddress.TryParse(text, out var address)) throw new UsageException($"--server wants an IPv4 or IPv6 address, not '{text}'");
-            servers.Add(DnsResolverOptions.Server(address));
-        }
-        if (servers.Count == 0) throw new UsageException("--server is required (the address of a DNS server; repeatable)");
-        int timeout = args.OptionalInt("--timeout", 1, 60) ?? 2;
-        int attempts = args.OptionalInt("--attempts", 1, 10) ?? 2;
-        var stack = StackArgs.Read(args, LogLevel.Warning);
-        var name = args.Positional() ?? throw new UsageException("NAME is required (a host name such as www.example)");
-        args.EnsureConsumed();
-        if (!DnsName.TryLabels(name, out _, out var error)) throw new UsageException($"'{name}' is not a domain name: {error}");
-        DnsRecordType[] types = v4 ? [DnsRecordType.A] : v6 ? [DnsRecordType.AAAA] : [DnsRecordType.A, DnsRecordType.AAAA];
-        var dns = new DnsResolverOptions { Servers = servers, Timeout = TimeSpan.FromSeconds(timeout), Attempts = attempts };
-        return (name, types, dns, stack);
     }
 }

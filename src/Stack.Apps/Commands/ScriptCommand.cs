@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Stack.Scripting;
 
 namespace Stack.Apps.Commands;
@@ -9,24 +10,39 @@ namespace Stack.Apps.Commands;
 /// </summary>
 public static class ScriptCommand
 {
-    public const string Usage = "stack script FILE.pkt [--ip-version 4|6] [--verbose]";
-
-    public static int Run(ArgReader args, TextWriter stdout, TextWriter stderr)
+    public static Command Create(CliContext context)
     {
-        ArgumentNullException.ThrowIfNull(args);
-        ArgumentNullException.ThrowIfNull(stdout);
-        ArgumentNullException.ThrowIfNull(stderr);
-        bool verbose = args.Flag("--verbose");
-        ScriptIpVersion? family = args.Optional("--ip-version") switch
+        ArgumentNullException.ThrowIfNull(context);
+        var file = new Argument<string?>("FILE.pkt")
         {
-            null => null,
-            "4" => ScriptIpVersion.Ipv4,
-            "6" => ScriptIpVersion.Ipv6,
-            var other => throw new UsageException($"--ip-version must be 4 or 6, not '{other}'"),
+            Description = "the packetdrill script to run",
+            Arity = ArgumentArity.ZeroOrOne,
         };
-        string path = args.Positional() ?? throw new UsageException("script needs a FILE.pkt");
-        args.EnsureConsumed();
+        Synopsis.ShowAsRequired(file);
+        var family = CliOptions.Value<ScriptIpVersion?>("--ip-version", "4|6",
+            "the IP family to run in (default: the script's own, else 4)",
+            text => text switch
+            {
+                "4" => ScriptIpVersion.Ipv4,
+                "6" => ScriptIpVersion.Ipv6,
+                _ => throw new UsageException($"--ip-version must be 4 or 6, not '{text}'"),
+            }, "4", "6");
+        var verbose = CliOptions.Flag("--verbose", "print the transcript: every event with its virtual time, packets as the stack sent them");
+        var diagram = new Option<string>("--diagram")
+        {
+            HelpName = "FILE.svg",
+            Description = "draw the run as a ladder diagram (segments, system calls, the stack's state changes) in FILE.svg",
+            Arity = ArgumentArity.ExactlyOne,
+        };
+        var command = new Command("script",
+            "Run a packetdrill script against a fresh stack on a virtual clock: exit 0 when it passes, 1 when it fails.") { file, family, verbose, diagram };
+        command.SetAction(result => Run(result.GetValue(file) ?? throw new UsageException("script needs a FILE.pkt"),
+            result.GetValue(family), result.GetValue(verbose), result.GetValue(diagram), context.Stdout, context.Stderr));
+        return command;
+    }
 
+    private static int Run(string path, ScriptIpVersion? family, bool verbose, string? diagram, TextWriter stdout, TextWriter stderr)
+    {
         Script script;
         try
         {
@@ -52,6 +68,7 @@ public static class ScriptCommand
             return 3;
         }
         var result = ScriptRunner.Run(script, family);
+        if (diagram is not null && !WriteDiagram(result, diagram, stderr)) return 1;
         if (verbose)
         {
             foreach (var line in result.Transcript) stdout.WriteLine(line);
@@ -68,5 +85,21 @@ public static class ScriptCommand
         if (!verbose) stdout.WriteLine(result.Failure); // The transcript ends with it already.
         stdout.WriteLine($"{path}: FAILED ({(result.IpVersion == ScriptIpVersion.Ipv6 ? "ipv6" : "ipv4")})");
         return 1;
+    }
+
+    /// <summary>`--diagram FILE.svg`: the run's ladder diagram, passed or failed (a failed one shows where).</summary>
+    private static bool WriteDiagram(ScriptResult result, string path, TextWriter stderr)
+    {
+        try
+        {
+            using var output = new StreamWriter(path, append: false, new System.Text.UTF8Encoding(false));
+            Stack.Apps.Plots.ScriptDiagram.Write(result, output);
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            stderr.WriteLine($"stack: cannot write {path}: {e.Message}");
+            return false;
+        }
     }
 }

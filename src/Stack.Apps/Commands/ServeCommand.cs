@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Stack.Sockets.Hosting;
 using Stack.Apps.Services;
@@ -12,28 +13,65 @@ namespace Stack.Apps.Commands;
 /// </summary>
 public static class ServeCommand
 {
-    public const string Usage = "stack serve " + StackArgs.Usage + " [--dhcp [--dhcp-probes N]] [--services LIST] [--cert FILE]";
-
     /// <summary>What `--services` knows: the small services on UDP and TCP, and ASP.NET Core on 80 and 443.</summary>
     private const string KnownServices = ServiceHost.DefaultList + "," + WebService.Names;
 
-    public static int Run(ArgReader args, TextWriter stdout, TextWriter stderr)
+    public static Command Create(CliContext context)
     {
-        var options = StackArgs.Read(args, allowDhcp: true);
-        var services = ReadServices(args.Optional("--services"));
+        ArgumentNullException.ThrowIfNull(context);
+        var stackOptions = new StackArgOptions(allowDhcp: true);
+        var services = CliOptions.Value("--services", "LIST",
+            $"the services to run, comma-separated, from {KnownServices}; default {ServiceHost.DefaultList}; none for none",
+            ReadServices);
+        var cert = new Option<string>("--cert")
+        {
+            HelpName = "FILE",
+            Description = "the https service's certificate, PEM with its key or PKCS#12 (default: one made at start, its fingerprint logged)",
+            Arity = ArgumentArity.ExactlyOne,
+        };
+        var name = new Option<string>("--name")
+        {
+            HelpName = "NAME",
+            Description = "the stack's name, for stack ss and stack nstat (--name NAME) and in logs and metrics; default the TAP's",
+            Arity = ArgumentArity.ExactlyOne,
+            CustomParser = r => Stack.Sockets.Control.ControlPaths.IsValidName(r.Tokens[0].Value)
+                ? r.Tokens[0].Value
+                : throw new UsageException($"--name wants letters, digits, '.', '_' or '-' (at most 64), not '{r.Tokens[0].Value}'"),
+        };
+        var control = new Option<string>("--control")
+        {
+            HelpName = "PATH",
+            Description = "where to put the control socket stack ss and stack nstat ask (default /run/stack/NAME.sock for root; docs/control.md)",
+            Arity = ArgumentArity.ExactlyOne,
+        };
+        var command = new Command("serve",
+            "Bring the stack up on a TAP device and serve daytime, echo, discard and chargen (and HTTP) until SIGINT or SIGTERM.");
+        stackOptions.AddTo(command);
+        command.Add(services);
+        command.Add(cert);
+        command.Add(name);
+        command.Add(control);
+        command.SetAction(result => Run(stackOptions.Read(result), result.GetValue(services) ?? ReadServices(ServiceHost.DefaultList),
+            result.GetValue(cert), (result.GetValue(name), result.GetValue(control)), context.Stdout, context.Stderr));
+        return command;
+    }
+
+    private static int Run(StackArgs options, IReadOnlyList<string> services, string? certificate, (string? Name, string? Path) control,
+        TextWriter stdout, TextWriter stderr)
+    {
         var web = services.Where(n => WebService.Names.Split(',').Contains(n)).ToList();
         var small = services.Except(web).ToList();
-        var certificate = args.Optional("--cert");
         if (certificate is not null && !web.Contains("https")) throw new UsageException("--cert is for the https service (--services ...,https)");
         if (certificate is not null && !File.Exists(certificate)) throw new UsageException($"--cert: no such file '{certificate}'");
-        args.EnsureConsumed();
         using var logs = StackArgs.CreateLogs(options.LogLevel);
         var log = logs.CreateLogger("stack.serve");
         using var stopping = new StopSignal();
 
         // The services are bound before the link comes up: the first datagram or SYN finds them.
         ServiceHost? started = null;
-        using (var stack = StackInstance.Start(options.ToOptions(logs),
+        var stackOptions = options.ToOptions(logs);
+        if (control.Name is not null) stackOptions = stackOptions with { Name = control.Name };
+        using (var stack = StackInstance.Start(stackOptions,
             configure: s =>
             {
                 AutoconfReport.Attach(s.Host, logs.CreateLogger("stack.autoconf"));
@@ -44,6 +82,7 @@ public static class ServeCommand
             // ASP.NET Core starts once the link is up (Kestrel binds from its own threads, not the loop's).
             var webRunning = web.Count == 0 ? null : WebService.StartAsync(stack, web, certificate, logs).GetAwaiter().GetResult();
             using (var running = started!)
+            using (Stack.Apps.Inspect.ControlHost.Start(stack, control.Name, control.Path, options.Tap, log))
             using (new MemoryTrimmer(TimeSpan.FromSeconds(5), () => stack.Loop.FramesHandled, logs.CreateLogger("stack.memory")))
             {
                 AppLog.StackUp(log, options.Tap, stack.Host.Mac, string.Join(", ", stack.Host.Addresses), stack.Host.Mtu);
@@ -70,8 +109,8 @@ public static class ServeCommand
     }
 
     /// <summary>`--services LIST`: default the four small ones; "none" for none; an unknown name is a usage error.</summary>
-    private static IReadOnlyList<string> ReadServices(string? text) =>
-        ServiceHost.TryParseList(text ?? ServiceHost.DefaultList, out var names, out var error, KnownServices)
+    private static IReadOnlyList<string> ReadServices(string text) =>
+        ServiceHost.TryParseList(text, out var names, out var error, KnownServices)
             ? names
             : throw new UsageException($"--services: {error}");
 }

@@ -22,9 +22,6 @@ namespace Stack.Apps.Commands;
 public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, LogLevel LogLevel, ImpairmentSpec? Impair = null,
     bool TapOffload = true, CongestionControlKind CongestionControl = CongestionControlKind.Cubic)
 {
-    public const string Usage =
-        "--tap NAME --ip ADDR/PREFIX [--ip ADDR/PREFIX ...] [--gateway ADDR] [--mac MAC] [--mtu N] [--pcap FILE] [--impair SPEC] [--create-tap] [--tap-offload on|off] [--cc cubic|bbr|newreno] [--autoconf on|off] [--log-level LEVEL]";
-
     /// <summary>`--dhcp`: lease an IPv4 address (with `--dhcp-probes N`, N RFC 5227 ARP probes first) instead of, or besides, `--ip`.</summary>
     public Stack.Sockets.Dhcp.DhcpClientOptions? Dhcp { get; init; }
 
@@ -51,80 +48,19 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
         Dhcp = Dhcp,
     };
 
-    /// <summary>Reads the shared options; <paramref name="allowDhcp"/> lets `--dhcp` stand in for `--ip` (stack serve).</summary>
-    public static StackArgs Read(ArgReader args, LogLevel defaultLevel = LogLevel.Information, bool allowDhcp = false)
+    /// <summary>
+    /// Parses the shared options alone (what a command adds with <see cref="StackArgOptions"/>); a bad one throws
+    /// <see cref="UsageException"/> with the message the command would print. For tests and programs that want
+    /// a <see cref="StackArgs"/> from words.
+    /// </summary>
+    public static StackArgs Parse(IReadOnlyList<string> args, LogLevel defaultLevel = LogLevel.Information, bool allowDhcp = false)
     {
-        var tap = args.Required("--tap");
-        var dhcp = allowDhcp ? ReadDhcp(args) : null;
-        var addresses = new List<InterfaceAddress>();
-        foreach (var text in args.All("--ip"))
-        {
-            if (!InterfaceAddress.TryParse(text, out var a) || a.Address.IsUnspecified || a.Address.IsMulticast)
-                throw new UsageException($"--ip wants ADDR/PREFIX such as 192.0.2.2/24 or 2001:db8::2/64, not '{text}'");
-            addresses.Add(a);
-        }
-        var autoconfText = args.Optional("--autoconf");
-        var autoconf = autoconfText switch
-        {
-            null or "on" => new AutoconfOptions(),
-            "off" => null,
-            var other => throw new UsageException($"--autoconf wants on or off, not '{other}'"),
-        };
-        if (addresses.Count == 0 && dhcp is null && autoconfText != "on")
-            throw new UsageException(allowDhcp
-                ? "--ip (ADDR/PREFIX, repeatable) or --dhcp is required, or --autoconf on for IPv6 from router advertisements alone"
-                : "--ip is required (ADDR/PREFIX, repeatable), or --autoconf on for IPv6 from router advertisements alone");
-        Ipv4Address? gw4 = null;
-        Ipv6Address? gw6 = null;
-        foreach (var text in args.All("--gateway"))
-        {
-            if (!IpAddress.TryParse(text, out var g)) throw new UsageException($"--gateway wants an address, not '{text}'");
-            if (g.IsIpv6) gw6 = g.V6;
-            else gw4 = g.V4;
-        }
-        var mac = MacAddress.RandomLocal(Random.Shared);
-        if (args.Optional("--mac") is { } macText && (!MacAddress.TryParse(macText, out mac) || mac.IsMulticast || mac == MacAddress.Zero))
-            throw new UsageException($"--mac wants a unicast address such as 02:00:00:00:00:02, not '{macText}'");
-        int mtu = args.OptionalInt("--mtu", 1280, 9000) ?? 1500;
-        var pcap = args.Optional("--pcap");
-        ImpairmentSpec? impair = null;
-        if (args.Optional("--impair") is { } impairText)
-        {
-            try
-            {
-                impair = ImpairmentSpec.Parse(impairText);
-            }
-            catch (FormatException e)
-            {
-                throw new UsageException($"--impair: {e.Message}");
-            }
-        }
-        bool offload = args.Optional("--tap-offload") switch
-        {
-            null or "on" => true,
-            "off" => false,
-            var other => throw new UsageException($"--tap-offload wants on or off, not '{other}'"),
-        };
-        var cc = args.Optional("--cc") switch
-        {
-            null or "cubic" => CongestionControlKind.Cubic,
-            "bbr" => CongestionControlKind.Bbr,
-            "newreno" or "reno" => CongestionControlKind.NewReno,
-            var other => throw new UsageException($"--cc wants cubic, bbr or newreno, not '{other}'"),
-        };
-        var level = ParseLevel(args.Optional("--log-level")) ?? defaultLevel;
-        var host = new IpHostOptions { Mac = mac, Mtu = mtu, Addresses = addresses, GatewayV4 = gw4, GatewayV6 = gw6, Autoconf = autoconf };
-        return new StackArgs(tap, host, pcap, level, impair, offload, cc) { Dhcp = dhcp, CreateTap = args.Flag("--create-tap") };
-    }
-
-    private static Stack.Sockets.Dhcp.DhcpClientOptions? ReadDhcp(ArgReader args)
-    {
-        bool on = args.Flag("--dhcp");
-        int? probes = args.OptionalInt("--dhcp-probes", 0, 10);
-        if (probes is not null && !on) throw new UsageException("--dhcp-probes goes with --dhcp");
-        if (!on) return null;
-        var options = new Stack.Sockets.Dhcp.DhcpClientOptions();
-        return probes is { } n ? options with { ProbeCount = n } : options;
+        var options = new StackArgOptions(defaultLevel, allowDhcp);
+        var command = new System.CommandLine.RootCommand();
+        options.AddTo(command);
+        var result = command.Parse(args, Cli.ParserSettings);
+        if (CliErrors.Describe(result) is { } error) throw new UsageException(error);
+        return options.Read(result);
     }
 
     public static LogLevel? ParseLevel(string? text) => text?.ToLowerInvariant() switch
@@ -138,6 +74,14 @@ public sealed record StackArgs(string Tap, IpHostOptions Host, string? Pcap, Log
         "critical" => LogLevel.Critical,
         "none" => LogLevel.None,
         _ => throw new UsageException($"--log-level wants trace, debug, info, warning, error, critical or none, not '{text}'"),
+    };
+
+    /// <summary>The name <see cref="ParseLevel"/> reads back for <paramref name="level"/>.</summary>
+    public static string LevelName(LogLevel level) => level switch
+    {
+        LogLevel.Information => "info",
+        LogLevel.Warning => "warning",
+        _ => level.ToString().ToLowerInvariant(),
     };
 
     /// <summary>Logs go to stderr, so a command's stdout carries only its output (a date, echoed lines).</summary>

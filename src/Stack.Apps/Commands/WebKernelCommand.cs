@@ -1,3 +1,4 @@
+using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Stack.Apps.Services;
 using Stack.Apps.Diagnostics;
@@ -10,13 +11,19 @@ namespace Stack.Apps.Commands;
 /// </summary>
 public static class WebKernelCommand
 {
-    public const string Usage = "stack web-kernel [--port N] [--log-level LEVEL]";
-
-    public static int Run(ArgReader args, TextWriter stdout)
+    public static Command Create(CliContext context)
     {
-        int port = args.OptionalInt("--port", 1, 65535) ?? 8080;
-        var level = StackArgs.ParseLevel(args.Optional("--log-level")) ?? LogLevel.Information;
-        args.EnsureConsumed();
+        ArgumentNullException.ThrowIfNull(context);
+        var port = CliOptions.Int("--port", 1, 65535, "the TCP port to serve HTTP on (default 8080)");
+        var level = CliOptions.LogLevel(LogLevel.Information);
+        var command = new Command("web-kernel",
+            "Run serve's ASP.NET Core app on Kestrel's own sockets (the host's TCP), the reference bench/http-bench.sh measures against.") { port, level };
+        command.SetAction(result => Run(result.GetValue(port) ?? 8080, result.GetValue(level) ?? LogLevel.Information, context.Stdout));
+        return command;
+    }
+
+    private static int Run(int port, LogLevel level, TextWriter stdout)
+    {
         using var logs = StackArgs.CreateLogs(level);
         using var stopping = new StopSignal();
         var web = WebService.StartAsync(null, ["http"], null, logs, httpPort: port).GetAwaiter().GetResult();

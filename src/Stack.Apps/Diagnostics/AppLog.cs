@@ -39,4 +39,7 @@ internal static partial class AppLog
 
     [LoggerMessage(EventId = 6011, Level = LogLevel.Information, Message = "a stack named {Name} is running already; this one is {Other} (stack ss --name {Other})")]
     public static partial void ControlRenamed(ILogger log, string name, string other);
+
+    [LoggerMessage(EventId = 6012, Level = LogLevel.Warning, Message = "no control socket, so stack ss and stack nstat cannot reach this stack: {Why}")]
+    public static partial void NoControlSocket(ILogger log, string why);
 }

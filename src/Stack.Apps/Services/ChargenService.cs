@@ -34,8 +34,10 @@ public sealed class ChargenService(Random random) : IDatagramService, IStreamSer
     /// <summary>Sends the pattern until the client's end of file (read alongside) or an error.</summary>
     private static async Task StreamAsync(StackSocket connection, CancellationToken token)
     {
-        // 95 lines of 74 bytes hold the whole rotation, so sending the block again continues the pattern.
-        var block = new byte[Printable * (LineLength + 2)];
+        // 95 lines of 74 bytes hold the whole rotation, so sending the block again continues the pattern. Eight
+        // rotations (56 KiB) per send: each send lets TCP put out what the windows allow, and with writes of one
+        // rotation (7 KiB, under 5 segments) its packets, and the TAP's GSO super-frames, stayed that small.
+        var block = new byte[Printable * (LineLength + 2) * 8];
         Fill(block, 0);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
         var reading = StreamServer.Start(async () =>

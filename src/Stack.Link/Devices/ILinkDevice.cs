@@ -52,4 +52,29 @@ public interface ILinkDevice : IFrameTransmitter, IDisposable
     /// disposed. Called once.
     /// </summary>
     void Start(IFrameSink sink);
+
+    /// <summary>
+    /// Whether the link joins consecutive full-MSS TCP segments into GSO super-frames on their way out (a TAP with
+    /// IFF_VNET_HDR; see <see cref="Tap.TcpSegmentCoalescer"/>). Such a link may hold the frames the thread that
+    /// calls <see cref="Flush"/> transmits until that thread calls it again; frames from other threads go at once.
+    /// Links without it (memory links, libpcap) send every frame as it comes.
+    /// </summary>
+    bool SegmentationOffload => false;
+
+    /// <summary>
+    /// Sends whatever the link holds back from this thread. The event loop calls it at the end of every round, so
+    /// a burst of segments leaves as one write and nothing waits past the round that sent it.
+    /// </summary>
+    void Flush()
+    {
+    }
+
+    /// <summary>
+    /// Asks the link to finish the TCP checksum of every TCP segment sent through it from now on (Linux's
+    /// CHECKSUM_PARTIAL: the field holds only the folded pseudo-header sum). True when it will; the caller must then
+    /// write partial checksums into all its TCP segments, and complete them itself before it fragments one. A link
+    /// that cannot (memory links, libpcap) or that must see real checksums on the way (impairment, which may corrupt
+    /// a frame the checksum should then expose) says false.
+    /// </summary>
+    bool TryEnableChecksumOffload() => false;
 }

@@ -21,6 +21,12 @@ internal static unsafe partial class LibC
     public const int EBUSY = 16;
     public const int EINVAL = 22;
     public const int ENODEV = 19;
+    public const int EIO = 5;
+    public const int EBADFD = 77;                      // a TAP's fd whose interface is gone (deleted, or its namespace)
+
+    public const int AF_INET = 2;
+    public const int SOCK_DGRAM = 2;
+    public const int SOCK_CLOEXEC = 0x80000;
 
     public const short POLLIN = 0x1;
     public const short POLLERR = 0x8;
@@ -43,6 +49,9 @@ internal static unsafe partial class LibC
     /// <summary>if_nametoindex(3): the interface's index in the calling thread's network namespace, 0 when there is none.</summary>
     [LibraryImport("libc", EntryPoint = "if_nametoindex", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial uint IfNameToIndex(string name);
+
+    [LibraryImport("libc", EntryPoint = "socket", SetLastError = true)]
+    public static partial int Socket(int domain, int type, int protocol);
 
     [LibraryImport("libc", EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

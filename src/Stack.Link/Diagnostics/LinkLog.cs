@@ -21,7 +21,7 @@ internal static partial class LinkLog
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "{Device}: {Call} failed: {Error} ({Count} receive errors so far)")]
     public static partial void ReceiveFailed(ILogger log, string device, string call, string error, long count);
 
-    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "{Device}: write of a {Length}-byte frame failed: {Error} ({Count} transmit errors so far)")]
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "{Device}: write of a {Length}-byte frame failed: {Error} ({Count} transmit errors so far; more are counted, not logged, until a write succeeds)")]
     public static partial void TransmitFailed(ILogger log, string device, int length, string error, long count);
 
     [LoggerMessage(EventId = 1007, Level = LogLevel.Debug, Message = "{Device}: frame rejected: bad virtio_net_hdr ({Reason})")]
@@ -35,4 +35,10 @@ internal static partial class LinkLog
 
     [LoggerMessage(EventId = 1010, Level = LogLevel.Warning, Message = "{Device} reports poll events 0x{Events:x} without data")]
     public static partial void PollError(ILogger log, string device, short events);
+
+    [LoggerMessage(EventId = 1011, Level = LogLevel.Warning, Message = "{Device} is down: `{Command}` brings it up (scripts/tap-setup up leaves its TAPs up); until then no frame goes in or out")]
+    public static partial void DeviceDown(ILogger log, string device, string command);
+
+    [LoggerMessage(EventId = 1012, Level = LogLevel.Error, Message = "{Device} is gone ({Call}: {Error}): its interface was deleted, or the namespace it was in; no more frames are read or sent, and failed sends are only counted from here on")]
+    public static partial void DeviceGone(ILogger log, string device, string call, string error);
 }

@@ -45,13 +45,28 @@ public sealed unsafe partial class EventLoop
             fds[1] = new LibC.PollFd { Fd = (int)wakeHandle.DangerousGetHandle(), Events = LibC.POLLIN };
             var sink = new InPlaceSink(this, core);
             StartCore(core);
+            bool deviceError = false;
             while (!_stopping)
             {
-                int frames = device.ReceiveBatch(sink, PollBatch);
+                int frames = fds[0].Fd < 0 ? 0 : device.ReceiveBatch(sink, PollBatch);
+                if (frames == IPollableDevice.Gone)
+                {
+                    // Gone for good (the device said so, once): poll(2) skips a negative fd, so the loop sleeps on
+                    // posts and timers alone instead of waking to the dead fd's POLLERR every round.
+                    fds[0].Fd = -1;
+                    frames = 0;
+                }
+                else if (deviceError)
+                {
+                    // The fd reported an error without data and the read did not say the device is gone: do not spin on it.
+                    LinkLog.PollError(_log, _device.Name, fds[0].Revents);
+                    Thread.Sleep(ErrorBackoffMs);
+                }
                 RunInbox(core);
                 var now = Now;
                 if (core.NextDeadline <= now) RunTimers(core, now);
-                if (frames < PollBatch) Sleep(core, fds);
+                FlushDevice();
+                deviceError = frames < PollBatch && Sleep(core, fds);
             }
         }
         catch (ObjectDisposedException) when (!deviceRef || !wakeRef)
@@ -65,15 +80,18 @@ public sealed unsafe partial class EventLoop
         }
     }
 
-    /// <summary>Waits in poll(2) for a frame, a post or the core's next deadline, unless one is already here.</summary>
-    private void Sleep(ILinkProtocol core, LibC.PollFd* fds)
+    /// <summary>
+    /// Waits in poll(2) for a frame, a post or the core's next deadline, unless one is already here. True when the
+    /// device reported an error without data (POLLERR, POLLHUP, POLLNVAL): the next read finds out what it is.
+    /// </summary>
+    private bool Sleep(ILinkProtocol core, LibC.PollFd* fds)
     {
         Interlocked.Exchange(ref _awake, 0);
         int timeout = TimeoutMs(core.NextDeadline);
         if (!_inbox.IsEmpty || _stopping || timeout == 0)
         {
             Volatile.Write(ref _awake, 1);
-            return;
+            return false;
         }
         fds[0].Revents = 0;
         fds[1].Revents = 0;
@@ -82,18 +100,13 @@ public sealed unsafe partial class EventLoop
         if (ready < 0)
         {
             int errno = Marshal.GetLastPInvokeError();
-            if (errno == LibC.EINTR) return;
+            if (errno == LibC.EINTR) return false;
             LinkLog.PollFailed(_log, _device.Name, LibC.Describe(errno));
             Thread.Sleep(ErrorBackoffMs);
-            return;
+            return false;
         }
         if ((fds[1].Revents & LibC.POLLIN) != 0) _eventFd!.Drain();
-        if ((fds[0].Revents & (LibC.POLLERR | LibC.POLLHUP | LibC.POLLNVAL)) != 0 && (fds[0].Revents & LibC.POLLIN) == 0)
-        {
-            // The device is gone or broken and will stay readable-with-error: do not spin on it.
-            LinkLog.PollError(_log, _device.Name, fds[0].Revents);
-            Thread.Sleep(ErrorBackoffMs);
-        }
+        return (fds[0].Revents & (LibC.POLLERR | LibC.POLLHUP | LibC.POLLNVAL)) != 0 && (fds[0].Revents & LibC.POLLIN) == 0;
     }
 
     /// <summary>poll's timeout for <paramref name="deadline"/>: -1 for never, else whole milliseconds rounded up.</summary>

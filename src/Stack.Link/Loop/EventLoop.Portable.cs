@@ -38,6 +38,7 @@ public sealed partial class EventLoop
             RunInbox(core);
             var now = Now;
             if (core.NextDeadline <= now) RunTimers(core, now);
+            FlushDevice();
             // Work the loop posted to itself (a completion resumed through its context) sets no event.
             if (!_inbox.IsEmpty) continue;
             Sleep(wake, core.NextDeadline);

@@ -205,6 +205,17 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
         catch (Exception e) when (e is not OutOfMemoryException) { Report(e); }
     }
 
+    /// <summary>
+    /// The end of a round: a device that joins segments (<see cref="ILinkDevice.SegmentationOffload"/>) sends what
+    /// it held, so a burst leaves as one write and nothing waits while the loop sleeps.
+    /// </summary>
+    private void FlushDevice()
+    {
+        try { _device.Flush(); }
+        catch (ObjectDisposedException) { } // The device went first; the loop is stopping.
+        catch (Exception e) when (e is not OutOfMemoryException) { Report(e); }
+    }
+
     private void Report(Exception e) => LinkLog.CoreThrew(_log, e, _device.Name);
 
     public void Dispose()

@@ -56,30 +56,44 @@ public sealed class ControlServer : IDisposable
     /// Starts serving <paramref name="stack"/> at <paramref name="path"/>. A socket file left by a stack that is
     /// gone is replaced; one a running stack answers on is not.
     /// </summary>
-    /// <exception cref="IOException">The path is taken by a running stack, or its directory is not private.</exception>
+    /// <exception cref="ControlSocketException">The path is taken by a running stack (<see cref="ControlSocketInUseException"/>), its directory is not private, or the file system refused.</exception>
     public static ControlServer Start(StackInstance stack, string path, ILogger? log = null)
     {
         ArgumentNullException.ThrowIfNull(stack);
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("control sockets are for Unix");
-        var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
-        ControlPaths.EnsurePrivateDirectory(directory);
-        RemoveStale(path);
+        Socket listener;
+        try
+        {
+            var directory = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+            ControlPaths.EnsurePrivateDirectory(directory);
+            RemoveStale(path);
+            listener = Listen(path);
+        }
+        catch (Exception e) when (e is (IOException or UnauthorizedAccessException or SocketException) and not ControlSocketException)
+        {
+            throw new ControlSocketException($"cannot open the control socket {path}: {e.Message}", e);
+        }
+        var server = new ControlServer(stack, listener, path, log ?? NullLogger.Instance);
+        _ = server.AcceptLoop();
+        return server;
+    }
+
+    private static Socket Listen(string path)
+    {
         var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
             listener.Bind(new UnixDomainSocketEndPoint(path));
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             listener.Listen(MaxClients);
+            return listener;
         }
         catch
         {
             listener.Dispose();
             throw;
         }
-        var server = new ControlServer(stack, listener, path, log ?? NullLogger.Instance);
-        _ = server.AcceptLoop();
-        return server;
     }
 
     private static void RemoveStale(string path)
@@ -97,7 +111,7 @@ public sealed class ControlServer : IDisposable
         }
         catch (SocketException e)
         {
-            throw new IOException($"{path} exists and is not a stack's control socket ({e.SocketErrorCode}); remove it or pick another --name", e);
+            throw new ControlSocketException($"{path} exists and is not a stack's control socket ({e.SocketErrorCode}); remove it or pick another --name", e);
         }
         throw new ControlSocketInUseException(path);
     }
@@ -266,9 +280,12 @@ public sealed class ControlServer : IDisposable
     }
 }
 
+/// <summary>The control socket cannot be opened: its directory is not private, its path is taken, the file system said no.</summary>
+public class ControlSocketException(string message, Exception? inner = null) : IOException(message, inner);
+
 /// <summary>Another running stack answers on the control socket's path.</summary>
 public sealed class ControlSocketInUseException(string path)
-    : IOException($"a stack is already running with control socket {path}; pick another --name")
+    : ControlSocketException($"a stack is already running with control socket {path}; pick another --name")
 {
     public string Path { get; } = path;
 }

@@ -41,9 +41,10 @@ public readonly record struct TcpRepr(
     /// <summary>
     /// Writes header and options in front of a payload already at <c>segment[HeaderLength..]</c>, then the
     /// checksum over both, and returns the segment length. Bytes of <paramref name="segment"/> past the payload
-    /// are not touched.
+    /// are not touched. With <paramref name="partialChecksum"/> the field gets only the folded pseudo-header sum,
+    /// for a link that finishes the checksum (Linux's CHECKSUM_PARTIAL; see IpHost.TcpChecksumOffload).
     /// </summary>
-    public int WriteHeaderInPlace(Span<byte> segment, int payloadLength, ulong pseudoHeaderSum)
+    public int WriteHeaderInPlace(Span<byte> segment, int payloadLength, ulong pseudoHeaderSum, bool partialChecksum = false)
     {
         int headerLength = HeaderLength;
         int length = headerLength + payloadLength;
@@ -52,7 +53,14 @@ public readonly record struct TcpRepr(
         segment = segment[..length];
         WriteFixedHeader(segment, headerLength);
         Options.Write(segment[TcpHeader.MinLength..headerLength]);
-        WriteChecksum(segment, pseudoHeaderSum);
+        if (partialChecksum)
+        {
+            BinaryPrimitives.WriteUInt16BigEndian(segment[TcpHeader.ChecksumOffset..], (ushort)~InternetChecksum.Finish(pseudoHeaderSum));
+        }
+        else
+        {
+            WriteChecksum(segment, pseudoHeaderSum);
+        }
         return length;
     }
 

@@ -8,7 +8,7 @@ namespace Stack.Tests.Apps;
 /// <summary>`--autoconf on|off` and what `stack serve` logs of what autoconfiguration learns.</summary>
 public sealed class AutoconfArgsTests
 {
-    private static StackArgs Read(params string[] args) => StackArgs.Read(new ArgReader(args));
+    private static StackArgs Read(params string[] args) => StackArgs.Parse(args);
 
     [Fact]
     public void Autoconfiguration_is_on_unless_turned_off()

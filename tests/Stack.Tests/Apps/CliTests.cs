@@ -1,4 +1,8 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.Reflection;
 using Stack.Apps;
+using Stack.Apps.Commands;
 
 namespace Stack.Tests.Apps;
 
@@ -44,7 +48,7 @@ public sealed class CliTests
     public void Tap_offload_is_on_unless_turned_off(string? value, bool expected)
     {
         string[] args = ["--tap", "tap0", "--ip", "192.0.2.2/24", .. value is null ? [] : new[] { "--tap-offload", value }];
-        Assert.Equal(expected, Stack.Apps.Commands.StackArgs.Read(new Stack.Apps.Commands.ArgReader(args)).TapOffload);
+        Assert.Equal(expected, StackArgs.Parse(args).TapOffload);
     }
 
     [Fact]
@@ -99,5 +103,149 @@ public sealed class CliTests
         Assert.Contains("b: FIN_WAIT_2 -> TIME_WAIT", stdout, StringComparison.Ordinal); // daytime: the server closes first
         Assert.Contains("a: FIN_WAIT_2 -> TIME_WAIT", stdout, StringComparison.Ordinal); // echo: the client half-closes first
         Assert.Matches(@"\[2001:db8::3\]:7: hello over TCP from port \d+", stdout);
+    }
+
+    /// <summary>The commands as Cli builds them, so the help tests follow whatever options a command declares.</summary>
+    public static TheoryData<string> Commands() =>
+        [.. Cli.CreateRoot(new CliContext(TextReader.Null, TextWriter.Null, TextWriter.Null)).Subcommands.Select(c => c.Name)];
+
+    [Theory]
+    [MemberData(nameof(Commands))]
+    public void Every_command_has_help_listing_each_of_its_options_with_a_description(string name)
+    {
+        var command = Cli.CreateRoot(new CliContext(TextReader.Null, TextWriter.Null, TextWriter.Null)).Subcommands.Single(c => c.Name == name);
+        var (code, stdout, stderr) = Run(name, "--help");
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+        var options = command.Options.Where(o => o is not HelpOption).ToList();
+        Assert.NotEmpty(options);
+        foreach (var option in options)
+        {
+            Assert.False(string.IsNullOrWhiteSpace(option.Description), $"{name} {option.Name} has no description");
+            // The option's line in the help: its name, and the start of its description after it.
+            var pattern = new System.Text.RegularExpressions.Regex($@"^  (\S+, )*{System.Text.RegularExpressions.Regex.Escape(option.Name)}( |$)");
+            var line = stdout.Split('\n').FirstOrDefault(l => pattern.IsMatch(l));
+            Assert.True(line is not null, $"stack {name} --help does not list {option.Name}:\n{stdout}");
+            Assert.Contains(option.Description!.Split(' ')[0], line, StringComparison.Ordinal);
+        }
+        foreach (var argument in command.Arguments) Assert.Contains($"<{argument.Name}>", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Stack_help_gives_every_commands_synopsis()
+    {
+        var root = Cli.CreateRoot(new CliContext(TextReader.Null, TextWriter.Null, TextWriter.Null));
+        var (code, stdout, _) = Run("--help");
+        Assert.Equal(0, code);
+        foreach (var command in root.Subcommands) Assert.Contains($"  stack {command.Name} ", stdout + " ", StringComparison.Ordinal);
+        Assert.Contains("stack daytime HOST [--port N] [--udp]", stdout, StringComparison.Ordinal);
+        Assert.Contains("--ip ADDR/PREFIX [--ip ADDR/PREFIX ...]", stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --bogus", "unknown option '--bogus' for stack serve")]
+    [InlineData("demo --frobnicate", "unknown option '--frobnicate' for stack demo")]
+    [InlineData("script --verbos a.pkt", "unknown option '--verbos' for stack script")]
+    [InlineData("--bogus", "unknown option '--bogus'")]
+    [InlineData("frobnicate", "unknown command 'frobnicate'")]
+    public void An_unknown_option_or_command_is_named_in_one_line_and_exit_2(string args, string message)
+    {
+        var (code, stdout, stderr) = Run(args.Split(' '));
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.StartsWith("stack: " + message, Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("daytime 192.0.2.1 --prot 13 --tap tap0 --ip 192.0.2.3/24", "did you mean --port?")]
+    [InlineData("script --verbos a.pkt", "did you mean --verbose?")]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --servcies echo", "did you mean --services?")]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --mt 1400", "did you mean --mtu?")]
+    [InlineData("serv --tap tap0", "did you mean serve?")]
+    [InlineData("resolv www.example", "did you mean resolve?")]
+    public void A_typo_gets_a_suggestion(string args, string suggestion)
+    {
+        var (code, _, stderr) = Run(args.Split(' '));
+        Assert.Equal(2, code);
+        Assert.EndsWith($"({suggestion})", Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)).TrimEnd(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Nothing_close_gets_no_suggestion()
+    {
+        var (code, _, stderr) = Run("demo", "--xyzzy");
+        Assert.Equal(2, code);
+        Assert.DoesNotContain("did you mean", stderr, StringComparison.Ordinal);
+        Assert.Contains("stack demo --help", stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --mtu 70000", "--mtu must be a number from 1280 to 9000, not '70000'")]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --tap-offload maybe", "--tap-offload wants on or off, not 'maybe'")]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --autoconf yes", "--autoconf wants on or off, not 'yes'")]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --cc vegas", "--cc wants cubic, bbr or newreno, not 'vegas'")]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --mac 01:00:5e:00:00:01", "--mac wants a unicast address")]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --log-level loud", "--log-level wants trace, debug")]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --impair loss=200%", "--impair: ")]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --gateway nowhere", "--gateway wants an address, not 'nowhere'")]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --dhcp-probes 2", "--dhcp-probes goes with --dhcp")]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --dhcp --dhcp-probes 11", "--dhcp-probes must be a number from 0 to 10, not '11'")]
+    [InlineData("demo --count 101", "--count must be a number from 1 to 100, not '101'")]
+    [InlineData("demo --count", "--count needs a value")]
+    [InlineData("demo --count 2 --count 3", "--count given more than once")]
+    [InlineData("web-kernel --port 0", "--port must be a number from 1 to 65535, not '0'")]
+    [InlineData("script a.pkt --ip-version 5", "--ip-version must be 4 or 6, not '5'")]
+    [InlineData("serve --ip 192.0.2.2/24", "--tap is required")]
+    [InlineData("serve --tap --ip 192.0.2.2/24", "--tap needs a value")]
+    [InlineData("daytime 192.0.2.1 --tap tap0 --ip", "--ip needs a value")]
+    [InlineData("resolve www.example --server 192.0.2.1 --attempts 11 --tap tap0 --ip 192.0.2.2/24", "--attempts must be a number from 1 to 10, not '11'")]
+    public void A_bad_value_names_the_option(string args, string message)
+    {
+        var (code, stdout, stderr) = Run(args.Split(' '));
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith("stack: ", line, StringComparison.Ordinal);
+        Assert.Contains(message, line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_come_through_typed()
+    {
+        var args = StackArgs.Parse(["--tap", "tap1", "--ip", "192.0.2.2/24", "--ip", "2001:db8::2/64", "--gateway", "192.0.2.1",
+            "--gateway", "2001:db8::1", "--mac", "02:00:00:00:00:07", "--mtu", "1400", "--cc", "bbr", "--log-level", "debug", "--create-tap"]);
+        Assert.Equal("tap1", args.Tap);
+        Assert.Equal(["192.0.2.2/24", "2001:db8::2/64"], args.Host.Addresses.Select(a => a.ToString()));
+        Assert.Equal("192.0.2.1", args.Host.GatewayV4?.ToString());
+        Assert.Equal("2001:db8::1", args.Host.GatewayV6?.ToString());
+        Assert.Equal("02:00:00:00:00:07", args.Host.Mac.ToString());
+        Assert.Equal(1400, args.Host.Mtu);
+        Assert.Equal(Stack.Tcp.Congestion.CongestionControlKind.Bbr, args.CongestionControl);
+        Assert.Equal(Microsoft.Extensions.Logging.LogLevel.Debug, args.LogLevel);
+        Assert.True(args.CreateTap);
+        Assert.Null(args.Dhcp);
+    }
+
+    [Fact]
+    public void Version_prints_the_assemblys_version()
+    {
+        var (code, stdout, stderr) = Run("--version");
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+        var expected = typeof(Cli).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion;
+        Assert.Equal(expected, stdout.Trim());
+        Assert.StartsWith(typeof(Cli).Assembly.GetName().Version!.ToString(3), expected, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("serve --cc ", "bbr,cubic,newreno")]
+    [InlineData("serve --tap-offload ", "off,on")]
+    [InlineData("resolv", "resolve")]
+    public void Shell_completion_offers_what_an_option_reads(string line, string expected)
+    {
+        // The [suggest:POSITION] directive is what dotnet-suggest calls with the line being typed.
+        var (code, stdout, _) = Run($"[suggest:{line.Length}]", line);
+        Assert.Equal(0, code);
+        Assert.Equal(expected, string.Join(',', stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
     }
 }

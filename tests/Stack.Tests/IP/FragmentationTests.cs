@@ -185,6 +185,30 @@ public sealed class FragmentationTests
     }
 
     [Fact]
+    public void With_checksum_offload_a_TCP_segment_is_checksummed_whole_before_it_is_fragmented()
+    {
+        var h = new HostHarness(checksumOffload: true);
+        Assert.True(h.Host.TcpChecksumOffload);
+        LearnPeers(h);
+        // A 3000-byte segment as TCP writes it for a link that finishes checksums: the folded pseudo-header sum.
+        var segment = new byte[3000];
+        new Random(3).NextBytes(segment);
+        var pseudo = InternetChecksum.PseudoHeader(Our4, Peer4, (byte)IpProtocol.Tcp, segment.Length);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(segment.AsSpan(16), (ushort)~InternetChecksum.Finish(pseudo));
+        var sent = segment.ToArray();
+
+        Assert.Equal(SendResult.Sent, h.Host.Send(Our4, Peer4, IpProtocol.Tcp, segment, h.Now));
+        var whole = ReassembleReply4(h, out int fragments);
+        Assert.Equal(3, fragments);
+        Assert.Equal(0, InternetChecksum.Finish(InternetChecksum.Add(pseudo, whole))); // the receiver's check passes
+        Assert.Equal(sent, segment); // the caller's buffer is left alone
+
+        // A segment that leaves whole keeps its partial checksum for the link to finish.
+        Assert.Equal(SendResult.Sent, h.Host.Send(Our4, Peer4, IpProtocol.Tcp, segment.AsSpan(0, 1000), h.Now));
+        Assert.Equal(sent.AsSpan(0, 1000).ToArray(), h.NextRaw().AsSpan(EthernetFrame.HeaderLength + 20).ToArray());
+    }
+
+    [Fact]
     public void A_local_send_over_the_path_MTU_with_DF_fails_whole_and_IPv6_over_the_maximum_fails()
     {
         var h = new HostHarness();

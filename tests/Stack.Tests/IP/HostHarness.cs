@@ -29,7 +29,9 @@ internal sealed class HostHarness : IFrameTransmitter
     /// MLD and IGMP; silent unless a test asks, so that other tests' traces hold no reports.
     /// </param>
     /// <param name="configure">Changes to the options before the host is built (autoconfiguration, a gateway).</param>
-    public HostHarness(bool start = true, MembershipOptions? membership = null, Func<IpHostOptions, IpHostOptions>? configure = null)
+    /// <param name="checksumOffload">Build the host over a link that finishes TCP checksums (as a TAP with offloads).</param>
+    public HostHarness(bool start = true, MembershipOptions? membership = null, Func<IpHostOptions, IpHostOptions>? configure = null,
+        bool checksumOffload = false)
     {
         var a4 = InterfaceAddress.Parse("192.0.2.2/24");
         var a6 = InterfaceAddress.Parse("2001:db8::2/64");
@@ -40,7 +42,7 @@ internal sealed class HostHarness : IFrameTransmitter
             Random = new Random(7),
             Membership = membership ?? MembershipOptions.Silent,
         };
-        Host = new IpHost(configure?.Invoke(options) ?? options, this);
+        Host = new IpHost(configure?.Invoke(options) ?? options, checksumOffload ? new OffloadingLink(this) : this);
         if (start)
         {
             Host.Start(Now);
@@ -103,6 +105,17 @@ internal sealed class HostHarness : IFrameTransmitter
 
     public static System.Net.NetworkInformation.PhysicalAddress Phys(MacAddress mac) =>
         System.Net.NetworkInformation.PhysicalAddress.Parse(mac.ToString().Replace(':', '-'));
+
+    /// <summary>A link that takes TCP segments with partial checksums, handing the frames to the harness.</summary>
+    private sealed class OffloadingLink(HostHarness harness) : ILinkDevice
+    {
+        public string Name => "offload";
+        public int Mtu => 1500;
+        public void Start(IFrameSink sink) { }
+        public void Transmit(ReadOnlySpan<byte> frame) => harness.Transmit(frame);
+        public bool TryEnableChecksumOffload() => true;
+        public void Dispose() { }
+    }
 
     public static IPAddress Ip(Ipv4Address a) => a.ToIPAddress();
     public static IPAddress Ip(Ipv6Address a) => a.ToIPAddress();

@@ -113,7 +113,7 @@ public sealed class ControlServerTests : IDisposable
         {
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(SocketPath));
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(_directory));
-            var e = Assert.Throws<IOException>(() => ControlServer.Start(StackB, SocketPath));
+            var e = Assert.Throws<ControlSocketInUseException>(() => ControlServer.Start(StackB, SocketPath));
             Assert.Contains("already running", e.Message, StringComparison.Ordinal);
         }
         Assert.False(File.Exists(SocketPath)); // removed on dispose
@@ -131,7 +131,7 @@ public sealed class ControlServerTests : IDisposable
     {
         Directory.CreateDirectory(_directory);
         File.SetUnixFileMode(_directory, (UnixFileMode)0b111_101_101);
-        var e = Assert.Throws<IOException>(() => ControlServer.Start(StackA, SocketPath));
+        var e = Assert.Throws<ControlSocketException>(() => ControlServer.Start(StackA, SocketPath));
         Assert.Contains("open to group or others", e.Message, StringComparison.Ordinal);
     }
 

@@ -48,6 +48,13 @@ public sealed class ImpairedDevice : ILinkDevice, IFrameSink
 
     public void Transmit(ReadOnlySpan<byte> frame) => Impair(_out, frame, inbound: false);
 
+    // Neither segmentation nor checksum offload through impairment: every frame leaves as the impairment left it,
+    // one segment per frame, and a corrupted segment must fail its checksum at the receiver; a super-frame or a
+    // checksum filled in after the corruption would hide it. (No Flush: the inner device joins nothing.)
+    public bool SegmentationOffload => false;
+
+    public bool TryEnableChecksumOffload() => false;
+
     void IFrameSink.OnFrame(ReadOnlySpan<byte> frame) => Impair(_in, frame, inbound: true);
 
     private void Impair(Impairment impairment, ReadOnlySpan<byte> frame, bool inbound)

@@ -58,6 +58,15 @@ public sealed class TracingDevice : IPollableDevice
         _inner.Transmit(frame);
     }
 
+    // The trace records the frames as TCP sent them, one per segment, as they will be on the wire; the inner
+    // device may join them afterwards.
+    public bool SegmentationOffload => _inner.SegmentationOffload;
+
+    public void Flush() => _inner.Flush();
+
+    // The trace then holds partial TCP checksums, as a capture on a Linux host with offloads does.
+    public bool TryEnableChecksumOffload() => _inner.TryEnableChecksumOffload();
+
     public void Dispose()
     {
         _inner.Dispose();

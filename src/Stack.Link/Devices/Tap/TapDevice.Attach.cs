@@ -21,15 +21,17 @@ public sealed unsafe partial class TapDevice
 
     /// <summary>
     /// Opens /dev/net/tun non-blocking (a polling loop reads until EAGAIN; the reader thread polls first) and
-    /// attaches it to TAP <paramref name="name"/>, with or without the virtio header and offloads.
+    /// attaches it to TAP <paramref name="name"/>, with or without the virtio header and offloads. A TAP it makes
+    /// (<paramref name="create"/>, none by that name) it brings up; of one that was there it says whether it is up.
     /// </summary>
-    private static SafeFileHandle Attach(string name, string? netns, bool offload, bool create)
+    private static (SafeFileHandle Fd, TapState State) Attach(string name, string? netns, bool offload, bool create)
     {
         const string Tun = "/dev/net/tun";
         var setup = netns is null ? "sudo scripts/tap-setup up" : $"sudo scripts/tap-setup up --netns {netns}";
         // TUNSETIFF on a name that does not exist makes a new, down TAP and succeeds: a typo would leave the stack
         // running on a device nothing is connected to. Making one is the caller's explicit choice.
-        if (!create && LibC.IfNameToIndex(name) == 0)
+        bool exists = LibC.IfNameToIndex(name) != 0;
+        if (!create && !exists)
             throw new LinkDeviceException(
                 $"There is no network device '{name}'{(netns is null ? " in this namespace" : $" in namespace {netns}")}. Make a TAP with `{setup}`, or let the stack make one for its run (--create-tap).",
                 LibC.ENODEV) { NoSuchDevice = true };
@@ -48,8 +50,7 @@ public sealed unsafe partial class TapDevice
 
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         byte* ifr = stackalloc byte[IfReqSize];
-        new Span<byte>(ifr, IfReqSize).Clear();
-        Encoding.UTF8.GetBytes(name, new Span<byte>(ifr, IfNameSize - 1));
+        NameRequest(ifr, name);
         *(short*)(ifr + IfReqFlagsOffset) = (short)(IffTap | IffNoPi | (offload ? IffVnetHdr : 0));
         if (LibC.Ioctl(fd, TunSetIff, ifr) != 0)
         {
@@ -67,13 +68,16 @@ public sealed unsafe partial class TapDevice
         try
         {
             SetOffloads(fd, name, offload);
+            // A transient TAP goes when its fd closes; one that is left down would carry nothing.
+            if (!exists) BringUp(name);
         }
         catch
         {
             handle.Dispose();
             throw;
         }
-        return handle;
+        if (!exists) return (handle, TapState.Created);
+        return (handle, GetFlags(name) is { } flags && (flags & IffUp) == 0 ? TapState.Down : TapState.Up);
     }
 
     /// <summary>

@@ -18,7 +18,10 @@ namespace Stack.Link.Devices.Tap;
 /// loop polls it (<see cref="IPollableDevice"/>: frames are read on the loop's thread and handled in place), or
 /// <see cref="Start"/> runs a reader thread ("tap-rx NAME") that hands each frame to a sink. Transmit writes from
 /// the caller's thread. With offloads (the default) the kernel may hand over GSO super-frames of up to 64 KiB
-/// whose checksums the device completes; see <see cref="VirtioNetHeader"/>.
+/// whose checksums the device completes; see <see cref="VirtioNetHeader"/>. The other way, the stack's full-MSS
+/// segments sent from the thread that calls <see cref="Flush"/> (the event loop's) leave joined into GSO
+/// super-frames (<see cref="TcpSegmentCoalescer"/>), and with <see cref="TryEnableChecksumOffload"/> every TCP
+/// segment leaves with its checksum for the kernel to finish.
 /// </summary>
 public sealed unsafe partial class TapDevice : IPollableDevice
 {
@@ -36,7 +39,12 @@ public sealed unsafe partial class TapDevice : IPollableDevice
     private readonly byte[] _receiveBuffer = GC.AllocateArray<byte>(ReceiveBufferSize, pinned: true);
     private Thread? _reader;
     private volatile bool _stopping;
-    private long _framesReceived, _framesSent, _gsoFramesReceived, _receiveErrors, _transmitErrors, _sinkErrors;
+    private readonly TcpSegmentCoalescer _coalescer = new();
+    private volatile bool _checksumPartial; // TCP segments come with partial checksums (TryEnableChecksumOffload).
+    private int _flushThread; // The managed id of the thread whose segments are joined (0: none yet).
+    private int _gone;                                 // 1 once the interface is gone (EBADFD): never read or written again
+    private volatile bool _transmitFailing;            // a failed write was logged (or the TAP is known down): the rest are only counted
+    private long _framesReceived, _framesSent, _gsoFramesSent, _gsoFramesReceived, _receiveErrors, _transmitErrors, _sinkErrors;
 
     private TapDevice(string name, int mtu, SafeFileHandle fd, bool offload, ILogger? logger)
     {
@@ -64,6 +72,9 @@ public sealed unsafe partial class TapDevice : IPollableDevice
     /// <summary>Received GSO super-frames (each standing for several segments on the wire), a subset of FramesReceived.</summary>
     public long GsoFramesReceived => Interlocked.Read(ref _gsoFramesReceived);
 
+    /// <summary>GSO super-frames written (each standing for several segments on the wire), a subset of FramesSent.</summary>
+    public long GsoFramesSent => Interlocked.Read(ref _gsoFramesSent);
+
     /// <summary>poll/read failures other than EINTR/EAGAIN.</summary>
     public long ReceiveErrors => Interlocked.Read(ref _receiveErrors);
 
@@ -73,6 +84,12 @@ public sealed unsafe partial class TapDevice : IPollableDevice
     /// <summary>Exceptions thrown by the sink, caught so the reader keeps going.</summary>
     public long SinkErrors => Interlocked.Read(ref _sinkErrors);
 
+    /// <summary>
+    /// The interface is gone (deleted, or the namespace it was in): the fd answers EBADFD. Said once in the log;
+    /// the device reads nothing from then on and counts every send as a transmit error.
+    /// </summary>
+    public bool IsGone => Volatile.Read(ref _gone) != 0;
+
     /// <summary>Frames turned away for a malformed virtio_net_hdr (layer <see cref="Layer.VirtioNet"/>); written by the one receiving thread.</summary>
     public RejectCounters Rejects { get; } = new();
 
@@ -81,7 +98,8 @@ public sealed unsafe partial class TapDevice : IPollableDevice
     /// <summary>
     /// Attaches to the TAP device <paramref name="name"/> (a persistent one from <c>scripts/tap-setup up</c>). When
     /// there is no such device it fails with errno ENODEV, unless <paramref name="create"/> lets it make a transient
-    /// one (root or CAP_NET_ADMIN; down until someone brings it up, gone when the device is disposed). With <paramref name="netns"/>, the device is
+    /// one (root or CAP_NET_ADMIN; brought up, gone when the device is disposed). A device that is there but down
+    /// gets one warning on <paramref name="logger"/>. With <paramref name="netns"/>, the device is
     /// looked up in that network namespace (see <c>ip netns</c>); the calling thread stays where it is. With
     /// <paramref name="offload"/> the kernel may pass GSO super-frames and leave checksums for us to finish.
     /// </summary>
@@ -91,8 +109,15 @@ public sealed unsafe partial class TapDevice : IPollableDevice
         if (Encoding.UTF8.GetByteCount(name) >= IfNameSize)
             throw new ArgumentException($"'{name}' is longer than an interface name can be ({IfNameSize - 1} bytes)", nameof(name));
         ArgumentOutOfRangeException.ThrowIfLessThan(mtu, 68);
-        var fd = NetworkNamespace.Run(netns, () => Attach(name, netns, offload, create));
-        return new TapDevice(name, mtu, fd, offload, logger);
+        var (fd, state) = NetworkNamespace.Run(netns, () => Attach(name, netns, offload, create));
+        var device = new TapDevice(name, mtu, fd, offload, logger);
+        if (state == TapState.Down)
+        {
+            // One warning now rather than a failed write per frame: the kernel refuses them with EIO while it is down.
+            device._transmitFailing = true;
+            if (logger is not null) LinkLog.DeviceDown(logger, name, netns is null ? $"ip link set {name} up" : $"ip -n {netns} link set {name} up");
+        }
+        return device;
     }
 
     public void Start(IFrameSink sink)
@@ -111,7 +136,7 @@ public sealed unsafe partial class TapDevice : IPollableDevice
         try
         {
             var pfd = new LibC.PollFd { Fd = (int)_fd.DangerousGetHandle(), Events = LibC.POLLIN };
-            while (!_stopping)
+            while (!_stopping && !IsGone)
             {
                 pfd.Revents = 0;
                 var ready = LibC.Poll(&pfd, 1, PollTimeoutMs);
@@ -123,8 +148,9 @@ public sealed unsafe partial class TapDevice : IPollableDevice
                 }
                 if ((pfd.Revents & LibC.POLLIN) == 0)
                 {
-                    // POLLERR/POLLHUP without data: nothing to read; back off so a broken fd cannot spin.
-                    ReceiveFailed($"poll revents 0x{pfd.Revents:x}", 0);
+                    // POLLERR/POLLHUP without data. A read tells a TAP that is gone (EBADFD: the loop ends) from
+                    // one that is only broken: back off then, so a broken fd cannot spin.
+                    if (ReceiveBatch(sink, 1) != IPollableDevice.Gone) ReceiveFailed($"poll revents 0x{pfd.Revents:x}", 0);
                     continue;
                 }
                 while (!_stopping && ReceiveBatch(sink, ReaderBatch) == ReaderBatch)
@@ -136,6 +162,12 @@ public sealed unsafe partial class TapDevice : IPollableDevice
         {
             if (added) _fd.DangerousRelease();
         }
+    }
+
+    /// <summary>The fd answered EBADFD: the interface is gone. Logged once, by whichever of reader and writer sees it first.</summary>
+    private void MarkGone(string call, int errno)
+    {
+        if (Interlocked.Exchange(ref _gone, 1) == 0 && _logger is { } log) LinkLog.DeviceGone(log, Name, call, LibC.Describe(errno));
     }
 
     private void ReceiveFailed(string call, int errno)

@@ -100,6 +100,34 @@ public readonly record struct VirtioNetHeader(byte Flags, byte GsoType, ushort H
         BinaryPrimitives.WriteUInt16BigEndian(field, sum == 0 ? (ushort)0xFFFF : sum);
     }
 
+    /// <summary>
+    /// The header for a frame whose TCP checksum field holds only the pseudo-header sum: NEEDS_CSUM from the TCP
+    /// header to the end. Only an unfragmented TCP segment (IPv4, or IPv6 with TCP right after the fixed header)
+    /// gets one; anything else, a fragment included, carries complete checksums and gets the plain header.
+    /// </summary>
+    public static VirtioNetHeader ForPartialTcp(ReadOnlySpan<byte> frame)
+    {
+        const int l3 = EthernetFrame.HeaderLength;
+        if (frame.Length < l3 + 20 + TcpMinHeaderLength) return default;
+        int l4;
+        switch (BinaryPrimitives.ReadUInt16BigEndian(frame[12..]))
+        {
+            case (ushort)EtherType.Ipv4:
+                if ((frame[l3] >> 4) != 4 || frame[l3 + 9] != 6 || (BinaryPrimitives.ReadUInt16BigEndian(frame[(l3 + 6)..]) & 0x3FFF) != 0)
+                    return default;
+                l4 = l3 + (frame[l3] & 0x0F) * 4;
+                break;
+            case (ushort)EtherType.Ipv6:
+                if ((frame[l3] >> 4) != 6 || frame[l3 + 6] != 6) return default;
+                l4 = l3 + 40;
+                break;
+            default:
+                return default;
+        }
+        if (l4 + TcpMinHeaderLength > frame.Length) return default;
+        return new VirtioNetHeader(FlagNeedsChecksum, GsoNone, (ushort)(l4 + ((frame[l4 + 12] >> 4) * 4)), 0, (ushort)l4, TcpChecksumOffset);
+    }
+
     /// <summary>Writes the header into the first <see cref="Length"/> bytes of <paramref name="buffer"/>.</summary>
     public void Write(Span<byte> buffer)
     {
