@@ -19,7 +19,13 @@ public sealed partial class TcpConnection
 
     private Chrono _chronoType;
     private Instant _chronoStart;
-    private readonly TimeSpan[] _chronoStat = new TimeSpan[3]; // Indexed by Chrono − 1.
+    private ChronoTimes _chronoStat; // Indexed by Chrono − 1; inline, so a connection carries no array for it.
+
+    [System.Runtime.CompilerServices.InlineArray(3)]
+    private struct ChronoTimes
+    {
+        private TimeSpan _first;
+    }
 
     /// <summary>Linux tcpi_busy_time: time with data in flight or waiting to be sent, the limited times included.</summary>
     public TimeSpan BusyTime(Instant now) => ChronoTime(Chrono.Busy, now) + RwndLimitedTime(now) + SndbufLimitedTime(now);

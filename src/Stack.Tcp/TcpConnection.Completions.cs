@@ -12,8 +12,9 @@ namespace Stack.Tcp;
 public sealed partial class TcpConnection
 {
     private readonly ErrorQueue _errorQueue = new();
-    private readonly ZeroCopySends _zeroCopy = new();
-    private readonly TxTimestamps _txTimestamps = new();
+    // Made by the first MSG_ZEROCOPY write or SO_TIMESTAMPING call: few connections use either.
+    private ZeroCopySends? _zeroCopy;
+    private TxTimestamps? _txTimestamps;
 
     /// <summary>Completions and timestamps not yet read (Linux sk_error_queue); POLLERR while not empty.</summary>
     public ErrorQueue ErrorQueue => _errorQueue;
@@ -25,7 +26,7 @@ public sealed partial class TcpConnection
     public SeqNum WriteSeq => _snd.BufStart + _send.Count;
 
     /// <summary>The SO_TIMESTAMPING flags in force.</summary>
-    public TimestampingFlags Timestamping => _txTimestamps.Flags;
+    public TimestampingFlags Timestamping => _txTimestamps?.Flags ?? TimestampingFlags.None;
 
     /// <summary>
     /// SO_TIMESTAMPING. False (EINVAL) for bits Linux does not know, OPT_ID_TCP without OPT_ID, and OPT_ID newly
@@ -35,10 +36,10 @@ public sealed partial class TcpConnection
     {
         if ((flags & ~TimestampingFlags.All) != 0) return false;
         if ((flags & TimestampingFlags.OptIdTcp) != 0 && (flags & TimestampingFlags.OptId) == 0) return false;
-        if ((flags & TimestampingFlags.OptId) != 0 && (_txTimestamps.Flags & TimestampingFlags.OptId) == 0
+        if ((flags & TimestampingFlags.OptId) != 0 && (Timestamping & TimestampingFlags.OptId) == 0
             && _state is TcpState.Closed or TcpState.Listen)
             return false;
-        _txTimestamps.Set(flags, _snd.Una, WriteSeq);
+        (_txTimestamps ??= new()).Set(flags, _snd.Una, WriteSeq);
         return true;
     }
 
@@ -52,14 +53,16 @@ public sealed partial class TcpConnection
     public void EndZeroCopyWrite(ZeroCopyWrite begun)
     {
         long queued = _errorQueue.Queued;
-        _zeroCopy.Add(begun.Start, WriteSeq, begun.SentBefore);
-        _zeroCopy.Acknowledge(_snd.Una, _errorQueue);
+        var zeroCopy = _zeroCopy ??= new();
+        zeroCopy.Add(begun.Start, WriteSeq, begun.SentBefore);
+        zeroCopy.Acknowledge(_snd.Una, _errorQueue);
         RaiseIfQueued(queued);
     }
 
     /// <summary>A write call that took bytes returned: its last byte is marked for SO_TIMESTAMPING.</summary>
     public void OnWriteCompleted(Instant now)
     {
+        if (_txTimestamps is null) return;
         long queued = _errorQueue.Queued;
         _txTimestamps.OnWrite(WriteSeq, _snd.Max, Math.Min(WriteSeq - _snd.BufStart, _mss), now, _errorQueue);
         RaiseIfQueued(queued);
@@ -68,6 +71,7 @@ public sealed partial class TcpConnection
     /// <summary>Data left, new (SendNew) or resent (Retransmit): transmit timestamps of marked bytes in it.</summary>
     private void OnNewDataSent(SeqNum seq, int length, Instant now)
     {
+        if (_txTimestamps is null) return;
         long queued = _errorQueue.Queued;
         _txTimestamps.OnSent(seq, length, now, _errorQueue);
         MarkIfQueued(queued);
@@ -77,8 +81,8 @@ public sealed partial class TcpConnection
     private void OnSendAcknowledged(Instant now)
     {
         long queued = _errorQueue.Queued;
-        _zeroCopy.Acknowledge(_snd.Una, _errorQueue);
-        _txTimestamps.OnAcknowledged(_snd.Una, now, _errorQueue);
+        _zeroCopy?.Acknowledge(_snd.Una, _errorQueue);
+        _txTimestamps?.OnAcknowledged(_snd.Una, now, _errorQueue);
         MarkIfQueued(queued);
     }
 
@@ -91,7 +95,7 @@ public sealed partial class TcpConnection
     {
         long queued = _errorQueue.Queued;
         if (_userClosed) return;
-        _zeroCopy.Purge(_errorQueue);
+        _zeroCopy?.Purge(_errorQueue);
         MarkIfQueued(queued);
     }
 

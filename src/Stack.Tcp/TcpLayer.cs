@@ -47,6 +47,11 @@ public sealed class TcpLayer : IIpTransport
     private TokenBucket? _resets;
     private ChallengeAckBudget _challengeAcks;
 
+    // Connect's ephemeral port search asks "is this port taken towards that peer?": a delegate made once over
+    // these fields, so a connect allocates no closure.
+    private readonly Func<ushort, bool> _portTaken;
+    private (IpAddress Local, IpAddress Remote, ushort RemotePort) _portProbe;
+
     public TcpLayer(IIpNetwork host, IsnGenerator? isn = null, EphemeralPorts? ports = null, Random? random = null,
         ILogger? log = null)
     {
@@ -57,6 +62,7 @@ public sealed class TcpLayer : IIpTransport
         Log = log ?? NullLogger.Instance;
         _cookies = new SynCookieCodec(_isn);
         (_resets, _challengeAcks) = Limiters(_limits);
+        _portTaken = PortTaken;
         host.Register(IpProtocol.Tcp, this);
     }
 
@@ -219,9 +225,8 @@ public sealed class TcpLayer : IIpTransport
             Span<byte> r = stackalloc byte[16];
             int n = Write(source, s);
             Write(remote, r);
-            if (!_ports.TryAllocate(s[..n], r[..n], remotePort,
-                p => _connections.ContainsKey(new FourTuple(source, p, remote, remotePort)) || ListenerOnPort(p),
-                out localPort))
+            _portProbe = (source, remote, remotePort);
+            if (!_ports.TryAllocate(s[..n], r[..n], remotePort, _portTaken, out localPort))
             {
                 throw new SocketException((int)SocketError.AddressNotAvailable);
             }
@@ -552,6 +557,10 @@ public sealed class TcpLayer : IIpTransport
         }
         return _listeners.GetValueOrDefault(new TcpEndPoint(local.IsIpv6 ? IpAddress.AnyV6 : IpAddress.AnyV4, port));
     }
+
+    private bool PortTaken(ushort port) =>
+        _connections.ContainsKey(new FourTuple(_portProbe.Local, port, _portProbe.Remote, _portProbe.RemotePort))
+        || ListenerOnPort(port);
 
     private bool ListenerOnPort(ushort port)
     {

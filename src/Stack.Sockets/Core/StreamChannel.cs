@@ -179,8 +179,12 @@ internal sealed class StreamChannel
     {
         if (IsClosed) return;
         IsClosed = true;
-        // Waiters fail first: closing raises events that would otherwise complete them with end of stream.
-        FailAll(new StackSocketException(SocketError.OperationAborted, "The socket was closed"));
+        // Waiters fail first: closing raises events that would otherwise complete them with end of stream. The
+        // exception is made only when someone waits: a close with nothing pending (nearly all) allocates none.
+        if (_receives.Count + _sends.Count + _accepts.Count > 0 || _connect is not null)
+        {
+            FailAll(new StackSocketException(SocketError.OperationAborted, "The socket was closed"));
+        }
         Listener?.Close(now);
         if (Connection is { } c && c.State != TcpState.Closed)
         {

@@ -51,7 +51,7 @@ public sealed class ReceiveBuffer
         _maxHeldRanges = maxHeldRanges ?? DefaultMaxHeldRanges(capacity);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_maxHeldRanges);
         _ring = new PooledRing(capacity);
-        _held = new Held[Math.Min(InitialHeldRanges, _maxHeldRanges)];
+        _held = []; // Made when the first segment arrives out of order: most connections never hold one.
     }
 
     public int Capacity => _ring.Capacity;
@@ -129,6 +129,15 @@ public sealed class ReceiveBuffer
         }
 
         int length = (int)(to - from);
+        if (from == 0 && _heldCount == 0)
+        {
+            // In order with nothing held (nearly every segment): readable at once, no range table involved.
+            CopyIn(0, data.Slice((int)-startOffset, length));
+            advanced = length;
+            _readable += length;
+            _expectedRcvNxt = rcvNxt + length;
+            return length;
+        }
         var range = new SeqRange(rcvNxt + (int)from, rcvNxt + (int)to);
         if (!Hold(range))
         {
@@ -241,7 +250,7 @@ public sealed class ReceiveBuffer
         int merged = last - first;
         if (merged == 0 && _heldCount == _held.Length && _held.Length < _maxHeldRanges)
         {
-            Array.Resize(ref _held, Math.Min(_held.Length * 2, _maxHeldRanges));
+            Array.Resize(ref _held, Math.Min(Math.Max(InitialHeldRanges, _held.Length * 2), _maxHeldRanges));
         }
         if (merged == 0 && _heldCount == _held.Length)
         {

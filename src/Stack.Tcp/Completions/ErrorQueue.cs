@@ -8,22 +8,23 @@ namespace Stack.Tcp.Completions;
 /// </summary>
 public sealed class ErrorQueue
 {
-    private readonly LinkedList<ErrorQueueEntry> _entries = new();
+    private LinkedList<ErrorQueueEntry>? _entries; // Made at the first entry: most connections never queue one.
 
-    public int Count => _entries.Count;
+    public int Count => _entries?.Count ?? 0;
 
     /// <summary>How many entries were ever queued, folded ones included: a change means readers must be woken.</summary>
     public long Queued { get; private set; }
 
-    public bool IsEmpty => _entries.Count == 0;
+    public bool IsEmpty => Count == 0;
 
     /// <summary>The entry a read would return, without taking it.</summary>
-    public ErrorQueueEntry? Peek() => _entries.First?.Value;
+    public ErrorQueueEntry? Peek() => _entries?.First?.Value;
 
     public void Enqueue(ErrorQueueEntry entry)
     {
         ArgumentNullException.ThrowIfNull(entry);
         Queued++;
+        _entries ??= new();
         if (entry is ZeroCopyCompletion next && _entries.Last is { Value: ZeroCopyCompletion tail } last
             && TryExtend(tail, next) is { } merged)
         {
@@ -35,13 +36,13 @@ public sealed class ErrorQueue
 
     public bool TryDequeue(out ErrorQueueEntry? entry)
     {
-        entry = _entries.First?.Value;
+        entry = _entries?.First?.Value;
         if (entry is null) return false;
-        _entries.RemoveFirst();
+        _entries!.RemoveFirst();
         return true;
     }
 
-    public void Clear() => _entries.Clear();
+    public void Clear() => _entries?.Clear();
 
     /// <summary>
     /// Linux folds a range into the tail only when it starts right after it and the sum still counts in 32 bits;

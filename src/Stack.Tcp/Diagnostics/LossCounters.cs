@@ -49,11 +49,14 @@ public enum LossEvent
 /// </summary>
 public sealed class LossCounters
 {
-    private readonly long[] _counts = new long[Enum.GetValues<LossEvent>().Length];
+    private static readonly int Kinds = Enum.GetValues<LossEvent>().Length;
 
-    public long this[LossEvent kind] => _counts[(int)kind];
+    // Made at the first loss event: most connections never see one, and each would carry the array for nothing.
+    private long[]? _counts;
 
-    internal void Add(LossEvent kind, long n) => _counts[(int)kind] += n;
+    public long this[LossEvent kind] => _counts is { } c ? c[(int)kind] : 0;
 
-    public override string ToString() => string.Join(", ", Enum.GetValues<LossEvent>().Select(k => $"{k} {_counts[(int)k]}"));
+    internal void Add(LossEvent kind, long n) => (_counts ??= new long[Kinds])[(int)kind] += n;
+
+    public override string ToString() => string.Join(", ", Enum.GetValues<LossEvent>().Select(k => $"{k} {this[k]}"));
 }

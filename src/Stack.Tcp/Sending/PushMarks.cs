@@ -13,7 +13,7 @@ namespace Stack.Tcp.Sending;
 /// </remarks>
 public sealed class PushMarks
 {
-    private const int InitialCapacity = 16;
+    private const int InitialCapacity = 4; // A short connection marks a few writes; a bulk one doubles to its need.
 
     private SeqNum[] _ring = [];
     private int _head;

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using Stack.Link.Time;
 
@@ -13,8 +14,9 @@ namespace Stack.Tcp.Sending;
 /// The byte counts follow Linux's packet counts: <see cref="SackedBytes"/> (sacked_out), <see cref="LostBytes"/>
 /// (lost_out: lost and not SACKed, whether or not resent) and <see cref="RetransmittedBytes"/> (retrans_out:
 /// resends in flight), so that <see cref="InFlight"/> is RFC 6675's pipe (Linux tcp_packets_in_flight).
-/// A ring made at the first send (an idle connection holds none) that grows by doubling, so steady state
-/// allocates nothing.
+/// A ring rented at the first send (an idle connection holds none) from <see cref="ArrayPool{T}.Shared"/>, grown by
+/// doubling and returned when the connection is done with it, so neither a bulk transfer's steady state nor a new
+/// connection after the first allocates one (records hold no references: nothing to clear on return).
 /// </remarks>
 public sealed class SentSegments
 {
@@ -317,8 +319,7 @@ public sealed class SentSegments
     /// <summary>Drops every record and gives the ring up (the connection is done with its data).</summary>
     public void Clear()
     {
-        _ring = [];
-        _head = 0;
+        ReturnRing();
         _count = 0;
         SackedBytes = 0;
         LostBytes = 0;
@@ -390,19 +391,29 @@ public sealed class SentSegments
     {
         if (_count == 0)
         {
-            _ring = [];
-            _head = 0;
+            ReturnRing();
         }
+    }
+
+    private void ReturnRing()
+    {
+        if (_ring.Length > 0)
+        {
+            ArrayPool<SentSegment>.Shared.Return(_ring);
+        }
+        _ring = [];
+        _head = 0;
     }
 
     private void Grow()
     {
-        var bigger = new SentSegment[Math.Max(InitialCapacity, _ring.Length * 2)];
+        // The shared pool hands out powers of two at these sizes, as the ring's index mask needs.
+        var bigger = ArrayPool<SentSegment>.Shared.Rent(Math.Max(InitialCapacity, _ring.Length * 2));
         for (int i = 0; i < _count; i++)
         {
             bigger[i] = At(i);
         }
+        ReturnRing();
         _ring = bigger;
-        _head = 0;
     }
 }

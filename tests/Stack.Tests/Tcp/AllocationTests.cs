@@ -147,3 +147,73 @@ public sealed class StackToStackAllocationTests
         Addresses = [Stack.IP.Routing.InterfaceAddress.Parse($"192.0.2.{last}/24")],
     };
 }
+
+public sealed class ConnectionLifeAllocationTests
+{
+    /// <summary>
+    /// The bound on what one whole connection allocates, both ends together (client and server stacks on one
+    /// virtual network): SYN, accept, a 26-byte reply, close from the server, FIN, TIME-WAIT to its end.
+    /// bench/Stack.Bench's ConnectionLifeBench measures the same life (4,529 bytes when this was written; it was
+    /// 14,401). Where the remaining bytes go, about 2,260 per end: the TcpConnection object itself (about 1,150
+    /// bytes: every algorithm's state is in its fields) and the parts each connection owns — RACK and its loss
+    /// detection, the RTO estimator, CUBIC and HyStart, the delivery-rate sampler, the ACK timing, the scoreboard,
+    /// the send and receive buffers and the error queue (their holders: rings are pooled), the push and skb marks
+    /// and the loss counters. Buffers, the scoreboard's ring and frames are pooled; no closure is made, and the
+    /// out-of-order range table, zero-copy and timestamping state only when used. Reaching 0 would take pooling
+    /// the connections themselves.
+    /// </summary>
+    private const int MaxBytesPerConnection = 4_608;
+
+    [Fact]
+    public void A_connection_from_syn_to_the_end_of_time_wait_allocates_only_the_connections()
+    {
+        var net = new Stack.Sockets.Simulation.VirtualNetwork(TimeSpan.FromMicroseconds(50));
+        // A short MSL: at the default every TIME-WAIT would outlast the neighbour cache and add ARP to the bill.
+        var config = TcpConfig.Default with { Msl = TimeSpan.FromMilliseconds(50) };
+        var a = net.AddHost(Host(1), seed: 1, config);
+        var b = net.AddHost(Host(2), seed: 2, config);
+        var server = Stack.IP.IpAddress.Parse("192.0.2.2");
+        var listener = b.Tcp.Listen(server, 13, 16);
+        byte[] reply = new byte[26];
+        byte[] buffer = new byte[256];
+
+        // Checks count failures instead of asserting inside the measured loop: xunit's Assert.Equal allocates.
+        int failures = 0;
+        void Step()
+        {
+            if (!net.Step()) throw new InvalidOperationException("The network went idle before the connection ended.");
+        }
+        void Life()
+        {
+            var client = a.Tcp.Connect(null, 0, server, 13, null, net.Now);
+            TcpConnection? accepted;
+            while (!listener.TryAccept(out accepted)) Step();
+            if (accepted.Send(reply, net.Now) != reply.Length) failures++;
+            accepted.Close(net.Now);
+            int received = 0;
+            while (!client.IsEndOfStream)
+            {
+                received += client.Receive(buffer, net.Now);
+                if (!client.IsEndOfStream) Step();
+            }
+            client.Close(net.Now);
+            while (a.Tcp.ConnectionCount + b.Tcp.ConnectionCount > 0) Step();
+            if (received != reply.Length || accepted.State != TcpState.Closed || client.State != TcpState.Closed) failures++;
+        }
+
+        for (int i = 0; i < 300; i++) Life(); // Warm up: tables, pools, the timer heap.
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        const int Connections = 500;
+        for (int i = 0; i < Connections; i++) Life();
+        long perConnection = (GC.GetAllocatedBytesForCurrentThread() - before) / Connections;
+        Assert.Equal(0, failures);
+        Assert.True(perConnection <= MaxBytesPerConnection, $"{perConnection} bytes per connection (bound {MaxBytesPerConnection})");
+        Assert.Equal(0, a.Tcp.Statistics.Retransmissions + b.Tcp.Statistics.Retransmissions);
+    }
+
+    private static Stack.IP.IpHostOptions Host(byte last) => new()
+    {
+        Mac = new Stack.Link.Wire.MacAddress(0x0200_0000_0000UL | last),
+        Addresses = [Stack.IP.Routing.InterfaceAddress.Parse($"192.0.2.{last}/24")],
+    };
+}

@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Diagnostics.Tracing;
+
+namespace Stack.Bench;
+
+/// <summary>
+/// `connlife [--count N] [--types] [--sockets]`: runs <see cref="ConnectionLife"/> (with --sockets, the
+/// socket-API connection of <see cref="SocketCallBench.TcpConnection"/> instead) and prints bytes allocated in the
+/// process and time per connection without BenchmarkDotNet's start-up; with --types, the runtime's allocation
+/// samples (one per ~100 KB) by type, to see where the bytes go.
+/// </summary>
+internal static class ConnectionLifeProbe
+{
+    public static int Run(string[] args)
+    {
+        int count = 20_000;
+        bool types = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--count" && i + 1 < args.Length) count = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+            else if (args[i] == "--types") types = true;
+        }
+        Action run;
+        SocketCallBench? sockets = null;
+        if (args.Contains("--sockets"))
+        {
+            // Through the socket API with real loops: every thread's allocations count.
+            sockets = new SocketCallBench();
+            sockets.Setup();
+            run = () => sockets.TcpConnection().GetAwaiter().GetResult();
+        }
+        else
+        {
+            var life = new ConnectionLife();
+            run = () => life.Run();
+        }
+        for (int i = 0; i < 2000; i++) run();
+        // Exceptions thrown and caught cost tens of microseconds each: count them, and show where the first came from.
+        long exceptions = 0;
+        string? first = null;
+        AppDomain.CurrentDomain.FirstChanceException += (_, e) =>
+        {
+            Interlocked.Increment(ref exceptions);
+            first ??= e.Exception.ToString();
+        };
+        using var listener = types ? new AllocationSamples() : null;
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        var watch = Stopwatch.StartNew();
+        for (int i = 0; i < count; i++) run();
+        watch.Stop();
+        long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
+        sockets?.Cleanup();
+        Console.WriteLine($"{count} connections: {(double)bytes / count:F0} bytes and {watch.Elapsed.TotalMicroseconds / count:F2} µs per connection, {(double)exceptions / count:F2} exceptions");
+        if (first is not null) Console.WriteLine($"The first exception: {first}");
+        if (listener is not null)
+        {
+            foreach (var (type, n) in listener.ByType.OrderByDescending(p => p.Value).Take(30)) Console.WriteLine($"{n,8:N0} KB~ {type}");
+        }
+        return 0;
+    }
+
+    private sealed class AllocationSamples : EventListener
+    {
+        public Dictionary<string, long> ByType { get; } = [];
+
+        protected override void OnEventSourceCreated(EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime") EnableEvents(source, EventLevel.Verbose, (EventKeywords)0x1);
+        }
+
+        protected override void OnEventWritten(EventWrittenEventArgs e)
+        {
+            if (e.EventName is null || !e.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal) || e.Payload is null) return;
+            int i = e.PayloadNames!.IndexOf("TypeName");
+            string type = i >= 0 ? e.Payload[i] as string ?? "?" : "?";
+            lock (ByType) ByType[type] = ByType.GetValueOrDefault(type) + 100;
+        }
+    }
+}
