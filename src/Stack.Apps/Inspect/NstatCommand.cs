@@ -78,11 +78,18 @@ public static class NstatCommand
         return rows;
     }
 
-    private static void WriteText(IReadOnlyList<Row> rows, string name, TextWriter output)
+    public static void WriteText(IReadOnlyList<Row> rows, string name, TextWriter output)
     {
+        ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(output);
         output.WriteLine($"#stack {name}");
         foreach (var r in rows)
-            output.WriteLine($"{r.Name,-32}{r.Value.ToString(CultureInfo.InvariantCulture),-19}{r.Rate.ToString("0.0", CultureInfo.InvariantCulture)}");
+        {
+            // nstat's columns (32 and 19 wide), widened where a name or value would run into the next.
+            var value = r.Value.ToString(CultureInfo.InvariantCulture);
+            output.WriteLine(r.Name.PadRight(Math.Max(32, r.Name.Length + 1)) + value.PadRight(Math.Max(19, value.Length + 1))
+                + r.Rate.ToString("0.0", CultureInfo.InvariantCulture));
+        }
     }
 
     /// <summary>nstat --json's shape, {"stack":{"Name":value,...}}.</summary>

@@ -38,13 +38,48 @@ public static partial class ControlPaths
         !string.IsNullOrEmpty(name) && name.Length <= 64 && name[0] != '.'
         && name.All(ch => char.IsAsciiLetterOrDigit(ch) || ch is '.' or '_' or '-');
 
-    /// <summary>The names of the stacks with a control socket in <see cref="Directory"/>, sorted.</summary>
+    /// <summary>
+    /// The names of the stacks that answer on a control socket in <see cref="Directory"/>, sorted. A socket file
+    /// nobody listens on (its stack was killed) is not one of them; it is removed, as the next stack of that name
+    /// would replace it anyway.
+    /// </summary>
     public static IReadOnlyList<string> Running()
     {
         if (!System.IO.Directory.Exists(Directory)) return [];
-        return [.. System.IO.Directory.EnumerateFiles(Directory, "*.sock")
-            .Select(p => Path.GetFileNameWithoutExtension(p)!)
-            .Order(StringComparer.Ordinal)];
+        var names = new List<string>();
+        foreach (var path in System.IO.Directory.EnumerateFiles(Directory, "*.sock"))
+        {
+            if (Answers(path)) names.Add(Path.GetFileNameWithoutExtension(path));
+        }
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    private static bool Answers(string path)
+    {
+        using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix,
+            System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)
+        {
+            try
+            {
+                File.Delete(path);
+            }
+            catch (Exception gone) when (gone is IOException or UnauthorizedAccessException)
+            {
+                // Another user's, or gone already: not ours to list either way.
+            }
+            return false;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
     }
 
     /// <summary>

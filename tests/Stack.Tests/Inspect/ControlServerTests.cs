@@ -126,6 +126,21 @@ public sealed class ControlServerTests : IDisposable
         Assert.True(ControlClient.Ask(SocketPath, ControlProtocol.Hello).Ok);
     }
 
+    [SkippableFact]
+    public void Running_lists_the_stacks_that_answer_and_drops_stale_sockets()
+    {
+        Skip.If(!Tools.Has("python3"), "needs python3 to leave a stale socket file");
+        string live = $"live-test-{Environment.ProcessId}", stale = $"stale-test-{Environment.ProcessId}";
+        using var server = ControlServer.Start(StackA, ControlPaths.For(live));
+        Assert.Equal(0, Tools.Run($"python3 -c \"import socket; socket.socket(socket.AF_UNIX).bind('{ControlPaths.For(stale)}')\"").Code);
+
+        var running = ControlPaths.Running();
+
+        Assert.Contains(live, running);
+        Assert.DoesNotContain(stale, running);
+        Assert.False(File.Exists(ControlPaths.For(stale)));
+    }
+
     [Fact]
     public void A_directory_open_to_others_is_refused()
     {

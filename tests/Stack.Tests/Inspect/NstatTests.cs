@@ -59,4 +59,13 @@ public sealed class NstatTests
             File.Delete(path);
         }
     }
+
+    [Fact]
+    public void A_long_name_does_not_run_into_its_value()
+    {
+        var rows = NstatCommand.Rows([new("StackAutoconfRouterSolicitationsSent", 2)], null, new NstatOptions(), Then);
+        var output = new StringWriter();
+        NstatCommand.WriteText(rows, "s", output);
+        Assert.Contains("StackAutoconfRouterSolicitationsSent 2", output.ToString(), StringComparison.Ordinal);
+    }
 }

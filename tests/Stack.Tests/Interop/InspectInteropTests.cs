@@ -70,6 +70,11 @@ public sealed class InspectInteropTests(ITestOutputHelper output)
         var (fcode, filtered, _) = Cli("ss", "-tn", "--name", name, "state", "established", "dport", "=", $":{port}");
         Assert.Equal(0, fcode);
         Assert.Single(filtered.Split('\n'), l => l.StartsWith("ESTAB", StringComparison.Ordinal));
+
+        // Stopped, the stack takes its control socket with it.
+        serve.Signal("TERM");
+        Assert.True(serve.WaitForExit(TimeSpan.FromSeconds(15)), "stack serve did not stop on SIGTERM");
+        Assert.False(File.Exists(ControlPaths.For(name)));
     }
 
     [SkippableFact]
@@ -114,6 +119,8 @@ public sealed class InspectInteropTests(ITestOutputHelper output)
         }
         finally
         {
+            serve.Signal("TERM");
+            serve.WaitForExit(TimeSpan.FromSeconds(15));
             File.Delete(history);
         }
     }
