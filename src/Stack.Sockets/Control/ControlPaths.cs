@@ -57,28 +57,39 @@ public static partial class ControlPaths
 
     private static bool Answers(string path)
     {
+        var answer = Probe(path);
+        if (answer == System.Net.Sockets.SocketError.ConnectionRefused) TryDelete(path);
+        return answer == System.Net.Sockets.SocketError.Success;
+    }
+
+    /// <summary>
+    /// Whether a stack answers on <paramref name="path"/>: Success when one does, ConnectionRefused for a socket file
+    /// nobody listens on (its stack was killed), another error for anything else there.
+    /// </summary>
+    internal static System.Net.Sockets.SocketError Probe(string path)
+    {
         using var probe = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix,
             System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
         try
         {
             probe.Connect(new System.Net.Sockets.UnixDomainSocketEndPoint(path));
-            return true;
+            return System.Net.Sockets.SocketError.Success;
         }
-        catch (System.Net.Sockets.SocketException e) when (e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused)
+        catch (System.Net.Sockets.SocketException e)
         {
-            try
-            {
-                File.Delete(path);
-            }
-            catch (Exception gone) when (gone is IOException or UnauthorizedAccessException)
-            {
-                // Another user's, or gone already: not ours to list either way.
-            }
-            return false;
+            return e.SocketErrorCode;
         }
-        catch (System.Net.Sockets.SocketException)
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
         {
-            return false;
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Another user's, or gone already: not ours to list either way.
         }
     }
 

@@ -99,21 +99,16 @@ public sealed class ControlServer : IDisposable
     private static void RemoveStale(string path)
     {
         if (!File.Exists(path)) return;
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
+        switch (ControlPaths.Probe(path))
         {
-            probe.Connect(new UnixDomainSocketEndPoint(path));
+            case SocketError.Success:
+                throw new ControlSocketInUseException(path);
+            case SocketError.ConnectionRefused when path.EndsWith(".sock", StringComparison.Ordinal):
+                File.Delete(path); // Nobody listens: left by a stack that did not shut down.
+                return;
+            case var error:
+                throw new ControlSocketException($"{path} exists and is not a stack's control socket ({error}); remove it or pick another --name");
         }
-        catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionRefused && path.EndsWith(".sock", StringComparison.Ordinal))
-        {
-            File.Delete(path); // Nobody listens: left by a stack that did not shut down.
-            return;
-        }
-        catch (SocketException e)
-        {
-            throw new ControlSocketException($"{path} exists and is not a stack's control socket ({e.SocketErrorCode}); remove it or pick another --name", e);
-        }
-        throw new ControlSocketInUseException(path);
     }
 
     private async Task AcceptLoop()

@@ -72,19 +72,20 @@ public static class SocketSnapshot
         var list = new List<SocketEntry>();
         foreach (var l in stack.Tcp.Listeners)
             list.Add(new SocketEntry("tcp", "LISTEN", l.CompletedCount, l.Backlog,
-                Text(l.LocalEndPoint.Address), l.LocalEndPoint.Port, Any(l.LocalEndPoint.Address), 0));
+                l.LocalEndPoint.Address.ToString(), l.LocalEndPoint.Port, Wildcard(l.LocalEndPoint.Address.IsIpv6), 0));
         foreach (var c in stack.Tcp.Connections)
         {
             if (c.State == TcpState.Closed) continue;
             list.Add(new SocketEntry("tcp", StateName(c.State), c.Readable, c.Unacknowledged,
-                Text(c.LocalEndPoint.Address), c.LocalEndPoint.Port, Text(c.RemoteEndPoint.Address), c.RemoteEndPoint.Port,
+                c.LocalEndPoint.Address.ToString(), c.LocalEndPoint.Port, c.RemoteEndPoint.Address.ToString(), c.RemoteEndPoint.Port,
                 Details(c, stack.Host.Mtu, now)));
         }
         foreach (var u in stack.Udp.Endpoints)
         {
+            bool v6 = u.Family == System.Net.Sockets.AddressFamily.InterNetworkV6;
             list.Add(new SocketEntry("udp", u.IsConnected ? "ESTAB" : "UNCONN", u.QueuedBytes, 0,
-                Text(u.LocalAddress, u.Family), u.LocalPort,
-                u.IsConnected ? Text(u.RemoteAddress) : Any(u.LocalAddress, u.Family), u.RemotePort));
+                u.LocalAddress.IsUnspecified ? Wildcard(v6) : u.LocalAddress.ToString(), u.LocalPort,
+                u.IsConnected ? u.RemoteAddress.ToString() : Wildcard(v6), u.RemotePort));
         }
         return list;
     }
@@ -184,17 +185,6 @@ public static class SocketSnapshot
 
     private static long Segments(int bytes, int mss) => (bytes + mss - 1) / mss;
 
-    private static string Text(IpAddress a) => a.ToString();
-
-    /// <summary>An unbound UDP endpoint's address: the family's wildcard.</summary>
-    private static string Text(IpAddress a, System.Net.Sockets.AddressFamily family) =>
-        a.IsUnspecified ? Any(family) : a.ToString();
-
-    private static string Any(IpAddress like) => like.IsIpv6 ? "::" : "0.0.0.0";
-
-    private static string Any(IpAddress like, System.Net.Sockets.AddressFamily family) =>
-        family == System.Net.Sockets.AddressFamily.InterNetworkV6 || like.IsIpv6 ? "::" : "0.0.0.0";
-
-    private static string Any(System.Net.Sockets.AddressFamily family) =>
-        family == System.Net.Sockets.AddressFamily.InterNetworkV6 ? "::" : "0.0.0.0";
+    /// <summary>The wildcard address an unbound end shows, as ss prints it.</summary>
+    private static string Wildcard(bool v6) => v6 ? "::" : "0.0.0.0";
 }

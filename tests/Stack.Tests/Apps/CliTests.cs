@@ -4,18 +4,14 @@ using System.Reflection;
 using Stack.Apps;
 using Stack.Apps.Commands;
 
+using Stack.Tests.Support;
+
 namespace Stack.Tests.Apps;
 
 /// <summary>The `stack` command's contract: bad arguments give one line on stderr and exit code 2.</summary>
 public sealed class CliTests
 {
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     [Theory]
     [InlineData("frobnicate")]

@@ -15,13 +15,7 @@ public sealed class InspectInteropTests(ITestOutputHelper output)
 {
     private static readonly string Stack = Path.Combine(AppContext.BaseDirectory, "stack.dll");
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = global::Stack.Apps.Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     [SkippableFact]
     public void Ss_shows_an_echo_connection_with_its_rtt_and_cwnd_and_the_listener_with_its_backlog()

@@ -1,6 +1,8 @@
 using System.Xml.Linq;
 using Stack.Tests.Scripts;
 
+using Stack.Tests.Support;
+
 namespace Stack.Tests.Plots;
 
 /// <summary>The pictures through the `stack` command as users run it: `stack plot` and `stack script --diagram`.</summary>
@@ -8,13 +10,7 @@ public sealed class PlotCliTests : IDisposable
 {
     private readonly string _directory = Directory.CreateTempSubdirectory("stack-plot-cli-").FullName;
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = global::Stack.Apps.Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
     private static int Count(XDocument svg, string cls) =>
         svg.Descendants().Count(e => ((string?)e.Attribute("class"))?.Split(' ').Contains(cls) == true);

@@ -1,6 +1,8 @@
 using Stack.Apps;
 using Stack.Scripting;
 
+using Stack.Tests.Support;
+
 namespace Stack.Tests.Scripts;
 
 /// <summary>
@@ -292,11 +294,5 @@ public sealed class ScriptRunnerTests
         }
     }
 
-    private static (int Code, string Out, string Err) Run(params string[] args)
-    {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int code = Cli.Run(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 }
