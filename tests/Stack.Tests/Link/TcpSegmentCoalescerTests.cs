@@ -26,7 +26,8 @@ public sealed class TcpSegmentCoalescerTests
     /// A segment as the stack sends it: Ethernet, IPv4 (DF) or IPv6, TCP with NOP NOP timestamps, the payload the
     /// stream holds at <paramref name="seq"/> (byte i is i mod 251), both checksums complete.
     /// </summary>
-    private static byte[] Segment(uint seq, int payload, byte flags = Ack, bool ipv6 = false, uint ack = 1000, ushort id = 7)
+    private static byte[] Segment(uint seq, int payload, byte flags = Ack, bool ipv6 = false, uint ack = 1000, ushort id = 7,
+        uint tsval = 123456, uint tsecr = 654321)
     {
         int ipHeader = IpHeader(ipv6);
         var frame = new byte[EthernetFrame.HeaderLength + ipHeader + TcpHeader + payload];
@@ -66,8 +67,8 @@ public sealed class TcpSegmentCoalescerTests
         tcp[21] = 1;
         tcp[22] = 8;
         tcp[23] = 10;
-        BinaryPrimitives.WriteUInt32BigEndian(tcp[24..], 123456);
-        BinaryPrimitives.WriteUInt32BigEndian(tcp[28..], 654321);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp[24..], tsval);
+        BinaryPrimitives.WriteUInt32BigEndian(tcp[28..], tsecr);
         for (int i = 0; i < payload; i++) tcp[TcpHeader + i] = (byte)((seq + (uint)i) % 251);
         BinaryPrimitives.WriteUInt16BigEndian(tcp[16..], InternetChecksum.Finish(InternetChecksum.Add(Pseudo(ipv6, tcpLength), tcp[..tcpLength])));
         return frame;
@@ -233,5 +234,17 @@ public sealed class TcpSegmentCoalescerTests
         var written = Burst(full: 10).Take();
         Assert.True(VirtioNetHeader.TryParse(written, out _, out var reason));
         Assert.Equal(RejectReason.None, reason);
+    }
+    [Fact]
+    public void A_burst_across_a_tick_of_the_timestamp_clock_joins_with_the_first_TSval()
+    {
+        var c = Burst(full: 2);
+        uint next = 5000 + 2 * Mss;
+        Assert.False(c.TryAppend(Segment(next, Mss, tsecr: 654322)), "another TSecr");
+        Assert.True(c.TryAppend(Segment(next, Mss, tsval: 123457)), "the next millisecond's TSval");
+        var frame = c.Take()[VirtioNetHeader.Length..];
+        int options = EthernetFrame.HeaderLength + 20 + 20;
+        Assert.Equal(123456u, BinaryPrimitives.ReadUInt32BigEndian(frame[(options + 4)..])); // every cut segment carries it, as Linux's TSO
+        Assert.Equal(3 * Mss, frame.Length - options - 12);
     }
 }

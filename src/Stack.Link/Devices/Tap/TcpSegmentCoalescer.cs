@@ -13,8 +13,8 @@ namespace Stack.Link.Devices.Tap;
 /// Drive it from one thread: <see cref="TryAppend"/> a frame onto the held one; if it does not fit, flush the
 /// held one (<see cref="Take"/>) and <see cref="TryStart"/> the frame as a new one; a frame neither takes goes out
 /// as it is. A segment joins when it continues the held one exactly: same Ethernet, IP and TCP headers but for the
-/// sequence number, IPv4 identification, lengths and checksums, the next sequence number, no longer than the
-/// first (gso_size), and within 65535 bytes of IP packet. What the kernel's segmentation cannot reproduce ends a
+/// sequence number, IPv4 identification, lengths, checksums and the timestamp's TSval; the next sequence number;
+/// no longer than the first (gso_size); and within 65535 bytes of IP packet. What the kernel's segmentation cannot reproduce ends a
 /// super-frame: a shorter segment, PSH or FIN (tcp_gso_segment puts those on the last segment only, as they
 /// were), other flags than ACK and ECE, IPv4 options, fragments, IPv6 extension headers.
 /// </para>
@@ -205,13 +205,42 @@ public sealed class TcpSegmentCoalescer
                 || !held.Slice(l3 + 12, 8).SequenceEqual(next.Slice(l3 + 12, 8))) return false;
             l4 = l3 + Ipv4MinHeader;
         }
-        // Ports; acknowledgment number, data offset; window, urgent pointer, options.
+        // Ports; acknowledgment number, data offset; window, urgent pointer, options but TSval.
         if (!held.Slice(l4, 4).SequenceEqual(next.Slice(l4, 4)) || !held.Slice(l4 + 8, 5).SequenceEqual(next.Slice(l4 + 8, 5))
-            || !held.Slice(l4 + 14, 2).SequenceEqual(next.Slice(l4 + 14, 2)) || !held[(l4 + 18)..].SequenceEqual(next[(l4 + 18)..]))
+            || !held.Slice(l4 + 14, 2).SequenceEqual(next.Slice(l4 + 14, 2)) || !SameOptions(held[(l4 + 18)..], next[(l4 + 18)..]))
             return false;
         byte heldFlags = held[l4 + 13], nextFlags = next[l4 + 13];
         if ((nextFlags & ~Psh) != heldFlags) return false;
         push = (nextFlags & Psh) != 0;
         return true;
+    }
+
+    /// <summary>
+    /// Whether the urgent pointer and options (from offset 18 of the TCP header) agree, but for the timestamp's
+    /// TSval: a burst that spans a tick of the timestamp clock still joins, and every segment the kernel cuts from
+    /// it carries the first one's TSval, as every segment of one of Linux's TSO skbs does (tcp_options_write runs
+    /// once per skb). TSecr must agree.
+    /// </summary>
+    private static bool SameOptions(ReadOnlySpan<byte> held, ReadOnlySpan<byte> next)
+    {
+        const int urgentPointer = 2, kindTimestamp = 8, timestampLength = 10;
+        int i = urgentPointer;
+        while (i < held.Length)
+        {
+            byte kind = held[i];
+            if (kind == 0) break; // end of options: the rest is padding, compared below
+            if (kind == 1)
+            {
+                i++;
+                continue;
+            }
+            if (i + 1 >= held.Length || held[i + 1] < 2) break;
+            if (kind == kindTimestamp && held[i + 1] == timestampLength && i + timestampLength <= held.Length)
+            {
+                return held[..(i + 2)].SequenceEqual(next[..(i + 2)]) && held[(i + 6)..].SequenceEqual(next[(i + 6)..]);
+            }
+            i += held[i + 1];
+        }
+        return held.SequenceEqual(next);
     }
 }
