@@ -11,9 +11,9 @@ public sealed class TcpHandOffTests
 {
     private readonly List<(int Length, int SegmentSize)> _offered = [];
 
-    private TcpHarness Harness(bool takes)
+    private TcpHarness Harness(bool takes, Stack.Tcp.SynCookieMode cookies = Stack.Tcp.SynCookieMode.WhenFull)
     {
-        var h = new TcpHarness();
+        var h = new TcpHarness(cookies: cookies);
         h.Tcp.HandOff = (in IpDatagram d) =>
         {
             _offered.Add((d.Packet.Length, d.SegmentSize));
@@ -69,5 +69,22 @@ public sealed class TcpHandOffTests
         Assert.False(ack.Has(TcpFlags.Rst), ack.ToString());
         Assert.Equal(11u, ack.RelAck);
         Assert.Empty(_offered);
+    }
+
+    [Fact]
+    public void The_ack_of_a_syn_cookie_this_shard_sent_completes_here_and_is_not_offered()
+    {
+        var h = Harness(takes: true, Stack.Tcp.SynCookieMode.Always);
+        var listener = h.Listen();
+        h.Inject(TcpFlags.Syn, 0, options: TcpHarness.LinuxSyn(tsVal: 100));
+        var synAck = h.Expect("S. 0:0(0) ack 1 win 65535 <mss 1460,sackOK,TS val * ecr 100,nop,wscale 7>");
+        h.Inject(TcpFlags.Ack, 1, 1, win: 502, options: TcpHarness.Ts(101, synAck.Options.TsVal));
+        Assert.True(listener.TryAccept(out _));
+        Assert.Empty(_offered);
+
+        // An ACK no cookie of this shard's explains may be another shard's connection: offered, counted once.
+        h.Inject(TcpFlags.Ack, 1, 1, options: TcpHarness.Ts(102, 5), from: TcpHarness.PeerPort + 1);
+        Assert.Single(_offered);
+        Assert.Equal(1, h.Tcp.Statistics.SynCookiesInvalid);
     }
 }
