@@ -6,7 +6,8 @@
 # a veth pair, printed as key=value lines. Everything stays in namespaces this script creates.
 # The 2-loop figures: two bulk flows at once into discard, against `serve` (bulk2_q1) and against
 # `serve --queues 2` on a 2-queue TAP (bulk2_q2, retried up to 4 times until the kernel put one flow on each
-# queue: bulk2_q2_spread says how they went), their ratio, and the kernel's two flows over veth.
+# queue: bulk2_q2_spread says how they went; a try that put both on one queue is bulk2_q2_one_queue), their
+# ratio, and the kernel's two flows over veth.
 #   BENCH_SECONDS (default 5) sets each timed run; BENCH_IDLE (default 10000) the idle connections.
 #   BENCH_CLIENT (default dotnet) picks the kernel-side clients and baseline servers: dotnet (bench/Stack.TcpClients,
 #   blocking sockets) or python (bench/tap/tcp_clients.py, which limits daytime to ~3,000 connections/s). The
@@ -100,9 +101,11 @@ for attempt in 1 2 3 4; do
   read -r a0 a1 <<< "$(opens)"
   spread="$((a0 - b0))+$((a1 - b1))"
   [ "$spread" = "1+1" ] && break
+  same="${same:-$q2}" # both flows on one queue: one loop, as with --queues 1
 done
 echo "bulk2_q2_mbit_per_s=$q2"
 echo "bulk2_q2_spread=$spread"
+[ -n "${same:-}" ] && echo "bulk2_q2_one_queue_mbit_per_s=$same"
 echo "bulk2_q2_over_q1=$(awk -v a="$q2" -v b="$q1" 'BEGIN { printf "%.2f", a / b }')"
 kill -TERM "$qpid" 2>/dev/null || true; wait "$qpid" 2>/dev/null || true; qpid=""
 
