@@ -50,8 +50,9 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
     public Instant NextDeadline => _nextDeadline;
 
     /// <summary>
-    /// Raised on the owning loop for every link-layer address a packet taught (whether or not this cache kept it),
-    /// with whether it was a solicited, overriding answer: how the shards of a multi-queue stack share what any one
+    /// Raised on the owning loop for every link-layer address a packet taught that this cache keeps or would make an
+    /// entry for, and for every solicited answer (even one this cache has no entry for: another shard may have
+    /// asked), with whether it was a solicited, overriding answer: how the shards of a multi-queue stack share what any one
     /// of them hears (<see cref="LearnShared"/>). Not raised by <see cref="LearnShared"/> itself.
     /// </summary>
     public event Action<TAddress, MacAddress, bool>? Learned;
@@ -126,7 +127,8 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
     /// </summary>
     public void LearnUnsolicited(TAddress address, MacAddress mac, Instant now, bool createIfMissing = true)
     {
-        Learned?.Invoke(address, mac, false);
+        // Shared only what this cache would keep: an ARP broadcast between two other hosts teaches no shard anything.
+        if (Learned is { } learned && (createIfMissing || _entries.ContainsKey(address))) learned(address, mac, false);
         if (!_entries.TryGetValue(address, out var e))
         {
             if (!createIfMissing || !MakeRoom()) return;

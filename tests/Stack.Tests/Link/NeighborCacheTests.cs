@@ -180,14 +180,15 @@ public sealed class NeighborCacheTests : INeighborActions<int>
     }
 
     [Fact]
-    public void Every_address_a_packet_teaches_is_raised_for_the_other_shards_even_one_this_cache_does_not_keep()
+    public void Every_answer_is_raised_for_the_other_shards_even_one_this_cache_does_not_keep_but_not_others_chatter()
     {
         var heard = new List<(int, MacAddress, bool)>();
         _cache.Learned += (a, m, c) => heard.Add((a, m, c));
         _cache.LearnAdvertised(3, Mac1, solicited: true, @override: true, _now); // no entry here: discarded, still shared
-        _cache.LearnUnsolicited(4, Mac2, _now, createIfMissing: false);
+        _cache.LearnUnsolicited(4, Mac2, _now, createIfMissing: false); // an ARP request to another host
         _cache.LearnAdvertised(5, mac: null, solicited: true, @override: false, _now); // teaches no address
-        Assert.Equal([(3, Mac1, true), (4, Mac2, false)], heard);
-        Assert.Equal(0, _cache.Count);
+        _cache.LearnUnsolicited(6, Mac2, _now); // an ARP request to us
+        Assert.Equal([(3, Mac1, true), (6, Mac2, false)], heard);
+        Assert.Equal(1, _cache.Count);
     }
 }
