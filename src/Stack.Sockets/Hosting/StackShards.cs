@@ -41,7 +41,17 @@ public sealed class StackShards : IDisposable
     /// <summary>The most queues a TAP takes (the kernel's MAX_TAP_QUEUES is 256; more loops than cores is no use).</summary>
     public const int MaxQueues = 64;
 
+    /// <summary>
+    /// Hand-offs posted to one shard and not yet handled, at most: a flood of stray segments (ACKs to nothing, SYNs
+    /// to closed ports) would otherwise cost a copy and a post each without bound. Past it a shard answers its
+    /// strays itself, as a one-loop stack does (a RST within the TCP layer's budget).
+    /// </summary>
+    internal const int MaxHandOffsInFlight = 1024;
+
     private readonly StackInstance?[] _shards;
+
+    // Per shard: hand-offs posted to it and not yet handled; incremented by the poster, decremented on the shard.
+    private readonly int[] _inFlight;
 
     // Per shard, written and read only on that shard's loop: how many shards the packet being handled has been
     // handed through (0 for one off its own queue).
@@ -52,6 +62,7 @@ public sealed class StackShards : IDisposable
         Name = name;
         _shards = new StackInstance?[queues];
         _hops = new int[queues];
+        _inFlight = new int[queues];
     }
 
     /// <summary>The stack's name (<see cref="StackOptions.Name"/>, else the TAP's); shard K's is NAME.qK when there are several.</summary>
@@ -137,6 +148,11 @@ public sealed class StackShards : IDisposable
     {
         int hops = _hops[from];
         if (Next(from, hops, _shards.Length) is not { } to || _shards[to] is not { } target) return false;
+        if (Interlocked.Increment(ref _inFlight[to]) > MaxHandOffsInFlight)
+        {
+            Interlocked.Decrement(ref _inFlight[to]);
+            return false;
+        }
         var copy = packet.ToArray();
         target.Loop.Post(now =>
         {
@@ -148,6 +164,7 @@ public sealed class StackShards : IDisposable
             finally
             {
                 _hops[to] = 0;
+                Interlocked.Decrement(ref _inFlight[to]);
             }
         });
         return true;
