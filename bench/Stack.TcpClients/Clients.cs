@@ -21,6 +21,29 @@ internal static class Clients
         Print("bulk_mbit_per_s", sent * 8 / seconds / 1e6, "F0");
     }
 
+    /// <summary>
+    /// <paramref name="flows"/> connections into discard at once, each from its own thread, all connected before the
+    /// clock starts: their summed rate (bulk2_mbit_per_s), for a multi-queue stack's scaling (bench/tap-bench.sh).
+    /// </summary>
+    public static void BulkParallel(string host, int port, TimeSpan duration, int flows)
+    {
+        var sockets = Enumerable.Range(0, flows).Select(_ => Connect(host, port)).ToArray();
+        var sent = new long[flows];
+        var clock = Stopwatch.StartNew();
+        var threads = sockets.Select((s, i) => new Thread(() =>
+        {
+            s.SendBufferSize = 4 << 20;
+            var chunk = new byte[256 << 10];
+            Random.Shared.NextBytes(chunk);
+            while (clock.Elapsed < duration) sent[i] += s.Send(chunk);
+        })).ToArray();
+        foreach (var t in threads) t.Start();
+        foreach (var t in threads) t.Join();
+        double seconds = clock.Elapsed.TotalSeconds;
+        foreach (var s in sockets) s.Dispose();
+        Print("bulk2_mbit_per_s", sent.Sum() * 8 / seconds / 1e6, "F0");
+    }
+
     /// <summary>Reads from a server that streams (chargen) for <paramref name="duration"/>: the server's send rate.</summary>
     public static void Recv(string host, int port, TimeSpan duration)
     {

@@ -12,6 +12,7 @@ public static class Program
     private const string Usage = """
         usage: tcp-clients MODE ARGS
           bulk HOST PORT SECONDS   send as fast as possible into a discard server; Mbit/s
+          bulk2 HOST PORT SECONDS FLOWS  FLOWS connections into discard at once, one thread each; their summed Mbit/s
           recv HOST PORT SECONDS   read from a streaming server (chargen) for SECONDS; its send rate in Mbit/s
           rtt HOST PORT COUNT      1-byte echo round trips with TCP_NODELAY; p50/p99 in microseconds
           cps HOST PORT SECONDS    serial daytime connections (connect, read to EOF, close); connections/s
@@ -28,6 +29,9 @@ public static class Program
             {
                 case ["bulk", var host, var port, var seconds]:
                     Clients.Bulk(host, Port(port), Seconds(seconds));
+                    return 0;
+                case ["bulk2", var host, var port, var seconds, var flows]:
+                    Clients.BulkParallel(host, Port(port), Seconds(seconds), int.Parse(flows, CultureInfo.InvariantCulture));
                     return 0;
                 case ["recv", var host, var port, var seconds]:
                     Clients.Recv(host, Port(port), Seconds(seconds));

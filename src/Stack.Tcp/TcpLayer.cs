@@ -105,6 +105,12 @@ public sealed class TcpLayer : IIpTransport
     /// </summary>
     public event Action<TcpConnection>? ConnectionCreated;
 
+    /// <summary>
+    /// Set by a multi-queue stack (StackShards): offered each segment that finds no connection here and is not a
+    /// SYN a listener here takes, before a RST answers it (<see cref="DatagramHandOff"/>).
+    /// </summary>
+    public DatagramHandOff? HandOff { get; set; }
+
     /// <summary>When listeners answer SYNs with cookies (Linux net.ipv4.tcp_syncookies). Default: when full.</summary>
     public SynCookieMode SynCookies { get; set; } = SynCookieMode.WhenFull;
 
@@ -318,6 +324,22 @@ public sealed class TcpLayer : IIpTransport
         }
 
         var listener = FindListener(datagram.Destination, h.DestinationPort);
+        bool cookieTried = false;
+        if (c is null && listener is not null && HandOff is not null && (flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Ack)
+        {
+            // A multi-queue stack: the ACK of a SYN cookie this shard sent completes here (only this shard's key
+            // checks it) before the segment goes looking for a connection on another shard.
+            if (listener.OnCookieAck(h, options, tuple, now)) return;
+            cookieTried = true;
+        }
+        // A multi-queue stack: a segment of no connection here may belong to another shard's (the kernel steered
+        // it to the wrong queue), and a SYN no listener here takes may find one there. Only a SYN that a listener
+        // here takes stays: whoever gets the SYN owns the connection, as with Linux's SO_REUSEPORT.
+        if (c is null && (listener is null || !bareSyn) && HandOff is { } handOff && handOff(datagram))
+        {
+            Statistics.HandedOff++;
+            return;
+        }
         if (listener is null)
         {
             Reject(RejectReason.NoListener);
@@ -331,7 +353,7 @@ public sealed class TcpLayer : IIpTransport
         }
         if ((flags & TcpFlags.Ack) != 0)
         {
-            if ((flags & TcpFlags.Syn) == 0 && listener.OnCookieAck(h, options, tuple, now))
+            if ((flags & TcpFlags.Syn) == 0 && !cookieTried && listener.OnCookieAck(h, options, tuple, now))
             {
                 return;
             }

@@ -133,6 +133,9 @@ public sealed class TcpStatistics
     /// <summary>TIME-WAIT connections replaced by a new incarnation (RFC 9293 §3.10.7.4, RFC 6191).</summary>
     public long TimeWaitRecycled;
 
+    /// <summary>Segments of no connection here handed to another shard of a multi-queue stack (<see cref="TcpLayer.HandOff"/>).</summary>
+    public long HandedOff;
+
     /// <summary>Challenge ACKs sent (RFC 5961; Linux TCPChallengeACK).</summary>
     public long ChallengeAcks;
 

@@ -44,6 +44,8 @@ public static class ServeCommand
             Description = "where to put the control socket stack ss and stack nstat ask (default /run/stack/NAME.sock for root; docs/control.md)",
             Arity = ArgumentArity.ExactlyOne,
         };
+        var queues = CliOptions.Int("--queues", 1, StackShards.MaxQueues,
+            "event loops, one per queue of a multi-queue TAP (default 1); each owns the connections the kernel steers to its queue (docs/multiqueue.md)");
         var command = new Command("serve",
             "Bring the stack up on a TAP device and serve daytime, echo, discard and chargen (and HTTP) until SIGINT or SIGTERM.");
         stackOptions.AddTo(command);
@@ -51,61 +53,93 @@ public static class ServeCommand
         command.Add(cert);
         command.Add(name);
         command.Add(control);
+        command.Add(queues);
         command.SetAction(result => Run(stackOptions.Read(result), result.GetValue(services) ?? ReadServices(ServiceHost.DefaultList),
-            result.GetValue(cert), (result.GetValue(name), result.GetValue(control)), context.Stdout, context.Stderr));
+            result.GetValue(cert), (result.GetValue(name), result.GetValue(control)), result.GetValue(queues) ?? 1, context.Stdout, context.Stderr));
         return command;
     }
 
     private static int Run(StackArgs options, IReadOnlyList<string> services, string? certificate, (string? Name, string? Path) control,
-        TextWriter stdout, TextWriter stderr)
+        int queues, TextWriter stdout, TextWriter stderr)
     {
         var web = services.Where(n => WebService.Names.Split(',').Contains(n)).ToList();
         var small = services.Except(web).ToList();
         if (certificate is not null && !web.Contains("https")) throw new UsageException("--cert is for the https service (--services ...,https)");
         if (certificate is not null && !File.Exists(certificate)) throw new UsageException($"--cert: no such file '{certificate}'");
+        if (queues > 1) CheckMultiQueue(options);
         using var logs = StackArgs.CreateLogs(options.LogLevel);
         var log = logs.CreateLogger("stack.serve");
         using var stopping = new StopSignal();
 
-        // The services are bound before the link comes up: the first datagram or SYN finds them.
-        ServiceHost? started = null;
+        // The services are bound before the link comes up: the first datagram or SYN finds them. With several
+        // queues, on every shard: each one's listeners take the SYNs the kernel steers to its queue.
+        var started = new List<ServiceHost>();
         var stackOptions = options.ToOptions(logs);
         if (control.Name is not null) stackOptions = stackOptions with { Name = control.Name };
-        using (var stack = StackInstance.Start(stackOptions,
+        using (var shards = StackShards.Start(stackOptions, queues,
             configure: s =>
             {
                 AutoconfReport.Attach(s.Host, logs.CreateLogger("stack.autoconf"));
                 DhcpLines.Print(s.Dhcp, stdout);
-                started = ServiceHost.Start(s, small, log: logs.CreateLogger("stack.services"));
+                started.Add(ServiceHost.Start(s, small, log: logs.CreateLogger("stack.services")));
             }))
         {
-            // ASP.NET Core starts once the link is up (Kestrel binds from its own threads, not the loop's).
+            var stack = shards.Shards[0];
+            // ASP.NET Core starts once the link is up (Kestrel binds from its own threads, not the loop's). It listens
+            // on the first shard; connections the kernel steers to another are handed over to it.
             var webRunning = web.Count == 0 ? null : WebService.StartAsync(stack, web, certificate, logs).GetAwaiter().GetResult();
-            using (var running = started!)
-            using (Stack.Apps.Inspect.ControlHost.Start(stack, control.Name, control.Path, options.Tap, log))
-            using (new MemoryTrimmer(TimeSpan.FromSeconds(5), () => stack.Loop.FramesHandled, logs.CreateLogger("stack.memory")))
+            try
             {
-                AppLog.StackUp(log, options.Tap, stack.Host.Mac, string.Join(", ", stack.Host.Addresses), stack.Host.Mtu);
-                if (running.Services.Count > 0)
+                using (Stack.Apps.Inspect.ControlHost.Start(shards, control.Name, control.Path, options.Tap, log))
+                using (new MemoryTrimmer(TimeSpan.FromSeconds(5), () => shards.Shards.Sum(s => s.Loop.FramesHandled), logs.CreateLogger("stack.memory")))
                 {
-                    AppLog.UdpServices(log, string.Join(", ", running.Services.Select(s => $"{s.Name} {s.Port}")));
-                    AppLog.TcpServices(log,
-                        string.Join(", ", running.Services.OfType<IStreamService>().Select(s => $"{s.Name} {s.Port}")));
+                    AppLog.StackUp(log, options.Tap, stack.Host.Mac, string.Join(", ", stack.Host.Addresses), stack.Host.Mtu);
+                    if (queues > 1) AppLog.Queues(log, queues);
+                    var running = started[0];
+                    if (running.Services.Count > 0)
+                    {
+                        AppLog.UdpServices(log, string.Join(", ", running.Services.Select(s => $"{s.Name} {s.Port}")));
+                        AppLog.TcpServices(log,
+                            string.Join(", ", running.Services.OfType<IStreamService>().Select(s => $"{s.Name} {s.Port}")));
+                    }
+                    if (webRunning is not null)
+                        AppLog.WebServices(log, string.Join(", ", web.Select(n => n == "http" ? $"http {WebService.HttpPort}" : $"https {WebService.HttpsPort}")));
+                    stdout.Flush();
+                    stopping.Wait();
+                    AppLog.ShuttingDown(log);
+                    webRunning?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                    foreach (var shard in shards.Shards)
+                        foreach (var (layer, reason, count) in shard.Host.Rejects.Snapshot())
+                            AppLog.RejectedTotal(log, layer, reason, count);
                 }
-                if (webRunning is not null)
-                    AppLog.WebServices(log, string.Join(", ", web.Select(n => n == "http" ? $"http {WebService.HttpPort}" : $"https {WebService.HttpsPort}")));
-                stdout.Flush();
-                stopping.Wait();
-                AppLog.ShuttingDown(log);
-                webRunning?.DisposeAsync().AsTask().GetAwaiter().GetResult();
-                foreach (var (layer, reason, count) in stack.Host.Rejects.Snapshot())
-                    AppLog.RejectedTotal(log, layer, reason, count);
             }
-            // Plain lines whatever the log level, after the services have closed their connections.
-            foreach (var (name, value) in stack.Tcp.Statistics.Snapshot()) stderr.WriteLine($"tcp.{name}={value}");
-            stderr.Flush();
+            finally
+            {
+                foreach (var running in started) running.Dispose();
+            }
+            // Plain lines whatever the log level, after the services have closed their connections: the sums over
+            // the shards, then with several queues each shard's own (qK.tcp.NAME=VALUE).
+            WriteStatistics(shards, stderr);
         }
         return 0;
+    }
+
+    /// <summary>What a multi-queue stack cannot do (StackShards): said as a usage error before anything starts.</summary>
+    private static void CheckMultiQueue(StackArgs options)
+    {
+        if (options.Dhcp is not null) throw new UsageException("--dhcp is for one queue: with --queues give the addresses with --ip");
+        if (options.Pcap is not null) throw new UsageException("--pcap is for one queue: with --queues trace the TAP with tcpdump");
+        if (options.Host.Addresses.Count == 0) throw new UsageException("--queues needs --ip: a multi-queue stack runs no autoconfiguration");
+    }
+
+    private static void WriteStatistics(StackShards shards, TextWriter stderr)
+    {
+        var sums = shards.Shards.SelectMany(s => s.Tcp.Statistics.Snapshot()).GroupBy(c => c.Name, (n, cs) => (n, cs.Sum(c => c.Value)));
+        foreach (var (name, value) in sums) stderr.WriteLine($"tcp.{name}={value}");
+        if (shards.Shards.Count > 1)
+            for (int k = 0; k < shards.Shards.Count; k++)
+                foreach (var (name, value) in shards.Shards[k].Tcp.Statistics.Snapshot()) stderr.WriteLine($"q{k}.tcp.{name}={value}");
+        stderr.Flush();
     }
 
     /// <summary>`--services LIST`: default the four small ones; "none" for none; an unknown name is a usage error.</summary>

@@ -13,24 +13,24 @@ namespace Stack.Apps.Inspect;
 /// </summary>
 public static class ControlHost
 {
-    public static ControlServer? Start(StackInstance stack, string? name, string? controlPath, string defaultName, ILogger log)
+    public static ControlServer? Start(StackShards stack, string? name, string? controlPath, string defaultName, ILogger log)
     {
         ArgumentNullException.ThrowIfNull(stack);
         ArgumentNullException.ThrowIfNull(log);
-        if (controlPath is not null) return ControlServer.Start(stack, controlPath, log);
-        if (name is not null) return ControlServer.Start(stack, ControlPaths.For(name), log);
+        if (controlPath is not null) return ControlServer.Start(stack, stack.Name, controlPath, log);
+        if (name is not null) return ControlServer.Start(stack, stack.Name, ControlPaths.For(name), log);
         if (!ControlPaths.IsValidName(defaultName)) defaultName = "stack";
         try
         {
             try
             {
-                return ControlServer.Start(stack, ControlPaths.For(defaultName), log);
+                return ControlServer.Start(stack, stack.Name, ControlPaths.For(defaultName), log);
             }
             catch (ControlSocketInUseException)
             {
                 var other = $"{defaultName}-{Environment.ProcessId}";
                 AppLog.ControlRenamed(log, defaultName, other);
-                return ControlServer.Start(stack, ControlPaths.For(other), log);
+                return ControlServer.Start(stack, stack.Name, ControlPaths.For(other), log);
             }
         }
         catch (ControlSocketException e)

@@ -49,6 +49,14 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
 
     public Instant NextDeadline => _nextDeadline;
 
+    /// <summary>
+    /// Raised on the owning loop for every link-layer address a packet taught that this cache keeps or would make an
+    /// entry for, and for every solicited answer (even one this cache has no entry for: another shard may have
+    /// asked), with whether it was a solicited, overriding answer: how the shards of a multi-queue stack share what any one
+    /// of them hears (<see cref="LearnShared"/>). Not raised by <see cref="LearnShared"/> itself.
+    /// </summary>
+    public event Action<TAddress, MacAddress, bool>? Learned;
+
     /// <summary>The state and address of a neighbour, for diagnostics and tests.</summary>
     public bool TryGet(TAddress address, out NeighborState state, out MacAddress mac)
     {
@@ -119,6 +127,8 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
     /// </summary>
     public void LearnUnsolicited(TAddress address, MacAddress mac, Instant now, bool createIfMissing = true)
     {
+        // Shared only what this cache would keep: an ARP broadcast between two other hosts teaches no shard anything.
+        if (Learned is { } learned && (createIfMissing || _entries.ContainsKey(address))) learned(address, mac, false);
         if (!_entries.TryGetValue(address, out var e))
         {
             if (!createIfMissing || !MakeRoom()) return;
@@ -142,6 +152,7 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
     /// solicited advertisement without one confirms the address we have).</param>
     public void LearnAdvertised(TAddress address, MacAddress? mac, bool solicited, bool @override, Instant now)
     {
+        if (mac is { } taught) Learned?.Invoke(address, taught, solicited && @override);
         if (!_entries.TryGetValue(address, out var e)) return; // §7.2.5: no entry, silently discard.
         if (mac is not { } advertised)
         {
@@ -169,6 +180,28 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
         e.Mac = mac;
         if (solicited) Arm(e, NeighborState.Reachable, now + _timings.ReachableTime);
         else if (changed) Arm(e, NeighborState.Stale, Instant.Never);
+    }
+
+    /// <summary>
+    /// What another shard of a multi-queue stack learned (its <see cref="Learned"/>): the answer to a solicitation
+    /// may come back on any queue, so the shard that asked hears it from the one that got it. A confirmed answer
+    /// completes or refreshes an entry as a solicited advertisement does (queued packets leave); anything else
+    /// counts as unsolicited. A missing entry is made stale, so the shard need not ask for a neighbour another one
+    /// already knows. Raises nothing: sharing does not echo back.
+    /// </summary>
+    public void LearnShared(TAddress address, MacAddress mac, bool confirmed, Instant now)
+    {
+        var learned = Learned;
+        Learned = null;
+        try
+        {
+            if (confirmed && _entries.ContainsKey(address)) LearnAdvertised(address, mac, solicited: true, @override: true, now);
+            else LearnUnsolicited(address, mac, now, createIfMissing: true);
+        }
+        finally
+        {
+            Learned = learned;
+        }
     }
 
     /// <summary>An upper layer saw forward progress (e.g. new data acknowledged): RFC 4861 §7.3.1.</summary>

@@ -23,7 +23,8 @@ public sealed class ControlServer : IDisposable
 
     private static readonly TimeSpan LoopTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly StackInstance _stack;
+    private readonly IReadOnlyList<StackInstance> _stacks; // one, or the shards of a multi-queue stack
+    private readonly string _name;
     private readonly Socket _listener;
     private readonly ILogger _log;
     private readonly CancellationTokenSource _stop = new();
@@ -32,9 +33,10 @@ public sealed class ControlServer : IDisposable
     private long _served;
     private long _refused;
 
-    private ControlServer(StackInstance stack, Socket listener, string path, ILogger log)
+    private ControlServer(IReadOnlyList<StackInstance> stacks, string name, Socket listener, string path, ILogger log)
     {
-        _stack = stack;
+        _stacks = stacks;
+        _name = name;
         _listener = listener;
         Path = path;
         _log = log;
@@ -60,6 +62,23 @@ public sealed class ControlServer : IDisposable
     public static ControlServer Start(StackInstance stack, string path, ILogger? log = null)
     {
         ArgumentNullException.ThrowIfNull(stack);
+        return Start([stack], stack.Name, path, log);
+    }
+
+    /// <summary>
+    /// Starts serving the shards of a multi-queue stack (<see cref="StackShards"/>) at <paramref name="path"/> as one
+    /// stack called <paramref name="name"/>: <c>stack ss</c> lists every shard's sockets (a listener once per shard,
+    /// as Linux lists SO_REUSEPORT sockets), <c>stack nstat</c> sums every counter and gauge over the shards and adds
+    /// a few per shard (StackShard{K}…, docs/metrics.md). One shard is served exactly as one stack.
+    /// </summary>
+    public static ControlServer Start(StackShards shards, string name, string path, ILogger? log = null)
+    {
+        ArgumentNullException.ThrowIfNull(shards);
+        return Start(shards.Shards, name, path, log);
+    }
+
+    private static ControlServer Start(IReadOnlyList<StackInstance> stacks, string name, string path, ILogger? log)
+    {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (OperatingSystem.IsWindows()) throw new PlatformNotSupportedException("control sockets are for Unix");
         Socket listener;
@@ -74,7 +93,7 @@ public sealed class ControlServer : IDisposable
         {
             throw new ControlSocketException($"cannot open the control socket {path}: {e.Message}", e);
         }
-        var server = new ControlServer(stack, listener, path, log ?? NullLogger.Instance);
+        var server = new ControlServer(stacks, name, listener, path, log ?? NullLogger.Instance);
         _ = server.AcceptLoop();
         return server;
     }
@@ -192,11 +211,11 @@ public sealed class ControlServer : IDisposable
             return command switch
             {
                 ControlProtocol.Sockets => new ControlResponse(ControlProtocol.Version, true,
-                    Sockets: await OnLoop(now => SocketSnapshot.Take(_stack, now)).ConfigureAwait(false)),
+                    Sockets: [.. (await OnEachLoop(SocketSnapshot.Take).ConfigureAwait(false)).SelectMany(x => x)]),
                 ControlProtocol.Counters => new ControlResponse(ControlProtocol.Version, true,
-                    Counters: [.. (await OnLoop(_ => StackCounters.Read(_stack)).ConfigureAwait(false))
+                    Counters: [.. StackCounters.Combine(await OnEachLoop((s, _) => StackCounters.Read(s)).ConfigureAwait(false))
                         .Select(c => new CounterEntry(c.Name, c.Value, c.IsGauge))]),
-                _ => new ControlResponse(ControlProtocol.Version, true, Hello: await OnLoop(_ => Summary()).ConfigureAwait(false)),
+                _ => new ControlResponse(ControlProtocol.Version, true, Hello: await OnLoop(_stacks[0], _ => Summary()).ConfigureAwait(false)),
             };
         }
         catch (TimeoutException)
@@ -205,11 +224,16 @@ public sealed class ControlServer : IDisposable
         }
     }
 
-    private Task<T> OnLoop<T>(Func<Stack.Link.Time.Instant, T> work) => _stack.Loop.InvokeAsync(work).WaitAsync(LoopTimeout, _stop.Token);
+    private Task<T> OnLoop<T>(StackInstance stack, Func<Stack.Link.Time.Instant, T> work) =>
+        stack.Loop.InvokeAsync(work).WaitAsync(LoopTimeout, _stop.Token);
 
-    private StackSummary Summary() => new(_stack.Name, Environment.ProcessId,
+    /// <summary>Runs a read on every shard's own loop (each sees its shard at one instant), in shard order.</summary>
+    private Task<T[]> OnEachLoop<T>(Func<StackInstance, Stack.Link.Time.Instant, T> work) =>
+        Task.WhenAll(_stacks.Select(s => OnLoop(s, now => work(s, now))));
+
+    private StackSummary Summary() => new(_name, Environment.ProcessId,
         typeof(ControlServer).Assembly.GetName().Version?.ToString() ?? "0",
-        _stack.Host.Mac.ToString(), _stack.Host.Mtu, [.. _stack.Host.Addresses.Select(a => a.ToString())],
+        _stacks[0].Host.Mac.ToString(), _stacks[0].Host.Mtu, [.. _stacks[0].Host.Addresses.Select(a => a.ToString())],
         (DateTime.UtcNow - _started).TotalSeconds);
 
     /// <summary>

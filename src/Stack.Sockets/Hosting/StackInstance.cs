@@ -115,13 +115,18 @@ public sealed class StackInstance : IDisposable
     /// after disposing the stack.
     /// </remarks>
     public static StackInstance Start(string name, ILinkDevice device, IpHostOptions options,
-        TimeProvider? time = null, ILoggerFactory? logs = null, TcpConfig? tcp = null, Action<StackInstance>? configure = null)
+        TimeProvider? time = null, ILoggerFactory? logs = null, TcpConfig? tcp = null, Action<StackInstance>? configure = null) =>
+        Start(name, device, options, time, logs, tcp, configure, ports: null);
+
+    /// <summary>As the public overload, with the TCP layer's local ports from <paramref name="ports"/> (a shard's slice, <see cref="StackShards"/>).</summary>
+    internal static StackInstance Start(string name, ILinkDevice device, IpHostOptions options,
+        TimeProvider? time, ILoggerFactory? logs, TcpConfig? tcp, Action<StackInstance>? configure, EphemeralPorts? ports)
     {
         ArgumentNullException.ThrowIfNull(device);
         logs ??= NullLoggerFactory.Instance;
         var host = new IpHost(options, device, logs.CreateLogger($"stack.{name}"));
         var udp = UdpLayer.Attach(host, options.Random, logs.CreateLogger($"stack.{name}.udp"));
-        var tcpLayer = new TcpLayer(host, new IsnGenerator(), new EphemeralPorts(random: options.Random), options.Random,
+        var tcpLayer = new TcpLayer(host, new IsnGenerator(), ports ?? new EphemeralPorts(random: options.Random), options.Random,
             logs.CreateLogger($"stack.{name}.tcp"))
         {
             DefaultConfig = tcp ?? TcpConfig.Default,

@@ -48,12 +48,19 @@ public abstract record StackLink
     /// <summary>Opens the device; <paramref name="mtu"/> is the stack's.</summary>
     internal abstract ILinkDevice Open(int mtu, ILoggerFactory logs);
 
+    /// <summary>Opens one more queue of a multi-queue device (<see cref="StackShards"/>); only a TAP has them.</summary>
+    internal virtual ILinkDevice OpenQueue(int mtu, ILoggerFactory logs) =>
+        throw new NotSupportedException($"{this.GetType().Name[..^4]} link {Name} has one queue; a multi-queue stack (--queues N) runs on a TAP.");
+
     private sealed record TapLink(string Interface, string? Netns, bool Offload, bool Create) : StackLink
     {
         public override string Name => Interface;
 
         internal override ILinkDevice Open(int mtu, ILoggerFactory logs) =>
             TapDevice.Open(Interface, Netns, mtu, logs.CreateLogger("stack.tap"), Offload, Create);
+
+        internal override ILinkDevice OpenQueue(int mtu, ILoggerFactory logs) =>
+            TapDevice.Open(Interface, Netns, mtu, logs.CreateLogger("stack.tap"), Offload, Create, multiQueue: true);
     }
 
     private sealed record PcapLink(string Interface, string? Netns) : StackLink

@@ -56,6 +56,22 @@ public sealed class EphemeralPorts
         }
     }
 
+    /// <summary>
+    /// Shard <paramref name="shard"/>'s slice of <paramref name="first"/>–<paramref name="last"/> when
+    /// <paramref name="shards"/> event loops share one set of addresses (a multi-queue stack): contiguous, disjoint
+    /// and together the whole range, so two shards never pick the same local port and a port says which shard
+    /// opened the connection.
+    /// </summary>
+    public static (ushort First, ushort Last) Slice(int shard, int shards, ushort first = DefaultFirst, ushort last = DefaultLast)
+    {
+        int count = last - first + 1;
+        ArgumentOutOfRangeException.ThrowIfLessThan(shards, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(shards, count);
+        ArgumentOutOfRangeException.ThrowIfNegative(shard);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(shard, shards);
+        return ((ushort)(first + (long)count * shard / shards), (ushort)(first + (long)count * (shard + 1) / shards - 1));
+    }
+
     public ushort First { get; }
 
     public ushort Last { get; }

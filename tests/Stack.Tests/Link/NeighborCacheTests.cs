@@ -155,4 +155,40 @@ public sealed class NeighborCacheTests : INeighborActions<int>
         Assert.Equal(1, cache.IncompleteCount);
         Assert.Equal(300, cache.QueuedBytes);
     }
+
+    [Fact]
+    public void An_answer_another_shard_heard_completes_resolution_and_the_queued_packets_leave()
+    {
+        Assert.False(_cache.TryResolve(7, new byte[10], _now, out _));
+        _cache.LearnShared(7, Mac1, confirmed: true, _now);
+        Assert.Equal(["solicit 7", $"deliver 7 {Mac1} 10"], _actions);
+        Assert.Equal(NeighborState.Reachable, State(7));
+    }
+
+    [Fact]
+    public void What_another_shard_heard_unasked_makes_a_stale_entry_and_is_not_shared_back()
+    {
+        var heard = new List<(int, MacAddress, bool)>();
+        _cache.Learned += (a, m, c) => heard.Add((a, m, c));
+        _cache.LearnShared(9, Mac2, confirmed: false, _now);
+        _cache.LearnShared(9, Mac2, confirmed: true, _now);
+        Assert.Empty(heard);
+        Assert.Equal(NeighborState.Reachable, State(9));
+        Assert.True(_cache.TryResolve(9, new byte[1], _now, out var mac));
+        Assert.Equal(Mac2, mac);
+        Assert.Empty(_actions);
+    }
+
+    [Fact]
+    public void Every_answer_is_raised_for_the_other_shards_even_one_this_cache_does_not_keep_but_not_others_chatter()
+    {
+        var heard = new List<(int, MacAddress, bool)>();
+        _cache.Learned += (a, m, c) => heard.Add((a, m, c));
+        _cache.LearnAdvertised(3, Mac1, solicited: true, @override: true, _now); // no entry here: discarded, still shared
+        _cache.LearnUnsolicited(4, Mac2, _now, createIfMissing: false); // an ARP request to another host
+        _cache.LearnAdvertised(5, mac: null, solicited: true, @override: false, _now); // teaches no address
+        _cache.LearnUnsolicited(6, Mac2, _now); // an ARP request to us
+        Assert.Equal([(3, Mac1, true), (6, Mac2, false)], heard);
+        Assert.Equal(1, _cache.Count);
+    }
 }

@@ -26,12 +26,14 @@ public sealed class TestNamespace : IDisposable
 
     public static string TapSetup => Path.Combine(RepoRoot, "scripts", "tap-setup");
 
-    public static TestNamespace Create(int taps = 1)
+    /// <param name="queues">More than 1: the TAPs are multi-queue (tap-setup --queues), for `serve --queues`.</param>
+    public static TestNamespace Create(int taps = 1, int queues = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(taps, 1);
         if (Interlocked.Exchange(ref s_sweptStale, 1) == 0) RemoveStale();
         var name = $"stk-{Environment.ProcessId}-{Interlocked.Increment(ref s_counter)}";
-        var (code, stdout, stderr) = ProcessRunner.Run(TapSetup, ["up", "--netns", name, "--taps", taps.ToString()], SetupTimeout);
+        var (code, stdout, stderr) = ProcessRunner.Run(TapSetup,
+            ["up", "--netns", name, "--taps", taps.ToString(), .. queues > 1 ? new[] { "--queues", queues.ToString() } : []], SetupTimeout);
         if (code != 0)
         {
             ProcessRunner.Run(TapSetup, ["down", "--netns", name], SetupTimeout);

@@ -12,6 +12,7 @@ public sealed unsafe partial class TapDevice
     private const short IffTap = 0x0002;
     private const short IffNoPi = 0x1000;
     private const short IffVnetHdr = 0x4000;
+    private const short IffMultiQueue = 0x0100;         // each open of the name attaches one more queue
     private const nuint TunSetIff = 0x400454CA;        // _IOW('T', 202, int)
     private const nuint TunSetOffload = 0x400454D0;    // _IOW('T', 208, unsigned int), the flags passed by value
     private const nuint TunSetVnetHdrSz = 0x400454D8;  // _IOW('T', 216, int), through a pointer
@@ -23,8 +24,10 @@ public sealed unsafe partial class TapDevice
     /// Opens /dev/net/tun non-blocking (a polling loop reads until EAGAIN; the reader thread polls first) and
     /// attaches it to TAP <paramref name="name"/>, with or without the virtio header and offloads. A TAP it makes
     /// (<paramref name="create"/>, none by that name) it brings up; of one that was there it says whether it is up.
+    /// With <paramref name="multiQueue"/> (IFF_MULTI_QUEUE) the fd is one queue of a multi-queue TAP: a TAP made
+    /// here is made multi-queue, one that was there must have been (`ip tuntap add ... multi_queue`).
     /// </summary>
-    private static (SafeFileHandle Fd, TapState State) Attach(string name, string? netns, bool offload, bool create)
+    private static (SafeFileHandle Fd, TapState State) Attach(string name, string? netns, bool offload, bool create, bool multiQueue)
     {
         const string Tun = "/dev/net/tun";
         var setup = netns is null ? "sudo scripts/tap-setup up" : $"sudo scripts/tap-setup up --netns {netns}";
@@ -51,7 +54,7 @@ public sealed unsafe partial class TapDevice
         var handle = new SafeFileHandle(fd, ownsHandle: true);
         byte* ifr = stackalloc byte[IfReqSize];
         NameRequest(ifr, name);
-        *(short*)(ifr + IfReqFlagsOffset) = (short)(IffTap | IffNoPi | (offload ? IffVnetHdr : 0));
+        *(short*)(ifr + IfReqFlagsOffset) = (short)(IffTap | IffNoPi | (offload ? IffVnetHdr : 0) | (multiQueue ? IffMultiQueue : 0));
         if (LibC.Ioctl(fd, TunSetIff, ifr) != 0)
         {
             var errno = Marshal.GetLastPInvokeError();
@@ -60,7 +63,8 @@ public sealed unsafe partial class TapDevice
             {
                 LibC.EPERM or LibC.EACCES => $"Create it for your user first: `{setup} --user $USER`, or run as root.",
                 LibC.EBUSY => "Another process has it open (a TAP without multi-queue takes one reader); close that first.",
-                LibC.EINVAL => $"An interface '{name}' exists but is not a TAP (perhaps a TUN or a bridge); remove it or pick another name, then `{setup}`.",
+                LibC.EINVAL when multiQueue => $"An interface '{name}' exists but is not a multi-queue TAP; remove it and make it with `{setup} --queues N`, or let the stack make one (--create-tap).",
+                LibC.EINVAL => $"An interface '{name}' exists but is not a TAP (perhaps a TUN or a bridge, or a multi-queue TAP, which wants --queues); remove it or pick another name, then `{setup}`.",
                 _ => $"Create it with `{setup}`.",
             };
             throw new LinkDeviceException($"Cannot attach to TAP device '{name}': {LibC.Describe(errno)}. {advice}", errno);

@@ -101,15 +101,18 @@ public sealed unsafe partial class TapDevice : IPollableDevice
     /// one (root or CAP_NET_ADMIN; brought up, gone when the device is disposed). A device that is there but down
     /// gets one warning on <paramref name="logger"/>. With <paramref name="netns"/>, the device is
     /// looked up in that network namespace (see <c>ip netns</c>); the calling thread stays where it is. With
-    /// <paramref name="offload"/> the kernel may pass GSO super-frames and leave checksums for us to finish.
+    /// <paramref name="offload"/> the kernel may pass GSO super-frames and leave checksums for us to finish. With
+    /// <paramref name="multiQueue"/> the device is one queue of a multi-queue TAP (IFF_MULTI_QUEUE): open the name
+    /// once per queue; the kernel spreads the flows it sends over the queues (docs/multiqueue.md).
     /// </summary>
-    public static TapDevice Open(string name, string? netns = null, int mtu = 1500, ILogger? logger = null, bool offload = true, bool create = false)
+    public static TapDevice Open(string name, string? netns = null, int mtu = 1500, ILogger? logger = null, bool offload = true, bool create = false,
+        bool multiQueue = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(name);
         if (Encoding.UTF8.GetByteCount(name) >= IfNameSize)
             throw new ArgumentException($"'{name}' is longer than an interface name can be ({IfNameSize - 1} bytes)", nameof(name));
         ArgumentOutOfRangeException.ThrowIfLessThan(mtu, 68);
-        var (fd, state) = NetworkNamespace.Run(netns, () => Attach(name, netns, offload, create));
+        var (fd, state) = NetworkNamespace.Run(netns, () => Attach(name, netns, offload, create, multiQueue));
         var device = new TapDevice(name, mtu, fd, offload, logger);
         if (state == TapState.Down)
         {
