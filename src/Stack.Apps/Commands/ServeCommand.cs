@@ -44,6 +44,9 @@ public static class ServeCommand
             Description = "where to put the control socket stack ss and stack nstat ask (default /run/stack/NAME.sock for root; docs/control.md)",
             Arity = ArgumentArity.ExactlyOne,
         };
+        var busyPoll = CliOptions.Int("--busy-poll", 0, (int)StackOptions.MaxBusyPoll.TotalMicroseconds,
+            "spin up to USEC microseconds reading the TAP before the loop sleeps, as SO_BUSY_POLL: lower echo latency for a busy core (default 0, off)",
+            "USEC");
         var command = new Command("serve",
             "Bring the stack up on a TAP device and serve daytime, echo, discard and chargen (and HTTP) until SIGINT or SIGTERM.");
         stackOptions.AddTo(command);
@@ -51,13 +54,15 @@ public static class ServeCommand
         command.Add(cert);
         command.Add(name);
         command.Add(control);
+        command.Add(busyPoll);
         command.SetAction(result => Run(stackOptions.Read(result), result.GetValue(services) ?? ReadServices(ServiceHost.DefaultList),
-            result.GetValue(cert), (result.GetValue(name), result.GetValue(control)), context.Stdout, context.Stderr));
+            result.GetValue(cert), (result.GetValue(name), result.GetValue(control)),
+            TimeSpan.FromMicroseconds(result.GetValue(busyPoll) ?? 0), context.Stdout, context.Stderr));
         return command;
     }
 
     private static int Run(StackArgs options, IReadOnlyList<string> services, string? certificate, (string? Name, string? Path) control,
-        TextWriter stdout, TextWriter stderr)
+        TimeSpan busyPoll, TextWriter stdout, TextWriter stderr)
     {
         var web = services.Where(n => WebService.Names.Split(',').Contains(n)).ToList();
         var small = services.Except(web).ToList();
@@ -71,6 +76,7 @@ public static class ServeCommand
         ServiceHost? started = null;
         var stackOptions = options.ToOptions(logs);
         if (control.Name is not null) stackOptions = stackOptions with { Name = control.Name };
+        stackOptions = stackOptions with { BusyPoll = busyPoll };
         using (var stack = StackInstance.Start(stackOptions,
             configure: s =>
             {
