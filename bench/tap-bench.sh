@@ -5,6 +5,7 @@
 # and 10,000 idle connections held with the memory each costs — then the same figures for kernel to kernel over
 # a veth pair, printed as key=value lines. Everything stays in namespaces this script creates.
 #   BENCH_SECONDS (default 5) sets each timed run; BENCH_IDLE (default 10000) the idle connections.
+#   BENCH_BUSY_POLL (default 50) reruns the stack's echo with `serve --busy-poll USEC` (stack_busy_rtt_* keys); 0 skips it.
 #   BENCH_CLIENT (default dotnet) picks the kernel-side clients and baseline servers: dotnet (bench/Stack.TcpClients,
 #   blocking sockets) or python (bench/tap/tcp_clients.py, which limits daytime to ~3,000 connections/s). The
 #   idle-connection run always uses python. The same client serves both the stack and the kernel rows.
@@ -15,6 +16,7 @@ if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ]; then
   exit 1
 fi
 seconds="${BENCH_SECONDS:-5}"
+busy="${BENCH_BUSY_POLL:-50}"
 idle="${BENCH_IDLE:-10000}"
 scripts/install-deps
 dotnet build src/Stack.Apps -c Release --nologo -v quiet >/dev/null
@@ -75,6 +77,17 @@ wait "$ipid" || true
 rm -f "/tmp/stkbench-idle-$$"
 echo "stack_idle_connections=${held:-0}"
 [ "${held:-0}" -gt 0 ] && echo "stack_kib_per_idle_connection=$(( (after - before) / held ))"
+
+# The stack's echo again with a bounded busy-poll before the loop sleeps (SO_BUSY_POLL's idea; off by default).
+if [ "$busy" -gt 0 ]; then
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  ip netns exec "$ns" "${stack[@]}" serve --tap tap0 --ip 192.0.2.2/24 --log-level warning --busy-poll "$busy" &
+  pid=$!
+  wait_for "$ns" 192.0.2.2 13
+  echo "stack_busy_poll_us=$busy"
+  inns "$ns" "${timed[@]}" rtt 192.0.2.2 7 20000 | sed 's/^/stack_busy_/'
+fi
 
 # The kernel against itself over a veth pair, in two more namespaces.
 ip netns add "$nsa"; ip netns add "$nsb"
