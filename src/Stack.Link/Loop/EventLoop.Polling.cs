@@ -15,6 +15,13 @@ public sealed unsafe partial class EventLoop : IBusyPollLoop
 {
     /// <summary>Frames read per round before posted work and timers get a turn (a round of GSO frames is ~2 MiB).</summary>
     private const int PollBatch = 32;
+
+    /// <summary>
+    /// Frames read by the first read after the loop was idle (woken from poll(2), or in a busy-poll spin). One: the
+    /// round answers it (a small request's reply is written) before the next read, which usually finds the device
+    /// empty, so the reply does not wait out that read. A batch that fills it reads on at <see cref="PollBatch"/>.
+    /// </summary>
+    private const int FirstBatch = 1;
     private const int ErrorBackoffMs = 10;
 
     private readonly IPollableDevice? _polled;
@@ -73,12 +80,12 @@ public sealed unsafe partial class EventLoop : IBusyPollLoop
             var sink = new InPlaceSink(this, core);
             StartCore(core);
             bool deviceError = false;
-            int spun = 0;
+            int max = PollBatch, spun = 0;
             while (!_stopping)
             {
                 // Frames a busy-poll read were handled there; the read that found them left the device drained
                 // (unless it filled a batch), so this round need not read again.
-                int frames = spun != 0 ? spun : fds[0].Fd < 0 ? 0 : device.ReceiveBatch(sink, PollBatch);
+                int frames = spun != 0 ? spun : fds[0].Fd < 0 ? 0 : device.ReceiveBatch(sink, max);
                 spun = 0;
                 if (frames == IPollableDevice.Gone)
                 {
@@ -97,14 +104,18 @@ public sealed unsafe partial class EventLoop : IBusyPollLoop
                 var now = Now;
                 if (core.NextDeadline <= now) RunTimers(core, now);
                 FlushDevice();
-                if (frames >= PollBatch)
+                bool full = frames >= max;
+                max = FirstBatch;
+                if (full)
                 {
+                    // The device may hold more: read on without sleeping, a whole batch now.
+                    max = PollBatch;
                     deviceError = false;
                     continue;
                 }
                 if (_busyPoll.IsOn && fds[0].Fd >= 0 && !deviceError)
                 {
-                    spun = _busyPoll.Spin(device, sink, PollBatch, this, core.NextDeadline);
+                    spun = _busyPoll.Spin(device, sink, max, this, core.NextDeadline);
                     if (spun != 0) continue;
                 }
                 deviceError = Sleep(core, fds);
