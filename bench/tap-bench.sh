@@ -9,6 +9,7 @@
 # queue: bulk2_q2_spread says how they went; a try that put both on one queue is bulk2_q2_one_queue), their
 # ratio, and the kernel's two flows over veth.
 #   BENCH_SECONDS (default 5) sets each timed run; BENCH_IDLE (default 10000) the idle connections.
+#   BENCH_BUSY_POLL (default 50) reruns the stack's echo with `serve --busy-poll USEC` (stack_busy_rtt_* keys); 0 skips it.
 #   BENCH_CLIENT (default dotnet) picks the kernel-side clients and baseline servers: dotnet (bench/Stack.TcpClients,
 #   blocking sockets) or python (bench/tap/tcp_clients.py, which limits daytime to ~3,000 connections/s). The
 #   idle-connection run always uses python. The same client serves both the stack and the kernel rows.
@@ -19,6 +20,7 @@ if [ "$(id -u)" -ne 0 ] || [ ! -c /dev/net/tun ]; then
   exit 1
 fi
 seconds="${BENCH_SECONDS:-5}"
+busy="${BENCH_BUSY_POLL:-50}"
 idle="${BENCH_IDLE:-10000}"
 scripts/install-deps
 dotnet build src/Stack.Apps -c Release --nologo -v quiet >/dev/null
@@ -84,6 +86,20 @@ rm -f "/tmp/stkbench-idle-$$"
 echo "stack_idle_connections=${held:-0}"
 [ "${held:-0}" -gt 0 ] && echo "stack_kib_per_idle_connection=$(( (after - before) / held ))"
 
+# The stack's echo again with a bounded busy-poll before the loop sleeps (SO_BUSY_POLL's idea; off by default).
+if [ "$busy" -gt 0 ]; then
+  kill -TERM "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  ip netns exec "$ns" "${stack[@]}" serve --tap tap0 --ip 192.0.2.2/24 --log-level warning --busy-poll "$busy" &
+  pid=$!
+  wait_for "$ns" 192.0.2.2 13
+  echo "stack_busy_poll_us=$busy"
+  # A fresh process: warm its JIT first (the default run's stack had the bulk runs before its echo), and give the
+  # background tier-up a second to finish, so it does not compete with the spinning loop for the two cores.
+  inns "$ns" "${timed[@]}" rtt 192.0.2.2 7 20000 >/dev/null
+  sleep 1
+  inns "$ns" "${timed[@]}" rtt 192.0.2.2 7 20000 | sed 's/^/stack_busy_/'
+fi
 # Two event loops: `serve --queues 2` on a 2-queue TAP. The kernel spreads flows over the queues by hash, so two
 # flows share one queue half the time: the run is repeated (up to 4 times) until the shards' passive opens say one
 # flow went to each. The stack's control socket is a file: nstat needs no namespace.

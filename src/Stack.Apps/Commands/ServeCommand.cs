@@ -46,6 +46,9 @@ public static class ServeCommand
         };
         var queues = CliOptions.Int("--queues", 1, StackShards.MaxQueues,
             "event loops, one per queue of a multi-queue TAP (default 1); each owns the connections the kernel steers to its queue (docs/multiqueue.md)");
+        var busyPoll = CliOptions.Int("--busy-poll", 0, (int)StackOptions.MaxBusyPoll.TotalMicroseconds,
+            "spin up to USEC microseconds reading the TAP before the loop sleeps, as SO_BUSY_POLL: lower echo latency for a busy core (default 0, off)",
+            "USEC");
         var command = new Command("serve",
             "Bring the stack up on a TAP device and serve daytime, echo, discard and chargen (and HTTP) until SIGINT or SIGTERM.");
         stackOptions.AddTo(command);
@@ -54,13 +57,15 @@ public static class ServeCommand
         command.Add(name);
         command.Add(control);
         command.Add(queues);
+        command.Add(busyPoll);
         command.SetAction(result => Run(stackOptions.Read(result), result.GetValue(services) ?? ReadServices(ServiceHost.DefaultList),
-            result.GetValue(cert), (result.GetValue(name), result.GetValue(control)), result.GetValue(queues) ?? 1, context.Stdout, context.Stderr));
+            result.GetValue(cert), (result.GetValue(name), result.GetValue(control)), result.GetValue(queues) ?? 1,
+            TimeSpan.FromMicroseconds(result.GetValue(busyPoll) ?? 0), context.Stdout, context.Stderr));
         return command;
     }
 
     private static int Run(StackArgs options, IReadOnlyList<string> services, string? certificate, (string? Name, string? Path) control,
-        int queues, TextWriter stdout, TextWriter stderr)
+        int queues, TimeSpan busyPoll, TextWriter stdout, TextWriter stderr)
     {
         var web = services.Where(n => WebService.Names.Split(',').Contains(n)).ToList();
         var small = services.Except(web).ToList();
@@ -76,6 +81,7 @@ public static class ServeCommand
         var started = new List<ServiceHost>();
         var stackOptions = options.ToOptions(logs);
         if (control.Name is not null) stackOptions = stackOptions with { Name = control.Name };
+        stackOptions = stackOptions with { BusyPoll = busyPoll };
         using (var shards = StackShards.Start(stackOptions, queues,
             configure: s =>
             {

@@ -7,13 +7,21 @@ namespace Stack.Link.Loop;
 
 /// <summary>
 /// The polling path: the loop thread reads the device itself. Each round it reads a batch of frames and handles
-/// them in place, runs posted work and due timers, and, once the device has nothing more, sleeps in poll(2) on
-/// the device and an eventfd until a frame, a post or the next deadline.
+/// them in place, runs posted work and due timers, and, once the device has nothing more, busy-polls for up to
+/// <see cref="BusyPoll"/> (off by default) and then sleeps in poll(2) on the device and an eventfd until a frame, a
+/// post or the next deadline.
 /// </summary>
-public sealed unsafe partial class EventLoop
+public sealed unsafe partial class EventLoop : IBusyPollLoop
 {
     /// <summary>Frames read per round before posted work and timers get a turn (a round of GSO frames is ~2 MiB).</summary>
     private const int PollBatch = 32;
+
+    /// <summary>
+    /// Frames read by the first read after the loop was idle (woken from poll(2), or in a busy-poll spin). One: the
+    /// round answers it (a small request's reply is written) before the next read, which usually finds the device
+    /// empty, so the reply does not wait out that read. A batch that fills it reads on at <see cref="PollBatch"/>.
+    /// </summary>
+    private const int FirstBatch = 1;
     private const int ErrorBackoffMs = 10;
 
     private readonly IPollableDevice? _polled;
@@ -25,6 +33,32 @@ public sealed unsafe partial class EventLoop
     /// post while the loop is busy.
     /// </summary>
     private int _awake = 1;
+
+    private readonly BusyPoller _busyPoll = new();
+    private long _sleeps;
+
+    /// <summary>
+    /// How long the loop busy-polls the device before it sleeps in poll(2) (SO_BUSY_POLL's idea; see
+    /// <see cref="BusyPoller"/>): zero, the default, for never. Polling path only; settable at any time.
+    /// </summary>
+    public TimeSpan BusyPoll
+    {
+        get => _busyPoll.Budget;
+        set => _busyPoll.Budget = value;
+    }
+
+    /// <summary>Busy-poll spins begun (the loop had nothing left and spun instead of sleeping at once).</summary>
+    public long BusyPollSpins => _busyPoll.Spins;
+
+    /// <summary>Spins that a frame or posted work ended: each a sleep and a wake-up saved.</summary>
+    public long BusyPollHits => _busyPoll.Hits;
+
+    /// <summary>Times the polling loop slept in poll(2): its wake-ups. Zero on the portable path.</summary>
+    public long Sleeps => Volatile.Read(ref _sleeps);
+
+    Instant IBusyPollLoop.Now => Now;
+
+    bool IBusyPollLoop.HasWork => !_inbox.IsEmpty || _stopping;
 
     private void WakePoller()
     {
@@ -46,9 +80,13 @@ public sealed unsafe partial class EventLoop
             var sink = new InPlaceSink(this, core);
             StartCore(core);
             bool deviceError = false;
+            int max = PollBatch, spun = 0;
             while (!_stopping)
             {
-                int frames = fds[0].Fd < 0 ? 0 : device.ReceiveBatch(sink, PollBatch);
+                // Frames a busy-poll read were handled there; the read that found them left the device drained
+                // (unless it filled a batch), so this round need not read again.
+                int frames = spun != 0 ? spun : fds[0].Fd < 0 ? 0 : device.ReceiveBatch(sink, max);
+                spun = 0;
                 if (frames == IPollableDevice.Gone)
                 {
                     // Gone for good (the device said so, once): poll(2) skips a negative fd, so the loop sleeps on
@@ -66,7 +104,21 @@ public sealed unsafe partial class EventLoop
                 var now = Now;
                 if (core.NextDeadline <= now) RunTimers(core, now);
                 FlushDevice();
-                deviceError = frames < PollBatch && Sleep(core, fds);
+                bool full = frames >= max;
+                max = FirstBatch;
+                if (full)
+                {
+                    // The device may hold more: read on without sleeping, a whole batch now.
+                    max = PollBatch;
+                    deviceError = false;
+                    continue;
+                }
+                if (_busyPoll.IsOn && fds[0].Fd >= 0 && !deviceError)
+                {
+                    spun = _busyPoll.Spin(device, sink, max, this, core.NextDeadline);
+                    if (spun != 0) continue;
+                }
+                deviceError = Sleep(core, fds);
             }
         }
         catch (ObjectDisposedException) when (!deviceRef || !wakeRef)
@@ -95,6 +147,7 @@ public sealed unsafe partial class EventLoop
         }
         fds[0].Revents = 0;
         fds[1].Revents = 0;
+        Volatile.Write(ref _sleeps, _sleeps + 1);
         int ready = LibC.Poll(fds, 2, timeout);
         Volatile.Write(ref _awake, 1);
         if (ready < 0)

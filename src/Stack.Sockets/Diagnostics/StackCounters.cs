@@ -32,6 +32,9 @@ public static partial class StackCounters
         AddDns(list, stack.Dns.Statistics);
         list.Add(new("StackLoopFramesHandled", stack.Loop.FramesHandled));
         list.Add(new("StackLoopInboxDrops", stack.Loop.InboxDrops));
+        list.Add(new("StackLoopSleeps", stack.Loop.Sleeps));
+        list.Add(new("StackLoopBusyPollSpins", stack.Loop.BusyPollSpins));
+        list.Add(new("StackLoopBusyPollHits", stack.Loop.BusyPollHits));
         AddDevice(list, stack.Device);
         return list;
     }

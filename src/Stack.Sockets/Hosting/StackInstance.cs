@@ -83,6 +83,7 @@ public sealed class StackInstance : IDisposable
         var name = options.Name ?? options.Link.Name;
         return Start(name, device, options.ToHostOptions(), time, logs, options.Tcp, s =>
         {
+            s.Loop.BusyPoll = options.BusyPoll;
             s.Dns.Options = options.Dns;
             // DNS servers from router advertisements (RDNSS, RFC 8106) and DHCP (option 6) reach the resolver as
             // they come and go.

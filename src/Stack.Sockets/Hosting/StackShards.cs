@@ -109,6 +109,7 @@ public sealed class StackShards : IDisposable
                 shards._shards[k] = StackInstance.Start($"{name}.q{k}", device, host, time, logs, options.Tcp, s =>
                 {
                     s.Dns.Options = options.Dns;
+                    s.Loop.BusyPoll = options.BusyPoll;
                     shards.Wire(shard, s);
                     configure?.Invoke(s);
                 }, new EphemeralPorts(first, last, host.Random));

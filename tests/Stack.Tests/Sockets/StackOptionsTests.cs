@@ -52,6 +52,20 @@ public sealed class StackOptionsTests : IDisposable
     }
 
     [Fact]
+    public void Busy_poll_is_off_by_default_reaches_the_loop_when_given_and_must_be_within_a_second()
+    {
+        var (linkA, linkB) = MemoryLink.CreatePair();
+        using (var a = StackInstance.Start(MemoryStacks.Options(linkA, 2)))
+            Assert.Equal(TimeSpan.Zero, a.Loop.BusyPoll);
+        using (var b = StackInstance.Start(MemoryStacks.Options(linkB, 3) with { BusyPoll = TimeSpan.FromMicroseconds(50) }))
+            Assert.Equal(TimeSpan.FromMicroseconds(50), b.Loop.BusyPoll);
+        var (linkC, _) = MemoryLink.CreatePair();
+        Assert.Throws<ArgumentException>(() => (MemoryStacks.Options(linkC, 2) with { BusyPoll = TimeSpan.FromTicks(-10) }).Validate());
+        Assert.Throws<ArgumentException>(() => (MemoryStacks.Options(linkC, 2) with { BusyPoll = TimeSpan.FromSeconds(2) }).Validate());
+        linkC.Dispose();
+    }
+
+    [Fact]
     public async Task An_impairment_that_drops_everything_keeps_the_handshake_from_completing()
     {
         var (linkA, linkB) = MemoryLink.CreatePair();
