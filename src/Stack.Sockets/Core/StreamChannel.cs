@@ -325,11 +325,16 @@ internal sealed class StreamChannel
 
     private void CheckClosed()
     {
-        if (_closed is null) return;
-        if (Connection is not { } c || c.State is TcpState.Closed or TcpState.TimeWait or TcpState.FinWait2)
+        if (_closed is not null && (Connection is not { } c || c.State is TcpState.Closed or TcpState.TimeWait or TcpState.FinWait2))
         {
             _closed.TrySetResult();
             _closed = null;
+        }
+        if (IsClosed && _closed is null && Connection is { State: TcpState.Closed or TcpState.TimeWait } done)
+        {
+            // The socket is closed and the connection has nothing left to tell it: let the stack keep only
+            // TIME-WAIT's compact record (TcpConnection.Release).
+            done.Release();
         }
     }
 }
