@@ -83,12 +83,7 @@ public static class SocketSnapshot
                 c.LocalEndPoint.Address.ToString(), c.LocalEndPoint.Port, c.RemoteEndPoint.Address.ToString(), c.RemoteEndPoint.Port,
                 Details(c, stack.Host.Mtu, now)));
         }
-        foreach (var tw in stack.Tcp.TimeWaits)
-        {
-            list.Add(new SocketEntry("tcp", StateName(TcpState.TimeWait), 0, 0,
-                tw.LocalEndPoint.Address.ToString(), tw.LocalEndPoint.Port, tw.RemoteEndPoint.Address.ToString(), tw.RemoteEndPoint.Port,
-                TimeWaitDetails(tw, now)));
-        }
+        foreach (var tw in stack.Tcp.TimeWaits) list.Add(TimeWaitEntry(tw, now));
         foreach (var u in stack.Udp.Endpoints)
         {
             bool v6 = u.Family == System.Net.Sockets.AddressFamily.InterNetworkV6;
@@ -162,7 +157,11 @@ public static class SocketSnapshot
             Timer: Timer(c, now));
     }
 
-    /// <summary>A TIME-WAIT record: no tcp_info, the timer as <c>ss -o</c> shows it (timewait, time left, 0).</summary>
+    /// <summary>A TIME-WAIT record as ss lists it: no queues, no tcp_info, the timer as <c>ss -o</c> shows it.</summary>
+    internal static SocketEntry TimeWaitEntry(TcpTimeWait tw, Instant now) => new("tcp", StateName(TcpState.TimeWait), 0, 0,
+        tw.LocalEndPoint.Address.ToString(), tw.LocalEndPoint.Port, tw.RemoteEndPoint.Address.ToString(), tw.RemoteEndPoint.Port,
+        TimeWaitDetails(tw, now));
+
     private static TcpSocketDetails TimeWaitDetails(TcpTimeWait tw, Instant now) => new(
         CongestionControl: "", Timestamps: tw.TimestampsEnabled, Sack: tw.SackEnabled, SendWscale: 0, ReceiveWscale: 0,
         RtoUs: 0, RttUs: 0, RttVarUs: 0, MinRttUs: null, Mss: 0, AdvMss: 0, RcvMss: 0, Pmtu: 0, Cwnd: 0, Ssthresh: null,
