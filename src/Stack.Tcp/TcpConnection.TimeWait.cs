@@ -47,6 +47,9 @@ public sealed partial class TcpConnection
             _opt.Timestamps, _opt.Sack, _ecnOk && _ecnDemandCwr, _recv.Capacity, _opt.TsRecent, _tsOffset, _lastTsVal, _tsSent);
         Instant deadline = _timers.Deadline(TimerKind.TimeWait);
         _timers.CancelAll();
+        // Its entry in the connections' timer heap goes stale at once: the heap's live entries stay those of the
+        // connections in the table, which its compaction counts on.
+        ScheduledAt = Instant.Never;
         bool keep = !_released || StateChanged is not null;
         var tw = _layer.EnterTimeWait(this, state, deadline, keep);
         _timeWait = keep ? tw : null;
