@@ -194,9 +194,12 @@ public sealed class TcpTimeWait
             ChallengeAck(now); // RFC 5961 §5.2: an ACK of something never sent.
             return;
         }
-        if (_timestamps && options.HasTimestamps && unchecked((int)(options.TsVal - _tsRecent)) >= 0 && seq <= _lastAckSent)
+        if (segAck >= SndNxt && _timestamps && options.HasTimestamps && unchecked((int)(options.TsVal - _tsRecent)) >= 0
+            && seq <= _lastAckSent)
         {
-            _tsRecent = options.TsVal; // RFC 7323 §4.3, once the ACK is known good (as TcpConnection.UpdateTsRecent).
+            // RFC 7323 §4.3, once the ACK is known good: neither old nor of data never sent (as TcpConnection's
+            // UpdateTsRecent after its SND.UNA test; SND.UNA = SND.NXT in TIME-WAIT).
+            _tsRecent = options.TsVal;
         }
         // Nothing is outstanding and no text is taken in TIME-WAIT: an acceptable ACK changes nothing else.
     }
