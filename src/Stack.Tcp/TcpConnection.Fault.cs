@@ -54,6 +54,10 @@ public sealed partial class TcpConnection
     /// <summary>Leave's tail: buffers back when done, the timer queue, then Notify with what happened.</summary>
     private void Settle(Instant now)
     {
+        if (_state == TcpState.TimeWait && !_handedOff)
+        {
+            HandOffTimeWait();
+        }
         ReleaseBuffersWhenDone();
         _layer.Reschedule(this);
         TcpEvents events = _pending;

@@ -772,41 +772,6 @@ public sealed partial class TcpConnection
         }
     }
 
-    /// <summary>RFC 9293 §3.10.7.4 / RFC 6191: may a new SYN replace this TIME-WAIT connection?</summary>
-    internal bool AcceptsNewIncarnation(in TcpHeader syn, in TcpOptions options)
-    {
-        if (_state != TcpState.TimeWait)
-        {
-            return false;
-        }
-        if (_opt.Timestamps && options.HasTimestamps)
-        {
-            return unchecked((int)(options.TsVal - _opt.TsRecent)) > 0;
-        }
-        return new SeqNum(syn.SequenceNumber) > _rcv.Nxt;
-    }
-
-    /// <summary>The old incarnation's SND.NXT, above which the new one's ISN must start.</summary>
-    internal SeqNum SendHighWater => _snd.Max;
-
-    /// <summary>Drops a TIME-WAIT connection a new incarnation replaces.</summary>
-    internal void Recycle(Instant now)
-    {
-        bool outermost = Enter();
-        try
-        {
-            SetState(TcpState.Closed, "new incarnation (SYN in TIME-WAIT)");
-        }
-        catch (Exception e) when (outermost && !IsFatal(e))
-        {
-            Fault(e, now);
-        }
-        finally
-        {
-            Leave(now);
-        }
-    }
-
     /// <summary>Listener closed before accept: reset the connection (Linux inet_csk_listen_stop).</summary>
     internal void AbortFromListener(Instant now)
     {

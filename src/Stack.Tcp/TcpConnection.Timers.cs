@@ -32,7 +32,8 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>When <paramref name="kind"/> fires next, <see cref="Instant.Never"/> when it is not running (for <c>ss -o</c>).</summary>
-    public Instant TimerDeadline(TimerKind kind) => _timers.Deadline(kind);
+    public Instant TimerDeadline(TimerKind kind) =>
+        kind == TimerKind.TimeWait && _timeWait is { } tw ? tw.Deadline : _timers.Deadline(kind);
 
     internal void OnTimer(Instant now)
     {

@@ -489,6 +489,7 @@ public sealed partial class TcpConnection
                 _pending |= TcpEvents.Readable;
                 break;
             case TcpState.Closed:
+                DropTimeWaitRecord();
                 _timers.CancelAll();
                 _segments.Clear();
                 _pending |= TcpEvents.Closed | TcpEvents.Readable | TcpEvents.Writable;

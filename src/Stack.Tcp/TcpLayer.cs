@@ -33,7 +33,7 @@ namespace Stack.Tcp;
 /// <see cref="IsnGenerator"/>, <see cref="EphemeralPorts"/> and <see cref="Random"/>; given those and the same
 /// inputs and instants, the output is identical.</para>
 /// </remarks>
-public sealed class TcpLayer : IIpTransport
+public sealed partial class TcpLayer : IIpTransport
 {
     private readonly Dictionary<FourTuple, TcpConnection> _connections = [];
     private readonly Dictionary<TcpEndPoint, TcpListener> _listeners = [];
@@ -71,8 +71,8 @@ public sealed class TcpLayer : IIpTransport
 
     public TcpStatistics Statistics { get; } = new();
 
-    /// <summary>Connections in the 4-tuple table (every state but CLOSED, TIME-WAIT included).</summary>
-    public int ConnectionCount => _connections.Count;
+    /// <summary>Connections in every state but CLOSED, TIME-WAIT included (its records: <see cref="TimeWaits"/>).</summary>
+    public int ConnectionCount => _connections.Count + _timeWait.Count;
 
     /// <summary>
     /// Connections the user closed whose FIN is not yet acknowledged (FIN-WAIT-1, CLOSING, LAST-ACK): what a
@@ -88,8 +88,8 @@ public sealed class TcpLayer : IIpTransport
         or TcpState.CloseWait or TcpState.FinWait1 or TcpState.Closing or TcpState.LastAck);
 
     /// <summary>
-    /// The connections in the 4-tuple table, TIME-WAIT included, for inspection (<c>ss</c>); read on the loop only,
-    /// and not across a call that may add or remove one.
+    /// The connections in the 4-tuple table, for inspection (<c>ss</c>); TIME-WAIT is in <see cref="TimeWaits"/>.
+    /// Read on the loop only, and not across a call that may add or remove one.
     /// </summary>
     public IEnumerable<TcpConnection> Connections => _connections.Values;
 
@@ -238,7 +238,7 @@ public sealed class TcpLayer : IIpTransport
             }
         }
         var tuple = new FourTuple(source, localPort, remote, remotePort);
-        if (_connections.ContainsKey(tuple))
+        if (_connections.ContainsKey(tuple) || _timeWait.ContainsKey(tuple))
         {
             throw new SocketException((int)SocketError.AddressAlreadyInUse);
         }
@@ -250,9 +250,15 @@ public sealed class TcpLayer : IIpTransport
         return c;
     }
 
-    /// <summary>The connection with this 4-tuple, if any (for tests and diagnostics).</summary>
-    public TcpConnection? Find(TcpEndPoint local, TcpEndPoint remote) =>
-        _connections.GetValueOrDefault(new FourTuple(local.Address, local.Port, remote.Address, remote.Port));
+    /// <summary>
+    /// The connection with this 4-tuple, if any (for tests and diagnostics); in TIME-WAIT, its connection object
+    /// while an owner holds it.
+    /// </summary>
+    public TcpConnection? Find(TcpEndPoint local, TcpEndPoint remote)
+    {
+        var tuple = new FourTuple(local.Address, local.Port, remote.Address, remote.Port);
+        return _connections.GetValueOrDefault(tuple) ?? _timeWait.GetValueOrDefault(tuple)?.Owner;
+    }
 
     /// <summary>
     /// The ECN field of the datagram being handled (RFC 3168 §5), for the connection or listener it reaches: set on
@@ -299,8 +305,12 @@ public sealed class TcpLayer : IIpTransport
         bool bareSyn = (flags & (TcpFlags.Syn | TcpFlags.Ack | TcpFlags.Rst)) == TcpFlags.Syn;
 
         SeqNum? isnFloor = null;
-        _connections.TryGetValue(tuple, out var c);
-        if (options.HasMd5Signature && c?.State != TcpState.TimeWait)
+        TcpTimeWait? tw = null;
+        if (!_connections.TryGetValue(tuple, out var c))
+        {
+            _timeWait.TryGetValue(tuple, out tw);
+        }
+        if (options.HasMd5Signature && tw is null)
         {
             // RFC 2385 §2.0 / Linux tcp_inbound_md5_hash: a signed segment for a socket with no MD5 key (here none
             // has one) is dropped unanswered: no RST either (tcp_v4_send_reset finds no key). Linux checks no
@@ -311,16 +321,20 @@ public sealed class TcpLayer : IIpTransport
         }
         if (c is not null)
         {
-            if (!(bareSyn && c.State == TcpState.TimeWait && c.AcceptsNewIncarnation(h, options)
-                && FindListener(datagram.Destination, h.DestinationPort) is not null))
+            c.OnSegment(h, options, now);
+            return;
+        }
+        if (tw is not null)
+        {
+            if (!(bareSyn && tw.AcceptsNewIncarnation(h, options) && FindListener(datagram.Destination, h.DestinationPort) is not null))
             {
-                c.OnSegment(h, options, now);
+                tw.OnSegment(h, options, now);
                 return;
             }
             // RFC 9293 §3.10.7.4 / RFC 6191: a new SYN beyond the old incarnation ends TIME-WAIT early.
-            isnFloor = c.SendHighWater;
+            isnFloor = tw.SndMax;
             Statistics.TimeWaitRecycled++;
-            c.Recycle(now);
+            EndTimeWait(tw, now, "new incarnation (SYN in TIME-WAIT)", error: null);
         }
 
         var listener = FindListener(datagram.Destination, h.DestinationPort);
@@ -377,6 +391,10 @@ public sealed class TcpLayer : IIpTransport
         {
             c.OnIcmpError(error.Kind, error.Mtu, new SeqNum(seq), now);
         }
+        else if (_timeWait.TryGetValue(tuple, out var tw))
+        {
+            OnTimeWaitIcmpError(tw, error, new SeqNum(seq), now);
+        }
     }
 
     public Instant NextDeadline
@@ -387,11 +405,11 @@ public sealed class TcpLayer : IIpTransport
             {
                 if (c.ScheduledAt == at && c.State != TcpState.Closed)
                 {
-                    return at;
+                    return Instant.Min(at, NextTimeWaitDeadline);
                 }
                 _timerQueue.Dequeue(); // Stale: the connection moved on or is gone.
             }
-            return Instant.Never;
+            return NextTimeWaitDeadline;
         }
     }
 
@@ -407,6 +425,7 @@ public sealed class TcpLayer : IIpTransport
             c.ScheduledAt = Instant.Never;
             c.OnTimer(now); // Reschedules itself on the way out.
         }
+        OnTimeWaitTimer(now);
     }
 
     /// <summary>Queues <paramref name="c"/> under its next deadline if that is earlier than the one it is queued under.</summary>
@@ -481,8 +500,18 @@ public sealed class TcpLayer : IIpTransport
     /// <summary>The connection table's capacity, for tests that it shrinks after a burst.</summary>
     internal int ConnectionTableCapacity => _connections.Capacity;
 
-    internal void OnClosed(TcpConnection c)
+    internal void OnClosed(TcpConnection c) => RemoveConnection(c);
+
+    /// <summary>
+    /// Takes <paramref name="c"/> out of the 4-tuple table, if it is the one there (a connection object that left
+    /// in TIME-WAIT may close after a new incarnation took its tuple).
+    /// </summary>
+    private void RemoveConnection(TcpConnection c)
     {
+        if (!_connections.TryGetValue(c.Tuple, out var there) || there != c)
+        {
+            return;
+        }
         _connections.Remove(c.Tuple);
         // Tables shrink after a burst (thousands of connections through TIME-WAIT, a flood): a dictionary keeps
         // its high-water capacity otherwise. A quarter full gives hysteresis, so a steady load never resizes.
@@ -580,9 +609,11 @@ public sealed class TcpLayer : IIpTransport
         return _listeners.GetValueOrDefault(new TcpEndPoint(local.IsIpv6 ? IpAddress.AnyV6 : IpAddress.AnyV4, port));
     }
 
-    private bool PortTaken(ushort port) =>
-        _connections.ContainsKey(new FourTuple(_portProbe.Local, port, _portProbe.Remote, _portProbe.RemotePort))
-        || ListenerOnPort(port);
+    private bool PortTaken(ushort port)
+    {
+        var tuple = new FourTuple(_portProbe.Local, port, _portProbe.Remote, _portProbe.RemotePort);
+        return _connections.ContainsKey(tuple) || _timeWait.ContainsKey(tuple) || ListenerOnPort(port);
+    }
 
     private bool ListenerOnPort(ushort port)
     {
@@ -618,6 +649,16 @@ public sealed class TcpLayer : IIpTransport
                 && !(reuseAddress && (c.State == TcpState.TimeWait || c.Config.ReuseAddress)))
             {
                 return true;
+            }
+        }
+        if (!reuseAddress)
+        {
+            foreach (var tuple in _timeWait.Keys)
+            {
+                if (tuple.LocalPort == port && (local.IsUnspecified || tuple.LocalAddress == local))
+                {
+                    return true; // TIME-WAIT holds its port against a bind without SO_REUSEADDR.
+                }
             }
         }
         return false;

@@ -62,7 +62,7 @@ public static class SsTable
         var parts = new List<string>();
         if (timer && t.Timer is { } tm)
             parts.Add($"timer:({tm.Name},{Duration(tm.RemainingMs)},{Num(tm.Retries)})");
-        if (!info) return string.Join(' ', parts);
+        if (!info || t.TimeWait) return string.Join(' ', parts); // Linux's timewait socket has no tcp_info.
         if (t.Timestamps) parts.Add("ts");
         if (t.Sack) parts.Add("sack");
         parts.Add(t.CongestionControl);

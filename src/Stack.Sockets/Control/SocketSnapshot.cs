@@ -20,7 +20,9 @@ public sealed record TcpTimer(string Name, double RemainingMs, int Retries);
 
 /// <summary>
 /// A TCP connection's internals by the names of Linux's <c>struct tcp_info</c> and <c>ss -i</c>. Times in
-/// microseconds where tcp_info has them so, sizes in bytes, windows in segments as Linux counts them.
+/// microseconds where tcp_info has them so, sizes in bytes, windows in segments as Linux counts them. A connection
+/// in TIME-WAIT (<paramref name="TimeWait"/>) is a compact record with no tcp_info, as Linux's timewait socket:
+/// only its timestamps and SACK flags and its timer are filled in.
 /// </summary>
 public sealed record TcpSocketDetails(
     string CongestionControl,
@@ -61,7 +63,8 @@ public sealed record TcpSocketDetails(
     long LastReceiveMs,
     long LastAckMs,
     string CaState,
-    TcpTimer? Timer);
+    TcpTimer? Timer,
+    bool TimeWait = false);
 
 /// <summary>Takes the sockets of a stack; on its loop only, where the layers' tables may be walked.</summary>
 public static class SocketSnapshot
@@ -80,6 +83,7 @@ public static class SocketSnapshot
                 c.LocalEndPoint.Address.ToString(), c.LocalEndPoint.Port, c.RemoteEndPoint.Address.ToString(), c.RemoteEndPoint.Port,
                 Details(c, stack.Host.Mtu, now)));
         }
+        foreach (var tw in stack.Tcp.TimeWaits) list.Add(TimeWaitEntry(tw, now));
         foreach (var u in stack.Udp.Endpoints)
         {
             bool v6 = u.Family == System.Net.Sockets.AddressFamily.InterNetworkV6;
@@ -152,6 +156,20 @@ public static class SocketSnapshot
             CaState: c.RecoveryState.ToString(),
             Timer: Timer(c, now));
     }
+
+    /// <summary>A TIME-WAIT record as ss lists it: no queues, no tcp_info, the timer as <c>ss -o</c> shows it.</summary>
+    internal static SocketEntry TimeWaitEntry(TcpTimeWait tw, Instant now) => new("tcp", StateName(TcpState.TimeWait), 0, 0,
+        tw.LocalEndPoint.Address.ToString(), tw.LocalEndPoint.Port, tw.RemoteEndPoint.Address.ToString(), tw.RemoteEndPoint.Port,
+        TimeWaitDetails(tw, now));
+
+    private static TcpSocketDetails TimeWaitDetails(TcpTimeWait tw, Instant now) => new(
+        CongestionControl: "", Timestamps: tw.TimestampsEnabled, Sack: tw.SackEnabled, SendWscale: 0, ReceiveWscale: 0,
+        RtoUs: 0, RttUs: 0, RttVarUs: 0, MinRttUs: null, Mss: 0, AdvMss: 0, RcvMss: 0, Pmtu: 0, Cwnd: 0, Ssthresh: null,
+        BytesSent: 0, BytesRetrans: 0, BytesAcked: 0, BytesReceived: 0, DataSegsOut: 0, DataSegsIn: 0, Delivered: 0,
+        TotalRetrans: 0, Retrans: 0, Lost: 0, Sacked: 0, Unacked: 0, NotSent: 0, Reordering: 3, Backoff: 0, SendWindow: 0,
+        DeliveryRateBps: 0, DeliveryRateAppLimited: false, PacingRateBps: 0, LastSendMs: 0, LastReceiveMs: 0, LastAckMs: 0,
+        CaState: "Open", Timer: new TcpTimer("timewait", Math.Max(0, (tw.Deadline - now).Ticks / (double)TimeSpan.TicksPerMillisecond), 0),
+        TimeWait: true);
 
     /// <summary>
     /// The timer <c>ss -o</c> would show (Linux's tcp_get_info order, icsk_pending then keepalive): the

@@ -255,6 +255,16 @@ internal abstract class SocketCore
         else Loop.Post(work);
     }
 
+    /// <summary>
+    /// <see cref="OnLoop(Action{Instant})"/> with the work's state passed in: with a static lambda, a call made on
+    /// the loop (a service's) allocates nothing; from elsewhere the posted work carries the state.
+    /// </summary>
+    protected void OnLoop<TState>(Action<Instant, TState> work, TState state)
+    {
+        if (Loop.IsLoopThread) work(Loop.Now, state);
+        else Loop.Post(now => work(now, state));
+    }
+
     /// <summary>Runs <paramref name="work"/> on the loop and returns its result: inline there, else waited for.</summary>
     protected T Invoke<T>(Func<Instant, T> work) =>
         Loop.IsLoopThread ? work(Loop.Now) : Loop.InvokeAsync(work).GetAwaiter().GetResult();

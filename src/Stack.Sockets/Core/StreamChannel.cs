@@ -11,16 +11,20 @@ namespace Stack.Sockets;
 /// A receive waiting on the loop for stream data: where to copy it. Completes with the byte count (0 at end of
 /// stream). Reused call after call (<see cref="LoopOperation{TResult}"/>).
 /// </summary>
-internal sealed class StreamReceive(OperationSlot<StreamReceive> home) : LoopOperation<int>
+internal sealed class StreamReceive(OperationSlot<StreamReceive> home, StreamChannel channel) : LoopOperation<int>
 {
+    public StreamChannel Channel => channel;
+
     public Memory<byte> Buffer { get; set; }
     protected override void Clear() => Buffer = default;
     protected override void Release() => home.Put(this);
 }
 
 /// <summary>A send waiting on the loop for buffer space: completes when every byte is queued (a blocking BSD send).</summary>
-internal sealed class StreamSend(OperationSlot<StreamSend> home) : LoopOperation<int>
+internal sealed class StreamSend(OperationSlot<StreamSend> home, StreamChannel channel) : LoopOperation<int>
 {
+    public StreamChannel Channel => channel;
+
     public ReadOnlyMemory<byte> Buffer { get; set; }
 
     /// <summary>Bytes already taken by the connection's send buffer.</summary>
@@ -325,11 +329,16 @@ internal sealed class StreamChannel
 
     private void CheckClosed()
     {
-        if (_closed is null) return;
-        if (Connection is not { } c || c.State is TcpState.Closed or TcpState.TimeWait or TcpState.FinWait2)
+        if (_closed is not null && (Connection is not { } c || c.State is TcpState.Closed or TcpState.TimeWait or TcpState.FinWait2))
         {
             _closed.TrySetResult();
             _closed = null;
+        }
+        if (IsClosed && _closed is null && Connection is { State: TcpState.Closed or TcpState.TimeWait } done)
+        {
+            // The socket is closed and the connection has nothing left to tell it: let the stack keep only
+            // TIME-WAIT's compact record (TcpConnection.Release).
+            done.Release();
         }
     }
 }

@@ -18,8 +18,11 @@ internal sealed class StreamSocketCore : SocketCore
     private readonly StreamChannel _channel;
     private readonly OperationSlot<StreamReceive> _receives = new();
     private readonly OperationSlot<StreamSend> _sends = new();
-    private readonly Action<LoopOperation<int>, short, CancellationToken> _cancelReceive;
-    private readonly Action<LoopOperation<int>, short, CancellationToken> _cancelSend;
+    // Cancellation reaches the channel through the operation: one delegate for every socket, none made per socket.
+    private static readonly Action<LoopOperation<int>, short, CancellationToken> CancelReceive =
+        static (op, version, token) => ((StreamReceive)op).Channel.CancelReceive((StreamReceive)op, version, token);
+    private static readonly Action<LoopOperation<int>, short, CancellationToken> CancelSend =
+        static (op, version, token) => ((StreamSend)op).Channel.CancelSend((StreamSend)op, version, token);
     private TcpConfig _config;
     private LingerOption? _linger;
     private IpAddress? _bindAddress;
@@ -35,8 +38,6 @@ internal sealed class StreamSocketCore : SocketCore
     {
         _channel = channel;
         _config = config;
-        _cancelReceive = (op, version, token) => _channel.CancelReceive((StreamReceive)op, version, token);
-        _cancelSend = (op, version, token) => _channel.CancelSend((StreamSend)op, version, token);
     }
 
     public override SocketType SocketType => SocketType.Stream;
@@ -110,7 +111,7 @@ internal sealed class StreamSocketCore : SocketCore
         ObjectDisposedException.ThrowIf(Disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
         var op = new StreamAccept();
-        OnLoop(_ => _channel.StartAccept(op));
+        OnLoop(static (_, s) => s.Channel.StartAccept(s.Op), (Channel: _channel, Op: op));
         StreamChannel channel;
         using (cancellationToken.CanBeCanceled && !op.Task.IsCompleted
             ? cancellationToken.Register(() => Loop.Post(_ => _channel.CancelAccept(op, cancellationToken)))
@@ -139,13 +140,14 @@ internal sealed class StreamSocketCore : SocketCore
             Local = ToEndPoint(c.LocalEndPoint),
             Remote = ToEndPoint(c.RemoteEndPoint),
         };
-        OnLoop(now =>
+        OnLoop(static (now, s) =>
         {
+            var (c, config) = s;
             c.NoDelay = config.NoDelay;
             if (config.KeepAlive != c.Config.KeepAlive || config.KeepAliveIdle != c.Config.KeepAliveIdle
                 || config.KeepAliveInterval != c.Config.KeepAliveInterval || config.KeepAliveProbes != c.Config.KeepAliveProbes)
                 c.SetKeepAlive(config.KeepAlive, config.KeepAliveIdle, config.KeepAliveInterval, config.KeepAliveProbes, now);
-        });
+        }, (c, config));
         return accepted;
     }
 
@@ -158,7 +160,8 @@ internal sealed class StreamSocketCore : SocketCore
         var localPort = _bindPort;
         var config = _config;
         _opened = true;
-        OnLoop(now => _channel.Connect(local, localPort, address, port, config, done, now));
+        OnLoop(static (now, s) => s.Channel.Connect(s.local, s.localPort, s.address, s.port, s.config, s.done, now),
+            (Channel: _channel, local, localPort, address, port, config, done));
         using (cancellationToken.CanBeCanceled && !done.Task.IsCompleted
             ? cancellationToken.Register(() => Loop.Post(now => _channel.CancelConnect(done, now, cancellationToken)))
             : default)
@@ -177,11 +180,11 @@ internal sealed class StreamSocketCore : SocketCore
     {
         ObjectDisposedException.ThrowIf(Disposed, this);
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<int>(cancellationToken);
-        var op = _sends.TryTake() ?? new StreamSend(_sends);
+        var op = _sends.TryTake() ?? new StreamSend(_sends, _channel);
         op.Buffer = buffer;
         op.Start ??= now => _channel.StartSend(op, now);
         OnLoop(op.Start);
-        return op.Await(Loop, _cancelSend, cancellationToken);
+        return op.Await(Loop, CancelSend, cancellationToken);
     }
 
     /// <summary>Waits for data, the end of the stream (0) or the connection's error.</summary>
@@ -189,11 +192,11 @@ internal sealed class StreamSocketCore : SocketCore
     {
         ObjectDisposedException.ThrowIf(Disposed, this);
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<int>(cancellationToken);
-        var op = _receives.TryTake() ?? new StreamReceive(_receives);
+        var op = _receives.TryTake() ?? new StreamReceive(_receives, _channel);
         op.Buffer = buffer;
         op.Start ??= _ => _channel.StartReceive(op);
         OnLoop(op.Start);
-        return op.Await(Loop, _cancelReceive, cancellationToken);
+        return op.Await(Loop, CancelReceive, cancellationToken);
     }
 
     public override void Shutdown(SocketShutdown how)
@@ -234,7 +237,7 @@ internal sealed class StreamSocketCore : SocketCore
         if (Disposed) return;
         Disposed = true;
         bool abort = _linger is { Enabled: true, LingerTime: 0 };
-        OnLoop(now => _channel.Close(abort, now));
+        OnLoop(static (now, s) => s.Channel.Close(s.abort, now), (Channel: _channel, abort));
     }
 
     protected override bool TrySetOption(SocketOptionLevel level, SocketOptionName name, int value)
