@@ -87,7 +87,7 @@ public sealed class EventLoopBusyPollTests
         using var device = new PollableQueueDevice();
         using var loop = new EventLoop(device);
         var core = new EchoCore(device);
-        var receive = new StreamReceive(new OperationSlot<StreamReceive>());
+        var receive = new Receive();
         long sleepsAtFrame = -1;
         var replied = new TaskCompletionSource<(long Sleeps, bool OnLoop, bool Context)>(TaskCreationOptions.RunContinuationsAsynchronously);
         core.OnEachFrame = frame =>
@@ -115,5 +115,11 @@ public sealed class EventLoopBusyPollTests
         Assert.True(context);
         Assert.Equal(sleepsAtFrame, sleeps);
         Assert.Equal(60, Assert.Single(device.Sent.Frames).Length);
+    }
+    /// <summary>A receive as the sockets' operations are made (<see cref="LoopOperation{TResult}"/>), with no socket behind it.</summary>
+    private sealed class Receive : LoopOperation<int>
+    {
+        protected override void Clear() { }
+        protected override void Release() { }
     }
 }
