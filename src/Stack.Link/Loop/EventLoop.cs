@@ -89,8 +89,9 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
     /// loop's <see cref="SynchronizationContext"/> installed, before the core's <see cref="ILinkProtocol.Start"/>
     /// and before any frame is read, so that what it sets up (listeners, bound UDP endpoints) is in place before
     /// the stack announces itself or answers anything. Then it runs what was posted so far, starts the core and
-    /// reads frames. This call returns once <paramref name="configure"/> has run, and throws what it threw (the
-    /// loop then stops without ever reading the device: dispose it).
+    /// reads frames. This call returns once <paramref name="configure"/>, what it posted and the core's start have
+    /// run (so what the caller posts next finds the core started), and throws what configure threw (the loop then
+    /// stops without ever reading the device: dispose it).
     /// </summary>
     public void Start(ILinkProtocol core, Action<Instant>? configure = null)
     {
@@ -138,8 +139,15 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
         System.Threading.SynchronizationContext.SetSynchronizationContext(SynchronizationContext);
         var core = _core!;
         if (!Configure()) return;
-        if (_polled is { } device) RunPolling(core, device);
-        else RunPortable(core);
+        try
+        {
+            if (_polled is { } device) RunPolling(core, device);
+            else RunPortable(core);
+        }
+        finally
+        {
+            _configured.TrySetResult(); // a loop that ended before its core started must not leave Start waiting
+        }
     }
 
     /// <summary>Runs the start's configure step on the loop thread; false (the loop ends) when it threw.</summary>
@@ -149,7 +157,6 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
         {
             _configure?.Invoke(Now);
             _configure = null;
-            _configured.SetResult();
             return true;
         }
         catch (Exception e)
@@ -164,10 +171,20 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
     /// The link comes up: what was posted before it (services started by the configure step) gets its turn,
     /// then the core announces itself (gratuitous ARP, unsolicited neighbour advertisements).
     /// </summary>
+    /// <remarks>
+    /// Start returns only then, so that what its caller posts next comes after the core started, not before.
+    /// </remarks>
     private void StartCore(ILinkProtocol core)
     {
-        RunInbox(core);
-        core.Start(Now);
+        try
+        {
+            RunInbox(core);
+            core.Start(Now);
+        }
+        finally
+        {
+            _configured.TrySetResult();
+        }
     }
 
     /// <summary>Runs everything posted so far (and frames queued by a device thread).</summary>
