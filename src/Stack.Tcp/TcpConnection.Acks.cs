@@ -15,7 +15,7 @@ public sealed partial class TcpConnection
     /// <summary>How long an ACK for in-order data waits at first for a second segment or outgoing data to ride on.</summary>
     public static readonly TimeSpan DelayedAckTimeout = AckTiming.AtoMin;
 
-    private readonly AckTiming _ackTiming = new();
+    private AckTiming _ackTiming; // A mutable struct: not readonly, or every call would work on a copy.
 
     /// <summary>The receive window as last advertised, in bytes (Linux's rcv_wnd).</summary>
     private int AdvertisedWindow => Math.Max(0, _rcv.Edge - _rcv.LastAckSent);

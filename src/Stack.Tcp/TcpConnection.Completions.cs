@@ -11,13 +11,16 @@ namespace Stack.Tcp;
 /// </summary>
 public sealed partial class TcpConnection
 {
-    private readonly ErrorQueue _errorQueue = new();
+    private ErrorQueue? _errorQueueStore; // Made when first read or fed: most connections never queue an entry.
     // Made by the first MSG_ZEROCOPY write or SO_TIMESTAMPING call: few connections use either.
     private ZeroCopySends? _zeroCopy;
     private TxTimestamps? _txTimestamps;
 
     /// <summary>Completions and timestamps not yet read (Linux sk_error_queue); POLLERR while not empty.</summary>
-    public ErrorQueue ErrorQueue => _errorQueue;
+    public ErrorQueue ErrorQueue => _errorQueueStore ??= new();
+
+    /// <summary>Entries ever queued (0 while the queue was never made).</summary>
+    private long Queued => _errorQueueStore?.Queued ?? 0;
 
     /// <summary>The peer's FIN has arrived (whether or not the data before it has been read).</summary>
     public bool FinReceived => _finReceived;
@@ -52,10 +55,10 @@ public sealed partial class TcpConnection
     /// </summary>
     public void EndZeroCopyWrite(ZeroCopyWrite begun)
     {
-        long queued = _errorQueue.Queued;
+        long queued = Queued;
         var zeroCopy = _zeroCopy ??= new();
         zeroCopy.Add(begun.Start, WriteSeq, begun.SentBefore);
-        zeroCopy.Acknowledge(_snd.Una, _errorQueue);
+        zeroCopy.Acknowledge(_snd.Una, ErrorQueue);
         RaiseIfQueued(queued);
     }
 
@@ -63,8 +66,8 @@ public sealed partial class TcpConnection
     public void OnWriteCompleted(Instant now)
     {
         if (_txTimestamps is null) return;
-        long queued = _errorQueue.Queued;
-        _txTimestamps.OnWrite(WriteSeq, _snd.Max, Math.Min(WriteSeq - _snd.BufStart, _mss), now, _errorQueue);
+        long queued = Queued;
+        _txTimestamps.OnWrite(WriteSeq, _snd.Max, Math.Min(WriteSeq - _snd.BufStart, _mss), now, ErrorQueue);
         RaiseIfQueued(queued);
     }
 
@@ -72,17 +75,17 @@ public sealed partial class TcpConnection
     private void OnNewDataSent(SeqNum seq, int length, Instant now)
     {
         if (_txTimestamps is null) return;
-        long queued = _errorQueue.Queued;
-        _txTimestamps.OnSent(seq, length, now, _errorQueue);
+        long queued = Queued;
+        _txTimestamps.OnSent(seq, length, now, ErrorQueue);
         MarkIfQueued(queued);
     }
 
     /// <summary>SND.UNA moved (AckAdvance): zero-copy sends and marked bytes it covers complete.</summary>
     private void OnSendAcknowledged(Instant now)
     {
-        long queued = _errorQueue.Queued;
-        _zeroCopy?.Acknowledge(_snd.Una, _errorQueue);
-        _txTimestamps?.OnAcknowledged(_snd.Una, now, _errorQueue);
+        long queued = Queued;
+        _zeroCopy?.Acknowledge(_snd.Una, ErrorQueue);
+        _txTimestamps?.OnAcknowledged(_snd.Una, now, ErrorQueue);
         MarkIfQueued(queued);
     }
 
@@ -93,22 +96,22 @@ public sealed partial class TcpConnection
     /// </summary>
     private void OnSendBufferPurged()
     {
-        long queued = _errorQueue.Queued;
+        long queued = Queued;
         if (_userClosed) return;
-        _zeroCopy?.Purge(_errorQueue);
+        _zeroCopy?.Purge(ErrorQueue);
         MarkIfQueued(queued);
     }
 
     /// <summary>Inside an entry point: the event goes out with the others when it returns.</summary>
     private void MarkIfQueued(long queued)
     {
-        if (_errorQueue.Queued != queued) _pending |= TcpEvents.ErrorQueued;
+        if (Queued != queued) _pending |= TcpEvents.ErrorQueued;
     }
 
     /// <summary>From an API call outside Enter/Leave: tells <see cref="Notify"/> at once.</summary>
     private void RaiseIfQueued(long queued)
     {
-        if (_errorQueue.Queued != queued) Notify?.Invoke(this, TcpEvents.ErrorQueued);
+        if (Queued != queued) Notify?.Invoke(this, TcpEvents.ErrorQueued);
     }
 }
 

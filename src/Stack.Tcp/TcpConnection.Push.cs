@@ -22,7 +22,7 @@ public sealed partial class TcpConnection
     private const int PacingShift = 10; // Linux's sk_pacing_shift: a packet is about 1 ms of the pacing rate.
     private const int TsoRttLog = 9; // Linux's tcp_tso_rtt_log default: low-RTT flows may build larger packets.
 
-    private readonly PushMarks _writeEnds = new(); // Where writes ended: PSH, first sent or resent.
+    private PushMarks _writeEnds; // Where writes ended: PSH, first sent or resent.
     private SeqNum _tailSkbStart; // Where Linux's write-queue tail skb would start (meaningful while a write end is held).
     private SeqNum? _openWriteEnd; // The end of the part of a write pushed before the rest (RecordWrite's final: false).
     private SeqNum _packetEnd; // The end of the GSO packet SendData is sending (≤ SND.NXT when none).
@@ -56,9 +56,9 @@ public sealed partial class TcpConnection
             skb = _tailSkbStart;
         }
         TakePlannedSkbEnds(start, end);
-        if (_hardSkbEnds.Count > 0 && _hardSkbEnds[^1] > skb && _hardSkbEnds[^1] < end)
+        if (_hardSkbEnds is { Count: > 0 } hard && hard[^1] > skb && hard[^1] < end)
         {
-            skb = _hardSkbEnds[^1];
+            skb = hard[^1];
         }
         while (end - skb > goal)
         {

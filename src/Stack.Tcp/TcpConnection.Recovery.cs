@@ -58,12 +58,15 @@ public sealed partial class TcpConnection
     public RecoveryState RecoveryState => _recoveryState;
 
     /// <summary>What this connection met on a lossy path (the layer's <see cref="TcpStatistics"/> sums them).</summary>
-    public LossCounters LossCounters { get; } = new();
+    public LossCounters LossCounters => _lossCounters ??= new();
+
+    // Made at the first loss event or read: a short connection that loses nothing carries no counters object.
+    private LossCounters? _lossCounters;
 
     /// <summary>Counts <paramref name="kind"/> for this connection and for the layer.</summary>
     private void Count(LossEvent kind, long n = 1)
     {
-        LossCounters.Add(kind, n);
+        (_lossCounters ??= new()).Add(kind, n);
         _layer.Statistics.Add(kind, n);
         if (kind == LossEvent.FastRecovery && !_opt.Sack) _layer.Statistics.RenoRecoveries += n;
     }
@@ -89,7 +92,11 @@ public sealed partial class TcpConnection
         {
             cubic.HyStart.FqPaced = _config.FqPacing;
         }
-        _loss = ILossDetection.Create(_config.LossDetection, _opt.Sack);
+        // The handshake's RACK (made with the connection, fed the SYN's RTT) starts afresh: reset in place rather
+        // than made again, which saved two objects per connection. FeedSynRtt gives it the SYN's sample again.
+        _loss = _loss is RackLossDetection rack && _opt.Sack && _config.LossDetection == LossDetectionKind.Rack
+            ? rack.Reset()
+            : ILossDetection.Create(_config.LossDetection, _opt.Sack);
         FeedSynRtt();
         _highSeq = _snd.Una;
     }

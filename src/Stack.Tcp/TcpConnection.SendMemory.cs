@@ -28,7 +28,7 @@ public sealed partial class TcpConnection
     private const int SkbSharedInfo = 320; // SKB_DATA_ALIGN(sizeof(struct skb_shared_info)).
     private const int SkbStruct = 256; // SKB_DATA_ALIGN(sizeof(struct sk_buff)).
 
-    private readonly PushMarks _skbEnds = new(); // Where the skbs of Linux's send queue end, from SND.UNA's on.
+    private PushMarks _skbEnds; // Where the skbs of Linux's send queue end, from SND.UNA's on.
     private SeqNum _skbTailStart; // Where the last of them starts.
     private SeqNum? _pushedSeq; // Linux's pushed_seq: the write sequence of the last push mark (the first write's start before).
     private int _sndBuf; // Linux's sk_sndbuf.
@@ -63,7 +63,7 @@ public sealed partial class TcpConnection
     private int TailSkbRoom(int goal)
     {
         SeqNum end = WriteSeq;
-        if (_skbEnds.Count == 0 || _skbTailStart < _snd.Max || IsHardSkbEnd(end) || _plannedSkbEnds.Contains(end))
+        if (_skbEnds.Count == 0 || _skbTailStart < _snd.Max || IsHardSkbEnd(end) || _plannedSkbEnds?.Contains(end) == true)
         {
             return 0;
         }
@@ -96,12 +96,15 @@ public sealed partial class TcpConnection
                 room = goal;
             }
             SeqNum at = WriteSeq;
-            foreach (SeqNum planned in _plannedSkbEnds)
+            if (_plannedSkbEnds is { } plannedEnds)
             {
-                if (planned > at)
+                foreach (SeqNum planned in plannedEnds)
                 {
-                    room = Math.Min(room, planned - at); // The fragment limit closes the skb there.
-                    break;
+                    if (planned > at)
+                    {
+                        room = Math.Min(room, planned - at); // The fragment limit closes the skb there.
+                        break;
+                    }
                 }
             }
             int n = _send.Write(data.Slice(taken, Math.Min(room, data.Length - taken)));
@@ -120,7 +123,7 @@ public sealed partial class TcpConnection
             }
             _skbEnds.Add(at + n);
             taken += n;
-            if (n == room && taken < data.Length && _plannedSkbEnds.Count == 0)
+            if (n == room && taken < data.Length && (_plannedSkbEnds?.Count ?? 0) == 0)
             {
                 PushFullSkb(ref pieceStart, now);
             }

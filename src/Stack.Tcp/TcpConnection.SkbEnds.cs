@@ -9,8 +9,12 @@ namespace Stack.Tcp;
 // cut segment is not the last skb, so Linux sends it without the Nagle test (tcp_write_xmit: TCP_NAGLE_PUSH).
 public sealed partial class TcpConnection
 {
-    private readonly List<SeqNum> _plannedSkbEnds = [];
-    private readonly List<SeqNum> _hardSkbEnds = [];
+    // Made at the first planned or closed skb end (MSG_ZEROCOPY, MSG_EOR): most connections never need either.
+    private List<SeqNum>? _plannedSkbEnds;
+    private List<SeqNum>? _hardSkbEnds;
+
+    private List<SeqNum> PlannedSkbEnds => _plannedSkbEnds ??= [];
+    private List<SeqNum> HardSkbEnds => _hardSkbEnds ??= [];
 
     /// <summary>
     /// The next write's skbs must end at these offsets from <see cref="WriteSeq"/> (ascending, each &gt; 0), as
@@ -24,42 +28,44 @@ public sealed partial class TcpConnection
         {
             ArgumentOutOfRangeException.ThrowIfNegativeOrZero(offset);
             SeqNum end = from + offset;
-            if (_plannedSkbEnds.Count > 0 && end <= _plannedSkbEnds[^1])
+            if (PlannedSkbEnds.Count > 0 && end <= PlannedSkbEnds[^1])
                 throw new ArgumentException("Skb ends must ascend.", nameof(offsets));
-            _plannedSkbEnds.Add(end);
+            PlannedSkbEnds.Add(end);
         }
     }
 
     /// <summary>The write call is over: planned ends it did not reach are forgotten.</summary>
-    public void ClearPlannedSkbEnds() => _plannedSkbEnds.Clear();
+    public void ClearPlannedSkbEnds() => _plannedSkbEnds?.Clear();
 
     /// <summary>A write took [start, end): the planned ends inside it become push points and hard skb ends.</summary>
     private void TakePlannedSkbEnds(SeqNum start, SeqNum end)
     {
+        if (_plannedSkbEnds is null) return;
         int taken = 0;
         while (taken < _plannedSkbEnds.Count && _plannedSkbEnds[taken] <= end)
         {
             SeqNum at = _plannedSkbEnds[taken++];
             if (at <= start || at == end) continue; // The write's own end is marked by RecordWrite.
             _writeEnds.Add(at);
-            _hardSkbEnds.Add(at);
+            HardSkbEnds.Add(at);
         }
-        if (taken > 0 && _plannedSkbEnds[taken - 1] == end) _hardSkbEnds.Add(end);
+        if (taken > 0 && _plannedSkbEnds[taken - 1] == end) HardSkbEnds.Add(end);
         _plannedSkbEnds.RemoveRange(0, taken);
     }
 
     /// <summary>A write with MSG_EOR ended at <paramref name="end"/>: its skb is closed.</summary>
     private void CloseSkb(SeqNum end)
     {
-        if (_hardSkbEnds.Count == 0 || _hardSkbEnds[^1] < end) _hardSkbEnds.Add(end);
+        if (HardSkbEnds.Count == 0 || HardSkbEnds[^1] < end) HardSkbEnds.Add(end);
     }
 
     /// <summary>True when the skb ending at <paramref name="seq"/> is closed: no later write fills it.</summary>
-    private bool IsHardSkbEnd(SeqNum seq) => _hardSkbEnds.Count > 0 && _hardSkbEnds.Contains(seq);
+    private bool IsHardSkbEnd(SeqNum seq) => _hardSkbEnds is { Count: > 0 } ends && ends.Contains(seq);
 
     /// <summary>The first hard skb end above <paramref name="seq"/>, if any (those below it are forgotten).</summary>
     private SeqNum? NextHardSkbEnd(SeqNum seq)
     {
+        if (_hardSkbEnds is null) return null;
         int gone = 0;
         while (gone < _hardSkbEnds.Count && _hardSkbEnds[gone] <= seq) gone++;
         if (gone > 0) _hardSkbEnds.RemoveRange(0, gone);

@@ -17,8 +17,9 @@ namespace Stack.Tcp.Receiving;
 /// received, ACKs wait for the answer to ride on, and quick-acks stop; a delayed-ACK timer that fires ends it.</item>
 /// </list>
 /// The ACK timeout (Linux's ato) starts at 40 ms and follows the gaps between arriving segments.
+/// A mutable struct held in its connection's field (never copied), so a connection carries no object for it.
 /// </summary>
-internal sealed class AckTiming
+internal struct AckTiming
 {
     /// <summary>Linux's TCP_MAX_QUICKACKS.</summary>
     public const int MaxQuickAcks = 16;

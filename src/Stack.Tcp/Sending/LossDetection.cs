@@ -69,6 +69,14 @@ public sealed class RackLossDetection : ILossDetection
 
     public Instant ReorderDeadline { get; private set; } = Instant.Never;
 
+    /// <summary>Back to the state of a new instance (RACK included), for its connection to reuse; returns itself.</summary>
+    public RackLossDetection Reset()
+    {
+        Rack.Reset();
+        ReorderDeadline = Instant.Never;
+        return this;
+    }
+
     public int OnAck(in AckSample sample, Instant? echoedSendTime, in LossContext context, Instant now)
     {
         Rack.Update(sample, echoedSendTime, now);

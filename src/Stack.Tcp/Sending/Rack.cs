@@ -21,15 +21,37 @@ public sealed class Rack
     private SeqNum _endSeq;
     private bool _hasDelivery;
     private TimeSpan _rtt;
-    private TimeSpan _minRtt = TimeSpan.MaxValue;
+    private TimeSpan _minRtt;
     private Instant _minRttAt;
-    private int _reoWndMult = 1;
+    private int _reoWndMult;
     private int _reoWndPersist;
     private bool _dsackRoundOpen;
     private SeqNum _dsackRoundEnd;
 
+    public Rack() => Reset();
+
     /// <summary>RACK.reordering_seen: a segment was delivered after one sent later than it.</summary>
     public bool ReorderingSeen { get; private set; }
+
+    /// <summary>
+    /// Back to the state of a new Rack, so its connection reuses it rather than allocating another (the
+    /// constructor runs this too, so the two cannot drift; RackTests check every field by reflection).
+    /// </summary>
+    public void Reset()
+    {
+        _xmitTs = default;
+        _sendOrder = 0;
+        _endSeq = default;
+        _hasDelivery = false;
+        _rtt = TimeSpan.Zero;
+        _minRtt = TimeSpan.MaxValue;
+        _minRttAt = default;
+        _reoWndMult = 1;
+        _reoWndPersist = 0;
+        _dsackRoundOpen = false;
+        _dsackRoundEnd = default;
+        ReorderingSeen = false;
+    }
 
     /// <summary>RACK.rtt: the RTT of the most recently sent segment delivered.</summary>
     public TimeSpan Rtt => _rtt;

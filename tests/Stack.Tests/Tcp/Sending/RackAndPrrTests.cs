@@ -1,6 +1,7 @@
 using Stack.Link.Time;
 using Stack.Tcp;
 using Stack.Tcp.Sending;
+using Stack.Tests.Support;
 
 namespace Stack.Tests.Tcp.Sending;
 
@@ -48,6 +49,31 @@ public sealed class RackAndPrrTests
         s.AckTo(new SeqNum(1001), ref sample);
         rack.Update(sample, echoedSendTime: null, T0 + Rtt * 2 + TimeSpan.FromMilliseconds(1)); // 1 ms: under min_RTT.
         Assert.Equal(TimeSpan.Zero, rack.Rtt);
+    }
+
+    [Fact]
+    public void A_reset_rack_equals_a_new_one_field_by_field()
+    {
+        // Its connection reuses the handshake's RACK when the handshake ends: a field Reset forgets would carry
+        // state over. Dirty every part (min_RTT, a delivery, reordering, a DSACK round, a reorder deadline).
+        var s = new SentSegments();
+        for (int i = 0; i < 4; i++)
+        {
+            s.Append(new SeqNum((uint)(1 + i * 1000)), new SeqNum((uint)(1001 + i * 1000)), fin: false, T0);
+        }
+        var detection = new RackLossDetection();
+        detection.OnRttSample(Rtt, T0);
+        var sample = default(AckSample);
+        s.Sack(new SeqNum(3001), new SeqNum(4001), ref sample);
+        detection.OnAck(sample, echoedSendTime: null, new LossContext(s, false, 1000, Rtt, 0, false), T0 + Rtt);
+        detection.OnDsack(new SeqNum(1), new SeqNum(4001));
+        detection.OnSpuriousRetransmission();
+        Assert.NotEqual(Instant.Never, detection.ReorderDeadline);
+        Assert.NotEmpty(FieldComparer.Differences(new RackLossDetection(), detection));
+
+        Assert.Same(detection, detection.Reset());
+
+        Assert.Empty(FieldComparer.Differences(new RackLossDetection(), detection));
     }
 
     [Fact]
