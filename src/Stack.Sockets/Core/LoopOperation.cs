@@ -15,6 +15,9 @@ internal abstract class LoopOperation<TResult> : IValueTaskSource<TResult>
 {
     private ManualResetValueTaskSourceCore<TResult> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _cancellation;
+    private EventLoop? _cancelOn;
+    private Action<LoopOperation<TResult>, short, CancellationToken>? _cancel;
+    private short _cancelVersion;
     private volatile bool _completed;
 
     /// <summary>The loop work that starts a call of this operation; made once, on its first call, so later calls allocate nothing.</summary>
@@ -27,9 +30,25 @@ internal abstract class LoopOperation<TResult> : IValueTaskSource<TResult>
     public ValueTask<TResult> Await(EventLoop loop, Action<LoopOperation<TResult>, short, CancellationToken> cancel, CancellationToken token)
     {
         short version = _core.Version;
-        if (token.CanBeCanceled && !_completed)
-            _cancellation = token.UnsafeRegister(_ => loop.Post(_ => cancel(this, version, token)), null);
+        if (token.CanBeCanceled && !_completed) Register(loop, cancel, version, token);
         return new ValueTask<TResult>(this, version);
+    }
+
+    // The registration carries this operation and nothing made per call; the call's version is kept here until
+    // the result is read (GetResult disposes the registration, waiting out a callback already running, before
+    // the version moves on), so a late cancellation still names the call it was for.
+    private void Register(EventLoop loop, Action<LoopOperation<TResult>, short, CancellationToken> cancel, short version, CancellationToken token)
+    {
+        _cancelOn = loop;
+        _cancel = cancel;
+        _cancelVersion = version;
+        _cancellation = token.UnsafeRegister(static (state, token) => ((LoopOperation<TResult>)state!).Cancelled(token), this);
+    }
+
+    private void Cancelled(CancellationToken token)
+    {
+        var (loop, cancel, version) = (_cancelOn!, _cancel!, _cancelVersion);
+        loop.Post(_ => cancel(this, version, token));
     }
 
     /// <summary>Which call this operation carries now; a completed call's operation moves on once its result is read.</summary>

@@ -262,8 +262,13 @@ internal abstract class SocketCore
     protected void OnLoop<TState>(Action<Instant, TState> work, TState state)
     {
         if (Loop.IsLoopThread) work(Loop.Now, state);
-        else Loop.Post(now => work(now, state));
+        else Post(Loop, work, state);
     }
+
+    // Its own method: C# makes a lambda's closure where the captured variables come into scope, so a closure
+    // written in OnLoop itself would be allocated on every call, the inline ones on the loop included.
+    private static void Post<TState>(EventLoop loop, Action<Instant, TState> work, TState state) =>
+        loop.Post(now => work(now, state));
 
     /// <summary>Runs <paramref name="work"/> on the loop and returns its result: inline there, else waited for.</summary>
     protected T Invoke<T>(Func<Instant, T> work) =>

@@ -39,8 +39,21 @@ internal sealed class StreamSend(OperationSlot<StreamSend> home, StreamChannel c
     protected override void Release() => home.Put(this);
 }
 
-/// <summary>An accept waiting for a completed connection; completes with the new socket's loop half.</summary>
-internal sealed class StreamAccept() : TaskCompletionSource<StreamChannel>(TaskCreationOptions.RunContinuationsAsynchronously);
+/// <summary>
+/// An accept waiting for a completed connection; completes with the new socket's loop half. Reused accept after
+/// accept, as sends and receives are (<see cref="LoopOperation{TResult}"/>): an iterative server's accepts cost no
+/// task each.
+/// </summary>
+internal sealed class StreamAccept(OperationSlot<StreamAccept> home, StreamChannel channel) : LoopOperation<StreamChannel>
+{
+    public StreamChannel Channel => channel;
+
+    protected override void Clear()
+    {
+    }
+
+    protected override void Release() => home.Put(this);
+}
 
 /// <summary>
 /// The loop's half of a stream <see cref="StackSocket"/>: a TCP listener or a TCP connection, and the calls
@@ -51,9 +64,12 @@ internal sealed class StreamChannel
 {
     private readonly TcpLayer _tcp;
     private readonly EventLoop _loop;
-    private readonly LinkedList<StreamReceive> _receives = new();
-    private readonly LinkedList<StreamSend> _sends = new();
-    private readonly LinkedList<StreamAccept> _accepts = new();
+    // The lines of calls that wait, made when a first one has to: a listener never sends, a connection never
+    // accepts, and most sends and receives complete at once without taking a place in line.
+    private LinkedList<StreamReceive>? _receives;
+    private LinkedList<StreamSend>? _sends;
+    private LinkedList<StreamAccept>? _accepts;
+    private StreamSend? _sending;
     private TaskCompletionSource? _connect;
     private TaskCompletionSource? _closed;
 
@@ -129,50 +145,59 @@ internal sealed class StreamChannel
     {
         if (IsClosed || Listener is null)
         {
-            op.TrySetException(IsClosed
+            op.Fail(IsClosed
                 ? new StackSocketException(SocketError.OperationAborted, "Accept")
                 : new StackSocketException(SocketError.InvalidArgument, "Accept before Listen"));
             return;
         }
-        _accepts.AddLast(op);
+        (_accepts ??= new()).AddLast(op);
         PumpAccepts();
     }
 
-    public void CancelAccept(StreamAccept op, CancellationToken token)
+    public void CancelAccept(StreamAccept op, short version, CancellationToken token)
     {
-        if (_accepts.Remove(op)) op.TrySetCanceled(token);
+        if (op.IsPending(version) && _accepts is not null && _accepts.Remove(op)) op.Fail(new OperationCanceledException(token));
     }
 
     public void StartReceive(StreamReceive op)
     {
         if (FailIfUnusable(op, "Receive")) return;
-        _receives.AddLast(op);
+        (_receives ??= new()).AddLast(op);
         PumpReceives();
     }
 
     public void CancelReceive(StreamReceive op, short version, CancellationToken token)
     {
-        if (op.IsPending(version) && _receives.Remove(op)) op.Fail(new OperationCanceledException(token));
+        if (op.IsPending(version) && _receives is not null && _receives.Remove(op)) op.Fail(new OperationCanceledException(token));
     }
 
     public void StartSend(StreamSend op, Instant now)
     {
         if (FailIfUnusable(op, "Send")) return;
-        _sends.AddLast(op);
-        PumpSends(now);
+        // Nobody ahead in line: a send that fits the buffer completes without taking a place in it. It is the
+        // one being sent meanwhile, so a Notify raised inside the connection's Send pumps it as it would the first
+        // in line (a transmit that fails there fails this send).
+        if (_sends is not { Count: > 0 })
+        {
+            _sending = op;
+            bool done = TrySend(op, now);
+            _sending = null;
+            if (done) return;
+        }
+        (_sends ??= new()).AddLast(op);
     }
 
     /// <summary>A cancelled send leaves the line; the bytes it already queued stay queued (see <see cref="StreamSend.Queued"/>).</summary>
     public void CancelSend(StreamSend op, short version, CancellationToken token)
     {
-        if (op.IsPending(version) && _sends.Remove(op)) op.Fail(new OperationCanceledException(token));
+        if (op.IsPending(version) && _sends is not null && _sends.Remove(op)) op.Fail(new OperationCanceledException(token));
     }
 
     public void Shutdown(SocketShutdown how, Instant now)
     {
         if (Connection is not { } c) throw new StackSocketException(SocketError.NotConnected, "Shutdown");
         c.Shutdown(how, now);
-        PumpReceives();
+        if (_receives is not null) PumpReceives();
     }
 
     /// <summary>
@@ -185,7 +210,7 @@ internal sealed class StreamChannel
         IsClosed = true;
         // Waiters fail first: closing raises events that would otherwise complete them with end of stream. The
         // exception is made only when someone waits: a close with nothing pending (nearly all) allocates none.
-        if (_receives.Count + _sends.Count + _accepts.Count > 0 || _connect is not null)
+        if ((_receives?.Count ?? 0) + (_sends?.Count ?? 0) + (_accepts?.Count ?? 0) > 0 || _connect is not null)
         {
             FailAll(new StackSocketException(SocketError.OperationAborted, "The socket was closed"));
         }
@@ -229,17 +254,17 @@ internal sealed class StreamChannel
                 else connect.TrySetResult();
             }
         }
-        if (_receives.Count > 0) PumpReceives();
-        if (_sends.Count > 0) PumpSends(_loop.Now);
+        if (_receives is { Count: > 0 }) PumpReceives();
+        if (_sends is { Count: > 0 } || _sending is not null) PumpSends(_loop.Now);
         CheckClosed();
     }
 
     private void PumpAccepts()
     {
-        while (_accepts.First is { } first && Listener is { } l && l.TryAccept(out var c))
+        while (_accepts?.First is { } first && Listener is { } l && l.TryAccept(out var c))
         {
             _accepts.RemoveFirst();
-            first.Value.TrySetResult(new StreamChannel(_tcp, _loop, c));
+            first.Value.Succeed(new StreamChannel(_tcp, _loop, c));
         }
     }
 
@@ -249,7 +274,7 @@ internal sealed class StreamChannel
     // before the call tells.
     private void PumpReceives()
     {
-        while (_receives.First is { } first && TryComplete(first.Value))
+        while (_receives?.First is { } first && TryComplete(first.Value))
         {
             if (first.List == _receives) _receives.Remove(first);
         }
@@ -281,27 +306,37 @@ internal sealed class StreamChannel
 
     private void PumpSends(Instant now)
     {
-        var c = Connection!;
-        while (_sends.First is { } first)
+        if (_sending is { } sending)
         {
-            var op = first.Value;
-            short version = op.Version;
-            try
-            {
-                while (op.IsPending(version) && op.Queued < op.Buffer.Length)
-                {
-                    int n = c.Send(op.Buffer.Span[op.Queued..], now);
-                    if (n == 0) return; // Wait for Writable.
-                    if (op.IsPending(version)) op.Queued += n;
-                }
-                if (op.IsPending(version)) op.Succeed(op.Queued);
-            }
-            catch (SocketException e)
-            {
-                if (op.IsPending(version)) op.Fail(new StackSocketException(e.SocketErrorCode, "Send"));
-            }
+            if (!TrySend(sending, now)) return;
+            _sending = null;
+        }
+        while (_sends?.First is { } first && TrySend(first.Value, now))
+        {
             if (first.List == _sends) _sends.Remove(first);
         }
+    }
+
+    /// <summary>Queues what of <paramref name="op"/>'s bytes the send buffer takes; false to wait for Writable.</summary>
+    private bool TrySend(StreamSend op, Instant now)
+    {
+        var c = Connection!;
+        short version = op.Version;
+        try
+        {
+            while (op.IsPending(version) && op.Queued < op.Buffer.Length)
+            {
+                int n = c.Send(op.Buffer.Span[op.Queued..], now);
+                if (n == 0) return false;
+                if (op.IsPending(version)) op.Queued += n;
+            }
+            if (op.IsPending(version)) op.Succeed(op.Queued);
+        }
+        catch (SocketException e)
+        {
+            if (op.IsPending(version)) op.Fail(new StackSocketException(e.SocketErrorCode, "Send"));
+        }
+        return true;
     }
 
     private bool FailIfUnusable(LoopOperation<int> op, string what)
@@ -314,12 +349,10 @@ internal sealed class StreamChannel
 
     private void FailAll(StackSocketException error)
     {
-        foreach (var op in _receives) op.Fail(error);
-        foreach (var op in _sends) op.Fail(error);
-        foreach (var op in _accepts) op.TrySetException(error);
-        _receives.Clear();
-        _sends.Clear();
-        _accepts.Clear();
+        if (_receives is not null) foreach (var op in _receives) op.Fail(error);
+        if (_sends is not null) foreach (var op in _sends) op.Fail(error);
+        if (_accepts is not null) foreach (var op in _accepts) op.Fail(error);
+        (_receives, _sends, _accepts) = (null, null, null);
         if (_connect is { } connect)
         {
             _connect = null;

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Stack.IP;
+using Stack.Link.Time;
 using Stack.Sockets.Hosting;
 using Stack.Tcp;
 using Stack.Tcp.Congestion;
@@ -11,18 +13,21 @@ namespace Stack.Sockets;
 /// A stream (TCP) <see cref="StackSocket"/>: requests to its <see cref="StreamChannel"/> on the loop, which holds
 /// a listener or a connection. Options are kept here as a <see cref="TcpConfig"/> the connection is made with;
 /// those Linux lets change on an open connection (keepalive, TCP_NODELAY) reach it on the loop. Sends and
-/// receives each reuse one operation (<see cref="LoopOperation{TResult}"/>); connect and accept cost one task each.
+/// receives (and a listener's accepts) each reuse one operation (<see cref="LoopOperation{TResult}"/>); a connect costs one task.
 /// </summary>
 internal sealed class StreamSocketCore : SocketCore
 {
     private readonly StreamChannel _channel;
     private readonly OperationSlot<StreamReceive> _receives = new();
     private readonly OperationSlot<StreamSend> _sends = new();
+    private OperationSlot<StreamAccept>? _accepts;
     // Cancellation reaches the channel through the operation: one delegate for every socket, none made per socket.
     private static readonly Action<LoopOperation<int>, short, CancellationToken> CancelReceive =
         static (op, version, token) => ((StreamReceive)op).Channel.CancelReceive((StreamReceive)op, version, token);
     private static readonly Action<LoopOperation<int>, short, CancellationToken> CancelSend =
         static (op, version, token) => ((StreamSend)op).Channel.CancelSend((StreamSend)op, version, token);
+    private static readonly Action<LoopOperation<StreamChannel>, short, CancellationToken> CancelAccept =
+        static (op, version, token) => ((StreamAccept)op).Channel.CancelAccept((StreamAccept)op, version, token);
     private TcpConfig _config;
     private LingerOption? _linger;
     private IpAddress? _bindAddress;
@@ -106,19 +111,19 @@ internal sealed class StreamSocketCore : SocketCore
         });
     }
 
+    /// <summary>
+    /// accept(): the listener's one reused <see cref="StreamAccept"/> waits on the loop, and the method's own state
+    /// comes from a pool, so an accept allocates only the accepted socket.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public override async ValueTask<StackSocket> AcceptAsync(CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(Disposed, this);
         cancellationToken.ThrowIfCancellationRequested();
-        var op = new StreamAccept();
-        OnLoop(static (_, s) => s.Channel.StartAccept(s.Op), (Channel: _channel, Op: op));
-        StreamChannel channel;
-        using (cancellationToken.CanBeCanceled && !op.Task.IsCompleted
-            ? cancellationToken.Register(() => Loop.Post(_ => _channel.CancelAccept(op, cancellationToken)))
-            : default)
-        {
-            channel = await op.Task.ConfigureAwait(ResumeOnLoop);
-        }
+        var slot = _accepts ??= new();
+        var op = slot.TryTake() ?? new StreamAccept(slot, _channel);
+        OnLoop(static (_, op) => op.Channel.StartAccept(op), op);
+        var channel = await op.Await(Loop, CancelAccept, cancellationToken).ConfigureAwait(ResumeOnLoop);
         return new StackSocket(Accepted(channel));
     }
 
@@ -182,8 +187,8 @@ internal sealed class StreamSocketCore : SocketCore
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<int>(cancellationToken);
         var op = _sends.TryTake() ?? new StreamSend(_sends, _channel);
         op.Buffer = buffer;
-        op.Start ??= now => _channel.StartSend(op, now);
-        OnLoop(op.Start);
+        if (Loop.IsLoopThread) _channel.StartSend(op, Loop.Now);
+        else Loop.Post(op.Start ??= StartOf(op));
         return op.Await(Loop, CancelSend, cancellationToken);
     }
 
@@ -194,10 +199,16 @@ internal sealed class StreamSocketCore : SocketCore
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<int>(cancellationToken);
         var op = _receives.TryTake() ?? new StreamReceive(_receives, _channel);
         op.Buffer = buffer;
-        op.Start ??= _ => _channel.StartReceive(op);
-        OnLoop(op.Start);
+        if (Loop.IsLoopThread) _channel.StartReceive(op);
+        else Loop.Post(op.Start ??= StartOf(op));
         return op.Await(Loop, CancelReceive, cancellationToken);
     }
+
+    // The posted starts are made apart from SendAsync and ReceiveAsync: a closure written there would be made
+    // on every call (C# makes it where the captured operation comes into scope), on the loop's inline calls too.
+    private static Action<Instant> StartOf(StreamSend op) => now => op.Channel.StartSend(op, now);
+
+    private static Action<Instant> StartOf(StreamReceive op) => _ => op.Channel.StartReceive(op);
 
     public override void Shutdown(SocketShutdown how)
     {

@@ -24,6 +24,23 @@ public sealed class ServiceTests
     }
 
     [Fact]
+    public void Daytime_line_is_made_once_a_second_and_changes_with_the_second()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 25, 15, 4, 5, TimeSpan.Zero));
+        time.SetLocalTimeZone(TimeZoneInfo.Utc);
+        var daytime = new DaytimeService(time);
+        var first = daytime.CurrentLine();
+        time.Advance(TimeSpan.FromMilliseconds(999));
+        Assert.True(first.Equals(daytime.CurrentLine()), "the same second should reuse the same bytes");
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal("Wed Nov 25 15:04:06 2026\r\n", Encoding.ASCII.GetString(daytime.CurrentLine().Span));
+        Assert.Equal("Wed Nov 25 15:04:05 2026\r\n", Encoding.ASCII.GetString(first.Span));
+        time.SetLocalTimeZone(TimeZoneInfo.CreateCustomTimeZone("UTC+2", TimeSpan.FromHours(2), "UTC+2", "UTC+2"));
+        time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal("Wed Nov 25 17:04:07 2026\r\n", Answer(daytime, ""));
+    }
+
+    [Fact]
     public void Echo_returns_the_datagram_and_discard_nothing()
     {
         Assert.Equal("hello\n", Answer(new EchoService(), "hello\n"));

@@ -334,6 +334,44 @@ public sealed class StackSocketStreamTests() : TwoStacks
     }
 
     [Fact]
+    public async Task Accepts_waiting_together_get_their_own_connections_and_a_reused_accept_leaves_earlier_sockets_alone()
+    {
+        // A listener reuses one accept operation: a second accept made while the first waits gets another, and an
+        // accept made after a result is read reuses it without touching the socket that result was.
+        using var listener = ListenOnB(false, 7009);
+        var first = listener.AcceptAsync().AsTask();
+        var second = listener.AcceptAsync().AsTask();
+        var clients = new List<StackSocket>();
+        for (int i = 0; i < 3; i++) clients.Add(StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream));
+        try
+        {
+            await clients[0].ConnectAsync(new IPEndPoint(B(false), 7009)).AsTask().WaitAsync(Patience);
+            await clients[1].ConnectAsync(new IPEndPoint(B(false), 7009)).AsTask().WaitAsync(Patience);
+            using var a = await first.WaitAsync(Patience);
+            using var b = await second.WaitAsync(Patience);
+            Assert.Equal(clients[0].LocalEndPoint, a.RemoteEndPoint);
+            Assert.Equal(clients[1].LocalEndPoint, b.RemoteEndPoint);
+
+            var third = listener.AcceptAsync().AsTask();
+            await clients[2].ConnectAsync(new IPEndPoint(B(false), 7009)).AsTask().WaitAsync(Patience);
+            using var c = await third.WaitAsync(Patience);
+            Assert.Equal(clients[2].LocalEndPoint, c.RemoteEndPoint);
+
+            var buffer = new byte[10];
+            foreach (var (server, client, text) in new[] { (a, clients[0], "one"), (b, clients[1], "two"), (c, clients[2], "three") })
+            {
+                await server.SendAsync(Encoding.ASCII.GetBytes(text));
+                int n = await client.ReceiveAsync(buffer).AsTask().WaitAsync(Patience);
+                Assert.Equal(text, Encoding.ASCII.GetString(buffer, 0, n));
+            }
+        }
+        finally
+        {
+            foreach (var client in clients) client.Dispose();
+        }
+    }
+
+    [Fact]
     public async Task Close_fails_a_waiting_receive_with_operation_aborted()
     {
         using var listener = ListenOnB(false, 7006);
