@@ -15,6 +15,12 @@ public sealed partial class TcpConnection
     private bool _handedOff;
     private bool _released;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetTimeWait()
+    {
+        (_timeWait, _handedOff, _released) = (null, false, false);
+    }
+
     /// <summary>
     /// The owner (a socket) is done with this connection: it drops its Notify hook, and once the connection is in
     /// TIME-WAIT the layer keeps only its compact record, not this object. A connection whose StateChanged someone
@@ -22,6 +28,10 @@ public sealed partial class TcpConnection
     /// </summary>
     public void Release()
     {
+        if (_pooled)
+        {
+            return;
+        }
         _released = true;
         Notify = null;
         if (_timeWait is { } tw && StateChanged is null)
@@ -29,6 +39,7 @@ public sealed partial class TcpConnection
             tw.Owner = null;
             _timeWait = null;
         }
+        PoolIfDone();
     }
 
     /// <summary>The highest sequence number sent (SND.MAX).</summary>
