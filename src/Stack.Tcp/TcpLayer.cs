@@ -39,6 +39,7 @@ public sealed partial class TcpLayer : IIpTransport
     private readonly Dictionary<TcpEndPoint, TcpListener> _listeners = [];
     private readonly PriorityQueue<(TcpConnection Connection, int Generation), Instant> _timerQueue = new();
     private readonly Stack<TcpConnection> _pool = new();
+    private readonly List<((TcpConnection, int), Instant)> _liveTimers = []; // CompactTimerQueue's, kept: it runs often.
     private readonly IsnGenerator _isn;
     private readonly SynCookieCodec _cookies;
     private readonly EphemeralPorts _ports;
@@ -464,7 +465,7 @@ public sealed partial class TcpLayer : IIpTransport
     /// <summary>Drops stale entries when they outnumber live ones, so the heap stays O(connections).</summary>
     private void CompactTimerQueue()
     {
-        var live = new List<((TcpConnection, int), Instant)>(_connections.Count);
+        var live = _liveTimers;
         foreach (var (entry, at) in _timerQueue.UnorderedItems)
         {
             if (IsCurrent(entry, at))
@@ -474,6 +475,7 @@ public sealed partial class TcpLayer : IIpTransport
         }
         _timerQueue.Clear();
         _timerQueue.EnqueueRange(live);
+        live.Clear();
     }
 
     /// <param name="tsOffset">The timestamp clock's offset; a random one when null.</param>
