@@ -22,9 +22,11 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>
-    /// The owner (a socket) is done with this connection: it drops its Notify hook, and once the connection is in
-    /// TIME-WAIT the layer keeps only its compact record, not this object. A connection whose StateChanged someone
-    /// still watches stays linked to the record, so the watcher still sees CLOSED when TIME-WAIT ends.
+    /// The owner (a socket) is done with this connection and will not touch the object again: it drops its Notify
+    /// hook, and once the connection is in TIME-WAIT the layer keeps only its compact record, not this object.
+    /// Once done (CLOSED, or TIME-WAIT left to the record) the object goes back to the layer's pool and may become
+    /// another connection (TcpConnection.Pool.cs). A connection whose StateChanged someone still watches stays
+    /// linked to the record, so the watcher still sees CLOSED when TIME-WAIT ends, and is never pooled.
     /// </summary>
     public void Release()
     {
