@@ -39,22 +39,15 @@ public sealed class ConnectionPoolTests
     public void A_reused_connection_is_a_new_one_field_by_field(string life)
     {
         var config = Config(life);
-        var net = new VirtualNetwork(TimeSpan.FromMilliseconds(1));
-        var a = net.AddHost(Host(1), seed: 11, config);
-        var b = net.AddHost(Host(2), seed: 12, config);
-        var listener = b.Tcp.Listen(ServerAddress, 80, 4, config);
+        var (net, a, b, listener) = TwoHosts(config);
         var (client, server) = Open(net, a, listener);
         if (life == "options") Assert.True(client.EcnEnabled && server.EcnEnabled, "ECN agreed");
         // From here loss, duplicates and reordering in both directions: recovery, SACK, RACK, undo and the timers
         // all run (after the handshake, so every option it agrees is on).
         net.Impair(new ImpairmentSpec { Loss = 0.05, Duplicate = 0.02, Reorder = 0.05, Seed = 7 });
         Exercise(life, net, client, server);
-        client.Close(net.Now);
-        server.Close(net.Now);
-        client.Release();
-        server.Release();
-        Assert.True(net.RunUntil(() => a.Tcp.ConnectionCount + b.Tcp.ConnectionCount == 0, TimeSpan.FromMinutes(10)),
-            "both ends finished, TIME-WAIT included");
+        CloseAndRelease(net, client, server);
+        RunToEnd(net, a, b);
         Assert.Equal(1, a.Tcp.PooledConnections);
         Assert.Equal(1, b.Tcp.PooledConnections);
 
@@ -68,16 +61,10 @@ public sealed class ConnectionPoolTests
     public void Every_field_is_reset_even_one_no_life_dirtied()
     {
         var config = Config("cubic");
-        var net = new VirtualNetwork(TimeSpan.FromMilliseconds(1));
-        var a = net.AddHost(Host(1), seed: 11, config);
-        var b = net.AddHost(Host(2), seed: 12, config);
-        var listener = b.Tcp.Listen(ServerAddress, 80, 4, config);
+        var (net, a, b, listener) = TwoHosts(config);
         var (client, server) = Open(net, a, listener);
-        client.Close(net.Now);
-        server.Close(net.Now);
-        client.Release();
-        server.Release();
-        Assert.True(net.RunUntil(() => a.Tcp.ConnectionCount + b.Tcp.ConnectionCount == 0, TimeSpan.FromMinutes(1)));
+        CloseAndRelease(net, client, server);
+        RunToEnd(net, a, b);
         Assert.Equal(1, a.Tcp.PooledConnections);
 
         // Every number, flag, enum and nullable of the pooled object and of the parts it owns is set to what a new
@@ -101,14 +88,14 @@ public sealed class ConnectionPoolTests
     {
         var (fresh, victim, reset) = part switch
         {
-            "cubic" => Pair(() => new Cubic(), c => c.ResetToNew()),
-            "newreno" => Pair(() => new NewReno(), c => c.ResetToNew()),
-            "rto" => Pair(() => new Stack.Tcp.Rto.RtoEstimator { InitialRto = TimeSpan.FromSeconds(2), MinRto = TimeSpan.FromMilliseconds(300) },
+            "cubic" => Twins(() => new Cubic(), c => c.ResetToNew()),
+            "newreno" => Twins(() => new NewReno(), c => c.ResetToNew()),
+            "rto" => Twins(() => new Stack.Tcp.Rto.RtoEstimator { InitialRto = TimeSpan.FromSeconds(2), MinRto = TimeSpan.FromMilliseconds(300) },
                 r => r.ResetToNew(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(120), default)),
-            "rate" => Pair(() => new Stack.Tcp.Sending.DeliveryRate(), r => r.ResetToNew()),
-            "segments" => Pair(() => new Stack.Tcp.Sending.SentSegments(), s => s.ResetToNew()),
-            "send" => Pair(() => new Stack.Tcp.Buffers.SendBuffer(4096), s => s.ResetToNew(4096)),
-            _ => Pair(() => new Stack.Tcp.Buffers.ReceiveBuffer(8192), r => r.ResetToNew(8192)),
+            "rate" => Twins(() => new Stack.Tcp.Sending.DeliveryRate(), r => r.ResetToNew()),
+            "segments" => Twins(() => new Stack.Tcp.Sending.SentSegments(), s => s.ResetToNew()),
+            "send" => Twins(() => new Stack.Tcp.Buffers.SendBuffer(4096), s => s.ResetToNew(4096)),
+            _ => Twins(() => new Stack.Tcp.Buffers.ReceiveBuffer(8192), r => r.ResetToNew(8192)),
         };
         Assert.True(FieldPoisoner.Poison(victim, fresh) > 0);
         Assert.NotEmpty(FieldComparer.Differences(fresh, victim));
@@ -117,7 +104,7 @@ public sealed class ConnectionPoolTests
         Assert.True(differences.Count == 0, string.Join("\n", differences));
     }
 
-    private static (object Fresh, object Victim, Action Reset) Pair<T>(Func<T> make, Action<T> reset) where T : class
+    private static (object Fresh, object Victim, Action Reset) Twins<T>(Func<T> make, Action<T> reset) where T : class
     {
         var victim = make();
         return (make(), victim, () => reset(victim));
@@ -129,10 +116,7 @@ public sealed class ConnectionPoolTests
         // The check above is only as good as FieldComparer's reach into the connection: a connection that lived
         // and was not reset differs from a new one.
         var config = Config("cubic");
-        var net = new VirtualNetwork(TimeSpan.FromMilliseconds(1));
-        var a = net.AddHost(Host(1), seed: 11, config);
-        var b = net.AddHost(Host(2), seed: 12, config);
-        var listener = b.Tcp.Listen(ServerAddress, 80, 4, config);
+        var (net, a, b, listener) = TwoHosts(config);
         var (client, _) = Open(net, a, listener);
         var fresh = new TcpConnection(a.Tcp, config, Tuple(client), passive: false, tsOffset: 5);
         var differences = FieldComparer.Differences(fresh, client, KeptOnPurpose);
@@ -163,15 +147,10 @@ public sealed class ConnectionPoolTests
     public void A_connection_not_released_is_never_pooled()
     {
         var config = Config("cubic");
-        var net = new VirtualNetwork(TimeSpan.FromMilliseconds(1));
-        var a = net.AddHost(Host(1), seed: 11, config);
-        var b = net.AddHost(Host(2), seed: 12, config);
-        var listener = b.Tcp.Listen(ServerAddress, 80, 4, config);
+        var (net, a, b, listener) = TwoHosts(config);
         var (client, server) = Open(net, a, listener);
-        client.Close(net.Now);
-        server.Close(net.Now);
-        server.Release();
-        Assert.True(net.RunUntil(() => a.Tcp.ConnectionCount + b.Tcp.ConnectionCount == 0, TimeSpan.FromMinutes(10)));
+        CloseAndRelease(net, client, server, releaseClient: false);
+        RunToEnd(net, a, b);
 
         Assert.Equal(0, a.Tcp.PooledConnections); // Its owner may still read it: CLOSED, as it ended.
         Assert.Equal(TcpState.Closed, client.State);
@@ -185,18 +164,12 @@ public sealed class ConnectionPoolTests
     public void A_watched_connection_is_never_pooled()
     {
         var config = Config("cubic");
-        var net = new VirtualNetwork(TimeSpan.FromMilliseconds(1));
-        var a = net.AddHost(Host(1), seed: 11, config);
-        var b = net.AddHost(Host(2), seed: 12, config);
-        var listener = b.Tcp.Listen(ServerAddress, 80, 4, config);
+        var (net, a, b, listener) = TwoHosts(config);
         var (client, server) = Open(net, a, listener);
         var seen = new List<TcpState>();
         client.StateChanged += (_, t) => seen.Add(t.To);
-        client.Close(net.Now);
-        server.Close(net.Now);
-        client.Release();
-        server.Release();
-        Assert.True(net.RunUntil(() => a.Tcp.ConnectionCount + b.Tcp.ConnectionCount == 0, TimeSpan.FromMinutes(10)));
+        CloseAndRelease(net, client, server);
+        RunToEnd(net, a, b);
 
         Assert.Equal(0, a.Tcp.PooledConnections);
         Assert.Equal(TcpState.Closed, seen[^1]); // The watcher saw the end of TIME-WAIT on the object it watches.
@@ -207,10 +180,7 @@ public sealed class ConnectionPoolTests
     public void A_release_inside_a_notify_pools_the_connection_only_after_its_entry_point_is_done()
     {
         var config = Config("cubic");
-        var net = new VirtualNetwork(TimeSpan.FromMilliseconds(1));
-        var a = net.AddHost(Host(1), seed: 11, config);
-        var b = net.AddHost(Host(2), seed: 12, config);
-        var listener = b.Tcp.Listen(ServerAddress, 80, 4, config);
+        var (net, a, b, listener) = TwoHosts(config);
         var (client, server) = Open(net, a, listener);
         TcpConnection? reopened = null;
         int pooledInside = -1;
@@ -237,13 +207,10 @@ public sealed class ConnectionPoolTests
     private static (Instant Now, long Frames, ulong Data, TcpStatistics Client, TcpStatistics Server) Churn(int poolSize)
     {
         var config = TcpConfig.Default with { Msl = TimeSpan.FromMilliseconds(20) };
-        var net = new VirtualNetwork(TimeSpan.FromMilliseconds(1));
-        var a = net.AddHost(Host(1), seed: 21, config);
-        var b = net.AddHost(Host(2), seed: 22, config);
+        var (net, a, b, listener) = TwoHosts(config, seed: 21, backlog: 8);
         a.Tcp.ConnectionPoolSize = poolSize;
         b.Tcp.ConnectionPoolSize = poolSize;
         net.Impair(new ImpairmentSpec { Loss = 0.03, Reorder = 0.03, Seed = 3 });
-        var listener = b.Tcp.Listen(ServerAddress, 80, 8, config);
         var hash = new XxHash64();
         var buffer = new byte[16 * 1024];
         var payload = new byte[20_000];
@@ -270,7 +237,7 @@ public sealed class ConnectionPoolTests
             server.Release();
             net.RunUntil(() => false, TimeSpan.FromMilliseconds(5 * (i % 5))); // Some still in TIME-WAIT when the next opens.
         }
-        Assert.True(net.RunUntil(() => a.Tcp.ConnectionCount + b.Tcp.ConnectionCount == 0, TimeSpan.FromMinutes(5)));
+        RunToEnd(net, a, b);
         return (net.Now, net.FramesDelivered, hash.GetCurrentHashAsUInt64(), a.Tcp.Statistics, b.Tcp.Statistics);
     }
 
@@ -282,6 +249,27 @@ public sealed class ConnectionPoolTests
         var fresh = new TcpConnection(layer, config, tuple, passive, tsOffset: 5);
         return FieldComparer.Differences(fresh, reused, KeptOnPurpose);
     }
+
+    private static (VirtualNetwork Net, VirtualHost A, VirtualHost B, TcpListener Listener) TwoHosts(TcpConfig config,
+        int seed = 11, int backlog = 4)
+    {
+        var net = new VirtualNetwork(TimeSpan.FromMilliseconds(1));
+        var a = net.AddHost(Host(1), seed, config);
+        var b = net.AddHost(Host(2), seed + 1, config);
+        return (net, a, b, b.Tcp.Listen(ServerAddress, 80, backlog, config));
+    }
+
+    private static void CloseAndRelease(VirtualNetwork net, TcpConnection client, TcpConnection server, bool releaseClient = true)
+    {
+        client.Close(net.Now);
+        server.Close(net.Now);
+        if (releaseClient) client.Release();
+        server.Release();
+    }
+
+    private static void RunToEnd(VirtualNetwork net, VirtualHost a, VirtualHost b) =>
+        Assert.True(net.RunUntil(() => a.Tcp.ConnectionCount + b.Tcp.ConnectionCount == 0, TimeSpan.FromMinutes(10)),
+            "both ends finished, TIME-WAIT included");
 
     private static FourTuple Tuple(TcpConnection c) =>
         new(c.LocalEndPoint.Address, c.LocalEndPoint.Port, c.RemoteEndPoint.Address, c.RemoteEndPoint.Port);
