@@ -28,6 +28,11 @@ public sealed partial class TcpConnection
         {
             _pooled = true;
             Generation++;
+            // A pooled connection holds no buffer: what its owner left unread goes with the connection.
+            _send.Clear();
+            _recv.Clear();
+            _segments.Clear();
+            ReleaseBuffersWhenDone();
         }
     }
 

@@ -161,6 +161,24 @@ public sealed class ConnectionPoolTests
     }
 
     [Fact]
+    public void A_pooled_connection_holds_no_buffer_even_with_data_left_unread()
+    {
+        var config = Config("cubic");
+        var (net, a, b, listener) = TwoHosts(config);
+        var (client, server) = Open(net, a, listener);
+        Assert.Equal(5000, server.Send(new byte[5000], net.Now));
+        Assert.True(net.RunUntil(() => client.Readable == 5000, TimeSpan.FromSeconds(5)));
+        server.Abort(net.Now); // A RST: the client is CLOSED with the data still to read.
+        Assert.True(net.RunUntil(() => client.State == TcpState.Closed, TimeSpan.FromSeconds(5)));
+        Assert.True(client.HoldsBuffers);
+
+        client.Release();
+
+        Assert.Equal(1, a.Tcp.PooledConnections);
+        Assert.False(client.HoldsBuffers);
+    }
+
+    [Fact]
     public void A_watched_connection_is_never_pooled()
     {
         var config = Config("cubic");
