@@ -68,6 +68,10 @@ internal sealed class ConnectionLife
             if (!client.IsEndOfStream) Step();
         }
         client.Close(_net.Now);
+        // Both owners are done with their objects, as a socket is once closed: the layers pool them, and the
+        // next connection starts its life in them (TcpConnection.Release).
+        client.Release();
+        server.Release();
         while (_a.Tcp.ConnectionCount + _b.Tcp.ConnectionCount > 0) Step();
         if (received != _reply.Length) throw new InvalidOperationException($"The client read {received} bytes.");
         return received;

@@ -54,6 +54,13 @@ public sealed partial class TcpConnection
     // A duplicate received, to report in the first SACK block of the next segment (RFC 2883 §4), once.
     private SeqRange? _dsackToSend;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetAcks()
+    {
+        _ackTiming = default;
+        _dsackToSend = null;
+    }
+
     /// <summary>
     /// Data we already had arrived again: the next ACK goes at once and, with SACK, reports it as a D-SACK
     /// (RFC 2883; Linux tcp_dsack_set), so that the sender can tell a needless retransmission from a loss.

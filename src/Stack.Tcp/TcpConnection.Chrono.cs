@@ -21,6 +21,12 @@ public sealed partial class TcpConnection
     private Instant _chronoStart;
     private ChronoTimes _chronoStat; // Indexed by Chrono − 1; inline, so a connection carries no array for it.
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetChrono()
+    {
+        (_chronoType, _chronoStart, _chronoStat) = (Chrono.Unspec, default, default);
+    }
+
     [System.Runtime.CompilerServices.InlineArray(3)]
     private struct ChronoTimes
     {

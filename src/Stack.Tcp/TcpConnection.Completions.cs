@@ -16,6 +16,13 @@ public sealed partial class TcpConnection
     private ZeroCopySends? _zeroCopy;
     private TxTimestamps? _txTimestamps;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetCompletions()
+    {
+        // Dropped, not cleared: a connection that used one is rare, and its next life most likely will not.
+        (_errorQueueStore, _zeroCopy, _txTimestamps) = (null, null, null);
+    }
+
     /// <summary>Completions and timestamps not yet read (Linux sk_error_queue); POLLERR while not empty.</summary>
     public ErrorQueue ErrorQueue => _errorQueueStore ??= new();
 

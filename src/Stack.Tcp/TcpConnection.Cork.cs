@@ -15,6 +15,13 @@ public sealed partial class TcpConnection
     private bool _moreThisCall; // The push that ends a MSG_MORE write corks (Linux tcp_push: nonagle = TCP_NAGLE_CORK).
     private SeqNum _moreStart, _moreEnd; // The last run of MSG_MORE writes: no PSH inside it.
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetCork(bool cork)
+    {
+        (_naglePush, _moreThisCall, _moreStart, _moreEnd) = (false, false, default, default);
+        Cork = cork;
+    }
+
     /// <summary>TCP_CORK (from <see cref="TcpConfig.Cork"/>): segments shorter than the MSS wait. Set it with <see cref="SetCork"/>.</summary>
     public bool Cork { get; private set; }
 

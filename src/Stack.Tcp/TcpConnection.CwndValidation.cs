@@ -15,6 +15,12 @@ public sealed partial class TcpConnection
     private int _cwndUsed; // Linux tp->snd_cwnd_used: the largest flight while not cwnd-limited, segments.
     private Instant _cwndStamp; // Linux tp->snd_cwnd_stamp: when cwnd was last fully used or changed so.
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetCwndValidation()
+    {
+        (_isCwndLimited, _maxPacketsOut, _cwndUsageSeq, _cwndUsed, _cwndStamp) = (false, 0, default, 0, default);
+    }
+
     /// <summary>Segments sent and not cumulatively acknowledged (Linux packets_out).</summary>
     private int PacketsOut => _segments.Count;
 

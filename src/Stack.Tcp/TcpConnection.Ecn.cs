@@ -23,6 +23,12 @@ public sealed partial class TcpConnection
     private bool _ecnQueueCwr;
     private bool _eceOnThisAck; // The segment being handled is an ECN echo (IsEcnEcho), for the sender's half.
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetEcn()
+    {
+        (_ecnOk, _ecnDemandCwr, _ecnQueueCwr, _eceOnThisAck) = (false, false, false, false);
+    }
+
     /// <summary>RFC 3168 ECN was agreed in the handshake (Linux TCP_ECN_OK).</summary>
     public bool EcnEnabled => _ecnOk;
 

@@ -12,6 +12,13 @@ public sealed partial class TcpConnection
     private FastOpenCookie? _synAckCookie;
     private bool _synAckCookieExperimental;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetFastOpen()
+    {
+        (_fastOpenListener, _synAckCookie, _synAckCookieExperimental) = (null, null, false);
+        (SynDataAccepted, IsFastOpenChild) = (false, false);
+    }
+
     /// <summary>Data came with the SYN and was taken (server), or the SYN's data was acknowledged (client): Linux TCPI_OPT_SYN_DATA.</summary>
     public bool SynDataAccepted { get; private set; }
 

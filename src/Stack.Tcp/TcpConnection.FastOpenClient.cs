@@ -36,6 +36,14 @@ public sealed partial class TcpConnection
     /// <summary>The SYN was sent again because the path MTU dropped under its data (Linux total_retrans).</summary>
     private bool _synResentForTooBig;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetFastOpenClient()
+    {
+        (_synDeferred, _firstSynSent, _synCookie, _synCookieExperimental) = (false, false, null, false);
+        (_cachedServerMss, _synFastOpen, _synFastOpenExperimental, _synDataLength) = (0, false, false, 0);
+        (_synResentForTooBig, WritePending) = (false, false);
+    }
+
     /// <summary>
     /// A Fast Open connect holds its SYN for the data of the first <see cref="Send(ReadOnlySpan{byte}, Instant)"/> (Linux's defer_connect,
     /// TCP_FASTOPEN_CONNECT): the connection is in SYN-SENT and nothing has been sent yet.

@@ -19,6 +19,12 @@ public sealed partial class TcpConnection
 {
     private bool _faulted;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetFault()
+    {
+        _faulted = false;
+    }
+
     /// <summary>The connection failed with an unexpected exception (see <see cref="Fault"/>); its Error is set.</summary>
     public bool IsFaulted => _faulted;
 
@@ -62,21 +68,26 @@ public sealed partial class TcpConnection
         _layer.Reschedule(this);
         TcpEvents events = _pending;
         _pending = TcpEvents.None;
-        if (events == TcpEvents.None)
+        if (events != TcpEvents.None)
         {
-            return;
-        }
-        try
-        {
-            Notify?.Invoke(this, events);
-        }
-        catch (Exception e) when (!IsFatal(e))
-        {
-            if (Fault(e, now))
+            _notifying++;
+            try
             {
-                Settle(now); // The owner hears of the fault; a second throw is only logged, so this ends.
+                Notify?.Invoke(this, events);
+            }
+            catch (Exception e) when (!IsFatal(e))
+            {
+                if (Fault(e, now))
+                {
+                    Settle(now); // The owner hears of the fault; a second throw is only logged, so this ends.
+                }
+            }
+            finally
+            {
+                _notifying--;
             }
         }
+        PoolIfDone(); // Last: nothing of this entry point touches the connection after it.
     }
 
     /// <summary>

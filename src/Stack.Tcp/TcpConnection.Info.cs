@@ -22,6 +22,15 @@ public sealed partial class TcpConnection
     private TimeSpan? _minRtt;
     private Instant _minRttAt;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetInfo()
+    {
+        (_deliveredSegments, _reorderSeen, _probesOut) = (0, 0, 0);
+        (_lastDataReceivedAt, _lastDataSentAt, _lastAckReceivedAt) = (default, default, default);
+        (_bytesAcked, _bytesReceived, _bytesSent, _bytesRetransmitted) = (0, 0, 0, 0);
+        (_dataSegmentsOut, _dataSegmentsIn, _minRtt, _minRttAt) = (0, 0, null, default);
+    }
+
     /// <summary>
     /// Linux tp->reordering: how many segments deep the path has been seen to reorder (3 until it has), which
     /// also sets how many duplicate ACKs or SACKed segments it takes to call a segment lost without RACK.

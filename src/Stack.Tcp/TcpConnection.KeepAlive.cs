@@ -15,6 +15,12 @@ public sealed partial class TcpConnection
     private Instant _lastHeard;
     private int _keepAliveProbesSent;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetKeepAlive()
+    {
+        (_lastHeard, _keepAliveProbesSent) = (default, 0);
+    }
+
     /// <summary>The settings this connection runs with (the keep-alive ones as last set).</summary>
     public TcpConfig Config => _config;
 

@@ -13,6 +13,12 @@ public sealed partial class TcpConnection
     private bool _frto; // RFC 5682 F-RTO is watching the ACKs after a timeout.
     private bool _newDataFirst; // F-RTO step 2b: new data, not retransmissions, on this ACK.
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetLossState()
+    {
+        (_frto, _newDataFirst) = (false, false);
+    }
+
     /// <summary>
     /// After a timeout (Linux tcp_process_loss, RFC 5682 F-RTO in its SACK form): undo if the timeout proves
     /// spurious; with F-RTO, send new data after the first ACK and take an ACK of data never resent as proof;

@@ -22,6 +22,12 @@ public sealed partial class TcpConnection
     private int _routeGeneration; // The route generation _routeMtu was read at.
     private Instant _firstTimedOutSentAt; // Linux retrans_stamp, for the black hole check.
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetMtuProbe()
+    {
+        (_mtup, _pmtuCookie, _routeMtu, _routeGeneration, _firstTimedOutSentAt) = (default, 0, 0, 0, default);
+    }
+
     /// <summary>The state of the RFC 4821 search (for tests and diagnostics).</summary>
     public MtuProbeSearch MtuProbe => _mtup;
 

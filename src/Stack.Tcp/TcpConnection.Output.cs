@@ -52,6 +52,12 @@ public sealed partial class TcpConnection
     private uint _lastTsVal;
     private bool _tsSent;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetOutput()
+    {
+        (_lastTsVal, _tsSent, _firstSynTsVal, _stoppedByCwnd, _stoppedByRwnd) = (0, false, null, false, false);
+    }
+
     /// <summary>Hands a segment of this connection to the layer with its IP marks: ECN, DSCP and DF.</summary>
     private bool Transmit(in TcpRepr repr, SendBuffer? data, int offset, int length, Instant now, byte ecn = EcnNotEct)
     {

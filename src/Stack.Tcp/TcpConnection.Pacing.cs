@@ -16,6 +16,14 @@ public sealed partial class TcpConnection
     private int _fqPacketBytes, _fqPacketSegments; // the GSO packet fq pacing is filling (FqPacing)
     private IRateBasedCongestionControl? _rateBased; // _cc, when it sets cwnd from rate samples (BBR)
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetPacing()
+    {
+        _rate.ResetToNew();
+        (_pacer, _fqPacketBytes, _fqPacketSegments, _rateBased) = (default, 0, 0, null);
+        (_deliveryRate, _deliveryRateAppLimited) = (0, false);
+    }
+
     /// <summary>The pacing rate in bytes per second, 0 when the congestion control does not pace.</summary>
     public double PacingRate => _rateBased?.PacingRate ?? (_config.FqPacing ? LinuxPacingRate() : 0);
 

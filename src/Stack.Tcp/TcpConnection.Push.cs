@@ -31,6 +31,14 @@ public sealed partial class TcpConnection
     private SeqNum _resendEnd; // Where the last resend of this burst ended.
     private int _resendSegments; // Segments of that skb resent in a row in this burst.
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetPush()
+    {
+        _writeEnds.Clear(); // Keeps its ring for the next life.
+        (_tailSkbStart, _openWriteEnd, _packetEnd, _packetIsGso) = (default, null, default, false);
+        (_resendSkbEnd, _resendEnd, _resendSegments) = (null, default, 0);
+    }
+
     /// <summary>
     /// A write put [<paramref name="start"/>, start + <paramref name="length"/>) in the send buffer: its end is a
     /// push point. Like Linux (tcp_sendmsg_locked) the write first fills the tail skb when none of it has left and

@@ -12,6 +12,12 @@ public sealed partial class TcpConnection
     /// <summary>When we last answered an invalid segment (Linux last_oow_ack_time); null: never.</summary>
     private Instant? _lastInvalidReply;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetRateLimits()
+    {
+        _lastInvalidReply = null;
+    }
+
     /// <summary>
     /// Linux __tcp_oow_rate_limited: true (and nothing sent) when we answered an invalid segment less than the
     /// interval ago; otherwise the caller answers and the interval starts again now.

@@ -10,6 +10,12 @@ public sealed partial class TcpConnection
     /// <summary>Linux's rcv_ssthresh: the most the advertised window may offer for now; unlimited before the SYN.</summary>
     private int _rcvSsthresh = int.MaxValue;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetReceiveWindow()
+    {
+        _rcvSsthresh = int.MaxValue;
+    }
+
     /// <summary>Linux tcp_openreq_init_rwin / tcp_connect_init: rcv_ssthresh starts at the SYN's window.</summary>
     private void InitReceiveWindowGrowth() => _rcvSsthresh = Math.Min(_recv.Window, ushort.MaxValue);
 

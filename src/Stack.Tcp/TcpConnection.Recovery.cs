@@ -42,6 +42,24 @@ public sealed partial class TcpConnection
 
     private (TimeSpan Rtt, Instant At)? _synRtt; // The handshake's RTT sample, for RACK's min_RTT.
 
+    // The congestion control of the last life, which the next one resets in place when it runs the same
+    // algorithm (StartCongestionControl): a pooled connection then makes none.
+    private ICongestionControl? _ccSpare;
+
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetRecovery()
+    {
+        _reordering = DupThresh;
+        (_ccSpare, _cc) = (_cc ?? _ccSpare, null);
+        _loss = _loss is RackLossDetection rack ? rack.Reset() : new RackLossDetection();
+        _segments.ResetToNew();
+        (_recoveryState, _highSeq, _prr, _dupAcks, _renoSacked) = (RecoveryState.Open, default, default, 0, 0);
+        (_totalRetransmittedSegments, _dsackSegments) = (0, 0);
+        (_tlpOutstanding, _tlpHighSeq, _tlpRetransmission, _tlpDsack, _rearmProbe) = (false, default, false, false, false);
+        _synRtt = null;
+        _lossCounters = null; // Made again at the next life's first loss: few connections meet one.
+    }
+
     /// <summary>RFC 2018 SACK is on for this connection (both sides sent sackOK).</summary>
     public bool SackEnabled => _opt.Sack;
 
@@ -85,7 +103,7 @@ public sealed partial class TcpConnection
 
     private void StartCongestionControl()
     {
-        _cc = CongestionControl.Create(_config.CongestionControl, unchecked((int)_snd.Iss.Value));
+        _cc = CongestionControl.Create(_config.CongestionControl, unchecked((int)_snd.Iss.Value), _ccSpare);
         _rateBased = _cc as IRateBasedCongestionControl;
         _cc.Start(_mss, InitialWindow);
         if (_cc is Cubic cubic)

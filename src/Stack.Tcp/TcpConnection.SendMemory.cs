@@ -35,6 +35,14 @@ public sealed partial class TcpConnection
     private bool _sendNoSpace; // Linux's SOCK_NOSPACE: a write found the buffer full and waits for room.
     private bool _sendSpaceFreed; // An ACK freed memory: tcp_check_space is due once output is done.
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetSendMemory(TcpConfig config)
+    {
+        _skbEnds.Clear(); // Keeps its ring for the next life.
+        (_skbTailStart, _pushedSeq, _sndBuf) = (default, null, config.SendBufferSize);
+        (_sendNoSpace, _sendSpaceFreed) = (false, false);
+    }
+
     /// <summary>Linux's sk_sndbuf now: <see cref="TcpConfig.SendBufferSize"/>, grown with cwnd unless locked.</summary>
     public int SendBufferSize => _sndBuf;
 

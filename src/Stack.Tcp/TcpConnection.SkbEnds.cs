@@ -13,6 +13,13 @@ public sealed partial class TcpConnection
     private List<SeqNum>? _plannedSkbEnds;
     private List<SeqNum>? _hardSkbEnds;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetSkbEnds()
+    {
+        _plannedSkbEnds?.Clear();
+        _hardSkbEnds?.Clear();
+    }
+
     private List<SeqNum> PlannedSkbEnds => _plannedSkbEnds ??= [];
     private List<SeqNum> HardSkbEnds => _hardSkbEnds ??= [];
 

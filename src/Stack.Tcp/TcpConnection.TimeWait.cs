@@ -15,13 +15,25 @@ public sealed partial class TcpConnection
     private bool _handedOff;
     private bool _released;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetTimeWait()
+    {
+        (_timeWait, _handedOff, _released) = (null, false, false);
+    }
+
     /// <summary>
-    /// The owner (a socket) is done with this connection: it drops its Notify hook, and once the connection is in
-    /// TIME-WAIT the layer keeps only its compact record, not this object. A connection whose StateChanged someone
-    /// still watches stays linked to the record, so the watcher still sees CLOSED when TIME-WAIT ends.
+    /// The owner (a socket) is done with this connection and will not touch the object again: it drops its Notify
+    /// hook, and once the connection is in TIME-WAIT the layer keeps only its compact record, not this object.
+    /// Once done (CLOSED, or TIME-WAIT left to the record) the object goes back to the layer's pool and may become
+    /// another connection (TcpConnection.Pool.cs). A connection whose StateChanged someone still watches stays
+    /// linked to the record, so the watcher still sees CLOSED when TIME-WAIT ends, and is never pooled.
     /// </summary>
     public void Release()
     {
+        if (_pooled)
+        {
+            return;
+        }
         _released = true;
         Notify = null;
         if (_timeWait is { } tw && StateChanged is null)
@@ -29,6 +41,7 @@ public sealed partial class TcpConnection
             tw.Owner = null;
             _timeWait = null;
         }
+        PoolIfDone();
     }
 
     /// <summary>The highest sequence number sent (SND.MAX).</summary>

@@ -20,6 +20,12 @@ public sealed partial class TcpConnection
 
     private bool _restartRto;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetTimers()
+    {
+        (_restartRto, _lostRetransmissionsCounted, _probesSince) = (false, 0, null);
+    }
+
     /// <summary>
     /// How long a connect may take from its SYN (TCP_SYNCNT on a connect under way: Linux reads it at each SYN
     /// timeout). Takes effect at the next retransmission timeout.

@@ -20,6 +20,13 @@ public sealed partial class TcpConnection
     private bool _retransStampSet;
     private uint _retransStampTsVal;
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetUndo()
+    {
+        (_undoArmed, _undoMarker, _undoRetrans, _priorCwnd, _priorSsthresh) = (false, default, 0, 0, 0);
+        (_retransStampSet, _retransStampTsVal) = (false, 0);
+    }
+
     private void InitUndo()
     {
         _undoArmed = true;

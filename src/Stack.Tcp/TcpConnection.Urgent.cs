@@ -11,6 +11,12 @@ public sealed partial class TcpConnection
 {
     private SeqNum? _urgentMark; // Linux's urg_seq while urg_data is set: the out-of-band byte.
 
+    /// <summary>This file's fields as a new connection has them (called by <see cref="Open"/>).</summary>
+    private void ResetUrgent()
+    {
+        _urgentMark = null;
+    }
+
     /// <summary>Where the next byte read would come from (Linux's copied_seq).</summary>
     private SeqNum ReadSeq => _rcv.Nxt - _recv.Readable;
 

@@ -28,17 +28,17 @@ namespace Stack.Tcp;
 public sealed partial class TcpConnection
 {
     private readonly TcpLayer _layer;
-    private TcpConfig _config; // Only the keep-alive settings, the connect and user timeouts change after construction.
+    private TcpConfig _config = null!; // Only the keep-alive settings, the connect and user timeouts change after Open.
     private readonly SendBuffer _send;
     private readonly ReceiveBuffer _recv;
-    private readonly RtoEstimator _rto;
+    private readonly RtoEstimator _rto = new();
     private ConnectionTimers _timers;
     private TcpState _state;
 
     private SendSequence _snd;
     private ReceiveSequence _rcv;
-    private NegotiatedOptions _opt = new() { PeerMss = 536 };
-    private readonly uint _tsOffset;
+    private NegotiatedOptions _opt;
+    private uint _tsOffset;
     private int _mss; // The payload of a full segment now: peer MSS and path MTU, less timestamps (EffectiveMss).
 
     private bool _finQueued;
@@ -57,34 +57,79 @@ public sealed partial class TcpConnection
 
     internal TcpConnection(TcpLayer layer, TcpConfig config, FourTuple tuple, bool passive, uint tsOffset)
     {
-        config.Validate();
         _layer = layer;
+        _send = new SendBuffer(RingCapacity(config));
+        _recv = new ReceiveBuffer(config.ReceiveBufferSize);
+        Open(config, tuple, passive, tsOffset);
+    }
+
+    /// <summary>
+    /// Starts a life: a new connection's first, or a pooled one's next (TcpConnection.Pool.cs). Every field the
+    /// connection has is set here or in its file's Reset method, so the two cannot drift apart.
+    /// </summary>
+    internal void Open(TcpConfig config, FourTuple tuple, bool passive, uint tsOffset)
+    {
+        config.Validate();
         _config = config;
         Tuple = tuple;
         IsPassive = passive;
         _state = passive ? TcpState.Listen : TcpState.Closed;
-        _send = new SendBuffer(RingCapacity(config));
-        _sndBuf = config.SendBufferSize;
-        _recv = new ReceiveBuffer(config.ReceiveBufferSize);
-        _rto = new RtoEstimator
-        {
-            InitialRto = config.InitialRto, MinRto = config.MinRto, MaxRto = config.MaxRto, Formula = config.RtoFormula,
-        };
+        _timers = default;
+        _snd = default;
+        _rcv = default;
+        _opt = new NegotiatedOptions { PeerMss = 536 };
         _tsOffset = tsOffset;
         _mss = _opt.PeerMss;
         _rcv.Mss = 536; // RFC 9293's default MSS, where Linux's tcp_initialize_rcv_mss starts too.
+        (_finQueued, _finReceived, _readShutdown, _userClosed, _ackPending) = (false, false, false, false, false);
+        (_retries, _persistBackoff, _depth) = (0, 0, 0);
+        (_connectStart, _timeoutsSince) = (default, default);
+        (_error, _softError, _pending) = (null, null, TcpEvents.None);
+        Listener = null;
+        ScheduledAt = Instant.Never;
+        LastTransition = default;
+        StateChanged = null;
+        Notify = null;
+        _send.ResetToNew(RingCapacity(config));
+        _recv.ResetToNew(config.ReceiveBufferSize);
+        _rto.ResetToNew(config.InitialRto, config.MinRto, config.MaxRto, config.RtoFormula);
         NoDelay = config.NoDelay;
-        Cork = config.Cork;
         NotSentLowat = config.NotSentLowat;
+        ResetAcks();
+        ResetChrono();
+        ResetCompletions();
+        ResetCork(config.Cork);
+        ResetCwndValidation();
+        ResetEcn();
+        ResetFastOpen();
+        ResetFastOpenClient();
+        ResetFault();
+        ResetInfo();
+        ResetKeepAlive();
+        ResetLossState();
+        ResetMtuProbe();
+        ResetOutput();
+        ResetPacing();
+        ResetPush();
+        ResetRateLimits();
+        ResetReceiveWindow();
+        ResetRecovery();
+        ResetSendMemory(config);
+        ResetSkbEnds();
+        ResetTimeWait();
+        ResetTimers();
+        ResetUndo();
+        ResetUrgent();
+        ResetPool();
     }
 
-    internal FourTuple Tuple { get; }
+    internal FourTuple Tuple { get; private set; }
 
     /// <summary>The listener whose SYN made this connection, until it is accepted or gone.</summary>
     internal TcpListener? Listener { get; set; }
 
     /// <summary>The deadline under which the layer's timer queue holds this connection (see TcpLayer).</summary>
-    internal Instant ScheduledAt { get; set; } = Instant.Never;
+    internal Instant ScheduledAt { get; set; }
 
     internal Instant NextDeadline => _timers.Next;
 
@@ -98,7 +143,7 @@ public sealed partial class TcpConnection
     public long NotSentLowat { get; set; }
 
     /// <summary>Made by a listener (passive open), not by Connect.</summary>
-    public bool IsPassive { get; }
+    public bool IsPassive { get; private set; }
 
     public TcpState State => _state;
 

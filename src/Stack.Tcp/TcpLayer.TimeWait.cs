@@ -15,6 +15,7 @@ public sealed partial class TcpLayer
     private readonly Dictionary<FourTuple, TcpTimeWait> _timeWait = [];
     private readonly PriorityQueue<(TcpTimeWait Record, int Generation), Instant> _timeWaitQueue = new();
     private readonly Stack<TcpTimeWait> _timeWaitPool = new();
+    private readonly List<((TcpTimeWait, int), Instant)> _liveTimeWaits = []; // The compaction's, kept: it runs often.
     private const int TimeWaitPoolLimit = 1024;
 
     /// <summary>The connections in TIME-WAIT, as their records (for <c>ss</c>); read on the loop only.</summary>
@@ -40,13 +41,14 @@ public sealed partial class TcpLayer
         _timeWaitQueue.Enqueue((tw, tw.Generation), tw.Deadline);
         if (_timeWaitQueue.Count > 4 * (_timeWait.Count + 16))
         {
-            var live = new List<((TcpTimeWait, int), Instant)>(_timeWait.Count);
+            var live = _liveTimeWaits;
             foreach (var (entry, at) in _timeWaitQueue.UnorderedItems)
             {
                 if (IsCurrent(entry, at)) live.Add((entry, at));
             }
             _timeWaitQueue.Clear();
             _timeWaitQueue.EnqueueRange(live);
+            live.Clear();
         }
     }
 

@@ -37,7 +37,9 @@ public sealed partial class TcpLayer : IIpTransport
 {
     private readonly Dictionary<FourTuple, TcpConnection> _connections = [];
     private readonly Dictionary<TcpEndPoint, TcpListener> _listeners = [];
-    private readonly PriorityQueue<TcpConnection, Instant> _timerQueue = new();
+    private readonly PriorityQueue<(TcpConnection Connection, int Generation), Instant> _timerQueue = new();
+    private readonly Stack<TcpConnection> _pool = new();
+    private readonly List<((TcpConnection, int), Instant)> _liveTimers = []; // CompactTimerQueue's, kept: it runs often.
     private readonly IsnGenerator _isn;
     private readonly SynCookieCodec _cookies;
     private readonly EphemeralPorts _ports;
@@ -126,6 +128,14 @@ public sealed partial class TcpLayer : IIpTransport
     /// cookies, or are dropped when cookies are off.
     /// </summary>
     public int MaxHalfOpen { get; init; } = 1024;
+
+    /// <summary>
+    /// How many released connections the layer keeps for reuse (TcpConnection.Pool.cs): a connection whose owner
+    /// called <see cref="TcpConnection.Release"/> starts a later connection's life once it is done, so steady
+    /// connection churn allocates nothing. 0 turns pooling off. The default holds a burst of a thousand closes;
+    /// an idle pooled connection holds no buffers (about 2 KB each).
+    /// </summary>
+    public int ConnectionPoolSize { get; set; } = 1024;
 
     /// <summary>How often RSTs, ACKs to invalid segments and challenge ACKs may go (see <see cref="TcpRateLimits"/>).</summary>
     public TcpRateLimits RateLimits
@@ -242,7 +252,7 @@ public sealed partial class TcpLayer : IIpTransport
         {
             throw new SocketException((int)SocketError.AddressAlreadyInUse);
         }
-        var c = new TcpConnection(this, config, tuple, passive: false, (uint)_random.Next());
+        var c = NewConnection(config, tuple, passive: false, (uint)_random.Next());
         _connections.Add(tuple, c);
         Statistics.ActiveOpens++;
         RaiseCreated(c);
@@ -401,9 +411,9 @@ public sealed partial class TcpLayer : IIpTransport
     {
         get
         {
-            while (_timerQueue.TryPeek(out var c, out var at))
+            while (_timerQueue.TryPeek(out var entry, out var at))
             {
-                if (c.ScheduledAt == at && c.State != TcpState.Closed)
+                if (IsCurrent(entry, at))
                 {
                     return Instant.Min(at, NextTimeWaitDeadline);
                 }
@@ -415,13 +425,14 @@ public sealed partial class TcpLayer : IIpTransport
 
     public void OnTimer(Instant now)
     {
-        while (_timerQueue.TryPeek(out var c, out var at) && at <= now)
+        while (_timerQueue.TryPeek(out var entry, out var at) && at <= now)
         {
             _timerQueue.Dequeue();
-            if (c.ScheduledAt != at || c.State == TcpState.Closed)
+            if (!IsCurrent(entry, at))
             {
                 continue;
             }
+            var c = entry.Connection;
             c.ScheduledAt = Instant.Never;
             c.OnTimer(now); // Reschedules itself on the way out.
         }
@@ -435,7 +446,7 @@ public sealed partial class TcpLayer : IIpTransport
         if (next < c.ScheduledAt)
         {
             c.ScheduledAt = next;
-            _timerQueue.Enqueue(c, next);
+            _timerQueue.Enqueue((c, c.Generation), next);
             if (_timerQueue.Count > 4 * (_connections.Count + 16))
             {
                 CompactTimerQueue();
@@ -443,33 +454,66 @@ public sealed partial class TcpLayer : IIpTransport
         }
     }
 
+    /// <summary>
+    /// An entry of the connection's present life and deadline: not one left behind when the deadline moved, the
+    /// connection closed, or (pooled) it was queued in an earlier life.
+    /// </summary>
+    private static bool IsCurrent((TcpConnection Connection, int Generation) entry, Instant at) =>
+        entry.Connection.Generation == entry.Generation && entry.Connection.ScheduledAt == at
+        && entry.Connection.State != TcpState.Closed;
+
     /// <summary>Drops stale entries when they outnumber live ones, so the heap stays O(connections).</summary>
     private void CompactTimerQueue()
     {
-        var live = new List<(TcpConnection, Instant)>(_connections.Count);
-        foreach (var (c, at) in _timerQueue.UnorderedItems)
+        var live = _liveTimers;
+        foreach (var (entry, at) in _timerQueue.UnorderedItems)
         {
-            if (c.ScheduledAt == at && c.State != TcpState.Closed)
+            if (IsCurrent(entry, at))
             {
-                live.Add((c, at));
+                live.Add((entry, at));
             }
         }
         _timerQueue.Clear();
         _timerQueue.EnqueueRange(live);
+        live.Clear();
     }
 
     /// <param name="tsOffset">The timestamp clock's offset; a random one when null.</param>
     internal TcpConnection CreatePassive(TcpListener listener, FourTuple tuple, uint? tsOffset = null)
     {
-        var c = new TcpConnection(this, listener.Config, tuple, passive: true, tsOffset ?? (uint)_random.Next())
-        {
-            Listener = listener,
-        };
+        var c = NewConnection(listener.Config, tuple, passive: true, tsOffset ?? (uint)_random.Next());
+        c.Listener = listener;
         _connections.Add(tuple, c);
         Statistics.PassiveOpens++;
         RaiseCreated(c);
         return c;
     }
+
+    /// <summary>A pooled connection starting its next life, or a new one when the pool is empty.</summary>
+    internal TcpConnection NewConnection(TcpConfig config, FourTuple tuple, bool passive, uint tsOffset)
+    {
+        if (_pool.TryPop(out var c))
+        {
+            c.Open(config, tuple, passive, tsOffset);
+            Statistics.ConnectionsReused++;
+            return c;
+        }
+        return new TcpConnection(this, config, tuple, passive, tsOffset);
+    }
+
+    /// <summary>Takes a released connection that is done into the pool; false when pooling is off or the pool full.</summary>
+    internal bool TryPool(TcpConnection c)
+    {
+        if (_pool.Count >= ConnectionPoolSize)
+        {
+            return false;
+        }
+        _pool.Push(c);
+        return true;
+    }
+
+    /// <summary>Connections waiting in the pool for their next life.</summary>
+    public int PooledConnections => _pool.Count;
 
     /// <summary>
     /// Raises ConnectionCreated. A handler that throws takes the unstarted connection out of the table again, so

@@ -85,6 +85,9 @@ public sealed class TcpStatistics
     /// <summary>SYNs that created a SYN-RECEIVED connection on a listener (tcpPassiveOpens).</summary>
     public long PassiveOpens;
 
+    /// <summary>Connections (active or passive) that started as a pooled connection's next life (TcpLayer.ConnectionPoolSize).</summary>
+    public long ConnectionsReused;
+
     /// <summary>Passive connections that completed the handshake into a listener's accept queue.</summary>
     public long Accepted;
 

@@ -246,8 +246,11 @@ public sealed class NeighborCache<TAddress> where TAddress : struct, IEquatable<
                     break;
             }
         }
-        foreach (var address in dead ?? [])
-            Remove(address);
+        if (dead is not null) // Not `dead ?? []`: that makes an empty list on every run of the timer.
+        {
+            foreach (var address in dead)
+                Remove(address);
+        }
         Recompute(now);
     }
 

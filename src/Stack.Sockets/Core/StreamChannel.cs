@@ -72,6 +72,7 @@ internal sealed class StreamChannel
     private StreamSend? _sending;
     private TaskCompletionSource? _connect;
     private TaskCompletionSource? _closed;
+    private SocketError? _releasedError; // The connection's error when the channel let it go (CheckClosed).
 
     public StreamChannel(TcpLayer tcp, EventLoop loop)
     {
@@ -230,7 +231,7 @@ internal sealed class StreamChannel
         CheckClosed();
     }
 
-    public SocketError PendingError => Connection?.Error ?? SocketError.Success;
+    public SocketError PendingError => Connection?.Error ?? _releasedError ?? SocketError.Success;
 
     private void Attach(TcpConnection c)
     {
@@ -370,7 +371,10 @@ internal sealed class StreamChannel
         if (IsClosed && _closed is null && Connection is { State: TcpState.Closed or TcpState.TimeWait } done)
         {
             // The socket is closed and the connection has nothing left to tell it: let the stack keep only
-            // TIME-WAIT's compact record (TcpConnection.Release).
+            // TIME-WAIT's compact record, and take the object back for a later connection (TcpConnection.Release).
+            // From here the object may be another connection's: the channel keeps only its error.
+            _releasedError = done.Error;
+            Connection = null;
             done.Release();
         }
     }

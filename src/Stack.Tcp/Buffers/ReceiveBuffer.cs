@@ -35,7 +35,7 @@ public sealed class ReceiveBuffer
 
     private PooledRing _ring;
     private Held[] _held;
-    private readonly int _maxHeldRanges;
+    private int _maxHeldRanges;
     private int _heldCount;
     private int _readStart;
     private int _readable;
@@ -52,6 +52,21 @@ public sealed class ReceiveBuffer
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(_maxHeldRanges);
         _ring = new PooledRing(capacity);
         _held = []; // Made when the first segment arrives out of order: most connections never hold one.
+    }
+
+    /// <summary>
+    /// Empty, its ring returned and sized <paramref name="capacity"/> from now on, the held-range bound that
+    /// capacity's default: a pooled connection's next life. The held-range table keeps the room it grew to.
+    /// </summary>
+    internal void ResetToNew(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, SendBuffer.MaxCapacity);
+        _ring.Return();
+        _ring = new PooledRing(capacity);
+        _maxHeldRanges = DefaultMaxHeldRanges(capacity);
+        if (_held.Length > _maxHeldRanges) _held = [];
+        (_heldCount, _readStart, _readable, _arrivals, _expectedRcvNxt) = (0, 0, 0, 0, default);
     }
 
     public int Capacity => _ring.Capacity;

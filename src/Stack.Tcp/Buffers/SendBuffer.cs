@@ -27,6 +27,16 @@ public sealed class SendBuffer
         _ring = new PooledRing(capacity);
     }
 
+    /// <summary>Empty, its ring returned and sized <paramref name="capacity"/> from now on: a pooled connection's next life.</summary>
+    internal void ResetToNew(int capacity)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(capacity);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(capacity, MaxCapacity);
+        _ring.Return();
+        _ring = new PooledRing(capacity);
+        (_head, _count) = (0, 0);
+    }
+
     public int Capacity => _ring.Capacity;
 
     /// <summary>True while the ring is rented (data was written and the buffer not released since).</summary>

@@ -57,6 +57,15 @@ public sealed class Cubic : ICongestionControl
         _hystart.Reset(null, Instant.Never);
     }
 
+    /// <summary>Back to the state of a new one, for a pooled connection's next life.</summary>
+    internal void ResetToNew()
+    {
+        (_mss, _cwndCnt, _epochStart) = (536, 0, 0);
+        (Cwnd, Ssthresh) = (NewReno.MaxWindow, NewReno.MaxWindow);
+        Reset();
+        _hystart.ResetToNew();
+    }
+
     public void SetMss(int mss) => _mss = mss;
 
     private uint CwndSegments => (uint)Math.Max(1, Cwnd / _mss);

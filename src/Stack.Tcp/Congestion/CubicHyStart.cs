@@ -58,6 +58,13 @@ public sealed class CubicHyStart
         _sampleCnt = 0;
     }
 
+    /// <summary>Back to the state of a new one, for a pooled connection's next life.</summary>
+    internal void ResetToNew()
+    {
+        Reset(null, Instant.Never);
+        (FqPaced, Found, DelayMinMicroseconds, HighestSndNxt) = (false, false, 0, null);
+    }
+
     /// <summary>The part of Linux bictcp_reset that is HyStart's: the minimum delay and the exit found.</summary>
     internal void ForgetDelayMin()
     {

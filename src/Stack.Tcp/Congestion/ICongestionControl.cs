@@ -81,11 +81,27 @@ public interface ICongestionControl
 public static class CongestionControl
 {
     /// <param name="seed">For an algorithm that draws (BBR's first ProbeBW phase): runs with one seed repeat.</param>
-    public static ICongestionControl Create(CongestionControlKind kind, int seed = 0) => kind switch
+    /// <param name="reuse">
+    /// An algorithm a connection ran before: reset in place and returned when it is the kind asked for (a pooled
+    /// connection's, so its next life makes none). BBR is always made anew.
+    /// </param>
+    public static ICongestionControl Create(CongestionControlKind kind, int seed = 0, ICongestionControl? reuse = null)
     {
-        CongestionControlKind.NewReno => new NewReno(),
-        CongestionControlKind.Cubic => new Cubic(),
-        CongestionControlKind.Bbr => new Bbr(seed),
-        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a congestion control the stack has."),
-    };
+        switch (kind, reuse)
+        {
+            case (CongestionControlKind.Cubic, Cubic cubic):
+                cubic.ResetToNew();
+                return cubic;
+            case (CongestionControlKind.NewReno, NewReno reno):
+                reno.ResetToNew();
+                return reno;
+        }
+        return kind switch
+        {
+            CongestionControlKind.NewReno => new NewReno(),
+            CongestionControlKind.Cubic => new Cubic(),
+            CongestionControlKind.Bbr => new Bbr(seed),
+            _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Not a congestion control the stack has."),
+        };
+    }
 }

@@ -25,6 +25,13 @@ public sealed class NewReno : ICongestionControl
         _bytesAcked = 0;
     }
 
+    /// <summary>Back to the state of a new one, for a pooled connection's next life.</summary>
+    internal void ResetToNew()
+    {
+        (_mss, _bytesAcked) = (536, 0);
+        (Cwnd, Ssthresh) = (MaxWindow, MaxWindow);
+    }
+
     public void SetMss(int mss) => _mss = mss;
 
     public void OnAck(int acked, TimeSpan? srtt, Instant now)

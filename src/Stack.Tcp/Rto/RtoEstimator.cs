@@ -31,20 +31,39 @@ public sealed partial class RtoEstimator
     private SeqNum _timedEnd;
     private Instant _timedAt;
 
+    private TimeSpan _initialRto = TimeSpan.FromSeconds(1);
+    private TimeSpan _minRto = TimeSpan.FromMilliseconds(200);
+    private TimeSpan _maxRto = TimeSpan.FromSeconds(120);
+    private RtoFormula _formula = RtoFormula.Rfc6298;
+    private TimeSpan _granularity = DefaultGranularity;
+    private static readonly TimeSpan DefaultGranularity = TimeSpan.FromMilliseconds(1);
+
     /// <summary>RTO before any RTT sample (RFC 6298 §2.1: 1 s).</summary>
-    public TimeSpan InitialRto { get; init; } = TimeSpan.FromSeconds(1);
+    public TimeSpan InitialRto { get => _initialRto; init => _initialRto = value; }
 
     /// <summary>Lower bound of the RTO. Default 200 ms (Linux); RFC 6298 §2.4 recommends 1 s.</summary>
-    public TimeSpan MinRto { get; init; } = TimeSpan.FromMilliseconds(200);
+    public TimeSpan MinRto { get => _minRto; init => _minRto = value; }
 
     /// <summary>Upper bound of the RTO, backoff included. Default 120 s (Linux TCP_RTO_MAX).</summary>
-    public TimeSpan MaxRto { get; init; } = TimeSpan.FromSeconds(120);
+    public TimeSpan MaxRto { get => _maxRto; init => _maxRto = value; }
 
     /// <summary>Clock granularity G of RFC 6298 §2: the least variance term. Default 1 ms.</summary>
-    public TimeSpan Granularity { get; init; } = TimeSpan.FromMilliseconds(1);
+    public TimeSpan Granularity { get => _granularity; init => _granularity = value; }
 
     /// <summary>Which formula turns samples into the RTO: RFC 6298's (the default here) or Linux's.</summary>
-    public RtoFormula Formula { get; init; } = RtoFormula.Rfc6298;
+    public RtoFormula Formula { get => _formula; init => _formula = value; }
+
+    /// <summary>
+    /// Back to the state of a new estimator with these settings (the default granularity), for a pooled
+    /// connection's next life.
+    /// </summary>
+    internal void ResetToNew(TimeSpan initialRto, TimeSpan minRto, TimeSpan maxRto, RtoFormula formula)
+    {
+        (_initialRto, _minRto, _maxRto, _formula, _granularity) = (initialRto, minRto, maxRto, formula, DefaultGranularity);
+        (_srttTicks, _rttvarTicks, _hasSample, _initialOverride) = (0, 0, false, default);
+        (_timing, _timedEnd, _timedAt, _linux) = (false, default, default, default);
+        BackoffCount = 0;
+    }
 
     /// <summary>SRTT, or null before the first sample.</summary>
     public TimeSpan? SmoothedRtt => !_hasSample ? null

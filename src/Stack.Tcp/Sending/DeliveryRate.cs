@@ -49,6 +49,9 @@ public sealed class DeliveryRate
     private Instant _firstSentAt;
     private long _appLimitedUntil; // 0: not app-limited; else the delivered count that ends it (Linux app_limited).
 
+    /// <summary>Back to the state of a new one, for a pooled connection's next life.</summary>
+    internal void ResetToNew() => (_delivered, _deliveredAt, _firstSentAt, _appLimitedUntil) = (0, default, default, 0);
+
     /// <summary>Bytes (S)ACKed since the connection began (Linux tp->delivered, in bytes).</summary>
     public long Delivered => _delivered;
 

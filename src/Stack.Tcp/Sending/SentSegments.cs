@@ -317,6 +317,13 @@ public sealed class SentSegments
     }
 
     /// <summary>Drops every record and gives the ring up (the connection is done with its data).</summary>
+    /// <summary>Empty as a new one (its ring returned), for a pooled connection's next life.</summary>
+    internal void ResetToNew()
+    {
+        Clear();
+        (_head, _sendOrder, LostRetransmissions) = (0, 0, 0);
+    }
+
     public void Clear()
     {
         ReturnRing();

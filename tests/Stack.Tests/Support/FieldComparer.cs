@@ -23,6 +23,7 @@ internal static class FieldComparer
         HashSet<(object, object)> seen)
     {
         if (ignored.Contains(path)) return;
+        if (ReferenceEquals(expected, actual)) return; // The same object (a shared config, the layer) is equal to itself.
         if (expected is null || actual is null)
         {
             if (!ReferenceEquals(expected, actual)) found.Add($"{path}: {Show(expected)} vs {Show(actual)}");

@@ -137,7 +137,9 @@ public sealed class TimeWaitRecordTests
         Assert.Equal(1, h.Tcp.Statistics.TimeWaitRecycled);
         Assert.Equal(0, h.Tcp.TimeWaitCount);
         Assert.Equal(0, h.Tcp.Statistics.InState(TcpState.TimeWait));
-        Assert.Equal(TcpState.TimeWait, old.State); // Released: its owner no longer hears of it.
+        // Released and done, the object went back to the layer's pool: the new SYN's connection is its next life.
+        Assert.Equal(1, h.Tcp.Statistics.ConnectionsReused);
+        Assert.Equal(TcpState.SynReceived, old.State);
     }
 
     [Fact]
