@@ -88,6 +88,12 @@ internal sealed class StreamChannel
     public TcpConnection? Connection { get; private set; }
     public bool IsClosed { get; private set; }
 
+    /// <summary>
+    /// The two ends of a connect that succeeded, set on the loop before the connect's completion, so the
+    /// connecting thread reads them without a trip to the loop (the connection may be gone by then).
+    /// </summary>
+    public (TcpEndPoint Local, TcpEndPoint Remote) ConnectedEnds { get; private set; }
+
     public void Listen(IpAddress address, ushort port, int backlog, TcpConfig config)
     {
         if (IsClosed) throw new StackSocketException(SocketError.OperationAborted, "Listen");
@@ -252,7 +258,11 @@ internal sealed class StreamChannel
             {
                 _connect = null;
                 if (c.State == TcpState.Closed) connect.TrySetException(new StackSocketException(SocketError.OperationAborted, "Connect"));
-                else connect.TrySetResult();
+                else
+                {
+                    ConnectedEnds = (c.LocalEndPoint, c.RemoteEndPoint); // Before the completion publishes them.
+                    connect.TrySetResult();
+                }
             }
         }
         if (_receives is { Count: > 0 }) PumpReceives();

@@ -173,11 +173,9 @@ internal sealed class StreamSocketCore : SocketCore
         {
             await done.Task.ConfigureAwait(ResumeOnLoop);
         }
-        var c = ResumeOnLoop
-            ? (Local: _channel.Connection!.LocalEndPoint, Remote: _channel.Connection.RemoteEndPoint)
-            : await Loop.InvokeAsync(_ => (Local: _channel.Connection!.LocalEndPoint, Remote: _channel.Connection.RemoteEndPoint)).ConfigureAwait(false);
-        Local = ToEndPoint(c.Local);
-        Remote = ToEndPoint(c.Remote);
+        var (localEnd, remoteEnd) = _channel.ConnectedEnds;
+        Local = ToEndPoint(localEnd);
+        Remote = ToEndPoint(remoteEnd);
     }
 
     /// <summary>Waits on the loop until every byte is in the connection's send buffer (a blocking BSD send).</summary>

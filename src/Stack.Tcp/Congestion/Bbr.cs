@@ -80,6 +80,20 @@ public sealed class Bbr : IRateBasedCongestionControl
     /// <param name="seed">Seeds the choice of the first ProbeBW phase (any value; runs with one seed repeat).</param>
     public Bbr(int seed = 0) => _random = (uint)seed | 1;
 
+    /// <summary>Back to the state of <c>new Bbr(seed)</c>, for a pooled connection's next life.</summary>
+    internal void ResetToNew(int seed)
+    {
+        (_mss, _initialWindow, _mode, _random) = (536, 10, Mode.Startup, (uint)seed | 1);
+        (_bandwidth, _rounds, _nextRoundDelivered, _roundStart) = (default, 0, 0, false);
+        (_minRtt, _minRttAt, _probeRttDoneAt, _probeRttRoundDone, _idleRestart) = (null, default, null, false, false);
+        (_fullBandwidth, _fullBandwidthCount, _fullBandwidthReached) = (0, 0, false);
+        (_cycleIndex, _cycleStart, _pacingGain, _cwndGain) = (0, default, HighGain, HighGain);
+        (_prevState, _packetConservation, _priorCwnd, _hasSeenRtt) = (RecoveryState.Open, false, 0, false);
+        (_ackEpochStart, _ackEpochAcked, _extraAcked0, _extraAcked1) = (default, 0, 0, 0);
+        (_extraAckedIndex, _extraAckedRounds) = (0, 0);
+        (Cwnd, Ssthresh, PacingRate) = (NewReno.MaxWindow, NewReno.MaxWindow, 0);
+    }
+
     public int Cwnd { get; set; } = NewReno.MaxWindow;
 
     /// <summary>Unbounded, except from Drain on: the estimated BDP (Linux sets snd_ssthresh there, for reporting).</summary>

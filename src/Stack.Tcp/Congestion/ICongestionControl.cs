@@ -83,7 +83,7 @@ public static class CongestionControl
     /// <param name="seed">For an algorithm that draws (BBR's first ProbeBW phase): runs with one seed repeat.</param>
     /// <param name="reuse">
     /// An algorithm a connection ran before: reset in place and returned when it is the kind asked for (a pooled
-    /// connection's, so its next life makes none). BBR is always made anew.
+    /// connection's, so its next life makes none).
     /// </param>
     public static ICongestionControl Create(CongestionControlKind kind, int seed = 0, ICongestionControl? reuse = null)
     {
@@ -95,6 +95,9 @@ public static class CongestionControl
             case (CongestionControlKind.NewReno, NewReno reno):
                 reno.ResetToNew();
                 return reno;
+            case (CongestionControlKind.Bbr, Bbr bbr):
+                bbr.ResetToNew(seed);
+                return bbr;
         }
         return kind switch
         {

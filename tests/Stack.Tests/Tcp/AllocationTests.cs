@@ -163,13 +163,16 @@ public sealed class ConnectionLifeAllocationTests
     private const int MaxBytesUnpooled = 4_000;
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void A_connection_from_syn_to_the_end_of_time_wait_allocates_nothing_once_pooled(bool release)
+    [InlineData(true, Stack.Tcp.Congestion.CongestionControlKind.Cubic)]
+    [InlineData(true, Stack.Tcp.Congestion.CongestionControlKind.Bbr)]
+    [InlineData(true, Stack.Tcp.Congestion.CongestionControlKind.NewReno)]
+    [InlineData(false, Stack.Tcp.Congestion.CongestionControlKind.Cubic)]
+    public void A_connection_from_syn_to_the_end_of_time_wait_allocates_nothing_once_pooled(bool release,
+        Stack.Tcp.Congestion.CongestionControlKind cc)
     {
         var net = new Stack.Sockets.Simulation.VirtualNetwork(TimeSpan.FromMicroseconds(50));
         // A short MSL: at the default every TIME-WAIT would outlast the neighbour cache and add ARP to the bill.
-        var config = TcpConfig.Default with { Msl = TimeSpan.FromMilliseconds(50) };
+        var config = TcpConfig.Default with { Msl = TimeSpan.FromMilliseconds(50), CongestionControl = cc };
         var a = net.AddHost(Host(1), seed: 1, config);
         var b = net.AddHost(Host(2), seed: 2, config);
         var server = Stack.IP.IpAddress.Parse("192.0.2.2");

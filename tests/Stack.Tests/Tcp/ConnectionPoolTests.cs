@@ -79,7 +79,7 @@ public sealed class ConnectionPoolTests
         Assert.True(differences.Count == 0, string.Join("\n", differences));
     }
 
-    public static TheoryData<string> Parts => new() { "cubic", "newreno", "rto", "rate", "segments", "send", "receive" };
+    public static TheoryData<string> Parts => new() { "cubic", "newreno", "bbr", "rto", "rate", "segments", "send", "receive" };
 
     /// <summary>The parts a connection resets in place, each poisoned and reset against a new one.</summary>
     [Theory]
@@ -90,6 +90,7 @@ public sealed class ConnectionPoolTests
         {
             "cubic" => Twins(() => new Cubic(), c => c.ResetToNew()),
             "newreno" => Twins(() => new NewReno(), c => c.ResetToNew()),
+            "bbr" => Twins(() => new Bbr(seed: 77), c => c.ResetToNew(77)),
             "rto" => Twins(() => new Stack.Tcp.Rto.RtoEstimator { InitialRto = TimeSpan.FromSeconds(2), MinRto = TimeSpan.FromMilliseconds(300) },
                 r => r.ResetToNew(TimeSpan.FromSeconds(2), TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(120), default)),
             "rate" => Twins(() => new Stack.Tcp.Sending.DeliveryRate(), r => r.ResetToNew()),
