@@ -129,6 +129,9 @@ public sealed class StackShards : IDisposable
         s.Host.Arp.Cache.Learned += (address, mac, confirmed) => Share(k, (t, now) => t.Host.Arp.Cache.LearnShared(address, mac, confirmed, now));
         s.Host.Ndp.Cache.Learned += (address, mac, confirmed) => Share(k, (t, now) => t.Host.Ndp.Cache.LearnShared(address, mac, confirmed, now));
         s.Tcp.HandOff = (in IpDatagram d) => HandOff(k, d.Packet, d.SegmentSize);
+        s.Udp.HandOff = (in IpDatagram d) => HandOff(k, d.Packet, d.SegmentSize);
+        s.Udp.EphemeralRange = EphemeralPorts.Slice(k, _shards.Length);
+        s.Host.IcmpHandOff = (in IcmpError e) => HandOff(k, e);
     }
 
     /// <summary>Posts what shard <paramref name="from"/> learned to every other shard's loop.</summary>
@@ -147,20 +150,47 @@ public sealed class StackShards : IDisposable
     /// </summary>
     private bool HandOff(int from, ReadOnlySpan<byte> packet, int segmentSize)
     {
+        if (Reserve(from) is not var (to, hops)) return false;
+        var copy = packet.ToArray();
+        Post(to, hops, (host, now) => host.OnHandedOff(copy, segmentSize, now));
+        return true;
+    }
+
+    /// <summary>
+    /// Shard <paramref name="from"/> found no connection or socket for what an ICMP error quotes: the next shard gets
+    /// the decoded error, unless every shard has been asked; false then, and the transport here sees it.
+    /// </summary>
+    private bool HandOff(int from, in IcmpError received)
+    {
+        if (Reserve(from) is not var (to, hops)) return false;
+        var error = new HandedIcmpError(received);
+        Post(to, hops, (host, now) => host.OnHandedOff(error.ToError(), now));
+        return true;
+    }
+
+    /// <summary>The next shard for what shard <paramref name="from"/> hands off, with a place in its bounded queue; null when none.</summary>
+    private (int To, int Hops)? Reserve(int from)
+    {
         int hops = _hops[from];
-        if (Next(from, hops, _shards.Length) is not { } to || _shards[to] is not { } target) return false;
+        if (Next(from, hops, _shards.Length) is not { } to || _shards[to] is null) return null;
         if (Interlocked.Increment(ref _inFlight[to]) > MaxHandOffsInFlight)
         {
             Interlocked.Decrement(ref _inFlight[to]);
-            return false;
+            return null;
         }
-        var copy = packet.ToArray();
+        return (to, hops);
+    }
+
+    /// <summary>Runs a hand-off on shard <paramref name="to"/>'s loop as its <paramref name="hops"/> + 1st hop, and frees its place.</summary>
+    private void Post(int to, int hops, Action<IpHost, Instant> handle)
+    {
+        var target = _shards[to]!;
         target.Loop.Post(now =>
         {
             _hops[to] = hops + 1;
             try
             {
-                target.Host.OnHandedOff(copy, segmentSize, now);
+                handle(target.Host, now);
             }
             finally
             {
@@ -168,7 +198,6 @@ public sealed class StackShards : IDisposable
                 Interlocked.Decrement(ref _inFlight[to]);
             }
         });
-        return true;
     }
 
     /// <summary>
