@@ -23,7 +23,7 @@ namespace Stack.Sockets.Hosting;
 /// and, instead of answering with a RST, hands the packet to the next shard (<see cref="Tcp.TcpLayer.HandOff"/>),
 /// around the ring; the last one asked answers as a one-loop stack would. Only a SYN that a listener on the
 /// receiving shard takes stays where it landed, as Linux's SO_REUSEPORT gives it to one of the sockets.</para>
-/// <para>Listeners are per shard: a program that wants the load spread listens on every shard (<see cref="Shards"/>,
+/// <para>Listeners are per shard: a program that wants the load spread listens on every shard (<see cref="ListenAll"/>,
 /// or the configure step, which runs on each); one that listens on one shard still gets every connection, through
 /// the hand-off, on that shard's core.</para>
 /// <para>Local ports: each shard takes a disjoint slice of the ephemeral range (<see cref="EphemeralPorts.Slice"/>),
@@ -121,6 +121,19 @@ public sealed class StackShards : IDisposable
             throw;
         }
         return shards;
+    }
+
+    /// <summary>
+    /// Listens on <paramref name="localEP"/> on every shard and gives their connections as one stream (Linux's
+    /// SO_REUSEPORT, one socket per thread): each connection is accepted by the shard whose queue its SYN came in
+    /// on, so the load spreads over the loops; a listener on one shard only would get them all on one core.
+    /// Call after <see cref="Start"/>, from any thread. docs/multiqueue.md has an example.
+    /// </summary>
+    /// <exception cref="StackSocketException">The address is not the stack's or the port is taken (on any shard).</exception>
+    public ShardListener ListenAll(System.Net.IPEndPoint localEP, int backlog = 128)
+    {
+        ArgumentNullException.ThrowIfNull(localEP);
+        return ShardListener.Start(Shards, localEP, backlog);
     }
 
     /// <summary>On shard <paramref name="k"/>'s loop, before it reads a frame: sharing neighbours and handing off strays.</summary>
