@@ -155,4 +155,55 @@ public sealed partial class MultiQueueInteropTests(ITestOutputHelper output)
             foreach (var s in services) s.Dispose();
         }
     }
+
+    [SkippableFact]
+    public async Task Udp_replies_to_shard_1_s_clients_reach_them_on_whichever_queue_they_land()
+    {
+        TapRequirement.Check("python3");
+        using var ns = TestNamespace.Create(taps: 1, queues: 2);
+        using var shards = StackShards.Start(new StackOptions
+        {
+            Link = StackLink.Tap("tap0", ns.Name),
+            Addresses = [InterfaceAddress.Parse("192.0.2.2/24")],
+            Mac = new MacAddress(0x0200_5354_0078UL),
+        }, queues: 2);
+        ns.WaitUntilForwarding("tap0");
+        // The kernel's server waits until the tun driver's flow entries (made when shard 1 wrote each flow on queue 1)
+        // have aged out, about 3 s, then answers: the flow hash alone picks each reply's queue, so about half land on
+        // queue 0 and are handed round to shard 1.
+        const int Clients = 12;
+        using var server = ns.StartBackground($$"""
+            exec python3 -c "
+            import socket, time
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('192.0.2.1', 7009)); print('listening', flush=True)
+            peers = [s.recvfrom(100) for _ in range({{Clients}})]
+            time.sleep(7)
+            for d, a in peers: s.sendto(d, a)
+            print('sent', flush=True); time.sleep(30)"
+            """);
+        server.WaitForOutput("listening");
+        var shard1 = shards.Shards[1];
+        var clients = Enumerable.Range(0, Clients).Select(_ => StackSocket.Create(shard1, AddressFamily.InterNetwork, SocketType.Dgram)).ToList();
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var target = new IPEndPoint(IPAddress.Parse("192.0.2.1"), 7009);
+            for (int i = 0; i < Clients; i++) await clients[i].SendToAsync(System.Text.Encoding.ASCII.GetBytes($"c{i}"), target, timeout.Token);
+            var buffer = new byte[100];
+            for (int i = 0; i < Clients; i++)
+            {
+                var got = await clients[i].ReceiveFromAsync(buffer, timeout.Token);
+                Assert.Equal($"c{i}", System.Text.Encoding.ASCII.GetString(buffer, 0, got.ReceivedBytes));
+            }
+            var stats = await Task.WhenAll(shards.Shards.Select(s => s.Loop.InvokeAsync(_ => (s.Udp.Statistics.HandedOff, s.Udp.Statistics.NoPorts, s.Udp.Statistics.DatagramsReceived))));
+            output.WriteLine($"shard 0: handed off {stats[0].HandedOff}, no port {stats[0].NoPorts}; shard 1: received {stats[1].DatagramsReceived}");
+            Assert.True(stats[0].HandedOff > 0, "no reply landed on queue 0 (a chance of 2^-12)");
+            Assert.Equal(0, stats[0].NoPorts + stats[1].NoPorts);
+            Assert.Equal(Clients, stats[1].DatagramsReceived);
+        }
+        finally
+        {
+            foreach (var c in clients) c.Dispose();
+        }
+    }
 }
