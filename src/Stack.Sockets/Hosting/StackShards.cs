@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Stack.IP;
 using Stack.Link.Devices;
 using Stack.Link.Devices.Impairment;
+using Stack.Link.Devices.Pcap;
 using Stack.Link.Time;
 using Stack.Link.Wire;
 using Stack.Tcp.Ports;
@@ -57,6 +58,9 @@ public sealed class StackShards : IDisposable
     // handed through (0 for one off its own queue).
     private readonly int[] _hops;
 
+    // The pcap trace every shard's queue writes (StackOptions.PcapFile), closed after the last shard.
+    private PcapWriter? _trace;
+
     private StackShards(string name, int queues)
     {
         Name = name;
@@ -76,7 +80,7 @@ public sealed class StackShards : IDisposable
     /// <paramref name="configure"/> runs on each shard's loop before it reads a frame (bind and listen there, as with
     /// <see cref="StackInstance.Start(StackOptions, Action{StackInstance}?)"/>). One queue is that very call.
     /// </summary>
-    /// <exception cref="ArgumentException">An option cannot work, or cannot with more than one queue (DHCP, a pcap trace, no configured address).</exception>
+    /// <exception cref="ArgumentException">An option cannot work, or cannot with more than one queue (DHCP, no configured address).</exception>
     /// <exception cref="NotSupportedException">The link is not a TAP.</exception>
     /// <exception cref="LinkDeviceException">A queue cannot be opened (the TAP is not multi-queue, no permission).</exception>
     public static StackShards Start(StackOptions options, int queues, Action<StackInstance>? configure = null)
@@ -92,7 +96,6 @@ public sealed class StackShards : IDisposable
         }
         options.Validate();
         if (options.Dhcp is not null) throw new ArgumentException("DHCP runs on a one-queue stack only; give the addresses with --ip", nameof(options));
-        if (options.PcapFile is not null) throw new ArgumentException("a pcap trace is for a one-queue stack; trace the TAP with tcpdump instead", nameof(options));
         if (options.Addresses.Count == 0) throw new ArgumentException("a multi-queue stack needs configured addresses (no autoconfiguration or DHCP)", nameof(options));
         var logs = options.Logs ?? NullLoggerFactory.Instance;
         var time = options.Time ?? TimeProvider.System;
@@ -100,10 +103,16 @@ public sealed class StackShards : IDisposable
         var host = (options with { Mac = options.Mac ?? MacAddress.RandomLocal(Random.Shared) }).ToHostOptions() with { Autoconf = null };
         try
         {
+            // One trace for every queue: the shards' loops write it under the writer's lock (PcapWriter.Write), each
+            // frame stamped inside it, so the file is in time order. A lock rather than a writer thread: a record is
+            // a copy into the file's 64 KiB buffer, tracing is for debugging, and a thread would need a copy of each
+            // frame in a queue and a choice between dropping frames and stalling the loops when it fell behind.
+            if (options.PcapFile is { } path) shards._trace = new PcapWriter(File.Create(path));
             for (int k = 0; k < queues; k++)
             {
                 ILinkDevice device = options.Link.OpenQueue(options.Mtu, logs);
                 if (options.Impairment is { IsNone: false } impair) device = new ImpairedDevice(device, impair);
+                if (shards._trace is { } trace) device = new TracingDevice(device, trace, time, ownsWriter: false);
                 var (first, last) = EphemeralPorts.Slice(k, queues);
                 int shard = k;
                 shards._shards[k] = StackInstance.Start($"{name}.q{k}", device, host, time, logs, options.Tcp, s =>
@@ -227,5 +236,7 @@ public sealed class StackShards : IDisposable
             _shards[k]?.Dispose();
             _shards[k] = null;
         }
+        _trace?.Dispose();
+        _trace = null;
     }
 }

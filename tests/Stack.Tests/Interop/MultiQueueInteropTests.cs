@@ -13,7 +13,7 @@ namespace Stack.Tests.Interop;
 
 /// <summary>
 /// A multi-queue TAP (tap-setup --queues 2) with one event loop per queue: `stack serve --queues 2` against the
-/// kernel's pings and sockets, and <see cref="StackShards"/> in process for what serve does not do (a listener on one
+/// kernel's pings and sockets (one pcap trace for both shards), and <see cref="StackShards"/> in process for what serve does not do (a listener on one
 /// shard only, connections the stack opens from either shard).
 /// </summary>
 public sealed partial class MultiQueueInteropTests(ITestOutputHelper output)
@@ -65,7 +65,7 @@ public sealed partial class MultiQueueInteropTests(ITestOutputHelper output)
         try
         {
             using var serve = ns.StartBackground(
-                $"exec dotnet {stack} serve --tap tap0 --ip 192.0.2.2/24 --ip 2001:db8::2/64 --queues 2 --control {control.FullName}/s.sock");
+                $"exec dotnet {stack} serve --tap tap0 --ip 192.0.2.2/24 --ip 2001:db8::2/64 --queues 2 --control {control.FullName}/s.sock --pcap {control.FullName}/t.pcap");
             ns.WaitUntilAnswering("192.0.2.2", serve);
             foreach (var ping in new[] { "ping -c 3 -i 0.2 -W 2 192.0.2.2", "ping -6 -c 3 -i 0.2 -W 2 2001:db8::2" })
             {
@@ -88,6 +88,13 @@ public sealed partial class MultiQueueInteropTests(ITestOutputHelper output)
             Assert.Equal(2, accepted.Count);
             Assert.All(accepted.Values, n => Assert.True(n > 0, $"a shard accepted nothing: {string.Join(", ", accepted)}"));
             Assert.Matches($@"(?m)^tcp\.Accepted={accepted["0"] + accepted["1"]}$", serve.StdErr);
+            // One trace holds both shards' frames: at least the 24 connections' SYNs and the pings, whole records.
+            var trace = File.ReadAllBytes(Path.Combine(control.FullName, "t.pcap"));
+            int records = 0, end = 24;
+            for (; end + 16 <= trace.Length; records++) end += 16 + BitConverter.ToInt32(trace, end + 8);
+            output.WriteLine($"trace: {records} frames, {trace.Length} bytes");
+            Assert.Equal(trace.Length, end); // no record torn by the two loops writing at once
+            Assert.True(records > 24 * 3 + 12, $"{records} frames in the trace");
         }
         finally
         {
