@@ -23,19 +23,21 @@ namespace Stack.Sockets.Hosting;
 /// entry aged out after a few idle seconds, or a listener exists only elsewhere), that shard finds no connection
 /// and, instead of answering with a RST, hands the packet to the next shard (<see cref="Tcp.TcpLayer.HandOff"/>),
 /// around the ring; the last one asked answers as a one-loop stack would. Only a SYN that a listener on the
-/// receiving shard takes stays where it landed, as Linux's SO_REUSEPORT gives it to one of the sockets.</para>
+/// receiving shard takes stays where it landed, as Linux's SO_REUSEPORT gives it to one of the sockets. A UDP
+/// datagram no socket on the receiving shard takes goes round the same way (<see cref="Udp.UdpLayer.HandOff"/>), and
+/// so does an ICMP error about a four-tuple no connection or socket there has (<see cref="IpHost.IcmpHandOff"/>).</para>
 /// <para>Listeners are per shard: a program that wants the load spread listens on every shard (<see cref="ListenAll"/>,
 /// or the configure step, which runs on each); one that listens on one shard still gets every connection, through
 /// the hand-off, on that shard's core.</para>
 /// <para>Local ports: each shard takes a disjoint slice of the ephemeral range (<see cref="EphemeralPorts.Slice"/>),
-/// so two shards never open the same four-tuple.</para>
+/// for TCP and UDP, so two shards never open the same four-tuple.</para>
 /// <para>Neighbours: each shard keeps its own ARP and neighbour caches (timers per loop, no locks on the send path),
 /// and posts every address it learns to the other loops (<see cref="Link.Neighbors.NeighborCache{T}.LearnShared"/>):
 /// an ARP reply to shard 1's request may arrive on shard 0's queue, and shard 1's queued packets leave when it
 /// hears of it.</para>
 /// <para>ICMP echo: every shard answers what it receives. IPv6 autoconfiguration and DHCP are not run with more than
 /// one queue (router advertisements and DHCP replies land on any queue, and the addresses they give would have to
-/// reach every shard): configured addresses only.</para>
+/// reach every shard): configured addresses only. A pcap trace is one file that every shard's queue writes.</para>
 /// </remarks>
 public sealed class StackShards : IDisposable
 {
@@ -43,9 +45,10 @@ public sealed class StackShards : IDisposable
     public const int MaxQueues = 64;
 
     /// <summary>
-    /// Hand-offs posted to one shard and not yet handled, at most: a flood of stray segments (ACKs to nothing, SYNs
-    /// to closed ports) would otherwise cost a copy and a post each without bound. Past it a shard answers its
-    /// strays itself, as a one-loop stack does (a RST within the TCP layer's budget).
+    /// Hand-offs posted to one shard and not yet handled, at most (TCP segments, UDP datagrams and ICMP errors
+    /// together): a flood of strays (ACKs to nothing, SYNs or datagrams to closed ports) would otherwise cost a copy
+    /// and a post each without bound. Past it a shard answers its strays itself, as a one-loop stack does (a RST
+    /// or port unreachable within the layers' budgets; an ICMP error goes to its transport here).
     /// </summary>
     internal const int MaxHandOffsInFlight = 1024;
 
@@ -167,7 +170,7 @@ public sealed class StackShards : IDisposable
     }
 
     /// <summary>
-    /// Shard <paramref name="from"/> found no taker for a TCP segment: the next shard gets a copy, unless every
+    /// Shard <paramref name="from"/> found no taker for a TCP segment or UDP datagram: the next shard gets a copy, unless every
     /// shard has been asked (<see cref="Next"/>); false then, and the caller answers it.
     /// </summary>
     private bool HandOff(int from, ReadOnlySpan<byte> packet, int segmentSize)
