@@ -59,6 +59,13 @@ public interface IIpTransport
     /// </summary>
     void OnIcmpError(in IcmpError error, Instant now);
 
+    /// <summary>
+    /// Whether state of this transport matches the datagram <paramref name="error"/> quotes (a connection or socket of
+    /// its four-tuple). Asked only by a multi-queue stack (<see cref="IpHost.IcmpHandOff"/>), which hands an error no
+    /// one here claims to another shard; true by default (the error stays here).
+    /// </summary>
+    bool ClaimsIcmpError(in IcmpError error) => true;
+
     /// <summary>Runs the transport's due timers.</summary>
     void OnTimer(Instant now);
 

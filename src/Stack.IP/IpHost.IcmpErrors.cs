@@ -96,6 +96,13 @@ public sealed partial class IpHost
 
     private void Deliver(in IcmpError error, Instant now)
     {
-        if (_transports.TryGetValue(error.Protocol, out var transport)) transport.OnIcmpError(error, now);
+        if (!_transports.TryGetValue(error.Protocol, out var transport)) return;
+        // A multi-queue stack: the connection or socket the error is about may be another shard's.
+        if (IcmpHandOff is { } handOff && !transport.ClaimsIcmpError(error) && handOff(error))
+        {
+            Statistics.IcmpErrorsHandedOff++;
+            return;
+        }
+        transport.OnIcmpError(error, now);
     }
 }

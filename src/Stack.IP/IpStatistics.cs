@@ -13,6 +13,10 @@ public sealed class IpStatistics
     public long EchoRepliesSent;
     public long IcmpErrorsSent;
     public long IcmpErrorsSuppressed;
+
+    /// <summary>ICMP errors about no connection or socket here, handed to another shard of a multi-queue stack (<see cref="IpHost.IcmpHandOff"/>).</summary>
+    public long IcmpErrorsHandedOff;
+
     public long PacketsSent;
     public long FragmentsSent;
     public long DatagramsReassembled;

@@ -390,6 +390,14 @@ public sealed partial class TcpLayer : IIpTransport
         }
     }
 
+    /// <summary>Whether a connection or TIME-WAIT record here has the four-tuple the error quotes (asked by a multi-queue stack).</summary>
+    public bool ClaimsIcmpError(in IcmpError error)
+    {
+        if (!TcpHeader.TryReadPortsAndSeq(error.QuotedTransport, out ushort sourcePort, out ushort destinationPort, out _)) return true;
+        var tuple = new FourTuple(error.Source, sourcePort, error.Destination, destinationPort);
+        return _connections.ContainsKey(tuple) || _timeWait.ContainsKey(tuple);
+    }
+
     public void OnIcmpError(in IcmpError error, Instant now)
     {
         if (!TcpHeader.TryReadPortsAndSeq(error.QuotedTransport, out ushort sourcePort, out ushort destinationPort, out uint seq))

@@ -55,6 +55,23 @@ public sealed partial class UdpLayer : IIpTransport
 
     public UdpStatistics Statistics { get; } = new();
 
+    /// <summary>
+    /// Set by a multi-queue stack (StackShards): offered each unicast datagram that no endpoint here takes, before
+    /// port unreachable answers it (<see cref="DatagramHandOff"/>): a client socket on another shard may be waiting
+    /// for it, the kernel having steered the reply to this shard's queue.
+    /// </summary>
+    public DatagramHandOff? HandOff { get; set; }
+
+    /// <summary>
+    /// The ephemeral ports an endpoint bound to port 0 gets (<see cref="RandomPorts.Range"/>): all of 49152–65535, or
+    /// a shard's slice of a multi-queue stack, so that two shards never use the same one.
+    /// </summary>
+    public (ushort First, ushort Last) EphemeralRange
+    {
+        get => _ephemeral.Range;
+        set => _ephemeral.Range = value;
+    }
+
     public Instant NextDeadline => Instant.Never;
 
     public void OnTimer(Instant now)
@@ -234,6 +251,11 @@ public sealed partial class UdpLayer : IIpTransport
         }
         if (Match(datagram.Destination, udp.DestinationPort, datagram.Source, udp.SourcePort) is not { } endpoint)
         {
+            if (HandOff is { } handOff && handOff(datagram))
+            {
+                Statistics.HandedOff++;
+                return;
+            }
             NoListener(datagram.Source.IsIpv6);
             // RFC 1122 §4.1.3.1: port unreachable. IpHost refuses it for broadcasts, multicasts and errors.
             if (datagram.Source.IsIpv6)
@@ -244,6 +266,13 @@ public sealed partial class UdpLayer : IIpTransport
         }
         Deliver(endpoint, datagram, udp);
     }
+
+    /// <summary>
+    /// Whether an endpoint here would take a datagram from the quoted destination to the quoted source: the one the
+    /// error is about may be here (a multi-queue stack asks before it hands the error to another shard).
+    /// </summary>
+    public bool ClaimsIcmpError(in IcmpError error) => Match(error.Source, BinaryPrimitives.ReadUInt16BigEndian(error.QuotedTransport),
+        error.Destination, BinaryPrimitives.ReadUInt16BigEndian(error.QuotedTransport[2..])) is not null;
 
     public void OnIcmpError(in IcmpError error, Instant now)
     {

@@ -21,6 +21,12 @@ public sealed class UdpStatistics
     /// <summary>Dropped because the endpoint's receive queue was full (Linux's RcvbufErrors).</summary>
     public long ReceiveBufferErrors { get; internal set; }
 
+    /// <summary>
+    /// Datagrams no endpoint here took, handed to another shard of a multi-queue stack (<see cref="UdpLayer.HandOff"/>)
+    /// instead of counted in <see cref="NoPorts"/> and answered with port unreachable.
+    /// </summary>
+    public long HandedOff { get; internal set; }
+
     /// <summary>Datagrams handed to IP (udpOutDatagrams).</summary>
     public long DatagramsSent { get; internal set; }
 

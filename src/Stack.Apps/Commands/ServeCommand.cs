@@ -134,7 +134,6 @@ public static class ServeCommand
     private static void CheckMultiQueue(StackArgs options)
     {
         if (options.Dhcp is not null) throw new UsageException("--dhcp is for one queue: with --queues give the addresses with --ip");
-        if (options.Pcap is not null) throw new UsageException("--pcap is for one queue: with --queues trace the TAP with tcpdump");
         if (options.Host.Addresses.Count == 0) throw new UsageException("--queues needs --ip: a multi-queue stack runs no autoconfiguration");
     }
 

@@ -13,11 +13,14 @@ public static class SsTable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
         bool netid = options.Tcp == options.Udp; // Both asked for, or neither: say which each row is.
+        // A multi-queue stack's sockets say which shard holds them, last, where ss puts a socket's process.
+        bool shard = rows.Any(s => s.Shard is not null);
         var table = new List<string[]>();
         if (!options.NoHeader)
-            table.Add(netid
-                ? ["Netid", "State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port"]
-                : ["State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port"]);
+        {
+            string[] header = ["State", "Recv-Q", "Send-Q", "Local Address:Port", "Peer Address:Port"];
+            table.Add([.. netid ? ["Netid"] : Array.Empty<string>(), .. header, .. shard ? ["Shard"] : Array.Empty<string>()]);
+        }
         foreach (var s in rows)
         {
             string[] cells =
@@ -26,9 +29,11 @@ public static class SsTable
                 EndPoint(s.LocalAddress, s.LocalPort, s.Protocol, options.Numeric),
                 EndPoint(s.PeerAddress, s.PeerPort, s.Protocol, options.Numeric),
             ];
-            table.Add(netid ? [s.Protocol, .. cells] : cells);
+            table.Add([.. netid ? [s.Protocol] : Array.Empty<string>(), .. cells,
+                .. shard ? [s.Shard is { } k ? Num(k) : "-"] : Array.Empty<string>()]);
         }
         int columns = table.Count == 0 ? 0 : table[0].Length;
+        int recvQ = netid ? 2 : 1;
         var widths = Enumerable.Range(0, columns).Select(i => table.Max(r => r[i].Length)).ToArray();
         int rowIndex = options.NoHeader ? 0 : 1;
         for (int r = 0; r < table.Count; r++)
@@ -37,7 +42,7 @@ public static class SsTable
             for (int i = 0; i < columns; i++)
             {
                 // Queues right-aligned, as ss does; the rest left-aligned.
-                bool number = i == columns - 4 || i == columns - 3;
+                bool number = i == recvQ || i == recvQ + 1;
                 line.Append(number ? table[r][i].PadLeft(widths[i]) : table[r][i].PadRight(widths[i]));
                 if (i < columns - 1) line.Append("  ");
             }

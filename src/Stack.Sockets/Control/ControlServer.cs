@@ -211,7 +211,7 @@ public sealed class ControlServer : IDisposable
             return command switch
             {
                 ControlProtocol.Sockets => new ControlResponse(ControlProtocol.Version, true,
-                    Sockets: [.. (await OnEachLoop(SocketSnapshot.Take).ConfigureAwait(false)).SelectMany(x => x)]),
+                    Sockets: [.. (await OnEachLoop(SocketSnapshot.Take).ConfigureAwait(false)).SelectMany(Tagged)]),
                 ControlProtocol.Counters => new ControlResponse(ControlProtocol.Version, true,
                     Counters: [.. StackCounters.Combine(await OnEachLoop((s, _) => StackCounters.Read(s)).ConfigureAwait(false))
                         .Select(c => new CounterEntry(c.Name, c.Value, c.IsGauge))]),
@@ -223,6 +223,10 @@ public sealed class ControlServer : IDisposable
             return ControlResponse.Failure("the stack's loop did not answer (stopping?)");
         }
     }
+
+    /// <summary>Shard <paramref name="k"/>'s sockets, each saying so when there are several shards (one: as a one-loop stack).</summary>
+    private IEnumerable<SocketEntry> Tagged(IReadOnlyList<SocketEntry> sockets, int k) =>
+        _stacks.Count == 1 ? sockets : sockets.Select(s => s with { Shard = k });
 
     private Task<T> OnLoop<T>(StackInstance stack, Func<Stack.Link.Time.Instant, T> work) =>
         stack.Loop.InvokeAsync(work).WaitAsync(LoopTimeout, _stop.Token);

@@ -10,10 +10,11 @@ namespace Stack.Sockets.Control;
 /// <summary>
 /// One socket as <c>ss</c> shows it: protocol, state by <c>ss</c>'s names (ESTAB, LISTEN, UNCONN...), the queues,
 /// both ends, and for a TCP connection its internals (<see cref="TcpSocketDetails"/>). For a listener Recv-Q is
-/// the accept queue and Send-Q the backlog, as Linux reports them.
+/// the accept queue and Send-Q the backlog, as Linux reports them. <paramref name="Shard"/> is the shard that holds
+/// the socket in a multi-queue stack (<see cref="StackShards"/>), null in a one-loop stack.
 /// </summary>
 public sealed record SocketEntry(string Protocol, string State, long RecvQ, long SendQ,
-    string LocalAddress, int LocalPort, string PeerAddress, int PeerPort, TcpSocketDetails? Tcp = null);
+    string LocalAddress, int LocalPort, string PeerAddress, int PeerPort, TcpSocketDetails? Tcp = null, int? Shard = null);
 
 /// <summary>A running timer as <c>ss -o</c> shows it: on, persist, keepalive or timewait, time left and backoffs.</summary>
 public sealed record TcpTimer(string Name, double RemainingMs, int Retries);

@@ -3,12 +3,13 @@ namespace Stack.Sockets.Diagnostics;
 public static partial class StackCounters
 {
     /// <summary>The per-shard counters <see cref="Combine"/> adds, as StackShard{K} plus the name.</summary>
-    private static readonly string[] PerShard = ["TcpPassiveOpens", "TcpActiveOpens", "StackTcpHandedOff", "StackLoopFramesHandled"];
+    private static readonly string[] PerShard = ["TcpPassiveOpens", "TcpActiveOpens", "StackTcpHandedOff", "StackUdpHandedOff", "StackLoopFramesHandled"];
 
     /// <summary>
     /// The counters of a multi-queue stack's shards (<see cref="Hosting.StackShards"/>, each read on its own loop)
     /// as one stack's: every counter and gauge summed by name, in the order of first appearance, then for each
-    /// shard K its StackShard{K}TcpPassiveOpens, …TcpActiveOpens, …StackTcpHandedOff and …StackLoopFramesHandled,
+    /// shard K its StackShard{K}TcpPassiveOpens, …TcpActiveOpens, …StackTcpHandedOff, …StackUdpHandedOff and
+    /// …StackLoopFramesHandled,
     /// which show how the kernel spread the flows. One shard's list comes back as it is.
     /// </summary>
     public static IReadOnlyList<StackCounter> Combine(IReadOnlyList<IReadOnlyList<StackCounter>> shards)

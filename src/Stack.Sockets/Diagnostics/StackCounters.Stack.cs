@@ -41,6 +41,7 @@ public static partial class StackCounters
         list.Add(new("StackIpRedirectsAccepted", s.RedirectsAccepted));
         list.Add(new("StackIcmpErrorsSent", s.IcmpErrorsSent));
         list.Add(new("StackIcmpErrorsRateLimited", s.IcmpErrorsSuppressed));
+        list.Add(new("StackIcmpErrorsHandedOff", s.IcmpErrorsHandedOff));
         AddStackReassembly(list, "StackIp", host.Reassembly4);
         AddStackReassembly(list, "StackIp6", host.Reassembly6);
     }

@@ -64,6 +64,7 @@ public static partial class StackCounters
         AddTcpExt(list, tcp.Statistics);
         AddIpExt(list, host.Statistics);
         AddStack(list, host, tcp);
+        list.Add(new("StackUdpHandedOff", udp.Statistics.HandedOff));
         return list;
     }
 }

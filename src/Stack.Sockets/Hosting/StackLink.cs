@@ -45,6 +45,16 @@ public abstract record StackLink
         return new DeviceLink(device);
     }
 
+    /// <summary>
+    /// Devices the caller made, one per queue of a multi-queue stack (<see cref="StackShards"/>): tests stand in-memory
+    /// ports in for a TAP's queues. The stack owns them from its start on and disposes them.
+    /// </summary>
+    internal static StackLink Queues(params ILinkDevice[] queues)
+    {
+        ArgumentOutOfRangeException.ThrowIfZero(queues.Length);
+        return new QueuesLink(queues);
+    }
+
     /// <summary>Opens the device; <paramref name="mtu"/> is the stack's.</summary>
     internal abstract ILinkDevice Open(int mtu, ILoggerFactory logs);
 
@@ -76,5 +86,18 @@ public abstract record StackLink
         public override string Name => Given.Name;
 
         internal override ILinkDevice Open(int mtu, ILoggerFactory logs) => Given;
+    }
+
+    private sealed record QueuesLink(ILinkDevice[] Given) : StackLink
+    {
+        private int _opened;
+
+        public override string Name => Given[0].Name;
+
+        internal override ILinkDevice Open(int mtu, ILoggerFactory logs) => Given[0];
+
+        internal override ILinkDevice OpenQueue(int mtu, ILoggerFactory logs) => _opened < Given.Length
+            ? Given[_opened++]
+            : throw new InvalidOperationException($"{Name}: all {Given.Length} queues are open");
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Stack.IP;
 using Stack.Link.Devices;
 using Stack.Link.Devices.Impairment;
+using Stack.Link.Devices.Pcap;
 using Stack.Link.Time;
 using Stack.Link.Wire;
 using Stack.Tcp.Ports;
@@ -22,19 +23,21 @@ namespace Stack.Sockets.Hosting;
 /// entry aged out after a few idle seconds, or a listener exists only elsewhere), that shard finds no connection
 /// and, instead of answering with a RST, hands the packet to the next shard (<see cref="Tcp.TcpLayer.HandOff"/>),
 /// around the ring; the last one asked answers as a one-loop stack would. Only a SYN that a listener on the
-/// receiving shard takes stays where it landed, as Linux's SO_REUSEPORT gives it to one of the sockets.</para>
-/// <para>Listeners are per shard: a program that wants the load spread listens on every shard (<see cref="Shards"/>,
+/// receiving shard takes stays where it landed, as Linux's SO_REUSEPORT gives it to one of the sockets. A UDP
+/// datagram no socket on the receiving shard takes goes round the same way (<see cref="Udp.UdpLayer.HandOff"/>), and
+/// so does an ICMP error about a four-tuple no connection or socket there has (<see cref="IpHost.IcmpHandOff"/>).</para>
+/// <para>Listeners are per shard: a program that wants the load spread listens on every shard (<see cref="ListenAll"/>,
 /// or the configure step, which runs on each); one that listens on one shard still gets every connection, through
 /// the hand-off, on that shard's core.</para>
 /// <para>Local ports: each shard takes a disjoint slice of the ephemeral range (<see cref="EphemeralPorts.Slice"/>),
-/// so two shards never open the same four-tuple.</para>
+/// for TCP and UDP, so two shards never open the same four-tuple.</para>
 /// <para>Neighbours: each shard keeps its own ARP and neighbour caches (timers per loop, no locks on the send path),
 /// and posts every address it learns to the other loops (<see cref="Link.Neighbors.NeighborCache{T}.LearnShared"/>):
 /// an ARP reply to shard 1's request may arrive on shard 0's queue, and shard 1's queued packets leave when it
 /// hears of it.</para>
 /// <para>ICMP echo: every shard answers what it receives. IPv6 autoconfiguration and DHCP are not run with more than
 /// one queue (router advertisements and DHCP replies land on any queue, and the addresses they give would have to
-/// reach every shard): configured addresses only.</para>
+/// reach every shard): configured addresses only. A pcap trace is one file that every shard's queue writes.</para>
 /// </remarks>
 public sealed class StackShards : IDisposable
 {
@@ -42,9 +45,10 @@ public sealed class StackShards : IDisposable
     public const int MaxQueues = 64;
 
     /// <summary>
-    /// Hand-offs posted to one shard and not yet handled, at most: a flood of stray segments (ACKs to nothing, SYNs
-    /// to closed ports) would otherwise cost a copy and a post each without bound. Past it a shard answers its
-    /// strays itself, as a one-loop stack does (a RST within the TCP layer's budget).
+    /// Hand-offs posted to one shard and not yet handled, at most (TCP segments, UDP datagrams and ICMP errors
+    /// together): a flood of strays (ACKs to nothing, SYNs or datagrams to closed ports) would otherwise cost a copy
+    /// and a post each without bound. Past it a shard answers its strays itself, as a one-loop stack does (a RST
+    /// or port unreachable within the layers' budgets; an ICMP error goes to its transport here).
     /// </summary>
     internal const int MaxHandOffsInFlight = 1024;
 
@@ -56,6 +60,9 @@ public sealed class StackShards : IDisposable
     // Per shard, written and read only on that shard's loop: how many shards the packet being handled has been
     // handed through (0 for one off its own queue).
     private readonly int[] _hops;
+
+    // The pcap trace every shard's queue writes (StackOptions.PcapFile), closed after the last shard.
+    private PcapWriter? _trace;
 
     private StackShards(string name, int queues)
     {
@@ -76,7 +83,7 @@ public sealed class StackShards : IDisposable
     /// <paramref name="configure"/> runs on each shard's loop before it reads a frame (bind and listen there, as with
     /// <see cref="StackInstance.Start(StackOptions, Action{StackInstance}?)"/>). One queue is that very call.
     /// </summary>
-    /// <exception cref="ArgumentException">An option cannot work, or cannot with more than one queue (DHCP, a pcap trace, no configured address).</exception>
+    /// <exception cref="ArgumentException">An option cannot work, or cannot with more than one queue (DHCP, no configured address).</exception>
     /// <exception cref="NotSupportedException">The link is not a TAP.</exception>
     /// <exception cref="LinkDeviceException">A queue cannot be opened (the TAP is not multi-queue, no permission).</exception>
     public static StackShards Start(StackOptions options, int queues, Action<StackInstance>? configure = null)
@@ -92,7 +99,6 @@ public sealed class StackShards : IDisposable
         }
         options.Validate();
         if (options.Dhcp is not null) throw new ArgumentException("DHCP runs on a one-queue stack only; give the addresses with --ip", nameof(options));
-        if (options.PcapFile is not null) throw new ArgumentException("a pcap trace is for a one-queue stack; trace the TAP with tcpdump instead", nameof(options));
         if (options.Addresses.Count == 0) throw new ArgumentException("a multi-queue stack needs configured addresses (no autoconfiguration or DHCP)", nameof(options));
         var logs = options.Logs ?? NullLoggerFactory.Instance;
         var time = options.Time ?? TimeProvider.System;
@@ -100,10 +106,16 @@ public sealed class StackShards : IDisposable
         var host = (options with { Mac = options.Mac ?? MacAddress.RandomLocal(Random.Shared) }).ToHostOptions() with { Autoconf = null };
         try
         {
+            // One trace for every queue: the shards' loops write it under the writer's lock (PcapWriter.Write), each
+            // frame stamped inside it, so the file is in time order. A lock rather than a writer thread: a record is
+            // a copy into the file's 64 KiB buffer, tracing is for debugging, and a thread would need a copy of each
+            // frame in a queue and a choice between dropping frames and stalling the loops when it fell behind.
+            if (options.PcapFile is { } path) shards._trace = new PcapWriter(File.Create(path));
             for (int k = 0; k < queues; k++)
             {
                 ILinkDevice device = options.Link.OpenQueue(options.Mtu, logs);
                 if (options.Impairment is { IsNone: false } impair) device = new ImpairedDevice(device, impair);
+                if (shards._trace is { } trace) device = new TracingDevice(device, trace, time, ownsWriter: false);
                 var (first, last) = EphemeralPorts.Slice(k, queues);
                 int shard = k;
                 shards._shards[k] = StackInstance.Start($"{name}.q{k}", device, host, time, logs, options.Tcp, s =>
@@ -123,12 +135,28 @@ public sealed class StackShards : IDisposable
         return shards;
     }
 
+    /// <summary>
+    /// Listens on <paramref name="localEP"/> on every shard and gives their connections as one stream (Linux's
+    /// SO_REUSEPORT, one socket per thread): each connection is accepted by the shard whose queue its SYN came in
+    /// on, so the load spreads over the loops; a listener on one shard only would get them all on one core.
+    /// Call after <see cref="Start"/>, from any thread. docs/multiqueue.md has an example.
+    /// </summary>
+    /// <exception cref="StackSocketException">The address is not the stack's or the port is taken (on any shard).</exception>
+    public ShardListener ListenAll(System.Net.IPEndPoint localEP, int backlog = 128)
+    {
+        ArgumentNullException.ThrowIfNull(localEP);
+        return ShardListener.Start(Shards, localEP, backlog);
+    }
+
     /// <summary>On shard <paramref name="k"/>'s loop, before it reads a frame: sharing neighbours and handing off strays.</summary>
     private void Wire(int k, StackInstance s)
     {
         s.Host.Arp.Cache.Learned += (address, mac, confirmed) => Share(k, (t, now) => t.Host.Arp.Cache.LearnShared(address, mac, confirmed, now));
         s.Host.Ndp.Cache.Learned += (address, mac, confirmed) => Share(k, (t, now) => t.Host.Ndp.Cache.LearnShared(address, mac, confirmed, now));
         s.Tcp.HandOff = (in IpDatagram d) => HandOff(k, d.Packet, d.SegmentSize);
+        s.Udp.HandOff = (in IpDatagram d) => HandOff(k, d.Packet, d.SegmentSize);
+        s.Udp.EphemeralRange = EphemeralPorts.Slice(k, _shards.Length);
+        s.Host.IcmpHandOff = (in IcmpError e) => HandOff(k, e);
     }
 
     /// <summary>Posts what shard <paramref name="from"/> learned to every other shard's loop.</summary>
@@ -142,25 +170,52 @@ public sealed class StackShards : IDisposable
     }
 
     /// <summary>
-    /// Shard <paramref name="from"/> found no taker for a TCP segment: the next shard gets a copy, unless every
+    /// Shard <paramref name="from"/> found no taker for a TCP segment or UDP datagram: the next shard gets a copy, unless every
     /// shard has been asked (<see cref="Next"/>); false then, and the caller answers it.
     /// </summary>
     private bool HandOff(int from, ReadOnlySpan<byte> packet, int segmentSize)
     {
+        if (Reserve(from) is not var (to, hops)) return false;
+        var copy = packet.ToArray();
+        Post(to, hops, (host, now) => host.OnHandedOff(copy, segmentSize, now));
+        return true;
+    }
+
+    /// <summary>
+    /// Shard <paramref name="from"/> found no connection or socket for what an ICMP error quotes: the next shard gets
+    /// the decoded error, unless every shard has been asked; false then, and the transport here sees it.
+    /// </summary>
+    private bool HandOff(int from, in IcmpError received)
+    {
+        if (Reserve(from) is not var (to, hops)) return false;
+        var error = new HandedIcmpError(received);
+        Post(to, hops, (host, now) => host.OnHandedOff(error.ToError(), now));
+        return true;
+    }
+
+    /// <summary>The next shard for what shard <paramref name="from"/> hands off, with a place in its bounded queue; null when none.</summary>
+    private (int To, int Hops)? Reserve(int from)
+    {
         int hops = _hops[from];
-        if (Next(from, hops, _shards.Length) is not { } to || _shards[to] is not { } target) return false;
+        if (Next(from, hops, _shards.Length) is not { } to || _shards[to] is null) return null;
         if (Interlocked.Increment(ref _inFlight[to]) > MaxHandOffsInFlight)
         {
             Interlocked.Decrement(ref _inFlight[to]);
-            return false;
+            return null;
         }
-        var copy = packet.ToArray();
+        return (to, hops);
+    }
+
+    /// <summary>Runs a hand-off on shard <paramref name="to"/>'s loop as its <paramref name="hops"/> + 1st hop, and frees its place.</summary>
+    private void Post(int to, int hops, Action<IpHost, Instant> handle)
+    {
+        var target = _shards[to]!;
         target.Loop.Post(now =>
         {
             _hops[to] = hops + 1;
             try
             {
-                target.Host.OnHandedOff(copy, segmentSize, now);
+                handle(target.Host, now);
             }
             finally
             {
@@ -168,7 +223,6 @@ public sealed class StackShards : IDisposable
                 Interlocked.Decrement(ref _inFlight[to]);
             }
         });
-        return true;
     }
 
     /// <summary>
@@ -185,5 +239,7 @@ public sealed class StackShards : IDisposable
             _shards[k]?.Dispose();
             _shards[k] = null;
         }
+        _trace?.Dispose();
+        _trace = null;
     }
 }

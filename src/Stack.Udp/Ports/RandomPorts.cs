@@ -10,27 +10,46 @@ public sealed class RandomPorts(Random random)
     public const ushort First = 49152;
     public const ushort Last = 65535;
 
-    /// <summary>How many ports the range holds; also the number of tries before giving up.</summary>
+    /// <summary>How many ports the whole range holds.</summary>
     public const int Count = Last - First + 1;
 
     private readonly Random _random = random ?? throw new ArgumentNullException(nameof(random));
+    private (ushort First, ushort Last) _range = (First, Last);
 
     /// <summary>
-    /// A random free port. After <see cref="Count"/> random misses it walks the range once from a random start,
-    /// so it fails only when every port is taken.
+    /// The ports it allocates from: all of <see cref="First"/>..<see cref="Last"/> unless narrowed to a shard's slice
+    /// of a multi-queue stack, so that two shards never hand out the same port (a reply then finds its socket on
+    /// whichever shard it lands, through the hand-off, and no other socket there on the way).
+    /// </summary>
+    public (ushort First, ushort Last) Range
+    {
+        get => _range;
+        set
+        {
+            if (value.First < First || value.First > value.Last)
+                throw new ArgumentOutOfRangeException(nameof(value), value, $"a range within {First}-{Last}, first ≤ last");
+            _range = value;
+        }
+    }
+
+    /// <summary>
+    /// A random free port of <see cref="Range"/>. After as many random misses as the range holds it walks the range
+    /// once from a random start, so it fails only when every port is taken.
     /// </summary>
     public bool TryAllocate(Func<ushort, bool> inUse, out ushort port)
     {
         ArgumentNullException.ThrowIfNull(inUse);
-        for (int attempt = 0; attempt < Count; attempt++)
+        var (first, last) = _range;
+        int count = last - first + 1;
+        for (int attempt = 0; attempt < count; attempt++)
         {
-            port = (ushort)_random.Next(First, Last + 1);
+            port = (ushort)_random.Next(first, last + 1);
             if (!inUse(port)) return true;
         }
-        int start = _random.Next(Count);
-        for (int i = 0; i < Count; i++)
+        int start = _random.Next(count);
+        for (int i = 0; i < count; i++)
         {
-            port = (ushort)(First + (start + i) % Count);
+            port = (ushort)(first + (start + i) % count);
             if (!inUse(port)) return true;
         }
         port = 0;

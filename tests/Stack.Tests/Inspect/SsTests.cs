@@ -105,4 +105,23 @@ public sealed class SsTests
         Assert.StartsWith("tcp ", lines[1], StringComparison.Ordinal);
         Assert.StartsWith("udp ", lines[2], StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void A_multi_queue_stack_s_sockets_get_a_shard_column_and_a_one_loop_stack_s_do_not()
+    {
+        var output = new StringWriter();
+        SsTable.Write([Listener with { Shard = 0 }, Listener with { Shard = 1 }, Echo with { Shard = 1 }, Datagram with { Shard = 0 }],
+            new SsOptions { All = true, Numeric = true }, output);
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^Netid\s+State\s+Recv-Q\s+Send-Q\s+Local Address:Port\s+Peer Address:Port\s+Shard$", lines[0]);
+        Assert.Matches(@"^tcp\s+LISTEN\s+0\s+128\s+0\.0\.0\.0:7\s+0\.0\.0\.0:\*\s+0$", lines[1]);
+        Assert.Matches(@"^tcp\s+LISTEN\s+0\s+128\s+0\.0\.0\.0:7\s+0\.0\.0\.0:\*\s+1$", lines[2]);
+        Assert.Matches(@"^tcp\s+ESTAB\s+0\s+0\s+192\.0\.2\.2:7\s+192\.0\.2\.1:40000\s+1$", lines[3]);
+        Assert.Matches(@"^udp\s+UNCONN\s+0\s+0\s+0\.0\.0\.0:7\s+0\.0\.0\.0:\*\s+0$", lines[4]);
+
+        output = new StringWriter();
+        SsTable.Write([Listener, Echo], new SsOptions { Tcp = true, Numeric = true }, output);
+        Assert.DoesNotContain("Shard", output.ToString(), StringComparison.Ordinal);
+        Assert.Matches(@"(?m)^ESTAB\s+0\s+0\s+192\.0\.2\.2:7\s+192\.0\.2\.1:40000\r?$", output.ToString());
+    }
 }

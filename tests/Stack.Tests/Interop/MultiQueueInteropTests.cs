@@ -13,7 +13,7 @@ namespace Stack.Tests.Interop;
 
 /// <summary>
 /// A multi-queue TAP (tap-setup --queues 2) with one event loop per queue: `stack serve --queues 2` against the
-/// kernel's pings and sockets, and <see cref="StackShards"/> in process for what serve does not do (a listener on one
+/// kernel's pings and sockets (one pcap trace for both shards), and <see cref="StackShards"/> in process for what serve does not do (a listener on one
 /// shard only, connections the stack opens from either shard).
 /// </summary>
 public sealed partial class MultiQueueInteropTests(ITestOutputHelper output)
@@ -65,7 +65,7 @@ public sealed partial class MultiQueueInteropTests(ITestOutputHelper output)
         try
         {
             using var serve = ns.StartBackground(
-                $"exec dotnet {stack} serve --tap tap0 --ip 192.0.2.2/24 --ip 2001:db8::2/64 --queues 2 --control {control.FullName}/s.sock");
+                $"exec dotnet {stack} serve --tap tap0 --ip 192.0.2.2/24 --ip 2001:db8::2/64 --queues 2 --control {control.FullName}/s.sock --pcap {control.FullName}/t.pcap");
             ns.WaitUntilAnswering("192.0.2.2", serve);
             foreach (var ping in new[] { "ping -c 3 -i 0.2 -W 2 192.0.2.2", "ping -6 -c 3 -i 0.2 -W 2 2001:db8::2" })
             {
@@ -88,6 +88,13 @@ public sealed partial class MultiQueueInteropTests(ITestOutputHelper output)
             Assert.Equal(2, accepted.Count);
             Assert.All(accepted.Values, n => Assert.True(n > 0, $"a shard accepted nothing: {string.Join(", ", accepted)}"));
             Assert.Matches($@"(?m)^tcp\.Accepted={accepted["0"] + accepted["1"]}$", serve.StdErr);
+            // One trace holds both shards' frames: at least the 24 connections' SYNs and the pings, whole records.
+            var trace = File.ReadAllBytes(Path.Combine(control.FullName, "t.pcap"));
+            int records = 0, end = 24;
+            for (; end + 16 <= trace.Length; records++) end += 16 + BitConverter.ToInt32(trace, end + 8);
+            output.WriteLine($"trace: {records} frames, {trace.Length} bytes");
+            Assert.Equal(trace.Length, end); // no record torn by the two loops writing at once
+            Assert.True(records > 24 * 3 + 12, $"{records} frames in the trace");
         }
         finally
         {
@@ -153,6 +160,57 @@ public sealed partial class MultiQueueInteropTests(ITestOutputHelper output)
         finally
         {
             foreach (var s in services) s.Dispose();
+        }
+    }
+
+    [SkippableFact]
+    public async Task Udp_replies_to_shard_1_s_clients_reach_them_on_whichever_queue_they_land()
+    {
+        TapRequirement.Check("python3");
+        using var ns = TestNamespace.Create(taps: 1, queues: 2);
+        using var shards = StackShards.Start(new StackOptions
+        {
+            Link = StackLink.Tap("tap0", ns.Name),
+            Addresses = [InterfaceAddress.Parse("192.0.2.2/24")],
+            Mac = new MacAddress(0x0200_5354_0078UL),
+        }, queues: 2);
+        ns.WaitUntilForwarding("tap0");
+        // The kernel's server waits until the tun driver's flow entries (made when shard 1 wrote each flow on queue 1)
+        // have aged out, about 3 s, then answers: the flow hash alone picks each reply's queue, so about half land on
+        // queue 0 and are handed round to shard 1.
+        const int Clients = 12;
+        using var server = ns.StartBackground($$"""
+            exec python3 -c "
+            import socket, time
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('192.0.2.1', 7009)); print('listening', flush=True)
+            peers = [s.recvfrom(100) for _ in range({{Clients}})]
+            time.sleep(7)
+            for d, a in peers: s.sendto(d, a)
+            print('sent', flush=True); time.sleep(30)"
+            """);
+        server.WaitForOutput("listening");
+        var shard1 = shards.Shards[1];
+        var clients = Enumerable.Range(0, Clients).Select(_ => StackSocket.Create(shard1, AddressFamily.InterNetwork, SocketType.Dgram)).ToList();
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var target = new IPEndPoint(IPAddress.Parse("192.0.2.1"), 7009);
+            for (int i = 0; i < Clients; i++) await clients[i].SendToAsync(System.Text.Encoding.ASCII.GetBytes($"c{i}"), target, timeout.Token);
+            var buffer = new byte[100];
+            for (int i = 0; i < Clients; i++)
+            {
+                var got = await clients[i].ReceiveFromAsync(buffer, timeout.Token);
+                Assert.Equal($"c{i}", System.Text.Encoding.ASCII.GetString(buffer, 0, got.ReceivedBytes));
+            }
+            var stats = await Task.WhenAll(shards.Shards.Select(s => s.Loop.InvokeAsync(_ => (s.Udp.Statistics.HandedOff, s.Udp.Statistics.NoPorts, s.Udp.Statistics.DatagramsReceived))));
+            output.WriteLine($"shard 0: handed off {stats[0].HandedOff}, no port {stats[0].NoPorts}; shard 1: received {stats[1].DatagramsReceived}");
+            Assert.True(stats[0].HandedOff > 0, "no reply landed on queue 0 (a chance of 2^-12)");
+            Assert.Equal(0, stats[0].NoPorts + stats[1].NoPorts);
+            Assert.Equal(Clients, stats[1].DatagramsReceived);
+        }
+        finally
+        {
+            foreach (var c in clients) c.Dispose();
         }
     }
 }

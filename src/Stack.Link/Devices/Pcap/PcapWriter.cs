@@ -52,21 +52,33 @@ public sealed class PcapWriter : IDisposable
     /// <summary>Appends one frame; bytes past the snap length are cut off but its original length is kept.</summary>
     public void Write(ReadOnlySpan<byte> frame, DateTimeOffset time)
     {
+        lock (_lock) WriteLocked(frame, time);
+    }
+
+    /// <summary>
+    /// Appends one frame stamped with <paramref name="clock"/>'s time, read under the writer's lock: frames written
+    /// from several threads (the shards of a multi-queue stack) are then in the file in time order.
+    /// </summary>
+    public void Write(ReadOnlySpan<byte> frame, TimeProvider clock)
+    {
+        ArgumentNullException.ThrowIfNull(clock);
+        lock (_lock) WriteLocked(frame, clock.GetUtcNow());
+    }
+
+    private void WriteLocked(ReadOnlySpan<byte> frame, DateTimeOffset time)
+    {
         var micros = (time - DateTimeOffset.UnixEpoch).Ticks / TimeSpan.TicksPerMicrosecond;
         if (micros < 0) throw new ArgumentOutOfRangeException(nameof(time), time, "pcap timestamps start at 1970-01-01");
         var captured = Math.Min(frame.Length, SnapLength);
-        lock (_lock)
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            var h = _recordHeader.AsSpan();
-            BinaryPrimitives.WriteUInt32LittleEndian(h, (uint)(micros / 1_000_000));
-            BinaryPrimitives.WriteUInt32LittleEndian(h[4..], (uint)(micros % 1_000_000));
-            BinaryPrimitives.WriteUInt32LittleEndian(h[8..], (uint)captured);
-            BinaryPrimitives.WriteUInt32LittleEndian(h[12..], (uint)frame.Length);
-            _stream.Write(h);
-            _stream.Write(frame[..captured]);
-            FramesWritten++;
-        }
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var h = _recordHeader.AsSpan();
+        BinaryPrimitives.WriteUInt32LittleEndian(h, (uint)(micros / 1_000_000));
+        BinaryPrimitives.WriteUInt32LittleEndian(h[4..], (uint)(micros % 1_000_000));
+        BinaryPrimitives.WriteUInt32LittleEndian(h[8..], (uint)captured);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[12..], (uint)frame.Length);
+        _stream.Write(h);
+        _stream.Write(frame[..captured]);
+        FramesWritten++;
     }
 
     public void Flush()

@@ -54,7 +54,7 @@ public sealed class TracingDevice : IPollableDevice
 
     public void Transmit(ReadOnlySpan<byte> frame)
     {
-        _writer.Write(frame, _time.GetUtcNow());
+        _writer.Write(frame, _time);
         _inner.Transmit(frame);
     }
 
@@ -82,7 +82,7 @@ public sealed class TracingDevice : IPollableDevice
 
         public void OnFrame(ReadOnlySpan<byte> frame)
         {
-            device._writer.Write(frame, device._time.GetUtcNow());
+            device._writer.Write(frame, device._time);
             sink.OnFrame(frame);
         }
     }
