@@ -131,6 +131,17 @@ public sealed class StackSocket : IDisposable, IAsyncDisposable
     }
 
     /// <summary>
+    /// TCP_CORK: a segment shorter than a full one waits until the socket is uncorked or closes (what waits then
+    /// leaves with the FIN), or the probe timer fires with nothing in flight. Any time; accepted sockets take
+    /// their listener's.
+    /// </summary>
+    public bool Cork
+    {
+        get => _core.Cork;
+        set => _core.Cork = value;
+    }
+
+    /// <summary>
     /// SO_LINGER. Enabled with a time of 0 makes Close abortive: a RST, and queued data is dropped. Other
     /// settings close gracefully (Close never blocks; see <see cref="Close(int)"/> to wait for the peer's ACK).
     /// </summary>

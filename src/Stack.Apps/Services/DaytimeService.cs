@@ -40,6 +40,9 @@ public sealed class DaytimeService(TimeProvider time) : IDatagramService, IStrea
         ArgumentNullException.ThrowIfNull(listener);
         listener.SendBufferSize = ConnectionBufferSize;
         listener.ReceiveBufferSize = ConnectionBufferSize;
+        // The line waits for the close, and leaves with the FIN in one segment (Linux's TCP_CORK does the same
+        // when a server closes a corked socket): a frame fewer per connection, each way's work for both hosts.
+        listener.Cork = true;
     }
 
     public Task ServeAsync(StackSocket listener, CancellationToken token) =>

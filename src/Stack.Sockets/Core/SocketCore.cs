@@ -85,6 +85,12 @@ internal abstract class SocketCore
         set => throw NotOnDatagram("NoDelay");
     }
 
+    public virtual bool Cork
+    {
+        get => throw NotOnDatagram("Cork");
+        set => throw NotOnDatagram("Cork");
+    }
+
     public virtual LingerOption? LingerState
     {
         get => throw NotOnDatagram("LingerState");

@@ -57,6 +57,20 @@ internal sealed class StreamSocketCore : SocketCore
         set => SetOption(SocketOptionLevel.Tcp, SocketOptionName.NoDelay, value ? 1 : 0);
     }
 
+    public override bool Cork
+    {
+        get => _config.Cork;
+        set
+        {
+            ObjectDisposedException.ThrowIf(Disposed, this);
+            _config = _config with { Cork = value };
+            OnLoop(static (now, s) =>
+            {
+                if (s.Channel.Connection is { } c) c.SetCork(s.value, now);
+            }, (Channel: _channel, value));
+        }
+    }
+
     public override LingerOption? LingerState
     {
         get => _linger is null ? null : new LingerOption(_linger.Enabled, _linger.LingerTime);
@@ -149,6 +163,7 @@ internal sealed class StreamSocketCore : SocketCore
         {
             var (c, config) = s;
             c.NoDelay = config.NoDelay;
+            if (config.Cork != c.Cork) c.SetCork(config.Cork, now);
             if (config.KeepAlive != c.Config.KeepAlive || config.KeepAliveIdle != c.Config.KeepAliveIdle
                 || config.KeepAliveInterval != c.Config.KeepAliveInterval || config.KeepAliveProbes != c.Config.KeepAliveProbes)
                 c.SetKeepAlive(config.KeepAlive, config.KeepAliveIdle, config.KeepAliveInterval, config.KeepAliveProbes, now);

@@ -41,6 +41,28 @@ public sealed class StackSocketStreamTests() : TwoStacks
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task A_corked_reply_leaves_with_the_fin_in_one_segment(bool cork)
+    {
+        using var listener = ListenOnB(false, 7013);
+        listener.Cork = cork; // The accepted socket takes it, as the daytime service's do.
+        var accepting = listener.AcceptAsync();
+        using var client = StackSocket.Create(StackA, AddressFamily.InterNetwork, SocketType.Stream);
+        await client.ConnectAsync(new IPEndPoint(B(false), 7013)).AsTask().WaitAsync(Patience);
+        var server = await accepting.AsTask().WaitAsync(Patience);
+        Assert.Equal(cork, server.Cork);
+        long before = await StackB.Loop.InvokeAsync(_ => StackB.Tcp.Statistics.SegmentsSent).WaitAsync(Patience);
+
+        await server.SendAsync(new byte[26]).AsTask().WaitAsync(Patience);
+        server.Dispose();
+
+        Assert.Equal(26, (await ReadToEnd(client)).Length);
+        long sent = await StackB.Loop.InvokeAsync(_ => StackB.Tcp.Statistics.SegmentsSent).WaitAsync(Patience) - before;
+        Assert.Equal(cork ? 1 : 2, sent); // Data and FIN together, or the data and then the FIN.
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public async Task Connect_accept_and_echo_a_line_in_both_families(bool v6)
     {
         using var listener = ListenOnB(v6, 7000);
