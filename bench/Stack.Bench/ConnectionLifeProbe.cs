@@ -27,6 +27,7 @@ internal static class ConnectionLifeProbe
             else if (args[i] == "--standing" && i + 1 < args.Length) standing = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
         }
         Action run;
+        ConnectionLife? life = null;
         SocketCallBench? sockets = null;
         if (args.Contains("--sockets"))
         {
@@ -38,7 +39,7 @@ internal static class ConnectionLifeProbe
         else
         {
             var setup = Stopwatch.StartNew();
-            var life = new ConnectionLife(standing);
+            life = new ConnectionLife(standing);
             if (standing > 0) Console.WriteLine($"{life.Standing} TIME-WAIT records standing ({setup.Elapsed.TotalSeconds:F1} s to make)");
             run = () => life.Run();
         }
@@ -59,6 +60,13 @@ internal static class ConnectionLifeProbe
         long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
         sockets?.Cleanup();
         Console.WriteLine($"{count} connections: {(double)bytes / count:F0} bytes and {watch.Elapsed.TotalMicroseconds / count:F2} µs per connection, {(double)exceptions / count:F2} exceptions");
+        if (life is not null)
+        {
+            life.BindMicroseconds(1000);
+            Console.WriteLine($"bind() to port 0 on the server: {life.BindMicroseconds(5000):F2} µs per call");
+        }
+        if (life is { Standing: > 0 } && life.TimeWaitCount != life.Standing)
+            throw new InvalidOperationException($"{life.TimeWaitCount} records stand at the end, not {life.Standing}.");
         if (first is not null) Console.WriteLine($"The first exception: {first}");
         if (listener is not null)
         {
