@@ -19,7 +19,7 @@ public sealed partial class TcpLayer
     private readonly List<((TcpTimeWait, int), Instant)> _liveTimeWaits = []; // The compaction's, kept: it runs often.
 
     // Records per local port and per local address and port, so bind() asks "does TIME-WAIT hold this port?" in
-    // O(1) instead of walking every record (314 µs a bind with 100,000 records standing: docs/figures.md). Their
+    // O(1) instead of walking every record (about 250 µs a bind with 100,000 standing: docs/figures.md). Their
     // size is bounded by the ports in use, not by the records (a server's are all on its listening port).
     private readonly Dictionary<ushort, int> _timeWaitPorts = [];
     private readonly Dictionary<TcpEndPoint, int> _timeWaitEndPoints = [];
