@@ -224,7 +224,8 @@ public sealed record TcpConfig
     /// that enters TIME-WAIT closes at once without a record, as Linux's tcp_time_wait does when inet_twsk_alloc
     /// refuses, counted in <see cref="TcpStatistics.TimeWaitOverflow"/>. Layer-wide, as the sysctl is per network
     /// namespace: the layer reads its own <see cref="TcpLayer.DefaultConfig"/>'s, and a socket's config does not
-    /// change it. 0 keeps no TIME-WAIT at all.
+    /// change it. 0 keeps no TIME-WAIT at all. Each layer counts its own: a multi-queue stack's shards hold up to
+    /// this many each (Linux's one count is shared by every CPU).
     /// </summary>
     /// <remarks>
     /// Linux's default is half its established-connection hash, which scales with memory (131,072 on a 24 GB
