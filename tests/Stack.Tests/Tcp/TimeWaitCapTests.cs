@@ -121,6 +121,30 @@ public sealed class TimeWaitCapTests
     }
 
     [Fact]
+    public void A_released_connection_that_overflows_is_pooled_once_and_its_next_life_is_whole()
+    {
+        var h = new TcpHarness(TcpConfig.Default with { MaxTimeWait = 0 });
+        var listener = h.Listen();
+        h.Inject(TcpFlags.Syn, 0, options: NoTs, from: 40001);
+        h.Expect("S. 0:0(0) ack 1 **");
+        h.Inject(TcpFlags.Ack, 1, 1, from: 40001);
+        Assert.True(listener.TryAccept(out var c));
+        c.Close(h.Now);
+        h.Expect("F. 1:1(0) ack 1 **");
+        c.Release(); // As a socket closed before the peer's FIN: the overflow's CLOSED hands it to the pool.
+        int pooled = h.Tcp.PooledConnections;
+        h.Inject(TcpFlags.Fin | TcpFlags.Ack, 1, 2, from: 40001);
+        h.Expect(". 2:2(0) ack 2 **");
+        Assert.Equal(pooled + 1, h.Tcp.PooledConnections);
+        Assert.Equal(1, h.Tcp.Statistics.TimeWaitOverflow);
+
+        var next = CloseFromServer(h, listener, 40002); // Its next life, from the pool, overflows as well.
+        Assert.Equal(TcpState.Closed, next.State);
+        Assert.Equal(2, h.Tcp.Statistics.TimeWaitOverflow);
+        Assert.Equal(0, h.Tcp.ConnectionCount);
+    }
+
+    [Fact]
     public void A_negative_cap_is_refused()
     {
         var h = new TcpHarness();
