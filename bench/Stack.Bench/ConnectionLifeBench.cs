@@ -42,17 +42,66 @@ internal sealed class ConnectionLife
     private readonly TcpListener _listener;
     private readonly byte[] _reply = "Sun Dec  6 21:12:00 2026\r\n"u8.ToArray();
     private readonly byte[] _buffer = new byte[256];
+    private readonly int _standing;
 
-    public ConnectionLife()
+    /// <param name="standing">
+    /// TIME-WAIT records the server holds throughout (`connlife --standing N`): connections to other ports, closed by
+    /// the server with an MSL of a year, so none of them ends while the measured connections come and go.
+    /// </param>
+    public ConnectionLife(int standing = 0)
     {
         // TIME-WAIT is 2 MSL of virtual time per connection. At the default MSL (30 s) every connection would
         // outlast the neighbour cache's stale lifetime and the benchmark would measure ARP re-resolution, not TCP;
         // a short MSL changes how long TIME-WAIT waits, not the work it does.
-        var config = TcpConfig.Default with { Msl = TimeSpan.FromMilliseconds(50) };
+        var config = TcpConfig.Default with { Msl = TimeSpan.FromMilliseconds(50), MaxTimeWait = Math.Max(TcpConfig.DefaultMaxTimeWait, 2 * standing) };
         _a = _net.AddHost(Host(1), seed: 1, config);
         _b = _net.AddHost(Host(2), seed: 2, config);
         _listener = _b.Tcp.Listen(Server, 13, 16);
+        Stand(standing);
+        _standing = _b.Tcp.TimeWaitCount;
     }
+
+    /// <summary>Leaves <paramref name="count"/> records in TIME-WAIT on the server, from explicit client ports (no two alike).</summary>
+    private void Stand(int count)
+    {
+        const int PortsPerListener = 50_000;
+        // Each measured connection takes ~0.1 s of virtual time (its own TIME-WAIT): a year outlasts any run.
+        var config = _b.Tcp.DefaultConfig with { Msl = TimeSpan.FromDays(365) };
+        var listeners = new List<TcpListener>();
+        for (int i = 0; i < count; i++)
+        {
+            if (i % PortsPerListener == 0) listeners.Add(_b.Tcp.Listen(Server, (ushort)(14 + listeners.Count), 16, config));
+            var listener = listeners[^1];
+            var client = _a.Tcp.Connect(null, (ushort)(10_000 + i % PortsPerListener), Server, listener.LocalEndPoint.Port, null, _net.Now);
+            TcpConnection? server;
+            while (!listener.TryAccept(out server)) Step();
+            server.Close(_net.Now);
+            while (!client.IsEndOfStream) Step();
+            client.Close(_net.Now);
+            while (client.State != TcpState.Closed || server.State != TcpState.TimeWait) Step();
+            client.Release();
+            server.Release();
+        }
+        foreach (var l in listeners) l.Close(_net.Now);
+        if (_b.Tcp.TimeWaitCount != count) throw new InvalidOperationException($"{_b.Tcp.TimeWaitCount} records stand, not {count}.");
+    }
+
+    /// <summary>The TIME-WAIT records the server holds besides the measured connection's.</summary>
+    public int Standing => _standing;
+
+    /// <summary>
+    /// The time of one bind() to port 0 on the server (TcpLayer.ChooseBindPort, without SO_REUSEADDR: the case
+    /// where a TIME-WAIT record holds its port), in microseconds, over <paramref name="count"/> calls.
+    /// </summary>
+    public double BindMicroseconds(int count)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < count; i++) _b.Tcp.ChooseBindPort(Server, reuseAddress: false);
+        return watch.Elapsed.TotalMicroseconds / count;
+    }
+
+    /// <summary>The TIME-WAIT records the server holds now (<see cref="Standing"/> between runs).</summary>
+    public int TimeWaitCount => _b.Tcp.TimeWaitCount;
 
     public int Run()
     {
@@ -72,7 +121,7 @@ internal sealed class ConnectionLife
         // next connection starts its life in them (TcpConnection.Release).
         client.Release();
         server.Release();
-        while (_a.Tcp.ConnectionCount + _b.Tcp.ConnectionCount > 0) Step();
+        while (_a.Tcp.ConnectionCount + _b.Tcp.ConnectionCount > _standing) Step();
         if (received != _reply.Length) throw new InvalidOperationException($"The client read {received} bytes.");
         return received;
     }

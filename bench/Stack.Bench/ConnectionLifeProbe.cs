@@ -4,10 +4,12 @@ using System.Diagnostics.Tracing;
 namespace Stack.Bench;
 
 /// <summary>
-/// `connlife [--count N] [--types] [--sockets]`: runs <see cref="ConnectionLife"/> (with --sockets, the
-/// socket-API connection of <see cref="SocketCallBench.TcpConnection"/> instead) and prints bytes allocated in the
-/// process and time per connection without BenchmarkDotNet's start-up; with --types, the runtime's allocation
-/// samples (one per ~100 KB) by type, to see where the bytes go.
+/// `connlife [--count N] [--warmup N] [--types] [--sockets] [--standing N]`: runs <see cref="ConnectionLife"/> (with --sockets,
+/// the socket-API connection of <see cref="SocketCallBench.TcpConnection"/> instead) and prints bytes allocated in
+/// the process and time per connection without BenchmarkDotNet's start-up; with --types, the runtime's allocation
+/// samples (one per ~100 KB) by type, to see where the bytes go; with --standing, N TIME-WAIT records held on the
+/// server throughout, to see whether they slow a new connection (making them runs the same code as many times: give
+/// every run the same long --warmup, or the JIT's tiering shows as a difference).
 /// </summary>
 internal static class ConnectionLifeProbe
 {
@@ -15,12 +17,17 @@ internal static class ConnectionLifeProbe
     {
         int count = 20_000;
         bool types = false;
+        int standing = 0;
+        int warmup = 2000;
         for (int i = 0; i < args.Length; i++)
         {
             if (args[i] == "--count" && i + 1 < args.Length) count = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
             else if (args[i] == "--types") types = true;
+            else if (args[i] == "--warmup" && i + 1 < args.Length) warmup = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+            else if (args[i] == "--standing" && i + 1 < args.Length) standing = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
         }
         Action run;
+        ConnectionLife? life = null;
         SocketCallBench? sockets = null;
         if (args.Contains("--sockets"))
         {
@@ -31,10 +38,12 @@ internal static class ConnectionLifeProbe
         }
         else
         {
-            var life = new ConnectionLife();
+            var setup = Stopwatch.StartNew();
+            life = new ConnectionLife(standing);
+            if (standing > 0) Console.WriteLine($"{life.Standing} TIME-WAIT records standing ({setup.Elapsed.TotalSeconds:F1} s to make)");
             run = () => life.Run();
         }
-        for (int i = 0; i < 2000; i++) run();
+        for (int i = 0; i < warmup; i++) run();
         // Exceptions thrown and caught cost tens of microseconds each: count them, and show where the first came from.
         long exceptions = 0;
         string? first = null;
@@ -51,6 +60,13 @@ internal static class ConnectionLifeProbe
         long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
         sockets?.Cleanup();
         Console.WriteLine($"{count} connections: {(double)bytes / count:F0} bytes and {watch.Elapsed.TotalMicroseconds / count:F2} µs per connection, {(double)exceptions / count:F2} exceptions");
+        if (life is not null)
+        {
+            life.BindMicroseconds(1000);
+            Console.WriteLine($"bind() to port 0 on the server: {life.BindMicroseconds(5000):F2} µs per call");
+        }
+        if (life is { Standing: > 0 } && life.TimeWaitCount != life.Standing)
+            throw new InvalidOperationException($"{life.TimeWaitCount} records stand at the end, not {life.Standing}.");
         if (first is not null) Console.WriteLine($"The first exception: {first}");
         if (listener is not null)
         {

@@ -192,54 +192,14 @@ public sealed partial class ScriptRunner
         return Errno.TryGetNumber(Errno.FromSocketError(error) ?? "EIO", out int n) ? n : 5;
     }
 
-    private void CheckTcpInfo(SyscallEvent s, ScriptSocket sock, SyscallArg output) =>
-        CheckStruct(s, output, field => TcpInfoField(sock, field) ?? MoreTcpInfoField(sock, field), StateOf(sock));
-
-    private long? MoreTcpInfoField(ScriptSocket sock, string field) =>
-        Array.Find(MoreTcpInfoFields, f => f.Name == field) is { Value: { } value } ? value(sock.Connection, _now) : null;
+    private void CheckTcpInfo(SyscallEvent s, ScriptSocket sock, SyscallArg output)
+    {
+        var info = InfoOf(sock);
+        CheckStruct(s, output, field => TcpInfoField(sock, info, field), StateOf(sock));
+    }
 
     private static TcpState StateOf(ScriptSocket sock) =>
         sock.Listener is { IsClosed: false } ? TcpState.Listen : sock.Connection?.State ?? TcpState.Closed;
-
-    /// <summary>
-    /// The <c>struct tcp_info</c> fields the stack can give, by Linux's names, from the socket and its connection
-    /// (null before connect or accept). getsockopt(TCP_INFO) checks them; %{ }% blocks get them all.
-    /// </summary>
-    internal static readonly (string Name, Func<ScriptSocket, TcpConnection?, long> Value)[] TcpInfoFields =
-    [
-        ("tcpi_state", (sock, _) => StateOf(sock).ToLinuxCode()),
-        ("tcpi_ca_state", (_, c) => (long)(c?.RecoveryState ?? RecoveryState.Open)),
-        // Linux's TCPI_OPT_TIMESTAMPS, _SACK, _WSCALE, _SYN_DATA and _TFO_CHILD bits.
-        ("tcpi_options", (_, c) => c is null ? 0
-            : (c.TimestampsEnabled ? 1 : 0) | (c.SackEnabled ? 2 : 0) | (c.WindowScale.Send > 0 || c.WindowScale.Receive > 0 ? 4 : 0)
-            | (c.SynDataAccepted ? 32 : 0) | (c.IsFastOpenChild ? 128 : 0)),
-        ("tcpi_snd_wscale", (_, c) => c?.WindowScale.Send ?? 0),
-        ("tcpi_rcv_wscale", (_, c) => c?.WindowScale.Receive ?? 0),
-        ("tcpi_rto", (_, c) => Microseconds(c?.Rto ?? TimeSpan.FromSeconds(1))),
-        ("tcpi_snd_mss", (_, c) => c?.EffectiveMss ?? 536),
-        // Linux's packets_out: segments sent and not cumulatively acknowledged (not bytes, nor unsent data).
-        ("tcpi_unacked", (_, c) => c?.SegmentsOut ?? 0),
-        // Linux counts these in segments: the stack's bytes over the MSS.
-        ("tcpi_sacked", (_, c) => c is null ? 0 : Segments(c.Scoreboard.Sacked, c)),
-        ("tcpi_lost", (_, c) => c is null ? 0 : Segments(c.Scoreboard.Lost, c)),
-        ("tcpi_retrans", (_, c) => c is null ? 0 : Segments(c.Scoreboard.Retransmitted, c)),
-        ("tcpi_snd_ssthresh", (_, c) => c is null || c.SlowStartThreshold >= 1 << 30 ? 0x7fffffff : c.SlowStartThreshold / c.EffectiveMss),
-        ("tcpi_snd_cwnd", (_, c) => c is null ? 10 : Math.Min(c.CongestionWindow, int.MaxValue / 2) / c.EffectiveMss),
-        ("tcpi_total_retrans", (_, c) => c?.TotalRetransmissions ?? 0),
-        // Microseconds, as Linux's srtt_us >> 3 and mdev_us >> 2; 0 before a sample.
-        ("tcpi_rtt", (_, c) => Microseconds(c?.SmoothedRtt ?? TimeSpan.Zero)),
-        ("tcpi_rttvar", (_, c) => Microseconds(c?.RttVariance ?? TimeSpan.Zero)),
-        ("tcpi_backoff", (_, c) => c?.RtoBackoffs ?? 0),
-        ("tcpi_advmss", (_, c) => c?.AdvertisedMss ?? 536),
-        ("tcpi_rcv_mss", (_, c) => c?.ReceiveMss ?? 536),
-    ];
-
-    private static long? TcpInfoField(ScriptSocket sock, string field) =>
-        Array.Find(TcpInfoFields, f => f.Name == field) is { Value: { } value } ? value(sock, sock.Connection) : null;
-
-    private static long Microseconds(TimeSpan t) => t.Ticks / TimeSpan.TicksPerMicrosecond;
-
-    private static long Segments(int bytes, TcpConnection c) => (bytes + c.EffectiveMss - 1) / c.EffectiveMss;
 
     /// <summary>Compares each field a struct literal names with the actual value; fails on the first difference.</summary>
     private void CheckStruct(SyscallEvent s, SyscallArg output, Func<string, long?> actualOf, TcpState? state = null)

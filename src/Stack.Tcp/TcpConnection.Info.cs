@@ -88,6 +88,71 @@ public sealed partial class TcpConnection
     /// <summary>The smallest RTT seen in the last 300 s (Linux tcp_min_rtt, tcp_update_rtt_min); null before a sample.</summary>
     public TimeSpan? MinRtt => _minRtt;
 
+    /// <summary>
+    /// This connection's <c>struct tcp_info</c> at <paramref name="now"/> (Linux tcp_get_info): what <c>ss -i</c>
+    /// and getsockopt(TCP_INFO) report. Loop thread only.
+    /// </summary>
+    public TcpInfo GetInfo(Instant now)
+    {
+        int mss = Math.Max(1, _mss);
+        var (sacked, lost, retransmitted) = Scoreboard;
+        int cwnd = CongestionWindow;
+        int ssthresh = SlowStartThreshold;
+        return new TcpInfo
+        {
+            State = _state,
+            CaState = RecoveryState,
+            Options = (TimestampsEnabled ? TcpInfo.OptTimestamps : 0) | (SackEnabled ? TcpInfo.OptSack : 0)
+                | (_snd.Wscale > 0 || _rcv.Wscale > 0 ? TcpInfo.OptWscale : 0)
+                | (SynDataAccepted ? TcpInfo.OptSynData : 0) | (IsFastOpenChild ? TcpInfo.OptTfoChild : 0),
+            SndWscale = _snd.Wscale,
+            RcvWscale = _rcv.Wscale,
+            Rto = Microseconds(Rto),
+            SndMss = _mss,
+            RcvMss = ReceiveMss,
+            AdvMss = AdvertisedMss,
+            Unacked = SegmentsOut,
+            Sacked = Segments(sacked, mss),
+            Lost = Segments(lost, mss),
+            Retrans = Segments(retransmitted, mss),
+            SndSsthresh = ssthresh >= 1 << 30 ? TcpInfo.InfiniteSsthresh : ssthresh / mss,
+            SndCwnd = Math.Min(cwnd, int.MaxValue / 2) / mss,
+            CwndUnbounded = cwnd >= int.MaxValue / 2,
+            TotalRetrans = TotalRetransmissions,
+            Rtt = Microseconds(SmoothedRtt ?? TimeSpan.Zero),
+            RttVar = Microseconds(RttVariance ?? TimeSpan.Zero),
+            Backoff = RtoBackoffs,
+            Reordering = _reordering,
+            ReordSeen = _reorderSeen,
+            Delivered = _deliveredSegments,
+            Probes = _probesOut,
+            MinRtt = _minRtt is { } min ? Microseconds(min) : TcpInfo.NoMinRtt,
+            // Milliseconds since, as Linux's jiffies_to_msecs(now - stamp).
+            LastDataRecv = MillisecondsSince(_lastDataReceivedAt, now),
+            LastDataSent = MillisecondsSince(_lastDataSentAt, now),
+            LastAckRecv = MillisecondsSince(_lastAckReceivedAt, now),
+            SndWnd = Math.Min(SendWindow, uint.MaxValue),
+            BytesAcked = _bytesAcked,
+            BytesReceived = _bytesReceived,
+            BytesSent = _bytesSent,
+            BytesRetrans = _bytesRetransmitted,
+            DataSegsOut = _dataSegmentsOut,
+            DataSegsIn = _dataSegmentsIn,
+            DsackDups = DsackSegments,
+            NotsentBytes = NotSentBytes,
+            BusyTime = Microseconds(BusyTime(now)),
+            RwndLimited = Microseconds(RwndLimitedTime(now)),
+            SndbufLimited = Microseconds(SndbufLimitedTime(now)),
+            DeliveryRate = DeliveryRate,
+            DeliveryRateAppLimited = DeliveryRateAppLimited,
+            PacingRate = PacingRate,
+        };
+
+        static long Microseconds(TimeSpan t) => t.Ticks / TimeSpan.TicksPerMicrosecond;
+        static long MillisecondsSince(Instant then, Instant now) => Math.Max(0, (now - then).Ticks / TimeSpan.TicksPerMillisecond);
+        static long Segments(int bytes, int mss) => (bytes + mss - 1) / mss;
+    }
+
     private void OnRttSampleForInfo(TimeSpan rtt, Instant now)
     {
         if (_minRtt is not { } min || rtt <= min || now - _minRttAt > Sending.Rack.MinRttWindow)

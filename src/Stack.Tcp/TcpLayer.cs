@@ -703,17 +703,8 @@ public sealed partial class TcpLayer : IIpTransport
                 return true;
             }
         }
-        if (!reuseAddress)
-        {
-            foreach (var tuple in _timeWait.Keys)
-            {
-                if (tuple.LocalPort == port && (local.IsUnspecified || tuple.LocalAddress == local))
-                {
-                    return true; // TIME-WAIT holds its port against a bind without SO_REUSEADDR.
-                }
-            }
-        }
-        return false;
+        // TIME-WAIT holds its port against a bind without SO_REUSEADDR.
+        return !reuseAddress && TimeWaitHoldsPort(local, port);
     }
 
     private void Reject(RejectReason reason)

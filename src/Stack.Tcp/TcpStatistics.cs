@@ -136,6 +136,12 @@ public sealed class TcpStatistics
     /// <summary>TIME-WAIT connections replaced by a new incarnation (RFC 9293 §3.10.7.4, RFC 6191).</summary>
     public long TimeWaitRecycled;
 
+    /// <summary>
+    /// Connections that closed without a TIME-WAIT record because <see cref="TcpConfig.MaxTimeWait"/> records stood
+    /// already (Linux TCPTimeWaitOverflow).
+    /// </summary>
+    public long TimeWaitOverflow;
+
     /// <summary>Segments of no connection here handed to another shard of a multi-queue stack (<see cref="TcpLayer.HandOff"/>).</summary>
     public long HandedOff;
 

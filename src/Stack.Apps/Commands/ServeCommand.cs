@@ -49,6 +49,8 @@ public static class ServeCommand
         var busyPoll = CliOptions.Int("--busy-poll", 0, (int)StackOptions.MaxBusyPoll.TotalMicroseconds,
             "spin up to USEC microseconds reading the TAP before the loop sleeps, as SO_BUSY_POLL: lower echo latency for a busy core (default 0, off)",
             "USEC");
+        var maxTimeWait = CliOptions.Int("--max-tw-buckets", 0, int.MaxValue,
+            $"connections kept in TIME-WAIT at most, as Linux's net.ipv4.tcp_max_tw_buckets; past it a closing connection keeps none (default {Stack.Tcp.TcpConfig.DefaultMaxTimeWait})");
         var command = new Command("serve",
             "Bring the stack up on a TAP device and serve daytime, echo, discard and chargen (and HTTP) until SIGINT or SIGTERM.");
         stackOptions.AddTo(command);
@@ -58,14 +60,16 @@ public static class ServeCommand
         command.Add(control);
         command.Add(queues);
         command.Add(busyPoll);
+        command.Add(maxTimeWait);
         command.SetAction(result => Run(stackOptions.Read(result), result.GetValue(services) ?? ReadServices(ServiceHost.DefaultList),
             result.GetValue(cert), (result.GetValue(name), result.GetValue(control)), result.GetValue(queues) ?? 1,
-            TimeSpan.FromMicroseconds(result.GetValue(busyPoll) ?? 0), context.Stdout, context.Stderr));
+            (TimeSpan.FromMicroseconds(result.GetValue(busyPoll) ?? 0), result.GetValue(maxTimeWait) ?? Stack.Tcp.TcpConfig.DefaultMaxTimeWait),
+            context.Stdout, context.Stderr));
         return command;
     }
 
     private static int Run(StackArgs options, IReadOnlyList<string> services, string? certificate, (string? Name, string? Path) control,
-        int queues, TimeSpan busyPoll, TextWriter stdout, TextWriter stderr)
+        int queues, (TimeSpan BusyPoll, int MaxTimeWait) tuning, TextWriter stdout, TextWriter stderr)
     {
         var web = services.Where(n => WebService.Names.Split(',').Contains(n)).ToList();
         var small = services.Except(web).ToList();
@@ -81,7 +85,7 @@ public static class ServeCommand
         var started = new List<ServiceHost>();
         var stackOptions = options.ToOptions(logs);
         if (control.Name is not null) stackOptions = stackOptions with { Name = control.Name };
-        stackOptions = stackOptions with { BusyPoll = busyPoll };
+        stackOptions = stackOptions with { BusyPoll = tuning.BusyPoll, Tcp = stackOptions.Tcp with { MaxTimeWait = tuning.MaxTimeWait } };
         using (var shards = StackShards.Start(stackOptions, queues,
             configure: s =>
             {

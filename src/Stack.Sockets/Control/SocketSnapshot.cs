@@ -113,48 +113,46 @@ public static class SocketSnapshot
 
     private static TcpSocketDetails Details(TcpConnection c, int linkMtu, Instant now)
     {
-        int mss = Math.Max(1, c.EffectiveMss);
-        var (sacked, lost, retransmitted) = c.Scoreboard;
-        long? ssthresh = c.SlowStartThreshold >= 1 << 30 ? null : c.SlowStartThreshold / mss;
+        var info = c.GetInfo(now);
         return new TcpSocketDetails(
             CongestionControl: c.Config.CongestionControl.ToString().ToLowerInvariant(),
-            Timestamps: c.TimestampsEnabled,
-            Sack: c.SackEnabled,
-            SendWscale: c.WindowScale.Send,
-            ReceiveWscale: c.WindowScale.Receive,
-            RtoUs: Microseconds(c.Rto),
-            RttUs: Microseconds(c.SmoothedRtt ?? TimeSpan.Zero),
-            RttVarUs: Microseconds(c.RttVariance ?? TimeSpan.Zero),
-            MinRttUs: c.MinRtt is { } m ? Microseconds(m) : null,
-            Mss: c.EffectiveMss,
-            AdvMss: c.AdvertisedMss,
-            RcvMss: c.ReceiveMss,
+            Timestamps: (info.Options & TcpInfo.OptTimestamps) != 0,
+            Sack: (info.Options & TcpInfo.OptSack) != 0,
+            SendWscale: info.SndWscale,
+            ReceiveWscale: info.RcvWscale,
+            RtoUs: info.Rto,
+            RttUs: info.Rtt,
+            RttVarUs: info.RttVar,
+            MinRttUs: info.MinRtt == TcpInfo.NoMinRtt ? null : info.MinRtt,
+            Mss: info.SndMss,
+            AdvMss: info.AdvMss,
+            RcvMss: info.RcvMss,
             Pmtu: linkMtu,
-            Cwnd: c.CongestionWindow >= int.MaxValue / 2 ? 0 : c.CongestionWindow / mss,
-            Ssthresh: ssthresh,
-            BytesSent: c.BytesSent,
-            BytesRetrans: c.BytesRetransmitted,
-            BytesAcked: c.BytesAcked,
-            BytesReceived: c.BytesReceived,
-            DataSegsOut: c.DataSegmentsOut,
-            DataSegsIn: c.DataSegmentsIn,
-            Delivered: c.DeliveredSegments,
-            TotalRetrans: c.TotalRetransmissions,
-            Retrans: Segments(retransmitted, mss),
-            Lost: Segments(lost, mss),
-            Sacked: Segments(sacked, mss),
-            Unacked: c.SegmentsOut,
-            NotSent: c.NotSent,
-            Reordering: c.Reordering,
-            Backoff: c.RtoBackoffs,
-            SendWindow: c.SendWindow,
-            DeliveryRateBps: c.DeliveryRate * 8,
-            DeliveryRateAppLimited: c.DeliveryRateAppLimited,
-            PacingRateBps: c.PacingRate * 8,
-            LastSendMs: MillisecondsSince(c.LastDataSentAt, now),
-            LastReceiveMs: MillisecondsSince(c.LastDataReceivedAt, now),
-            LastAckMs: MillisecondsSince(c.LastAckReceivedAt, now),
-            CaState: c.RecoveryState.ToString(),
+            Cwnd: info.CwndUnbounded ? 0 : info.SndCwnd,
+            Ssthresh: info.SndSsthresh == TcpInfo.InfiniteSsthresh ? null : info.SndSsthresh,
+            BytesSent: info.BytesSent,
+            BytesRetrans: info.BytesRetrans,
+            BytesAcked: info.BytesAcked,
+            BytesReceived: info.BytesReceived,
+            DataSegsOut: info.DataSegsOut,
+            DataSegsIn: info.DataSegsIn,
+            Delivered: info.Delivered,
+            TotalRetrans: info.TotalRetrans,
+            Retrans: info.Retrans,
+            Lost: info.Lost,
+            Sacked: info.Sacked,
+            Unacked: info.Unacked,
+            NotSent: info.NotsentBytes,
+            Reordering: info.Reordering,
+            Backoff: info.Backoff,
+            SendWindow: info.SndWnd,
+            DeliveryRateBps: info.DeliveryRate * 8,
+            DeliveryRateAppLimited: info.DeliveryRateAppLimited,
+            PacingRateBps: info.PacingRate * 8,
+            LastSendMs: info.LastDataSent,
+            LastReceiveMs: info.LastDataRecv,
+            LastAckMs: info.LastAckRecv,
+            CaState: info.CaState.ToString(),
             Timer: Timer(c, now));
     }
 
@@ -197,12 +195,6 @@ public static class SocketSnapshot
         }
         return null;
     }
-
-    private static long Microseconds(TimeSpan t) => t.Ticks / TimeSpan.TicksPerMicrosecond;
-
-    private static long MillisecondsSince(Instant then, Instant now) => Math.Max(0, (now - then).Ticks / TimeSpan.TicksPerMillisecond);
-
-    private static long Segments(int bytes, int mss) => (bytes + mss - 1) / mss;
 
     /// <summary>The wildcard address an unbound end shows, as ss prints it.</summary>
     private static string Wildcard(bool v6) => v6 ? "::" : "0.0.0.0";

@@ -43,6 +43,7 @@ public static partial class StackCounters
         [nameof(TcpStatistics.MtuProbesSucceeded)] = "TcpExtTCPMTUPSuccess",
         [nameof(TcpStatistics.MtuProbesFailed)] = "TcpExtTCPMTUPFail",
         [nameof(TcpStatistics.Md5Unexpected)] = "TcpExtTCPMD5Unexpected",
+        [nameof(TcpStatistics.TimeWaitOverflow)] = "TcpExtTCPTimeWaitOverflow",
     };
 
     /// <summary>Fields the Tcp MIB lines (and TCPSACKRecovery) read; not listed again under a Stack name.</summary>

@@ -83,8 +83,7 @@ public sealed class StackInstance : IDisposable
         var name = options.Name ?? options.Link.Name;
         return Start(name, device, options.ToHostOptions(), time, logs, options.Tcp, s =>
         {
-            s.Loop.BusyPoll = options.BusyPoll;
-            s.Dns.Options = options.Dns;
+            s.ApplyLoopOptions(options);
             // DNS servers from router advertisements (RDNSS, RFC 8106) and DHCP (option 6) reach the resolver as
             // they come and go.
             if (s.Host.Autoconf is { } autoconf)
@@ -99,6 +98,17 @@ public sealed class StackInstance : IDisposable
             }
             configure?.Invoke(s);
         });
+    }
+
+    /// <summary>
+    /// What a stack's loop takes from <paramref name="options"/> in its configure step: the busy-poll budget and the
+    /// resolver's settings. The one place both a single stack (<see cref="Start(StackOptions, Action{StackInstance}?)"/>)
+    /// and every shard of <see cref="StackShards"/> set them, so a new loop setting reaches both.
+    /// </summary>
+    internal void ApplyLoopOptions(StackOptions options)
+    {
+        Loop.BusyPoll = options.BusyPoll;
+        Dns.Options = options.Dns;
     }
 
     /// <summary>

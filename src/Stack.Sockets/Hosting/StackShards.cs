@@ -120,8 +120,7 @@ public sealed class StackShards : IDisposable
                 int shard = k;
                 shards._shards[k] = StackInstance.Start($"{name}.q{k}", device, host, time, logs, options.Tcp, s =>
                 {
-                    s.Dns.Options = options.Dns;
-                    s.Loop.BusyPoll = options.BusyPoll;
+                    s.ApplyLoopOptions(options);
                     shards.Wire(shard, s);
                     configure?.Invoke(s);
                 }, new EphemeralPorts(first, last, host.Random));

@@ -192,6 +192,7 @@ public sealed class CliTests
     [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --autoconf yes", "--autoconf wants on or off, not 'yes'")]
     [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --cc vegas", "--cc wants cubic, bbr or newreno, not 'vegas'")]
     [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --busy-poll 2000000", "--busy-poll must be a number from 0 to 1000000, not '2000000'")]
+    [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --max-tw-buckets 3000000000", "--max-tw-buckets must be a number from 0 to 2147483647, not '3000000000'")]
     [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --mac 01:00:5e:00:00:01", "--mac wants a unicast address")]
     [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --log-level loud", "--log-level wants trace, debug")]
     [InlineData("serve --tap tap0 --ip 192.0.2.2/24 --impair loss=200%", "--impair: ")]

@@ -1,3 +1,4 @@
+using Stack.IP;
 using Stack.Apps.Inspect;
 using Stack.Sockets.Control;
 using Stack.Tcp;
@@ -172,6 +173,23 @@ public sealed class TimeWaitRecordTests
         var port = c.LocalEndPoint;
         Assert.Throws<System.Net.Sockets.SocketException>(() => h.Tcp.Listen(port.Address, port.Port, 5));
         h.Tcp.Listen(port.Address, port.Port, 5, TcpConfig.Default with { ReuseAddress = true });
+    }
+
+    [Fact]
+    public void A_record_holds_its_port_on_its_address_and_on_any_until_it_ends()
+    {
+        var h = new TcpHarness();
+        var listener = h.Listen();
+        EnterTimeWait(h, listener, release: true);
+        listener.Close(h.Now);
+        Assert.Throws<System.Net.Sockets.SocketException>(() => h.Tcp.Listen(IpAddress.AnyV4, TcpHarness.OurPort, 5));
+        Assert.Throws<System.Net.Sockets.SocketException>(() => h.Tcp.Listen(h.Our, TcpHarness.OurPort, 5));
+        h.Tcp.Listen(TcpHarness.Our6, TcpHarness.OurPort, 5).Close(h.Now); // Another address: not held there.
+
+        h.Advance(TwoMsl);
+        Assert.Equal(0, h.Tcp.TimeWaitCount);
+        h.Tcp.Listen(IpAddress.AnyV4, TcpHarness.OurPort, 5).Close(h.Now);
+        h.Tcp.Listen(h.Our, TcpHarness.OurPort, 5);
     }
 
     [Fact]
