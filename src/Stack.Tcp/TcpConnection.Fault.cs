@@ -57,37 +57,48 @@ public sealed partial class TcpConnection
         Settle(now);
     }
 
-    /// <summary>Leave's tail: buffers back when done, the timer queue, then Notify with what happened.</summary>
+    /// <summary>
+    /// Leave's tail: TIME-WAIT to its record, buffers back when done, the timer queue, then Notify with what
+    /// happened; last of all, at the outermost Settle, the pool takes the connection if it is released and done.
+    /// </summary>
     private void Settle(Instant now)
     {
-        if (_state == TcpState.TimeWait && !_handedOff)
+        _settling++;
+        try
         {
-            HandOffTimeWait();
-        }
-        ReleaseBuffersWhenDone();
-        _layer.Reschedule(this);
-        TcpEvents events = _pending;
-        _pending = TcpEvents.None;
-        if (events != TcpEvents.None)
-        {
-            _notifying++;
-            try
+            if (_state == TcpState.TimeWait && !_handedOff)
             {
-                Notify?.Invoke(this, events);
+                HandOffTimeWait();
             }
-            catch (Exception e) when (!IsFatal(e))
+            ReleaseBuffersWhenDone();
+            _layer.Reschedule(this);
+            TcpEvents events = _pending;
+            _pending = TcpEvents.None;
+            if (events != TcpEvents.None)
             {
-                if (Fault(e, now))
+                try
                 {
-                    Settle(now); // The owner hears of the fault; a second throw is only logged, so this ends.
+                    Notify?.Invoke(this, events);
+                }
+                catch (Exception e) when (!IsFatal(e))
+                {
+                    if (Fault(e, now))
+                    {
+                        Settle(now); // The owner hears of the fault; a second throw is only logged, so this ends.
+                    }
                 }
             }
-            finally
-            {
-                _notifying--;
-            }
         }
-        PoolIfDone(); // Last: nothing of this entry point touches the connection after it.
+        finally
+        {
+            _settling--;
+        }
+        if (_settling == 0)
+        {
+            // Nothing of this entry point touches the connection after this, nor of one nested in it (a TIME-WAIT
+            // overflow closes inside HandOffTimeWait; a Notify handler may call back in): those settle inside.
+            PoolIfDone();
+        }
     }
 
     /// <summary>

@@ -9,7 +9,7 @@ namespace Stack.Tcp;
 // connection someone still watches (StateChanged) is never pooled: a watcher may look at it later.
 public sealed partial class TcpConnection
 {
-    private int _notifying; // Notify handlers running (Settle): the entry point has not finished with it.
+    private int _settling; // Settles running (Leave's tail, Notify in it): the entry points have not finished with it.
     private bool _pooled;
 
     /// <summary>Lives this object had before the present one; the timer heap's entries carry it.</summary>
@@ -18,7 +18,7 @@ public sealed partial class TcpConnection
     /// <summary>In the layer's pool, between two lives.</summary>
     internal bool IsPooled => _pooled;
 
-    private bool ReadyForPool => _released && !_pooled && _depth == 0 && _notifying == 0 && StateChanged is null
+    private bool ReadyForPool => _released && !_pooled && _depth == 0 && _settling == 0 && StateChanged is null
         && Listener is null && (_state == TcpState.Closed || (_handedOff && _timeWait is null));
 
     /// <summary>Hands the connection to the layer's pool if it is released and done; called as entry points settle.</summary>
@@ -37,5 +37,5 @@ public sealed partial class TcpConnection
     }
 
     /// <summary>This file's fields as a pooled connection starts its next life (called by <see cref="Open"/>).</summary>
-    private void ResetPool() => (_notifying, _pooled) = (0, false);
+    private void ResetPool() => (_settling, _pooled) = (0, false);
 }
