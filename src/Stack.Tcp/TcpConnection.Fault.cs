@@ -68,7 +68,7 @@ public sealed partial class TcpConnection
         {
             if (_state == TcpState.TimeWait && !_handedOff)
             {
-                HandOffTimeWait();
+                HandOffTimeWait(now);
             }
             ReleaseBuffersWhenDone();
             _layer.Reschedule(this);

@@ -51,7 +51,7 @@ public sealed partial class TcpConnection
     internal TcpTimeWait? TimeWaitRecord => _timeWait;
 
     /// <summary>Hands TIME-WAIT to the layer as a record: called once, as the entry point that entered it settles.</summary>
-    private void HandOffTimeWait()
+    private void HandOffTimeWait(Instant now)
     {
         _handedOff = true;
         ushort window = ComputeWindow(); // What our next ACK would offer: the record offers it from now on (Linux tw_rcv_wnd).
@@ -64,7 +64,7 @@ public sealed partial class TcpConnection
         // connections in the table, which its compaction counts on.
         ScheduledAt = Instant.Never;
         bool keep = !_released || StateChanged is not null;
-        var tw = _layer.EnterTimeWait(this, state, deadline, keep);
+        var tw = _layer.EnterTimeWait(this, state, deadline, keep, now);
         _timeWait = keep ? tw : null;
     }
 

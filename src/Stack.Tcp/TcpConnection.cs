@@ -58,8 +58,8 @@ public sealed partial class TcpConnection
     internal TcpConnection(TcpLayer layer, TcpConfig config, FourTuple tuple, bool passive, uint tsOffset)
     {
         _layer = layer;
-        _send = new SendBuffer(RingCapacity(config));
-        _recv = new ReceiveBuffer(config.ReceiveBufferSize);
+        _send = new SendBuffer(); // Sized by Open, as a pooled connection's are: neither holds a ring until used.
+        _recv = new ReceiveBuffer();
         Open(config, tuple, passive, tsOffset);
     }
 

@@ -35,17 +35,16 @@ public sealed partial class TcpLayer
     /// Takes <paramref name="c"/> out of the connection table and puts its TIME-WAIT record in its place; null when
     /// <see cref="TcpConfig.MaxTimeWait"/> records stand already, and then <paramref name="c"/> is CLOSED.
     /// </summary>
-    internal TcpTimeWait? EnterTimeWait(TcpConnection c, in TimeWaitState state, Instant deadline, bool keepOwner)
+    internal TcpTimeWait? EnterTimeWait(TcpConnection c, in TimeWaitState state, Instant deadline, bool keepOwner, Instant now)
     {
         RemoveConnection(c);
         if (_timeWait.Count >= DefaultConfig.MaxTimeWait)
         {
             // Linux tcp_time_wait: past tcp_max_tw_buckets inet_twsk_alloc gives nothing, and the socket is closed
             // with no TIME-WAIT (tcp_done), counted as TCPTimeWaitOverflow. Its tuple is free at once: a later SYN
-            // on it is a new connection. The handoff runs in the entry point that entered TIME-WAIT, which armed
-            // the deadline at now + 2 MSL, so that gives back its now.
+            // on it is a new connection.
             Statistics.TimeWaitOverflow++;
-            c.EndTimeWait(deadline - 2 * c.Config.Msl, "TIME-WAIT overflow (MaxTimeWait)", error: null);
+            c.EndTimeWait(now, "TIME-WAIT overflow (MaxTimeWait)", error: null);
             return null;
         }
         var tw = _timeWaitPool.TryPop(out var pooled) ? pooled : new TcpTimeWait(this);

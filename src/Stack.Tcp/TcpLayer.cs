@@ -391,20 +391,15 @@ public sealed partial class TcpLayer : IIpTransport
     }
 
     /// <summary>Whether a connection or TIME-WAIT record here has the four-tuple the error quotes (asked by a multi-queue stack).</summary>
-    public bool ClaimsIcmpError(in IcmpError error)
-    {
-        if (!TcpHeader.TryReadPortsAndSeq(error.QuotedTransport, out ushort sourcePort, out ushort destinationPort, out _)) return true;
-        var tuple = new FourTuple(error.Source, sourcePort, error.Destination, destinationPort);
-        return _connections.ContainsKey(tuple) || _timeWait.ContainsKey(tuple);
-    }
+    public bool ClaimsIcmpError(in IcmpError error) =>
+        !TryQuotedTuple(error, out var tuple, out _) || _connections.ContainsKey(tuple) || _timeWait.ContainsKey(tuple);
 
     public void OnIcmpError(in IcmpError error, Instant now)
     {
-        if (!TcpHeader.TryReadPortsAndSeq(error.QuotedTransport, out ushort sourcePort, out ushort destinationPort, out uint seq))
+        if (!TryQuotedTuple(error, out var tuple, out uint seq))
         {
             return;
         }
-        var tuple = new FourTuple(error.Source, sourcePort, error.Destination, destinationPort);
         if (_connections.TryGetValue(tuple, out var c))
         {
             c.OnIcmpError(error.Kind, error.Mtu, new SeqNum(seq), now);
@@ -413,6 +408,14 @@ public sealed partial class TcpLayer : IIpTransport
         {
             OnTimeWaitIcmpError(tw, error, new SeqNum(seq), now);
         }
+    }
+
+    /// <summary>The four-tuple (ours, as we sent it) and sequence number an ICMP error quotes.</summary>
+    private static bool TryQuotedTuple(in IcmpError error, out FourTuple tuple, out uint seq)
+    {
+        bool read = TcpHeader.TryReadPortsAndSeq(error.QuotedTransport, out ushort sourcePort, out ushort destinationPort, out seq);
+        tuple = new FourTuple(error.Source, sourcePort, error.Destination, destinationPort);
+        return read;
     }
 
     public Instant NextDeadline

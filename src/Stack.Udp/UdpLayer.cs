@@ -271,13 +271,19 @@ public sealed partial class UdpLayer : IIpTransport
     /// Whether an endpoint here would take a datagram from the quoted destination to the quoted source: the one the
     /// error is about may be here (a multi-queue stack asks before it hands the error to another shard).
     /// </summary>
-    public bool ClaimsIcmpError(in IcmpError error) => Match(error.Source, BinaryPrimitives.ReadUInt16BigEndian(error.QuotedTransport),
-        error.Destination, BinaryPrimitives.ReadUInt16BigEndian(error.QuotedTransport[2..])) is not null;
+    public bool ClaimsIcmpError(in IcmpError error)
+    {
+        var (localPort, remotePort) = QuotedPorts(error);
+        return Match(error.Source, localPort, error.Destination, remotePort) is not null;
+    }
+
+    /// <summary>The ports of the datagram an ICMP error quotes: ours (its source) and the peer's.</summary>
+    private static (ushort Local, ushort Remote) QuotedPorts(in IcmpError error) =>
+        (BinaryPrimitives.ReadUInt16BigEndian(error.QuotedTransport), BinaryPrimitives.ReadUInt16BigEndian(error.QuotedTransport[2..]));
 
     public void OnIcmpError(in IcmpError error, Instant now)
     {
-        ushort localPort = BinaryPrimitives.ReadUInt16BigEndian(error.QuotedTransport);
-        ushort remotePort = BinaryPrimitives.ReadUInt16BigEndian(error.QuotedTransport[2..]);
+        var (localPort, remotePort) = QuotedPorts(error);
         if (!_ports.TryGetValue(localPort, out var list)) return;
         if (error.Kind == IcmpErrorKind.PacketTooBig)
         {
