@@ -11,7 +11,11 @@ namespace Stack.Tests.Interop;
 /// <summary>
 /// IPv6 autoconfiguration against real routers' messages, in a namespace the test creates: radvd advertising
 /// 2001:db8::/64 with RDNSS on br0, and a scapy-written flood of advertisements like THC-IPv6's flood_router26.
+/// The flood test reads the whole process's managed memory before and after, so the class runs alone: run beside
+/// the parallel collections, their live objects showed as 50 MiB of growth in one CI run, while alone the flood
+/// adds under 1 MiB.
 /// </summary>
+[Collection(RunsAlone.Name)]
 public sealed class AutoconfInteropTests(ITestOutputHelper output)
 {
     private static readonly MacAddress StackMac = new(0x0200_5354_0A02UL);
@@ -107,7 +111,7 @@ public sealed class AutoconfInteropTests(ITestOutputHelper output)
             Assert.True(autoconf.Addresses.Count <= 16);
             Assert.True(autoconf.Statistics.RoutersIgnored > 1000);
             Assert.InRange(OnLoop(stack, s => s.Host.Ndp.Cache.Count), 1, 1024);
-            Assert.True(after - before < 32L * 1024 * 1024, $"managed memory grew by {(after - before) / 1024} KiB");
+            Assert.True(after - before < 16L * 1024 * 1024, $"managed memory grew by {(after - before) / 1024} KiB");
 
             (code, var text, _) = ns.Exec("ping -c 3 -i 0.2 -W 2 192.0.2.2", TimeSpan.FromSeconds(15));
             Assert.True(code == 0, text);
