@@ -252,7 +252,7 @@ public sealed partial class TcpLayer : IIpTransport
         {
             throw new SocketException((int)SocketError.AddressAlreadyInUse);
         }
-        var c = NewConnection(config, tuple, passive: false, (uint)_random.Next());
+        var c = NewConnection(config, tuple, passive: false, TimestampOffset(tuple));
         _connections.Add(tuple, c);
         Statistics.ActiveOpens++;
         RaiseCreated(c);
@@ -489,10 +489,9 @@ public sealed partial class TcpLayer : IIpTransport
         live.Clear();
     }
 
-    /// <param name="tsOffset">The timestamp clock's offset; a random one when null.</param>
-    internal TcpConnection CreatePassive(TcpListener listener, FourTuple tuple, uint? tsOffset = null)
+    internal TcpConnection CreatePassive(TcpListener listener, FourTuple tuple)
     {
-        var c = NewConnection(listener.Config, tuple, passive: true, tsOffset ?? (uint)_random.Next());
+        var c = NewConnection(listener.Config, tuple, passive: true, TimestampOffset(tuple));
         c.Listener = listener;
         _connections.Add(tuple, c);
         Statistics.PassiveOpens++;
@@ -541,6 +540,16 @@ public sealed partial class TcpLayer : IIpTransport
             _connections.Remove(c.Tuple);
             throw;
         }
+    }
+
+    /// <summary>The connection's timestamp offset: one per pair of addresses (<see cref="IsnGenerator.TimestampOffset"/>).</summary>
+    internal uint TimestampOffset(FourTuple tuple)
+    {
+        Span<byte> l = stackalloc byte[16];
+        Span<byte> r = stackalloc byte[16];
+        int n = Write(tuple.LocalAddress, l);
+        Write(tuple.RemoteAddress, r);
+        return _isn.TimestampOffset(l[..n], r[..n]);
     }
 
     internal SeqNum NextIsn(FourTuple tuple, Instant now)

@@ -40,7 +40,7 @@ public sealed partial class TcpListener
                 reply.WindowScale = (byte)TcpConnection.ReceiveShift(Config);
             }
             reply.HasTimestamps = true;
-            uint clock = unchecked((uint)now.Milliseconds + _layer.Cookies.TimestampOffset(tuple));
+            uint clock = unchecked((uint)now.Milliseconds + _layer.TimestampOffset(tuple));
             reply.TsVal = SynCookieCodec.EncodeTimestamp(clock, peerShift, sack);
             reply.TsEcr = options.TsVal;
         }
@@ -75,7 +75,7 @@ public sealed partial class TcpListener
             return true; // Dropped, not reset: the client's retransmission may find room.
         }
         _layer.Statistics.SynCookiesValid++;
-        var c = _layer.CreatePassive(this, tuple, _layer.Cookies.TimestampOffset(tuple));
+        var c = _layer.CreatePassive(this, tuple);
         c.StartFromCookie(ack, options, cookie, now);
         c.OnSegment(ack, options, now);
         return true;

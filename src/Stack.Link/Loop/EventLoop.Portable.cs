@@ -24,7 +24,7 @@ public sealed partial class EventLoop
         }
         var buffer = ArrayPool<byte>.Shared.Rent(frame.Length);
         frame.CopyTo(buffer);
-        _inbox.Enqueue(new Item(buffer, frame.Length, null));
+        _inbox.Enqueue(new Item(buffer, frame.Length, null, null, null));
         _wake!.Set();
     }
 

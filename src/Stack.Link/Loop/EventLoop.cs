@@ -109,9 +109,33 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
     /// </summary>
     public void Post(Action<Instant> work)
     {
-        _inbox.Enqueue(new Item(null, 0, work));
+        _inbox.Enqueue(new Item(null, 0, work, null, null));
         if (!IsLoopThread) Wake();
     }
+
+    /// <summary>
+    /// <see cref="Post(Action{Instant})"/> with the work's state passed beside it, as
+    /// <see cref="ThreadPool.UnsafeQueueUserWorkItem{TState}(Action{TState}, TState, bool)"/> takes it: with a static
+    /// lambda and a state object that already exists (a socket's operation or channel), posting allocates nothing,
+    /// where a lambda capturing the state makes a closure and a delegate on every post. A value-type state is boxed.
+    /// </summary>
+    public void Post<TState>(Action<Instant, TState> work, TState state)
+    {
+        _inbox.Enqueue(new Item(null, 0, work, state, Posted<TState>.Run));
+        if (!IsLoopThread) Wake();
+    }
+
+    /// <summary>
+    /// A continuation posted through <see cref="SynchronizationContext"/> (an await on the loop thread): queued with
+    /// its state as they are, so resuming on the loop allocates nothing.
+    /// </summary>
+    internal void Post(SendOrPostCallback continuation, object? state)
+    {
+        _inbox.Enqueue(new Item(null, 0, continuation, state, RunCallback));
+        if (!IsLoopThread) Wake();
+    }
+
+    private static readonly Action<Delegate, object?, Instant> RunCallback = static (work, state, _) => ((SendOrPostCallback)work)(state);
 
     /// <summary>Runs <paramref name="work"/> on the loop thread; the continuation runs elsewhere.</summary>
     public Task<T> InvokeAsync<T>(Func<Instant, T> work)
@@ -199,7 +223,11 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
             }
             else if (item.Work is { } work)
             {
-                try { work(Now); }
+                try
+                {
+                    if (item.Run is { } run) run(work, item.State, Now);
+                    else ((Action<Instant>)work)(Now);
+                }
                 catch (Exception e) when (e is not OutOfMemoryException) { Report(e); }
             }
         }
@@ -256,5 +284,16 @@ public sealed partial class EventLoop : IFrameSink, IDisposable
         _wake.Dispose();
     }
 
-    private readonly record struct Item(byte[]? Frame, int Length, Action<Instant>? Work);
+    /// <summary>
+    /// A frame a device thread queued, or posted work: an <see cref="Action{Instant}"/> alone, or a delegate with its
+    /// state and the <c>Run</c> that calls it (<see cref="Posted{TState}.Run"/>, <see cref="RunCallback"/>).
+    /// </summary>
+    private readonly record struct Item(byte[]? Frame, int Length, Delegate? Work, object? State, Action<Delegate, object?, Instant>? Run);
+
+    /// <summary>Calls posted work with its state, both typed again: one delegate per state type, made once.</summary>
+    private static class Posted<TState>
+    {
+        public static readonly Action<Delegate, object?, Instant> Run =
+            static (work, state, now) => ((Action<Instant, TState>)work)(now, (TState)state!);
+    }
 }

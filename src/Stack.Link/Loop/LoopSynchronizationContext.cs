@@ -23,7 +23,7 @@ public sealed class LoopSynchronizationContext : SynchronizationContext
     public override void Post(SendOrPostCallback d, object? state)
     {
         ArgumentNullException.ThrowIfNull(d);
-        _loop.Post(_ => d(state));
+        _loop.Post(d, state);
     }
 
     public override void Send(SendOrPostCallback d, object? state)

@@ -10,16 +10,20 @@ namespace Stack.Sockets;
 internal readonly record struct DatagramReceipt(int Length, IpAddress Source, ushort Port);
 
 /// <summary>A receive waiting on the loop for a datagram: where to copy it. Reused call after call (<see cref="LoopOperation{TResult}"/>).</summary>
-internal sealed class DatagramReceive(OperationSlot<DatagramReceive> home) : LoopOperation<DatagramReceipt>
+internal sealed class DatagramReceive(OperationSlot<DatagramReceive> home, DatagramChannel channel) : LoopOperation<DatagramReceipt>
 {
+    public DatagramChannel Channel => channel;
+
     public Memory<byte> Buffer { get; set; }
     protected override void Clear() => Buffer = default;
     protected override void Release() => home.Put(this);
 }
 
 /// <summary>A send handed to the loop by a caller on another thread: the datagram and where it goes (none: the connected peer).</summary>
-internal sealed class DatagramSend(OperationSlot<DatagramSend> home) : LoopOperation<int>
+internal sealed class DatagramSend(OperationSlot<DatagramSend> home, DatagramSocketCore socket) : LoopOperation<int>
 {
+    public DatagramSocketCore Socket => socket;
+
     public ReadOnlyMemory<byte> Buffer { get; set; }
     public IpAddress? Destination { get; set; }
     public ushort Port { get; set; }
@@ -40,7 +44,7 @@ internal sealed class DatagramSend(OperationSlot<DatagramSend> home) : LoopOpera
 internal sealed class DatagramChannel
 {
     private readonly UdpLayer _udp;
-    private readonly LinkedList<DatagramReceive> _waiters = new();
+    private OperationLine<DatagramReceive> _waiters; // a struct changed in place: never copied out
 
     public DatagramChannel(StackInstance stack, AddressFamily family)
     {
@@ -93,14 +97,14 @@ internal sealed class DatagramChannel
         Endpoint.Readable = null;
         while (_waiters.First is { } first)
         {
-            _waiters.RemoveFirst();
-            first.Value.Fail(new StackSocketException(SocketError.OperationAborted));
+            _waiters.Remove(first);
+            first.Fail(new StackSocketException(SocketError.OperationAborted));
         }
     }
 
     private void OnReadable(UdpEndpoint endpoint)
     {
-        while (_waiters.First is { } first && TryComplete(first.Value)) _waiters.RemoveFirst();
+        while (_waiters.First is { } first && TryComplete(first)) _waiters.Remove(first);
     }
 
     /// <summary>Hands the oldest datagram, or the pending ICMP error, to <paramref name="op"/>.</summary>

@@ -79,20 +79,21 @@ internal sealed class DatagramSocketCore : SocketCore
     private ValueTask<int> Send(ReadOnlyMemory<byte> buffer, IpAddress? destination, ushort port, CancellationToken cancellationToken)
     {
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<int>(cancellationToken);
-        var op = _sends.TryTake() ?? new DatagramSend(_sends);
+        var op = _sends.TryTake() ?? new DatagramSend(_sends, this);
         op.Buffer = buffer;
         op.Destination = destination;
         op.Port = port;
-        // The endpoints are published before the send completes: its caller may read LocalEndPoint next.
-        op.Start ??= now =>
-        {
-            var error = _channel.SendTo(op.Destination, op.Port, op.Buffer.Span, now);
-            Publish();
-            DatagramChannel.Complete(op, error);
-        };
-        OnLoop(op.Start);
+        OnLoop(static (now, op) => op.Socket.Transmit(op, now), op);
         // A UDP send never waits on the loop, so there is nothing to cancel once it is handed over.
         return op.Await(Loop, static (_, _, _) => { }, CancellationToken.None);
+    }
+
+    // The endpoints are published before the send completes: its caller may read LocalEndPoint next.
+    internal void Transmit(DatagramSend op, Instant now)
+    {
+        var error = _channel.SendTo(op.Destination, op.Port, op.Buffer.Span, now);
+        Publish();
+        DatagramChannel.Complete(op, error);
     }
 
     /// <summary>Waits for one datagram, which the loop copies straight into <paramref name="buffer"/>.</summary>
@@ -118,10 +119,9 @@ internal sealed class DatagramSocketCore : SocketCore
         if (Local is null)
             throw new InvalidOperationException("Bind the socket (or send or connect from it) before receiving: an unbound socket has no port to receive on.");
         if (cancellationToken.IsCancellationRequested) return ValueTask.FromCanceled<DatagramReceipt>(cancellationToken);
-        var op = _receives.TryTake() ?? new DatagramReceive(_receives);
+        var op = _receives.TryTake() ?? new DatagramReceive(_receives, _channel);
         op.Buffer = buffer;
-        op.Start ??= _ => _channel.StartReceive(op);
-        OnLoop(op.Start);
+        OnLoop(static (_, op) => op.Channel.StartReceive(op), op);
         return op.Await(Loop, _cancelReceive, cancellationToken);
     }
 

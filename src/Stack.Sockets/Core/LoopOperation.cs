@@ -11,7 +11,7 @@ namespace Stack.Sockets;
 /// <see cref="System.Net.Sockets.Socket"/> caches its own). Everything but <see cref="GetResult"/> runs on the loop;
 /// completions never run the caller's continuation on the loop thread unless the caller awaited there.
 /// </summary>
-internal abstract class LoopOperation<TResult> : IValueTaskSource<TResult>
+internal abstract class LoopOperation<TResult> : LineMember, IValueTaskSource<TResult>
 {
     private ManualResetValueTaskSourceCore<TResult> _core = new() { RunContinuationsAsynchronously = true };
     private CancellationTokenRegistration _cancellation;
@@ -19,9 +19,6 @@ internal abstract class LoopOperation<TResult> : IValueTaskSource<TResult>
     private Action<LoopOperation<TResult>, short, CancellationToken>? _cancel;
     private short _cancelVersion;
     private volatile bool _completed;
-
-    /// <summary>The loop work that starts a call of this operation; made once, on its first call, so later calls allocate nothing.</summary>
-    public Action<Instant>? Start { get; set; }
 
     /// <summary>
     /// The task for the call this operation now carries. A cancellation of <paramref name="token"/> posts

@@ -262,19 +262,15 @@ internal abstract class SocketCore
     }
 
     /// <summary>
-    /// <see cref="OnLoop(Action{Instant})"/> with the work's state passed in: with a static lambda, a call made on
-    /// the loop (a service's) allocates nothing; from elsewhere the posted work carries the state.
+    /// <see cref="OnLoop(Action{Instant})"/> with the work's state passed in: with a static lambda and a state
+    /// object that already exists (the socket, its channel, an operation), it allocates nothing, on the loop or off it
+    /// (<see cref="EventLoop.Post{TState}"/>).
     /// </summary>
     protected void OnLoop<TState>(Action<Instant, TState> work, TState state)
     {
         if (Loop.IsLoopThread) work(Loop.Now, state);
-        else Post(Loop, work, state);
+        else Loop.Post(work, state);
     }
-
-    // Its own method: C# makes a lambda's closure where the captured variables come into scope, so a closure
-    // written in OnLoop itself would be allocated on every call, the inline ones on the loop included.
-    private static void Post<TState>(EventLoop loop, Action<Instant, TState> work, TState state) =>
-        loop.Post(now => work(now, state));
 
     /// <summary>Runs <paramref name="work"/> on the loop and returns its result: inline there, else waited for.</summary>
     protected T Invoke<T>(Func<Instant, T> work) =>

@@ -64,11 +64,11 @@ internal sealed class StreamChannel
 {
     private readonly TcpLayer _tcp;
     private readonly EventLoop _loop;
-    // The lines of calls that wait, made when a first one has to: a listener never sends, a connection never
-    // accepts, and most sends and receives complete at once without taking a place in line.
-    private LinkedList<StreamReceive>? _receives;
-    private LinkedList<StreamSend>? _sends;
-    private LinkedList<StreamAccept>? _accepts;
+    // The lines of calls that wait (most sends and receives complete at once without taking a place in one).
+    // Structs changed in place: never copied out of these fields.
+    private OperationLine<StreamReceive> _receives;
+    private OperationLine<StreamSend> _sends;
+    private OperationLine<StreamAccept> _accepts;
     private StreamSend? _sending;
     private TaskCompletionSource? _connect;
     private TaskCompletionSource? _closed;
@@ -157,25 +157,25 @@ internal sealed class StreamChannel
                 : new StackSocketException(SocketError.InvalidArgument, "Accept before Listen"));
             return;
         }
-        (_accepts ??= new()).AddLast(op);
+        _accepts.AddLast(op);
         PumpAccepts();
     }
 
     public void CancelAccept(StreamAccept op, short version, CancellationToken token)
     {
-        if (op.IsPending(version) && _accepts is not null && _accepts.Remove(op)) op.Fail(new OperationCanceledException(token));
+        if (op.IsPending(version) && _accepts.Remove(op)) op.Fail(new OperationCanceledException(token));
     }
 
     public void StartReceive(StreamReceive op)
     {
         if (FailIfUnusable(op, "Receive")) return;
-        (_receives ??= new()).AddLast(op);
+        _receives.AddLast(op);
         PumpReceives();
     }
 
     public void CancelReceive(StreamReceive op, short version, CancellationToken token)
     {
-        if (op.IsPending(version) && _receives is not null && _receives.Remove(op)) op.Fail(new OperationCanceledException(token));
+        if (op.IsPending(version) && _receives.Remove(op)) op.Fail(new OperationCanceledException(token));
     }
 
     public void StartSend(StreamSend op, Instant now)
@@ -184,27 +184,27 @@ internal sealed class StreamChannel
         // Nobody ahead in line: a send that fits the buffer completes without taking a place in it. It is the
         // one being sent meanwhile, so a Notify raised inside the connection's Send pumps it as it would the first
         // in line (a transmit that fails there fails this send).
-        if (_sends is not { Count: > 0 })
+        if (_sends.Count == 0)
         {
             _sending = op;
             bool done = TrySend(op, now);
             _sending = null;
             if (done) return;
         }
-        (_sends ??= new()).AddLast(op);
+        _sends.AddLast(op);
     }
 
     /// <summary>A cancelled send leaves the line; the bytes it already queued stay queued (see <see cref="StreamSend.Queued"/>).</summary>
     public void CancelSend(StreamSend op, short version, CancellationToken token)
     {
-        if (op.IsPending(version) && _sends is not null && _sends.Remove(op)) op.Fail(new OperationCanceledException(token));
+        if (op.IsPending(version) && _sends.Remove(op)) op.Fail(new OperationCanceledException(token));
     }
 
     public void Shutdown(SocketShutdown how, Instant now)
     {
         if (Connection is not { } c) throw new StackSocketException(SocketError.NotConnected, "Shutdown");
         c.Shutdown(how, now);
-        if (_receives is not null) PumpReceives();
+        if (_receives.Count > 0) PumpReceives();
     }
 
     /// <summary>
@@ -217,7 +217,7 @@ internal sealed class StreamChannel
         IsClosed = true;
         // Waiters fail first: closing raises events that would otherwise complete them with end of stream. The
         // exception is made only when someone waits: a close with nothing pending (nearly all) allocates none.
-        if ((_receives?.Count ?? 0) + (_sends?.Count ?? 0) + (_accepts?.Count ?? 0) > 0 || _connect is not null)
+        if (_receives.Count + _sends.Count + _accepts.Count > 0 || _connect is not null)
         {
             FailAll(new StackSocketException(SocketError.OperationAborted, "The socket was closed"));
         }
@@ -265,30 +265,28 @@ internal sealed class StreamChannel
                 }
             }
         }
-        if (_receives is { Count: > 0 }) PumpReceives();
-        if (_sends is { Count: > 0 } || _sending is not null) PumpSends(_loop.Now);
+        if (_receives.Count > 0) PumpReceives();
+        if (_sends.Count > 0 || _sending is not null) PumpSends(_loop.Now);
         CheckClosed();
     }
 
     private void PumpAccepts()
     {
-        while (_accepts?.First is { } first && Listener is { } l && l.TryAccept(out var c))
+        while (_accepts.First is { } first && Listener is { } l && l.TryAccept(out var c))
         {
-            _accepts.RemoveFirst();
-            first.Value.Succeed(new StreamChannel(_tcp, _loop, c));
+            _accepts.Remove(first);
+            first.Succeed(new StreamChannel(_tcp, _loop, c));
         }
     }
 
-    // Both pumps remove the node they served, not the list's first: the connection's Notify can run inside the
-    // Receive or Send they call (a fault there raises Error at once) and pump the same line first. The operation
-    // then completed in there, and its caller may already be reusing it for the next call: the version taken
-    // before the call tells.
+    // Both pumps remove the operation they served, not the line's first: the connection's Notify can run inside
+    // the Receive or Send they call (a fault there raises Error at once) and pump the same line first. The
+    // operation then completed and left the line in there (Remove is then false), and its caller may already be
+    // reusing it for the next call: the version taken before the call tells. It cannot be back in the line yet:
+    // its caller's continuation never runs inline (RunContinuationsAsynchronously), so its next call comes later.
     private void PumpReceives()
     {
-        while (_receives?.First is { } first && TryComplete(first.Value))
-        {
-            if (first.List == _receives) _receives.Remove(first);
-        }
+        while (_receives.First is { } first && TryComplete(first)) _receives.Remove(first);
     }
 
     /// <summary>Hands data, end of stream or the connection's error to <paramref name="op"/>; false to keep waiting.</summary>
@@ -322,10 +320,7 @@ internal sealed class StreamChannel
             if (!TrySend(sending, now)) return;
             _sending = null;
         }
-        while (_sends?.First is { } first && TrySend(first.Value, now))
-        {
-            if (first.List == _sends) _sends.Remove(first);
-        }
+        while (_sends.First is { } first && TrySend(first, now)) _sends.Remove(first);
     }
 
     /// <summary>Queues what of <paramref name="op"/>'s bytes the send buffer takes; false to wait for Writable.</summary>
@@ -360,10 +355,21 @@ internal sealed class StreamChannel
 
     private void FailAll(StackSocketException error)
     {
-        if (_receives is not null) foreach (var op in _receives) op.Fail(error);
-        if (_sends is not null) foreach (var op in _sends) op.Fail(error);
-        if (_accepts is not null) foreach (var op in _accepts) op.Fail(error);
-        (_receives, _sends, _accepts) = (null, null, null);
+        while (_receives.First is { } receive)
+        {
+            _receives.Remove(receive);
+            receive.Fail(error);
+        }
+        while (_sends.First is { } send)
+        {
+            _sends.Remove(send);
+            send.Fail(error);
+        }
+        while (_accepts.First is { } accept)
+        {
+            _accepts.Remove(accept);
+            accept.Fail(error);
+        }
         if (_connect is { } connect)
         {
             _connect = null;

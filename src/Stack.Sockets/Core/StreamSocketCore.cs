@@ -33,6 +33,10 @@ internal sealed class StreamSocketCore : SocketCore
     private IpAddress? _bindAddress;
     private ushort _bindPort;
     private volatile bool _opened;
+    // The connect call's arguments, for the loop to read (StartConnect): set before the post, which publishes them.
+    private IpAddress _connectTo;
+    private ushort _connectPort;
+    private TaskCompletionSource? _connectDone;
 
     public StreamSocketCore(StackInstance stack, AddressFamily family)
         : this(stack, family, new StreamChannel(stack.Tcp, stack.Loop), stack.Tcp.DefaultConfig)
@@ -66,8 +70,8 @@ internal sealed class StreamSocketCore : SocketCore
             _config = _config with { Cork = value };
             OnLoop(static (now, s) =>
             {
-                if (s.Channel.Connection is { } c) c.SetCork(s.value, now);
-            }, (Channel: _channel, value));
+                if (s._channel.Connection is { } c) c.SetCork(s._config.Cork, now);
+            }, this);
         }
     }
 
@@ -159,29 +163,34 @@ internal sealed class StreamSocketCore : SocketCore
             Local = ToEndPoint(c.LocalEndPoint),
             Remote = ToEndPoint(c.RemoteEndPoint),
         };
-        OnLoop(static (now, s) =>
-        {
-            var (c, config) = s;
-            c.NoDelay = config.NoDelay;
-            if (config.Cork != c.Cork) c.SetCork(config.Cork, now);
-            if (config.KeepAlive != c.Config.KeepAlive || config.KeepAliveIdle != c.Config.KeepAliveIdle
-                || config.KeepAliveInterval != c.Config.KeepAliveInterval || config.KeepAliveProbes != c.Config.KeepAliveProbes)
-                c.SetKeepAlive(config.KeepAlive, config.KeepAliveIdle, config.KeepAliveInterval, config.KeepAliveProbes, now);
-        }, (c, config));
+        OnLoop(static (now, s) => s.TakeListenerOptions(now), accepted);
         return accepted;
     }
 
+    private void TakeListenerOptions(Instant now)
+    {
+        if (_channel.Connection is not { } c) return;
+        var config = _config;
+        c.NoDelay = config.NoDelay;
+        if (config.Cork != c.Cork) c.SetCork(config.Cork, now);
+        if (config.KeepAlive != c.Config.KeepAlive || config.KeepAliveIdle != c.Config.KeepAliveIdle
+            || config.KeepAliveInterval != c.Config.KeepAliveInterval || config.KeepAliveProbes != c.Config.KeepAliveProbes)
+            c.SetKeepAlive(config.KeepAlive, config.KeepAliveIdle, config.KeepAliveInterval, config.KeepAliveProbes, now);
+    }
+
+    /// <summary>
+    /// connect(): the SYN goes on the loop, which reads the call's arguments from this socket (no closure is made
+    /// for them), and the method's own state comes from a pool.
+    /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public override async ValueTask ConnectAsync(IPEndPoint remoteEP, CancellationToken cancellationToken)
     {
         var (address, port) = Check(remoteEP);
         cancellationToken.ThrowIfCancellationRequested();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var local = _bindAddress is { IsUnspecified: false } b ? b : (IpAddress?)null;
-        var localPort = _bindPort;
-        var config = _config;
+        (_connectTo, _connectPort, _connectDone) = (address, port, done);
         _opened = true;
-        OnLoop(static (now, s) => s.Channel.Connect(s.local, s.localPort, s.address, s.port, s.config, s.done, now),
-            (Channel: _channel, local, localPort, address, port, config, done));
+        OnLoop(static (now, s) => s.StartConnect(now), this);
         using (cancellationToken.CanBeCanceled && !done.Task.IsCompleted
             ? cancellationToken.Register(() => Loop.Post(now => _channel.CancelConnect(done, now, cancellationToken)))
             : default)
@@ -193,6 +202,14 @@ internal sealed class StreamSocketCore : SocketCore
         Remote = ToEndPoint(remoteEnd);
     }
 
+    private void StartConnect(Instant now)
+    {
+        var local = _bindAddress is { IsUnspecified: false } b ? b : (IpAddress?)null;
+        var done = _connectDone!;
+        _connectDone = null;
+        _channel.Connect(local, _bindPort, _connectTo, _connectPort, _config, done, now);
+    }
+
     /// <summary>Waits on the loop until every byte is in the connection's send buffer (a blocking BSD send).</summary>
     public override ValueTask<int> SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken)
     {
@@ -201,7 +218,7 @@ internal sealed class StreamSocketCore : SocketCore
         var op = _sends.TryTake() ?? new StreamSend(_sends, _channel);
         op.Buffer = buffer;
         if (Loop.IsLoopThread) _channel.StartSend(op, Loop.Now);
-        else Loop.Post(op.Start ??= StartOf(op));
+        else Loop.Post(static (now, op) => op.Channel.StartSend(op, now), op);
         return op.Await(Loop, CancelSend, cancellationToken);
     }
 
@@ -213,15 +230,9 @@ internal sealed class StreamSocketCore : SocketCore
         var op = _receives.TryTake() ?? new StreamReceive(_receives, _channel);
         op.Buffer = buffer;
         if (Loop.IsLoopThread) _channel.StartReceive(op);
-        else Loop.Post(op.Start ??= StartOf(op));
+        else Loop.Post(static (_, op) => op.Channel.StartReceive(op), op);
         return op.Await(Loop, CancelReceive, cancellationToken);
     }
-
-    // The posted starts are made apart from SendAsync and ReceiveAsync: a closure written there would be made
-    // on every call (C# makes it where the captured operation comes into scope), on the loop's inline calls too.
-    private static Action<Instant> StartOf(StreamSend op) => now => op.Channel.StartSend(op, now);
-
-    private static Action<Instant> StartOf(StreamReceive op) => _ => op.Channel.StartReceive(op);
 
     public override void Shutdown(SocketShutdown how)
     {
@@ -260,8 +271,8 @@ internal sealed class StreamSocketCore : SocketCore
     {
         if (Disposed) return;
         Disposed = true;
-        bool abort = _linger is { Enabled: true, LingerTime: 0 };
-        OnLoop(static (now, s) => s.Channel.Close(s.abort, now), (Channel: _channel, abort));
+        if (_linger is { Enabled: true, LingerTime: 0 }) OnLoop(static (now, channel) => channel.Close(abort: true, now), _channel);
+        else OnLoop(static (now, channel) => channel.Close(abort: false, now), _channel);
     }
 
     protected override bool TrySetOption(SocketOptionLevel level, SocketOptionName name, int value)
@@ -298,12 +309,12 @@ internal sealed class StreamSocketCore : SocketCore
                 SetKeepAlive(_config with { KeepAliveProbes = value });
                 return true;
             case (SocketOptionLevel.Tcp, SocketOptionName.NoDelay):
-                bool noDelay = value != 0;
-                _config = _config with { NoDelay = noDelay };
-                OnLoop(_ =>
+                _config = _config with { NoDelay = value != 0 };
+                // The loop reads the newest setting (a Kestrel-style server sets it on every accepted socket).
+                OnLoop(static (_, s) =>
                 {
-                    if (_channel.Connection is { } c) c.NoDelay = noDelay;
-                });
+                    if (s._channel.Connection is { } c) c.NoDelay = s._config.NoDelay;
+                }, this);
                 return true;
             default:
                 return false;
@@ -328,11 +339,12 @@ internal sealed class StreamSocketCore : SocketCore
     private void SetKeepAlive(TcpConfig config)
     {
         _config = config;
-        OnLoop(now =>
+        OnLoop(static (now, s) =>
         {
-            if (_channel.Connection is { } c)
+            var config = s._config;
+            if (s._channel.Connection is { } c)
                 c.SetKeepAlive(config.KeepAlive, config.KeepAliveIdle, config.KeepAliveInterval, config.KeepAliveProbes, now);
-        });
+        }, this);
     }
 
     private void RequireUnopened(string option)

@@ -64,6 +64,26 @@ public sealed class IsnGenerator
         return new SeqNum(unchecked(m + f));
     }
 
+    /// <summary>
+    /// The offset a connection adds to its timestamp clock (TSval = milliseconds + offset): a keyed hash of the two
+    /// addresses, as Linux's secure_tcp_ts_off (since 4.13), not of the ports. TSvals sent to one host then keep
+    /// growing from connection to connection, so when a port comes round again while the peer still holds the old
+    /// connection in TIME-WAIT, the peer takes the new SYN as a new incarnation (RFC 6191: a newer timestamp);
+    /// with an offset drawn per connection it refuses half of them, and each refused SYN waits a 1 s
+    /// retransmission. Off path the offset is still unguessable, and it says nothing of the host's uptime.
+    /// </summary>
+    public uint TimestampOffset(ReadOnlySpan<byte> localAddress, ReadOnlySpan<byte> remoteAddress)
+    {
+        CheckAddress(localAddress, nameof(localAddress));
+        CheckAddress(remoteAddress, nameof(remoteAddress));
+        // A domain byte first: 9 or 33 bytes, never the length of an ISN's input (12 or 36).
+        Span<byte> input = stackalloc byte[33];
+        input[0] = (byte)'T';
+        localAddress.CopyTo(input[1..]);
+        remoteAddress.CopyTo(input[(1 + localAddress.Length)..]);
+        return (uint)_hash.Hash(input[..(1 + localAddress.Length + remoteAddress.Length)]);
+    }
+
     /// <summary>The keyed hash of <paramref name="message"/>, for other secrets derived from this key (SYN cookies).</summary>
     internal ulong Mac(ReadOnlySpan<byte> message) => _hash.Hash(message);
 

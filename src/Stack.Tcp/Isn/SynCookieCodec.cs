@@ -106,9 +106,6 @@ internal sealed class SynCookieCodec(IsnGenerator keys)
         return ts;
     }
 
-    /// <summary>A cookie connection's timestamp offset: a function of the 4-tuple, so its SYN-ACK needs no state.</summary>
-    public uint TimestampOffset(FourTuple tuple) => (uint)Hash(tuple, 2, 0);
-
     private static uint Minute(Instant now) => unchecked((uint)(now.Milliseconds / 60_000));
 
     private uint H1(FourTuple tuple) => (uint)Hash(tuple, 0, 0);
