@@ -95,6 +95,7 @@ public sealed partial class StackShards
             Interlocked.Decrement(ref _inFlight[0]);
             return false;
         }
+        if (_shards[from] is { } sender) sender.Host.Statistics.ConfigurationHandedOff++; // on its loop
         owner.Loop.Post(now =>
         {
             try

@@ -81,6 +81,8 @@ public sealed class ShardConfigurationTests : IDisposable
             Assert.Contains(shard.Dns.Servers, s => s.Address.Equals(IPAddress.Parse("192.0.2.1")));
         }
         Assert.Null(Shard1.Dhcp); // one client, on shard 0
+        Assert.True(await Shard1.Loop.InvokeAsync(_ => Shard1.Host.Statistics.ConfigurationHandedOff) >= 2); // the OFFER and the ACK
+        Assert.Equal(0, await Shard0.Loop.InvokeAsync(_ => Shard0.Host.Statistics.ConfigurationHandedOff));
         Assert.Equal(1, _requests.First().Type); // a DISCOVER, then REQUESTs (more than one if the clock outran an answer)
         Assert.Contains(_requests, r => r.Type == 3);
     }
@@ -137,6 +139,7 @@ public sealed class ShardConfigurationTests : IDisposable
             Assert.Equal((IpAddress)Slaac, source);
         }
         Assert.Null(Shard1.Host.Autoconf);
+        // Every frame of the peer lands on shard 1: the advertisement reached shard 0 by the hand-off.
         Assert.Equal(1, await Shard0.Loop.InvokeAsync(_ => Shard0.Host.Autoconf!.Statistics.RouterAdvertisementsAccepted));
     }
 
