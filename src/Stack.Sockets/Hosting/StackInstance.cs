@@ -51,7 +51,7 @@ public sealed class StackInstance : IDisposable
     /// <summary>
     /// The DHCPv4 client when <see cref="StackOptions.Dhcp"/> asked for one, else null. Its <c>Lease</c> and
     /// <c>DnsServers</c> may be read from any thread; subscribe to <c>Changed</c> in the start's configure step
-    /// (it is raised on the loop).
+    /// (it is raised on the loop). On a multi-queue stack only shard 0 has one (<see cref="StackShards"/>).
     /// </summary>
     public Stack.Sockets.Dhcp.DhcpAttachment? Dhcp { get; private set; }
 
