@@ -24,6 +24,7 @@ public sealed partial class IpHost
         JoinSolicitedNode(address.Address, now);
         if (address.Address.IsIpv4) Arp.Announce(address.Address.V4);
         else Ndp.Announce(address.Address.V6);
+        RaiseConfigurationChanged();
         return true;
     }
 
@@ -41,6 +42,7 @@ public sealed partial class IpHost
         Routes.RemoveOnLink(removed);
         LeaveSolicitedNode(address, now);
         foreach (var t in _transports.Values) t.OnAddressRemoved(address, now);
+        RaiseConfigurationChanged();
         return true;
     }
 }

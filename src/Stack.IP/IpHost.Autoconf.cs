@@ -34,6 +34,4 @@ public sealed partial class IpHost
         Routes.Redirects.Expire(now);
         Autoconf?.OnTimer(now);
     }
-
-    private bool IsDeprecated(Ipv6Address address) => Autoconf?.IsDeprecated(address) == true;
 }

@@ -127,7 +127,7 @@ public sealed partial class IpHost
         }
     }
 
-    private bool IsJoinedGroup(Ipv6Address group) => Mld.IsJoined(group) || Autoconf?.IsTentativeGroup(group) == true;
+    private bool IsJoinedGroup(Ipv6Address group) => Mld.IsJoined(group) || IsTentativeGroup(group);
 
     /// <summary>
     /// Sends an ICMPv6 error about <paramref name="offending"/> unless RFC 4443 §2.4(e) forbids it: an error

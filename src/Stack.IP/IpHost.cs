@@ -198,7 +198,7 @@ public sealed partial class IpHost : ILinkProtocol, IIpNetwork
     private Ipv4Address SourceFor(Ipv4Address target) => SelectSource(target) is { IsIpv4: true } s ? s.V4 : Ipv4Address.Any;
 
     /// <summary>The link filter: Ethernet groups of the IP groups joined (<see cref="JoinGroup"/>), and those of tentative addresses.</summary>
-    private bool IsJoinedGroup(MacAddress mac) => _linkGroups.ContainsKey(mac) || Autoconf?.IsTentativeGroup(mac) == true;
+    private bool IsJoinedGroup(MacAddress mac) => _linkGroups.ContainsKey(mac) || IsTentativeGroup(mac);
 
     internal void Reject(Layer layer, RejectReason reason)
     {

@@ -17,6 +17,12 @@ public sealed class IpStatistics
     /// <summary>ICMP errors about no connection or socket here, handed to another shard of a multi-queue stack (<see cref="IpHost.IcmpHandOff"/>).</summary>
     public long IcmpErrorsHandedOff;
 
+    /// <summary>
+    /// Messages for the DHCP client or IPv6 autoconfiguration (router advertisements, DAD messages, DHCP replies, ARP
+    /// during the client's probes) that landed here and were handed to the multi-queue stack's configuring shard.
+    /// </summary>
+    public long ConfigurationHandedOff;
+
     public long PacketsSent;
     public long FragmentsSent;
     public long DatagramsReassembled;

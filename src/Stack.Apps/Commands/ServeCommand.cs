@@ -75,7 +75,6 @@ public static class ServeCommand
         var small = services.Except(web).ToList();
         if (certificate is not null && !web.Contains("https")) throw new UsageException("--cert is for the https service (--services ...,https)");
         if (certificate is not null && !File.Exists(certificate)) throw new UsageException($"--cert: no such file '{certificate}'");
-        if (queues > 1) CheckMultiQueue(options);
         using var logs = StackArgs.CreateLogs(options.LogLevel);
         var log = logs.CreateLogger("stack.serve");
         using var stopping = new StopSignal();
@@ -132,13 +131,6 @@ public static class ServeCommand
             WriteStatistics(shards, stderr);
         }
         return 0;
-    }
-
-    /// <summary>What a multi-queue stack cannot do (StackShards): said as a usage error before anything starts.</summary>
-    private static void CheckMultiQueue(StackArgs options)
-    {
-        if (options.Dhcp is not null) throw new UsageException("--dhcp is for one queue: with --queues give the addresses with --ip");
-        if (options.Host.Addresses.Count == 0) throw new UsageException("--queues needs --ip: a multi-queue stack runs no autoconfiguration");
     }
 
     private static void WriteStatistics(StackShards shards, TextWriter stderr)

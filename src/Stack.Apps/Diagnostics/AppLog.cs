@@ -43,6 +43,6 @@ internal static partial class AppLog
     [LoggerMessage(EventId = 6012, Level = LogLevel.Warning, Message = "no control socket, so stack ss and stack nstat cannot reach this stack: {Why}")]
     public static partial void NoControlSocket(ILogger log, string why);
 
-    [LoggerMessage(EventId = 6020, Level = LogLevel.Information, Message = "{Queues} queues, an event loop on each; IPv6 autoconfiguration off (docs/multiqueue.md)")]
+    [LoggerMessage(EventId = 6020, Level = LogLevel.Information, Message = "{Queues} queues, an event loop on each; DHCP and IPv6 autoconfiguration on the first (docs/multiqueue.md)")]
     public static partial void Queues(ILogger log, int queues);
 }

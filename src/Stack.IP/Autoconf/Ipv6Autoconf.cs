@@ -138,5 +138,6 @@ public sealed partial class Ipv6Autoconf
         for (int i = 0; i < dns.Length; i++) dns[i] = new DnsServer(_dns[i].Key, _dns[i].Expires);
         _dnsSnapshot = dns;
         _addressSnapshot = _formed.Select(f => new SlaacAddress(new InterfaceAddress(f.Address, 64), f.State, f.PreferredUntil, f.ValidUntil)).ToArray();
+        _host.RaiseConfigurationChanged();
     }
 }

@@ -44,14 +44,15 @@ public sealed class NeighborDiscovery : INeighborActions<Ipv6Address>
         switch (nd.Type)
         {
             case (byte)Icmpv6Type.NeighborSolicitation:
-                OnSolicitation(nd, src, dst, now);
+                OnSolicitation(nd, icmp, src, dst, now);
                 break;
             case (byte)Icmpv6Type.NeighborAdvertisement:
-                OnAdvertisement(nd, dst, now);
+                OnAdvertisement(nd, icmp, src, dst, now);
                 break;
             case (byte)Icmpv6Type.RouterAdvertisement:
-                // Without autoconfiguration the host keeps to its configuration, as Linux with accept_ra = 0.
-                _host.Autoconf?.OnRouterAdvertisement(nd, src, now);
+                // Without autoconfiguration the host keeps to its configuration, as Linux with accept_ra = 0; a
+                // multi-queue stack's other shards hand it to the one that runs it.
+                _host.OnRouterAdvertisement(nd, icmp, src, dst, hopLimit, now);
                 break;
             case (byte)Icmpv6Type.Redirect:
                 _host.OnIcmpv6Redirect(nd, src, now);
@@ -59,7 +60,7 @@ public sealed class NeighborDiscovery : INeighborActions<Ipv6Address>
         }
     }
 
-    private void OnSolicitation(NdpMessage ns, Ipv6Address src, Ipv6Address dst, Instant now)
+    private void OnSolicitation(NdpMessage ns, ReadOnlySpan<byte> icmp, Ipv6Address src, Ipv6Address dst, Instant now)
     {
         bool hasSlla = ns.TryGetSourceLinkLayer(out var slla);
         // RFC 4861 §7.1.1: from the unspecified address (duplicate address detection) only to a solicited-node
@@ -69,7 +70,7 @@ public sealed class NeighborDiscovery : INeighborActions<Ipv6Address>
             Reject(RejectReason.BadAddress);
             return;
         }
-        if (src.IsUnspecified && _host.Autoconf?.OnDadConflict(ns.Target, now) == true) return;
+        if (src.IsUnspecified && _host.OnDadMessage(ns.Target, icmp, src, dst, NdHopLimit, now)) return;
         if (!_host.IsLocal(ns.Target))
         {
             _host.Rejects.Count(Layer.Ndp, RejectReason.NotForUs);
@@ -85,14 +86,14 @@ public sealed class NeighborDiscovery : INeighborActions<Ipv6Address>
         Advertise(ns.Target, src, solicited: true);
     }
 
-    private void OnAdvertisement(NdpMessage na, Ipv6Address dst, Instant now)
+    private void OnAdvertisement(NdpMessage na, ReadOnlySpan<byte> icmp, Ipv6Address src, Ipv6Address dst, Instant now)
     {
         if (dst.IsMulticast && na.SolicitedFlag)
         {
             Reject(RejectReason.BadFlags); // RFC 4861 §7.1.2
             return;
         }
-        if (_host.Autoconf?.OnDadConflict(na.Target, now) == true) return;
+        if (_host.OnDadMessage(na.Target, icmp, src, dst, NdHopLimit, now)) return;
         if (_host.IsLocal(na.Target))
         {
             IpLog.AddressConflict(_host.Log, na.Target);

@@ -38,6 +38,16 @@ public sealed class RouteTable
     /// <summary>Withdraws one on-link prefix added by <see cref="AddOnLink"/>; false when there was none.</summary>
     public bool RemoveOnLink(InterfaceAddress prefix) => _onLink.Remove(prefix);
 
+    /// <summary>The on-link prefixes, in the order they were added (one per address or advertisement that brought it).</summary>
+    public IReadOnlyList<InterfaceAddress> OnLinkPrefixes => _onLink;
+
+    /// <summary>Makes the on-link prefixes <paramref name="prefixes"/>: a multi-queue stack's shard following another's.</summary>
+    public void ReplaceOnLink(IReadOnlyList<InterfaceAddress> prefixes)
+    {
+        _onLink.Clear();
+        _onLink.AddRange(prefixes);
+    }
+
     /// <summary>
     /// Bumped by each change of metrics, as Linux's route generation id: a transport that cached what a route said
     /// (Linux's socket dst cache) looks again when it sees a new one.

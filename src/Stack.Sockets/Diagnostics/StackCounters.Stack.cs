@@ -42,6 +42,7 @@ public static partial class StackCounters
         list.Add(new("StackIcmpErrorsSent", s.IcmpErrorsSent));
         list.Add(new("StackIcmpErrorsRateLimited", s.IcmpErrorsSuppressed));
         list.Add(new("StackIcmpErrorsHandedOff", s.IcmpErrorsHandedOff));
+        list.Add(new("StackConfigHandedOff", s.ConfigurationHandedOff));
         AddStackReassembly(list, "StackIp", host.Reassembly4);
         AddStackReassembly(list, "StackIp6", host.Reassembly6);
     }

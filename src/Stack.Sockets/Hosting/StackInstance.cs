@@ -51,7 +51,7 @@ public sealed class StackInstance : IDisposable
     /// <summary>
     /// The DHCPv4 client when <see cref="StackOptions.Dhcp"/> asked for one, else null. Its <c>Lease</c> and
     /// <c>DnsServers</c> may be read from any thread; subscribe to <c>Changed</c> in the start's configure step
-    /// (it is raised on the loop).
+    /// (it is raised on the loop). On a multi-queue stack only shard 0 has one (<see cref="StackShards"/>).
     /// </summary>
     public Stack.Sockets.Dhcp.DhcpAttachment? Dhcp { get; private set; }
 
@@ -84,20 +84,36 @@ public sealed class StackInstance : IDisposable
         return Start(name, device, options.ToHostOptions(), time, logs, options.Tcp, s =>
         {
             s.ApplyLoopOptions(options);
-            // DNS servers from router advertisements (RDNSS, RFC 8106) and DHCP (option 6) reach the resolver as
-            // they come and go.
-            if (s.Host.Autoconf is { } autoconf)
-                autoconf.Changed += _ => s.Dns.SetServers(DnsServerSource.RouterAdvertisement,
-                    autoconf.DnsServers.Select(d => d.Address.ToIPAddress()));
-            // The DHCP client binds port 68 before the application's configure step, which may subscribe to its
-            // events; its first DISCOVER leaves with the loop's first timer run, once the link is up.
-            if (options.Dhcp is { } dhcp)
-            {
-                var client = s.Dhcp = Stack.Sockets.Dhcp.DhcpAttachment.Start(s.Host, s.Udp, dhcp, s.Loop.Now, logs.CreateLogger($"stack.{name}.dhcp"));
-                client.Changed += _ => s.Dns.SetServers(DnsServerSource.Dhcp, client.DnsServers.Select(d => d.ToIPAddress()));
-            }
+            s.StartConfiguration(options.Dhcp, logs, () => s.ShareDnsServers([s.Dns]));
             configure?.Invoke(s);
         });
+    }
+
+    /// <summary>
+    /// In the configure step, before the application's: DNS servers from router advertisements (RDNSS, RFC 8106)
+    /// and DHCP (option 6) reach the resolvers as they come and go (<paramref name="dnsChanged"/> gives them to this
+    /// stack's, or to every shard's), and the DHCP client starts when <paramref name="dhcp"/> asks for one. It binds port 68 before the
+    /// application's configure step, which may subscribe to its events; its first DISCOVER leaves with the loop's
+    /// first timer run, once the link is up.
+    /// </summary>
+    internal void StartConfiguration(Stack.Sockets.Dhcp.DhcpClientOptions? dhcp, ILoggerFactory logs, Action dnsChanged)
+    {
+        if (Host.Autoconf is { } autoconf) autoconf.Changed += _ => dnsChanged();
+        if (dhcp is null) return;
+        Dhcp = Stack.Sockets.Dhcp.DhcpAttachment.Start(Host, Udp, dhcp, Loop.Now, logs.CreateLogger($"stack.{Name}.dhcp"));
+        Dhcp.Changed += _ => dnsChanged();
+    }
+
+    /// <summary>Gives <paramref name="resolvers"/> the DNS servers autoconfiguration and DHCP have now (a resolver takes them on any thread).</summary>
+    internal void ShareDnsServers(IReadOnlyList<DnsResolver> resolvers)
+    {
+        var ra = Host.Autoconf?.DnsServers.Select(d => d.Address.ToIPAddress()).ToArray();
+        var dhcp = Dhcp?.DnsServers.Select(d => d.ToIPAddress()).ToArray();
+        foreach (var resolver in resolvers)
+        {
+            if (ra is not null) resolver.SetServers(DnsServerSource.RouterAdvertisement, ra);
+            if (dhcp is not null) resolver.SetServers(DnsServerSource.Dhcp, dhcp);
+        }
     }
 
     /// <summary>

@@ -35,11 +35,11 @@ namespace Stack.Sockets.Hosting;
 /// and posts every address it learns to the other loops (<see cref="Link.Neighbors.NeighborCache{T}.LearnShared"/>):
 /// an ARP reply to shard 1's request may arrive on shard 0's queue, and shard 1's queued packets leave when it
 /// hears of it.</para>
-/// <para>ICMP echo: every shard answers what it receives. IPv6 autoconfiguration and DHCP are not run with more than
-/// one queue (router advertisements and DHCP replies land on any queue, and the addresses they give would have to
-/// reach every shard): configured addresses only. A pcap trace is one file that every shard's queue writes.</para>
+/// <para>ICMP echo: every shard answers what it receives. A pcap trace is one file that every shard's queue writes.</para>
+/// <para>DHCP and IPv6 autoconfiguration run on shard 0 only, and every other shard follows what they set (addresses,
+/// routes, DNS servers): see StackShards.Configuration.cs.</para>
 /// </remarks>
-public sealed class StackShards : IDisposable
+public sealed partial class StackShards : IDisposable
 {
     /// <summary>The most queues a TAP takes (the kernel's MAX_TAP_QUEUES is 256; more loops than cores is no use).</summary>
     public const int MaxQueues = 64;
@@ -83,7 +83,7 @@ public sealed class StackShards : IDisposable
     /// <paramref name="configure"/> runs on each shard's loop before it reads a frame (bind and listen there, as with
     /// <see cref="StackInstance.Start(StackOptions, Action{StackInstance}?)"/>). One queue is that very call.
     /// </summary>
-    /// <exception cref="ArgumentException">An option cannot work, or cannot with more than one queue (DHCP, no configured address).</exception>
+    /// <exception cref="ArgumentException">An option cannot work (<see cref="StackOptions.Validate"/>).</exception>
     /// <exception cref="NotSupportedException">The link is not a TAP.</exception>
     /// <exception cref="LinkDeviceException">A queue cannot be opened (the TAP is not multi-queue, no permission).</exception>
     public static StackShards Start(StackOptions options, int queues, Action<StackInstance>? configure = null)
@@ -98,12 +98,10 @@ public sealed class StackShards : IDisposable
             return shards;
         }
         options.Validate();
-        if (options.Dhcp is not null) throw new ArgumentException("DHCP runs on a one-queue stack only; give the addresses with --ip", nameof(options));
-        if (options.Addresses.Count == 0) throw new ArgumentException("a multi-queue stack needs configured addresses (no autoconfiguration or DHCP)", nameof(options));
         var logs = options.Logs ?? NullLoggerFactory.Instance;
         var time = options.Time ?? TimeProvider.System;
         var name = shards.Name;
-        var host = (options with { Mac = options.Mac ?? MacAddress.RandomLocal(Random.Shared) }).ToHostOptions() with { Autoconf = null };
+        var host = (options with { Mac = options.Mac ?? MacAddress.RandomLocal(Random.Shared) }).ToHostOptions();
         try
         {
             // One trace for every queue: the shards' loops write it under the writer's lock (PcapWriter.Write), each
@@ -118,13 +116,17 @@ public sealed class StackShards : IDisposable
                 if (shards._trace is { } trace) device = new TracingDevice(device, trace, time, ownsWriter: false);
                 var (first, last) = EphemeralPorts.Slice(k, queues);
                 int shard = k;
-                shards._shards[k] = StackInstance.Start($"{name}.q{k}", device, host, time, logs, options.Tcp, s =>
-                {
-                    s.ApplyLoopOptions(options);
-                    shards.Wire(shard, s);
-                    configure?.Invoke(s);
-                }, new EphemeralPorts(first, last, host.Random));
+                // Autoconfiguration runs on shard 0 alone; the others follow it (WireConfiguration).
+                shards._shards[k] = StackInstance.Start($"{name}.q{k}", device, k == 0 ? host : host with { Autoconf = null }, time, logs,
+                    options.Tcp, s =>
+                    {
+                        s.ApplyLoopOptions(options);
+                        shards.Wire(shard, s);
+                        shards.WireConfiguration(shard, s, options.Dhcp, logs);
+                        configure?.Invoke(s);
+                    }, new EphemeralPorts(first, last, host.Random));
             }
+            shards.ShareConfigurationOnceStarted();
         }
         catch
         {

@@ -155,7 +155,7 @@ public sealed class AutoconfInteropTests(ITestOutputHelper output)
     /// radvd on br0 advertising 2001:db8::/64 (on-link, autonomous) with RDNSS 2001:db8::1. radvd is a router only
     /// where forwarding is on: the sysctl is set inside the test's namespace, never the host's.
     /// </summary>
-    private static BackgroundProcess StartRadvd(TestNamespace ns, string dir)
+    internal static BackgroundProcess StartRadvd(TestNamespace ns, string dir)
     {
         File.WriteAllText(Path.Combine(dir, "radvd.conf"), """
             interface br0 {
