@@ -188,7 +188,11 @@ internal sealed class StreamSocketCore : SocketCore
         var (address, port) = Check(remoteEP);
         cancellationToken.ThrowIfCancellationRequested();
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        (_connectTo, _connectPort, _connectDone) = (address, port, done);
+        // The fields carry one connect's arguments to the loop: a second connect while they are still in hand is
+        // refused as Linux refuses a connect in progress (EALREADY); later ones meet the connection (EISCONN).
+        if (Interlocked.CompareExchange(ref _connectDone, done, null) is not null)
+            throw new StackSocketException(SocketError.AlreadyInProgress, $"Connect to {remoteEP}");
+        (_connectTo, _connectPort) = (address, port);
         _opened = true;
         OnLoop(static (now, s) => s.StartConnect(now), this);
         using (cancellationToken.CanBeCanceled && !done.Task.IsCompleted
@@ -205,9 +209,9 @@ internal sealed class StreamSocketCore : SocketCore
     private void StartConnect(Instant now)
     {
         var local = _bindAddress is { IsUnspecified: false } b ? b : (IpAddress?)null;
-        var done = _connectDone!;
-        _connectDone = null;
-        _channel.Connect(local, _bindPort, _connectTo, _connectPort, _config, done, now);
+        var (to, port, done) = (_connectTo, _connectPort, _connectDone!);
+        Volatile.Write(ref _connectDone, null); // the arguments are read: the next connect may use the fields
+        _channel.Connect(local, _bindPort, to, port, _config, done, now);
     }
 
     /// <summary>Waits on the loop until every byte is in the connection's send buffer (a blocking BSD send).</summary>

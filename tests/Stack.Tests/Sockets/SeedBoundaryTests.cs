@@ -73,6 +73,37 @@ public sealed class SeedBoundaryTests() : TwoStacks
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
+    public async Task Connects_made_at_once_from_many_threads_make_one_connection_and_every_other_call_fails(bool v6)
+    {
+        // §4.3 for a racing program: connect() while one is in progress is EALREADY, after it EISCONN; none hangs.
+        using var listener = ListenOnB(v6, 7101);
+        var accepting = listener.AcceptAsync();
+        using var client = StackSocket.Create(StackA, Family(v6), SocketType.Stream);
+        using var start = new Barrier(4);
+        var calls = Enumerable.Range(0, 4).Select(_ => Task.Run(async () =>
+        {
+            start.SignalAndWait();
+            try
+            {
+                await client.ConnectAsync(new IPEndPoint(B(v6), 7101));
+                return SocketError.Success;
+            }
+            catch (StackSocketException e)
+            {
+                return e.SocketErrorCode;
+            }
+        })).ToArray();
+        var results = await Task.WhenAll(calls).WaitAsync(Patience);
+
+        Assert.Equal(1, results.Count(r => r == SocketError.Success));
+        Assert.All(results.Where(r => r != SocketError.Success), r => Assert.Contains(r, new[] { SocketError.AlreadyInProgress, SocketError.IsConnected }));
+        using var server = await accepting.AsTask().WaitAsync(Patience);
+        Assert.Equal(client.LocalEndPoint, server.RemoteEndPoint);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
     public void Connect_with_no_route_fails_at_once_with_NetworkUnreachable(bool v6)
     {
         // §4.3: no route to the destination: ENETUNREACH from connect() itself, nothing sent. A stack on a /25
