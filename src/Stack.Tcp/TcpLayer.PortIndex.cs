@@ -56,30 +56,24 @@ public sealed partial class TcpLayer
         {
             return; // Not in the table, or counted as shared already.
         }
-        Adjust(ref Holders(_livePorts, c.Tuple.LocalPort), 0, -1);
-        Adjust(ref Holders(_liveEndPoints, new TcpEndPoint(c.Tuple.LocalAddress, c.Tuple.LocalPort)), 0, -1);
+        Count(_livePorts, c.Tuple.LocalPort, 0, -1);
+        Count(_liveEndPoints, new TcpEndPoint(c.Tuple.LocalAddress, c.Tuple.LocalPort), 0, -1);
         c.HoldsPortExclusively = false;
     }
 
     private void CountLive(TcpConnection c, int delta)
     {
         int exclusive = c.HoldsPortExclusively ? delta : 0;
-        var endPoint = new TcpEndPoint(c.Tuple.LocalAddress, c.Tuple.LocalPort);
-        Adjust(ref Holders(_livePorts, c.Tuple.LocalPort), delta, exclusive);
-        Adjust(ref Holders(_liveEndPoints, endPoint), delta, exclusive);
-        Trim(_livePorts, c.Tuple.LocalPort);
-        Trim(_liveEndPoints, endPoint);
+        Count(_livePorts, c.Tuple.LocalPort, delta, exclusive);
+        Count(_liveEndPoints, new TcpEndPoint(c.Tuple.LocalAddress, c.Tuple.LocalPort), delta, exclusive);
     }
 
-    private static ref PortHolders Holders<TKey>(Dictionary<TKey, PortHolders> counts, TKey key) where TKey : notnull =>
-        ref CollectionsMarshal.GetValueRefOrAddDefault(counts, key, out _);
-
-    private static void Adjust(ref PortHolders holders, int all, int exclusive) =>
-        holders = new PortHolders(holders.All + all, holders.Exclusive + exclusive);
-
-    private static void Trim<TKey>(Dictionary<TKey, PortHolders> counts, TKey key) where TKey : notnull
+    /// <summary>Adds to a key's counts in one look-up; a key no connection holds leaves the table.</summary>
+    private static void Count<TKey>(Dictionary<TKey, PortHolders> counts, TKey key, int all, int exclusive) where TKey : notnull
     {
-        if (counts.TryGetValue(key, out var holders) && holders.All == 0)
+        ref var holders = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, key, out _);
+        holders = new PortHolders(holders.All + all, holders.Exclusive + exclusive);
+        if (holders.All == 0)
         {
             counts.Remove(key);
         }
