@@ -43,12 +43,18 @@ internal sealed class ConnectionLife
     private readonly byte[] _reply = "Sun Dec  6 21:12:00 2026\r\n"u8.ToArray();
     private readonly byte[] _buffer = new byte[256];
     private readonly int _standing;
+    private readonly int _held; // Connections of both hosts, TIME-WAIT included, between runs.
+    private readonly int _live;
 
     /// <param name="standing">
     /// TIME-WAIT records the server holds throughout (`connlife --standing N`): connections to other ports, closed by
     /// the server with an MSL of a year, so none of them ends while the measured connections come and go.
     /// </param>
-    public ConnectionLife(int standing = 0)
+    /// <param name="live">
+    /// Established connections standing throughout (`connlife --live N`), idle, to other server ports: the live
+    /// connections a bind() or listen() on the server must not conflict with.
+    /// </param>
+    public ConnectionLife(int standing = 0, int live = 0)
     {
         // TIME-WAIT is 2 MSL of virtual time per connection. At the default MSL (30 s) every connection would
         // outlast the neighbour cache's stale lifetime and the benchmark would measure ARP re-resolution, not TCP;
@@ -59,6 +65,40 @@ internal sealed class ConnectionLife
         _listener = _b.Tcp.Listen(Server, 13, 16);
         Stand(standing);
         _standing = _b.Tcp.TimeWaitCount;
+        StandLive(live);
+        _live = _b.Tcp.Connections.Count();
+        _held = _a.Tcp.ConnectionCount + _b.Tcp.ConnectionCount;
+    }
+
+    /// <summary>Leaves <paramref name="count"/> connections established between the hosts, from explicit client ports.</summary>
+    private void StandLive(int count)
+    {
+        const int PortsPerListener = 50_000;
+        var listeners = new List<TcpListener>();
+        for (int i = 0; i < count; i++)
+        {
+            if (i % PortsPerListener == 0) listeners.Add(_b.Tcp.Listen(Server, (ushort)(1000 + listeners.Count), 16));
+            var listener = listeners[^1];
+            var client = _a.Tcp.Connect(null, (ushort)(10_000 + i % PortsPerListener), Server, listener.LocalEndPoint.Port, null, _net.Now);
+            TcpConnection? server;
+            while (!listener.TryAccept(out server) || client.State != TcpState.Established) Step();
+        }
+        foreach (var l in listeners) l.Close(_net.Now);
+        if (_b.Tcp.Connections.Count() != count) throw new InvalidOperationException($"{_b.Tcp.Connections.Count()} connections stand, not {count}.");
+    }
+
+    /// <summary>The established connections the server holds besides the measured connection.</summary>
+    public int Live => _live;
+
+    /// <summary>
+    /// The time of one listen() on the server to port 0 and its close (TcpLayer.Listen, which picks a free port at
+    /// random as bind(0) does), in microseconds, over <paramref name="count"/> calls.
+    /// </summary>
+    public double ListenMicroseconds(int count)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (int i = 0; i < count; i++) _b.Tcp.Listen(Server, 0, 16).Close(_net.Now);
+        return watch.Elapsed.TotalMicroseconds / count;
     }
 
     /// <summary>Leaves <paramref name="count"/> records in TIME-WAIT on the server, from explicit client ports (no two alike).</summary>
@@ -121,7 +161,7 @@ internal sealed class ConnectionLife
         // next connection starts its life in them (TcpConnection.Release).
         client.Release();
         server.Release();
-        while (_a.Tcp.ConnectionCount + _b.Tcp.ConnectionCount > _standing) Step();
+        while (_a.Tcp.ConnectionCount + _b.Tcp.ConnectionCount > _held) Step();
         if (received != _reply.Length) throw new InvalidOperationException($"The client read {received} bytes.");
         return received;
     }

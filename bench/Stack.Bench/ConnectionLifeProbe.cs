@@ -4,12 +4,13 @@ using System.Diagnostics.Tracing;
 namespace Stack.Bench;
 
 /// <summary>
-/// `connlife [--count N] [--warmup N] [--types] [--sockets] [--standing N]`: runs <see cref="ConnectionLife"/> (with --sockets,
+/// `connlife [--count N] [--warmup N] [--types] [--sockets] [--standing N] [--live N]`: runs <see cref="ConnectionLife"/> (with --sockets,
 /// the socket-API connection of <see cref="SocketCallBench.TcpConnection"/> instead) and prints bytes allocated in
 /// the process and time per connection without BenchmarkDotNet's start-up; with --types, the runtime's allocation
 /// samples (one per ~100 KB) by type, to see where the bytes go; with --standing, N TIME-WAIT records held on the
 /// server throughout, to see whether they slow a new connection (making them runs the same code as many times: give
-/// every run the same long --warmup, or the JIT's tiering shows as a difference).
+/// every run the same long --warmup, or the JIT's tiering shows as a difference); with --live, N established
+/// connections standing, which bind() and listen() on the server must not conflict with.
 /// </summary>
 internal static class ConnectionLifeProbe
 {
@@ -18,6 +19,7 @@ internal static class ConnectionLifeProbe
         int count = 20_000;
         bool types = false;
         int standing = 0;
+        int live = 0;
         int warmup = 2000;
         for (int i = 0; i < args.Length; i++)
         {
@@ -25,6 +27,7 @@ internal static class ConnectionLifeProbe
             else if (args[i] == "--types") types = true;
             else if (args[i] == "--warmup" && i + 1 < args.Length) warmup = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
             else if (args[i] == "--standing" && i + 1 < args.Length) standing = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+            else if (args[i] == "--live" && i + 1 < args.Length) live = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
         }
         Action run;
         ConnectionLife? life = null;
@@ -39,8 +42,9 @@ internal static class ConnectionLifeProbe
         else
         {
             var setup = Stopwatch.StartNew();
-            life = new ConnectionLife(standing);
+            life = new ConnectionLife(standing, live);
             if (standing > 0) Console.WriteLine($"{life.Standing} TIME-WAIT records standing ({setup.Elapsed.TotalSeconds:F1} s to make)");
+            if (live > 0) Console.WriteLine($"{life.Live} established connections standing ({setup.Elapsed.TotalSeconds:F1} s to make)");
             run = () => life.Run();
         }
         for (int i = 0; i < warmup; i++) run();
@@ -62,8 +66,15 @@ internal static class ConnectionLifeProbe
         Console.WriteLine($"{count} connections: {(double)bytes / count:F0} bytes and {watch.Elapsed.TotalMicroseconds / count:F2} µs per connection, {(double)exceptions / count:F2} exceptions");
         if (life is not null)
         {
+            // The standing connections settle in the oldest generation first: else the first collections the
+            // listeners' allocations cause promote them, and that shows as listen() cost.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
             life.BindMicroseconds(1000);
             Console.WriteLine($"bind() to port 0 on the server: {life.BindMicroseconds(5000):F2} µs per call");
+            life.ListenMicroseconds(1000);
+            Console.WriteLine($"listen() on port 0 and close on the server: {life.ListenMicroseconds(5000):F2} µs per call");
         }
         if (life is { Standing: > 0 } && life.TimeWaitCount != life.Standing)
             throw new InvalidOperationException($"{life.TimeWaitCount} records stand at the end, not {life.Standing}.");

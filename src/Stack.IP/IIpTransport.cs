@@ -102,7 +102,10 @@ public interface IIpNetwork
     /// <summary>The metrics of the route to <paramref name="destination"/> (advmss, a locked MTU, initcwnd); none by default.</summary>
     Routing.RouteMetrics RouteMetrics(IpAddress destination) => default;
 
-    /// <summary>Changes when route metrics change (<see cref="Routing.RouteTable.Generation"/>); 0 by default.</summary>
+    /// <summary>
+    /// Changes when what a transport may have cached of a route changes: its metrics (<see cref="Routing.RouteTable.Generation"/>)
+    /// or, on an <see cref="IpHost"/>, a path MTU it lowered; 0 by default.
+    /// </summary>
     int RouteGeneration => 0;
 
     /// <summary>

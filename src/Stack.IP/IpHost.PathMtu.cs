@@ -22,6 +22,7 @@ public sealed partial class IpHost
 
     private PathMtuCache<Ipv4Address>? _pmtu4;
     private PathMtuCache<Ipv6Address>? _pmtu6;
+    private int _pathMtuGeneration; // Path MTUs lowered so far: part of RouteGeneration.
 
     private PathMtuCache<Ipv4Address> Pmtu4 => _pmtu4 ??= new(Mtu, Math.Min(MinIpv4PathMtu, Mtu));
     private PathMtuCache<Ipv6Address> Pmtu6 => _pmtu6 ??= new(Mtu, MinIpv6PathMtu);
@@ -40,8 +41,22 @@ public sealed partial class IpHost
     /// <inheritdoc cref="IIpNetwork.RouteMetrics"/>
     public RouteMetrics RouteMetrics(IpAddress destination) => Routes.Metrics(destination);
 
-    /// <inheritdoc cref="IIpNetwork.RouteGeneration"/>
-    public int RouteGeneration => Routes.Generation;
+    /// <summary>
+    /// Changes when route metrics change (<see cref="RouteTable.Generation"/>) and when a path MTU goes down, learned
+    /// here or from another shard: a connection that cached its route's MTU reads it again as its next segment
+    /// leaves, so every connection to the destination takes the lower MTU, not only the one whose segment drew the
+    /// error (Linux: a new nexthop exception marks the cached routes obsolete, and each socket's next transmit
+    /// checks its dst).
+    /// </summary>
+    public int RouteGeneration => Routes.Generation + _pathMtuGeneration;
+
+    /// <summary>
+    /// Raised on the owning loop when a too-big error lowered the path MTU towards a destination, with the MTU the
+    /// error reported (as <see cref="LowerPathMtu"/> took it): how the shards of a multi-queue stack keep one path MTU
+    /// per destination, as Linux keeps one in the route's nexthop exception (<see cref="LearnSharedPathMtu"/>). Not
+    /// raised by <see cref="LearnSharedPathMtu"/> itself.
+    /// </summary>
+    public event Action<IpAddress, int>? PathMtuLearned;
 
     /// <summary>
     /// A transport matched a too-big error (<see cref="IcmpError.Mtu"/>) to a datagram of its own: lowers the path
@@ -50,9 +65,23 @@ public sealed partial class IpHost
     /// </summary>
     public int LowerPathMtu(IpAddress destination, int mtu, Instant now)
     {
-        if (Routes.Metrics(destination).MtuLocked) return PathMtu(destination, now); // Linux __ip_rt_update_pmtu.
-        if (destination.IsIpv6) Pmtu6.Update(destination.V6, mtu, now);
-        else Pmtu4.Update(destination.V4, mtu, now);
+        if (Learn(destination, mtu, now)) PathMtuLearned?.Invoke(destination, mtu);
         return PathMtu(destination, now);
+    }
+
+    /// <summary>
+    /// What another shard of a multi-queue stack learned (its <see cref="PathMtuLearned"/>): the error came back on
+    /// its queue, but the path is the same for every shard's connections. Taken as <see cref="LowerPathMtu"/> takes a
+    /// report (the floor, never up, a locked route MTU stays); raises nothing: sharing does not echo back.
+    /// </summary>
+    public void LearnSharedPathMtu(IpAddress destination, int mtu, Instant now) => Learn(destination, mtu, now);
+
+    /// <summary>Lowers the cached path MTU; true when it went down.</summary>
+    private bool Learn(IpAddress destination, int mtu, Instant now)
+    {
+        if (Routes.Metrics(destination).MtuLocked) return false; // Linux __ip_rt_update_pmtu.
+        bool lowered = destination.IsIpv6 ? Pmtu6.Update(destination.V6, mtu, now) : Pmtu4.Update(destination.V4, mtu, now);
+        if (lowered) _pathMtuGeneration++;
+        return lowered;
     }
 }

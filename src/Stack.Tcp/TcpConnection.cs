@@ -86,6 +86,7 @@ public sealed partial class TcpConnection
         (_connectStart, _timeoutsSince) = (default, default);
         (_error, _softError, _pending) = (null, null, TcpEvents.None);
         Listener = null;
+        HoldsPortExclusively = false; // Not in the table yet: AddConnection counts it.
         ScheduledAt = Instant.Never;
         LastTransition = default;
         StateChanged = null;
@@ -124,6 +125,9 @@ public sealed partial class TcpConnection
     }
 
     internal FourTuple Tuple { get; private set; }
+
+    /// <summary>Counted by the layer as holding its port even against SO_REUSEADDR (TcpLayer.PortIndex.cs); the layer's to set.</summary>
+    internal bool HoldsPortExclusively { get; set; }
 
     /// <summary>The listener whose SYN made this connection, until it is accepted or gone.</summary>
     internal TcpListener? Listener { get; set; }
@@ -529,6 +533,7 @@ public sealed partial class TcpConnection
                 break;
             case TcpState.TimeWait:
                 _lastInvalidReply = null; // Linux: a TIME-WAIT socket starts with tw_last_oow_ack_time = 0.
+                _layer.OnTimeWaitEntered(this); // SO_REUSEADDR may bind beside it from now on.
                 break;
             case TcpState.CloseWait:
                 _pending |= TcpEvents.Readable;

@@ -183,6 +183,7 @@ public sealed partial class TcpLayer : IIpTransport
         }
         var listener = new TcpListener(this, new TcpEndPoint(local, port), backlog, config);
         _listeners.Add(listener.LocalEndPoint, listener);
+        CountListener(listener.LocalEndPoint, +1);
         return listener;
     }
 
@@ -253,7 +254,7 @@ public sealed partial class TcpLayer : IIpTransport
             throw new SocketException((int)SocketError.AddressAlreadyInUse);
         }
         var c = NewConnection(config, tuple, passive: false, TimestampOffset(tuple));
-        _connections.Add(tuple, c);
+        AddConnection(tuple, c);
         Statistics.ActiveOpens++;
         RaiseCreated(c);
         c.StartConnect(NextIsn(tuple, now), now, fastOpen);
@@ -493,7 +494,7 @@ public sealed partial class TcpLayer : IIpTransport
     {
         var c = NewConnection(listener.Config, tuple, passive: true, TimestampOffset(tuple));
         c.Listener = listener;
-        _connections.Add(tuple, c);
+        AddConnection(tuple, c);
         Statistics.PassiveOpens++;
         RaiseCreated(c);
         return c;
@@ -537,7 +538,7 @@ public sealed partial class TcpLayer : IIpTransport
         }
         catch
         {
-            _connections.Remove(c.Tuple);
+            Untable(c);
             throw;
         }
     }
@@ -576,7 +577,7 @@ public sealed partial class TcpLayer : IIpTransport
         {
             return;
         }
-        _connections.Remove(c.Tuple);
+        Untable(c);
         // Tables shrink after a burst (thousands of connections through TIME-WAIT, a flood): a dictionary keeps
         // its high-water capacity otherwise. A quarter full gives hysteresis, so a steady load never resizes.
         if (_connections.Capacity > 1024 && _connections.Count < _connections.Capacity / 4)
@@ -590,7 +591,14 @@ public sealed partial class TcpLayer : IIpTransport
         }
     }
 
-    internal void RemoveListener(TcpListener listener) => _listeners.Remove(listener.LocalEndPoint);
+    internal void RemoveListener(TcpListener listener)
+    {
+        if (_listeners.TryGetValue(listener.LocalEndPoint, out var there) && there == listener)
+        {
+            _listeners.Remove(listener.LocalEndPoint);
+            CountListener(listener.LocalEndPoint, -1);
+        }
+    }
 
     /// <summary>
     /// Builds one segment in the layer's buffer — header, options, and <paramref name="length"/> bytes copied
@@ -677,46 +685,6 @@ public sealed partial class TcpLayer : IIpTransport
     {
         var tuple = new FourTuple(_portProbe.Local, port, _portProbe.Remote, _portProbe.RemotePort);
         return _connections.ContainsKey(tuple) || _timeWait.ContainsKey(tuple) || ListenerOnPort(port);
-    }
-
-    private bool ListenerOnPort(ushort port)
-    {
-        foreach (var key in _listeners.Keys)
-        {
-            if (key.Port == port)
-            {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /// <summary>
-    /// bind() rules for a listener: a listener on the same port that overlaps in address is a conflict; so is a
-    /// connection on the port, unless it is in TIME-WAIT and SO_REUSEADDR is set (BSD semantics).
-    /// </summary>
-    private bool PortInUse(IpAddress local, ushort port, bool reuseAddress)
-    {
-        foreach (var key in _listeners.Keys)
-        {
-            if (key.Port == port && key.Address.IsIpv6 == local.IsIpv6
-                && (key.Address == local || key.Address.IsUnspecified || local.IsUnspecified))
-            {
-                return true;
-            }
-        }
-        foreach (var c in _connections.Values)
-        {
-            if (c.Tuple.LocalPort == port && (local.IsUnspecified || c.Tuple.LocalAddress == local)
-                // Linux inet_csk_bind_conflict: with SO_REUSEADDR on both, only a listener conflicts; a
-                // connection in TIME-WAIT never holds the port against SO_REUSEADDR.
-                && !(reuseAddress && (c.State == TcpState.TimeWait || c.Config.ReuseAddress)))
-            {
-                return true;
-            }
-        }
-        // TIME-WAIT holds its port against a bind without SO_REUSEADDR.
-        return !reuseAddress && TimeWaitHoldsPort(local, port);
     }
 
     private void Reject(RejectReason reason)

@@ -149,11 +149,12 @@ public sealed partial class StackShards : IDisposable
         return ShardListener.Start(Shards, localEP, backlog);
     }
 
-    /// <summary>On shard <paramref name="k"/>'s loop, before it reads a frame: sharing neighbours and handing off strays.</summary>
+    /// <summary>On shard <paramref name="k"/>'s loop, before it reads a frame: sharing neighbours and path MTUs, handing off strays.</summary>
     private void Wire(int k, StackInstance s)
     {
         s.Host.Arp.Cache.Learned += (address, mac, confirmed) => Share(k, (t, now) => t.Host.Arp.Cache.LearnShared(address, mac, confirmed, now));
         s.Host.Ndp.Cache.Learned += (address, mac, confirmed) => Share(k, (t, now) => t.Host.Ndp.Cache.LearnShared(address, mac, confirmed, now));
+        s.Host.PathMtuLearned += (destination, mtu) => Share(k, (t, now) => t.Host.LearnSharedPathMtu(destination, mtu, now));
         s.Tcp.HandOff = (in IpDatagram d) => HandOff(k, d.Packet, d.SegmentSize);
         s.Udp.HandOff = (in IpDatagram d) => HandOff(k, d.Packet, d.SegmentSize);
         s.Udp.EphemeralRange = EphemeralPorts.Slice(k, _shards.Length);

@@ -115,9 +115,49 @@ public sealed class ShardHandOffTests : IDisposable
         await WaitUntil(Shard1, () => Shard1.Tcp.Connections.Single().EffectiveMss < mss);
         var ip = IpAddress.FromIPAddress(Peer(v6));
         Assert.Equal(mtu, await Shard1.Loop.InvokeAsync(now => Shard1.Host.PathMtu(ip, now)));
-        Assert.Equal(1500, await Shard0.Loop.InvokeAsync(now => Shard0.Host.PathMtu(ip, now)));
+        // Shard 1 posted what it learned to shard 0 as it learned it, before this read.
+        Assert.Equal(mtu, await Shard0.Loop.InvokeAsync(now => Shard0.Host.PathMtu(ip, now)));
         Assert.Equal(1, await Shard0.Loop.InvokeAsync(_ => Shard0.Host.Statistics.IcmpErrorsHandedOff));
         Assert.Equal(0, await Shard1.Loop.InvokeAsync(_ => Shard1.Host.Statistics.IcmpErrorsHandedOff));
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_path_mtu_learned_on_shard_0_lowers_the_mss_of_a_connection_on_shard_1_to_the_same_peer(bool v6)
+    {
+        using var timeout = new CancellationTokenSource(Patience);
+        using var listener = StackSocket.Create(_peer, Family(v6), SocketType.Stream);
+        listener.Bind(new IPEndPoint(Peer(v6), 80));
+        listener.Listen();
+        _link.Queue = 1; // Each connection's SYN-ACK lands on its own shard: no hand-off.
+        using var onShard1 = StackSocket.Create(Shard1, Family(v6), SocketType.Stream);
+        await onShard1.ConnectAsync(new IPEndPoint(Peer(v6), 80), timeout.Token);
+        _link.Queue = 0;
+        using var onShard0 = StackSocket.Create(Shard0, Family(v6), SocketType.Stream);
+        await onShard0.ConnectAsync(new IPEndPoint(Peer(v6), 80), timeout.Token);
+        var (port, una, mss0) = await Shard0.Loop.InvokeAsync(_ =>
+            Shard0.Tcp.Connections.Single() is var c ? (c.LocalEndPoint.Port, c.SndUna.Value, c.EffectiveMss) : default);
+        int mss1 = await Shard1.Loop.InvokeAsync(_ => Shard1.Tcp.Connections.Single().EffectiveMss);
+
+        // The error quotes shard 0's connection and lands on shard 0: only shard 0 hears it.
+        int mtu = v6 ? 1280 : 1200;
+        await SendErrorFromPeer(v6, port, 80, una, v6 ? (byte)Icmpv6Type.PacketTooBig : (byte)Icmpv4Type.DestinationUnreachable,
+            v6 ? (byte)0 : Icmpv4Code.FragmentationNeeded, (uint)mtu);
+        await WaitUntil(Shard0, () => Shard0.Tcp.Connections.Single().EffectiveMss < mss0);
+        var ip = IpAddress.FromIPAddress(Peer(v6));
+        // Shard 0 posted the path MTU to shard 1 as it learned it, before this read; nothing was handed off.
+        Assert.Equal(mtu, await Shard1.Loop.InvokeAsync(now => Shard1.Host.PathMtu(ip, now)));
+        Assert.Equal(0, await Shard0.Loop.InvokeAsync(_ => Shard0.Host.Statistics.IcmpErrorsHandedOff));
+        Assert.Equal(mss1, await Shard1.Loop.InvokeAsync(_ => Shard1.Tcp.Connections.Single().EffectiveMss));
+
+        // Shard 1's connection reads its route again as its next segment leaves, and sends full segments that fit.
+        await onShard1.SendAsync(new byte[100], timeout.Token);
+        await onShard1.SendAsync(new byte[20_000], timeout.Token);
+        await WaitUntil(Shard1, () => Shard1.Tcp.Connections.Single().EffectiveMss < mss1);
+        int mss = await Shard1.Loop.InvokeAsync(_ => Shard1.Tcp.Connections.Single().EffectiveMss);
+        Assert.InRange(mss, mtu - (v6 ? 60 : 40) - 12, mtu - (v6 ? 60 : 40)); // Less timestamps, if they were agreed.
+        Assert.Equal(0, await Shard1.Loop.InvokeAsync(_ => Shard1.Tcp.Statistics.IcmpTooBigIgnored));
     }
 
     [Fact]

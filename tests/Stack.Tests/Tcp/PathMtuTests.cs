@@ -78,4 +78,33 @@ public sealed class PathMtuTests
         Assert.Equal(1500, h.Host.PathMtu(h.Peer, h.Now));
         Assert.Equal(1, h.Tcp.Statistics.OutOfWindowIcmps);
     }
+
+    /// <summary>
+    /// One path MTU per destination, as Linux keeps it in the nexthop exception: what another connection's error
+    /// taught the host (or another shard posted to it) reaches this connection as its next segment leaves, and its
+    /// next sending pass uses the lower MSS, with no error of its own (IpHost.RouteGeneration moved).
+    /// </summary>
+    [Theory]
+    [InlineData(false, 1000, 948)]
+    [InlineData(true, 1280, 1208)]
+    public void A_path_mtu_learned_for_the_peer_sizes_the_next_sending_pass_of_every_connection_to_it(bool ipv6, int mtu, int mss)
+    {
+        var h = new TcpHarness(TcpConfig.Default with { NoDelay = true }, ipv6: ipv6);
+        var c = h.AcceptOne(h.Listen(), LinuxSyn(mss: (ushort)(ipv6 ? 1440 : 1460)));
+        int before = c.EffectiveMss;
+        h.Host.LowerPathMtu(h.Peer, mtu, h.Now); // As a too-big error matched to another connection to the peer does.
+
+        c.Send(Pattern(100), h.Now);
+        var first = h.Expect("P. 1:101(100) ack 1 **"); // This pass was sized before it looked at its route.
+        h.Inject(TcpFlags.Ack, 1, 101, win: 502, options: Ts(102, first.Options.TsVal));
+        c.Send(Pattern(5000), h.Now);
+        var segments = new List<Seg>();
+        while (h.SentCount > 0) segments.Add(h.Next());
+
+        Assert.True(before > mss);
+        Assert.Equal(mss, c.EffectiveMss);
+        Assert.Equal(mss, segments[0].Payload.Length);
+        Assert.All(segments, s => Assert.True(s.Payload.Length <= mss));
+        Assert.Equal(0, h.Tcp.Statistics.OutOfWindowIcmps);
+    }
 }
