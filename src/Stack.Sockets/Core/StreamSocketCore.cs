@@ -108,7 +108,14 @@ internal sealed class StreamSocketCore : SocketCore
         if (port == 0)
         {
             bool reuse = _config.ReuseAddress;
-            port = Invoke(_ => Stack.Tcp.ChooseBindPort(address, reuse));
+            try
+            {
+                port = Invoke(_ => Stack.Tcp.ChooseBindPort(address, reuse));
+            }
+            catch (SocketException e)
+            {
+                throw new StackSocketException(e.SocketErrorCode, $"Bind to {localEP}: no free port");
+            }
         }
         _bindAddress = address;
         _bindPort = port;

@@ -81,12 +81,15 @@ public sealed class StackInstance : IDisposable
             throw;
         }
         var name = options.Name ?? options.Link.Name;
-        return Start(name, device, options.ToHostOptions(), time, logs, options.Tcp, s =>
+        var host = options.ToHostOptions();
+        var (first, last) = options.LocalPortRange;
+        return Start(name, device, host, time, logs, options.Tcp, s =>
         {
+            s.Udp.EphemeralRange = options.LocalPortRange;
             s.ApplyLoopOptions(options);
             s.StartConfiguration(options.Dhcp, logs, () => s.ShareDnsServers([s.Dns]));
             configure?.Invoke(s);
-        });
+        }, new EphemeralPorts(first, last, host.Random));
     }
 
     /// <summary>

@@ -7,6 +7,7 @@ using Stack.Link.Devices.Impairment;
 using Stack.Link.Wire;
 using Stack.Sockets.Dns;
 using Stack.Tcp;
+using Stack.Tcp.Ports;
 
 namespace Stack.Sockets.Hosting;
 
@@ -95,6 +96,13 @@ public sealed record StackOptions
     /// </summary>
     public TimeSpan BusyPoll { get; init; }
 
+    /// <summary>
+    /// The local ports a connect or a bind to port 0 takes, TCP and UDP alike (Linux's
+    /// net.ipv4.ip_local_port_range): IANA's dynamic range, 49152–65535, unless set. With several queues each shard
+    /// takes a slice of it (<see cref="StackShards"/>).
+    /// </summary>
+    public (ushort First, ushort Last) LocalPortRange { get; init; } = (EphemeralPorts.DefaultFirst, EphemeralPorts.DefaultLast);
+
     /// <summary>The longest <see cref="BusyPoll"/>: beyond this the loop is simply spinning.</summary>
     public static readonly TimeSpan MaxBusyPoll = TimeSpan.FromSeconds(1);
 
@@ -117,6 +125,8 @@ public sealed record StackOptions
         }
         if (BusyPoll < TimeSpan.Zero || BusyPoll > MaxBusyPoll)
             throw new ArgumentException($"busy-poll {BusyPoll} is outside 0..{MaxBusyPoll}", nameof(BusyPoll));
+        if (LocalPortRange.First == 0 || LocalPortRange.First > LocalPortRange.Last)
+            throw new ArgumentException($"local port range {LocalPortRange.First}-{LocalPortRange.Last} is not FIRST-LAST with 1 <= FIRST <= LAST", nameof(LocalPortRange));
         if (Mac is { } mac && (mac.IsMulticast || mac == MacAddress.Zero))
             throw new ArgumentException($"{mac} is not a unicast address", nameof(Mac));
         int min = Addresses.Any(a => a.Address.IsIpv6) || Addresses.Count == 0 ? MinMtuIpv6 : MinMtuIpv4;

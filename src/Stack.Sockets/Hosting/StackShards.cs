@@ -98,6 +98,8 @@ public sealed partial class StackShards : IDisposable
             return shards;
         }
         options.Validate();
+        if (options.LocalPortRange.Last - options.LocalPortRange.First + 1 < queues)
+            throw new ArgumentException($"{queues} queues need at least as many local ports ({nameof(StackOptions.LocalPortRange)})", nameof(options));
         var logs = options.Logs ?? NullLoggerFactory.Instance;
         var time = options.Time ?? TimeProvider.System;
         var name = shards.Name;
@@ -114,12 +116,13 @@ public sealed partial class StackShards : IDisposable
                 ILinkDevice device = options.Link.OpenQueue(options.Mtu, logs);
                 if (options.Impairment is { IsNone: false } impair) device = new ImpairedDevice(device, impair);
                 if (shards._trace is { } trace) device = new TracingDevice(device, trace, time, ownsWriter: false);
-                var (first, last) = EphemeralPorts.Slice(k, queues);
+                var (first, last) = EphemeralPorts.Slice(k, queues, options.LocalPortRange.First, options.LocalPortRange.Last);
                 int shard = k;
                 // Autoconfiguration runs on shard 0 alone; the others follow it (WireConfiguration).
                 shards._shards[k] = StackInstance.Start($"{name}.q{k}", device, k == 0 ? host : host with { Autoconf = null }, time, logs,
                     options.Tcp, s =>
                     {
+                        s.Udp.EphemeralRange = (first, last);
                         s.ApplyLoopOptions(options);
                         shards.Wire(shard, s);
                         shards.WireConfiguration(shard, s, options.Dhcp, logs);
@@ -157,7 +160,6 @@ public sealed partial class StackShards : IDisposable
         s.Host.PathMtuLearned += (destination, mtu) => Share(k, (t, now) => t.Host.LearnSharedPathMtu(destination, mtu, now));
         s.Tcp.HandOff = (in IpDatagram d) => HandOff(k, d.Packet, d.SegmentSize);
         s.Udp.HandOff = (in IpDatagram d) => HandOff(k, d.Packet, d.SegmentSize);
-        s.Udp.EphemeralRange = EphemeralPorts.Slice(k, _shards.Length);
         s.Host.IcmpHandOff = (in IcmpError e) => HandOff(k, e);
     }
 

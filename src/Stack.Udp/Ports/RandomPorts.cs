@@ -17,8 +17,9 @@ public sealed class RandomPorts(Random random)
     private (ushort First, ushort Last) _range = (First, Last);
 
     /// <summary>
-    /// The ports it allocates from: all of <see cref="First"/>..<see cref="Last"/> unless narrowed to a shard's slice
-    /// of a multi-queue stack, so that two shards never hand out the same port (a reply then finds its socket on
+    /// The ports it allocates from: <see cref="First"/>..<see cref="Last"/> unless set otherwise (the stack's local
+    /// port range, as Linux's ip_local_port_range, which may be any ports from 1), or narrowed to a shard's slice of
+    /// a multi-queue stack, so that two shards never hand out the same port (a reply then finds its socket on
     /// whichever shard it lands, through the hand-off, and no other socket there on the way).
     /// </summary>
     public (ushort First, ushort Last) Range
@@ -26,8 +27,8 @@ public sealed class RandomPorts(Random random)
         get => _range;
         set
         {
-            if (value.First < First || value.First > value.Last)
-                throw new ArgumentOutOfRangeException(nameof(value), value, $"a range within {First}-{Last}, first ≤ last");
+            if (value.First == 0 || value.First > value.Last)
+                throw new ArgumentOutOfRangeException(nameof(value), value, "a range of ports from 1, first ≤ last");
             _range = value;
         }
     }

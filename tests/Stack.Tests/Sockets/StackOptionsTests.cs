@@ -94,6 +94,8 @@ public sealed class StackOptionsTests : IDisposable
         { "mac", "Mac" },
         { "mtu-v6", "Mtu" },
         { "mtu-huge", "Mtu" },
+        { "ports-reversed", "LocalPortRange" },
+        { "port-zero", "LocalPortRange" },
     };
 
     [Theory]
@@ -110,6 +112,8 @@ public sealed class StackOptionsTests : IDisposable
             "unspecified" => options with { Addresses = [InterfaceAddress.Parse("::/64")] },
             "mac" => options with { Mac = MacAddress.Broadcast },
             "mtu-v6" => options with { Mtu = 1000 },
+            "ports-reversed" => options with { LocalPortRange = (50010, 50000) },
+            "port-zero" => options with { LocalPortRange = (0, 100) },
             _ => options with { Mtu = 9001 },
         };
         var e = Assert.Throws<ArgumentException>(() => StackInstance.Start(options));
@@ -124,6 +128,37 @@ public sealed class StackOptionsTests : IDisposable
         using var _ = other;
         using var stack = StackInstance.Start(MemoryStacks.Options(port, 2) with { Addresses = [InterfaceAddress.Parse("192.0.2.2/24")], Mtu = 576 });
         Assert.Equal(576, stack.Host.Mtu);
+    }
+
+    [Fact]
+    public async Task Connects_and_binds_to_port_0_take_their_ports_from_the_local_port_range()
+    {
+        var (linkA, linkB) = MemoryLink.CreatePair();
+        using var a = StackInstance.Start(MemoryStacks.Options(linkA, 2) with { LocalPortRange = (40000, 40003) });
+        using var b = StackInstance.Start(MemoryStacks.Options(linkB, 3));
+        using var listener = StackSocket.Create(b, AddressFamily.InterNetwork, SocketType.Stream);
+        listener.Bind(new IPEndPoint(IPAddress.Any, 7));
+        listener.Listen(8);
+
+        var clients = new List<StackSocket>();
+        for (int i = 0; i < 4; i++)
+        {
+            var client = StackSocket.Create(a, AddressFamily.InterNetwork, SocketType.Stream);
+            await client.ConnectAsync(new IPEndPoint(IPAddress.Parse("192.0.2.3"), 7)).AsTask().WaitAsync(Patience);
+            clients.Add(client);
+        }
+        Assert.Equal([40000, 40001, 40002, 40003], clients.Select(c => c.LocalEndPoint!.Port).Order());
+        // The range is used up by live connections to the one destination: the next connect finds no port.
+        using var fifth = StackSocket.Create(a, AddressFamily.InterNetwork, SocketType.Stream);
+        var e = await Assert.ThrowsAsync<StackSocketException>(() => fifth.ConnectAsync(new IPEndPoint(IPAddress.Parse("192.0.2.3"), 7)).AsTask().WaitAsync(Patience));
+        Assert.Equal(SocketError.AddressNotAvailable, e.SocketErrorCode);
+        // UDP's ports are its own; a TCP bind to port 0 finds every port of the range held.
+        using var udp = StackSocket.Create(a, AddressFamily.InterNetwork, SocketType.Dgram);
+        udp.Bind(new IPEndPoint(IPAddress.Any, 0));
+        Assert.InRange(udp.LocalEndPoint!.Port, 40000, 40003);
+        using var tcp = StackSocket.Create(a, AddressFamily.InterNetwork, SocketType.Stream);
+        Assert.Equal(SocketError.AddressNotAvailable, Assert.Throws<StackSocketException>(() => tcp.Bind(new IPEndPoint(IPAddress.Any, 0))).SocketErrorCode);
+        foreach (var c in clients) c.Dispose();
     }
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);

@@ -68,7 +68,7 @@ public sealed class UdpHandOffTests
         var u = new UdpHarness();
         u.Udp.EphemeralRange = (57344, 61439);
         for (int i = 0; i < 200; i++) Assert.InRange(u.Bound(Any(i % 2 == 0), 0).LocalPort, (ushort)57344, (ushort)61439);
-        Assert.Throws<ArgumentOutOfRangeException>(() => u.Udp.EphemeralRange = (1024, 2000));
+        Assert.Throws<ArgumentOutOfRangeException>(() => u.Udp.EphemeralRange = (2000, 1024));
         Assert.Throws<ArgumentOutOfRangeException>(() => u.Udp.EphemeralRange = (60000, 59999));
         Assert.Equal((RandomPorts.First, RandomPorts.Last), new UdpHarness().Udp.EphemeralRange);
     }
