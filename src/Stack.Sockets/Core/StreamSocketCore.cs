@@ -321,7 +321,8 @@ internal sealed class StreamSocketCore : SocketCore
                 return true;
             case (SocketOptionLevel.Tcp, SocketOptionName.NoDelay):
                 _config = _config with { NoDelay = value != 0 };
-                // The loop reads the newest setting (a Kestrel-style server sets it on every accepted socket).
+                // Posted with the socket as state, so setting it allocates nothing (Kestrel sets it on every accepted
+                // socket); the loop applies the newest setting.
                 OnLoop(static (_, s) =>
                 {
                     if (s._channel.Connection is { } c) c.NoDelay = s._config.NoDelay;
