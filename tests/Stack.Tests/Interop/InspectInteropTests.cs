@@ -17,6 +17,21 @@ public sealed class InspectInteropTests(ITestOutputHelper output)
 
     private static (int Code, string Out, string Err) Cli(params string[] args) => CliRunner.Run(args);
 
+    /// <summary>
+    /// Waits until the control socket of the stack <paramref name="name"/> answers: `serve` answers ping once its
+    /// loop runs, and opens the control socket a moment later (CI saw a first nstat fail in between).
+    /// </summary>
+    private static void WaitUntilControlAnswers(string name)
+    {
+        var (code, _, err) = (-1, "", "");
+        for (int attempt = 0; attempt < 100 && code != 0; attempt++)
+        {
+            if (attempt > 0) Thread.Sleep(100);
+            (code, _, err) = Cli("ss", "-l", "--name", name);
+        }
+        Assert.True(code == 0, $"the control socket of {name} never answered: {err}");
+    }
+
     [SkippableFact]
     public void Ss_shows_an_echo_connection_with_its_rtt_and_cwnd_and_the_listener_with_its_backlog()
     {
@@ -26,6 +41,7 @@ public sealed class InspectInteropTests(ITestOutputHelper output)
         using var serve = ns.StartBackground(
             $"exec dotnet {Stack} serve --tap tap0 --ip 192.0.2.2/24 --mac 02:00:53:54:00:31 --name {name} --log-level warning");
         ns.WaitUntilAnswering("192.0.2.2", serve);
+        WaitUntilControlAnswers(name);
         // A kernel client that echoes a few lines, prints its port, then holds the connection.
         using var client = ns.StartBackground(
             "exec python3 -u -c \"import socket,time\ns=socket.create_connection(('192.0.2.2',7))\n" +
@@ -82,6 +98,7 @@ public sealed class InspectInteropTests(ITestOutputHelper output)
         using var serve = ns.StartBackground(
             $"exec dotnet {Stack} serve --tap tap0 --ip 192.0.2.2/24 --mac 02:00:53:54:00:32 --name {name} --impair loss=1% --log-level warning");
         ns.WaitUntilAnswering("192.0.2.2", serve);
+        WaitUntilControlAnswers(name);
         try
         {
             var (first, _, _) = Cli("nstat", "--name", name); // sets the history
