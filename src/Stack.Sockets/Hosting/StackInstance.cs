@@ -85,7 +85,6 @@ public sealed class StackInstance : IDisposable
         var (first, last) = options.LocalPortRange;
         return Start(name, device, host, time, logs, options.Tcp, s =>
         {
-            s.Udp.EphemeralRange = options.LocalPortRange;
             s.ApplyLoopOptions(options);
             s.StartConfiguration(options.Dhcp, logs, () => s.ShareDnsServers([s.Dns]));
             configure?.Invoke(s);
@@ -148,7 +147,10 @@ public sealed class StackInstance : IDisposable
         TimeProvider? time = null, ILoggerFactory? logs = null, TcpConfig? tcp = null, Action<StackInstance>? configure = null) =>
         Start(name, device, options, time, logs, tcp, configure, ports: null);
 
-    /// <summary>As the public overload, with the TCP layer's local ports from <paramref name="ports"/> (a shard's slice, <see cref="StackShards"/>).</summary>
+    /// <summary>
+    /// As the public overload, with the local ports from <paramref name="ports"/> (<see cref="StackOptions.LocalPortRange"/>,
+    /// or a shard's slice of it, <see cref="StackShards"/>): the TCP layer's, and UDP's range too.
+    /// </summary>
     internal static StackInstance Start(string name, ILinkDevice device, IpHostOptions options,
         TimeProvider? time, ILoggerFactory? logs, TcpConfig? tcp, Action<StackInstance>? configure, EphemeralPorts? ports)
     {
@@ -156,6 +158,7 @@ public sealed class StackInstance : IDisposable
         logs ??= NullLoggerFactory.Instance;
         var host = new IpHost(options, device, logs.CreateLogger($"stack.{name}"));
         var udp = UdpLayer.Attach(host, options.Random, logs.CreateLogger($"stack.{name}.udp"));
+        if (ports is not null) udp.EphemeralRange = (ports.First, ports.Last);
         var tcpLayer = new TcpLayer(host, new IsnGenerator(), ports ?? new EphemeralPorts(random: options.Random), options.Random,
             logs.CreateLogger($"stack.{name}.tcp"))
         {

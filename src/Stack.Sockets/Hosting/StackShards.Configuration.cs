@@ -89,12 +89,7 @@ public sealed partial class StackShards
     /// </summary>
     private bool ToOwner(int from, Action<StackInstance, Instant> work)
     {
-        if (from == 0 || _shards[0] is not { } owner) return false;
-        if (Interlocked.Increment(ref _inFlight[0]) > MaxHandOffsInFlight)
-        {
-            Interlocked.Decrement(ref _inFlight[0]);
-            return false;
-        }
+        if (from == 0 || _shards[0] is not { } owner || !TryReserve(0)) return false;
         if (_shards[from] is { } sender) sender.Host.Statistics.ConfigurationHandedOff++; // on its loop
         owner.Loop.Post(now =>
         {
@@ -104,7 +99,7 @@ public sealed partial class StackShards
             }
             finally
             {
-                Interlocked.Decrement(ref _inFlight[0]);
+                Release(0);
             }
         });
         return true;

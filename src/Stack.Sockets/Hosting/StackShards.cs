@@ -122,7 +122,6 @@ public sealed partial class StackShards : IDisposable
                 shards._shards[k] = StackInstance.Start($"{name}.q{k}", device, k == 0 ? host : host with { Autoconf = null }, time, logs,
                     options.Tcp, s =>
                     {
-                        s.Udp.EphemeralRange = (first, last);
                         s.ApplyLoopOptions(options);
                         shards.Wire(shard, s);
                         shards.WireConfiguration(shard, s, options.Dhcp, logs);
@@ -201,14 +200,20 @@ public sealed partial class StackShards : IDisposable
     private (int To, int Hops)? Reserve(int from)
     {
         int hops = _hops[from];
-        if (Next(from, hops, _shards.Length) is not { } to || _shards[to] is null) return null;
-        if (Interlocked.Increment(ref _inFlight[to]) > MaxHandOffsInFlight)
-        {
-            Interlocked.Decrement(ref _inFlight[to]);
-            return null;
-        }
+        if (Next(from, hops, _shards.Length) is not { } to || _shards[to] is null || !TryReserve(to)) return null;
         return (to, hops);
     }
+
+    /// <summary>A place among the hand-offs posted to shard <paramref name="to"/> (at most <see cref="MaxHandOffsInFlight"/>); false when none is free.</summary>
+    private bool TryReserve(int to)
+    {
+        if (Interlocked.Increment(ref _inFlight[to]) <= MaxHandOffsInFlight) return true;
+        Interlocked.Decrement(ref _inFlight[to]);
+        return false;
+    }
+
+    /// <summary>A hand-off to shard <paramref name="to"/> has run: its place is free again.</summary>
+    private void Release(int to) => Interlocked.Decrement(ref _inFlight[to]);
 
     /// <summary>Runs a hand-off on shard <paramref name="to"/>'s loop as its <paramref name="hops"/> + 1st hop, and frees its place.</summary>
     private void Post(int to, int hops, Action<IpHost, Instant> handle)
@@ -224,7 +229,7 @@ public sealed partial class StackShards : IDisposable
             finally
             {
                 _hops[to] = 0;
-                Interlocked.Decrement(ref _inFlight[to]);
+                Release(to);
             }
         });
     }

@@ -109,8 +109,7 @@ public sealed class ShardHandOffTests : IDisposable
             Shard1.Tcp.Connections.Single() is var c ? (c.LocalEndPoint.Port, c.SndUna.Value, c.EffectiveMss) : default);
 
         int mtu = v6 ? 1280 : 1200;
-        await SendErrorFromPeer(v6, port, 80, una, v6 ? (byte)Icmpv6Type.PacketTooBig : (byte)Icmpv4Type.DestinationUnreachable,
-            v6 ? (byte)0 : Icmpv4Code.FragmentationNeeded, (uint)mtu);
+        await SendTooBigFromPeer(v6, port, una, mtu);
 
         await WaitUntil(Shard1, () => Shard1.Tcp.Connections.Single().EffectiveMss < mss);
         var ip = IpAddress.FromIPAddress(Peer(v6));
@@ -142,8 +141,7 @@ public sealed class ShardHandOffTests : IDisposable
 
         // The error quotes shard 0's connection and lands on shard 0: only shard 0 hears it.
         int mtu = v6 ? 1280 : 1200;
-        await SendErrorFromPeer(v6, port, 80, una, v6 ? (byte)Icmpv6Type.PacketTooBig : (byte)Icmpv4Type.DestinationUnreachable,
-            v6 ? (byte)0 : Icmpv4Code.FragmentationNeeded, (uint)mtu);
+        await SendTooBigFromPeer(v6, port, una, mtu);
         await WaitUntil(Shard0, () => Shard0.Tcp.Connections.Single().EffectiveMss < mss0);
         var ip = IpAddress.FromIPAddress(Peer(v6));
         // Shard 0 posted the path MTU to shard 1 as it learned it, before this read; nothing was handed off.
@@ -208,6 +206,11 @@ public sealed class ShardHandOffTests : IDisposable
     }
 
     /// <summary>The peer's IP layer sends an ICMP error about a TCP segment we sent from <paramref name="localPort"/>.</summary>
+    /// <summary>The peer's "fragmentation needed" (IPv4) or "packet too big" (IPv6) quoting our segment from <paramref name="localPort"/> to port 80.</summary>
+    private Task<long> SendTooBigFromPeer(bool v6, int localPort, uint seq, int mtu) =>
+        SendErrorFromPeer(v6, localPort, 80, seq, v6 ? (byte)Icmpv6Type.PacketTooBig : (byte)Icmpv4Type.DestinationUnreachable,
+            v6 ? (byte)0 : Icmpv4Code.FragmentationNeeded, (uint)mtu);
+
     private Task<long> SendErrorFromPeer(bool v6, int localPort, int remotePort, uint seq, byte type, byte code, uint rest)
     {
         var quote = new byte[(v6 ? 40 : 20) + 8];
