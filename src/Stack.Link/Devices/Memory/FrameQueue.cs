@@ -78,8 +78,10 @@ internal sealed class FrameQueue
             }
             try
             {
-                sink.OnFrame(buffer.AsSpan(0, length));
+                // Counted as it is handed over, so whoever sees the frame arrive also sees it counted (a count
+                // taken after the sink returned raced a test reading it as soon as its sink had the frame).
                 Interlocked.Increment(ref _delivered);
+                sink.OnFrame(buffer.AsSpan(0, length));
             }
             catch (Exception)
             {
